@@ -1,0 +1,32 @@
+"""jupyter_qcred: quantum-cloud credentials (IBM Quantum, Rigetti QCS) that just work in hosted Jupyter.
+
+Extension points only; everything heavy is imported lazily so that ``%load_ext jupyter_qcred`` in a kernel stays
+cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._version import __version__
+
+__all__ = ["__version__"]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    """Jupyter Server finds the extension app here."""
+    from .server import QCredApp
+
+    return [{"module": "jupyter_qcred.server", "app": QCredApp}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension shipped in the package."""
+    return [{"src": "labextension", "dest": "jupyter-qcred"}]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_qcred``: register the ``%qcred`` magic."""
+    from .notebook import load_ipython_extension as load
+
+    load(ipython)

@@ -1,0 +1,295 @@
+"""The spawn bundle (schema v1): what JupyterHub hands a user's server, validated field by field.
+
+The bundle arrives as JSON in ``QCRED_BUNDLE`` or in the file named by ``QCRED_BUNDLE_FILE`` (see DESIGN.md). Every
+error names the field (``ibm[1].token``) and what was expected, and never echoes a value: values may be secrets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import FieldError, QCredError
+
+BUNDLE_VERSION = 1
+IBM_CHANNELS = ("ibm_quantum_platform", "ibm_cloud", "ibm_quantum")
+DEFAULT_IBM_NAMES = {
+    "ibm_quantum_platform": "default-ibm-quantum-platform",
+    "ibm_cloud": "default-ibm-cloud",
+    "ibm_quantum": "default-ibm-quantum",
+}
+#: How a QCS credential is kept fresh: by the server talking to the identity provider itself (public client), or by
+#: pulling fresh tokens from the hub (confidential client whose secret stays on the hub).
+QCS_REFRESH_PATHS = ("provider", "hub")
+
+
+class BundleError(QCredError):
+    """The bundle is not valid JSON or does not follow schema v1."""
+
+
+@dataclasses.dataclass(frozen=True)
+class IbmAccountSpec:
+    """One IBM Quantum account of the bundle."""
+
+    name: str
+    channel: str
+    token: str
+    url: str | None = None
+    instance: str | None = None
+    hub: str | None = None
+    group: str | None = None
+    project: str | None = None
+    verify: bool = True
+    proxies: dict[str, Any] | None = None
+    default: bool = False
+    region: str | None = None
+    plans_preference: list[str] | None = None
+    tags: list[str] | None = None
+    private_endpoint: bool | None = None
+
+    def __repr__(self) -> str:  # never show the token
+        return f"IbmAccountSpec(name={self.name!r}, channel={self.channel!r})"
+
+
+@dataclasses.dataclass(frozen=True)
+class QcsProfileSpec:
+    """One Rigetti QCS profile of the bundle, with the credential it uses."""
+
+    profile: str
+    access_token: str | None = None
+    refresh_token: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    api_url: str | None = None
+    grpc_api_url: str | None = None
+    issuer: str | None = None
+    credentials_name: str | None = None
+    auth_server_name: str | None = None
+    default: bool = False
+    refresh: str = "provider"
+
+    def __repr__(self) -> str:  # never show the tokens
+        return f"QcsProfileSpec(profile={self.profile!r})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Bundle:
+    """A validated bundle."""
+
+    ibm: tuple[IbmAccountSpec, ...] = ()
+    qcs: tuple[QcsProfileSpec, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """True when the bundle carries no credential at all."""
+        return not self.ibm and not self.qcs
+
+
+class _Fields:
+    """Reads typed fields from one JSON object, raising :class:`FieldError` that names the path."""
+
+    def __init__(self, where: str, path: str, data: object) -> None:
+        if not isinstance(data, Mapping):
+            raise FieldError(where, path, "must be an object")
+        self.where, self.path, self.data = where, path, data
+
+    def _name(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def text(self, key: str, required: bool = False) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                raise FieldError(self.where, self._name(key), "is required (a non-empty string)")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise FieldError(self.where, self._name(key), f"must be a non-empty string, not {_kind(value)}")
+        return value.strip()
+
+    def flag(self, key: str, default: bool | None) -> bool | None:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise FieldError(self.where, self._name(key), f"must be true or false, not {_kind(value)}")
+        return value
+
+    def mapping(self, key: str) -> dict[str, Any] | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise FieldError(self.where, self._name(key), f"must be an object or null, not {_kind(value)}")
+        return dict(value)
+
+    def strings(self, key: str) -> list[str] | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise FieldError(self.where, self._name(key), "must be a list of strings")
+        return list(value)
+
+    def unknown(self, known: set[str]) -> None:
+        extra = sorted(set(self.data) - known)
+        if extra:
+            raise FieldError(
+                self.where, self._name(extra[0]), f"is not a known field (known: {', '.join(sorted(known))})"
+            )
+
+
+def _kind(value: object) -> str:
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
+
+
+_IBM_FIELDS = {f.name for f in dataclasses.fields(IbmAccountSpec)}
+_QCS_FIELDS = {f.name for f in dataclasses.fields(QcsProfileSpec)}
+
+
+def _ibm_account(where: str, index: int, data: object) -> IbmAccountSpec:
+    fields = _Fields(where, f"ibm[{index}]", data)
+    fields.unknown(_IBM_FIELDS)
+    channel = fields.text("channel") or "ibm_quantum_platform"
+    if channel not in IBM_CHANNELS:
+        raise FieldError(where, f"ibm[{index}].channel", f"must be one of {', '.join(IBM_CHANNELS)}")
+    hgp = [fields.text("hub"), fields.text("group"), fields.text("project")]
+    if any(hgp) and not all(hgp):
+        raise FieldError(where, f"ibm[{index}].hub", "and group and project must be given together")
+    if all(hgp) and channel != "ibm_quantum":
+        raise FieldError(where, f"ibm[{index}].hub", "is only meaningful for channel ibm_quantum")
+    return IbmAccountSpec(
+        name=fields.text("name") or DEFAULT_IBM_NAMES[channel],
+        channel=channel,
+        token=fields.text("token", required=True) or "",
+        url=fields.text("url"),
+        instance=fields.text("instance"),
+        hub=hgp[0],
+        group=hgp[1],
+        project=hgp[2],
+        verify=bool(fields.flag("verify", True)),
+        proxies=fields.mapping("proxies"),
+        default=bool(fields.flag("default", False)),
+        region=fields.text("region"),
+        plans_preference=fields.strings("plans_preference"),
+        tags=fields.strings("tags"),
+        private_endpoint=fields.flag("private_endpoint", None),
+    )
+
+
+def _qcs_profile(where: str, index: int, data: object) -> QcsProfileSpec:
+    fields = _Fields(where, f"qcs[{index}]", data)
+    fields.unknown(_QCS_FIELDS)
+    spec = QcsProfileSpec(
+        profile=fields.text("profile") or "default",
+        access_token=fields.text("access_token"),
+        refresh_token=fields.text("refresh_token"),
+        client_id=fields.text("client_id"),
+        client_secret=fields.text("client_secret"),
+        api_url=fields.text("api_url"),
+        grpc_api_url=fields.text("grpc_api_url"),
+        issuer=fields.text("issuer"),
+        credentials_name=fields.text("credentials_name"),
+        auth_server_name=fields.text("auth_server_name"),
+        default=bool(fields.flag("default", False)),
+        refresh=fields.text("refresh") or "provider",
+    )
+    if spec.refresh not in QCS_REFRESH_PATHS:
+        raise FieldError(where, f"qcs[{index}].refresh", f"must be one of {', '.join(QCS_REFRESH_PATHS)}")
+    if not (spec.access_token or spec.refresh_token or spec.client_secret):
+        raise FieldError(
+            where, f"qcs[{index}]", "needs an access_token, a refresh_token, or a client_id with client_secret"
+        )
+    if spec.client_secret and not spec.client_id:
+        raise FieldError(where, f"qcs[{index}].client_id", "is required with client_secret")
+    for key in ("api_url", "grpc_api_url", "issuer"):
+        value = getattr(spec, key)
+        if value and not value.startswith(("https://", "http://")):
+            raise FieldError(where, f"qcs[{index}].{key}", "must be an http(s) URL")
+    return spec
+
+
+def _unique(where: str, section: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if name in seen:
+            raise FieldError(where, f"{section}[{index}]", f"repeats the name {name!r}; names must be unique")
+        seen.add(name)
+
+
+def parse_bundle(data: object, where: str = "bundle") -> Bundle:
+    """Validate a decoded bundle object."""
+    fields = _Fields(where, "", data)
+    fields.unknown({"version", "ibm", "qcs"})
+    version = fields.data.get("version")
+    if version != BUNDLE_VERSION:
+        raise BundleError(
+            f"{where}: version {version!r} is not supported; this jupyter_qcred reads bundle version "
+            f"{BUNDLE_VERSION}. Update jupyter_qcred on the hub and in the user image to the same release."
+        )
+    lists = {}
+    for section in ("ibm", "qcs"):
+        value = fields.data.get(section, [])
+        if value is None:
+            value = []
+        if not isinstance(value, list):
+            raise FieldError(where, section, f"must be a list, not {_kind(value)}")
+        lists[section] = value
+    ibm = tuple(_ibm_account(where, i, item) for i, item in enumerate(lists["ibm"]))
+    qcs = tuple(_qcs_profile(where, i, item) for i, item in enumerate(lists["qcs"]))
+    _unique(where, "ibm", [a.name for a in ibm])
+    _unique(where, "qcs", [p.profile for p in qcs])
+    for section, defaults in (("ibm", [a for a in ibm if a.default]), ("qcs", [p for p in qcs if p.default])):
+        if len(defaults) > 1:
+            raise FieldError(where, section, "marks more than one entry as default")
+    return Bundle(ibm=ibm, qcs=qcs)
+
+
+def loads_bundle(text: str, where: str = "bundle") -> Bundle:
+    """Parse bundle JSON text."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        line = getattr(exc, "lineno", None)
+        at = f" (line {line})" if line else ""
+        raise BundleError(f"{where} is not valid JSON{at}; the hub must hand over a JSON object.") from None
+    return parse_bundle(data, where)
+
+
+def bundle_from_environment(environ: Mapping[str, str]) -> tuple[Bundle | None, str | None]:
+    """The bundle from ``QCRED_BUNDLE`` or ``QCRED_BUNDLE_FILE``, and where it came from (None, None if neither)."""
+    text = environ.get("QCRED_BUNDLE")
+    if text:
+        return loads_bundle(text, "QCRED_BUNDLE"), "QCRED_BUNDLE"
+    path = environ.get("QCRED_BUNDLE_FILE")
+    if path:
+        try:
+            content = Path(path).read_text("utf-8")
+        except OSError as exc:
+            raise BundleError(
+                f"QCRED_BUNDLE_FILE names {path}, which cannot be read ({exc.strerror}); check the spawner's "
+                "bundle file settings."
+            ) from None
+        return loads_bundle(content, path), path
+    return None, None
+
+
+def dump_bundle(bundle: Bundle) -> str:
+    """Serialize a bundle (the hub side uses this), dropping fields left at their defaults."""
+
+    def clean(spec: object) -> dict[str, Any]:
+        data = dataclasses.asdict(spec)  # type: ignore[call-overload]
+        return {key: value for key, value in data.items() if value not in (None, False) or key == "verify"}
+
+    return json.dumps(
+        {"version": BUNDLE_VERSION, "ibm": [clean(a) for a in bundle.ibm], "qcs": [clean(p) for p in bundle.qcs]}
+    )

@@ -1,0 +1,187 @@
+"""Safe file I/O for credentials: atomic, locked across processes, private, and never lossy.
+
+Every credentials file is written the same way: into a temporary file in the same folder (created exclusively,
+mode 0600, never following a symlink), flushed and fsynced, then renamed over the target, and the folder fsynced.
+A reader therefore sees either the old or the new file, never a truncated one, even if the writer is killed.
+Writers that read-modify-write hold a lock on a sidecar ``.NAME.lock`` file (``flock``), so concurrent writers in
+any process (the server, kernels, the CLI) never lose each other's entries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import stat
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import LockTimeoutError, QCredError
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+#: How long a writer waits for another process's lock before giving up with a clear error.
+DEFAULT_LOCK_TIMEOUT = 60.0
+_POLL_INTERVAL = 0.02
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) if needed and make it 0700 when we own it."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    info = path.stat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise QCredError(f"{path} is not a folder; move it away so credentials can be stored there.")
+    if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) != DIR_MODE:
+        os.chmod(path, DIR_MODE)
+    return path
+
+
+def read_text(path: Path) -> str | None:
+    """The file's text, or None when it does not exist. Undecodable bytes are a format error."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise QCredError(f"{path} is a folder, not a file; move it away.") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        from .errors import FileFormatError
+
+        line = data[: exc.start].count(b"\n") + 1
+        raise FileFormatError(path, "is not valid UTF-8 text", line) from None
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically, mode 0600, in a 0700 folder."""
+    folder = ensure_private_dir(path.parent)
+    data = text.encode("utf-8")
+    for attempt in range(100):
+        tmp = folder / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.{attempt}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+        except FileExistsError:
+            continue
+        break
+    else:  # pragma: no cover - 100 name collisions in one folder
+        raise QCredError(f"Could not create a temporary file in {folder}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def backup(path: Path) -> Path | None:
+    """Keep a private, timestamped copy of ``path`` (before re-initializing over a broken file)."""
+    if not path.exists():
+        return None
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    target = path.with_name(f"{path.name}.broken-{stamp}")
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+    with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+        shutil.copyfileobj(src, out)
+    return target
+
+
+def lock_path(path: Path) -> Path:
+    """The sidecar lock file guarding ``path``."""
+    return path.with_name(f".{path.name}.lock")
+
+
+class FileLock:
+    """An exclusive ``flock`` on a sidecar lock file, shared by every process and thread.
+
+    Unlike a thread-bound lock it can be acquired in a worker thread (so the event loop never blocks) and released
+    from the loop: ``flock`` belongs to the open file, not to the thread.
+    """
+
+    def __init__(self, path: Path, timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+        self.path = lock_path(path)
+        self.timeout = timeout
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Wait (polling, up to ``timeout``) until the lock is ours."""
+        ensure_private_dir(self.path.parent)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+        deadline = time.monotonic() + self.timeout
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                if time.monotonic() >= deadline:
+                    raise LockTimeoutError(self.path)
+                time.sleep(_POLL_INTERVAL)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        """Give the lock back (closing the file releases the flock)."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    @property
+    def held(self) -> bool:
+        """Whether this object holds the lock now."""
+        return self._fd is not None
+
+    def __enter__(self) -> FileLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+@contextlib.contextmanager
+def locked(path: Path, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[FileLock]:
+    """Hold the lock that guards ``path`` for the duration of the block."""
+    lock = FileLock(path, timeout)
+    with lock:
+        yield lock
+
+
+@contextlib.asynccontextmanager
+async def alocked(path: Path, timeout: float = DEFAULT_LOCK_TIMEOUT) -> AsyncIterator[FileLock]:
+    """:func:`locked` for the event loop: waiting happens in a worker thread."""
+    lock = FileLock(path, timeout)
+    waiting = asyncio.ensure_future(asyncio.to_thread(lock.acquire))
+    try:
+        await asyncio.shield(waiting)
+    except asyncio.CancelledError:
+        # The worker thread cannot be interrupted: release the lock if it still gets it.
+        waiting.add_done_callback(lambda _: lock.release())
+        raise
+    try:
+        yield lock
+    finally:
+        lock.release()

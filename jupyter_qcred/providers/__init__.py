@@ -1,0 +1,28 @@
+"""Providers: everything specific to one quantum cloud lives in one module behind :class:`base.Provider`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .base import Provider
+
+PROVIDER_KEYS = ("ibm", "qcs")
+
+
+def create_providers(settings: Settings, keys: tuple[str, ...] = PROVIDER_KEYS) -> dict[str, Provider]:
+    """One instance per enabled provider, in the order given (imports are lazy so kernels stay light)."""
+    providers: dict[str, Provider] = {}
+    for key in keys:
+        if key == "ibm":
+            from .ibm import IbmProvider
+
+            providers[key] = IbmProvider(settings)
+        elif key == "qcs":
+            from .qcs import QcsProvider
+
+            providers[key] = QcsProvider(settings)
+        else:
+            raise ValueError(f"Unknown provider {key!r}; known providers are {', '.join(PROVIDER_KEYS)}.")
+    return providers

@@ -1,0 +1,72 @@
+"""The small interface every provider implements, so a third provider is one new module plus its tests.
+
+A provider owns its model, its files and its protocol. It is used by the manager (server), the CLI and the
+notebook fallback. ``read`` never touches the network; ``refresh`` does. Failures are raised as
+:class:`~jupyter_qcred.errors.RefusedError` (re-initialize), :class:`~jupyter_qcred.errors.TransientProviderError`
+(retry with backoff) or :class:`~jupyter_qcred.errors.FileFormatError` (a file does not parse; left untouched);
+the manager turns them into states.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..models import CredentialStatus
+from ..settings import Settings
+
+
+class Provider(abc.ABC):
+    """One quantum cloud's credentials."""
+
+    #: Short key used in the API, the CLI and the bundle ("ibm", "qcs").
+    key: ClassVar[str]
+    #: Name shown to people.
+    title: ClassVar[str]
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @abc.abstractmethod
+    def read(self) -> list[CredentialStatus]:
+        """Statuses of every credential in the stores, offline and fast.
+
+        States come from what the files say (expiry of a stored JWT) and from what the last ``refresh`` in this
+        process learnt (kept in memory: account details, the last check's expiry, a refusal). An unparseable file
+        gives one ``error`` status naming it; no credential at all gives one ``absent`` status. Never raises for bad
+        files.
+        """
+
+    @abc.abstractmethod
+    async def refresh(self, name: str, *, force: bool = False) -> CredentialStatus:
+        """Make credential ``name`` fresh and check it with the provider, then return its status.
+
+        Refreshes once for every process: takes the store's lock, re-reads, and only asks for a token if it is still
+        due (or ``force``). Also fetches account details for the views (user and groups, hubs/groups/projects).
+        """
+
+    @abc.abstractmethod
+    def materialize(self, specs: Sequence[Any], *, source: str, reinit: bool = False) -> list[str]:
+        """Write validated bundle entries into the stores, keeping every entry and comment we do not own.
+
+        Returns the names written. If a store does not parse, raises FileFormatError, unless ``reinit``: then the
+        broken file is kept as a timestamped backup and replaced.
+        """
+
+    @abc.abstractmethod
+    def set_default(self, name: str, instance: str | None = None) -> None:
+        """Make ``name`` the default account/profile (IBM: optionally its default hub/group/project)."""
+
+    @abc.abstractmethod
+    def import_file(self, filename: str, content: str) -> list[str]:
+        """Merge a credentials file the user downloaded (or pasted) into the stores; returns the names imported."""
+
+    @abc.abstractmethod
+    def watched_paths(self) -> list[Path]:
+        """Files whose changes by other processes the manager should pick up."""
+
+    def environment_specs(self) -> list[Any]:
+        """Credentials the SDKs' environment variables define, as bundle specs (a source; default: none)."""
+        return []
