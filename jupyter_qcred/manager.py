@@ -1,0 +1,342 @@
+"""The manager: one state per credential, refreshed ahead of expiry, published on every change.
+
+Data flows one way: providers read the stores, the manager overlays what only it knows (a refresh in flight, a
+transient failure and its backoff) and publishes the result; views (REST, WebSocket, CLI, notebook) only read
+snapshots. Changes made by other processes (a kernel's SDK that refreshed, a user who edited a file) are picked up
+by polling the files' ``stat`` — cheap, portable, and enough at a one-second scale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import random
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .bundle import Bundle
+from .errors import FileFormatError, ProviderError, QCredError, RefusedError
+from .models import CredentialStatus, State, isoformat, utcnow
+from .policy import Backoff
+from .providers.base import Provider
+
+log = logging.getLogger("jupyter_qcred.manager")
+
+Listener = Callable[[dict[str, Any]], None]
+Key = tuple[str, str | None]
+
+
+@dataclasses.dataclass
+class _Overlay:
+    """What the manager knows about one credential beyond the files."""
+
+    refreshing: bool = False
+    error: str | None = None
+    state: State | None = None
+    backoff: Backoff = dataclasses.field(default_factory=Backoff)
+    #: The token expiry the files showed when ``state`` was recorded: a new token makes ``state`` stale.
+    seen_expiry: datetime | None = None
+    retry_at: datetime | None = None
+    jitter_for: datetime | None = None
+    scheduled_at: datetime | None = None
+
+
+class CredentialManager:
+    """Holds the providers, the current statuses and the refresh loop."""
+
+    def __init__(
+        self,
+        providers: dict[str, Provider],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        watch_interval: float = 1.0,
+        hub_info: Callable[[], dict[str, Any]] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.providers = providers
+        self.clock = clock
+        self.watch_interval = watch_interval
+        self.hub_info = hub_info or (lambda: {"available": False})
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._statuses: dict[Key, CredentialStatus] = {}
+        self._overlays: dict[Key, _Overlay] = {}
+        self._listeners: list[Listener] = []
+        self._file_marks: dict[Path, tuple[int, int, int] | None] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: dict[Key, asyncio.Task[CredentialStatus]] = {}
+        self.logins: dict[str, dict[str, Any]] = {}
+        self.reload(publish=False)
+
+    # ----- reading -------------------------------------------------------------------------------------------
+
+    def reload(self, publish: bool = True) -> None:
+        """Re-read every provider's stores and publish what changed."""
+        fresh: dict[Key, CredentialStatus] = {}
+        for provider in self.providers.values():
+            try:
+                statuses = provider.read()
+            except QCredError as exc:  # a provider's read should not raise; never let one take the others down
+                statuses = [CredentialStatus(provider=provider.key, name=None, state=State.ERROR, error=str(exc))]
+            for status in statuses:
+                fresh[status.key] = self._overlay(status)
+        for key in set(self._overlays) - set(fresh):
+            del self._overlays[key]
+        self._file_marks = {path: _mark(path) for path in self._watched()}
+        self._replace(fresh, publish)
+
+    def _overlay(self, status: CredentialStatus) -> CredentialStatus:
+        overlay = self._overlays.get(status.key)
+        if overlay is None:
+            return status
+        if overlay.state is not None and not overlay.refreshing and status.expires_at != overlay.seen_expiry:
+            # Another process (a kernel's SDK, the CLI, the user) stored a new token: our failure is history.
+            overlay.state, overlay.error, overlay.retry_at = None, None, None
+            overlay.backoff.reset()
+        if overlay.refreshing:
+            status.state = State.REFRESHING
+        elif overlay.state is not None and status.state not in (State.ABSENT,):
+            status.state = overlay.state
+            status.error = overlay.error
+        return status
+
+    def statuses(self) -> list[CredentialStatus]:
+        """Current statuses, providers in their configured order."""
+        order = list(self.providers)
+        return sorted(self._statuses.values(), key=lambda s: (order.index(s.provider), not s.default, s.name or ""))
+
+    def snapshot(self, change: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The status JSON of docs/api.md."""
+        defaults: dict[str, str | None] = {key: None for key in self.providers}
+        for status in self._statuses.values():
+            if status.default and status.name:
+                defaults[status.provider] = status.name
+        return {
+            "version": 1,
+            "generated_at": isoformat(self.clock()),
+            "hub": self.hub_info(),
+            "defaults": defaults,
+            "providers": [status.to_json() for status in self.statuses()],
+            "logins": [
+                {k: v for k, v in login.items() if not k.startswith("_")} for login in self.logins.values()
+            ],
+        }
+
+    # ----- events --------------------------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(event)`` on each change; returns the function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _replace(self, fresh: dict[Key, CredentialStatus], publish: bool) -> None:
+        before = {key: status.to_json() for key, status in self._statuses.items()}
+        self._statuses = fresh
+        if not publish:
+            return
+        after = {key: status.to_json() for key, status in fresh.items()}
+        if before == after:
+            return
+        change = None
+        for key in after.keys() | before.keys():
+            old, new = before.get(key), after.get(key)
+            old_state = old["state"] if old else None
+            new_state = new["state"] if new else None
+            if old_state != new_state:
+                change = {"provider": key[0], "name": key[1], "state": new_state, "previous": old_state}
+                break
+        self.publish(change)
+
+    def publish(self, change: dict[str, Any] | None = None) -> None:
+        """Send the current snapshot to every listener."""
+        event = {"type": "status", "status": self.snapshot(), "change": change}
+        if change:
+            log.info("%s %s: %s -> %s", change["provider"], change["name"], change["previous"], change["state"])
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken view must not stop the others
+                log.exception("A status listener failed")
+
+    def _set(self, key: Key, **changes: Any) -> None:
+        """Update one credential's overlay and republish."""
+        overlay = self._overlays.setdefault(key, _Overlay())
+        for name, value in changes.items():
+            setattr(overlay, name, value)
+        self.reload()
+
+    # ----- refreshing ----------------------------------------------------------------------------------------
+
+    async def refresh(
+        self, provider: str | None = None, name: str | None = None, *, force: bool = True
+    ) -> dict[str, Any]:
+        """Refresh the chosen credentials (all by default) and return the resulting snapshot.
+
+        Failures become states; this only raises for an unknown provider or name.
+        """
+        keys = self._select(provider, name)
+        await asyncio.gather(*(self._refresh_one(key, force=force) for key in keys))
+        return self.snapshot()
+
+    def _select(self, provider: str | None, name: str | None) -> list[Key]:
+        if provider is not None and provider not in self.providers:
+            raise QCredError(f"Unknown provider {provider!r}; use one of: {', '.join(self.providers)}.")
+        keys = [
+            status.key
+            for status in self.statuses()
+            if status.name is not None
+            and (provider is None or status.provider == provider)
+            and (name is None or status.name == name)
+        ]
+        if name is not None and not keys:
+            raise QCredError(f"There is no {provider or ''} credential named {name!r}.".replace("  ", " "))
+        return keys
+
+    async def _refresh_one(self, key: Key, *, force: bool) -> CredentialStatus:
+        return await asyncio.shield(self._launch(key, force=force))
+
+    def _launch(self, key: Key, *, force: bool) -> asyncio.Task[CredentialStatus]:
+        """The refresh task of ``key``: the one in flight, or a new one (one at a time; callers share it)."""
+        running = self._inflight.get(key)
+        if running is None:
+            running = asyncio.ensure_future(self._do_refresh(key, force=force))
+            self._inflight[key] = running
+            running.add_done_callback(lambda _: self._inflight.pop(key, None))
+        return running
+
+    async def _do_refresh(self, key: Key, *, force: bool) -> CredentialStatus:
+        provider_key, name = key
+        assert name is not None
+        self._set(key, refreshing=True)
+        overlay = self._overlays[key]
+        before = self._statuses.get(key)
+        overlay.seen_expiry = before.expires_at if before else None
+        try:
+            await self.providers[provider_key].refresh(name, force=force)
+        except RefusedError as exc:
+            overlay.state, overlay.error, overlay.retry_at = State.NEEDS_REINIT, str(exc), None
+        except (ProviderError, FileFormatError, QCredError, OSError) as exc:
+            delay = overlay.backoff.next_delay(self._rng)
+            overlay.state, overlay.error = State.ERROR, _sentence(exc)
+            overlay.retry_at = self.clock() + timedelta(seconds=delay)
+            log.warning("%s %s: refresh failed, retrying in %.0f s: %s", provider_key, name, delay, overlay.error)
+        else:
+            overlay.state, overlay.error, overlay.retry_at = None, None, None
+            overlay.backoff.reset()
+        finally:
+            overlay.refreshing = False
+        self.reload()
+        self._wake.set()
+        return self._statuses.get(key) or CredentialStatus(provider_key, name, State.ABSENT)
+
+    # ----- writing -------------------------------------------------------------------------------------------
+
+    def materialize(self, bundle: Bundle, *, source: str, reinit: bool = False) -> list[str]:
+        """Write a validated bundle into the stores (sources -> stores), then re-read and publish."""
+        written: list[str] = []
+        for key, specs in (("ibm", bundle.ibm), ("qcs", bundle.qcs)):
+            if specs and key in self.providers:
+                names = self.providers[key].materialize(specs, source=source, reinit=reinit)
+                written += [f"{key}:{name}" for name in names]
+                for name in names:  # new credentials start with a clean slate
+                    self._overlays.pop((key, name), None)
+        self.reload()
+        self._wake.set()
+        return written
+
+    def forget(self, keys: Iterable[Key]) -> None:
+        """Drop what the manager remembers about these credentials (after a re-initialization)."""
+        for key in keys:
+            self._overlays.pop(key, None)
+        self.reload()
+        self._wake.set()
+
+    # ----- the loop ------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the background loop (refresh ahead of expiry, watch files). Returns at once."""
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        """Stop the loop and wait for in-flight refreshes to settle."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        pending = list(self._inflight.values())
+        for running in pending:
+            running.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                if self._files_changed():
+                    self.reload()
+                wait = self._schedule_due()
+            except Exception:  # the loop must survive anything a provider does
+                log.exception("The credentials loop failed; retrying")
+                wait = self.watch_interval
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=min(wait, self.watch_interval))
+
+    def _schedule_due(self) -> float:
+        """Start refreshes that are due; return the seconds until the next one."""
+        now = self.clock()
+        next_at: datetime | None = None
+        for status in self.statuses():
+            due = self._due_at(status)
+            if due is None:
+                continue
+            if due <= now:
+                self._launch(status.key, force=False)
+            elif next_at is None or due < next_at:
+                next_at = due
+        return max((next_at - now).total_seconds(), 0.05) if next_at else self.watch_interval
+
+    def _due_at(self, status: CredentialStatus) -> datetime | None:
+        if status.name is None or status.state in (State.NEEDS_REINIT, State.ABSENT, State.REFRESHING):
+            return None
+        overlay = self._overlays.setdefault(status.key, _Overlay())
+        if overlay.retry_at is not None:
+            return overlay.retry_at
+        if status.next_refresh_at is None:
+            return None
+        if overlay.jitter_for != status.next_refresh_at:  # new token: draw its jitter once
+            margin = (status.expires_at - status.next_refresh_at) if status.expires_at else timedelta(0)
+            spread = max(margin.total_seconds(), 0.0) * 0.1
+            overlay.jitter_for = status.next_refresh_at
+            overlay.scheduled_at = status.next_refresh_at - timedelta(seconds=self._rng.uniform(0, spread))
+        return overlay.scheduled_at
+
+    def _watched(self) -> list[Path]:
+        paths: list[Path] = []
+        for provider in self.providers.values():
+            paths += provider.watched_paths()
+        return paths
+
+    def _files_changed(self) -> bool:
+        return any(_mark(path) != mark for path, mark in self._file_marks.items())
+
+
+def _mark(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def _sentence(exc: BaseException) -> str:
+    if isinstance(exc, QCredError):
+        return str(exc)
+    return f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or 'unexpected failure'}; will retry."
+

@@ -1,0 +1,83 @@
+"""Plain-text rendering of the status JSON, shared by the CLI and the notebook's text representation."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+STATE_LABELS = {
+    "ok": "ok",
+    "expiring": "expiring",
+    "refreshing": "refreshing",
+    "expired": "EXPIRED",
+    "needs_reinit": "NEEDS RE-INIT",
+    "error": "ERROR",
+    "absent": "none",
+}
+TITLES = {"ibm": "IBM Quantum", "qcs": "Rigetti QCS"}
+
+
+def describe_expiry(expires_at: str | None, now: datetime | None = None) -> str:
+    """'in 47 min', 'expired 3 min ago', or '-'."""
+    if not expires_at:
+        return "-"
+    moment = datetime.fromisoformat(expires_at.replace("Z", "+00:00"))
+    seconds = (moment - (now or datetime.now(timezone.utc))).total_seconds()
+    span = _span(abs(seconds))
+    return f"in {span}" if seconds >= 0 else f"expired {span} ago"
+
+
+def _span(seconds: float) -> str:
+    if seconds < 90:
+        return f"{int(seconds)} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 48 * 3600:
+        hours, minutes = divmod(round(seconds / 60), 60)
+        return f"{hours} h {minutes:02d} min"
+    return f"{round(seconds / 86400)} days"
+
+
+def account_summary(entry: dict[str, Any]) -> str:
+    """The one-line 'where' of an account: instance, hub/group/project or QCS user and groups."""
+    account = entry.get("account") or {}
+    if entry["provider"] == "ibm":
+        return str(account.get("default_instance") or account.get("instance") or account.get("channel") or "")
+    user = account.get("user") or {}
+    groups = ", ".join(group.get("name", "") for group in account.get("groups") or [])
+    parts = [user.get("email") or "", f"groups: {groups}" if groups else ""]
+    return "; ".join(part for part in parts if part)
+
+
+def format_status(snapshot: dict[str, Any], now: datetime | None = None) -> str:
+    """A readable table, one row per credential, then one line per problem with what to do."""
+    rows = [("PROVIDER", "NAME", "STATE", "EXPIRES", "ACCOUNT")]
+    problems: list[str] = []
+    for entry in snapshot.get("providers", []):
+        name = (entry.get("name") or "-") + (" *" if entry.get("default") else "")
+        rows.append(
+            (
+                TITLES.get(entry["provider"], entry["provider"]),
+                name,
+                STATE_LABELS.get(entry["state"], entry["state"]),
+                describe_expiry(entry.get("expires_at"), now),
+                account_summary(entry),
+            )
+        )
+        if entry.get("error"):
+            problems.append(
+                f"- {TITLES.get(entry['provider'], entry['provider'])} {entry.get('name') or ''}: "
+                f"{entry['error']}".replace("  ", " ")
+            )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    for login in snapshot.get("logins", []):
+        if login.get("state") == "pending":
+            lines.append(
+                f"QCS login pending: open {login.get('verification_uri_complete') or login.get('verification_uri')} "
+                f"and confirm the code {login.get('user_code')}."
+            )
+    if problems:
+        lines += ["", *problems]
+    lines.append("(* = default)")
+    return "\n".join(lines)

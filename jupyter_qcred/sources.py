@@ -1,0 +1,58 @@
+"""Sources say where credentials come from: the spawn bundle, the SDKs' environment variables, or the hub.
+
+Each source yields a validated :class:`~jupyter_qcred.bundle.Bundle`; the manager writes it into the stores.
+"""
+
+from __future__ import annotations
+
+from .bundle import Bundle, BundleError, bundle_from_environment
+from .errors import QCredError
+from .settings import Settings
+
+SOURCES = ("bundle", "env", "hub")
+
+
+def under_hub(settings: Settings) -> bool:
+    """Whether this process belongs to a JupyterHub single-user server (the hub's variables are set)."""
+    env = settings.environ
+    return bool(env.get("JUPYTERHUB_API_URL") and env.get("JUPYTERHUB_API_TOKEN") and env.get("JUPYTERHUB_USER"))
+
+
+def from_bundle(settings: Settings) -> tuple[Bundle, str]:
+    """The spawn bundle from ``QCRED_BUNDLE`` / ``QCRED_BUNDLE_FILE``."""
+    bundle, origin = bundle_from_environment(settings.environ)
+    if bundle is None or origin is None:
+        raise BundleError(
+            "There is no spawn bundle: neither QCRED_BUNDLE nor QCRED_BUNDLE_FILE is set. On JupyterHub, call "
+            "jupyter_qcred.hub.configure(c) in jupyterhub_config.py; elsewhere use `jupyter qcred init --from env` "
+            "or re-initialize from the panel."
+        )
+    return bundle, origin
+
+
+def from_environment(settings: Settings) -> tuple[Bundle, str]:
+    """Credentials the SDKs' own environment variables define (QE_*, QISKIT_IBM_*)."""
+    from .providers import create_providers
+
+    providers = create_providers(settings, ("ibm",))
+    return Bundle(ibm=tuple(providers["ibm"].environment_specs())), "the environment"
+
+
+def from_hub(settings: Settings) -> tuple[Bundle, str]:
+    """Fresh credentials pulled from JupyterHub (the user's auth_state), blocking."""
+    import asyncio
+
+    from .hubclient import HubClient
+
+    client = HubClient.from_environment(settings.environ, timeout=settings.timeout)
+    return asyncio.run(client.fetch_bundle()), "JupyterHub"
+
+
+def load(source: str, settings: Settings) -> tuple[Bundle, str]:
+    """A bundle from the named source ("auto": the hub under JupyterHub, else the spawn bundle)."""
+    if source == "auto":
+        source = "hub" if under_hub(settings) and not settings.environ.get("QCRED_BUNDLE") else "bundle"
+    loaders = {"bundle": from_bundle, "env": from_environment, "hub": from_hub}
+    if source not in loaders:
+        raise QCredError(f"Unknown source {source!r}; use one of: {', '.join(SOURCES)}.")
+    return loaders[source](settings)
