@@ -122,9 +122,7 @@ class CredentialManager:
             "hub": self.hub_info(),
             "defaults": defaults,
             "providers": [status.to_json() for status in self.statuses()],
-            "logins": [
-                {k: v for k, v in login.items() if not k.startswith("_")} for login in self.logins.values()
-            ],
+            "logins": [{k: v for k, v in login.items() if not k.startswith("_")} for login in self.logins.values()],
         }
 
     # ----- events --------------------------------------------------------------------------------------------
@@ -339,4 +337,3 @@ def _sentence(exc: BaseException) -> str:
     if isinstance(exc, QCredError):
         return str(exc)
     return f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or 'unexpected failure'}; will retry."
-

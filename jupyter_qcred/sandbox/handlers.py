@@ -98,6 +98,7 @@ class ServiceHandler(BaseHandler):
         self.log_user: str | None = None
         self.log_error: str | None = None
         self.fault: FaultRule | None = None
+        self.log_form_keys: list[str] | None = None
         self._closed = asyncio.Event()
         self._logged = False
 
@@ -107,10 +108,13 @@ class ServiceHandler(BaseHandler):
     def on_connection_close(self) -> None:
         self._closed.set()
         if not self._finished:
-            self._log(None)
+            self._record(None)
 
     async def prepare(self) -> None:
         """Apply the first matching fault before the real handler runs."""
+        if self.request.body_arguments:
+            # Names only: which parameters a client really sends is worth asserting; their values are secret.
+            self.log_form_keys = sorted(self.request.body_arguments)
         if self.request.method == "POST" and self.endpoint == "qcs_token":
             self.log_grant_type = self.get_body_argument("grant_type", None)
             self.log_client_id = self.get_body_argument("client_id", None) or (self.basic_auth() or (None,))[0]
@@ -124,8 +128,9 @@ class ServiceHandler(BaseHandler):
         if rule.mode == "status":
             self.write_json({"error": "server_error", "error_description": "sandbox fault"}, status=rule.status)
         elif rule.mode == "invalid_grant":
-            self.write_json({"error": "invalid_grant",
-                             "error_description": "The refresh token is invalid or expired."}, status=400)
+            self.write_json(
+                {"error": "invalid_grant", "error_description": "The refresh token is invalid or expired."}, status=400
+            )
         elif rule.mode == "garbage":
             self.set_status(200)
             self.set_header("Content-Type", "text/html")
@@ -134,9 +139,11 @@ class ServiceHandler(BaseHandler):
             await self._closed.wait()
             self._finished = True
         elif rule.mode == "reset":
-            self._log(None)
-            stream = self.request.connection.stream  # type: ignore[attr-defined]
-            sock = stream.socket
+            self._record(None)
+            stream = getattr(self.request.connection, "stream", None)
+            sock = getattr(stream, "socket", None)
+            if stream is None:
+                raise web.Finish()
             if sock is not None:
                 # SO_LINGER 0 makes close() send RST: the client sees "connection reset", not a clean EOF.
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -145,25 +152,27 @@ class ServiceHandler(BaseHandler):
         raise web.Finish()
 
     def on_finish(self) -> None:
-        self._log(self.get_status())
+        self._record(self.get_status())
 
-    def _log(self, status: int | None) -> None:
+    def _record(self, status: int | None) -> None:
         if self._logged:
             return
         self._logged = True
-        self.sandbox.log.append({
-            "method": self.request.method,
-            "path": self.request.path,
-            "endpoint": self.endpoint,
-            "scheme": self.request.protocol,
-            "grant_type": self.log_grant_type,
-            "client_id": self.log_client_id,
-            "user": self.log_user,
-            "status": status,
-            "error": self.log_error,
-            "fault": self.fault.mode if self.fault else None,
-            "fault_id": self.fault.id if self.fault else None,
-        })
+        self.sandbox.log.append(
+            {
+                "method": self.request.method,
+                "path": self.request.path,
+                "endpoint": self.endpoint,
+                "scheme": self.request.protocol,
+                "grant_type": self.log_grant_type,
+                "client_id": self.log_client_id,
+                "user": self.log_user,
+                "status": status,
+                "error": self.log_error,
+                "fault": self.fault.mode if self.fault else None,
+                "fault_id": self.fault.id if self.fault else None,
+            }
+        )
 
     def oauth_error(self, error: str, description: str, status: int = 400) -> None:
         """An RFC 6749 error response (the shape Okta and the QCS client speak)."""

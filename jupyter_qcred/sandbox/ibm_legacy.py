@@ -21,13 +21,17 @@ def network(user: IbmUser) -> list[dict[str, Any]]:
     """The hub/group/project tree, in the nesting the legacy provider walks."""
     hubs: dict[str, dict[str, Any]] = {}
     for entry in user.hubs:
-        hub = hubs.setdefault(entry["hub"], {"name": entry["hub"], "title": entry["hub"], "isDefault": False,
-                                             "groups": {}})
-        group = hub["groups"].setdefault(entry["group"], {"name": entry["group"], "title": entry["group"],
-                                                          "isDefault": False, "projects": {}})
+        hub = hubs.setdefault(
+            entry["hub"], {"name": entry["hub"], "title": entry["hub"], "isDefault": False, "groups": {}}
+        )
+        group = hub["groups"].setdefault(
+            entry["group"], {"name": entry["group"], "title": entry["group"], "isDefault": False, "projects": {}}
+        )
         is_default = bool(entry.get("default"))
         group["projects"][entry["project"]] = {
-            "name": entry["project"], "title": entry["project"], "isDefault": is_default,
+            "name": entry["project"],
+            "title": entry["project"],
+            "isDefault": is_default,
             "devices": {b: {"name": b, "priority": 1} for b in ("ibm_sandbox_fez", "ibm_sandbox_torino")},
         }
         if is_default:
@@ -47,8 +51,10 @@ class LegacyHandler(ServiceHandler):
 
     def login_failed(self, status: int = 401, code: int = 3446, message: str = "Login failed.") -> None:
         self.log_error = f"code {code}"
-        self.write_json({"error": {"name": "Error", "status": status, "statusCode": status, "code": code,
-                                   "message": message}}, status=status)
+        self.write_json(
+            {"error": {"name": "Error", "status": status, "statusCode": status, "code": code, "message": message}},
+            status=status,
+        )
 
     def session_user(self) -> IbmUser | None:
         """The user behind ``X-Access-Token``; answers 401 itself and returns None when it is not valid."""
@@ -73,7 +79,9 @@ class LoginWithTokenHandler(LegacyHandler):
     def post(self) -> None:
         body = self.json_body()
         token = body.get("apiToken")
-        secret = self.sandbox.ibm_secret(token, "legacy") if isinstance(token, str) else None
+        if not isinstance(token, str):
+            token = ""
+        secret = self.sandbox.ibm_secret(token, "legacy")
         if secret is None:
             self.login_failed()
             return
@@ -95,18 +103,31 @@ class MeHandler(LegacyHandler):
             return
         urls = self.sandbox.urls
         ws = urls.http_base.replace("http://", "ws://", 1) + "/ibm/ws"
-        self.write_json({
-            "urls": {
-                "http": urls.ibm_api_http, "ws": ws,
-                "services": {"runtime": urls.http_base + "/ibm/runtime",
-                             "resultsDB": urls.http_base + "/ibm/resultsdb",
-                             "extractorsService": urls.http_base + "/ibm/extractors"},
-            },
-            "userId": user.user_id, "id": user.user_id, "username": user.email, "email": user.email,
-            "firstName": user.first_name, "lastName": user.last_name, "institution": user.institution,
-            "ibmQNetwork": True, "qNetworkRoles": [], "canScheduleBackends": False,
-            "terms": {"accepted": True}, "emailVerified": True,
-        })
+        self.write_json(
+            {
+                "urls": {
+                    "http": urls.ibm_api_http,
+                    "ws": ws,
+                    "services": {
+                        "runtime": urls.http_base + "/ibm/runtime",
+                        "resultsDB": urls.http_base + "/ibm/resultsdb",
+                        "extractorsService": urls.http_base + "/ibm/extractors",
+                    },
+                },
+                "userId": user.user_id,
+                "id": user.user_id,
+                "username": user.email,
+                "email": user.email,
+                "firstName": user.first_name,
+                "lastName": user.last_name,
+                "institution": user.institution,
+                "ibmQNetwork": True,
+                "qNetworkRoles": [],
+                "canScheduleBackends": False,
+                "terms": {"accepted": True},
+                "emailVerified": True,
+            }
+        )
 
 
 class NetworkHandler(LegacyHandler):

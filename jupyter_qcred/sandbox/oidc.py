@@ -43,22 +43,40 @@ def discovery_document(state: SandboxState) -> dict[str, Any]:
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": [
-            "authorization_code", "refresh_token", "client_credentials",
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
             "urn:ietf:params:oauth:grant-type:device_code",
         ],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "claims_supported": ["iss", "sub", "aud", "iat", "exp", "email", "name", "preferred_username",
-                             "given_name", "family_name"],
+        "claims_supported": [
+            "iss",
+            "sub",
+            "aud",
+            "iat",
+            "exp",
+            "email",
+            "name",
+            "preferred_username",
+            "given_name",
+            "family_name",
+        ],
         "code_challenge_methods_supported": ["S256", "plain"],
     }
 
 
 def issue_tokens(
-    state: SandboxState, user: QcsUser, client_id: str, scope: str, *,
-    refresh: bool = True, access_lifetime: int | None = None, refresh_lifetime: int | None = None,
+    state: SandboxState,
+    user: QcsUser,
+    client_id: str,
+    scope: str,
+    *,
+    refresh: bool = True,
+    access_lifetime: int | None = None,
+    refresh_lifetime: int | None = None,
     nonce: str | None = None,
 ) -> dict[str, Any]:
     """Mint an access token (and a refresh token, and an id_token for ``openid``) as Okta would answer."""
@@ -66,12 +84,23 @@ def issue_tokens(
     lifetime = state.config.access_token_lifetime if access_lifetime is None else access_lifetime
     issuer = state.urls.qcs_issuer
     claims = {
-        "ver": 1, "jti": "AT." + secrets.token_urlsafe(12), "iss": issuer, "aud": "api://qcs",
-        "iat": now, "exp": now + lifetime, "cid": client_id, "uid": user.idp_id,
-        "scp": scope.split(), "sub": user.email, "auth_time": now,
+        "ver": 1,
+        "jti": "AT." + secrets.token_urlsafe(12),
+        "iss": issuer,
+        "aud": "api://qcs",
+        "iat": now,
+        "exp": now + lifetime,
+        "cid": client_id,
+        "uid": user.idp_id,
+        "scp": scope.split(),
+        "sub": user.email,
+        "auth_time": now,
     }
     response: dict[str, Any] = {
-        "token_type": "Bearer", "expires_in": lifetime, "access_token": state.signer.mint(claims), "scope": scope,
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "access_token": state.signer.mint(claims),
+        "scope": scope,
     }
     if refresh:
         rt = opaque("sbxrt_", 32)
@@ -80,9 +109,16 @@ def issue_tokens(
         response["refresh_token"] = rt
     if "openid" in scope.split():
         id_claims = {
-            "iss": issuer, "aud": client_id, "sub": user.idp_id, "iat": now, "exp": now + lifetime,
-            "email": user.email, "name": f"{user.first_name} {user.last_name}",
-            "preferred_username": user.username, "auth_time": now, "amr": ["pwd"],
+            "iss": issuer,
+            "aud": client_id,
+            "sub": user.idp_id,
+            "iat": now,
+            "exp": now + lifetime,
+            "email": user.email,
+            "name": f"{user.first_name} {user.last_name}",
+            "preferred_username": user.username,
+            "auth_time": now,
+            "amr": ["pwd"],
         }
         if nonce:
             id_claims["nonce"] = nonce
@@ -93,10 +129,17 @@ def issue_tokens(
 def userinfo(user: QcsUser) -> dict[str, Any]:
     """OIDC userinfo claims; ``preferred_username`` is the short sandbox login name (use it as username_claim)."""
     return {
-        "sub": user.idp_id, "name": f"{user.first_name} {user.last_name}", "given_name": user.first_name,
-        "family_name": user.last_name, "email": user.email, "email_verified": True,
-        "preferred_username": user.username, "locale": "en-US", "zoneinfo": "UTC",
-        "updated_at": int(user.created_time), "organization": user.organization,
+        "sub": user.idp_id,
+        "name": f"{user.first_name} {user.last_name}",
+        "given_name": user.first_name,
+        "family_name": user.last_name,
+        "email": user.email,
+        "email_verified": True,
+        "preferred_username": user.username,
+        "locale": "en-US",
+        "zoneinfo": "UTC",
+        "updated_at": int(user.created_time),
+        "organization": user.organization,
     }
 
 
@@ -170,8 +213,7 @@ class TokenHandler(ServiceHandler):
             self.oauth_error("invalid_client", "Client authentication failed: unknown client.", 401)
             return None
         if client.secret is not None and not (secret and secrets.compare_digest(secret, client.secret)):
-            self.oauth_error("invalid_client", "Client authentication failed: bad or missing client secret.",
-                             401)
+            self.oauth_error("invalid_client", "Client authentication failed: bad or missing client secret.", 401)
             return None
         return client
 
@@ -279,8 +321,9 @@ class TokenHandler(ServiceHandler):
                 grant.interval += 5
                 self.oauth_error("slow_down", "The client is polling too quickly; slow down.")
             else:
-                self.oauth_error("authorization_pending",
-                                 "The device authorization is pending. Please try again later.")
+                self.oauth_error(
+                    "authorization_pending", "The device authorization is pending. Please try again later."
+                )
 
 
 class DeviceAuthorizeHandler(ServiceHandler):
@@ -299,15 +342,23 @@ class DeviceAuthorizeHandler(ServiceHandler):
         user_code = new_user_code()
         lifetime = state.config.device_code_lifetime
         state.device_grants[digest(device_code)] = DeviceGrant(
-            user_code=user_code, client_id=client_id, scope=self.form("scope") or DEFAULT_SCOPE,
-            expires_at=time.time() + lifetime, interval=state.config.device_interval,
+            user_code=user_code,
+            client_id=client_id,
+            scope=self.form("scope") or DEFAULT_SCOPE,
+            expires_at=time.time() + lifetime,
+            interval=state.config.device_interval,
         )
         uri = state.urls.activate_url
-        self.write_json({
-            "device_code": device_code, "user_code": user_code, "verification_uri": uri,
-            "verification_uri_complete": uri + "?" + urlencode({"user_code": user_code}),
-            "expires_in": lifetime, "interval": state.config.device_interval,
-        })
+        self.write_json(
+            {
+                "device_code": device_code,
+                "user_code": user_code,
+                "verification_uri": uri,
+                "verification_uri_complete": uri + "?" + urlencode({"user_code": user_code}),
+                "expires_in": lifetime,
+                "interval": state.config.device_interval,
+            }
+        )
 
 
 class UserinfoHandler(ServiceHandler):
@@ -319,8 +370,11 @@ class UserinfoHandler(ServiceHandler):
             claims = self.sandbox.signer.verify(token or "", issuer=self.sandbox.urls.qcs_issuer)
         except TokenInvalid as exc:
             self.log_error = str(exc)
-            self.write_json({"error": "invalid_token", "error_description": "The access token is invalid."},
-                            status=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            self.write_json(
+                {"error": "invalid_token", "error_description": "The access token is invalid."},
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
             return
         user = self.sandbox.user_by_uid(str(claims.get("uid", "")))
         if user is None:
@@ -343,8 +397,10 @@ def user_picker(state: SandboxState, selected: str | None = None) -> str:
         f'<option value="{html.escape(u)}"{" selected" if u == selected else ""}>{html.escape(u)}</option>'
         for u in sorted(state.qcs_users)
     )
-    return (f'<label>User <select id="username" name="username">{options}</select></label>'
-            '<label>or another user name <input id="new_username" name="new_username" autocomplete="off"></label>')
+    return (
+        f'<label>User <select id="username" name="username">{options}</select></label>'
+        '<label>or another user name <input id="new_username" name="new_username" autocomplete="off"></label>'
+    )
 
 
 def chosen_user(handler: BaseHandler) -> str | None:
@@ -386,8 +442,16 @@ class ActivateHandler(ServiceHandler):
         self.finish(PAGE.format(title="Device activation", body=f'<p id="result">{html.escape(result)}</p>'))
 
 
-AUTHORIZE_PARAMS = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce",
-                    "code_challenge", "code_challenge_method")
+AUTHORIZE_PARAMS = (
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+)
 
 
 class AuthorizeHandler(ServiceHandler):
@@ -425,8 +489,10 @@ class AuthorizeHandler(ServiceHandler):
             return
         hidden = "".join(f'<input type="hidden" name="{n}" value="{html.escape(v)}">' for n, v in params.items())
         hint = self.get_argument("login_hint", None)
-        body = (f'<form method="post" action="">{hidden}{user_picker(self.sandbox, hint)}'
-                '<button id="login" type="submit">Sign in</button></form>')
+        body = (
+            f'<form method="post" action="">{hidden}{user_picker(self.sandbox, hint)}'
+            '<button id="login" type="submit">Sign in</button></form>'
+        )
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.finish(PAGE.format(title="QCS sandbox sign-in", body=body))
 
@@ -445,10 +511,13 @@ class AuthorizeHandler(ServiceHandler):
         self.sandbox.ensure_qcs_user(username)
         code = opaque("sbxcode_", 24)
         self.sandbox.auth_codes[digest(code)] = AuthCode(
-            user=username, client_id=params["client_id"], redirect_uri=params["redirect_uri"],
+            user=username,
+            client_id=params["client_id"],
+            redirect_uri=params["redirect_uri"],
             scope=params.get("scope") or DEFAULT_SCOPE,
             expires_at=time.time() + self.sandbox.config.auth_code_lifetime,
-            code_challenge=params.get("code_challenge"), code_challenge_method=params.get("code_challenge_method"),
+            code_challenge=params.get("code_challenge"),
+            code_challenge_method=params.get("code_challenge_method"),
             nonce=params.get("nonce"),
         )
         query = {"code": code}

@@ -16,15 +16,23 @@ from .tokens import TokenInvalid
 
 def user_json(user: QcsUser) -> dict[str, Any]:
     return {
-        "id": user.id, "idpId": user.idp_id, "createdTime": iso(user.created_time),
-        "profile": {"email": user.email, "firstName": user.first_name, "lastName": user.last_name,
-                    "organization": user.organization},
+        "id": user.id,
+        "idpId": user.idp_id,
+        "createdTime": iso(user.created_time),
+        "profile": {
+            "email": user.email,
+            "firstName": user.first_name,
+            "lastName": user.last_name,
+            "organization": user.organization,
+        },
     }
 
 
 def group_json(group: QcsGroup) -> dict[str, Any]:
     return {
-        "id": group.id, "name": group.name, "description": group.description,
+        "id": group.id,
+        "name": group.name,
+        "description": group.description,
         "createdTime": iso(group.created_time),
         "lastJoinedTime": iso(group.last_joined_time or group.created_time),
         "memberCount": len(group.members),

@@ -28,8 +28,11 @@ class RequestLog:
 
     def entries(self, endpoint: str | None = None, since: int = 0) -> list[dict[str, Any]]:
         with self._lock:
-            return [dict(e) for e in self._entries
-                    if e["seq"] > since and (endpoint is None or e.get("endpoint") == endpoint)]
+            return [
+                dict(e)
+                for e in self._entries
+                if e["seq"] > since and (endpoint is None or e.get("endpoint") == endpoint)
+            ]
 
     def clear(self) -> None:
         with self._lock:

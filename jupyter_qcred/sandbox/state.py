@@ -289,8 +289,11 @@ class SandboxState:
         group = self.qcs_groups.get(name)
         if group is None:
             group = QcsGroup(
-                id=f"grp{len(self.qcs_groups) + 1:04d}", name=name, description=description,
-                created_time=time.time(), balance=balance,
+                id=f"grp{len(self.qcs_groups) + 1:04d}",
+                name=name,
+                description=description,
+                created_time=time.time(),
+                balance=balance,
             )
             self.qcs_groups[name] = group
         for member in members:
@@ -309,8 +312,13 @@ class SandboxState:
     # -- IBM identities -------------------------------------------------------------------------------------
 
     def add_ibm_user(
-        self, username: str, *, instances: int = 1, hubs: list[dict[str, Any]] | None = None,
-        apikey: str | None = None, legacy_token: str | None = None,
+        self,
+        username: str,
+        *,
+        instances: int = 1,
+        hubs: list[dict[str, Any]] | None = None,
+        apikey: str | None = None,
+        legacy_token: str | None = None,
     ) -> dict[str, Any]:
         """Create (or extend) an IBM user with a new platform API key and legacy API token; return the secrets."""
         user = self.ibm_users.get(username)
@@ -318,9 +326,13 @@ class SandboxState:
             n = len(self.ibm_users) + 1
             account = f"{n:04d}" + digest(username)[:28]
             user = IbmUser(
-                username=username, user_id=f"{n:04d}" + digest("uid" + username)[:20],
-                iam_id=f"IBMid-{n:04d}SBX{digest('iam' + username)[:6].upper()}", account_id=account,
-                email=f"{username}@example.org", first_name=username.capitalize(), last_name="Sandbox",
+                username=username,
+                user_id=f"{n:04d}" + digest("uid" + username)[:20],
+                iam_id=f"IBMid-{n:04d}SBX{digest('iam' + username)[:6].upper()}",
+                account_id=account,
+                email=f"{username}@example.org",
+                first_name=username.capitalize(),
+                last_name="Sandbox",
                 institution="Sandbox University",
             )
             self.ibm_users[username] = user
@@ -329,11 +341,14 @@ class SandboxState:
             instance_id = digest(f"{user.account_id}/{idx}")[:32]
             u = instance_id
             uuid_form = f"{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:32]}"
-            user.instances.append(IbmInstance(
-                crn=f"crn:v1:bluemix:public:quantum-computing:us-east:a/{user.account_id}:{uuid_form}::",
-                name=f"{username}-instance-{idx}", plan="open" if i == 0 else "premium",
-                backends=["ibm_sandbox_fez", "ibm_sandbox_torino"],
-            ))
+            user.instances.append(
+                IbmInstance(
+                    crn=f"crn:v1:bluemix:public:quantum-computing:us-east:a/{user.account_id}:{uuid_form}::",
+                    name=f"{username}-instance-{idx}",
+                    plan="open" if i == 0 else "premium",
+                    backends=["ibm_sandbox_fez", "ibm_sandbox_torino"],
+                )
+            )
         if hubs is not None:
             user.hubs = hubs
         elif not user.hubs:
@@ -346,11 +361,17 @@ class SandboxState:
         self.ibm_secrets[digest(apikey)] = IbmSecret(username, "apikey")
         self.ibm_secrets[digest(legacy_token)] = IbmSecret(username, "legacy")
         out = {
-            "user": username, "apikey": apikey, "legacy_token": legacy_token,
-            "instances": [i.crn for i in user.instances], "hubs": user.hubs,
+            "user": username,
+            "apikey": apikey,
+            "legacy_token": legacy_token,
+            "instances": [i.crn for i in user.instances],
+            "hubs": user.hubs,
         }
-        self.seed_credentials[username] = {"apikey": apikey, "legacy_token": legacy_token,
-                                           "instance": user.instances[0].crn if user.instances else ""}
+        self.seed_credentials[username] = {
+            "apikey": apikey,
+            "legacy_token": legacy_token,
+            "instance": user.instances[0].crn if user.instances else "",
+        }
         return out
 
     def ibm_secret(self, value: str, kind: str) -> IbmSecret | None:
@@ -376,11 +397,15 @@ class SandboxState:
                 "revoked": sum(1 for g in self.refresh_grants.values() if g.revoked == "revoked"),
                 "expired": sum(1 for g in self.refresh_grants.values() if not g.revoked and g.expires_at <= now),
             },
-            "device_grants": {s: sum(1 for d in self.device_grants.values() if d.status == s)
-                              for s in ("pending", "approved", "denied", "used")},
+            "device_grants": {
+                s: sum(1 for d in self.device_grants.values() if d.status == s)
+                for s in ("pending", "approved", "denied", "used")
+            },
             "ibm_users": sorted(self.ibm_users),
-            "ibm_secrets": {"active": sum(1 for s in self.ibm_secrets.values() if not s.revoked),
-                            "revoked": sum(1 for s in self.ibm_secrets.values() if s.revoked)},
+            "ibm_secrets": {
+                "active": sum(1 for s in self.ibm_secrets.values() if not s.revoked),
+                "revoked": sum(1 for s in self.ibm_secrets.values() if s.revoked),
+            },
             "legacy_sessions": len(self.legacy_sessions),
             "faults": self.faults.describe(),
             "log_entries": len(self.log),

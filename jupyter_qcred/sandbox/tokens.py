@@ -97,8 +97,14 @@ class JwtSigner:
         numbers = self._key.public_key().public_numbers()
         return {
             "keys": [
-                {"kty": "RSA", "alg": "RS256", "use": "sig", "kid": self.kid,
-                 "n": _int_b64(numbers.n), "e": _int_b64(numbers.e)}
+                {
+                    "kty": "RSA",
+                    "alg": "RS256",
+                    "use": "sig",
+                    "kid": self.kid,
+                    "n": _int_b64(numbers.n),
+                    "e": _int_b64(numbers.e),
+                }
             ]
         }
 

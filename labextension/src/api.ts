@@ -123,7 +123,10 @@ export interface IEventMessage {
   change: IChange | null;
 }
 
-export type RefreshBody = Record<string, never> | { provider: ProviderId; name?: string };
+export interface RefreshBody {
+  provider?: ProviderId;
+  name?: string;
+}
 
 export type ReinitializeBody =
   | { source: 'hub' }

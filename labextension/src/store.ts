@@ -57,8 +57,8 @@ export class QcredStore extends VDomModel {
   }
 
   /** A sentence when the server cannot be reached, else null. */
-  get unreachableError(): string | null {
-    return this._unreachable;
+  get loadError(): string | null {
+    return this._loadError;
   }
 
   get settings(): ISettings {
@@ -80,7 +80,7 @@ export class QcredStore extends VDomModel {
       now,
       warningMinutes: this._settings.warningMinutes,
       providers: this._settings.providers,
-      unreachable: this._unreachable !== null && this._status === null
+      unreachable: this._loadError !== null && this._status === null
     });
   }
 
@@ -140,7 +140,7 @@ export class QcredStore extends VDomModel {
       return answer;
     } catch (err) {
       if (err instanceof QcredError && err.unreachable) {
-        this._unreachable = err.message;
+        this._loadError = err.message;
       }
       throw err;
     } finally {
@@ -151,7 +151,7 @@ export class QcredStore extends VDomModel {
 
   private _onUpdate(_: StatusStream, update: IStatusUpdate): void {
     this._status = update.status;
-    this._unreachable = null;
+    this._loadError = null;
     this._updated.emit(update);
     this.stateChanged.emit();
   }
@@ -163,18 +163,18 @@ export class QcredStore extends VDomModel {
 
   private _onError(_: StatusStream, err: unknown): void {
     if (err === null) {
-      this._unreachable = null;
+      this._loadError = null;
     } else if (err instanceof QcredError) {
-      this._unreachable = err.message;
+      this._loadError = err.message;
     } else {
-      this._unreachable = errorText(err);
+      this._loadError = errorText(err);
     }
     this.stateChanged.emit();
   }
 
   private _status: IStatus | null = null;
   private _connection: ConnectionState = 'connecting';
-  private _unreachable: string | null = null;
+  private _loadError: string | null = null;
   private _settings: ISettings = DEFAULT_SETTINGS;
   private _busy = new Set<BusyKind>();
   private _updated = new Signal<this, IStatusUpdate>(this);

@@ -1,0 +1,57 @@
+"""JupyterHub ``auth_state`` -> spawn bundle: the default mapping, used by the hub at spawn and by the server when
+it re-initializes from the hub.
+
+Pure functions with no JupyterHub import, so the single-user server can use them too. The order of preference:
+1. ``auth_state["qcred_bundle"]``: the bundle the hub computed with the admin's own mapping (kept up to date by
+   :func:`jupyter_qcred.hub.configure` at login and after each ``refresh_user``);
+2. ``auth_state["qcred"]``: a bundle an authenticator or admin script stored directly;
+3. oauthenticator's fields (``access_token``, ``refresh_token``): the hub logged in against the QCS identity
+   provider, so those tokens are the user's QCS credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .bundle import Bundle, QcsProfileSpec, parse_bundle
+
+BUNDLE_KEY = "qcred_bundle"
+DIRECT_KEY = "qcred"
+
+
+def oauth_qcs_profile(auth_state: Mapping[str, Any], qcs: Mapping[str, Any] | None = None) -> QcsProfileSpec | None:
+    """The QCS profile for oauthenticator's auth_state, or None when it holds no token.
+
+    ``qcs`` gives the profile's settings: ``profile``, ``api_url``, ``grpc_api_url``, ``issuer``, ``client_id`` and
+    ``refresh`` ("hub" when the hub's OAuth client is confidential, so only the hub can refresh).
+    """
+    access, refresh = auth_state.get("access_token"), auth_state.get("refresh_token")
+    if not isinstance(access, str) and not isinstance(refresh, str):
+        return None
+    options = dict(qcs or {})
+    return QcsProfileSpec(
+        profile=str(options.get("profile") or "default"),
+        access_token=access if isinstance(access, str) else None,
+        refresh_token=refresh if isinstance(refresh, str) else None,
+        api_url=options.get("api_url"),
+        grpc_api_url=options.get("grpc_api_url"),
+        issuer=options.get("issuer"),
+        client_id=options.get("client_id"),
+        default=True,
+        refresh=str(options.get("refresh") or "hub"),
+    )
+
+
+def bundle_from_auth_state(
+    auth_state: Mapping[str, Any] | None, qcs: Mapping[str, Any] | None = None, where: str = "auth_state"
+) -> Bundle:
+    """The default mapping (see the module's docstring); an empty bundle when auth_state holds nothing for us."""
+    if not auth_state:
+        return Bundle()
+    if auth_state.get(BUNDLE_KEY) is not None:
+        return parse_bundle(auth_state[BUNDLE_KEY], f"{where}[{BUNDLE_KEY!r}]")
+    if auth_state.get(DIRECT_KEY) is not None:
+        return parse_bundle(auth_state[DIRECT_KEY], f"{where}[{DIRECT_KEY!r}]")
+    profile = oauth_qcs_profile(auth_state, qcs)
+    return Bundle(qcs=(profile,)) if profile else Bundle()

@@ -1,0 +1,208 @@
+"""The single-user server's side of JupyterHub: who we are, what our token may do, pull credentials, stop.
+
+Uses only the server's own ``JUPYTERHUB_API_TOKEN``. Re-initializing needs ``admin:auth_state!user`` on the
+``server`` role and restarting needs ``delete:servers!server``; :func:`jupyter_qcred.hub.configure` grants both.
+When a scope is missing, the error names the hub configuration line that fixes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from .authstate import bundle_from_auth_state
+from .bundle import Bundle
+from .errors import QCredError
+from .flows import expect_ok
+
+log = logging.getLogger("jupyter_qcred.hub")
+
+REINIT_FIX = (
+    "Ask the hub's admin to call jupyter_qcred.hub.configure(c) in jupyterhub_config.py (it grants the server role "
+    "the scope admin:auth_state!user), then restart your server."
+)
+RESTART_FIX = (
+    "Ask the hub's admin to call jupyter_qcred.hub.configure(c) in jupyterhub_config.py (it adds "
+    "delete:servers!server to c.Spawner.server_token_scopes), then restart your server from the hub's home page."
+)
+
+
+class HubError(QCredError):
+    """JupyterHub could not do what we asked."""
+
+
+class HubClient:
+    """Talks to the hub's REST API with the server's own token."""
+
+    def __init__(
+        self,
+        api_url: str | None,
+        token: str | None,
+        user: str | None,
+        server_name: str = "",
+        base_url: str = "/",
+        timeout: float = 20.0,
+        qcs_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.api_url = (api_url or "").rstrip("/")
+        self._token = token
+        self.user = user
+        self.server_name = server_name
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.timeout = timeout
+        self.qcs_options = dict(qcs_options or {})
+        self.scopes: set[str] | None = None
+        #: Why the last restart failed (shown in the status JSON until the next one).
+        self.restart_error: str | None = None
+        self._probe: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str], timeout: float = 20.0) -> HubClient:
+        """From the variables JupyterHub sets for a single-user server (and those hub.configure adds)."""
+        qcs = {
+            key: environ[f"QCRED_QCS_{key.upper()}"]
+            for key in ("issuer", "api_url", "grpc_api_url", "client_id", "refresh", "profile")
+            if environ.get(f"QCRED_QCS_{key.upper()}")
+        }
+        return cls(
+            api_url=environ.get("JUPYTERHUB_API_URL"),
+            token=environ.get("JUPYTERHUB_API_TOKEN"),
+            user=environ.get("JUPYTERHUB_USER"),
+            server_name=environ.get("JUPYTERHUB_SERVER_NAME", ""),
+            base_url=environ.get("JUPYTERHUB_BASE_URL", "/"),
+            timeout=timeout,
+            qcs_options=qcs,
+        )
+
+    def __repr__(self) -> str:
+        return f"HubClient(api_url={self.api_url!r}, user={self.user!r}, server_name={self.server_name!r})"
+
+    @property
+    def available(self) -> bool:
+        """Whether this server runs under JupyterHub."""
+        return bool(self.api_url and self._token and self.user)
+
+    @property
+    def spawn_url(self) -> str | None:
+        """The hub page that starts this server again (named servers included)."""
+        if not self.available or self.user is None:
+            return None
+        url = f"{self.base_url}hub/spawn/{quote(self.user, safe='')}"
+        return url + (f"/{quote(self.server_name, safe='')}" if self.server_name else "")
+
+    def _has(self, prefix: str) -> bool | None:
+        if self.scopes is None:
+            return None
+        own = {f"{prefix}!user={self.user}", f"{prefix}!user", prefix}
+        if prefix == "delete:servers":
+            own |= {f"delete:servers!server={self.user}/{self.server_name}", "delete:servers!server"}
+        return bool(self.scopes & own)
+
+    def info(self) -> dict[str, Any]:
+        """The ``hub`` part of the status JSON."""
+        if not self.available:
+            return {
+                "available": False,
+                "user": None,
+                "server_name": "",
+                "spawn_url": None,
+                "can_restart": False,
+                "can_reinitialize": False,
+            }
+        restart, reinit = self._has("delete:servers"), self._has("admin:auth_state")
+        return {
+            "available": True,
+            "user": self.user,
+            "server_name": self.server_name,
+            "spawn_url": self.spawn_url,
+            # Unknown until the hub answered: offer the action and let the hub say no.
+            "can_restart": True if restart is None else restart,
+            "can_reinitialize": True if reinit is None else reinit,
+            "restart_error": self.restart_error,
+        }
+
+    async def start(self) -> None:
+        """Learn our token's scopes in the background (start-up never waits on the hub)."""
+        if self.available and self._probe is None:
+            self._probe = asyncio.ensure_future(self._learn_scopes())
+
+    async def stop(self) -> None:
+        """Cancel the background probe."""
+        if self._probe is not None:
+            self._probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._probe
+
+    async def _learn_scopes(self) -> None:
+        try:
+            body = await self._request("GET", "/user", "asking the hub who this server is")
+        except QCredError as exc:
+            log.warning("jupyter_qcred: %s", exc)
+            return
+        scopes = body.get("scopes") if isinstance(body, dict) else None
+        if isinstance(scopes, list):
+            self.scopes = {str(scope) for scope in scopes}
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=self.timeout, headers={"Authorization": f"token {self._token}"}, follow_redirects=False
+        )
+
+    async def _request(self, method: str, path: str, what: str) -> Any:
+        if not self.available:
+            raise HubError(
+                "This server is not running under JupyterHub, so there is no hub to ask. Re-initialize with a "
+                "token or a credentials file instead, and restart the server yourself."
+            )
+        try:
+            async with self._client() as client:
+                response = await client.request(method, self.api_url + path)
+        except httpx.HTTPError as exc:
+            raise HubError(f"JupyterHub did not answer {what} ({type(exc).__name__}); try again later.") from None
+        if response.status_code in (401, 403):
+            raise HubError(f"JupyterHub refused {what} (HTTP {response.status_code}).")
+        if response.status_code in (202, 204):
+            return None
+        try:
+            return expect_ok(response, "hub", what)
+        except QCredError as exc:
+            raise HubError(str(exc)) from None
+
+    async def fetch_bundle(self) -> Bundle:
+        """Fresh credentials from the user's auth_state (reading it makes the hub run ``refresh_user``)."""
+        assert self.user is not None or not self.available
+        path = f"/users/{quote(self.user or '', safe='')}"
+        try:
+            model = await self._request("GET", path, "the request for your credentials")
+        except HubError as exc:
+            if "refused" in str(exc):
+                raise HubError(f"{exc} {REINIT_FIX}") from None
+            raise
+        if not isinstance(model, dict) or "auth_state" not in model:
+            raise HubError(f"JupyterHub did not share your credentials with this server. {REINIT_FIX}")
+        if model["auth_state"] is None:
+            raise HubError(
+                "JupyterHub holds no credentials for you (auth_state is empty): log out of the hub and log in "
+                "again, or ask the admin to enable auth_state (c.Authenticator.enable_auth_state = True)."
+            )
+        return bundle_from_auth_state(model["auth_state"], self.qcs_options, where="JupyterHub auth_state")
+
+    async def stop_server(self) -> str:
+        """Ask the hub to stop this server; returns the spawn page the browser should go to next."""
+        user = quote(self.user or "", safe="")
+        path = (
+            f"/users/{user}/servers/{quote(self.server_name, safe='')}" if self.server_name else f"/users/{user}/server"
+        )
+        try:
+            await self._request("DELETE", path, "the request to stop this server")
+        except HubError as exc:
+            if "refused" in str(exc):
+                raise HubError(f"{exc} {RESTART_FIX}") from None
+            raise
+        return self.spawn_url or "/hub/home"

@@ -1,0 +1,68 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.API_EXAMPLE = void 0;
+exports.entry = entry;
+exports.status = status;
+function entry(provider, name, state, extra = {}) {
+    return { provider, name, state, expires_at: null, error: null, ...extra };
+}
+function status(providers, extra = {}) {
+    return { version: 1, providers, ...extra };
+}
+/** The example of docs/api.md. */
+exports.API_EXAMPLE = {
+    version: 1,
+    generated_at: '2026-11-22T12:00:00Z',
+    hub: {
+        available: true,
+        user: 'alice',
+        server_name: '',
+        spawn_url: '/hub/spawn/alice',
+        can_restart: true,
+        can_reinitialize: true
+    },
+    defaults: { ibm: 'default-ibm-quantum-platform', qcs: 'default' },
+    providers: [
+        {
+            provider: 'qcs',
+            name: 'default',
+            state: 'ok',
+            expires_at: '2026-11-22T13:00:00Z',
+            error: null,
+            default: true,
+            source: 'bundle',
+            token_hint: '…x9Qa',
+            account: {
+                credentials_name: 'default',
+                credential_kind: 'token_payload',
+                refresh_token_state: 'ok',
+                user: { email: 'alice@example.org' },
+                groups: [{ name: 'wonderland-lab' }]
+            }
+        },
+        {
+            provider: 'ibm',
+            name: 'default-ibm-quantum-platform',
+            state: 'ok',
+            expires_at: '2026-11-22T13:00:00Z',
+            error: null,
+            default: true,
+            account: { channel: 'ibm_quantum_platform', instance: 'crn:v1:...', instances: [], default_instance: null }
+        },
+        {
+            provider: 'ibm',
+            name: 'legacy',
+            state: 'ok',
+            expires_at: '2026-12-06T12:00:00Z',
+            error: null,
+            default: false,
+            account: {
+                channel: 'ibm_quantum',
+                instance: 'ibm-q/open/main',
+                instances: [{ hub: 'ibm-q', group: 'open', project: 'main', default: true }],
+                default_instance: 'ibm-q/open/main'
+            }
+        }
+    ],
+    logins: []
+};
