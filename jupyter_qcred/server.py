@@ -154,7 +154,10 @@ class QCredApp(ExtensionApp):
             watch_interval=self.watch_interval,
             hub_info=self.hub.info,
         )
-        for source in self.startup_sources:
+        self.active_sources = list(self.startup_sources)
+        if self.core_settings.environ.get("QCRED_PULL_FROM_HUB") and "hub" not in self.active_sources:
+            self.active_sources.append("hub")  # set by jupyter_qcred.hub.configure(c, handover="hub")
+        for source in self.active_sources:
             if source != "hub":
                 self._materialize_startup(source)
         if self.remove_bundle_from_environment:
@@ -192,7 +195,7 @@ class QCredApp(ExtensionApp):
         """Start the refresh loop once the event loop runs (and pull from the hub if configured)."""
         self.manager.start()
         await self.hub.start()
-        if "hub" in self.startup_sources and self.hub.available:
+        if "hub" in self.active_sources and self.hub.available:
             self._spawn(self._startup_hub_pull())
 
     def _spawn(self, coroutine: Any) -> None:

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 import httpx
 
 from .. import flows
-from ..errors import ProviderError, RefusedError, describe_response
+from ..errors import ProviderError, RefusedError, TransientProviderError, describe_response
 from ..flows import Flow
 from ..models import utcnow
 
@@ -121,7 +121,9 @@ def _host(url: str) -> str:
     return f"{parsed.scheme}://{parsed.netloc}"
 
 
-def login_flow(base_url: str, api_token: str, now: Callable[[], datetime] = utcnow) -> Flow[tuple[AccessToken, str | None]]:
+def login_flow(
+    base_url: str, api_token: str, now: Callable[[], datetime] = utcnow
+) -> Flow[tuple[AccessToken, str | None]]:
     """``POST {base}/users/loginWithToken``: the API token for an access token and the user id."""
     response = yield httpx.Request("POST", _join(base_url, "users/loginWithToken"), json={"apiToken": api_token})
     if response.status_code in (400, 401, 403):
@@ -145,7 +147,7 @@ def login_flow(base_url: str, api_token: str, now: Callable[[], datetime] = utcn
     ttl = body.get("ttl")
     expires = issued + timedelta(seconds=float(ttl)) if isinstance(ttl, int | float) and ttl > 0 else None
     if not isinstance(body["id"], str) or not body["id"]:
-        raise flows.TransientProviderError(PROVIDER, "The IBM Quantum login answered without an access token.")
+        raise TransientProviderError(PROVIDER, "The IBM Quantum login answered without an access token.")
     user_id = body.get("userId")
     return AccessToken(body["id"], issued, expires), user_id if isinstance(user_id, str) else None
 
@@ -153,15 +155,15 @@ def login_flow(base_url: str, api_token: str, now: Callable[[], datetime] = utcn
 def _network_instances(body: Any) -> list[dict[str, Any]]:
     """Flatten ``[{name, groups: {G: {projects: {P: {isDefault}}}}}]`` into hub/group/project rows."""
     if not isinstance(body, list):
-        raise flows.TransientProviderError(PROVIDER, "The IBM Quantum network list is not a list; try again later.")
+        raise TransientProviderError(PROVIDER, "The IBM Quantum network list is not a list; try again later.")
     rows: list[dict[str, Any]] = []
     for hub in body:
         if not isinstance(hub, dict) or not isinstance(hub.get("name"), str):
             continue
-        groups = hub.get("groups") if isinstance(hub.get("groups"), dict) else {}
-        for group_name, group in groups.items():
+        groups = hub.get("groups")
+        for group_name, group in groups.items() if isinstance(groups, dict) else ():
             projects = group.get("projects") if isinstance(group, dict) else None
-            for project_name, project in (projects or {}).items():
+            for project_name, project in projects.items() if isinstance(projects, dict) else ():
                 default = bool(project.get("isDefault")) if isinstance(project, dict) else False
                 rows.append({"hub": hub["name"], "group": group_name, "project": project_name, "default": default})
     return rows
@@ -208,7 +210,8 @@ def legacy_account_flow(
             )
         if user_id is None and isinstance(body, dict) and isinstance(body.get("userId"), str):
             user_id = body["userId"]
-        services = urls.get("services") if isinstance(urls.get("services"), dict) else {}
+        services = urls.get("services")
+        services = services if isinstance(services, dict) else {}
         ws_url = urls.get("ws") if isinstance(urls.get("ws"), str) else None
         return LegacyAccount(access_token, user_id, http_url, ws_url, services, instances)
     raise RefusedError(PROVIDER, "the legacy API keeps refusing fresh access tokens; re-initialize the account.")
@@ -252,7 +255,7 @@ def iam_token_flow(base_url: str, api_key: str, now: Callable[[], datetime] = ut
         flows.expect_ok(response, PROVIDER, "IBM Cloud IAM"), PROVIDER, "IBM Cloud IAM", "access_token"
     )
     if not isinstance(body["access_token"], str) or not body["access_token"]:
-        raise flows.TransientProviderError(PROVIDER, "IBM Cloud IAM answered without an access token.")
+        raise TransientProviderError(PROVIDER, "IBM Cloud IAM answered without an access token.")
     issued = now()
     expires = _epoch(body.get("expiration"))
     if expires is None:

@@ -308,9 +308,7 @@ def _entry(document: RcDocument, section: str) -> RcEntry:
     raw = document.values(section)
     for key in ("token", "url"):
         if not raw.get(key):
-            raise FileFormatError(
-                document.path, f"section [{section}] has no {key!r}", document.line_of(section, key)
-            )
+            raise FileFormatError(document.path, f"section [{section}] has no {key!r}", document.line_of(section, key))
     configs: dict[str, Any] = {}
     extra: dict[str, str] = {}
     for key, value in raw.items():

@@ -30,11 +30,9 @@ def _table(container: Container | Table, key: str, *, super_table: bool = False)
         # An inline table or an out-of-order proxy: tomlkit lets us edit through it like a table.
         return existing  # type: ignore[return-value]
     created = tomlkit.table(is_super_table=super_table)
-    if not super_table:
-        created.add(tomlkit.nl())
     container[key] = created
-    found = container[key]
-    return found  # type: ignore[return-value]
+    found: Table = container[key]
+    return found
 
 
 def _set(table: Table, key: str, value: Any) -> None:
@@ -62,10 +60,13 @@ def upsert_profile(
     profiles = _table(document, "profiles", super_table=True)
     if created and keep_implicit_default and name != DEFAULT_PROFILE_NAME:
         profiles[DEFAULT_PROFILE_NAME] = _new_table()
+    new = name not in profiles
     profile = _table(profiles, name)
     for key, value in values.items():
         if value is not None:
             profile[key] = value
+    if new:
+        _tidy(profile)
     return profile
 
 
@@ -77,10 +78,26 @@ def upsert_auth_server(document: Container, name: str, server: AuthServer) -> No
         default = _new_table()
         default["client_id"] = AuthServer().client_id
         default["issuer"] = AuthServer().issuer
+        _tidy(default)
         servers[DEFAULT_PROFILE_NAME] = default
+    new = name not in servers
     table = _table(servers, name)
     table["client_id"] = server.client_id
     table["issuer"] = server.issuer
+    if new:
+        _tidy(table)
+
+
+def keep_implicit_defaults(document: Container) -> None:
+    """Write the SDK's implicit ``default`` profile and auth server explicitly before tables are merged in.
+
+    Without a ``profiles`` (``auth_servers``) table the SDK invents a ``default`` entry; once the table exists only
+    its entries count, so merging foreign entries into a missing table would silently drop the default.
+    """
+    if "profiles" not in document:
+        upsert_profile(document, DEFAULT_PROFILE_NAME, values={})
+    if "auth_servers" not in document:
+        upsert_auth_server(document, DEFAULT_PROFILE_NAME, AuthServer())
 
 
 def set_default_profile(document: Container, name: str) -> None:
@@ -90,8 +107,14 @@ def set_default_profile(document: Container, name: str) -> None:
 
 def _new_table() -> Table:
     table = tomlkit.table()
-    table.add(tomlkit.nl())
     return table
+
+
+def _tidy(table: Table) -> None:
+    """End a table we created with a blank line, so the next header stands apart like in hand-written files."""
+    body = table.value.body
+    if body and body[-1][0] is not None:
+        table.add(tomlkit.nl())
 
 
 def credential_table(document: Container, name: str) -> Table:
@@ -100,12 +123,14 @@ def credential_table(document: Container, name: str) -> Table:
     return _table(credentials, name, super_table=True)
 
 
-def _only_kind(credential: Table, kind: str) -> Table:
-    """Remove the other kind tables of a credential (the SDK takes the first one it meets) and return ``kind``."""
+def _only_kind(credential: Table, kind: str) -> tuple[Table, bool]:
+    """Remove the other kind tables of a credential (the SDK takes the first one it meets) and return ``kind``
+    (and whether it was created)."""
     for other in ("token_payload", "client_credentials", "externally_managed"):
         if other != kind and other in credential:
             del credential[other]
-    return _table(credential, kind)
+    new = kind not in credential
+    return _table(credential, kind), new
 
 
 def replace_token_payload(
@@ -121,7 +146,7 @@ def replace_token_payload(
     token_type: str | None = None,
 ) -> None:
     """Make credential ``name`` a token payload holding exactly these tokens (keys we don't know are kept)."""
-    payload = _only_kind(credential_table(document, name), "token_payload")
+    payload, new = _only_kind(credential_table(document, name), "token_payload")
     values = {
         "access_token": access_token,
         "refresh_token": refresh_token,
@@ -133,6 +158,8 @@ def replace_token_payload(
     }
     for key in RESPONSE_KEYS:
         _set(payload, key, values[key])
+    if new:
+        _tidy(payload)
 
 
 def update_refreshed_tokens(
@@ -149,7 +176,7 @@ def update_refreshed_tokens(
 
     ``expires_in`` and ``id_token`` are refreshed when the answer had them; other keys stay as they are.
     """
-    payload = _only_kind(credential_table(document, name), "token_payload")
+    payload, new = _only_kind(credential_table(document, name), "token_payload")
     payload["access_token"] = access_token
     if refresh_token:
         payload["refresh_token"] = refresh_token
@@ -158,13 +185,17 @@ def update_refreshed_tokens(
     if id_token is not None:
         payload["id_token"] = id_token
     payload["updated_at"] = format_rfc3339(updated_at)
+    if new:
+        _tidy(payload)
 
 
 def replace_client_credentials(document: Container, name: str, client_id: str, client_secret: str) -> None:
     """Make credential ``name`` a client-credentials pair."""
-    table = _only_kind(credential_table(document, name), "client_credentials")
+    table, new = _only_kind(credential_table(document, name), "client_credentials")
     table["client_id"] = client_id
     table["client_secret"] = client_secret
+    if new:
+        _tidy(table)
 
 
 def merge_entries(document: Container, section: str, entries: Mapping[str, Any]) -> list[str]:

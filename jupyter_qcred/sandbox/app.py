@@ -62,6 +62,7 @@ class NotFoundHandler(web.RequestHandler):
                 "error": "not_found",
                 "fault": None,
                 "fault_id": None,
+                "form_keys": None,
             }
         )
         self.set_status(404)

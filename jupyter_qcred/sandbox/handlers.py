@@ -171,6 +171,7 @@ class ServiceHandler(BaseHandler):
                 "error": self.log_error,
                 "fault": self.fault.mode if self.fault else None,
                 "fault_id": self.fault.id if self.fault else None,
+                "form_keys": self.log_form_keys,
             }
         )
 

@@ -237,13 +237,8 @@ class StatusHandler(RuntimeHandler):
     def get(self, name: str) -> None:
         if self.backend_or_404(name):
             self.write_json(
-                {
-                    "backend_name": name,
-                    "backend_version": "1.0.0",
-                    "operational": True,
-                    "pending_jobs": 0,
-                    "status_msg": "active",
-                }
+                # The cloud's own shape; the SDK maps state/status/length_queue onto BackendStatus.
+                {"state": True, "status": "active", "message": "available", "length_queue": 0, "backend_version": "1.0.0"}
             )
 
 

@@ -1,0 +1,245 @@
+"""The server extension on a real Jupyter server (pytest-jupyter) against the real sandbox services."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import datetime
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from jupyter_qcred.demo import demo_bundle, sandbox_environment
+from jupyter_qcred.handlers import ROUTES
+
+from .conftest import async_wait_until
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def when(text: str | None) -> datetime:
+    assert text
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@pytest.fixture
+def qcs_lifetime(request: pytest.FixtureRequest) -> int:
+    marker = request.node.get_closest_marker("qcs_lifetime")
+    return int(marker.args[0]) if marker else 3600
+
+
+@pytest.fixture
+def bundle(sandbox, secret_scanner, monkeypatch, qcs_lifetime) -> dict[str, Any]:
+    sandbox.configure(access_token_lifetime=qcs_lifetime)
+    data = demo_bundle(sandbox, access_token_lifetime=qcs_lifetime)
+    secret_scanner.add_bundle(data)
+    monkeypatch.setenv("QCRED_BUNDLE", json.dumps(data))
+    for key, value in sandbox_environment(sandbox).items():
+        monkeypatch.setenv(key, value)
+    return data
+
+
+@pytest.fixture
+def jp_server_config(bundle) -> dict[str, Any]:
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyter_qcred": True}},
+        "QCredApp": {"watch_interval": 0.1},
+    }
+
+
+@pytest.fixture
+def api(jp_fetch, secret_scanner):
+    """Call the qcred API, record every answer for the secret scan, and return (status, JSON)."""
+
+    async def call(path: str, method: str = "GET", body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+        if body is not None and not isinstance(body, str | bytes):
+            body = json.dumps(body)
+        response = await jp_fetch("qcred", path, method=method, body=body, raise_error=False, **kwargs)
+        text = response.body.decode()
+        secret_scanner.saw(f"{method} {path}", text)
+        return response.code, json.loads(text) if text else None
+
+    return call
+
+
+def entry(status: dict[str, Any], provider: str, name: str | None = None) -> dict[str, Any]:
+    found = [e for e in status["providers"] if e["provider"] == provider and (name is None or e["name"] == name)]
+    assert found, f"no {provider} {name} in {[(e['provider'], e['name']) for e in status['providers']]}"
+    return found[0]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_files_are_written_before_the_first_request(jp_serverapp, jp_home_dir, api, bundle) -> None:
+    home = Path(jp_home_dir)
+    # No request has been served yet: the files must already be there.
+    for relative in (".qcs/secrets.toml", ".qcs/settings.toml", ".qiskit/qiskit-ibm.json", ".qiskit/qiskitrc"):
+        path = home / relative
+        assert path.exists(), f"{relative} missing at start"
+        assert mode(path) == 0o600 and mode(path.parent) == 0o700
+    assert bundle["qcs"][0]["refresh_token"] in (home / ".qcs/secrets.toml").read_text()
+    assert "QCRED_BUNDLE" not in os.environ, "kernels started later must not inherit the bundle"
+
+    code, status = await api("status")
+    assert code == 200
+    qcs = entry(status, "qcs", "default")
+    assert qcs["state"] in ("ok", "refreshing") and qcs["default"]
+    assert entry(status, "ibm", "default-ibm-quantum-platform")["account"]["channel"] == "ibm_quantum_platform"
+    assert entry(status, "ibm", "legacy")["account"]["channel"] == "ibm_quantum"
+    assert status["hub"]["available"] is False
+
+
+async def test_status_reports_account_details_after_the_first_check(jp_serverapp, api) -> None:
+    async def checked() -> Any:
+        _, status = await api("status")
+        qcs, legacy = entry(status, "qcs", "default"), entry(status, "ibm", "legacy")
+        return status if qcs["account"].get("groups") and legacy["account"].get("instances") else None
+
+    status = await async_wait_until(checked, timeout=30, what="account details")
+    qcs = entry(status, "qcs", "default")
+    assert qcs["account"]["user"]["email"] == "alice@example.org"
+    assert {g["name"] for g in qcs["account"]["groups"]} == {"wonderland-lab", "tea-party"}
+    instances = entry(status, "ibm", "legacy")["account"]["instances"]
+    assert sum(1 for i in instances if i["default"]) == 1
+    assert entry(status, "ibm", "default-ibm-quantum-platform")["state"] == "ok"
+
+
+@pytest.mark.qcs_lifetime(12)
+async def test_short_token_is_refreshed_before_it_expires_and_pushed(jp_serverapp, jp_ws_fetch, sandbox, api) -> None:
+    _, first = await api("status")
+    old_expiry = when(entry(first, "qcs", "default")["expires_at"])
+    ws = await jp_ws_fetch("qcred", "events")
+    states: list[str] = []
+    try:
+        while True:
+            message = json.loads(await ws.read_message())
+            qcs = entry(message["status"], "qcs", "default")
+            if not states or states[-1] != qcs["state"]:
+                states.append(qcs["state"])
+            if "refreshing" in states and qcs["state"] == "ok" and when(qcs["expires_at"]) > old_expiry:
+                break
+    finally:
+        ws.close()
+    assert states.index("refreshing") < len(states) - 1 and states[-1] == "ok"
+    refreshes = [e for e in sandbox.token_requests() if e.get("grant_type") == "refresh_token"]
+    assert len(refreshes) >= 1
+    assert datetime.fromtimestamp(refreshes[0]["time"]).astimezone() < old_expiry, "refreshed before expiry"
+
+
+async def test_provider_errors_become_error_then_recover(jp_serverapp, sandbox, api) -> None:
+    sandbox.fault("qcs_token", "status", status=500)
+    code, status = await api("refresh", "POST", {"provider": "qcs"})
+    assert code == 200
+    qcs = entry(status, "qcs", "default")
+    assert qcs["state"] == "error"
+    assert "Rigetti QCS" in qcs["error"] and "500" in qcs["error"]
+    sandbox.clear_faults()
+
+    async def recovered() -> bool:
+        _, now = await api("status")
+        return entry(now, "qcs", "default")["state"] == "ok"
+
+    await async_wait_until(recovered, timeout=30, what="the automatic retry after the sandbox recovered")
+
+
+async def test_refused_refresh_token_needs_reinit_and_a_new_token_fixes_it(
+    jp_serverapp, sandbox, api, secret_scanner
+) -> None:
+    sandbox.revoke("alice")
+    _, status = await api("refresh", "POST", {"provider": "qcs", "name": "default"})
+    qcs = entry(status, "qcs", "default")
+    assert qcs["state"] == "needs_reinit"
+    assert "re-initialize" in qcs["error"].lower()
+
+    fresh = sandbox.issue_qcs_tokens("alice")
+    secret_scanner.add_secrets(fresh["access_token"], fresh["refresh_token"])
+    code, status = await api(
+        "reinitialize", "POST", {"source": "token", "provider": "qcs", "refresh_token": fresh["refresh_token"]}
+    )
+    assert code == 200, status
+    assert entry(status, "qcs", "default")["state"] == "ok"
+
+
+async def test_default_can_be_changed(jp_serverapp, api) -> None:
+    code, status = await api("default", "PUT", {"provider": "ibm", "name": "legacy"})
+    assert code == 200, status
+    assert status["defaults"]["ibm"] == "legacy"
+    assert entry(status, "ibm", "legacy")["default"]
+    assert not entry(status, "ibm", "default-ibm-quantum-platform")["default"]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body", "code", "words"),
+    [
+        ("refresh", "POST", {"provider": "azure"}, 400, "Unknown provider 'azure'"),
+        ("refresh", "POST", "{not json", 400, "not valid JSON"),
+        ("refresh", "POST", "[1, 2]", 400, "must be a JSON object"),
+        ("refresh", "POST", {"provider": "qcs", "colour": "red"}, 400, "Unknown field 'colour'"),
+        ("refresh", "POST", {"provider": "qcs", "name": "nobody"}, 404, "nobody"),
+        ("default", "PUT", {"provider": "qcs"}, 400, "'name' is required"),
+        ("default", "PUT", {"provider": "qcs", "name": "nope"}, 404, "no qcs credential named 'nope'"),
+        ("reinitialize", "POST", {"source": "token", "provider": "ibm"}, 400, "API key"),
+        ("reinitialize", "POST", {"source": "carrier-pigeon"}, 400, "must be one of"),
+        ("reinitialize", "POST", {"source": "hub"}, 409, "not running under JupyterHub"),
+        ("restart", "POST", {}, 409, "not running under JupyterHub"),
+    ],
+)
+async def test_bad_requests_get_a_sentence(jp_serverapp, api, path, method, body, code, words) -> None:
+    got, reply = await api(path, method, body)
+    assert got == code, reply
+    assert words in reply["message"]
+
+
+async def test_every_endpoint_requires_authentication(jp_serverapp, http_server_client, jp_base_url) -> None:
+    for path, _handler in ROUTES:
+        for method in ("GET", "POST", "PUT"):
+            response = await http_server_client.fetch(
+                f"{jp_base_url}qcred/{path}", method=method, body=None if method == "GET" else "{}",
+                raise_error=False, follow_redirects=False,
+            )
+            assert response.code in (403, 405), f"{method} {path} answered {response.code} without a token"
+            if response.code == 405:
+                continue
+            assert response.code == 403
+
+
+async def test_websocket_without_token_is_refused(jp_serverapp, jp_ws_fetch) -> None:
+    with pytest.raises(HTTPClientError) as info:
+        await jp_ws_fetch("qcred", "events", headers={"Authorization": ""})
+    assert info.value.code == 403
+
+
+async def test_cookie_without_xsrf_is_refused_and_with_xsrf_accepted(
+    jp_serverapp, http_server_client, jp_base_url
+) -> None:
+    login = await http_server_client.fetch(f"{jp_base_url}login", raise_error=False)
+    cookies = SimpleCookie()
+    for header in login.headers.get_list("Set-Cookie"):
+        cookies.load(header)
+    xsrf = cookies["_xsrf"].value
+    form = urlencode({"_xsrf": xsrf, "password": jp_serverapp.identity_provider.token})
+    answer = await http_server_client.fetch(
+        f"{jp_base_url}login", method="POST", body=form, follow_redirects=False, raise_error=False,
+        headers={"Cookie": f"_xsrf={xsrf}"},
+    )
+    assert answer.code == 302
+    for header in answer.headers.get_list("Set-Cookie"):
+        cookies.load(header)
+    cookie = "; ".join(f"{key}={morsel.value}" for key, morsel in cookies.items())
+
+    refused = await http_server_client.fetch(
+        f"{jp_base_url}qcred/refresh", method="POST", body="{}", raise_error=False, headers={"Cookie": cookie}
+    )
+    assert refused.code == 403
+    accepted = await http_server_client.fetch(
+        f"{jp_base_url}qcred/refresh", method="POST", body="{}", raise_error=False,
+        headers={"Cookie": cookie, "X-XSRFToken": xsrf},
+    )
+    assert accepted.code == 200
