@@ -24,6 +24,8 @@ from .settings import Settings
 
 BUNDLE_VARIABLES = ("QCRED_BUNDLE", "QCRED_BUNDLE_FILE")
 STARTUP_SOURCES = ("bundle", "env", "hub")
+SERVER_URL_VARIABLE = "QCRED_SERVER_URL"
+SERVER_PID_VARIABLE = "QCRED_SERVER_PID"
 
 
 class QCredApp(ExtensionApp):
@@ -193,6 +195,10 @@ class QCredApp(ExtensionApp):
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         """Start the refresh loop once the event loop runs (and pull from the hub if configured)."""
+        # Kernels started from now on inherit this and talk to us (the one place that refreshes); they
+        # authenticate with the server's runtime file, or under JupyterHub with JUPYTERHUB_API_TOKEN.
+        os.environ[SERVER_URL_VARIABLE] = serverapp.connection_url
+        os.environ[SERVER_PID_VARIABLE] = str(os.getpid())
         self.manager.start()
         await self.hub.start()
         if "hub" in self.active_sources and self.hub.available:
