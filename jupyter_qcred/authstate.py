@@ -4,9 +4,10 @@ it re-initializes from the hub.
 Pure functions with no JupyterHub import, so the single-user server can use them too. The order of preference:
 1. ``auth_state["qcred_bundle"]``: the bundle the hub computed with the admin's own mapping (kept up to date by
    :func:`jupyter_qcred.hub.configure` at login and after each ``refresh_user``);
-2. ``auth_state["qcred"]``: a bundle an authenticator or admin script stored directly;
+2. ``auth_state["qcred"]``: a bundle an authenticator or admin script stored directly (e.g. IBM keys from an
+   institutional secret store, added by ``modify_auth_state_hook``);
 3. oauthenticator's fields (``access_token``, ``refresh_token``): the hub logged in against the QCS identity
-   provider, so those tokens are the user's QCS credentials.
+   provider, so those tokens are the user's QCS credentials (used when the bundle of 2. has no QCS entry).
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ def bundle_from_auth_state(
         return Bundle()
     if auth_state.get(BUNDLE_KEY) is not None:
         return parse_bundle(auth_state[BUNDLE_KEY], f"{where}[{BUNDLE_KEY!r}]")
+    direct = Bundle()
     if auth_state.get(DIRECT_KEY) is not None:
-        return parse_bundle(auth_state[DIRECT_KEY], f"{where}[{DIRECT_KEY!r}]")
+        direct = parse_bundle(auth_state[DIRECT_KEY], f"{where}[{DIRECT_KEY!r}]")
+        if direct.qcs:
+            return direct
     profile = oauth_qcs_profile(auth_state, qcs)
-    return Bundle(qcs=(profile,)) if profile else Bundle()
+    return Bundle(ibm=direct.ibm, qcs=(profile,) if profile else ())

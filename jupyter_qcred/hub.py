@@ -14,6 +14,9 @@ What it sets, composing with what the admin already configured (never replacing 
   runs first;
 - ``qcred_bundle`` kept in auth_state (at login, at each ``refresh_user`` and at spawn), so that a running server
   that re-initializes through the Hub API gets the admin's mapping applied to the freshest tokens;
+- ``OAuthenticator.refresh_user_hook``: refreshes the login's tokens *ahead* of expiry (oauthenticator alone does it
+  only after the access token stopped working), so a server pulling through the Hub API gets a token with time left.
+  The admin's own hook runs first;
 - scopes: ``delete:servers!server`` (restart) and ``admin:auth_state!user`` (re-initialize) for the server's
   token. JupyterHub grants a token only what its owner holds, so the user role also gets
   ``admin:auth_state!user`` — each user can read *their own* auth_state, nobody else's.
@@ -175,8 +178,49 @@ def configure(
         )
 
     c.Spawner.auth_state_hook = auth_state_hook
+    c.OAuthenticator.refresh_user_hook = ahead_of_expiry_refresh_hook(_previous(c.OAuthenticator, "refresh_user_hook"))
 
     _grant_scopes(c)
+
+
+def ahead_of_expiry_refresh_hook(
+    admin_hook: Callable[..., Any] | None = None, policy: Any = None
+) -> Callable[..., Any]:
+    """An oauthenticator ``refresh_user_hook`` that uses the refresh token once the access token is due.
+
+    Returns None (oauthenticator's own behaviour) when the token is not due or cannot be read, so it only ever adds
+    an earlier refresh. Rotated refresh tokens are kept like oauthenticator does.
+    """
+    from .models import utcnow
+    from .policy import RefreshPolicy
+    from .providers.qcs_model import jwt_times
+
+    due_policy = policy or RefreshPolicy()
+
+    async def refresh_user_hook(authenticator: Any, user: Any, auth_state: Mapping[str, Any] | None) -> Any:
+        if admin_hook is not None:
+            result = await _maybe_await(admin_hook(authenticator, user, auth_state))
+            if result is not None:
+                return result
+        if not auth_state or not auth_state.get("refresh_token"):
+            return None
+        times = jwt_times(auth_state.get("access_token"))
+        if times.expires_at is None or not due_policy.is_due(times.issued_at, times.expires_at, utcnow()):
+            return None
+        refresh_token = auth_state["refresh_token"]
+        try:
+            token_info = await authenticator.get_token_info(
+                None, authenticator.build_refresh_token_request_params(refresh_token)
+            )
+        except Exception as exc:  # let oauthenticator's own path decide (it may ask for a new login)
+            authenticator.log.info("jupyter_qcred: early refresh for %s failed (%s)", user.name, type(exc).__name__)
+            return None
+        if not token_info.get("refresh_token"):
+            token_info["refresh_token"] = refresh_token
+        authenticator.log.info("jupyter_qcred: refreshed %s's tokens ahead of expiry", user.name)
+        return await authenticator._token_to_auth_model(token_info)
+
+    return refresh_user_hook
 
 
 def _grant_scopes(c: Any) -> None:

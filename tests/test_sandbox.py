@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import secrets
+import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +30,7 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 def tls_client(sb: Sandbox, **kwargs: Any) -> httpx.Client:
     """An httpx client that trusts the sandbox's CA (and nothing else)."""
     assert sb.ca_file
-    return httpx.Client(verify=sb.ca_file, **kwargs)
+    return httpx.Client(verify=ssl.create_default_context(cafile=sb.ca_file), **kwargs)
 
 
 def token_url(sb: Sandbox) -> str:
@@ -68,7 +69,8 @@ def test_ready_line_matches_state_file_and_urls(sandbox: Sandbox) -> None:  # no
 
 def test_plain_http_only_without_tls(tmp_path: Path) -> None:
     with Sandbox(tls=False, state_dir=tmp_path, seed="none") as sb:
-        assert sb.https_url is None and sb.ca_file is None
+        assert sb.https_url is None
+        assert sb.ca_file is None
         assert sb.qcs_issuer.startswith(sb.http_url)
         doc = httpx.get(sb.qcs_issuer + "/.well-known/openid-configuration").json()
         assert doc["issuer"] == sb.qcs_issuer
@@ -100,20 +102,23 @@ def test_discovery_over_tls_with_the_ca(sandbox: Sandbox, http: httpx.Client) ->
 def test_refresh_rotates_and_refuses_the_old_token(sandbox: Sandbox, http: httpx.Client) -> None:  # noqa: F811
     issued = sandbox.issue_qcs_tokens("alice")
     claims = unverified_claims(issued["access_token"])
-    assert claims["iss"] == sandbox.qcs_issuer and claims["sub"] == "alice@example.org"
+    assert claims["iss"] == sandbox.qcs_issuer
+    assert claims["sub"] == "alice@example.org"
     assert {"sub", "iat", "exp", "iss", "aud", "scp", "uid"} <= set(claims)
     assert claims["exp"] - claims["iat"] == 3600
 
     first = refresh(http, sandbox, issued["refresh_token"])
     assert first.status_code == 200, first.text
     body = first.json()
-    assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 3600
     assert body["refresh_token"] != issued["refresh_token"]
     assert body["access_token"] != issued["access_token"]
 
     old = refresh(http, sandbox, issued["refresh_token"])
     assert old.status_code == 400
-    assert old.json()["error"] == "invalid_grant" and old.json()["error_description"]
+    assert old.json()["error"] == "invalid_grant"
+    assert old.json()["error_description"]
 
     assert refresh(http, sandbox, body["refresh_token"]).status_code == 200
     statuses = [(e["grant_type"], e["client_id"], e["user"], e["status"]) for e in sandbox.token_requests()]
@@ -130,7 +135,8 @@ def test_no_rotation_keeps_the_refresh_token(sandbox: Sandbox, http: httpx.Clien
     issued = sandbox.issue_qcs_tokens("bob")
     for _ in range(2):
         body = refresh(http, sandbox, issued["refresh_token"]).json()
-        assert body["refresh_token"] == issued["refresh_token"] and body["expires_in"] == 120
+        assert body["refresh_token"] == issued["refresh_token"]
+        assert body["expires_in"] == 120
 
 
 def test_expired_revoked_and_foreign_refresh_tokens_are_invalid_grant(
@@ -150,7 +156,8 @@ def test_expired_revoked_and_foreign_refresh_tokens_are_invalid_grant(
     hub_bound = sandbox.issue_qcs_tokens("bob", client_id="jupyterhub")
     assert refresh(http, sandbox, hub_bound["refresh_token"]).json()["error"] == "invalid_grant"
     no_secret = refresh(http, sandbox, hub_bound["refresh_token"], client_id="jupyterhub")
-    assert no_secret.status_code == 401 and no_secret.json()["error"] == "invalid_client"
+    assert no_secret.status_code == 401
+    assert no_secret.json()["error"] == "invalid_client"
     secret = sandbox.credentials()["jupyterhub"]["client_secret"]
     ok = http.post(
         token_url(sandbox),
@@ -174,7 +181,8 @@ def test_client_credentials_with_basic_auth(sandbox: Sandbox, http: httpx.Client
     assert me.json()["profile"]["email"] == "alice@example.org"
 
     bad = http.post(token_url(sandbox), auth=(client_id, "wrong"), data={"grant_type": "client_credentials"})
-    assert bad.status_code == 401 and bad.json()["error"] == "invalid_client"
+    assert bad.status_code == 401
+    assert bad.json()["error"] == "invalid_client"
     added = sandbox.add_qcs_client("bob")
     again = http.post(
         token_url(sandbox), auth=(added["client_id"], added["client_secret"]), data={"grant_type": "client_credentials"}
@@ -186,7 +194,8 @@ def test_client_credentials_with_basic_auth(sandbox: Sandbox, http: httpx.Client
         ("client_credentials", 401),
         ("client_credentials", 200),
     ]
-    assert entries[2]["user"] == "bob" and entries[2]["client_id"] == added["client_id"]
+    assert entries[2]["user"] == "bob"
+    assert entries[2]["client_id"] == added["client_id"]
 
 
 def start_device(http: httpx.Client, sb: Sandbox) -> dict[str, Any]:
@@ -208,7 +217,8 @@ def test_device_flow_pending_slow_down_then_approved(sandbox: Sandbox, http: htt
     assert re.fullmatch(r"[A-Z]{4}-[A-Z]{4}", start["user_code"])
     assert start["verification_uri"] == sandbox.info["qcs_activate_url"]
     assert start["verification_uri_complete"].endswith("user_code=" + start["user_code"])
-    assert start["expires_in"] == 600 and start["interval"] == 5
+    assert start["expires_in"] == 600
+    assert start["interval"] == 5
 
     assert poll_device(http, sandbox, start["device_code"]).json()["error"] == "authorization_pending"
     assert poll_device(http, sandbox, start["device_code"]).json()["error"] == "slow_down"  # polled too fast
@@ -225,11 +235,14 @@ def test_device_flow_through_the_activation_page(sandbox: Sandbox, http: httpx.C
     sandbox.configure(device_interval=0)
     start = start_device(http, sandbox)
     page = http.get(start["verification_uri_complete"])
-    assert page.status_code == 200 and 'id="approve"' in page.text and start["user_code"] in page.text
+    assert page.status_code == 200
+    assert 'id="approve"' in page.text
+    assert start["user_code"] in page.text
     result = http.post(
         start["verification_uri"], data={"user_code": start["user_code"], "username": "alice", "action": "approve"}
     )
-    assert result.status_code == 200 and 'id="result"' in result.text
+    assert result.status_code == 200
+    assert 'id="result"' in result.text
     assert poll_device(http, sandbox, start["device_code"]).status_code == 200
 
     denied = start_device(http, sandbox)
@@ -260,14 +273,17 @@ def test_authorization_code_flow_for_jupyterhub(sandbox: Sandbox, http: httpx.Cl
     }
     authorize = sandbox.qcs_issuer + "/v1/authorize"
     page = http.get(authorize, params=params)
-    assert page.status_code == 200 and 'id="login"' in page.text and "alice" in page.text
+    assert page.status_code == 200
+    assert 'id="login"' in page.text
+    assert "alice" in page.text
     bad = http.get(authorize, params={**params, "redirect_uri": "http://evil.example/cb"})
     assert bad.status_code == 400
 
     login = http.post(authorize, params=params, data={"username": "alice"})
     assert login.status_code == 302
     query = parse_qs(urlparse(login.headers["Location"]).query)
-    assert login.headers["Location"].startswith(redirect) and query["state"] == ["xyz"]
+    assert login.headers["Location"].startswith(redirect)
+    assert query["state"] == ["xyz"]
     exchange = {"grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": redirect}
     assert http.post(token_url(sandbox), auth=("jupyterhub", "wrong"), data=exchange).status_code == 401
     tokens = http.post(token_url(sandbox), auth=("jupyterhub", secret), data={**exchange, "code_verifier": verifier})
@@ -276,7 +292,8 @@ def test_authorization_code_flow_for_jupyterhub(sandbox: Sandbox, http: httpx.Cl
     assert {"access_token", "refresh_token", "id_token", "scope", "expires_in"} <= set(body)
     assert unverified_claims(body["id_token"])["aud"] == "jupyterhub"
     info = http.get(sandbox.qcs_issuer + "/v1/userinfo", headers={"Authorization": "Bearer " + body["access_token"]})
-    assert info.json()["preferred_username"] == "alice" and info.json()["email"] == "alice@example.org"
+    assert info.json()["preferred_username"] == "alice"
+    assert info.json()["email"] == "alice@example.org"
     # The code is single use.
     again = http.post(token_url(sandbox), auth=("jupyterhub", secret), data={**exchange, "code_verifier": verifier})
     assert again.json()["error"] == "invalid_grant"
@@ -295,7 +312,9 @@ def test_qcs_api_user_groups_and_balances(sandbox: Sandbox, http: httpx.Client) 
         "lastName": "Liddell",
         "organization": "Wonderland Labs",
     }
-    assert me["idpId"] == unverified_claims(tokens["access_token"])["uid"] and me["id"] and me["createdTime"]
+    assert me["idpId"] == unverified_claims(tokens["access_token"])["uid"]
+    assert me["id"]
+    assert me["createdTime"]
     groups = http.get(f"{sandbox.qcs_api_url}/v1/users/{me['idpId']}/groups", headers=auth).json()
     assert groups["nextPageToken"] == ""
     assert sorted(g["name"] for g in groups["groups"]) == ["tea-party", "wonderland-lab"]
@@ -305,10 +324,16 @@ def test_qcs_api_user_groups_and_balances(sandbox: Sandbox, http: httpx.Client) 
     assert http.get(f"{sandbox.qcs_api_url}/v1/groups/trenchtown/balance", headers=auth).status_code == 404
 
     expired = sandbox.issue_qcs_tokens("alice", access_token_lifetime=-1)
-    denied = http.get(sandbox.qcs_api_url + "/v1/auth:getUser", headers={"Authorization": "Bearer " + expired["access_token"]})
-    assert denied.status_code == 401 and denied.json()["code"] == "unauthorized"
+    denied = http.get(
+        sandbox.qcs_api_url + "/v1/auth:getUser", headers={"Authorization": "Bearer " + expired["access_token"]}
+    )
+    assert denied.status_code == 401
+    assert denied.json()["code"] == "unauthorized"
     forged = tokens["access_token"][:-4] + ("AAAA" if not tokens["access_token"].endswith("AAAA") else "BBBB")
-    assert http.get(sandbox.qcs_api_url + "/v1/auth:getUser", headers={"Authorization": "Bearer " + forged}).status_code == 401
+    assert (
+        http.get(sandbox.qcs_api_url + "/v1/auth:getUser", headers={"Authorization": "Bearer " + forged}).status_code
+        == 401
+    )
     assert http.get(sandbox.qcs_api_url + "/v1/auth:getUser").status_code == 401
 
     added = sandbox.add_qcs_user("carol", groups=["new-lab"], organization="Carol Inc")
@@ -327,7 +352,8 @@ def test_fault_status_and_count(sandbox: Sandbox, http: httpx.Client) -> None:  
     url = sandbox.qcs_issuer + "/.well-known/openid-configuration"
     rule = sandbox.fault("qcs_discovery", "status", status=503, count=2)
     assert [http.get(url).status_code for _ in range(3)] == [503, 503, 200]
-    assert rule["id"] and sandbox.faults() == []
+    assert rule["id"]
+    assert sandbox.faults() == []
     entries = sandbox.log("qcs_discovery")
     assert [(e["status"], e["fault"]) for e in entries] == [(503, "status"), (503, "status"), (200, None)]
 
@@ -347,7 +373,8 @@ def test_fault_invalid_grant(sandbox: Sandbox, http: httpx.Client) -> None:  # n
     issued = sandbox.issue_qcs_tokens("alice")
     sandbox.fault("qcs_token", "invalid_grant", count=1)
     refused = refresh(http, sandbox, issued["refresh_token"])
-    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_grant"
     assert refresh(http, sandbox, issued["refresh_token"]).status_code == 200  # the token itself was fine
 
 
@@ -372,7 +399,8 @@ def test_fault_timeout_holds_until_the_client_gives_up(sandbox: Sandbox) -> None
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(sandbox.ibm_auth_url + "/users/loginWithToken", json={"apiToken": "x"}, timeout=0.5)
     entry = sandbox.wait_for_log(lambda e: e["endpoint"] == "ibm_login")[0]
-    assert entry["fault"] == "timeout" and entry["status"] is None
+    assert entry["fault"] == "timeout"
+    assert entry["status"] is None
     assert httpx.post(sandbox.ibm_auth_url + "/users/loginWithToken", json={"apiToken": "x"}).status_code == 401
 
 
@@ -380,8 +408,8 @@ def test_fault_reset(sandbox: Sandbox, http: httpx.Client) -> None:  # noqa: F81
     sandbox.fault("qcs_token", "reset", count=1)
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError)):
         refresh(http, sandbox, "whatever")
+    sandbox.fault("runtime", "reset", count=1)
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-        sandbox.fault("runtime", "reset", count=1)
         httpx.get(sandbox.runtime_url + "/backends")
     assert [e["fault"] for e in sandbox.log()] == ["reset", "reset"]
 
@@ -426,7 +454,9 @@ def test_log_and_state_never_contain_secrets(sandbox: Sandbox, http: httpx.Clien
     stderr_text = (sandbox.state_dir / "sandbox.log").read_text()
     for value in secrets_seen:
         for part in (value, value[-12:]):
-            assert part not in log_text and part not in state_text and part not in stderr_text
+            assert part not in log_text
+            assert part not in state_text
+            assert part not in stderr_text
     assert len(sandbox.log()) == 6
     sandbox.clear_log()
     assert sandbox.log() == []
@@ -446,10 +476,13 @@ def test_ibm_legacy_auth_api(sandbox: Sandbox) -> None:  # noqa: F811
     token = sandbox.ibm_credentials("bob")["legacy_token"]
     refused = httpx.post(base + "/users/loginWithToken", json={"apiToken": "nope"})
     assert refused.status_code == 401
-    assert refused.json()["error"]["code"] == 3446 and refused.json()["error"]["message"] == "Login failed."
+    assert refused.json()["error"]["code"] == 3446
+    assert refused.json()["error"]["message"] == "Login failed."
 
     login = httpx.post(base + "/users/loginWithToken", json={"apiToken": token}).json()
-    assert login["ttl"] > 0 and login["userId"] and login["created"]
+    assert login["ttl"] > 0
+    assert login["userId"]
+    assert login["created"]
     headers = {"X-Access-Token": login["id"]}
     me = httpx.get(base + "/users/me", headers=headers).json()
     assert set(me["urls"]["services"]) == {"runtime", "resultsDB", "extractorsService"}
@@ -471,17 +504,24 @@ def test_ibm_legacy_auth_api(sandbox: Sandbox) -> None:  # noqa: F811
     added = sandbox.add_ibm_user("dave", hubs=[{"hub": "h", "group": "g", "project": "p", "default": True}])
     login2 = httpx.post(base + "/users/loginWithToken", json={"apiToken": added["legacy_token"]}).json()
     net = httpx.get(sandbox.http_url + "/ibm/runtime-api/Network", headers={"X-Access-Token": login2["id"]}).json()
-    assert net[0]["name"] == "h" and net[0]["groups"]["g"]["projects"]["p"]["isDefault"] is True
+    assert net[0]["name"] == "h"
+    assert net[0]["groups"]["g"]["projects"]["p"]["isDefault"] is True
 
 
 def test_iam_token_and_refusals(sandbox: Sandbox) -> None:  # noqa: F811
     creds = sandbox.ibm_credentials("alice")
     url = sandbox.iam_url + "/identity/token"
-    form = {"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": creds["apikey"], "response_type": "cloud_iam"}
+    form = {
+        "grant_type": "urn:ibm:params:oauth:grant-type:apikey",
+        "apikey": creds["apikey"],
+        "response_type": "cloud_iam",
+    }
     body = httpx.post(url, data=form).json()
-    assert body["refresh_token"] == "not_supported" and body["token_type"] == "Bearer"
+    assert body["refresh_token"] == "not_supported"
+    assert body["token_type"] == "Bearer"
     claims = unverified_claims(body["access_token"])
-    assert body["expiration"] == claims["exp"] and claims["exp"] - claims["iat"] == body["expires_in"] == 3600
+    assert body["expiration"] == claims["exp"]
+    assert claims["exp"] - claims["iat"] == body["expires_in"] == 3600
     refused = httpx.post(url, data={**form, "apikey": "wrong"})
     assert refused.status_code == 400
     assert refused.json()["errorCode"] == "BXNIM0415E"
@@ -503,12 +543,17 @@ def test_real_qiskit_runtime_service_lists_backends(sandbox: Sandbox, monkeypatc
     backends = service.backends()
     assert sorted(b.name for b in backends) == ["ibm_sandbox_fez", "ibm_sandbox_torino"]
     fez = service.backend("ibm_sandbox_fez")
-    assert fez.num_qubits == 5 and fez.status().operational
+    assert fez.num_qubits == 5
+    assert fez.status().operational
     assert "cz" in fez.target.operation_names
     log = sandbox.log()
-    assert log[0]["endpoint"] == "iam" and log[0]["grant_type"] == "urn:ibm:params:oauth:grant-type:apikey"
+    assert log[0]["endpoint"] == "iam"
+    assert log[0]["grant_type"] == "urn:ibm:params:oauth:grant-type:apikey"
     assert log[0]["form_keys"] == ["apikey", "grant_type", "response_type"]
-    assert {e["path"] for e in log[1:]} >= {"/experimental/backends", "/experimental/backends/ibm_sandbox_fez/configuration"}
+    assert {e["path"] for e in log[1:]} >= {
+        "/experimental/backends",
+        "/experimental/backends/ibm_sandbox_fez/configuration",
+    }
     assert all(e["status"] == 200 and e["user"] == "alice" for e in log)
 
     # Another user's instance is refused by the runtime (the SDK turns that into an empty backend list).
@@ -551,7 +596,6 @@ def write_qcs_files(sb: Sandbox, directory: Path, tokens: dict[str, Any]) -> tup
 
 def test_real_qcs_client_refreshes_over_tls(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     import tomllib
-
     from qcs_api_client_common.configuration import ClientConfiguration, TokenError
     from qcs_api_client_common.httpx import QCSAuthorization
 
@@ -565,20 +609,23 @@ def test_real_qcs_client_refreshes_over_tls(sandbox: Sandbox, tmp_path: Path, mo
     config = ClientConfiguration.load_default()
     assert config.api_url == sandbox.qcs_api_url
     token = config.get_bearer_access_token().secret
-    assert token != stale["access_token"] and unverified_claims(token)["sub"] == "alice@example.org"
+    assert token != stale["access_token"]
+    assert unverified_claims(token)["sub"] == "alice@example.org"
     assert config.get_oauth_session().access_token.secret == token  # type: ignore[union-attr]
 
     # Discovery, then one refresh_token grant with client_id in the form, all over https.
     log = sandbox.log()
     assert [(e["endpoint"], e["scheme"]) for e in log] == [("qcs_discovery", "https"), ("qcs_token", "https")]
-    assert log[1]["grant_type"] == "refresh_token" and log[1]["client_id"] == sandbox.qcs_client_id
+    assert log[1]["grant_type"] == "refresh_token"
+    assert log[1]["client_id"] == sandbox.qcs_client_id
     assert log[1]["form_keys"] == ["client_id", "grant_type", "refresh_token"]
 
     # The client wrote the new access token and the rotated refresh token back, keeping the comment.
     text = secrets_file.read_text()
     saved = tomllib.loads(text)["credentials"]["default"]["token_payload"]
     assert text.startswith("# kept by the client")
-    assert saved["access_token"] == token and saved["refresh_token"] != stale["refresh_token"]
+    assert saved["access_token"] == token
+    assert saved["refresh_token"] != stale["refresh_token"]
     assert refresh(tls_client(sandbox), sandbox, stale["refresh_token"]).json()["error"] == "invalid_grant"
 
     # The token is not refreshed again while valid and works for API calls.
@@ -586,11 +633,11 @@ def test_real_qcs_client_refreshes_over_tls(sandbox: Sandbox, tmp_path: Path, mo
     assert again == token
     me = tls_client(sandbox).get(sandbox.qcs_api_url + "/v1/auth:getUser", headers={"Authorization": f"Bearer {again}"})
     assert me.json()["profile"]["email"] == "alice@example.org"
-    assert len(sandbox.token_requests()) == 1
+    assert [e["status"] for e in sandbox.token_requests()] == [200, 400]  # the client's refresh, then ours
 
     # Upstream defect (qcs-api-client-common 0.27): its httpx middleware formats the SecretAccessToken object,
     # sending "Bearer SecretAccessToken(<REDACTED ...>)"; the API refuses it. Use ``.secret`` yourself.
-    with httpx.Client(auth=QCSAuthorization(config), verify=str(sandbox.ca_file)) as client:
+    with tls_client(sandbox, auth=QCSAuthorization(config)) as client:
         assert client.get(sandbox.qcs_api_url + "/v1/auth:getUser").status_code == 401
 
     # A fresh load reads the rotated token from disk; a revoked one surfaces as TokenError.

@@ -238,7 +238,13 @@ class StatusHandler(RuntimeHandler):
         if self.backend_or_404(name):
             self.write_json(
                 # The cloud's own shape; the SDK maps state/status/length_queue onto BackendStatus.
-                {"state": True, "status": "active", "message": "available", "length_queue": 0, "backend_version": "1.0.0"}
+                {
+                    "state": True,
+                    "status": "active",
+                    "message": "available",
+                    "length_queue": 0,
+                    "backend_version": "1.0.0",
+                }
             )
 
 

@@ -107,7 +107,7 @@ function PanelView({ ctx }: { ctx: IContext }): React.ReactElement {
             {loadError} {trans.__('Showing the last known state; retrying by itself.')}
           </div>
         )}
-        {!configured && <EmptyState ctx={ctx} status={status} />}
+        {!configured && <EmptyState ctx={ctx} />}
         <Logins ctx={ctx} logins={(status.logins ?? []).filter(l => l.state === 'pending')} />
         {providers.map(p => (
           <ProviderCard key={p} ctx={ctx} provider={p} status={status} />
@@ -208,20 +208,14 @@ function Toolbar({ ctx, status }: { ctx: IContext; status: IStatus | null }): Re
   );
 }
 
-function EmptyState({ ctx, status }: { ctx: IContext; status: IStatus }): React.ReactElement {
+function EmptyState({ ctx }: { ctx: IContext }): React.ReactElement {
   const { trans, store } = ctx;
   const fromHub = store.canReinitializeFromHub;
-  const reasons = (status.providers ?? [])
-    .filter(e => e.state === 'absent' && e.error && store.settings.providers.includes(e.provider))
-    .map(e => e.error as string);
   return (
     <div className="jp-qcred-message" data-testid="qcred-empty">
       <p>
         <strong>{trans.__('No quantum credentials yet.')}</strong>
       </p>
-      {reasons.map((r, i) => (
-        <p key={i}>{r}</p>
-      ))}
       <p>
         {fromHub
           ? trans.__(

@@ -1,0 +1,591 @@
+"""QCS settings/secrets files: the SDK's model and defaults, lossless writes, clear errors, states (no network)."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import tomlkit
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_qcs_support import make_jwt, mode, provider
+
+from jupyter_qcred.bundle import QcsProfileSpec
+from jupyter_qcred.errors import FieldError, FileFormatError, QCredError
+from jupyter_qcred.models import State
+from jupyter_qcred.providers.qcs_model import (
+    DEFAULT_API_URL,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_ISSUER,
+    jwt_times,
+    load_secrets,
+    load_settings,
+    parse_rfc3339,
+)
+
+
+def spec(profile: str = "default", **values: object) -> QcsProfileSpec:
+    return QcsProfileSpec(profile=profile, **values)  # type: ignore[arg-type]
+
+
+def qcs_dir(home: Path) -> Path:
+    return home / ".qcs"
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+
+
+@contextmanager
+def sdk_environment(settings_path: Path, secrets_path: Path, **extra: str) -> Iterator[None]:
+    """Point the real SDK (which reads os.environ when loading) at our files, and restore afterwards."""
+    keys = ["QCS_SETTINGS_FILE_PATH", "QCS_SECRETS_FILE_PATH", "QCS_PROFILE_NAME", *extra]
+    saved = {key: os.environ.get(key) for key in keys}
+    os.environ.pop("QCS_PROFILE_NAME", None)
+    os.environ.update(QCS_SETTINGS_FILE_PATH=str(settings_path), QCS_SECRETS_FILE_PATH=str(secrets_path), **extra)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+# ----------------------------------------------------------------------------------------------- model, defaults
+
+
+def test_no_files_is_one_absent_status_saying_what_to_do(tmp_path: Path) -> None:
+    statuses = provider(tmp_path).read()
+    assert len(statuses) == 1
+    assert statuses[0].state is State.ABSENT and statuses[0].name is None
+    assert "device login" in (statuses[0].error or "")
+    assert provider(tmp_path).watched_paths() == [qcs_dir(tmp_path) / "settings.toml", qcs_dir(tmp_path) / "secrets.toml"]
+
+
+def test_sdk_defaults_fill_missing_keys_and_tables(tmp_path: Path) -> None:
+    _doc, model = load_settings(tmp_path / "settings.toml", "")
+    assert list(model.profiles) == ["default"]
+    profile = model.profiles["default"]
+    assert (profile.api_url, profile.credentials_name, profile.auth_server_name) == (DEFAULT_API_URL, "default", "default")
+    assert model.auth_servers["default"].client_id == DEFAULT_CLIENT_ID
+    assert model.auth_servers["default"].issuer == DEFAULT_ISSUER
+    # Once [profiles] exists, only its entries count (the SDK fails load_default() otherwise).
+    _doc, model = load_settings(tmp_path / "settings.toml", '[profiles.p]\napi_url = "https://p"\n')
+    assert list(model.profiles) == ["p"]
+
+
+def test_profile_uses_the_credential_named_by_credentials_name(tmp_path: Path) -> None:
+    token = make_jwt()
+    write(
+        qcs_dir(tmp_path) / "settings.toml",
+        """
+        default_profile_name = "group"
+        [profiles.group]
+        credentials_name = "shared"
+        [profiles.lonely]
+        credentials_name = "nothing-here"
+        """,
+    )
+    write(
+        qcs_dir(tmp_path) / "secrets.toml",
+        f"""
+        [credentials.shared.token_payload]
+        access_token = "{token}"
+        refresh_token = "refresh-token-shared-0001"
+        [credentials.group.token_payload]
+        access_token = "not the one"
+        """,
+    )
+    statuses = provider(tmp_path).read()
+    assert [s.name for s in statuses] == ["group"]
+    status = statuses[0]
+    assert status.state is State.OK and status.default
+    assert status.account["credentials_name"] == "shared"
+    assert status.account["credential_kind"] == "token_payload"
+    assert status.token_hint == "…" + token[-4:]
+    assert status.expires_at == jwt_times(token).expires_at
+
+
+def test_environment_overrides_default_profile_and_urls(tmp_path: Path) -> None:
+    write(
+        qcs_dir(tmp_path) / "settings.toml",
+        """
+        default_profile_name = "a"
+        [profiles.a]
+        credentials_name = "a"
+        [profiles.b]
+        credentials_name = "b"
+        api_url = "https://b.example"
+        """,
+    )
+    write(
+        qcs_dir(tmp_path) / "secrets.toml",
+        f"""
+        [credentials.a.token_payload]
+        access_token = "{make_jwt()}"
+        [credentials.b.token_payload]
+        access_token = "{make_jwt()}"
+        """,
+    )
+    statuses = provider(
+        tmp_path, QCS_PROFILE_NAME="b", QCS_SETTINGS_APPLICATIONS_API_URL="https://override.example"
+    ).read()
+    by_name = {s.name: s for s in statuses}
+    assert by_name["b"].default and not by_name["a"].default
+    assert by_name["b"].account["api_url"] == "https://override.example"
+    moved = tmp_path / "elsewhere"
+    write(moved / "s.toml", "[profiles.x]\n")
+    # A profile without credentials_name uses the credential "default", whatever its own name.
+    write(moved / "c.toml", f'[credentials.default.token_payload]\naccess_token = "{make_jwt()}"\n')
+    other = provider(tmp_path, QCS_SETTINGS_FILE_PATH=str(moved / "s.toml"), QCS_SECRETS_FILE_PATH=str(moved / "c.toml"))
+    assert [s.name for s in other.read()] == ["x"]
+
+
+def test_states_from_the_stored_jwt(tmp_path: Path) -> None:
+    home = tmp_path
+    cases = {
+        "fresh": (make_jwt(3600), "refresh-token-fresh-0001"),
+        "due": (make_jwt(3600, issued=time.time() - 3500), "refresh-token-due-0001"),
+        "expired": (make_jwt(3600, issued=time.time() - 7200), "refresh-token-expired-0001"),
+        "dead": (make_jwt(3600, issued=time.time() - 7200), None),
+        "garbage": ("this-is-no-jwt-at-all-0001", "refresh-token-garbage-0001"),
+        "onlyrt": (None, "refresh-token-onlyrt-0001"),
+    }
+    settings_text = "".join(f'[profiles.{n}]\ncredentials_name = "{n}"\n' for n in cases)
+    secrets_text = ""
+    for name, (access, refresh) in cases.items():
+        secrets_text += f"[credentials.{name}.token_payload]\n"
+        if access:
+            secrets_text += f'access_token = "{access}"\n'
+        if refresh:
+            secrets_text += f'refresh_token = "{refresh}"\n'
+    write(qcs_dir(home) / "settings.toml", settings_text)
+    write(qcs_dir(home) / "secrets.toml", secrets_text)
+    statuses = {s.name: s for s in provider(home).read()}
+    assert statuses["fresh"].state is State.OK and statuses["fresh"].error is None
+    assert statuses["fresh"].next_refresh_at is not None
+    assert statuses["fresh"].next_refresh_at < statuses["fresh"].expires_at  # type: ignore[operator]
+    assert statuses["due"].state is State.EXPIRING
+    assert statuses["expired"].state is State.EXPIRED and "expired" in (statuses["expired"].error or "")
+    assert statuses["dead"].state is State.NEEDS_REINIT and statuses["dead"].account["refresh_token_state"] == "missing"
+    assert statuses["garbage"].state is State.EXPIRED and "not a JWT" in (statuses["garbage"].error or "")
+    assert statuses["garbage"].expires_at is None
+    assert statuses["onlyrt"].state is State.EXPIRED and "missing" in (statuses["onlyrt"].error or "")
+    text = repr([s.to_json() for s in statuses.values()])
+    for access, refresh in cases.values():
+        for secret in (access, refresh):
+            if secret:
+                assert secret not in text
+
+
+def test_jwt_garbage_never_crashes_and_never_echoes() -> None:
+    for token in ["", "a.b", "a.b.c", "x." + "!!!" + ".y", "x.bnVsbA.y", "x.WzEsMl0.y", "x.eyJleHAiOiJzb29uIn0.y"]:
+        times = jwt_times(token)
+        assert times.expires_at is None and times.problem
+        if token:
+            assert token not in times.problem
+    huge = make_jwt(lifetime=1e30)
+    assert jwt_times(huge).expires_at is None
+
+
+def test_rfc3339_like_the_sdk_writes_it() -> None:
+    parsed = parse_rfc3339("2026-11-22T12:11:00.52227829Z")
+    assert parsed is not None and parsed.microsecond == 522278
+    assert parse_rfc3339("2026-11-22T12:11:00+02:00") is not None
+    assert parse_rfc3339("yesterday") is None
+
+
+def test_externally_managed_and_client_credentials_are_reported_by_kind(tmp_path: Path) -> None:
+    write(
+        qcs_dir(tmp_path) / "settings.toml",
+        '[profiles.ext]\ncredentials_name = "ext"\n[profiles.svc]\ncredentials_name = "svc"\n',
+    )
+    write(
+        qcs_dir(tmp_path) / "secrets.toml",
+        """
+        [credentials.ext.externally_managed]
+        command = "/usr/local/bin/jupyter"
+        args = ["qcred", "token", "qcs", "--secret-looking-argument-0001"]
+        timeout_seconds = 10
+        [credentials.svc.client_credentials]
+        client_id = "service-client"
+        client_secret = "client-secret-value-0001"
+        """,
+    )
+    statuses = {s.name: s for s in provider(tmp_path).read()}
+    assert statuses["ext"].state is State.OK
+    assert statuses["ext"].account["credential_kind"] == "externally_managed"
+    assert statuses["ext"].account["command"] == "jupyter"
+    assert statuses["svc"].account["credential_kind"] == "client_credentials"
+    text = repr([s.to_json() for s in statuses.values()])
+    assert "client-secret-value-0001" not in text and "--secret-looking-argument-0001" not in text
+    with pytest.raises(QCredError, match="externally managed"):
+        provider(tmp_path).token_sync("ext")
+
+
+def test_profile_with_a_missing_auth_server_is_an_error_status(tmp_path: Path) -> None:
+    write(qcs_dir(tmp_path) / "settings.toml", '[profiles.default]\nauth_server_name = "gone"\n')
+    write(qcs_dir(tmp_path) / "secrets.toml", f'[credentials.default.token_payload]\naccess_token = "{make_jwt()}"\n')
+    (status,) = provider(tmp_path).read()
+    assert status.state is State.ERROR and "gone" in (status.error or "")
+
+
+# ----------------------------------------------------------------------------------------------- broken files
+
+
+@pytest.mark.parametrize(
+    ("filename", "text", "expected"),
+    [
+        ("settings.toml", '[profiles.default\napi_url = "x"\n', "line 1"),
+        ("secrets.toml", '[credentials.default.token_payload]\naccess_token = "secret-token-0001\n', "line 2"),
+        ("settings.toml", "a = 1\na = 2\n", "defined twice"),
+    ],
+)
+def test_unparseable_file_is_one_error_status_and_is_never_overwritten(
+    tmp_path: Path, filename: str, text: str, expected: str
+) -> None:
+    path = qcs_dir(tmp_path) / filename
+    write(path, text)
+    before = path.read_bytes()
+    qcs = provider(tmp_path)
+    (status,) = qcs.read()
+    assert status.state is State.ERROR and status.name is None
+    assert str(path) in (status.error or "") and expected in (status.error or "")
+    assert "secret-token-0001" not in (status.error or "")
+    token = make_jwt()
+    with pytest.raises(FileFormatError) as info:
+        qcs.materialize([spec(access_token=token, refresh_token="refresh-token-0001")], source="bundle")
+    assert str(path) in str(info.value) and token not in str(info.value)
+    assert path.read_bytes() == before
+    assert not list(path.parent.glob("*.broken-*"))
+    # Re-initializing keeps the broken file as a private backup, then writes a good one.
+    assert qcs.materialize([spec(access_token=token, refresh_token="refresh-token-0001")], source="bundle", reinit=True)
+    (backup,) = path.parent.glob(f"{filename}.broken-*")
+    assert backup.read_bytes() == before and mode(backup) == 0o600
+    assert [s.state for s in qcs.read()] == [State.OK]
+
+
+@pytest.mark.parametrize(
+    ("filename", "text", "field"),
+    [
+        ("settings.toml", "[profiles.default]\napi_url = 5\n", "profiles.default.api_url"),
+        ("settings.toml", "default_profile_name = true\n", "default_profile_name"),
+        ("settings.toml", '[auth_servers.default]\nissuer = "https://i"\n', "auth_servers.default.client_id"),
+        ("secrets.toml", "[credentials.default.token_payload]\nexpires_in = \"soon\"\n", "expires_in"),
+        ("secrets.toml", "[credentials.default.token_payload]\nupdated_at = 2026-01-01T00:00:00Z\n", "updated_at"),
+        ("secrets.toml", '[credentials.default]\nstray = "x"\n', "credentials.default.stray"),
+        (
+            "secrets.toml",
+            '[credentials.d.client_credentials]\nclient_id = "a"\nclient_secret = "b"\n'
+            '[credentials.d.token_payload]\naccess_token = "c"\n',
+            "exactly one",
+        ),
+    ],
+)
+def test_wrong_types_are_clear_field_errors_and_leave_the_file_alone(
+    tmp_path: Path, filename: str, text: str, field: str
+) -> None:
+    path = qcs_dir(tmp_path) / filename
+    write(path, text)
+    before = path.read_bytes()
+    qcs = provider(tmp_path)
+    (status,) = qcs.read()
+    assert status.state is State.ERROR and field in (status.error or "") and str(path) in (status.error or "")
+    with pytest.raises(FieldError):
+        qcs.materialize([spec(profile="other", refresh_token="refresh-token-0001")], source="bundle")
+    assert path.read_bytes() == before
+
+
+def test_undecodable_file_is_an_error_status(tmp_path: Path) -> None:
+    path = qcs_dir(tmp_path) / "secrets.toml"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"[credentials]\n\xff\xfe\n")
+    (status,) = provider(tmp_path).read()
+    assert status.state is State.ERROR and "UTF-8" in (status.error or "")
+
+
+# ----------------------------------------------------------------------------------------------- writing
+
+
+FOREIGN_SETTINGS = """\
+# Settings of Alice's lab. Keep this comment!
+default_profile_name = "lab"
+unknown_top_level = "kept"   # a trailing comment
+
+[profiles.lab]
+api_url = "https://api.lab.example"   # the lab's own API
+credentials_name = "lab"
+auth_server_name = "lab"
+future_setting = { nested = [1, 2, 3] }
+
+[profiles.lab.applications.pyquil]
+qvm_url = "http://qvm.lab.example:5000"
+quilc_url = "tcp://quilc.lab.example:5555"
+
+[auth_servers.lab]
+client_id = "lab-client"
+issuer = "https://auth.lab.example/oauth2/lab"
+"""
+
+FOREIGN_SECRETS = """\
+# Tokens written by the QCS CLI.
+[credentials.lab.token_payload]
+access_token = "{lab_token}"
+refresh_token = "lab-refresh-token-0001"
+scope = "openid offline_access"
+updated_at = "2026-01-01T00:00:00.000000001Z"
+comment_key = "unknown but kept"   # trailing
+"""
+
+
+def test_materialize_keeps_comments_foreign_profiles_and_unknown_keys(tmp_path: Path) -> None:
+    settings_path = qcs_dir(tmp_path) / "settings.toml"
+    secrets_path = qcs_dir(tmp_path) / "secrets.toml"
+    lab_token = make_jwt()
+    write(settings_path, FOREIGN_SETTINGS)
+    write(secrets_path, FOREIGN_SECRETS.format(lab_token=lab_token))
+    token = make_jwt()
+    qcs = provider(tmp_path)
+    names = qcs.materialize(
+        [
+            spec(
+                "alice",
+                access_token=token,
+                refresh_token="alice-refresh-token-0001",
+                issuer="https://auth.example/oauth2/x",
+                client_id="public-client",
+                api_url="https://api.example",
+                default=True,
+            )
+        ],
+        source="bundle",
+    )
+    assert names == ["alice"]
+    settings_text = settings_path.read_text()
+    secrets_text = secrets_path.read_text()
+    # Everything we do not own is still there, byte for byte.
+    for line in FOREIGN_SETTINGS.splitlines():
+        if "default_profile_name" not in line:
+            assert line in settings_text
+    for line in FOREIGN_SECRETS.format(lab_token=lab_token).splitlines():
+        assert line in secrets_text
+    settings_doc = tomlkit.parse(settings_text)
+    assert settings_doc["default_profile_name"] == "alice"
+    assert settings_doc["profiles"]["alice"]["credentials_name"] == "alice"  # type: ignore[index]
+    assert settings_doc["auth_servers"]["alice"]["issuer"] == "https://auth.example/oauth2/x"  # type: ignore[index]
+    payload = tomlkit.parse(secrets_text)["credentials"]["alice"]["token_payload"]  # type: ignore[index]
+    assert payload["access_token"] == token and payload["refresh_token"] == "alice-refresh-token-0001"
+    assert parse_rfc3339(str(payload["updated_at"])) is not None
+    assert mode(settings_path) == mode(secrets_path) == 0o600
+    assert mode(qcs_dir(tmp_path)) == 0o700
+    statuses = {s.name: s for s in qcs.read()}
+    assert statuses["alice"].default and statuses["alice"].source == "bundle"
+    assert statuses["lab"].account["api_url"] == "https://api.lab.example"
+    # Writing the same again changes nothing but updated_at.
+    qcs.materialize([spec("alice", access_token=token, refresh_token="alice-refresh-token-0001")], source="bundle")
+    assert tomlkit.parse(settings_path.read_text())["profiles"]["alice"]["api_url"] == "https://api.example"  # type: ignore[index]
+
+
+def test_first_profile_keeps_the_sdk_defaults_loadable(tmp_path: Path) -> None:
+    qcs = provider(tmp_path)
+    qcs.materialize([spec("group-x", refresh_token="group-refresh-token-0001")], source="bundle")
+    _doc, model = load_settings(qcs.settings_path, qcs.settings_path.read_text())
+    # The implicit default profile and auth server stay (written explicitly), and the new profile is the default
+    # because the old default had no credential.
+    assert {"default", "group-x"} <= set(model.profiles)
+    assert "default" in model.auth_servers
+    assert model.default_profile_name == "group-x"
+
+
+def test_materialize_client_credentials_and_hub_refresh(tmp_path: Path) -> None:
+    qcs = provider(tmp_path)
+    qcs.materialize(
+        [
+            spec("svc", client_id="svc-client", client_secret="svc-secret-value-0001", issuer="https://i.example"),
+            spec("hubbed", access_token=make_jwt(), refresh_token="hub-refresh-token-0001", refresh="hub"),
+        ],
+        source="bundle",
+    )
+    _doc, secrets_model = load_secrets(qcs.secrets_path, qcs.secrets_path.read_text())
+    svc = secrets_model.credentials["svc"]
+    assert svc.kind == "client_credentials" and svc.client_credentials is not None
+    assert svc.client_credentials.client_id == "svc-client"
+    _doc, settings_model = load_settings(qcs.settings_path, qcs.settings_path.read_text())
+    # The confidential client's id is not the auth server's (public) client id.
+    assert settings_model.auth_servers[settings_model.profiles["svc"].auth_server_name].client_id == DEFAULT_CLIENT_ID
+    statuses = {s.name: s for s in qcs.read()}
+    assert statuses["hubbed"].account["refresh_via"] == "hub"
+    assert statuses["svc"].account["refresh_via"] == "provider"
+
+
+def test_materialize_keeps_a_newer_token_already_on_disk(tmp_path: Path) -> None:
+    qcs = provider(tmp_path)
+    newer = make_jwt(issued=time.time())
+    older = make_jwt(issued=time.time() - 600)
+    qcs.materialize([spec(access_token=newer, refresh_token="rotated-refresh-token-0002")], source="bundle")
+    qcs.materialize([spec(access_token=older, refresh_token="stale-refresh-token-0001")], source="bundle")
+    text = qcs.secrets_path.read_text()
+    assert newer in text and "rotated-refresh-token-0002" in text and older not in text
+
+
+def test_set_default(tmp_path: Path) -> None:
+    qcs = provider(tmp_path)
+    qcs.materialize([spec("a", refresh_token="refresh-a-0001"), spec("b", refresh_token="refresh-b-0001")], source="x")
+    qcs.set_default("b")
+    assert tomlkit.parse(qcs.settings_path.read_text())["default_profile_name"] == "b"
+    with pytest.raises(QCredError, match="no profile 'zzz'"):
+        qcs.set_default("zzz")
+
+
+# ----------------------------------------------------------------------------------------------- import
+
+
+DOWNLOADED_SECRETS = """\
+[credentials.default.token_payload]
+access_token = "{token}"
+refresh_token = "downloaded-refresh-token-0001"
+expires_in = 3600
+scope = "openid offline_access"
+token_type = "Bearer"
+"""
+
+
+def test_import_downloaded_secrets_merges_and_keeps_the_rest(tmp_path: Path) -> None:
+    qcs = provider(tmp_path)
+    write(qcs.settings_path, FOREIGN_SETTINGS)
+    write(qcs.secrets_path, FOREIGN_SECRETS.format(lab_token=make_jwt()))
+    token = make_jwt()
+    assert qcs.import_file("secrets.toml", DOWNLOADED_SECRETS.format(token=token)) == ["default"]
+    _doc, model = load_secrets(qcs.secrets_path, qcs.secrets_path.read_text())
+    assert set(model.credentials) == {"lab", "default"}
+    payload = model.credentials["default"].token_payload
+    assert payload is not None and payload.access_token == token and payload.updated_at is not None
+    assert "# Tokens written by the QCS CLI." in qcs.secrets_path.read_text()
+    # No profile used the credential "default" (the file's profiles pre-existed): it got one of its own name.
+    assert {s.name for s in qcs.read()} == {"lab", "default"}
+
+
+def test_import_settings_file(tmp_path: Path) -> None:
+    qcs = provider(tmp_path)
+    assert qcs.import_file("settings.toml", FOREIGN_SETTINGS) == ["lab"]
+    _doc, model = load_settings(qcs.settings_path, qcs.settings_path.read_text())
+    assert model.default_profile_name == "lab" and {"default", "lab"} <= set(model.profiles)
+    assert qcs.secrets_path.exists()
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "error"),
+    [
+        ("secrets.toml", '[credentials.default.token_payload\naccess_token = "tok-0001-secret"', FileFormatError),
+        ("secrets.toml", "[credentials.default.token_payload]\naccess_token = 12\n", FieldError),
+        ("secrets.toml", "[credentials]\n", FieldError),
+        ("secrets.toml", '[profiles.x]\napi_url = "y"\n[credentials.x.token_payload]\n', FieldError),
+        ("notes.toml", 'title = "hello"\n', QCredError),
+        ("settings.toml", "[profiles.x]\ncredentials_name = 3\n", FieldError),
+    ],
+)
+def test_bad_import_is_a_clear_error_and_writes_nothing(
+    tmp_path: Path, filename: str, content: str, error: type[Exception]
+) -> None:
+    qcs = provider(tmp_path)
+    qcs.materialize([spec(access_token=make_jwt(), refresh_token="kept-refresh-token-0001")], source="bundle")
+    before = (qcs.settings_path.read_bytes(), qcs.secrets_path.read_bytes())
+    with pytest.raises(error) as info:
+        qcs.import_file(filename, content)
+    assert "tok-0001-secret" not in str(info.value)
+    assert (qcs.settings_path.read_bytes(), qcs.secrets_path.read_bytes()) == before
+
+
+def test_the_real_sdk_loads_what_we_write(tmp_path: Path) -> None:
+    from qcs_api_client_common.configuration import ClientConfiguration
+
+    qcs = provider(tmp_path)
+    write(qcs.settings_path, FOREIGN_SETTINGS)
+    write(qcs.secrets_path, FOREIGN_SECRETS.format(lab_token=make_jwt()))
+    qcs.materialize(
+        [
+            spec("alice", access_token=make_jwt(), refresh_token="r-0001", api_url="https://a.example"),
+            spec("svc", client_id="svc", client_secret="svc-secret-0001", issuer="https://i.example/o"),
+        ],
+        source="bundle",
+    )
+    with sdk_environment(qcs.settings_path, qcs.secrets_path):
+        assert ClientConfiguration.load_profile("alice").api_url == "https://a.example"
+        assert ClientConfiguration.load_profile("lab").qvm_url == "http://qvm.lab.example:5000"
+        session = ClientConfiguration.load_profile("svc").get_oauth_session()
+        assert session.auth_server.issuer == "https://i.example/o"
+        assert ClientConfiguration.load_default().api_url == "https://api.lab.example"
+
+
+# ----------------------------------------------------------------------------------------------- property test
+
+
+NAMES = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=24
+).filter(lambda s: s.strip() == s and s not in ("default",))
+VALUES = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=60)
+URLS = st.builds(lambda host, path: f"https://{host}.example/{path}", st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True), st.text(alphabet="abc/xyz_-%~", max_size=20))
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    profile=NAMES,
+    credential=NAMES,
+    access=VALUES,
+    refresh=VALUES,
+    api_url=URLS,
+    issuer=URLS,
+    client_id=VALUES,
+)
+def test_writing_odd_names_and_values_round_trips_through_us_and_the_sdk(
+    tmp_path_factory: pytest.TempPathFactory,
+    profile: str,
+    credential: str,
+    access: str,
+    refresh: str,
+    api_url: str,
+    issuer: str,
+    client_id: str,
+) -> None:
+    from qcs_api_client_common.configuration import ClientConfiguration
+
+    home = tmp_path_factory.mktemp("home")
+    qcs = provider(home)
+    write(qcs.settings_path, FOREIGN_SETTINGS)
+    write(qcs.secrets_path, FOREIGN_SECRETS.format(lab_token="lab-token"))
+    qcs.materialize(
+        [
+            spec(
+                profile,
+                access_token=access,
+                refresh_token=refresh,
+                credentials_name=credential,
+                api_url=api_url,
+                issuer=issuer,
+                client_id=client_id,
+            )
+        ],
+        source="bundle",
+    )
+    _doc, settings_model = load_settings(qcs.settings_path, qcs.settings_path.read_text())
+    _doc, secrets_model = load_secrets(qcs.secrets_path, qcs.secrets_path.read_text())
+    written = settings_model.profiles[profile]
+    assert (written.api_url, written.credentials_name) == (api_url, credential)
+    server = settings_model.auth_servers[written.auth_server_name]
+    assert (server.issuer, server.client_id) == (issuer, client_id)
+    payload = secrets_model.credentials[credential].token_payload
+    assert payload is not None and (payload.access_token, payload.refresh_token) == (access, refresh)
+    assert settings_model.profiles["lab"].qvm_url == "http://qvm.lab.example:5000"
+    assert "# Settings of Alice's lab. Keep this comment!" in qcs.settings_path.read_text()
+    with sdk_environment(qcs.settings_path, qcs.secrets_path):
+        configuration = ClientConfiguration.load_profile(profile)
+        assert configuration.api_url == api_url
+        assert configuration.get_oauth_session().auth_server.client_id == client_id
