@@ -56,7 +56,7 @@ c.JupyterHub.authenticator_class = "generic-oauth"
 c.GenericOAuthenticator.client_id = settings["client_id"]
 c.GenericOAuthenticator.client_secret = settings["client_secret"]
 c.GenericOAuthenticator.oauth_callback_url = settings["public_url"] + "hub/oauth_callback"
-c.GenericOAuthenticator.authorize_url = settings["issuer"] + "/v1/authorize"
+c.GenericOAuthenticator.authorize_url = settings["authorize_url"]  # a page for the browser: plain http
 c.GenericOAuthenticator.token_url = settings["issuer"] + "/v1/token"
 c.GenericOAuthenticator.userdata_url = settings["issuer"] + "/v1/userinfo"
 c.GenericOAuthenticator.username_claim = "preferred_username"
@@ -146,6 +146,7 @@ class LocalHub:
             "client_id": "jupyterhub",
             "client_secret": self.client_secret,
             "issuer": self.sandbox.qcs_issuer,
+            "authorize_url": self.sandbox.http_url + "/oauth2/sandbox/v1/authorize",
             "auth_refresh_age": self.auth_refresh_age,
             "sandbox_admin": self.sandbox.admin_url,
             "runtime_url": self.sandbox.runtime_url,

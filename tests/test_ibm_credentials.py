@@ -35,7 +35,9 @@ def test_hub_specific_urls_are_recognised_in_both_forms(word: str) -> None:
 
 def test_unique_id_and_equivalence() -> None:
     a = Credentials(TOKEN, QX_AUTH_URL, hub="h", group="g", project="p")
-    b = Credentials("another-token-000000000", "https://other.example/api", hub="h", group="g", project="p", verify=False)
+    b = Credentials(
+        "another-token-000000000", "https://other.example/api", hub="h", group="g", project="p", verify=False
+    )
     assert a.unique_id() == b.unique_id()
     assert hash(a.unique_id()) == hash(b.unique_id())
     assert len({a.unique_id(), b.unique_id()}) == 1
@@ -65,7 +67,8 @@ def test_connection_parameters() -> None:
     ntlm = Credentials(
         TOKEN, QX_AUTH_URL, proxies={"urls": urls, "username_ntlm": "dom\\user", "password_ntlm": "pw"}
     ).connection_parameters()
-    assert isinstance(ntlm["auth"], HttpNtlmAuth) and ntlm["proxies"] == urls
+    assert isinstance(ntlm["auth"], HttpNtlmAuth)
+    assert ntlm["proxies"] == urls
     only_user = Credentials(TOKEN, QX_AUTH_URL, proxies={"username_ntlm": "u"}).connection_parameters()
     assert "auth" not in only_user
 
@@ -81,7 +84,11 @@ def test_services_and_other_fields() -> None:
         preferences={"experiment": {"auto_save": True}},
         default_provider="h/g/p",
     )
-    assert (creds.extractor_url, creds.experiment_url, creds.runtime_url) == ("https://x/ex", "https://x/db", "https://x/rt")
+    assert (creds.extractor_url, creds.experiment_url, creds.runtime_url) == (
+        "https://x/ex",
+        "https://x/db",
+        "https://x/rt",
+    )
     assert creds.websockets_url == "wss://x/ws"
     assert creds.default_provider == HubGroupProject("h", "g", "p")
     assert creds.preferences == {"experiment": {"auto_save": True}}
@@ -91,5 +98,6 @@ def test_services_and_other_fields() -> None:
 def test_repr_never_shows_tokens() -> None:
     creds = Credentials(TOKEN, QX_AUTH_URL, hub="h", group="g", project="p", access_token="access-token-value-123456")
     for text in (repr(creds), str(creds), repr(creds.unique_id())):
-        assert TOKEN not in text and TOKEN[-4:] not in text
+        assert TOKEN not in text
+        assert TOKEN[-4:] not in text
         assert "access-token-value" not in text

@@ -100,7 +100,10 @@ def test_two_hub_sections_stay_two(tmp_path: Path) -> None:
     # and our own writes of two hub-specific accounts give two sections that read back as two accounts
     ibm = provider(tmp_path)
     ibm.materialize(
-        [legacy_spec(name="a", default=True), legacy_spec(name="b", token=LEGACY_TOKEN_2, hub="h2", group="g2", project="p2")],
+        [
+            legacy_spec(name="a", default=True),
+            legacy_spec(name="b", token=LEGACY_TOKEN_2, hub="h2", group="g2", project="p2"),
+        ],
         source="bundle",
     )
     rc = parse_qiskitrc(rc_path(tmp_path).read_text(), rc_path(tmp_path))
@@ -122,13 +125,18 @@ def test_bad_proxies_is_a_clear_error_naming_file_and_section(tmp_path: Path, va
     with pytest.raises(FileFormatError) as caught:
         parse_qiskitrc(content, path)
     message = str(caught.value)
-    assert str(path) in message and "[ibmq]" in message and "proxies" in message and "line 5" in message
+    assert str(path) in message
+    assert "[ibmq]" in message
+    assert "proxies" in message
+    assert "line 5" in message
     assert LEGACY_TOKEN not in message
     assert not isinstance(caught.value, SyntaxError)
 
     ibm = provider(tmp_path)
     (status,) = ibm.read()
-    assert status.state is State.ERROR and status.name == "qiskitrc" and str(path) in (status.error or "")
+    assert status.state is State.ERROR
+    assert status.name == "qiskitrc"
+    assert str(path) in (status.error or "")
     with pytest.raises(FileFormatError):
         ibm.materialize([legacy_spec()], source="bundle")
     assert path.read_text() == content  # nothing written
@@ -143,7 +151,8 @@ def test_reinit_backs_up_a_broken_file_then_replaces_it(tmp_path: Path) -> None:
     ibm = provider(tmp_path)
     ibm.materialize([legacy_spec()], source="bundle", reinit=True)
     backups = list(path.parent.glob("qiskitrc.broken-*"))
-    assert len(backups) == 1 and backups[0].read_text() == broken
+    assert len(backups) == 1
+    assert backups[0].read_text() == broken
     assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
     assert parse_qiskitrc(path.read_text(), path).entries[0].credentials.token == LEGACY_TOKEN
 
@@ -210,8 +219,10 @@ def test_comments_foreign_sections_and_unknown_keys_survive_our_write(tmp_path: 
             continue
         assert line in after.splitlines(), line
     assert after.startswith(RC_WITH_FOREIGN.split("[ibmq]\n")[0])  # preamble and foreign section byte for byte
-    assert "old-token" not in after and f"token = {LEGACY_TOKEN}" in after
-    assert "verify = False" in after and "default_provider = ibm-q/open/main" in after
+    assert "old-token" not in after
+    assert f"token = {LEGACY_TOKEN}" in after
+    assert "verify = False" in after
+    assert "default_provider = ibm-q/open/main" in after
     rc = parse_qiskitrc(after, path)
     assert rc.document.values("tool.settings") == {"colour": "blue", "Mixed_Case": "Kept"}
     (entry,) = rc.entries
@@ -240,7 +251,8 @@ def test_broken_qiskitrc_messages_name_the_file_and_never_the_token(
     with pytest.raises(FileFormatError) as caught:
         parse_qiskitrc(content, path)
     message = str(caught.value)
-    assert fragment in message and str(path) in message
+    assert fragment in message
+    assert str(path) in message
     assert caught.value.line == line
     assert LEGACY_TOKEN not in message
 
@@ -370,12 +382,15 @@ def test_broken_json_is_reported_and_left_alone(tmp_path: Path, content: str, fr
     path.write_text(content)
     with pytest.raises(FileFormatError) as caught:
         parse_accounts(content, path)
-    assert fragment in str(caught.value) and str(path) in str(caught.value)
+    assert fragment in str(caught.value)
+    assert str(path) in str(caught.value)
     if line is not None:
         assert caught.value.line == line
     ibm = provider(tmp_path)
     (status,) = ibm.read()
-    assert status.state is State.ERROR and status.file == path and fragment in (status.error or "")
+    assert status.state is State.ERROR
+    assert status.file == path
+    assert fragment in (status.error or "")
     with pytest.raises(FileFormatError):
         ibm.materialize([platform_spec()], source="bundle")
     with pytest.raises(FileFormatError):
@@ -388,14 +403,14 @@ def test_bundle_values_the_sdk_would_reject_are_field_errors() -> None:
         saved_format(platform_spec(region="mars"))
     with pytest.raises(FieldError, match=r"proxies\.socks"):
         saved_format(platform_spec(proxies={"socks": "x"}))
-    with pytest.raises(FieldError, match="proxies.urls"):
+    with pytest.raises(FieldError, match=r"proxies\.urls"):
         saved_format(platform_spec(proxies={"urls": "http://x"}))
 
 
 # -- hypothesis round-trips --------------------------------------------------------------------------------
 
 line_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"), min_size=1, max_size=40
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\n\r"), min_size=1, max_size=40
 ).filter(lambda s: s == s.strip() and s != "")
 name_part = st.text(alphabet=string.ascii_letters + string.digits + "-_.~%#;=:", min_size=1, max_size=12)
 host = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?(\.[a-z]{2,5}){1,2}", fullmatch=True)
@@ -403,7 +418,13 @@ proxies_strategy = st.none() | st.fixed_dictionaries(
     {"urls": st.dictionaries(st.sampled_from(["http", "https", "https://host.example"]), line_text, max_size=2)},
     optional={"username_ntlm": line_text, "password_ntlm": line_text},
 )
-PREAMBLES = ["", "# hello\n", "[other]\nkey = value\n\n; note\n", RC_WITH_FOREIGN, "[ibmq]\ntoken = x\nurl = y\nextra = 1"]
+PREAMBLES = [
+    "",
+    "# hello\n",
+    "[other]\nkey = value\n\n; note\n",
+    RC_WITH_FOREIGN,
+    "[ibmq]\ntoken = x\nurl = y\nextra = 1",
+]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -460,8 +481,11 @@ json_value = st.recursive(
     instance=st.none() | st.text(min_size=1, max_size=30),
     tags=st.none() | st.lists(st.text(max_size=8), max_size=3),
     verify=st.booleans(),
-    unknown=st.dictionaries(st.text(min_size=1, max_size=8).filter(lambda k: k not in ("channel", "token", "verify")),
-                            json_value, max_size=3),
+    unknown=st.dictionaries(
+        st.text(min_size=1, max_size=8).filter(lambda k: k not in ("channel", "token", "verify")),
+        json_value,
+        max_size=3,
+    ),
 )
 def test_json_round_trip(
     name: str,
@@ -483,8 +507,44 @@ def test_json_round_trip(
     text = dumps_accounts(data)
     back = parse_accounts(text, Path("qiskit-ibm.json"))
     assert back == data
-    assert back[name]["token"] == token and back[name]["channel"] == channel and back[name]["verify"] is verify
+    assert back[name]["token"] == token
+    assert back[name]["channel"] == channel
+    assert back[name]["verify"] is verify
     for key, value in unknown.items():
         if key not in KNOWN_FIELDS:
             assert back[name][key] == value
     assert back["other"] == {"channel": "ibm_quantum", "token": "t", "x-extra": [1, None]}
+
+
+def _materialize_in_child(home: str, index: int, rounds: int) -> None:
+    ibm = provider(Path(home))
+    for round_ in range(rounds):
+        ibm.materialize(
+            [
+                platform_spec(name=f"proc{index}", token=f"{API_KEY}-{index}-{round_}"),
+                legacy_spec(name=f"legacy{index}", token=f"{LEGACY_TOKEN}-{index}", hub=f"h{index}"),
+            ],
+            source="bundle",
+        )
+
+
+def test_concurrent_writers_in_many_processes_lose_nothing(tmp_path: Path) -> None:
+    """The SDK's unlocked in-place writes lost accounts with four processes; ours keep every one."""
+    import multiprocessing
+
+    path = json_path(tmp_path)
+    path.parent.mkdir()
+    path.write_text(json.dumps(FOREIGN_JSON))
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_materialize_in_child, args=(str(tmp_path), i, 15)) for i in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    data = parse_accounts(path.read_text(), path)
+    assert set(data) == set(FOREIGN_JSON) | {f"proc{i}" for i in range(4)} | {f"legacy{i}" for i in range(4)}
+    assert all(data[f"proc{i}"]["token"] == f"{API_KEY}-{i}-14" for i in range(4))
+    rc = parse_qiskitrc(rc_path(tmp_path).read_text(), rc_path(tmp_path))
+    assert rc.entries  # every writer's [ibmq] replaced the previous one in place; the file always parses
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

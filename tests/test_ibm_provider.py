@@ -28,8 +28,9 @@ LEGACY_TOKEN = "legacy-api-token-aaaaaaaaaaaaaaaaaaaa1111"
 CRN = "crn:v1:bluemix:public:quantum-computing:us-east:a/abc123:0000-1111::"
 
 
-def provider(home: Path, timeout: float = 20.0, **env: str) -> IbmProvider:
-    return IbmProvider(Settings.from_environment({"HOME": str(home), **env}, timeout=timeout))
+def provider(home: Path, *, timeout: float = 20.0, env: dict[str, str] | None = None, **more: str) -> IbmProvider:
+    environ = {"HOME": str(home), **(env or {}), **more}
+    return IbmProvider(Settings.from_environment(environ, timeout=timeout))
 
 
 def snapshot(home: Path) -> dict[str, tuple[bytes, int]]:
@@ -44,7 +45,9 @@ def legacy(sb: Sandbox, token: str, name: str = "legacy", **extra: Any) -> IbmAc
     return IbmAccountSpec(name=name, channel="ibm_quantum", token=token, url=sb.ibm_auth_url, **extra)
 
 
-def platform(sb: Sandbox, key: str, instance: str, name: str = "default-ibm-quantum-platform", **extra: Any) -> IbmAccountSpec:
+def platform(
+    sb: Sandbox, key: str, instance: str, name: str = "default-ibm-quantum-platform", **extra: Any
+) -> IbmAccountSpec:
     return IbmAccountSpec(
         name=name, channel="ibm_quantum_platform", token=key, instance=instance, url=sb.runtime_url, **extra
     )
@@ -56,14 +59,18 @@ def platform(sb: Sandbox, key: str, instance: str, name: str = "default-ibm-quan
 def test_registered_under_its_key(tmp_path: Path) -> None:
     providers = create_providers(Settings.from_environment({"HOME": str(tmp_path)}), ("ibm",))
     assert isinstance(providers["ibm"], IbmProvider)
-    assert IbmProvider.key == "ibm" and IbmProvider.title == "IBM Quantum"
+    assert IbmProvider.key == "ibm"
+    assert IbmProvider.title == "IBM Quantum"
     assert providers["ibm"].watched_paths() == [tmp_path / ".qiskit/qiskit-ibm.json", tmp_path / ".qiskit/qiskitrc"]
 
 
 def test_nothing_on_disk_is_one_absent_status_saying_what_to_do(tmp_path: Path) -> None:
     (status,) = provider(tmp_path).read()
-    assert status.state is State.ABSENT and status.name is None and status.provider == "ibm"
-    assert "API key" in (status.error or "") and "qiskit-ibm.json" in (status.error or "")
+    assert status.state is State.ABSENT
+    assert status.name is None
+    assert status.provider == "ibm"
+    assert "API key" in (status.error or "")
+    assert "qiskit-ibm.json" in (status.error or "")
 
 
 def test_read_lists_both_files_once_each_with_masked_tokens(tmp_path: Path) -> None:
@@ -75,20 +82,36 @@ def test_read_lists_both_files_once_each_with_masked_tokens(tmp_path: Path) -> N
     assert ibm.materialize(specs, source="bundle") == ["plat", "old"]
     rc = tmp_path / ".qiskit/qiskitrc"
     with rc.open("a") as handle:  # a qiskitrc-only hub section, as an older provider wrote it
-        handle.write(f"\n[ibmq_x_y_z]\ntoken = other-legacy-token-9999999999\nurl = {QX_AUTH_URL}/Hubs/x/Groups/y/Projects/z\n")
+        handle.write(
+            f"\n[ibmq_x_y_z]\ntoken = other-legacy-token-9999999999\nurl = {QX_AUTH_URL}/Hubs/x/Groups/y/Projects/z\n"
+        )
     statuses = {s.name: s for s in ibm.read()}
     assert set(statuses) == {"plat", "old", "qiskitrc:x/y/z"}
     plat, old, only_rc = statuses["plat"], statuses["old"], statuses["qiskitrc:x/y/z"]
-    assert plat.default and not old.default and plat.source == "bundle"
-    assert plat.token_hint == "…3333" and old.token_hint == "…1111"
-    assert plat.account == {"channel": "ibm_quantum_platform", "url": "https://cloud.ibm.com", "instance": CRN,
-                            "instances": [], "default_instance": None}  # fmt: skip
-    assert old.file == rc and old.account["instance"] == "h/g/p" and old.account["default_instance"] == "h/g/p"
-    assert only_rc.file == rc and only_rc.account["channel"] == "ibm_quantum" and only_rc.source == "file"
+    assert plat.default
+    assert not old.default
+    assert plat.source == "bundle"
+    assert plat.token_hint == "…3333"
+    assert old.token_hint == "…1111"
+    assert plat.account == {
+        "channel": "ibm_quantum_platform",
+        "url": "https://cloud.ibm.com",
+        "instance": CRN,
+        "instances": [],
+        "default_instance": None,
+    }
+    assert old.file == rc
+    assert old.account["instance"] == "h/g/p"
+    assert old.account["default_instance"] == "h/g/p"
+    assert only_rc.file == rc
+    assert only_rc.account["channel"] == "ibm_quantum"
+    assert only_rc.source == "file"
     for status in statuses.values():
         assert status.state is State.OK
         text = json.dumps(status.to_json())
-        assert API_KEY not in text and LEGACY_TOKEN not in text and "other-legacy-token" not in text
+        assert API_KEY not in text
+        assert LEGACY_TOKEN not in text
+        assert "other-legacy-token" not in text
 
 
 def test_qiskitrc_only_account_is_named_qiskitrc_and_is_default(tmp_path: Path) -> None:
@@ -96,7 +119,9 @@ def test_qiskitrc_only_account_is_named_qiskitrc_and_is_default(tmp_path: Path) 
     folder.mkdir()
     (folder / "qiskitrc").write_text(f"[ibmq]\ntoken = {LEGACY_TOKEN}\nurl = {QX_AUTH_URL}\ndefault_provider = a/b/c\n")
     (status,) = provider(tmp_path).read()
-    assert status.name == "qiskitrc" and status.default and status.account["default_instance"] == "a/b/c"
+    assert status.name == "qiskitrc"
+    assert status.default
+    assert status.account["default_instance"] == "a/b/c"
 
 
 def test_environment_specs(tmp_path: Path) -> None:
@@ -111,20 +136,33 @@ def test_environment_specs(tmp_path: Path) -> None:
         "QISKIT_IBM_INSTANCE": CRN,
         "QISKIT_IBM_CHANNEL": "ibm_cloud",
     }
-    qe, runtime = provider(tmp_path, **env).environment_specs()
-    assert (qe.channel, qe.token, qe.url, qe.hub, qe.group, qe.project) == ("ibm_quantum", LEGACY_TOKEN, QX_AUTH_URL, "h", "g", "p")
-    assert (runtime.channel, runtime.token, runtime.instance, runtime.url) == ("ibm_cloud", API_KEY, CRN, "https://cloud.ibm.com")
+    qe, runtime = provider(tmp_path, env=env).environment_specs()
+    assert (qe.channel, qe.token, qe.url, qe.hub, qe.group, qe.project) == (
+        "ibm_quantum",
+        LEGACY_TOKEN,
+        QX_AUTH_URL,
+        "h",
+        "g",
+        "p",
+    )
+    assert (runtime.channel, runtime.token, runtime.instance, runtime.url) == (
+        "ibm_cloud",
+        API_KEY,
+        CRN,
+        "https://cloud.ibm.com",
+    )
     assert API_KEY not in repr(runtime)
     # QE_TOKEN without QE_URL is nothing; a partial hub is dropped; default channel is the platform
     (only,) = provider(tmp_path, QE_TOKEN=LEGACY_TOKEN, QISKIT_IBM_TOKEN=API_KEY).environment_specs()
-    assert only.channel == "ibm_quantum_platform" and only.instance is None
+    assert only.channel == "ibm_quantum_platform"
+    assert only.instance is None
     (partial,) = provider(tmp_path, QE_TOKEN=LEGACY_TOKEN, QE_URL=QX_AUTH_URL, QE_HUB="h").environment_specs()
     assert partial.hub is None
     assert provider(tmp_path).environment_specs() == []
     with pytest.raises(FieldError, match="QISKIT_IBM_CHANNEL"):
         provider(tmp_path, QISKIT_IBM_TOKEN=API_KEY, QISKIT_IBM_CHANNEL="nope").environment_specs()
     # the specs go through the same writer as a bundle
-    ibm = provider(tmp_path, **env)
+    ibm = provider(tmp_path, env=env)
     ibm.materialize(ibm.environment_specs(), source="environment")
     assert {s.name for s in ibm.read()} == {"env-qe", "env-default-ibm-cloud"}
 
@@ -141,15 +179,18 @@ def test_set_default(tmp_path: Path) -> None:
     )
     ibm.set_default("b", instance="my-instance")
     data = json.loads((tmp_path / ".qiskit/qiskit-ibm.json").read_text())
-    assert data["b"]["is_default_account"] is True and "is_default_account" not in data["a"]
+    assert data["b"]["is_default_account"] is True
+    assert "is_default_account" not in data["a"]
     assert data["b"]["instance"] == "my-instance"
     assert [s.name for s in ibm.read() if s.default] == ["b"]
 
     ibm.set_default("old", instance="h2/g2/p2")
     rc = parse_qiskitrc((tmp_path / ".qiskit/qiskitrc").read_text(), tmp_path / "qiskitrc")
-    assert rc.default_provider is not None and rc.default_provider.to_stored_format() == "h2/g2/p2"
+    assert rc.default_provider is not None
+    assert rc.default_provider.to_stored_format() == "h2/g2/p2"
     data = json.loads((tmp_path / ".qiskit/qiskit-ibm.json").read_text())
-    assert data["old"]["instance"] == "h2/g2/p2" and "is_default_account" not in data["old"]  # the SDK can't load it
+    assert data["old"]["instance"] == "h2/g2/p2"
+    assert "is_default_account" not in data["old"]
     assert data["b"]["is_default_account"] is True
 
     with pytest.raises(FieldError, match="instance"):
@@ -162,18 +203,29 @@ def test_import_json_and_qiskitrc(tmp_path: Path) -> None:
     ibm = provider(tmp_path)
     ibm.materialize([IbmAccountSpec(name="keep", channel="ibm_cloud", token=API_KEY, default=True)], source="bundle")
     upload = {
-        "uploaded": {"channel": "ibm_quantum_platform", "token": API_KEY + "u", "instance": CRN, "x-new": 1,
-                     "is_default_account": True},  # fmt: skip
+        "uploaded": {
+            "channel": "ibm_quantum_platform",
+            "token": API_KEY + "u",
+            "instance": CRN,
+            "x-new": 1,
+            "is_default_account": True,
+        },
     }
     assert ibm.import_file("qiskit-ibm.json", json.dumps(upload)) == ["uploaded"]
     data = json.loads((tmp_path / ".qiskit/qiskit-ibm.json").read_text())
-    assert data["uploaded"]["x-new"] == 1 and data["uploaded"]["is_default_account"] is True
-    assert "is_default_account" not in data["keep"] and data["keep"]["token"] == API_KEY
+    assert data["uploaded"]["x-new"] == 1
+    assert data["uploaded"]["is_default_account"] is True
+    assert "is_default_account" not in data["keep"]
+    assert data["keep"]["token"] == API_KEY
 
-    rc_upload = f"# from my laptop\n[ibmq]\ntoken = {LEGACY_TOKEN}\nurl = {QX_AUTH_URL}\nverify = False\ndefault_provider = h/g/p\n"
+    rc_upload = (
+        f"# from my laptop\n[ibmq]\ntoken = {LEGACY_TOKEN}\nurl = {QX_AUTH_URL}\nverify = False\n"
+        "default_provider = h/g/p\n"
+    )
     assert ibm.import_file("qiskitrc", rc_upload) == ["qiskitrc"]
     rc = parse_qiskitrc((tmp_path / ".qiskit/qiskitrc").read_text(), tmp_path / "qiskitrc")
-    assert rc.entries[0].credentials.verify is False and rc.entries[0].credentials.token == LEGACY_TOKEN
+    assert rc.entries[0].credentials.verify is False
+    assert rc.entries[0].credentials.token == LEGACY_TOKEN
     assert {s.name for s in ibm.read()} == {"keep", "uploaded", "qiskitrc"}
 
 
@@ -189,13 +241,16 @@ def test_import_json_and_qiskitrc(tmp_path: Path) -> None:
         ("qiskitrc", "[other]\na = b\n", "holds no [ibmq] section"),
     ],
 )
-def test_bad_uploads_are_refused_and_nothing_changes(tmp_path: Path, filename: str, content: str, fragment: str) -> None:
+def test_bad_uploads_are_refused_and_nothing_changes(
+    tmp_path: Path, filename: str, content: str, fragment: str
+) -> None:
     ibm = provider(tmp_path)
     ibm.materialize([IbmAccountSpec(name="keep", channel="ibm_quantum", token=LEGACY_TOKEN)], source="bundle")
     before = snapshot(tmp_path)
     with pytest.raises(FileFormatError) as caught:
         ibm.import_file(filename, content)
-    assert fragment in str(caught.value) and filename in str(caught.value)
+    assert fragment in str(caught.value)
+    assert filename in str(caught.value)
     assert snapshot(tmp_path) == before
 
 
@@ -218,13 +273,16 @@ async def test_legacy_login_lists_hubs_with_the_default(
     before = snapshot(tmp_path)
     start = utcnow()
     status = await ibm.refresh("legacy")
-    assert status.state is State.OK and status.error is None
+    assert status.state is State.OK
+    assert status.error is None
     assert status.account["instances"] == [
         {"hub": "ibm-q", "group": "open", "project": "main", "default": False},
         {"hub": "lab", "group": "team", "project": "qx", "default": True},
     ]
     assert status.account["default_instance"] == "lab/team/qx"
-    assert status.expires_at is not None and status.refreshed_at is not None and status.next_refresh_at is not None
+    assert status.expires_at is not None
+    assert status.refreshed_at is not None
+    assert status.next_refresh_at is not None
     assert timedelta(days=13.9) < status.expires_at - start < timedelta(days=14.1)  # ttl 14 days
     assert status.refreshed_at < status.next_refresh_at < status.expires_at
     assert [e["endpoint"] for e in sandbox.log()] == ["ibm_version", "ibm_login", "ibm_me", "ibm_network"]
@@ -254,7 +312,9 @@ async def test_legacy_kept_access_token_relogs_in_once_on_401(tmp_path: Path, sa
     ]
 
 
-async def test_refused_legacy_token_needs_reinit(tmp_path: Path, sandbox: Sandbox, secret_scanner: SecretScanner) -> None:
+async def test_refused_legacy_token_needs_reinit(
+    tmp_path: Path, sandbox: Sandbox, secret_scanner: SecretScanner
+) -> None:
     token = sandbox.ibm_credentials("bob")["legacy_token"]
     secret_scanner.add_secrets(token)
     sandbox.revoke_ibm_key(token)
@@ -262,10 +322,12 @@ async def test_refused_legacy_token_needs_reinit(tmp_path: Path, sandbox: Sandbo
     ibm.materialize([legacy(sandbox, token)], source="bundle")
     with pytest.raises(RefusedError) as caught:
         await ibm.refresh("legacy")
-    assert "re-initialize" in str(caught.value) and caught.value.transient is False
+    assert "re-initialize" in str(caught.value)
+    assert caught.value.transient is False
     secret_scanner.saw("exception", str(caught.value))
     (status,) = ibm.read()
-    assert status.state is State.NEEDS_REINIT and "refused" in (status.error or "")
+    assert status.state is State.NEEDS_REINIT
+    assert "refused" in (status.error or "")
     sandbox.clear_log()
     with pytest.raises(RefusedError):
         await ibm.refresh("legacy")  # remembered: the provider is not asked again
@@ -284,18 +346,23 @@ async def test_refused_legacy_token_needs_reinit(tmp_path: Path, sandbox: Sandbo
 # -- the sandbox: IAM --------------------------------------------------------------------------------------
 
 
-async def test_iam_expiry_and_no_request_until_due(tmp_path: Path, sandbox: Sandbox, secret_scanner: SecretScanner) -> None:
+async def test_iam_expiry_and_no_request_until_due(
+    tmp_path: Path, sandbox: Sandbox, secret_scanner: SecretScanner
+) -> None:
     creds = sandbox.ibm_credentials("alice")
     secret_scanner.add_secrets(creds["apikey"])
     sandbox.configure(iam_token_lifetime=1800)
     ibm = provider(tmp_path, IAM_URL=sandbox.iam_url)
     ibm.materialize([platform(sandbox, creds["apikey"], creds["instance"])], source="bundle")
     status = await ibm.refresh("default-ibm-quantum-platform")
-    assert status.state is State.OK and status.expires_at is not None and status.refreshed_at is not None
+    assert status.state is State.OK
+    assert status.expires_at is not None
+    assert status.refreshed_at is not None
     assert abs((status.expires_at - status.refreshed_at).total_seconds() - 1800) < 5
     assert status.next_refresh_at == ibm.settings.policy.due_at(status.refreshed_at, status.expires_at)
     (entry,) = sandbox.log("iam")
-    assert entry["status"] == 200 and entry["form_keys"] == ["apikey", "grant_type", "response_type"]
+    assert entry["status"] == 200
+    assert entry["form_keys"] == ["apikey", "grant_type", "response_type"]
     await ibm.refresh("default-ibm-quantum-platform")  # not due yet: no new token
     assert len(sandbox.log("iam")) == 1
     await ibm.refresh("default-ibm-quantum-platform", force=True)
@@ -343,7 +410,8 @@ async def test_provider_trouble_is_transient_and_changes_nothing(
     name = "default-ibm-quantum-platform" if endpoint == "iam" else "legacy"
     with pytest.raises(TransientProviderError) as caught:
         await ibm.refresh(name)
-    assert fragment in str(caught.value) and caught.value.transient
+    assert fragment in str(caught.value)
+    assert caught.value.transient
     secret_scanner.saw("exception", str(caught.value))
     assert snapshot(tmp_path) == before
     assert {s.name: s.state for s in ibm.read()}[name] is State.OK  # not refused: the manager retries
@@ -409,7 +477,8 @@ def test_real_sdk_authenticates_with_our_saved_account(
     default_service = QiskitRuntimeService(filename=filename)  # is_default_account picks ours
     assert default_service.active_account()["instance"] == creds["instance"]
     log = sandbox.log()
-    assert log[0]["endpoint"] == "iam" and all(e["status"] == 200 and e["user"] == "alice" for e in log)
+    assert log[0]["endpoint"] == "iam"
+    assert all(e["status"] == 200 and e["user"] == "alice" for e in log)
 
 
 def test_logs_never_contain_tokens(

@@ -192,19 +192,7 @@ class IbmProvider(Provider):
             creds = rc_entry.credentials
             hgp = rc_entry.instance
             stored = hgp.to_stored_format() if hgp and hgp.complete else None
-            twin = next(
-                (
-                    a
-                    for a in accounts
-                    if a.legacy
-                    and a.in_json
-                    and a.rc_entry is None
-                    and a.token == creds.token
-                    and _same_url(unify_ibmq_url(a.url or QX_AUTH_URL)[1], creds.base_url)
-                    and a.instance in (None, stored)
-                ),
-                None,
-            )
+            twin = self._twin(accounts, creds, stored)
             if twin is not None:
                 twin.rc_entry = rc_entry
                 twin.file = self.qiskitrc_path
@@ -231,6 +219,22 @@ class IbmProvider(Provider):
         for account in accounts:
             account.default = account.name == default
         return accounts
+
+    @staticmethod
+    def _twin(accounts: list[IbmAccount], creds: Credentials, stored: str | None) -> IbmAccount | None:
+        """The qiskit-ibm.json legacy entry that is the same account as a qiskitrc section: same token and auth URL,
+        preferably the same hub/group/project (the legacy SDK may have changed ``default_provider`` since)."""
+        candidates = [
+            a
+            for a in accounts
+            if a.legacy
+            and a.in_json
+            and a.rc_entry is None
+            and a.token == creds.token
+            and _same_url(unify_ibmq_url(a.url or QX_AUTH_URL)[1], creds.base_url)
+        ]
+        exact = [a for a in candidates if a.instance in (None, stored)]
+        return (exact or candidates or [None])[0]
 
     def accounts(self) -> list[IbmAccount]:
         """Every account of both files (raises FileFormatError if one does not parse)."""
@@ -444,8 +448,7 @@ class IbmProvider(Provider):
             data, json_text = {}, ""
         rc_text = files.read_text(self.qiskitrc_path) or ""
         try:
-            document = RcDocument(rc_text, self.qiskitrc_path)
-            parse_qiskitrc(rc_text, self.qiskitrc_path)
+            document = parse_qiskitrc(rc_text, self.qiskitrc_path).document
         except FileFormatError:
             if not reinit:
                 raise

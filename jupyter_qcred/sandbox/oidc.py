@@ -34,12 +34,8 @@ def discovery_document(state: SandboxState) -> dict[str, Any]:
         "authorization_endpoint": issuer + "/v1/authorize",
         "token_endpoint": issuer + "/v1/token",
         "userinfo_endpoint": issuer + "/v1/userinfo",
-        "registration_endpoint": issuer + "/v1/clients",
         "jwks_uri": issuer + "/v1/keys",
         "device_authorization_endpoint": issuer + "/v1/device/authorize",
-        "revocation_endpoint": issuer + "/v1/revoke",
-        "introspection_endpoint": issuer + "/v1/introspect",
-        "end_session_endpoint": issuer + "/v1/logout",
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": [

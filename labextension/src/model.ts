@@ -216,7 +216,8 @@ export function isExpiring(e: ICredentialEntry, now: number, warningMinutes: num
 /**
  * One-glance health of everything shown.
  *
- * `offline` when there is no status at all (server unreachable), `none` when no
+ * `offline` when the server cannot be reached (whatever the last known state),
+ * `loading` before the first status, `none` when no
  * provider has a credential, `action` if anything needs the user, `expiring` if
  * anything is about to expire, else `ok`.
  */
@@ -224,8 +225,11 @@ export function overallHealth(
   status: IStatus | null,
   opts: { now: number; warningMinutes: number; providers: ProviderId[]; unreachable?: boolean }
 ): Health {
+  if (opts.unreachable) {
+    return 'offline';
+  }
   if (!status) {
-    return opts.unreachable ? 'offline' : 'loading';
+    return 'loading';
   }
   const entries = visibleEntries(status, opts.providers).filter(e => e.state !== 'absent');
   if (entries.length === 0) {

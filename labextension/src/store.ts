@@ -80,7 +80,7 @@ export class QcredStore extends VDomModel {
       now,
       warningMinutes: this._settings.warningMinutes,
       providers: this._settings.providers,
-      unreachable: this._loadError !== null && this._status === null
+      unreachable: this._loadError !== null && (this._status === null || this._connection === 'offline')
     });
   }
 

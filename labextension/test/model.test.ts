@@ -96,6 +96,7 @@ describe('overallHealth', () => {
   it('loading / offline without status', () => {
     assert.equal(overallHealth(null, opts), 'loading');
     assert.equal(overallHealth(null, { ...opts, unreachable: true }), 'offline');
+    assert.equal(overallHealth(API_EXAMPLE, { ...opts, unreachable: true }), 'offline');
   });
   it('none when only absent entries', () => {
     assert.equal(overallHealth(status([entry('ibm', null, 'absent'), entry('qcs', null, 'absent')]), opts), 'none');

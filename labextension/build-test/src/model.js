@@ -189,13 +189,17 @@ function isExpiring(e, now, warningMinutes) {
 /**
  * One-glance health of everything shown.
  *
- * `offline` when there is no status at all (server unreachable), `none` when no
+ * `offline` when the server cannot be reached (whatever the last known state),
+ * `loading` before the first status, `none` when no
  * provider has a credential, `action` if anything needs the user, `expiring` if
  * anything is about to expire, else `ok`.
  */
 function overallHealth(status, opts) {
+    if (opts.unreachable) {
+        return 'offline';
+    }
     if (!status) {
-        return opts.unreachable ? 'offline' : 'loading';
+        return 'loading';
     }
     const entries = visibleEntries(status, opts.providers).filter(e => e.state !== 'absent');
     if (entries.length === 0) {

@@ -79,6 +79,7 @@ const H = 60 * MIN;
     (0, node_test_1.it)('loading / offline without status', () => {
         strict_1.default.equal((0, model_1.overallHealth)(null, opts), 'loading');
         strict_1.default.equal((0, model_1.overallHealth)(null, { ...opts, unreachable: true }), 'offline');
+        strict_1.default.equal((0, model_1.overallHealth)(fixtures_1.API_EXAMPLE, { ...opts, unreachable: true }), 'offline');
     });
     (0, node_test_1.it)('none when only absent entries', () => {
         strict_1.default.equal((0, model_1.overallHealth)((0, fixtures_1.status)([(0, fixtures_1.entry)('ibm', null, 'absent'), (0, fixtures_1.entry)('qcs', null, 'absent')]), opts), 'none');
