@@ -234,7 +234,7 @@ class IbmProvider(Provider):
             and _same_url(unify_ibmq_url(a.url or QX_AUTH_URL)[1], creds.base_url)
         ]
         exact = [a for a in candidates if a.instance in (None, stored)]
-        return (exact or candidates or [None])[0]
+        return exact[0] if exact else (candidates[0] if candidates else None)
 
     def accounts(self) -> list[IbmAccount]:
         """Every account of both files (raises FileFormatError if one does not parse)."""
