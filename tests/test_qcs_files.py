@@ -65,16 +65,24 @@ def sdk_environment(settings_path: Path, secrets_path: Path, **extra: str) -> It
 def test_no_files_is_one_absent_status_saying_what_to_do(tmp_path: Path) -> None:
     statuses = provider(tmp_path).read()
     assert len(statuses) == 1
-    assert statuses[0].state is State.ABSENT and statuses[0].name is None
+    assert statuses[0].state is State.ABSENT
+    assert statuses[0].name is None
     assert "device login" in (statuses[0].error or "")
-    assert provider(tmp_path).watched_paths() == [qcs_dir(tmp_path) / "settings.toml", qcs_dir(tmp_path) / "secrets.toml"]
+    assert provider(tmp_path).watched_paths() == [
+        qcs_dir(tmp_path) / "settings.toml",
+        qcs_dir(tmp_path) / "secrets.toml",
+    ]
 
 
 def test_sdk_defaults_fill_missing_keys_and_tables(tmp_path: Path) -> None:
     _doc, model = load_settings(tmp_path / "settings.toml", "")
     assert list(model.profiles) == ["default"]
     profile = model.profiles["default"]
-    assert (profile.api_url, profile.credentials_name, profile.auth_server_name) == (DEFAULT_API_URL, "default", "default")
+    assert (profile.api_url, profile.credentials_name, profile.auth_server_name) == (
+        DEFAULT_API_URL,
+        "default",
+        "default",
+    )
     assert model.auth_servers["default"].client_id == DEFAULT_CLIENT_ID
     assert model.auth_servers["default"].issuer == DEFAULT_ISSUER
     # Once [profiles] exists, only its entries count (the SDK fails load_default() otherwise).
@@ -107,7 +115,8 @@ def test_profile_uses_the_credential_named_by_credentials_name(tmp_path: Path) -
     statuses = provider(tmp_path).read()
     assert [s.name for s in statuses] == ["group"]
     status = statuses[0]
-    assert status.state is State.OK and status.default
+    assert status.state is State.OK
+    assert status.default
     assert status.account["credentials_name"] == "shared"
     assert status.account["credential_kind"] == "token_payload"
     assert status.token_hint == "…" + token[-4:]
@@ -139,13 +148,16 @@ def test_environment_overrides_default_profile_and_urls(tmp_path: Path) -> None:
         tmp_path, QCS_PROFILE_NAME="b", QCS_SETTINGS_APPLICATIONS_API_URL="https://override.example"
     ).read()
     by_name = {s.name: s for s in statuses}
-    assert by_name["b"].default and not by_name["a"].default
+    assert by_name["b"].default
+    assert not by_name["a"].default
     assert by_name["b"].account["api_url"] == "https://override.example"
     moved = tmp_path / "elsewhere"
     write(moved / "s.toml", "[profiles.x]\n")
     # A profile without credentials_name uses the credential "default", whatever its own name.
     write(moved / "c.toml", f'[credentials.default.token_payload]\naccess_token = "{make_jwt()}"\n')
-    other = provider(tmp_path, QCS_SETTINGS_FILE_PATH=str(moved / "s.toml"), QCS_SECRETS_FILE_PATH=str(moved / "c.toml"))
+    other = provider(
+        tmp_path, QCS_SETTINGS_FILE_PATH=str(moved / "s.toml"), QCS_SECRETS_FILE_PATH=str(moved / "c.toml")
+    )
     assert [s.name for s in other.read()] == ["x"]
 
 
@@ -170,15 +182,20 @@ def test_states_from_the_stored_jwt(tmp_path: Path) -> None:
     write(qcs_dir(home) / "settings.toml", settings_text)
     write(qcs_dir(home) / "secrets.toml", secrets_text)
     statuses = {s.name: s for s in provider(home).read()}
-    assert statuses["fresh"].state is State.OK and statuses["fresh"].error is None
+    assert statuses["fresh"].state is State.OK
+    assert statuses["fresh"].error is None
     assert statuses["fresh"].next_refresh_at is not None
     assert statuses["fresh"].next_refresh_at < statuses["fresh"].expires_at  # type: ignore[operator]
     assert statuses["due"].state is State.EXPIRING
-    assert statuses["expired"].state is State.EXPIRED and "expired" in (statuses["expired"].error or "")
-    assert statuses["dead"].state is State.NEEDS_REINIT and statuses["dead"].account["refresh_token_state"] == "missing"
-    assert statuses["garbage"].state is State.EXPIRED and "not a JWT" in (statuses["garbage"].error or "")
+    assert statuses["expired"].state is State.EXPIRED
+    assert "expired" in (statuses["expired"].error or "")
+    assert statuses["dead"].state is State.NEEDS_REINIT
+    assert statuses["dead"].account["refresh_token_state"] == "missing"
+    assert statuses["garbage"].state is State.EXPIRED
+    assert "not a JWT" in (statuses["garbage"].error or "")
     assert statuses["garbage"].expires_at is None
-    assert statuses["onlyrt"].state is State.EXPIRED and "missing" in (statuses["onlyrt"].error or "")
+    assert statuses["onlyrt"].state is State.EXPIRED
+    assert "missing" in (statuses["onlyrt"].error or "")
     text = repr([s.to_json() for s in statuses.values()])
     for access, refresh in cases.values():
         for secret in (access, refresh):
@@ -189,7 +206,8 @@ def test_states_from_the_stored_jwt(tmp_path: Path) -> None:
 def test_jwt_garbage_never_crashes_and_never_echoes() -> None:
     for token in ["", "a.b", "a.b.c", "x." + "!!!" + ".y", "x.bnVsbA.y", "x.WzEsMl0.y", "x.eyJleHAiOiJzb29uIn0.y"]:
         times = jwt_times(token)
-        assert times.expires_at is None and times.problem
+        assert times.expires_at is None
+        assert times.problem
         if token:
             assert token not in times.problem
     huge = make_jwt(lifetime=1e30)
@@ -198,7 +216,8 @@ def test_jwt_garbage_never_crashes_and_never_echoes() -> None:
 
 def test_rfc3339_like_the_sdk_writes_it() -> None:
     parsed = parse_rfc3339("2026-11-22T12:11:00.52227829Z")
-    assert parsed is not None and parsed.microsecond == 522278
+    assert parsed is not None
+    assert parsed.microsecond == 522278
     assert parse_rfc3339("2026-11-22T12:11:00+02:00") is not None
     assert parse_rfc3339("yesterday") is None
 
@@ -226,7 +245,8 @@ def test_externally_managed_and_client_credentials_are_reported_by_kind(tmp_path
     assert statuses["ext"].account["command"] == "jupyter"
     assert statuses["svc"].account["credential_kind"] == "client_credentials"
     text = repr([s.to_json() for s in statuses.values()])
-    assert "client-secret-value-0001" not in text and "--secret-looking-argument-0001" not in text
+    assert "client-secret-value-0001" not in text
+    assert "--secret-looking-argument-0001" not in text
     with pytest.raises(QCredError, match="externally managed"):
         provider(tmp_path).token_sync("ext")
 
@@ -235,7 +255,8 @@ def test_profile_with_a_missing_auth_server_is_an_error_status(tmp_path: Path) -
     write(qcs_dir(tmp_path) / "settings.toml", '[profiles.default]\nauth_server_name = "gone"\n')
     write(qcs_dir(tmp_path) / "secrets.toml", f'[credentials.default.token_payload]\naccess_token = "{make_jwt()}"\n')
     (status,) = provider(tmp_path).read()
-    assert status.state is State.ERROR and "gone" in (status.error or "")
+    assert status.state is State.ERROR
+    assert "gone" in (status.error or "")
 
 
 # ----------------------------------------------------------------------------------------------- broken files
@@ -257,19 +278,23 @@ def test_unparseable_file_is_one_error_status_and_is_never_overwritten(
     before = path.read_bytes()
     qcs = provider(tmp_path)
     (status,) = qcs.read()
-    assert status.state is State.ERROR and status.name is None
-    assert str(path) in (status.error or "") and expected in (status.error or "")
+    assert status.state is State.ERROR
+    assert status.name is None
+    assert str(path) in (status.error or "")
+    assert expected in (status.error or "")
     assert "secret-token-0001" not in (status.error or "")
     token = make_jwt()
     with pytest.raises(FileFormatError) as info:
         qcs.materialize([spec(access_token=token, refresh_token="refresh-token-0001")], source="bundle")
-    assert str(path) in str(info.value) and token not in str(info.value)
+    assert str(path) in str(info.value)
+    assert token not in str(info.value)
     assert path.read_bytes() == before
     assert not list(path.parent.glob("*.broken-*"))
     # Re-initializing keeps the broken file as a private backup, then writes a good one.
     assert qcs.materialize([spec(access_token=token, refresh_token="refresh-token-0001")], source="bundle", reinit=True)
     (backup,) = path.parent.glob(f"{filename}.broken-*")
-    assert backup.read_bytes() == before and mode(backup) == 0o600
+    assert backup.read_bytes() == before
+    assert mode(backup) == 0o600
     assert [s.state for s in qcs.read()] == [State.OK]
 
 
@@ -279,7 +304,7 @@ def test_unparseable_file_is_one_error_status_and_is_never_overwritten(
         ("settings.toml", "[profiles.default]\napi_url = 5\n", "profiles.default.api_url"),
         ("settings.toml", "default_profile_name = true\n", "default_profile_name"),
         ("settings.toml", '[auth_servers.default]\nissuer = "https://i"\n', "auth_servers.default.client_id"),
-        ("secrets.toml", "[credentials.default.token_payload]\nexpires_in = \"soon\"\n", "expires_in"),
+        ("secrets.toml", '[credentials.default.token_payload]\nexpires_in = "soon"\n', "expires_in"),
         ("secrets.toml", "[credentials.default.token_payload]\nupdated_at = 2026-01-01T00:00:00Z\n", "updated_at"),
         ("secrets.toml", '[credentials.default]\nstray = "x"\n', "credentials.default.stray"),
         (
@@ -298,7 +323,9 @@ def test_wrong_types_are_clear_field_errors_and_leave_the_file_alone(
     before = path.read_bytes()
     qcs = provider(tmp_path)
     (status,) = qcs.read()
-    assert status.state is State.ERROR and field in (status.error or "") and str(path) in (status.error or "")
+    assert status.state is State.ERROR
+    assert field in (status.error or "")
+    assert str(path) in (status.error or "")
     with pytest.raises(FieldError):
         qcs.materialize([spec(profile="other", refresh_token="refresh-token-0001")], source="bundle")
     assert path.read_bytes() == before
@@ -309,7 +336,8 @@ def test_undecodable_file_is_an_error_status(tmp_path: Path) -> None:
     path.parent.mkdir(parents=True)
     path.write_bytes(b"[credentials]\n\xff\xfe\n")
     (status,) = provider(tmp_path).read()
-    assert status.state is State.ERROR and "UTF-8" in (status.error or "")
+    assert status.state is State.ERROR
+    assert "UTF-8" in (status.error or "")
 
 
 # ----------------------------------------------------------------------------------------------- writing
@@ -382,12 +410,14 @@ def test_materialize_keeps_comments_foreign_profiles_and_unknown_keys(tmp_path: 
     assert settings_doc["profiles"]["alice"]["credentials_name"] == "alice"  # type: ignore[index]
     assert settings_doc["auth_servers"]["alice"]["issuer"] == "https://auth.example/oauth2/x"  # type: ignore[index]
     payload = tomlkit.parse(secrets_text)["credentials"]["alice"]["token_payload"]  # type: ignore[index]
-    assert payload["access_token"] == token and payload["refresh_token"] == "alice-refresh-token-0001"
+    assert payload["access_token"] == token
+    assert payload["refresh_token"] == "alice-refresh-token-0001"
     assert parse_rfc3339(str(payload["updated_at"])) is not None
     assert mode(settings_path) == mode(secrets_path) == 0o600
     assert mode(qcs_dir(tmp_path)) == 0o700
     statuses = {s.name: s for s in qcs.read()}
-    assert statuses["alice"].default and statuses["alice"].source == "bundle"
+    assert statuses["alice"].default
+    assert statuses["alice"].source == "bundle"
     assert statuses["lab"].account["api_url"] == "https://api.lab.example"
     # Writing the same again changes nothing but updated_at.
     qcs.materialize([spec("alice", access_token=token, refresh_token="alice-refresh-token-0001")], source="bundle")
@@ -416,7 +446,8 @@ def test_materialize_client_credentials_and_hub_refresh(tmp_path: Path) -> None:
     )
     _doc, secrets_model = load_secrets(qcs.secrets_path, qcs.secrets_path.read_text())
     svc = secrets_model.credentials["svc"]
-    assert svc.kind == "client_credentials" and svc.client_credentials is not None
+    assert svc.kind == "client_credentials"
+    assert svc.client_credentials is not None
     assert svc.client_credentials.client_id == "svc-client"
     _doc, settings_model = load_settings(qcs.settings_path, qcs.settings_path.read_text())
     # The confidential client's id is not the auth server's (public) client id.
@@ -433,7 +464,9 @@ def test_materialize_keeps_a_newer_token_already_on_disk(tmp_path: Path) -> None
     qcs.materialize([spec(access_token=newer, refresh_token="rotated-refresh-token-0002")], source="bundle")
     qcs.materialize([spec(access_token=older, refresh_token="stale-refresh-token-0001")], source="bundle")
     text = qcs.secrets_path.read_text()
-    assert newer in text and "rotated-refresh-token-0002" in text and older not in text
+    assert newer in text
+    assert "rotated-refresh-token-0002" in text
+    assert older not in text
 
 
 def test_set_default(tmp_path: Path) -> None:
@@ -467,7 +500,9 @@ def test_import_downloaded_secrets_merges_and_keeps_the_rest(tmp_path: Path) -> 
     _doc, model = load_secrets(qcs.secrets_path, qcs.secrets_path.read_text())
     assert set(model.credentials) == {"lab", "default"}
     payload = model.credentials["default"].token_payload
-    assert payload is not None and payload.access_token == token and payload.updated_at is not None
+    assert payload is not None
+    assert payload.access_token == token
+    assert payload.updated_at is not None
     assert "# Tokens written by the QCS CLI." in qcs.secrets_path.read_text()
     # No profile used the credential "default" (the file's profiles pre-existed): it got one of its own name.
     assert {s.name for s in qcs.read()} == {"lab", "default"}
@@ -477,7 +512,8 @@ def test_import_settings_file(tmp_path: Path) -> None:
     qcs = provider(tmp_path)
     assert qcs.import_file("settings.toml", FOREIGN_SETTINGS) == ["lab"]
     _doc, model = load_settings(qcs.settings_path, qcs.settings_path.read_text())
-    assert model.default_profile_name == "lab" and {"default", "lab"} <= set(model.profiles)
+    assert model.default_profile_name == "lab"
+    assert {"default", "lab"} <= set(model.profiles)
     assert qcs.secrets_path.exists()
 
 
@@ -528,11 +564,15 @@ def test_the_real_sdk_loads_what_we_write(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------------------------- property test
 
 
-NAMES = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=24
-).filter(lambda s: s.strip() == s and s not in ("default",))
+NAMES = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=24).filter(
+    lambda s: s.strip() == s and s not in ("default",)
+)
 VALUES = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=60)
-URLS = st.builds(lambda host, path: f"https://{host}.example/{path}", st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True), st.text(alphabet="abc/xyz_-%~", max_size=20))
+URLS = st.builds(
+    lambda host, path: f"https://{host}.example/{path}",
+    st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True),
+    st.text(alphabet="abc/xyz_-%~", max_size=20),
+)
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -582,7 +622,8 @@ def test_writing_odd_names_and_values_round_trips_through_us_and_the_sdk(
     server = settings_model.auth_servers[written.auth_server_name]
     assert (server.issuer, server.client_id) == (issuer, client_id)
     payload = secrets_model.credentials[credential].token_payload
-    assert payload is not None and (payload.access_token, payload.refresh_token) == (access, refresh)
+    assert payload is not None
+    assert (payload.access_token, payload.refresh_token) == (access, refresh)
     assert settings_model.profiles["lab"].qvm_url == "http://qvm.lab.example:5000"
     assert "# Settings of Alice's lab. Keep this comment!" in qcs.settings_path.read_text()
     with sdk_environment(qcs.settings_path, qcs.secrets_path):

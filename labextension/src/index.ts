@@ -6,7 +6,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, showErrorMessage } from '@jupyterlab/apputils';
+import { ICommandPalette, Notification, showErrorMessage } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
@@ -14,7 +14,7 @@ import { refreshIcon } from '@jupyterlab/ui-components';
 import { errorText, ProviderId, QcredClient } from './api';
 import { confirmRestart, loginQcs, reinitializeDialog, reinitializeFromHub } from './dialogs';
 import { qcredIcon } from './icon';
-import { normalizeSettings } from './model';
+import { defaultName, normalizeSettings } from './model';
 import { QcredNotifier } from './notifications';
 import { CommandIDs, PANEL_ID, QcredPanel } from './panel';
 import { QcredStatusItem } from './statusbar';
@@ -110,7 +110,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
           provider === 'ibm'
             ? { provider, name, ...(args.instance ? { instance: String(args.instance) } : {}) }
             : { provider, name };
-        return store.setDefault(body).catch(fail(trans.__('Could not change the default')));
+        return store
+          .setDefault(body)
+          .then(st => {
+            const now = defaultName(st, provider);
+            if (now !== name) {
+              Notification.warning(
+                trans.__('The server kept %1 as the default %2 account; %3 was not made the default.', now ?? '-', provider, name),
+                { autoClose: 8000 }
+              );
+            }
+          })
+          .catch(fail(trans.__('Could not change the default')));
       }
     });
     store.stateChanged.connect(() => commands.notifyCommandChanged(CommandIDs.restart));
