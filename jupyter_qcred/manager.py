@@ -44,6 +44,9 @@ class _Overlay:
     retry_at: datetime | None = None
     jitter_for: datetime | None = None
     scheduled_at: datetime | None = None
+    #: Whether this process has checked the credential with its provider yet (the first check fetches the account
+    #: details the views show; it happens in the background right after start).
+    checked: bool = False
 
 
 class CredentialManager:
@@ -228,6 +231,7 @@ class CredentialManager:
             overlay.backoff.reset()
         finally:
             overlay.refreshing = False
+            overlay.checked = True
         self.reload()
         self._wake.set()
         return self._statuses.get(key) or CredentialStatus(provider_key, name, State.ABSENT)
@@ -306,6 +310,8 @@ class CredentialManager:
         overlay = self._overlays.setdefault(status.key, _Overlay())
         if overlay.retry_at is not None:
             return overlay.retry_at
+        if not overlay.checked:
+            return self.clock()
         if status.next_refresh_at is None:
             return None
         if overlay.jitter_for != status.next_refresh_at:  # new token: draw its jitter once

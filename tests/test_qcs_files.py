@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import textwrap
 import time
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ import pytest
 import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_qcs_support import make_jwt, mode, provider
+from test_qcs_support import ISSUED, make_jwt, mode, provider
 
 from jupyter_qcred.bundle import QcsProfileSpec
 from jupyter_qcred.errors import FieldError, FileFormatError, QCredError
@@ -27,6 +29,21 @@ from jupyter_qcred.providers.qcs_model import (
     load_settings,
     parse_rfc3339,
 )
+
+#: The literal secrets the tests below write (tokens from make_jwt are tracked in ISSUED).
+LITERAL_SECRETS = re.compile(r"[a-z-]*(refresh|secret|token)[a-z-]*-000\d|lab-refresh-token-0001")
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Whatever a test does, no token or secret it wrote may appear in a log record."""
+    caplog.set_level(logging.DEBUG)
+    ISSUED.clear()
+    yield
+    for record in caplog.records:
+        text = record.getMessage()
+        assert not LITERAL_SECRETS.search(text), f"a secret in log record {record.name}: {text[:40]}..."
+        assert not any(token in text for token in ISSUED), f"a token in log record {record.name}"
 
 
 def spec(profile: str = "default", **values: object) -> QcsProfileSpec:
@@ -520,7 +537,7 @@ def test_import_settings_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("filename", "content", "error"),
     [
-        ("secrets.toml", '[credentials.default.token_payload\naccess_token = "tok-0001-secret"', FileFormatError),
+        ("secrets.toml", '[credentials.default.token_payload\naccess_token = "tok-0001-secret"', QCredError),
         ("secrets.toml", "[credentials.default.token_payload]\naccess_token = 12\n", FieldError),
         ("secrets.toml", "[credentials]\n", FieldError),
         ("secrets.toml", '[profiles.x]\napi_url = "y"\n[credentials.x.token_payload]\n', FieldError),

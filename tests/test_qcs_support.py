@@ -22,11 +22,17 @@ def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+#: Every token :func:`make_jwt` handed out, so tests can assert none of them leaked into a log or a message.
+ISSUED: list[str] = []
+
+
 def make_jwt(lifetime: float = 3600, issued: float | None = None, **claims: Any) -> str:
     """An unsigned-looking JWT (the QCS SDK and we never verify the signature; only ``iat``/``exp`` matter)."""
     now = int(time.time() if issued is None else issued)
     body = {"iat": now, "exp": int(now + lifetime), "sub": "tester", "jti": os.urandom(8).hex(), **claims}
-    return ".".join([b64(b'{"alg":"RS256","typ":"JWT"}'), b64(json.dumps(body).encode()), b64(os.urandom(32))])
+    token = ".".join([b64(b'{"alg":"RS256","typ":"JWT"}'), b64(json.dumps(body).encode()), b64(os.urandom(32))])
+    ISSUED.append(token)
+    return token
 
 
 def provider(home: Path, **environ: str) -> QcsProvider:

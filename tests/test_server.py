@@ -12,12 +12,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from helpers import async_wait_until
 from tornado.httpclient import HTTPClientError
 
 from jupyter_qcred.demo import demo_bundle, sandbox_environment
 from jupyter_qcred.handlers import ROUTES
-
-from .conftest import async_wait_until
 
 pytestmark = pytest.mark.timeout(120)
 

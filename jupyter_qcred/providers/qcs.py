@@ -12,6 +12,7 @@ The file model lives in :mod:`.qcs_model`, the edits in :mod:`.qcs_store`, the p
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import logging
@@ -812,9 +813,17 @@ class QcsProvider(Provider):
         The upload is validated first (as the SDK would read it); a bad one raises a clear error and nothing is
         written. Its entries replace ours of the same name; everything else in our files stays. A credential no
         profile uses gets a profile of its own name. Imported tokens without ``updated_at`` get the current time.
+        Uploading is a re-initialization: one of our files the SDK cannot read is kept as a backup and replaced.
         """
-        label = Path(filename or "upload.toml")
-        document = parse_toml(content, label)
+        label = Path(Path(filename or "upload.toml").name)
+        try:
+            document = parse_toml(content, label)
+        except FileFormatError as exc:
+            where = f" (line {exc.line})" if exc.line else ""
+            raise QCredError(
+                f"The uploaded {label} {exc.detail}{where}; nothing was changed. Upload the file exactly as "
+                "downloaded from the QCS tokens page."
+            ) from None
         kind = self._upload_kind(label.name.lower(), document)
         now = utcnow()
         with (
@@ -898,7 +907,7 @@ class QcsProvider(Provider):
         refresh_token = (refresh_token or "").strip() or None
         if not access_token and not refresh_token:
             raise FieldError("QCS sign-in", "refresh_token", "is required (or an access_token)")
-        name, server, credential = self._profile_target(profile)
+        name, server, _credential = self._profile_target(profile)
         if access_token is None:
             assert refresh_token is not None
             try:
@@ -917,11 +926,7 @@ class QcsProvider(Provider):
                 log.warning("QCS profile %s: the pasted refresh token was refused; nothing was written", name)
                 raise
             access_token, refresh_token = tokens.access_token, tokens.refresh_token or refresh_token
-        spec = QcsProfileSpec(
-            profile=name, access_token=access_token, refresh_token=refresh_token, credentials_name=credential
-        )
-        self._materialize([spec], source="token", reinit=True, keep_newer=False)
-        self._memory.refresh_via[credential] = "provider"
+        await asyncio.to_thread(self._save_sign_in, name, access_token, refresh_token, "token")
         return await self._after_sign_in(name)
 
     async def _after_sign_in(self, name: str) -> CredentialStatus:
@@ -960,13 +965,14 @@ class QcsProvider(Provider):
         """:meth:`start_device_login` for the CLI."""
         return self._run_sync(self._device_start_flow(profile))
 
-    def _device_poll_flow(self, login: DeviceLogin) -> Flow[DeviceLogin]:
+    def _device_poll_flow(self, login: DeviceLogin) -> Flow[TokenResponse | None]:
+        """One poll; updates ``login`` and returns the tokens when the person finished signing in."""
         if login.finished:
-            return login
+            return None
         if utcnow() >= login.expires_at:
             login.state = "expired"
             login.error = "The sign-in code expired before it was used; start the QCS login again."
-            return login
+            return None
         poll = yield from device_poll_flow(login.token_endpoint, login.client_id, login.device_code)
         if poll.outcome == "slow_down":
             login.interval += 5
@@ -976,19 +982,25 @@ class QcsProvider(Provider):
         elif poll.outcome == "denied":
             login.state = "failed"
             login.error = "The QCS sign-in was denied in the browser; start the login again to retry."
-        elif poll.outcome == "done" and poll.tokens is not None:
-            _name, _server, credential = self._profile_target(login.profile)
-            spec = QcsProfileSpec(
-                profile=login.profile,
-                access_token=poll.tokens.access_token,
-                refresh_token=poll.tokens.refresh_token,
-                credentials_name=credential,
-            )
-            self._materialize([spec], source="device", reinit=True, keep_newer=False)
-            self._memory.refresh_via[credential] = "provider"
-            login.state = "done"
-            log.info("QCS profile %s: device login %s finished; tokens saved", login.profile, login.id)
-        return login
+        elif poll.outcome == "done":
+            return poll.tokens
+        return None
+
+    def _save_sign_in(self, profile: str, access_token: str, refresh_token: str | None, source: str) -> None:
+        """Write tokens a person just obtained into ``profile`` (creating it if needed), whatever was there."""
+        name, _server, credential = self._profile_target(profile)
+        spec = QcsProfileSpec(
+            profile=name, access_token=access_token, refresh_token=refresh_token, credentials_name=credential
+        )
+        self._materialize([spec], source=source, reinit=True, keep_newer=False)
+        self._memory.refresh_via[credential] = "provider"
+
+    def _finish_login(self, login: DeviceLogin, tokens: TokenResponse | None) -> None:
+        if tokens is None:
+            return
+        self._save_sign_in(login.profile, tokens.access_token, tokens.refresh_token, "device")
+        login.state = "done"
+        log.info("QCS profile %s: device login %s finished; tokens saved", login.profile, login.id)
 
     async def poll_device_login(self, login: DeviceLogin) -> DeviceLogin:
         """Ask once whether the person finished signing in; on success the tokens are saved into the profile.
@@ -997,14 +1009,17 @@ class QcsProvider(Provider):
         which grows on ``slow_down``), or becomes ``done``, ``failed`` (denied) or ``expired``. Transport trouble
         raises :class:`TransientProviderError` and leaves the login pending.
         """
-        await self._run_async(self._device_poll_flow(login))
-        if login.state == "done":
+        tokens = await self._run_async(self._device_poll_flow(login))
+        if tokens is not None:
+            # Writing waits for the file locks: keep the event loop free meanwhile.
+            await asyncio.to_thread(self._finish_login, login, tokens)
             await self._after_sign_in(login.profile)
         return login
 
     def poll_device_login_sync(self, login: DeviceLogin) -> DeviceLogin:
         """:meth:`poll_device_login` for the CLI (without fetching account details)."""
-        return self._run_sync(self._device_poll_flow(login))
+        self._finish_login(login, self._run_sync(self._device_poll_flow(login)))
+        return login
 
 
 def _newer(on_disk: str | None, incoming: str | None) -> bool:

@@ -1,0 +1,342 @@
+"""Where ``%qcred`` and the widget get their answers: the server that started the kernel, or the files directly.
+
+The Jupyter server's extension is the one place that refreshes tokens, so a kernel asks it (its REST API) rather
+than refreshing on its own. The server puts ``QCRED_SERVER_URL`` and ``QCRED_SERVER_PID`` into its environment at
+start, which its kernels inherit; the kernel authenticates with the token in that server's runtime file
+(``jpserver-PID.json``), or under JupyterHub with ``JUPYTERHUB_API_TOKEN``. Without such a server (plain IPython,
+a kernel started elsewhere, a server that does not answer) the same operations run on the core library in this
+process, with the same states, so every command works everywhere.
+
+Everything here is imported only when a command runs: ``%load_ext jupyter_qcred`` must stay cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import threading
+from collections.abc import Callable, Coroutine, Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+SERVER_URL_VARIABLE = "QCRED_SERVER_URL"
+SERVER_PID_VARIABLE = "QCRED_SERVER_PID"
+#: Seconds to wait for the server to accept a connection: it is on loopback (or the same pod), so a slow connect
+#: means it is gone and the kernel should answer from the files instead of hanging.
+CONNECT_TIMEOUT = 3.0
+#: Reads that only serve the current state.
+READ_TIMEOUT = 10.0
+#: Writes that make the server talk to a provider (refresh, re-initialize); the server's own provider timeout is
+#: 20 s per request by default, and a refresh of everything makes a few of them.
+ACTION_TIMEOUT = 90.0
+#: How long a local operation may take before the command gives up waiting (it keeps running in the background).
+LOCAL_TIMEOUT = 120.0
+
+
+class NotebookError(Exception):
+    """A failure the user can act on; ``str()`` is the sentence to show (never a secret)."""
+
+
+class ServerUnavailable(NotebookError):
+    """The server named by ``QCRED_SERVER_URL`` did not answer; the caller falls back to the files."""
+
+
+class Backend(Protocol):
+    """The operations behind ``%qcred`` and the widget; each returns the status JSON of docs/api.md."""
+
+    #: Shown in the widget: where the answers come from.
+    description: str
+
+    def status(self) -> dict[str, Any]: ...
+
+    def refresh(self, provider: str | None = None, name: str | None = None) -> dict[str, Any]: ...
+
+    def reinitialize(self) -> dict[str, Any]: ...
+
+    def restart(self) -> dict[str, Any]: ...
+
+    def set_default(self, provider: str, name: str, instance: str | None = None) -> dict[str, Any]: ...
+
+
+# ----- the server --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerEndpoint:
+    """The qcred API of one Jupyter server, and the credential that opens it (kept out of ``repr``)."""
+
+    url: str
+    token: str | None = dataclasses.field(default=None, repr=False)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> ServerEndpoint | None:
+        """The server that started this kernel, if it told us (``QCRED_SERVER_URL``), else None."""
+        env = os.environ if environ is None else environ
+        url = env.get(SERVER_URL_VARIABLE, "").strip()
+        if not url:
+            return None
+        token = _runtime_token(env.get(SERVER_PID_VARIABLE, "").strip()) or env.get("JUPYTERHUB_API_TOKEN") or None
+        return cls(url=url if url.endswith("/") else url + "/", token=token)
+
+    def api_url(self, path: str) -> str:
+        """``{connection_url}qcred/{path}``."""
+        return f"{self.url}qcred/{path}"
+
+    def websocket_url(self) -> str:
+        """The push channel, ``ws(s)://…/qcred/events``."""
+        url = self.api_url("events")
+        return "ws" + url[4:] if url.startswith("http") else url
+
+    def headers(self) -> dict[str, str]:
+        """Token authentication: Jupyter Server skips its XSRF check for it, so no cookie dance is needed."""
+        return {"Authorization": f"token {self.token}"} if self.token else {}
+
+
+def _runtime_token(pid: str) -> str | None:
+    """The token in the server's runtime file (``jpserver-PID.json``), readable only by its user."""
+    if not pid.isdigit():
+        return None
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    try:
+        info = json.loads(Path(jupyter_runtime_dir(), f"jpserver-{pid}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    token = info.get("token") if isinstance(info, dict) else None
+    return str(token) if token else None
+
+
+class ServerBackend:
+    """The REST API of docs/api.md, called synchronously with short timeouts."""
+
+    def __init__(self, endpoint: ServerEndpoint) -> None:
+        self.endpoint = endpoint
+        self.description = f"the Jupyter server at {endpoint.url}"
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = READ_TIMEOUT) -> Any:
+        import httpx
+
+        try:
+            response = httpx.request(
+                method,
+                self.endpoint.api_url(path),
+                json=body,
+                headers=self.endpoint.headers(),
+                timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
+            )
+        except httpx.ConnectError:
+            raise ServerUnavailable(f"The Jupyter server at {self.endpoint.url} does not answer.") from None
+        except httpx.TimeoutException:
+            raise ServerUnavailable(
+                f"The Jupyter server at {self.endpoint.url} did not answer within {timeout:.0f} s."
+            ) from None
+        except httpx.HTTPError as exc:
+            raise ServerUnavailable(f"Could not reach the Jupyter server at {self.endpoint.url} ({exc}).") from None
+        try:
+            data = response.json() if response.content else {}
+        except ValueError:
+            data = {}
+        if response.status_code >= 400:
+            raise NotebookError(_error_sentence(response.status_code, data, self.endpoint.url))
+        if response.status_code >= 300 or not isinstance(data, dict):
+            raise ServerUnavailable(
+                f"The Jupyter server at {self.endpoint.url} answered {response.status_code} instead of the qcred API."
+            )
+        return data
+
+    def status(self) -> dict[str, Any]:
+        return dict(self._request("GET", "status"))
+
+    def refresh(self, provider: str | None = None, name: str | None = None) -> dict[str, Any]:
+        body = {key: value for key, value in (("provider", provider), ("name", name)) if value}
+        return dict(self._request("POST", "refresh", body, timeout=ACTION_TIMEOUT))
+
+    def reinitialize(self) -> dict[str, Any]:
+        return dict(self._request("POST", "reinitialize", {"source": "auto"}, timeout=ACTION_TIMEOUT))
+
+    def restart(self) -> dict[str, Any]:
+        return dict(self._request("POST", "restart", {}))
+
+    def set_default(self, provider: str, name: str, instance: str | None = None) -> dict[str, Any]:
+        body = {"provider": provider, "name": name, **({"instance": instance} if instance else {})}
+        return dict(self._request("PUT", "default", body))
+
+
+def _error_sentence(code: int, data: Any, url: str) -> str:
+    message = data.get("message") if isinstance(data, dict) else None
+    if code == 403 and not message:
+        return (
+            f"The Jupyter server at {url} refused this kernel (403): it could not authenticate. Restart the kernel "
+            "from the notebook so it inherits the server's settings."
+        )
+    if code == 404 and not message:
+        return f"The Jupyter server at {url} has no qcred API (404): is the jupyter_qcred server extension enabled?"
+    return str(message or f"The Jupyter server at {url} answered {code}.")
+
+
+# ----- the files, in this process ----------------------------------------------------------------------------
+
+
+class _LoopThread:
+    """A private event loop in a daemon thread: the kernel's own loop is running, so ``asyncio.run`` is not an
+    option, and providers may keep loop-bound clients between calls, so every call uses this same loop."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="qcred-local", daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = LOCAL_TIMEOUT) -> T:
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            raise NotebookError(
+                f"Gave up waiting after {timeout:.0f} s; the operation continues in the background."
+            ) from None
+
+
+class LocalBackend:
+    """The core library on the files of this process's ``$HOME``: what ``jupyter qcred`` does, same states."""
+
+    description = "the credential files (no Jupyter server with jupyter_qcred behind this kernel)"
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        from .manager import CredentialManager
+        from .providers import create_providers
+        from .settings import Settings
+
+        self.settings = Settings.from_environment(environ)
+        self._loop = _LoopThread()
+        self.manager = self._loop.run(self._create(lambda: CredentialManager(create_providers(self.settings))))
+
+    @staticmethod
+    async def _create(factory: Callable[[], T]) -> T:
+        return factory()  # on the private loop, so anything the manager binds belongs to it
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        from .errors import QCredError
+
+        try:
+            return self._loop.run(coroutine)
+        except QCredError as exc:
+            raise NotebookError(str(exc)) from None
+
+    async def _snapshot(self) -> dict[str, Any]:
+        self.manager.reload()
+        return dict(self.manager.snapshot())
+
+    def status(self) -> dict[str, Any]:
+        return self._run(self._snapshot())
+
+    def refresh(self, provider: str | None = None, name: str | None = None) -> dict[str, Any]:
+        async def refresh() -> dict[str, Any]:
+            self.manager.reload()
+            return dict(await self.manager.refresh(provider, name, force=True))
+
+        return self._run(refresh())
+
+    def reinitialize(self) -> dict[str, Any]:
+        from . import sources
+
+        async def reinitialize() -> dict[str, Any]:
+            source = "hub" if sources.under_hub(self.settings) else "bundle"
+            # sources may block on the network (the hub) with asyncio.run: keep that off this loop.
+            bundle, _origin = await asyncio.to_thread(sources.load, source, self.settings)
+            written = self.manager.materialize(bundle, source=source, reinit=True)
+            for item in written:
+                provider, name = item.split(":", 1)
+                await self.manager.refresh(provider, name, force=True)
+            return dict(self.manager.snapshot())
+
+        return self._run(reinitialize())
+
+    def restart(self) -> dict[str, Any]:
+        raise NotebookError(
+            "This kernel is not connected to a Jupyter server with jupyter_qcred, so there is no server to restart "
+            "from here. Under JupyterHub use File > Hub Control Panel; elsewhere stop and start Jupyter yourself."
+        )
+
+    def set_default(self, provider: str, name: str, instance: str | None = None) -> dict[str, Any]:
+        async def set_default() -> dict[str, Any]:
+            self.manager.reload()
+            known = {s.name for s in self.manager.statuses() if s.provider == provider and s.name}
+            if name not in known:
+                raise NotebookError(f"There is no {provider} credential named {name!r}.")
+            self.manager.providers[provider].set_default(name, instance)
+            self.manager.reload()
+            return dict(self.manager.snapshot())
+
+        return self._run(set_default())
+
+
+# ----- choosing ----------------------------------------------------------------------------------------------
+
+
+class Session:
+    """What ``%qcred`` and the widget talk to: the server when it answers, the files in this process otherwise.
+
+    The server is tried on every call (a restarted server is picked up again); when it does not answer the call is
+    repeated on the files and ``on_note`` is told why, once per switch.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None, on_note: Callable[[str], None] | None = None) -> None:
+        self._environ = dict(os.environ if environ is None else environ)
+        self.endpoint = ServerEndpoint.from_environment(self._environ)
+        self.server = ServerBackend(self.endpoint) if self.endpoint else None
+        self._local: LocalBackend | None = None
+        self._lock = threading.Lock()
+        self.on_note = on_note
+        #: Where the last answer came from ("server" or "files"), for the widget.
+        self.mode = "server" if self.server else "files"
+        self.note: str | None = None
+
+    @property
+    def local(self) -> LocalBackend:
+        with self._lock:
+            if self._local is None:
+                self._local = LocalBackend(self._environ)
+            return self._local
+
+    @property
+    def description(self) -> str:
+        return self.server.description if self.server and self.mode == "server" else LocalBackend.description
+
+    def call(self, operation: Callable[[Backend], T]) -> T:
+        """Run ``operation`` on the server, or on the files when the server does not answer."""
+        if self.server is not None:
+            try:
+                result = operation(self.server)
+            except ServerUnavailable as exc:
+                self._switch("files", f"{exc} Reading the credential files directly instead.")
+            else:
+                self._switch("server", None)
+                return result
+        return operation(self.local)
+
+    def _switch(self, mode: str, note: str | None) -> None:
+        changed = mode != self.mode or (note is not None and self.note is None)
+        self.mode, self.note = mode, note
+        if changed and note and self.on_note is not None:
+            self.on_note(note)
+
+    def status(self) -> dict[str, Any]:
+        return self.call(lambda backend: backend.status())
+
+    def refresh(self, provider: str | None = None, name: str | None = None) -> dict[str, Any]:
+        return self.call(lambda backend: backend.refresh(provider, name))
+
+    def reinitialize(self) -> dict[str, Any]:
+        return self.call(lambda backend: backend.reinitialize())
+
+    def restart(self) -> dict[str, Any]:
+        return self.call(lambda backend: backend.restart())
+
+    def set_default(self, provider: str, name: str, instance: str | None = None) -> dict[str, Any]:
+        return self.call(lambda backend: backend.set_default(provider, name, instance))

@@ -1,0 +1,71 @@
+"""Helpers for tests: waiting on conditions with deadlines, and scanning for leaked secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05, what: str = "") -> Any:
+    """Poll ``condition`` until it returns something truthy; fail the test at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what or condition}")
+        time.sleep(interval)
+
+
+async def async_wait_until(
+    condition: Callable[[], Awaitable[Any]], timeout: float = 20.0, interval: float = 0.05, what: str = ""
+) -> Any:
+    """:func:`wait_until` for the event loop."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what or condition}")
+        await asyncio.sleep(interval)
+
+
+class SecretScanner:
+    """Collects the secrets a test hands out and everything it saw, and finds any secret in what it saw."""
+
+    def __init__(self) -> None:
+        self.secrets: set[str] = set()
+        self.seen: list[tuple[str, str]] = []
+
+    def add_secrets(self, *values: Any) -> None:
+        for value in values:
+            if isinstance(value, dict):
+                self.add_secrets(*value.values())
+            elif isinstance(value, list | tuple):
+                self.add_secrets(*value)
+            elif isinstance(value, str) and len(value) >= 12:
+                self.secrets.add(value)
+
+    def add_bundle(self, bundle: dict[str, Any]) -> None:
+        for entry in bundle.get("ibm", []):
+            self.add_secrets(entry.get("token"))
+        for entry in bundle.get("qcs", []):
+            self.add_secrets(entry.get("access_token"), entry.get("refresh_token"), entry.get("client_secret"))
+
+    def saw(self, where: str, text: Any) -> None:
+        self.seen.append((where, text if isinstance(text, str) else json.dumps(text, default=str)))
+
+    def leaks(self) -> list[str]:
+        return [
+            f"{where} contains a secret ending in {secret[-4:]}"
+            for where, text in self.seen
+            for secret in self.secrets
+            if secret in text
+        ]
