@@ -30,3 +30,10 @@ def load_ipython_extension(ipython: Any) -> None:
     from .notebook import load_ipython_extension as load
 
     load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext jupyter_qcred``: stop the widget's background updates."""
+    from .notebook import unload_ipython_extension as unload
+
+    unload(ipython)

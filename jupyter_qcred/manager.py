@@ -73,6 +73,7 @@ class CredentialManager:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[Key, asyncio.Task[CredentialStatus]] = {}
+        self._forced: dict[Key, bool] = {}
         self.logins: dict[str, dict[str, Any]] = {}
         self.reload(publish=False)
 
@@ -199,6 +200,10 @@ class CredentialManager:
         return keys
 
     async def _refresh_one(self, key: Key, *, force: bool) -> CredentialStatus:
+        running = self._inflight.get(key)
+        if running is not None and force and not self._forced.get(key):
+            # A background check is in flight; the user asked for a real refresh: do it right after.
+            await asyncio.shield(running)
         return await asyncio.shield(self._launch(key, force=force))
 
     def _launch(self, key: Key, *, force: bool) -> asyncio.Task[CredentialStatus]:
@@ -207,7 +212,13 @@ class CredentialManager:
         if running is None:
             running = asyncio.ensure_future(self._do_refresh(key, force=force))
             self._inflight[key] = running
-            running.add_done_callback(lambda _: self._inflight.pop(key, None))
+            self._forced[key] = force
+
+            def done(_: object) -> None:
+                self._inflight.pop(key, None)
+                self._forced.pop(key, None)
+
+            running.add_done_callback(done)
         return running
 
     async def _do_refresh(self, key: Key, *, force: bool) -> CredentialStatus:
@@ -295,7 +306,7 @@ class CredentialManager:
         now = self.clock()
         next_at: datetime | None = None
         for status in self.statuses():
-            due = self._due_at(status)
+            due = self._due_at(status, now)
             if due is None:
                 continue
             if due <= now:
@@ -304,14 +315,14 @@ class CredentialManager:
                 next_at = due
         return max((next_at - now).total_seconds(), 0.05) if next_at else self.watch_interval
 
-    def _due_at(self, status: CredentialStatus) -> datetime | None:
+    def _due_at(self, status: CredentialStatus, now: datetime) -> datetime | None:
         if status.name is None or status.state in (State.NEEDS_REINIT, State.ABSENT, State.REFRESHING):
             return None
         overlay = self._overlays.setdefault(status.key, _Overlay())
         if overlay.retry_at is not None:
             return overlay.retry_at
         if not overlay.checked:
-            return self.clock()
+            return now
         if status.next_refresh_at is None:
             return None
         if overlay.jitter_for != status.next_refresh_at:  # new token: draw its jitter once

@@ -119,7 +119,9 @@ class ServerBackend:
         self.endpoint = endpoint
         self.description = f"the Jupyter server at {endpoint.url}"
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = READ_TIMEOUT) -> Any:
+    def _request(
+        self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = READ_TIMEOUT
+    ) -> Any:
         import httpx
 
         try:
@@ -296,6 +298,7 @@ class Session:
         #: Where the last answer came from ("server" or "files"), for the widget.
         self.mode = "server" if self.server else "files"
         self.note: str | None = None
+        self._announced = False
 
     @property
     def local(self) -> LocalBackend:
@@ -308,26 +311,33 @@ class Session:
     def description(self) -> str:
         return self.server.description if self.server and self.mode == "server" else LocalBackend.description
 
-    def call(self, operation: Callable[[Backend], T]) -> T:
-        """Run ``operation`` on the server, or on the files when the server does not answer."""
+    def call(self, operation: Callable[[Backend], T], notify: bool = True) -> T:
+        """Run ``operation`` on the server, or on the files when the server does not answer.
+
+        ``notify=False`` for background callers (the widget's thread): a note printed from there would land in
+        whichever cell happens to run.
+        """
         if self.server is not None:
             try:
                 result = operation(self.server)
             except ServerUnavailable as exc:
-                self._switch("files", f"{exc} Reading the credential files directly instead.")
+                self._switch("files", f"{exc} Reading the credential files directly instead.", notify)
             else:
-                self._switch("server", None)
+                self._switch("server", None, notify)
                 return result
         return operation(self.local)
 
-    def _switch(self, mode: str, note: str | None) -> None:
-        changed = mode != self.mode or (note is not None and self.note is None)
+    def _switch(self, mode: str, note: str | None, notify: bool) -> None:
+        """Remember where answers come from; tell the user once each time the server stops answering."""
         self.mode, self.note = mode, note
-        if changed and note and self.on_note is not None:
+        if note is None:
+            self._announced = False
+        elif notify and not self._announced and self.on_note is not None:
+            self._announced = True
             self.on_note(note)
 
-    def status(self) -> dict[str, Any]:
-        return self.call(lambda backend: backend.status())
+    def status(self, notify: bool = True) -> dict[str, Any]:
+        return self.call(lambda backend: backend.status(), notify)
 
     def refresh(self, provider: str | None = None, name: str | None = None) -> dict[str, Any]:
         return self.call(lambda backend: backend.refresh(provider, name))

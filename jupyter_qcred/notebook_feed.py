@@ -9,6 +9,7 @@ so the widget is never more than ``MAX_BACKOFF`` seconds out of date.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable
@@ -63,10 +64,8 @@ class StatusFeed:
         self._stop.set()
         socket = self._socket
         if socket is not None:
-            try:
+            with contextlib.suppress(Exception):  # already closed
                 socket.shutdown()
-            except Exception:  # noqa: S110 - already closed
-                pass
 
     def publish(self, status: dict[str, Any]) -> None:
         """Hand a status to the listeners unless it says nothing new (``generated_at`` changes every time)."""
@@ -124,17 +123,14 @@ class StatusFeed:
         finally:
             self.channel = "poll"
             self._socket = None
-            try:
+            with contextlib.suppress(Exception):  # already gone
                 socket.close(timeout=1)
-            except Exception:  # noqa: S110 - already gone
-                pass
         return True
 
     def _poll(self) -> None:
         try:
-            self.publish(self.session.status())
+            self.publish(self.session.status(notify=False))
         except NotebookError:
             pass  # the widget keeps showing the last status; the next attempt may work
         except Exception:  # noqa: S110 - never let the thread die
             pass
-

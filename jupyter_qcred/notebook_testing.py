@@ -10,6 +10,7 @@ jupyter_client are used; nothing here runs unless a test imports it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -61,7 +62,9 @@ class KernelDriver:
 
     def _next(self, deadline: float) -> dict[str, Any] | None:
         try:
-            message: dict[str, Any] = self.client.get_iopub_msg(timeout=max(0.01, min(0.5, deadline - time.monotonic())))
+            message: dict[str, Any] = self.client.get_iopub_msg(
+                timeout=max(0.01, min(0.5, deadline - time.monotonic()))
+            )
         except queue.Empty:
             return None
         self.messages.append(message)
@@ -98,7 +101,9 @@ class KernelDriver:
                 error = {"ename": content["ename"], "evalue": content["evalue"], "traceback": content["traceback"]}
         return CellResult(reply["content"]["status"], streams["stdout"], streams["stderr"], results, error, mine)
 
-    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 30.0, what: str = "") -> dict[str, Any]:
+    def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 30.0, what: str = ""
+    ) -> dict[str, Any]:
         """The first IOPub message (seen before or arriving within ``timeout``) for which ``predicate`` holds."""
         deadline = time.monotonic() + timeout
         checked = 0
@@ -134,8 +139,32 @@ class KernelDriver:
         self.client.stop_channels()
 
 
+def credential_file_secrets(home: Path) -> list[str]:
+    """The tokens currently in the SDKs' files under ``home`` (they change with every refresh): add them to a
+    secret scan at the end of a test, when every refresh has happened."""
+    import tomllib
+
+    found: list[str] = []
+    secrets_file = home / ".qcs" / "secrets.toml"
+    if secrets_file.exists():
+        for entry in tomllib.loads(secrets_file.read_text()).get("credentials", {}).values():
+            payload = entry.get("token_payload") or {}
+            found += [payload.get("access_token") or "", payload.get("refresh_token") or ""]
+    accounts = home / ".qiskit" / "qiskit-ibm.json"
+    if accounts.exists():
+        found += [account.get("token") or "" for account in json.loads(accounts.read_text()).values()]
+    rc = home / ".qiskit" / "qiskitrc"
+    if rc.exists():
+        found += [line.split("=", 1)[1].strip() for line in rc.read_text().splitlines() if line.startswith("token")]
+    return [token for token in found if len(token) >= 12]
+
+
 class JupyterServer:
-    """A ``jupyter server`` child process with jupyter_qcred enabled, and kernels started through its API."""
+    """A ``jupyter server`` child process with jupyter_qcred enabled, and kernels started through its API.
+
+    ``prefix`` runs the server through a wrapper that ends in ``exec "$@"`` (binder's ``start``), so the process
+    started is the server itself; ``enable_extension=False`` relies on the installed configuration instead.
+    """
 
     def __init__(
         self,
@@ -146,6 +175,7 @@ class JupyterServer:
         python: str = sys.executable,
         extra_args: Sequence[str] = (),
         log_path: Path | None = None,
+        enable_extension: bool = True,
     ) -> None:
         self.env = dict(env)
         self.runtime_dir = Path(self.env.setdefault("JUPYTER_RUNTIME_DIR", str(root_dir / ".runtime")))
@@ -164,7 +194,7 @@ class JupyterServer:
             f"--ServerApp.root_dir={root_dir}",
             f"--IdentityProvider.token={self.token}",
             "--ServerApp.open_browser=False",
-            '--ServerApp.jpserver_extensions={"jupyter_qcred": true}',
+            *(["--ServerApp.jpserver_extensions={'jupyter_qcred': True}"] if enable_extension else []),
             *(["--allow-root"] if os.getuid() == 0 else []),
             *extra_args,
         ]
@@ -177,7 +207,11 @@ class JupyterServer:
 
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                self.command,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout
@@ -238,7 +272,5 @@ class JupyterServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout)
-        try:
+        with contextlib.suppress(OSError):  # the group is already gone
             os.killpg(process.pid, signal.SIGKILL)
-        except OSError:
-            pass  # the group is already gone

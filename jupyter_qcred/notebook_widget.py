@@ -37,7 +37,8 @@ def _e(value: Any) -> str:
 
 
 def _row(label: str, value: str) -> str:
-    return f"<tr><th style='text-align:left;padding-right:1em;font-weight:normal;opacity:.7'>{_e(label)}</th><td>{value}</td></tr>"
+    style = "text-align:left;padding-right:1em;font-weight:normal;opacity:.7"
+    return f"<tr><th style='{style}'>{_e(label)}</th><td>{value}</td></tr>"
 
 
 def render_credential(entry: dict[str, Any]) -> str:
@@ -155,7 +156,9 @@ class CredentialsWidget(widgets.VBox):
                 if self.session.mode == "server"
                 else "from the credential files (no server)"
             )
-            self.header.value = f"<h4 style='margin:.4em 0'>Quantum credentials <small style='opacity:.7'>{where}</small></h4>"
+            self.header.value = (
+                f"<h4 style='margin:.4em 0'>Quantum credentials <small style='opacity:.7'>{where}</small></h4>"
+            )
             self.body.value = render_status(self.status)
             can_restart = bool(hub.get("available") and hub.get("can_restart") is not False)
             self.restart_button.disabled = not can_restart or self._busy

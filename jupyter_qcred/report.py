@@ -65,10 +65,10 @@ def format_status(snapshot: dict[str, Any], now: datetime | None = None) -> str:
             )
         )
         if entry.get("error"):
-            problems.append(
-                f"- {TITLES.get(entry['provider'], entry['provider'])} {entry.get('name') or ''}: "
-                f"{entry['error']}".replace("  ", " ")
+            who = " ".join(
+                part for part in (TITLES.get(entry["provider"], entry["provider"]), entry.get("name")) if part
             )
+            problems.append(f"- {who}: {entry['error']}")
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     for login in snapshot.get("logins", []):

@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import IOLoop
 from traitlets import Bool, Float, List, Unicode, default, validate
 
 from ._version import __version__
@@ -166,6 +167,8 @@ class QCredApp(ExtensionApp):
             for name in BUNDLE_VARIABLES:
                 os.environ.pop(name, None)
         self.settings["qcred"] = self
+        self._started = False
+        IOLoop.current().add_callback(self._start_background)
 
     def _materialize_startup(self, source: str) -> None:
         from . import sources
@@ -194,10 +197,18 @@ class QCredApp(ExtensionApp):
         self.handlers.extend(handlers())
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        """Start the refresh loop once the event loop runs (and pull from the hub if configured)."""
+        """Jupyter Server's start hook (not called by every embedding, hence also scheduled at initialization)."""
+        await self._start_background()
+
+    async def _start_background(self) -> None:
+        """Start the refresh loop once the event loop runs (and pull from the hub if configured). Idempotent."""
+        if self._started:
+            return
+        self._started = True
         # Kernels started from now on inherit this and talk to us (the one place that refreshes); they
         # authenticate with the server's runtime file, or under JupyterHub with JUPYTERHUB_API_TOKEN.
-        os.environ[SERVER_URL_VARIABLE] = serverapp.connection_url
+        if self.serverapp is not None:
+            os.environ[SERVER_URL_VARIABLE] = self.serverapp.connection_url
         os.environ[SERVER_PID_VARIABLE] = str(os.getpid())
         self.manager.start()
         await self.hub.start()

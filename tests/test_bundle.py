@@ -13,14 +13,37 @@ from jupyter_qcred.errors import FieldError
 DESIGN_EXAMPLE = {
     "version": 1,
     "ibm": [
-        {"name": "default-ibm-quantum-platform", "channel": "ibm_quantum_platform", "token": "API_KEY_SECRET_1",
-         "instance": "crn:v1:bluemix:public:quantum-computing:us-east:a/abc:def::", "url": None, "verify": True,
-         "proxies": None, "default": True},
-        {"name": "legacy", "channel": "ibm_quantum", "token": "API_TOKEN_SECRET_2",
-         "url": "https://auth.quantum-computing.ibm.com/api", "hub": "ibm-q", "group": "open", "project": "main"},
+        {
+            "name": "default-ibm-quantum-platform",
+            "channel": "ibm_quantum_platform",
+            "token": "API_KEY_SECRET_1",
+            "instance": "crn:v1:bluemix:public:quantum-computing:us-east:a/abc:def::",
+            "url": None,
+            "verify": True,
+            "proxies": None,
+            "default": True,
+        },
+        {
+            "name": "legacy",
+            "channel": "ibm_quantum",
+            "token": "API_TOKEN_SECRET_2",
+            "url": "https://auth.quantum-computing.ibm.com/api",
+            "hub": "ibm-q",
+            "group": "open",
+            "project": "main",
+        },
     ],
-    "qcs": [{"profile": "default", "access_token": "JWT_SECRET_3", "refresh_token": "RT_SECRET_4", "api_url": None,
-             "issuer": None, "client_id": None, "default": True}],
+    "qcs": [
+        {
+            "profile": "default",
+            "access_token": "JWT_SECRET_3",
+            "refresh_token": "RT_SECRET_4",
+            "api_url": None,
+            "issuer": None,
+            "client_id": None,
+            "default": True,
+        }
+    ],
 }
 SECRETS = ["API_KEY_SECRET_1", "API_TOKEN_SECRET_2", "JWT_SECRET_3", "RT_SECRET_4"]
 

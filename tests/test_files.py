@@ -10,10 +10,10 @@ import sys
 import textwrap
 import threading
 import time
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from jupyter_qcred import files
 from jupyter_qcred.errors import FileFormatError, LockTimeoutError
@@ -76,15 +76,21 @@ def test_backup_keeps_a_private_timestamped_copy(tmp_path: Path) -> None:
 def test_lock_excludes_other_holders_and_times_out_with_a_clear_message(tmp_path: Path) -> None:
     target = tmp_path / "secrets.toml"
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys
             from pathlib import Path
             from jupyter_qcred.files import locked
             with locked(Path({str(target)!r})):
                 print("held", flush=True)
                 sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"

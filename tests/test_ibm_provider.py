@@ -191,7 +191,8 @@ def test_set_default(tmp_path: Path) -> None:
     data = json.loads((tmp_path / ".qiskit/qiskit-ibm.json").read_text())
     assert data["old"]["instance"] == "h2/g2/p2"
     assert "is_default_account" not in data["old"]
-    assert data["b"]["is_default_account"] is True
+    assert not any("is_default_account" in entry for entry in data.values()), "the legacy choice must show"
+    assert [s.name for s in ibm.read() if s.default] == ["old"]
 
     with pytest.raises(FieldError, match="instance"):
         ibm.set_default("old", instance="not-a-triple")

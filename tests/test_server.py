@@ -200,8 +200,11 @@ async def test_every_endpoint_requires_authentication(jp_serverapp, http_server_
     for path, _handler in ROUTES:
         for method in ("GET", "POST", "PUT"):
             response = await http_server_client.fetch(
-                f"{jp_base_url}qcred/{path}", method=method, body=None if method == "GET" else "{}",
-                raise_error=False, follow_redirects=False,
+                f"{jp_base_url}qcred/{path}",
+                method=method,
+                body=None if method == "GET" else "{}",
+                raise_error=False,
+                follow_redirects=False,
             )
             assert response.code in (403, 405), f"{method} {path} answered {response.code} without a token"
             if response.code == 405:
@@ -225,7 +228,11 @@ async def test_cookie_without_xsrf_is_refused_and_with_xsrf_accepted(
     xsrf = cookies["_xsrf"].value
     form = urlencode({"_xsrf": xsrf, "password": jp_serverapp.identity_provider.token})
     answer = await http_server_client.fetch(
-        f"{jp_base_url}login", method="POST", body=form, follow_redirects=False, raise_error=False,
+        f"{jp_base_url}login",
+        method="POST",
+        body=form,
+        follow_redirects=False,
+        raise_error=False,
         headers={"Cookie": f"_xsrf={xsrf}"},
     )
     assert answer.code == 302
@@ -238,7 +245,10 @@ async def test_cookie_without_xsrf_is_refused_and_with_xsrf_accepted(
     )
     assert refused.code == 403
     accepted = await http_server_client.fetch(
-        f"{jp_base_url}qcred/refresh", method="POST", body="{}", raise_error=False,
+        f"{jp_base_url}qcred/refresh",
+        method="POST",
+        body="{}",
+        raise_error=False,
         headers={"Cookie": cookie, "X-XSRFToken": xsrf},
     )
     assert accepted.code == 200

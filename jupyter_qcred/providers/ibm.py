@@ -213,9 +213,13 @@ class IbmProvider(Provider):
                     rc_entry=rc_entry,
                 )
             )
-        default = ibm_json.sdk_default(data, self.settings.environ.get("QISKIT_IBM_CHANNEL"))
+        # An explicit choice wins: a flagged runtime account, else the legacy provider's [ibmq] account (set_default
+        # of a legacy account unflags the others), else whatever the runtime SDK would pick by name.
+        default = next((name for name, entry in data.items() if entry.get("is_default_account")), None)
         if default is None:
             default = next((a.name for a in accounts if a.rc_entry and a.rc_entry.section == SECTION_PREFIX), None)
+        if default is None:
+            default = ibm_json.sdk_default(data, self.settings.environ.get("QISKIT_IBM_CHANNEL"))
         for account in accounts:
             account.default = account.name == default
         return accounts
@@ -556,11 +560,13 @@ class IbmProvider(Provider):
                 except InvalidHubGroupProjectError as exc:
                     raise FieldError("default", "instance", str(exc).rstrip(".")) from None
             data, json_before, document, rc_before = self._load_for_write(False)
-            if account.in_json:
-                if instance is not None:
-                    data[name]["instance"] = hgp.to_stored_format() if hgp else instance
-                if not account.legacy:
-                    ibm_json.set_default_account(data, name)
+            if account.in_json and instance is not None:
+                data[name]["instance"] = hgp.to_stored_format() if hgp else instance
+            if not account.legacy:
+                ibm_json.set_default_account(data, name)
+            else:  # the runtime SDK cannot load legacy entries: unflag the others so the legacy choice shows
+                for entry in data.values():
+                    entry.pop("is_default_account", None)
             if account.legacy:
                 self._legacy_default(account, document, hgp)
             self._save(data, json_before, document, rc_before)
