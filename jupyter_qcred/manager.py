@@ -14,7 +14,8 @@ import dataclasses
 import logging
 import os
 import random
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -59,12 +60,18 @@ class CredentialManager:
         clock: Callable[[], datetime] = utcnow,
         watch_interval: float = 1.0,
         hub_info: Callable[[], dict[str, Any]] | None = None,
+        hub_refresh: Callable[[], Awaitable[Any]] | None = None,
+        hub_retry: float = 30.0,
         rng: random.Random | None = None,
     ) -> None:
         self.providers = providers
         self.clock = clock
         self.watch_interval = watch_interval
         self.hub_info = hub_info or (lambda: {"available": False})
+        #: Pulls fresh credentials from JupyterHub, for credentials only the hub can refresh (a confidential
+        #: OAuth client whose secret stays on the hub); ``hub_retry`` spaces pulls that brought nothing newer.
+        self.hub_refresh = hub_refresh
+        self.hub_retry = hub_retry
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._statuses: dict[Key, CredentialStatus] = {}
         self._overlays: dict[Key, _Overlay] = {}
@@ -75,6 +82,8 @@ class CredentialManager:
         self._inflight: dict[Key, asyncio.Task[CredentialStatus]] = {}
         self._forced: dict[Key, bool] = {}
         self.logins: dict[str, dict[str, Any]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
         self.reload(publish=False)
 
     # ----- reading -------------------------------------------------------------------------------------------
@@ -155,7 +164,10 @@ class CredentialManager:
         self.publish(change)
 
     def publish(self, change: dict[str, Any] | None = None) -> None:
-        """Send the current snapshot to every listener."""
+        """Send the current snapshot to every listener (on the event loop's thread, wherever the change came from)."""
+        if self._loop is not None and threading.get_ident() != self._loop_thread:
+            self._loop.call_soon_threadsafe(self.publish, change)
+            return
         event = {"type": "status", "status": self.snapshot(), "change": change}
         if change:
             log.info("%s %s: %s -> %s", change["provider"], change["name"], change["previous"], change["state"])
@@ -228,8 +240,11 @@ class CredentialManager:
         overlay = self._overlays[key]
         before = self._statuses.get(key)
         overlay.seen_expiry = before.expires_at if before else None
+        via_hub = before is not None and before.account.get("refresh_via") == "hub"
         try:
-            await self.providers[provider_key].refresh(name, force=force)
+            if via_hub and (force or before is None or _is_due(before, self.clock())):
+                await self._refresh_through_hub(key)
+            await self.providers[provider_key].refresh(name, force=force and not via_hub)
         except RefusedError as exc:
             overlay.state, overlay.error, overlay.retry_at = State.NEEDS_REINIT, str(exc), None
         except (ProviderError, FileFormatError, QCredError, OSError) as exc:
@@ -238,7 +253,9 @@ class CredentialManager:
             overlay.retry_at = self.clock() + timedelta(seconds=delay)
             log.warning("%s %s: refresh failed, retrying in %.0f s: %s", provider_key, name, delay, overlay.error)
         else:
-            overlay.state, overlay.error, overlay.retry_at = None, None, None
+            overlay.state, overlay.error = None, None
+            if not via_hub:
+                overlay.retry_at = None
             overlay.backoff.reset()
         finally:
             overlay.refreshing = False
@@ -246,6 +263,22 @@ class CredentialManager:
         self.reload()
         self._wake.set()
         return self._statuses.get(key) or CredentialStatus(provider_key, name, State.ABSENT)
+
+    async def _refresh_through_hub(self, key: Key) -> None:
+        """Ask the hub for fresh tokens; if it had nothing newer yet, try again a little later (not an error)."""
+        if self.hub_refresh is None:
+            raise QCredError(
+                f"{key[0]} {key[1]}: only JupyterHub can refresh this credential, and this server is not running "
+                "under JupyterHub. Re-initialize it with a token, a credentials file or the QCS login."
+            )
+        await self.hub_refresh()
+        self.reload(publish=False)
+        after = self._statuses.get(key)
+        overlay = self._overlays.setdefault(key, _Overlay())
+        overlay.retry_at = None
+        if after is not None and _is_due(after, self.clock()):
+            left = (after.expires_at - self.clock()).total_seconds() if after.expires_at else self.hub_retry
+            overlay.retry_at = self.clock() + timedelta(seconds=max(1.0, min(self.hub_retry, left / 4)))
 
     # ----- writing -------------------------------------------------------------------------------------------
 
@@ -257,7 +290,7 @@ class CredentialManager:
                 names = self.providers[key].materialize(specs, source=source, reinit=reinit)
                 written += [f"{key}:{name}" for name in names]
                 for name in names:  # new credentials start with a clean slate
-                    self._overlays.pop((key, name), None)
+                    self._clear((key, name))
         self.reload()
         self._wake.set()
         return written
@@ -265,15 +298,23 @@ class CredentialManager:
     def forget(self, keys: Iterable[Key]) -> None:
         """Drop what the manager remembers about these credentials (after a re-initialization)."""
         for key in keys:
-            self._overlays.pop(key, None)
+            self._clear(key)
         self.reload()
         self._wake.set()
+
+    def _clear(self, key: Key) -> None:
+        """Forget failures and schedules of ``key`` (a refresh in flight keeps its flag)."""
+        overlay = self._overlays.get(key)
+        if overlay is not None:
+            overlay.state = overlay.error = overlay.retry_at = overlay.jitter_for = overlay.scheduled_at = None
+            overlay.backoff.reset()
 
     # ----- the loop ------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the background loop (refresh ahead of expiry, watch files). Returns at once."""
         if self._task is None:
+            self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
             self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
@@ -340,6 +381,10 @@ class CredentialManager:
 
     def _files_changed(self) -> bool:
         return any(_mark(path) != mark for path, mark in self._file_marks.items())
+
+
+def _is_due(status: CredentialStatus, now: datetime) -> bool:
+    return status.next_refresh_at is not None and status.next_refresh_at <= now
 
 
 def _mark(path: Path) -> tuple[int, int, int] | None:

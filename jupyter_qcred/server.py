@@ -156,6 +156,7 @@ class QCredApp(ExtensionApp):
             create_providers(self.core_settings, tuple(self.providers)),
             watch_interval=self.watch_interval,
             hub_info=self.hub.info,
+            hub_refresh=self.pull_from_hub if self.hub.available else None,
         )
         self.active_sources = list(self.startup_sources)
         if self.core_settings.environ.get("QCRED_PULL_FROM_HUB") and "hub" not in self.active_sources:
@@ -238,10 +239,14 @@ class QCredApp(ExtensionApp):
             self.log.error("jupyter_qcred: restart failed: %s", exc)
             self.manager.publish({"provider": "hub", "name": None, "state": "error", "previous": None})
 
-    async def reinitialize_from_hub(self) -> list[str]:
-        """Pull fresh credentials from JupyterHub and rewrite the stores (used by start-up and Re-initialize)."""
+    async def pull_from_hub(self) -> list[str]:
+        """Fetch the user's credentials from JupyterHub (which refreshes them first) and rewrite the stores."""
         bundle = await self.hub.fetch_bundle()
-        written = self.manager.materialize(bundle, source="hub", reinit=True)
+        return await asyncio.to_thread(self.manager.materialize, bundle, source="hub", reinit=True)
+
+    async def reinitialize_from_hub(self) -> list[str]:
+        """Pull from the hub, then check every credential (used by start-up and Re-initialize)."""
+        written = await self.pull_from_hub()
         await self.manager.refresh(force=False)
         return written
 

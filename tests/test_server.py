@@ -252,3 +252,28 @@ async def test_cookie_without_xsrf_is_refused_and_with_xsrf_accepted(
         headers={"Cookie": cookie, "X-XSRFToken": xsrf},
     )
     assert accepted.code == 200
+
+
+async def test_device_login_from_the_panel_stores_tokens_by_itself(jp_serverapp, jp_home_dir, sandbox, api) -> None:
+    sandbox.configure(device_interval=1)
+    sandbox.revoke("alice")  # the 90-day refresh token expired: only a new login helps
+    before = (Path(jp_home_dir) / ".qcs/secrets.toml").read_text()
+    code, answer = await api("reinitialize", "POST", {"source": "device", "provider": "qcs", "profile": "default"})
+    assert code == 200, answer
+    login = answer["login"]
+    assert login["state"] == "pending"
+    assert login["user_code"] and login["verification_uri"].startswith(("http://", "https://"))
+    assert "device_code" not in login
+    sandbox.approve_device(login["user_code"], "alice")
+
+    async def finished() -> Any:
+        _, status = await api("status")
+        mine = [item for item in status["logins"] if item["id"] == login["id"]]
+        return status if mine and mine[0]["state"] == "done" else None
+
+    status = await async_wait_until(finished, timeout=30, what="the device login to finish")
+    assert entry(status, "qcs", "default")["state"] in ("ok", "refreshing")
+    assert (Path(jp_home_dir) / ".qcs/secrets.toml").read_text() != before
+    _, status = await api("refresh", "POST", {"provider": "qcs", "name": "default"})
+    assert entry(status, "qcs", "default")["state"] == "ok", "the new refresh token works"
+    assert entry(status, "qcs", "default")["account"]["user"]["email"] == "alice@example.org"
