@@ -81,7 +81,7 @@ def ibm_from_secret_store(authenticator, auth_state):
 
 
 c.GenericOAuthenticator.modify_auth_state_hook = ibm_from_secret_store
-
+{admin}
 jupyter_qcred.hub.configure(c, qcs=settings["qcs"])
 {extra}
 '''
@@ -106,6 +106,7 @@ class LocalHub:
         client_secret: str,
         auth_refresh_age: int = 300,
         extra_config: str = "",
+        admin_config: str = "",
         with_extension: bool = True,
         environment: dict[str, str] | None = None,
     ) -> None:
@@ -116,6 +117,8 @@ class LocalHub:
         self.client_secret = client_secret
         self.auth_refresh_age = auth_refresh_age
         self.extra_config = extra_config
+        #: Configuration an admin wrote before calling configure(c) (hooks and roles it must compose with).
+        self.admin_config = admin_config
         self.with_extension = with_extension
         self.environment = environment or {}
         self.process: subprocess.Popen[bytes] | None = None
@@ -159,12 +162,14 @@ class LocalHub:
             },
         }
         extra = self.extra_config + (
-            f"\nc.JupyterHub.services = [{{'name': 'qcred-tests', 'api_token': {self.api_token!r}}}]\n"
+            "\nc.JupyterHub.services = list(c.JupyterHub.get('services') or []) + "
+            f"[{{'name': 'qcred-tests', 'api_token': {self.api_token!r}}}]\n"
             "c.JupyterHub.load_roles = list(c.JupyterHub.load_roles) + [{'name': 'qcred-tests', "
-            "'scopes': ['admin:users', 'admin:servers', 'admin:auth_state'], 'services': ['qcred-tests']}]\n"
+            "'scopes': ['admin:users', 'admin:servers', 'admin:auth_state', 'access:servers'], "
+            "'services': ['qcred-tests']}]\n"
         )
         path = self.state_dir / "jupyterhub_config.py"
-        path.write_text(CONFIG_TEMPLATE.format(settings=json.dumps(settings), extra=extra))
+        path.write_text(CONFIG_TEMPLATE.format(settings=json.dumps(settings), admin=self.admin_config, extra=extra))
         return path
 
     def start(self, timeout: float = 60.0) -> LocalHub:
