@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -e ".[test]"      # builds the JupyterLab extension with npm on the way
 
 if ! command -v chromium >/dev/null 2>&1; then    # Debian's Chromium for the browser tests
