@@ -10,10 +10,10 @@ import sys
 import textwrap
 import threading
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from jupyter_qcred import files
 from jupyter_qcred.errors import FileFormatError, LockTimeoutError

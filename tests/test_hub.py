@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import secrets
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 from helpers import wait_until
 
 from jupyter_qcred.hubdemo import LocalHub

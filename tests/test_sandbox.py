@@ -596,6 +596,7 @@ def write_qcs_files(sb: Sandbox, directory: Path, tokens: dict[str, Any]) -> tup
 
 def test_real_qcs_client_refreshes_over_tls(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     import tomllib
+
     from qcs_api_client_common.configuration import ClientConfiguration, TokenError
     from qcs_api_client_common.httpx import QCSAuthorization
 
