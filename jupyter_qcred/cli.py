@@ -89,13 +89,26 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_token(args: argparse.Namespace) -> int:
     """Print a valid QCS access token (refreshing it first if due): an ``externally_managed`` command for the SDK."""
     from .providers.qcs import QcsProvider
+    from .sources import under_hub
 
-    provider = QcsProvider(_settings())
+    settings = _settings()
+    provider = QcsProvider(settings)
     try:
         token = provider.token_sync(args.profile)
     except RefusedError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_ATTENTION
+        if not under_hub(settings):
+            print(exc, file=sys.stderr)
+            return EXIT_ATTENTION
+        # The hub's login may own this credential (a confidential client only the hub can refresh): pull.
+        from . import sources
+
+        bundle, _ = sources.from_hub(settings)
+        _manager(("qcs",)).materialize(bundle, source="hub", reinit=True)
+        try:
+            token = QcsProvider(settings).token_sync(args.profile)
+        except RefusedError as again:
+            print(again, file=sys.stderr)
+            return EXIT_ATTENTION
     sys.stdout.write(token + "\n")
     return EXIT_OK
 

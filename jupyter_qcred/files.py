@@ -58,31 +58,69 @@ def read_text(path: Path) -> str | None:
         raise FileFormatError(path, "is not valid UTF-8 text", line) from None
 
 
+#: A temporary file of a writer that is gone and older than this is a leftover of a killed process (SIGKILL, OOM,
+#: a pod evicted mid-write): it holds a stale copy of secrets, so the next writer of the same file removes it.
+STALE_TEMP_AGE = 600.0
+
+
 def atomic_write(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically, mode 0600, in a 0700 folder."""
+    """Replace ``path`` with ``text`` atomically, mode 0600, in a 0700 folder.
+
+    ``path`` itself being a symbolic link is replaced by a regular file: we never write through a link.
+    """
     folder = ensure_private_dir(path.parent)
     data = text.encode("utf-8")
     for attempt in range(100):
         tmp = folder / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.{attempt}.tmp"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
-        except FileExistsError:
+        except FileExistsError:  # also a symbolic link planted under this name: never followed, try another
             continue
         break
     else:  # pragma: no cover - 100 name collisions in one folder
         raise QCredError(f"Could not create a temporary file in {folder}.")
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)  # on the open file: the name could be swapped meanwhile
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     _fsync_dir(folder)
+    _sweep_stale_temps(folder, path.name)
+
+
+def _sweep_stale_temps(folder: Path, name: str) -> None:
+    """Remove temp files of ``name`` that killed writers left behind (their process is gone, and they are old)."""
+    prefix = f".{name}."
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
+            continue
+        pid_text = entry.name[len(prefix) :].split(".", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _alive(int(pid_text)):
+            continue
+        with contextlib.suppress(OSError):
+            if now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_AGE:
+                os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -125,7 +163,14 @@ class FileLock:
     def acquire(self) -> None:
         """Wait (polling, up to ``timeout``) until the lock is ours."""
         ensure_private_dir(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            raise QCredError(
+                f"The lock file {self.path} is a symbolic link, which is never followed; remove it and try again."
+            ) from None
         deadline = time.monotonic() + self.timeout
         try:
             while True:

@@ -459,3 +459,17 @@ export const MAX_UPLOAD_BYTES = 1024 * 1024;
 export function entryLabel(e: ICredentialEntry): string {
   return `${PROVIDER_TITLES[e.provider] ?? e.provider} ${e.name ?? ''}`.trim();
 }
+
+/**
+ * The sentence of a notification about `e`: the server's error, prefixed with
+ * the credential's label unless the error already starts with the provider's
+ * name (JupyterLab cuts notifications at 140 characters: a repeated prefix
+ * would push out the advice); `fallback` when there is no error.
+ */
+export function notificationMessage(e: ICredentialEntry, fallback: string): string {
+  if (!e.error) {
+    return fallback;
+  }
+  const title = PROVIDER_TITLES[e.provider] ?? e.provider;
+  return e.error.startsWith(title) ? e.error : `${entryLabel(e)}: ${e.error}`;
+}

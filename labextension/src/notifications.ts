@@ -5,7 +5,7 @@
 import { Notification } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
-import { entryLabel, NotificationEffect, TransitionTracker } from './model';
+import { entryLabel, notificationMessage, NotificationEffect, TransitionTracker } from './model';
 import { CommandIDs } from './panel';
 import { QcredStore } from './store';
 import { IStatusUpdate } from './stream';
@@ -47,7 +47,7 @@ export class QcredNotifier {
     let id: string;
     if (effect.kind === 'needs_reinit') {
       id = Notification.error(
-        e.error ? `${label}: ${e.error}` : t.__('%1 was refused by the provider: re-initialize it.', label),
+        notificationMessage(e, t.__('%1 was refused by the provider: re-initialize it.', label)),
         {
           autoClose: false,
           actions: [
@@ -66,7 +66,7 @@ export class QcredNotifier {
       );
     } else {
       id = Notification.warning(
-        e.error ? `${label}: ${e.error}` : t.__('Refreshing %1 keeps failing.', label),
+        notificationMessage(e, t.__('Refreshing %1 keeps failing.', label)),
         {
           autoClose: false,
           actions: [

@@ -9,6 +9,7 @@ import {
   formatCountdown,
   isLegacyIbm,
   normalizeSettings,
+  notificationMessage,
   overallHealth,
   parseEventMessage,
   providerForFilename,
@@ -260,5 +261,19 @@ describe('TransitionTracker (notifications)', () => {
     const t = new TransitionTracker();
     const fx = t.update(status([entry('qcs', 'p', 'needs_reinit'), entry('ibm', 'a', 'needs_reinit')]));
     assert.deepEqual(fx.map(f => f.key).sort(), ['ibm/a', 'qcs/p']);
+  });
+});
+
+describe('notificationMessage', () => {
+  it('does not repeat the provider when the error names it', () => {
+    const e = entry('qcs', 'default', 'needs_reinit', {
+      error: "Rigetti QCS: the identity provider of profile 'default' refused the credential; sign in again."
+    });
+    assert.equal(notificationMessage(e, 'fallback'), e.error);
+  });
+  it('prefixes other errors with the credential, and falls back without one', () => {
+    const e = entry('ibm', 'legacy', 'error', { error: 'The service did not answer; retrying.' });
+    assert.equal(notificationMessage(e, 'fallback'), 'IBM Quantum legacy: The service did not answer; retrying.');
+    assert.equal(notificationMessage(entry('ibm', 'legacy', 'needs_reinit'), 'fallback'), 'fallback');
   });
 });
