@@ -14,15 +14,14 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+from .loopback import free_port, wait_until_serving
 from .proxy_install import ensure_proxy
 from .sandbox.client import Sandbox
 
@@ -85,13 +84,6 @@ c.GenericOAuthenticator.modify_auth_state_hook = ibm_from_secret_store
 jupyter_qcred.hub.configure(c, qcs=settings["qcs"])
 {extra}
 '''
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (the OS picks it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LocalHub:
@@ -187,20 +179,23 @@ class LocalHub:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"JupyterHub exited early; see {self.state_dir / 'jupyterhub.log'}")
-            try:
-                with urllib.request.urlopen(self.public_url + "hub/api/", timeout=2) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        return self
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"JupyterHub did not answer within {timeout} s; see the log in {self.state_dir}")
-            time.sleep(0.2)
+
+        def answers() -> bool:
+            with urllib.request.urlopen(self.public_url + "hub/api/", timeout=2) as answer:  # noqa: S310
+                return bool(answer.status == 200)
+
+        try:
+            wait_until_serving(
+                self.process,
+                answers,
+                timeout=timeout,
+                what="JupyterHub",
+                log_tail=lambda: f"see {self.state_dir / 'jupyterhub.log'}",
+            )
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
         """Call the hub's REST API as the test service (admin scopes)."""

@@ -16,7 +16,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,16 +23,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .loopback import free_port, wait_until_serving
+
 
 class DriverError(AssertionError):
     """A deadline passed or the server died; the message says what was awaited and what was seen."""
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclasses.dataclass
@@ -214,18 +208,17 @@ class JupyterServer:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise DriverError(f"jupyter server exited with {self.process.returncode}: {self.log_tail()}")
+
+        def answers() -> bool:
             try:
-                if httpx.get(self.url + "qcred/status", headers=self.headers(), timeout=2).status_code == 200:
-                    return self
+                return httpx.get(self.url + "qcred/status", headers=self.headers(), timeout=2).status_code == 200
             except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise DriverError(f"jupyter server not ready after {timeout} s: {self.log_tail()}")
-            time.sleep(0.1)
+                return False
+
+        wait_until_serving(
+            self.process, answers, timeout=timeout, what="jupyter server", log_tail=self.log_tail, error=DriverError
+        )
+        return self
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"token {self.token}"}
