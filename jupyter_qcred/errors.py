@@ -86,4 +86,4 @@ def describe_response(status_code: int, body: object) -> str:
                 if isinstance(inner, str | int):
                     code = str(inner)
                     break
-    return f"HTTP {status_code}" + (f" ({code})" if code else "")
+    return f"HTTP {status_code}" + (f": {code}" if code else "")

@@ -1,0 +1,174 @@
+"""A real ``jupyter lab`` child process with the sandbox's spawn bundle, and Chromium through Playwright.
+
+``LabServer`` starts JupyterLab exactly like ``jupyter qcred demo`` does (HOME set to a private folder, the spawn
+bundle in ``QCRED_BUNDLE``, the SDKs pointed at the sandbox), with its own user-settings and workspaces folders so
+a test never reads or writes the real ones, and waits with a deadline until both the qcred API and the /lab page
+answer. It serves the extension built in this working tree (``jupyter_qcred/labextension``).
+``launch_chromium`` starts Debian's Chromium headless as REFERENCE.md section 4 says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from jupyter_qcred.loopback import free_port
+
+BUILT_LABEXTENSION = Path(__file__).resolve().parent.parent / "jupyter_qcred" / "labextension"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class LabError(AssertionError):
+    """JupyterLab did not start (the message holds the end of its log)."""
+
+
+class LabServer:
+    """``python -m jupyterlab`` as a child process in a session of its own, on a free loopback port."""
+
+    def __init__(
+        self,
+        root: Path,
+        env: Mapping[str, str],
+        *,
+        theme: str | None = None,
+        extra_args: Sequence[str] = (),
+        labextension: Path | None = BUILT_LABEXTENSION,
+    ) -> None:
+        self.root = root
+        self.home = root / "home"
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.chmod(0o700)
+        self.settings_dir = root / "user-settings"
+        self.workspaces_dir = root / "workspaces"
+        self.workspaces_dir.mkdir(parents=True, exist_ok=True)
+        apputils = self.settings_dir / "@jupyterlab" / "apputils-extension"
+        apputils.mkdir(parents=True, exist_ok=True)
+        # No "get Jupyter news?" toast over the page: the tests and screenshots see only our notifications.
+        (apputils / "notification.jupyterlab-settings").write_text(
+            json.dumps({"fetchNews": "false", "checkForUpdates": False})
+        )
+        if theme:
+            (apputils / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
+        jupyter_path = [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+        if labextension is not None and (labextension / "package.json").exists():
+            # Serve the build in this working tree (what `npm run build:prod` and `pip install -e .` write), not
+            # whatever copy was last installed into sys.prefix: the first jupyter path holding it wins.
+            share = root / "share"
+            (share / "labextensions").mkdir(parents=True, exist_ok=True)
+            (share / "labextensions" / "jupyter-qcred").symlink_to(labextension.resolve(), target_is_directory=True)
+            jupyter_path.insert(0, str(share))
+        self.env = {
+            **env,
+            "JUPYTER_PATH": os.pathsep.join(jupyter_path),
+            "HOME": str(self.home),
+            "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
+            "JUPYTER_CONFIG_DIR": str(self.home / ".jupyter"),
+        }
+        self.port = free_port()
+        self.token = os.urandom(16).hex()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log_path = root / "jupyterlab.log"
+        self.command = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.root_dir={self.home}",
+            f"--LabApp.user_settings_dir={self.settings_dir}",
+            f"--LabApp.workspaces_dir={self.workspaces_dir}",
+            *(["--allow-root"] if os.getuid() == 0 else []),
+            *extra_args,
+        ]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def lab_url(self) -> str:
+        """The /lab page, logging the browser in with the token (JupyterLab then keeps a cookie)."""
+        return f"{self.url}lab?token={self.token}"
+
+    def start(self, timeout: float = 60.0) -> LabServer:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        waiting_for = "qcred/status"
+        while True:
+            if self.process.poll() is not None:
+                raise LabError(f"jupyter lab exited with {self.process.returncode}: {self.log_tail()}")
+            try:
+                if httpx.get(self.url + waiting_for, headers=self.headers(), timeout=2).status_code == 200:
+                    if waiting_for == "lab":
+                        return self
+                    waiting_for = "lab"
+                    continue
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise LabError(f"jupyter lab: no answer from {waiting_for} after {timeout} s: {self.log_tail()}")
+            time.sleep(0.1)
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"token {self.token}"}
+
+    def status(self) -> dict[str, Any]:
+        """``GET qcred/status`` with the server's token."""
+        response = httpx.get(self.url + "qcred/status", headers=self.headers(), timeout=30)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def entry(self, provider: str, name: str) -> dict[str, Any]:
+        return next(e for e in self.status()["providers"] if e["provider"] == provider and e["name"] == name)
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15.0) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            try:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout)
+        with contextlib.suppress(OSError):  # the session (server and kernels) is already gone
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Debian's Chromium, headless, with the flags that work on these machines (REFERENCE.md section 4)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

@@ -1,0 +1,465 @@
+"""The JupyterLab extension in a real browser: a real ``jupyter lab`` child process with the sandbox's spawn bundle
+for ``alice``, driven by Debian's Chromium through Playwright.
+
+One sandbox, one JupyterLab and one page serve the whole module (they start in about 6 s); every test leaves the
+credentials as it found them (all ``ok``) and starts by checking that, so the tests also pass one by one. No
+sleeps: Playwright's ``expect`` and ``wait_until`` poll with deadlines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import CHROMIUM, LabServer, launch_chromium
+from helpers import SecretScanner, wait_until
+
+from jupyter_qcred.demo import demo_bundle, sandbox_environment
+from jupyter_qcred.notebook_testing import credential_file_secrets
+from jupyter_qcred.sandbox.client import Sandbox
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+expect.set_options(timeout=10_000)  # a loaded CI machine can need more than the default 5 s for a push
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium", allow_module_level=True)
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+QCS = "qcred-state-qcs-default"
+FAST = 10_000  # ms: what the UI must do at once (a push, a click)
+ALL_ACCOUNTS = [("ibm", "default-ibm-quantum-platform"), ("ibm", "legacy"), ("qcs", "default")]
+
+
+# ---------------------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop() -> None:
+    """Playwright's sync API keeps an event loop of its own running in this thread: pytest-jupyter's autouse loop
+    fixture would pick that loop up and close it. This module runs no in-process server, so it needs neither."""
+    return None
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup() -> None:
+    return None
+
+
+@pytest.fixture(scope="module")
+def sandbox_m(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """The sandbox of this module (TLS on, demo seed); tests put back what they change."""
+    with Sandbox(tls=True, state_dir=tmp_path_factory.mktemp("browser-sandbox")) as sb:
+        sb.configure(device_interval=1)  # the server polls a device login every second, not every five
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def secrets(sandbox_m: Sandbox) -> SecretScanner:
+    """Every secret handed out in this module, and everything the browser saw (scanned by the last test)."""
+    return SecretScanner()
+
+
+@pytest.fixture(scope="module")
+def bundle(sandbox_m: Sandbox, secrets: SecretScanner) -> dict[str, Any]:
+    b = demo_bundle(sandbox_m, "alice")
+    secrets.add_bundle(b)
+    return b
+
+
+@pytest.fixture(scope="module")
+def lab(sandbox_m: Sandbox, bundle: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    env = {**os.environ, **sandbox_environment(sandbox_m), "QCRED_BUNDLE": json.dumps(bundle)}
+    env.pop("QCRED_BUNDLE_FILE", None)
+    server = LabServer(tmp_path_factory.mktemp("browser-lab"), env, extra_args=["--QCredApp.watch_interval=0.2"])
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as pw:
+        chromium = launch_chromium(pw)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, lab: LabServer) -> Iterator[Any]:
+    """One JupyterLab page for the module; it records what the push channel carried and any page error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context.set_default_timeout(FAST)
+    pg = context.new_page()
+    pg.frames_seen = []  # type: ignore[attr-defined]
+    pg.errors = []  # type: ignore[attr-defined]
+
+    def on_socket(ws: Any) -> None:
+        if "qcred/events" in ws.url:
+            ws.on("framereceived", lambda payload: pg.frames_seen.append(payload))
+
+    pg.on("websocket", on_socket)
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.goto(lab.lab_url)
+    expect(pg.get_by_role("tab", name="Quantum credentials")).to_be_visible(timeout=60_000)
+    pg.evaluate("window.__qcredSamePage = true")  # gone if the page ever reloads
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def panel(page: Any, lab: LabServer) -> Iterator[Any]:
+    """The panel, open, with every credential ``ok`` (what each test starts from and must leave behind)."""
+    panel = open_panel(page)
+    for provider, name in ALL_ACCOUNTS:
+        expect(page.get_by_test_id(f"qcred-state-{provider}-{name}")).to_have_attribute("data-state", "ok")
+    expect(page.get_by_test_id("qcred-statusbar")).to_have_attribute("data-health", "ok")
+    yield panel
+    assert page.evaluate("window.__qcredSamePage === true"), "the page reloaded"
+    assert not page.errors, page.errors
+
+
+def open_panel(page: Any) -> Any:
+    panel = page.get_by_test_id("qcred-panel")
+    if not panel.is_visible():
+        page.get_by_role("tab", name="Quantum credentials").click()
+    expect(panel).to_be_visible()
+    return panel
+
+
+def qcs_token_grants(sandbox: Sandbox, grant: str = "refresh_token") -> int:
+    return sum(1 for e in sandbox.token_requests() if e.get("grant_type") == grant and e.get("status") == 200)
+
+
+def pushed_states(page: Any, provider: str, name: str) -> list[str]:
+    """The states the push channel announced for one credential, in order."""
+    states = []
+    for frame in page.frames_seen:
+        change = (json.loads(frame) or {}).get("change") or {}
+        if change.get("provider") == provider and change.get("name") == name:
+            states.append(change.get("state"))
+    return states
+
+
+# ------------------------------------------------------------------------------------------------------- tests
+
+
+def test_panel_opens_from_the_sidebar_with_both_providers(page: Any, lab: LabServer) -> None:
+    tab = page.get_by_role("tab", name="Quantum credentials")
+    if page.get_by_test_id("qcred-panel").is_visible():
+        tab.click()  # close it, to open it the way a person does
+    expect(page.get_by_test_id("qcred-panel")).to_be_hidden()
+    tab.click()
+    panel = page.locator('[id="jupyter-qcred:panel"]')
+    expect(panel).to_be_visible()
+    expect(panel).to_have_attribute("data-testid", "qcred-panel")
+    expect(page.get_by_test_id("qcred-loading")).to_have_count(0)
+
+    ibm, qcs = page.get_by_test_id("qcred-card-ibm"), page.get_by_test_id("qcred-card-qcs")
+    expect(ibm.get_by_role("heading", name="IBM Quantum")).to_be_visible()
+    expect(qcs.get_by_role("heading", name="Rigetti QCS")).to_be_visible()
+    for provider, name in ALL_ACCOUNTS:
+        expect(page.get_by_test_id(f"qcred-account-{provider}-{name}")).to_be_visible()
+        expect(page.get_by_test_id(f"qcred-state-{provider}-{name}")).to_have_attribute("data-state", "ok")
+
+    # Default accounts: marked, and chosen in the pickers.
+    expect(page.get_by_test_id("qcred-default-mark-ibm-default-ibm-quantum-platform")).to_have_text("default")
+    expect(page.get_by_test_id("qcred-default-mark-ibm-legacy")).to_have_count(0)
+    expect(page.get_by_test_id("qcred-default-mark-qcs-default")).to_have_text("default")
+    expect(page.get_by_test_id("qcred-default-ibm")).to_have_value("default-ibm-quantum-platform")
+
+    # The legacy hub/group/project list, with the default one marked, as the server reports them.
+    legacy = lab.entry("ibm", "legacy")["account"]
+    rows = page.get_by_test_id("qcred-instances-ibm-legacy").get_by_role("listitem")
+    expect(rows).to_have_count(len(legacy["instances"]))
+    assert len(legacy["instances"]) >= 2
+    for row, instance in zip(rows.all(), legacy["instances"], strict=True):
+        key = f"{instance['hub']}/{instance['group']}/{instance['project']}"
+        expect(row).to_contain_text(key)
+        marked = key == legacy["default_instance"]
+        expect(row.locator(".jp-qcred-tag")).to_have_count(1 if marked else 0)
+    expect(page.get_by_test_id("qcred-instance-ibm-legacy")).to_have_value(legacy["default_instance"])
+
+    # QCS: who and which groups; a healthy refresh token; an hour-long access token counting down.
+    expect(page.get_by_test_id("qcred-email-qcs-default")).to_have_text("alice@example.org")
+    expect(page.get_by_test_id("qcred-groups-qcs-default")).to_have_text("wonderland-lab, tea-party")
+    expect(page.get_by_test_id("qcred-rt-qcs-default")).to_have_attribute("data-state", "ok")
+    countdown = page.get_by_test_id("qcred-countdown-qcs-default")
+    expect(countdown).to_have_text(re.compile(r"^(59|60):\d\d$"))
+    expect(countdown).to_have_attribute("data-phase", "valid")
+    expect(page.get_by_test_id("qcred-connection")).to_have_attribute("data-connection", "live")
+    expect(page.get_by_test_id("qcred-statusbar")).to_have_attribute("data-health", "ok")
+
+
+def test_expiry_and_background_refresh_show_without_a_reload(page: Any, panel: Any, sandbox_m: Sandbox) -> None:
+    countdown = page.get_by_test_id("qcred-countdown-qcs-default")
+    state = page.get_by_test_id(QCS)
+    try:
+        # From now on the sandbox hands out 20-second access tokens; get one.
+        sandbox_m.configure(access_token_lifetime=20)
+        page.get_by_test_id("qcred-refresh-qcs-default").click()
+        expect(countdown).to_have_text(re.compile(r"^00:[0-2]\d$"))
+        expect(state).to_have_attribute("data-state", "ok")
+        expect(countdown).to_have_attribute("data-phase", "soon")  # inside the warning window: highlighted
+        expect(page.get_by_test_id("qcred-statusbar")).to_have_attribute("data-health", "expiring")
+        first_expiry = countdown.get_attribute("datetime")
+        # The server renews it by itself about 10 s before it expires; make that refresh slow enough to see. (The
+        # click's own refresh can still flash "refreshing" with the new expiry: only count one close to expiry.)
+        sandbox_m.fault("qcs_token", mode="delay", delay=1.5, count=1)
+        page.wait_for_function(
+            """expiry => {
+                const state = document.querySelector('[data-testid="qcred-state-qcs-default"]');
+                const countdown = document.querySelector('[data-testid="qcred-countdown-qcs-default"]');
+                return state?.dataset.state === 'refreshing' && countdown?.getAttribute('datetime') === expiry
+                    && Date.parse(expiry) - Date.now() < 15000;
+            }""",
+            arg=first_expiry,
+            timeout=25_000,
+        )
+        expect(state).to_have_attribute("data-state", "ok")
+        expect(countdown).not_to_have_attribute("datetime", first_expiry or "")
+        expect(countdown).to_have_text(re.compile(r"^00:[0-2]\d$"))
+        assert (countdown.get_attribute("datetime") or "") > (first_expiry or "")
+        assert "refreshing" in pushed_states(page, "qcs", "default")
+    finally:
+        sandbox_m.clear_faults()
+        sandbox_m.configure(access_token_lifetime=3600)
+    page.get_by_test_id("qcred-refresh-qcs-default").click()
+    expect(countdown).to_have_text(re.compile(r"^(59|60):\d\d$"))
+    expect(countdown).to_have_attribute("data-phase", "valid")
+
+
+def test_refresh_button_renews_the_tokens(page: Any, panel: Any, sandbox_m: Sandbox, lab: LabServer) -> None:
+    before = qcs_token_grants(sandbox_m)
+    account = page.get_by_test_id("qcred-account-qcs-default")
+    old_hint = lab.entry("qcs", "default")["token_hint"]
+    expect(account).to_contain_text(old_hint)
+    refresh = page.get_by_test_id("qcred-refresh")
+    expect(refresh).to_have_accessible_name("Refresh")
+    refresh.click()
+    wait_until(lambda: qcs_token_grants(sandbox_m) > before, what="a QCS refresh at the sandbox's token endpoint")
+    expect(refresh).to_be_enabled()
+    new_hint = lab.entry("qcs", "default")["token_hint"]
+    assert new_hint != old_hint
+    expect(account).to_contain_text(new_hint)  # the new access token's last four characters, pushed to the page
+    expect(page.get_by_test_id(QCS)).to_have_attribute("data-state", "ok")
+
+
+def test_needs_reinit_notification_reinitializes_with_a_fresh_token(
+    page: Any, panel: Any, sandbox_m: Sandbox, secrets: SecretScanner
+) -> None:
+    statusbar = page.get_by_test_id("qcred-statusbar")
+    sandbox_m.revoke("alice")  # every QCS refresh token of alice: only a new login helps now
+    page.get_by_test_id("qcred-refresh").click()
+    expect(page.get_by_test_id(QCS)).to_have_attribute("data-state", "needs_reinit")
+    expect(page.get_by_test_id("qcred-error-qcs-default")).to_contain_text(re.compile(r"\w+ .*\w+ .*\w+"))
+    expect(statusbar).to_have_attribute("data-health", "action")
+    expect(statusbar).to_have_accessible_name(re.compile(r"action", re.IGNORECASE))
+    # The IBM accounts are not affected.
+    expect(page.get_by_test_id("qcred-state-ibm-legacy")).to_have_attribute("data-state", "ok")
+
+    toast = page.locator(".Toastify__toast").filter(has_text="Rigetti QCS")
+    expect(toast).to_have_count(1)
+    toast.get_by_role("button", name="Re-initialize").click()
+
+    dialog = page.get_by_test_id("qcred-reinit-dialog")
+    expect(dialog).to_be_visible()
+    expect(page.get_by_test_id("qcred-method-qcs-token")).to_be_checked()  # the notification's provider
+    fresh = sandbox_m.issue_qcs_tokens("alice")["refresh_token"]
+    secrets.add_secrets(fresh)
+    field = page.locator("#qcred-qcs-refresh")
+    expect(field).to_have_attribute("type", "password")
+    field.fill(fresh)
+    page.locator(".jp-Dialog-button.jp-mod-accept").click()
+    expect(dialog).to_have_count(0)
+
+    expect(page.get_by_test_id(QCS)).to_have_attribute("data-state", "ok")
+    expect(page.get_by_test_id("qcred-error-qcs-default")).to_have_count(0)
+    expect(statusbar).to_have_attribute("data-health", "ok")
+    expect(toast).to_have_count(0)  # dismissed once the credential recovered
+
+
+def test_qcs_device_login_finishes_by_itself(page: Any, panel: Any, sandbox_m: Sandbox) -> None:
+    before = qcs_token_grants(sandbox_m, "urn:ietf:params:oauth:grant-type:device_code")
+    page.get_by_test_id("qcred-reinit").click()
+    expect(page.get_by_test_id("qcred-reinit-dialog")).to_be_visible()
+    page.get_by_test_id("qcred-method-qcs-login").check()
+    page.locator(".jp-Dialog-button.jp-mod-accept").click()
+
+    login = page.get_by_test_id("qcred-login-dialog")
+    expect(login).to_be_visible()
+    expect(page.get_by_test_id("qcred-login-state")).to_have_attribute("data-state", "pending")
+    code = page.get_by_test_id("qcred-login-code").inner_text().strip()
+    assert re.fullmatch(r"[A-Z0-9-]{6,}", code), code
+    link = page.get_by_test_id("qcred-login-link")
+    assert link.get_attribute("href", timeout=FAST).startswith(sandbox_m.qcs_issuer.split("/oauth2")[0])
+    expect(link).to_have_attribute("target", "_blank")
+
+    assert sandbox_m.approve_device(code, "alice")
+    expect(login).to_have_count(0)  # closed by itself
+    wait_until(
+        lambda: qcs_token_grants(sandbox_m, "urn:ietf:params:oauth:grant-type:device_code") > before,
+        what="the device-code grant at the sandbox",
+    )
+    expect(page.get_by_test_id(QCS)).to_have_attribute("data-state", "ok")
+    expect(page.get_by_test_id("qcred-countdown-qcs-default")).to_have_text(re.compile(r"^(59|60):\d\d$"))
+    expect(page.locator(".Toastify__toast").filter(has_text="Logged in to Rigetti QCS")).to_be_visible()
+
+
+ACCESSIBLE_NAME = """el => (
+    el.getAttribute('aria-label')
+    || (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+         .map(id => document.getElementById(id)?.textContent || '').join(' ')
+    || (el.labels && el.labels[0] ? el.labels[0].textContent : '')
+    || el.textContent
+    || el.getAttribute('title')
+    || ''
+).trim()"""
+
+FOCUSABLE = "button:not([disabled]), select:not([disabled]), input:not([disabled]), a[href], [tabindex]"
+
+
+def test_every_control_is_reachable_by_keyboard_and_named(page: Any, panel: Any, sandbox_m: Sandbox) -> None:
+    controls = panel.locator(FOCUSABLE)
+    expected = [
+        c.evaluate("el => el.dataset.testid || el.id || el.outerHTML.slice(0, 80)")
+        for c in controls.all()
+        if c.get_attribute("tabindex") != "-1"
+    ]
+    assert len(expected) >= 7, expected
+
+    # Tab from the panel's first control to its last, then Shift+Tab back: the order is the document's.
+    page.get_by_test_id("qcred-refresh").focus()
+    reached: list[dict[str, str]] = []
+    for _ in range(len(expected) + 5):
+        info = page.evaluate(
+            f"""() => {{
+                const el = document.activeElement;
+                const panel = document.getElementById('jupyter-qcred:panel');
+                if (!el || !panel.contains(el)) return null;
+                return {{id: el.dataset.testid || el.id || el.outerHTML.slice(0, 80),
+                         name: ({ACCESSIBLE_NAME})(el), tag: el.tagName}};
+            }}"""
+        )
+        if info is None:
+            break
+        reached.append(info)
+        page.keyboard.press("Tab")
+    assert [r["id"] for r in reached] == expected
+    unnamed = [r for r in reached if not r["name"]]
+    assert not unnamed, f"controls without an accessible name: {unnamed}"
+    # Buttons with the same visible text say which account they act on.
+    per_account = [r["name"] for r in reached if r["id"].startswith("qcred-refresh-")]
+    assert len(per_account) == len(set(per_account)) == len(ALL_ACCOUNTS), per_account
+
+    # So is every control of the re-initialize dialog, whichever way of providing credentials is chosen.
+    page.get_by_test_id("qcred-reinit").press("Enter")
+    dialog = page.locator(".jp-Dialog")
+    expect(page.get_by_test_id("qcred-reinit-dialog")).to_be_visible()
+    for method in ("ibm-token", "qcs-token", "file", "qcs-login"):
+        page.get_by_test_id(f"qcred-method-{method}").check()
+        names = dialog.locator("input, select, button, a[href]").evaluate_all(f"els => els.map({ACCESSIBLE_NAME})")
+        assert names and all(names), f"a control without a name in the dialog ({method}): {names}"
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("qcred-reinit-dialog")).to_have_count(0)
+
+    # The status bar item is a named button too.
+    expect(page.get_by_test_id("qcred-statusbar")).to_have_accessible_name(re.compile(r"Quantum credentials panel"))
+
+    # Refresh with Enter and with Space.
+    refresh = page.get_by_test_id("qcred-refresh")
+    for key in ("Enter", " "):
+        expect(refresh).to_be_enabled()
+        before = qcs_token_grants(sandbox_m)
+        refresh.focus()
+        page.keyboard.press(key)
+        wait_until(lambda b=before: qcs_token_grants(sandbox_m) > b, what=f"a refresh triggered by {key!r}")
+    expect(refresh).to_be_enabled()
+
+
+def test_screenshots_in_the_light_and_the_dark_theme(page: Any, panel: Any) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.get_by_test_id("qcred-refresh").focus()
+    page.evaluate("document.activeElement.blur()")
+    widen_sidebar(page, 360)
+    page.set_viewport_size({"width": 1280, "height": 880})  # the whole panel, without much empty space below
+    try:
+        for theme, file, light in (
+            ("JupyterLab Light", "panel-light.png", "true"),
+            ("JupyterLab Dark", "panel-dark.png", "false"),
+        ):
+            change_theme(page, theme)
+            expect(page.locator("body")).to_have_attribute("data-jp-theme-light", light)
+            expect(page.get_by_test_id(QCS)).to_have_attribute("data-state", "ok")
+            page.screenshot(path=str(SCREENSHOTS / file), clip=panel_clip(page))
+    finally:
+        change_theme(page, "JupyterLab Light")
+        page.set_viewport_size({"width": 1280, "height": 1000})
+    assert (SCREENSHOTS / "panel-dark.png").stat().st_size > 10_000
+
+
+def widen_sidebar(page: Any, width: int) -> None:
+    """Drag the handle between the left sidebar and the main area, as a person would."""
+    box = page.locator('[id="jupyter-qcred:panel"]').bounding_box()
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    hb = handle.bounding_box()
+    page.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + width, hb["y"] + hb["height"] / 2, steps=5)
+    page.mouse.up()
+    wait_until(
+        lambda: abs(page.locator('[id="jupyter-qcred:panel"]').bounding_box()["width"] - width) < 8,
+        what="the wider sidebar",
+    )
+
+
+def change_theme(page: Any, theme: str) -> None:
+    """Settings menu > Theme > THEME."""
+    if page.evaluate("document.body.dataset.jpThemeName") == theme:
+        return
+    page.get_by_role("menuitem", name="Settings").click()
+    menu_item(page, "Theme").click()
+    menu_item(page, theme).click()
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-name", theme)
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0)  # shown, fading, while the theme loads
+
+
+def menu_item(page: Any, label: str) -> Any:
+    """An item of an open Lumino menu, by its exact label (submenu items carry no ARIA role)."""
+    return page.locator(".lm-Menu .lm-Menu-item").filter(
+        has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(label)}$"))
+    )
+
+
+def panel_clip(page: Any) -> dict[str, float]:
+    """The panel with the activity bar on its left and a little of the main area and the status bar."""
+    box = page.locator('[id="jupyter-qcred:panel"]').bounding_box()
+    status = page.locator("#jp-bottom-panel, .jp-StatusBar-Widget").first.bounding_box()
+    bottom = status["y"] + status["height"] if status else box["y"] + box["height"]
+    return {"x": 0, "y": 0, "width": box["x"] + box["width"] + 16, "height": bottom}
+
+
+def test_no_token_appears_in_the_page(page: Any, panel: Any, lab: LabServer, secrets: SecretScanner) -> None:
+    secrets.add_secrets(credential_file_secrets(lab.home))
+    assert len(secrets.secrets) >= 4, "the bundle alone holds four secrets"
+    secrets.saw("panel text", panel.inner_text())
+    secrets.saw("page text", page.evaluate("document.body.innerText"))
+    secrets.saw("page HTML", page.content())
+    secrets.saw("status JSON", lab.status())
+    # The dialogs, with what they show before anything is typed.
+    page.get_by_test_id("qcred-reinit").click()
+    for method in ("qcs-token", "ibm-token", "file", "qcs-login"):
+        page.get_by_test_id(f"qcred-method-{method}").check()
+        secrets.saw(f"reinit dialog ({method})", page.get_by_test_id("qcred-reinit-dialog").inner_text())
+    page.locator(".jp-Dialog-button.jp-mod-reject").click()
+    expect(page.get_by_test_id("qcred-reinit-dialog")).to_have_count(0)
+    for i, frame in enumerate(page.frames_seen):
+        secrets.saw(f"push message {i}", frame)
+    secrets.saw("jupyterlab log", lab.log_tail(10**7))
+    leaks = secrets.leaks()
+    assert not leaks, "\n".join(leaks)
