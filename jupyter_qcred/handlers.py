@@ -80,7 +80,8 @@ class StatusHandler(QCredHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.reply(self.qcred.manager.snapshot())
+        self.set_header("Cache-Control", "no-store")
+        self.finish(self.qcred.manager.snapshot_json())
 
 
 class RefreshHandler(QCredHandler):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import random
@@ -62,6 +63,7 @@ class CredentialManager:
         hub_info: Callable[[], dict[str, Any]] | None = None,
         hub_refresh: Callable[[], Awaitable[Any]] | None = None,
         hub_retry: float = 30.0,
+        first_check_delay: float = 1.0,
         rng: random.Random | None = None,
     ) -> None:
         self.providers = providers
@@ -72,6 +74,11 @@ class CredentialManager:
         #: OAuth client whose secret stays on the hub); ``hub_retry`` spaces pulls that brought nothing newer.
         self.hub_refresh = hub_refresh
         self.hub_retry = hub_retry
+        #: The first check of each credential (account details for the views) waits this long after start, so it
+        #: never competes with the server's own start-up.
+        self.first_check_delay = first_check_delay
+        self._first_check_at: datetime | None = None
+        self._encoded: tuple[object, str] | None = None
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._statuses: dict[Key, CredentialStatus] = {}
         self._overlays: dict[Key, _Overlay] = {}
@@ -82,6 +89,8 @@ class CredentialManager:
         self._inflight: dict[Key, asyncio.Task[CredentialStatus]] = {}
         self._forced: dict[Key, bool] = {}
         self.logins: dict[str, dict[str, Any]] = {}
+        #: Bumped whenever anything the status shows may have changed (statuses replaced, an event published).
+        self._version = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self.reload(publish=False)
@@ -123,6 +132,16 @@ class CredentialManager:
         order = list(self.providers)
         return sorted(self._statuses.values(), key=lambda s: (order.index(s.provider), not s.default, s.name or ""))
 
+    def snapshot_json(self) -> str:
+        """:meth:`snapshot` encoded, re-encoded only when something in it changed (the hot path of GET status)."""
+        hub = self.hub_info()
+        key = (self._version, json.dumps(hub, sort_keys=True))
+        if self._encoded is None or self._encoded[0] != key:
+            body = self.snapshot()
+            del body["generated_at"]
+            self._encoded = (key, json.dumps(body))
+        return f'{{"generated_at": {json.dumps(isoformat(self.clock()))}, {self._encoded[1][1:]}'
+
     def snapshot(self, change: dict[str, Any] | None = None) -> dict[str, Any]:
         """The status JSON of docs/api.md."""
         defaults: dict[str, str | None] = {key: None for key in self.providers}
@@ -148,6 +167,7 @@ class CredentialManager:
     def _replace(self, fresh: dict[Key, CredentialStatus], publish: bool) -> None:
         before = {key: status.to_json() for key, status in self._statuses.items()}
         self._statuses = fresh
+        self._version += 1
         if not publish:
             return
         after = {key: status.to_json() for key, status in fresh.items()}
@@ -168,6 +188,7 @@ class CredentialManager:
         if self._loop is not None and threading.get_ident() != self._loop_thread:
             self._loop.call_soon_threadsafe(self.publish, change)
             return
+        self._version += 1  # logins change in place: make the next snapshot_json re-encode
         event = {"type": "status", "status": self.snapshot(), "change": change}
         if change:
             log.info("%s %s: %s -> %s", change["provider"], change["name"], change["previous"], change["state"])
@@ -315,6 +336,7 @@ class CredentialManager:
         """Start the background loop (refresh ahead of expiry, watch files). Returns at once."""
         if self._task is None:
             self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
+            self._first_check_at = self.clock() + timedelta(seconds=self.first_check_delay)
             self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
@@ -363,7 +385,7 @@ class CredentialManager:
         if overlay.retry_at is not None:
             return overlay.retry_at
         if not overlay.checked:
-            return now
+            return self._first_check_at or now
         if status.next_refresh_at is None:
             return None
         if overlay.jitter_for != status.next_refresh_at:  # new token: draw its jitter once
