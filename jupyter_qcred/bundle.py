@@ -287,8 +287,15 @@ def dump_bundle(bundle: Bundle) -> str:
     """Serialize a bundle (the hub side uses this), dropping fields left at their defaults."""
 
     def clean(spec: object) -> dict[str, Any]:
+        # Only what equals its field's default is left out: a tri-state flag (``private_endpoint``) must keep an
+        # explicit False, which loading would otherwise turn into "unset".
+        defaults = {field.name: field.default for field in dataclasses.fields(spec)}  # type: ignore[arg-type]
         data = dataclasses.asdict(spec)  # type: ignore[call-overload]
-        return {key: value for key, value in data.items() if value not in (None, False) or key == "verify"}
+        return {
+            key: value
+            for key, value in data.items()
+            if key == "verify" or not (value is defaults[key] and value in (None, False))
+        }
 
     return json.dumps(
         {"version": BUNDLE_VERSION, "ibm": [clean(a) for a in bundle.ibm], "qcs": [clean(p) for p in bundle.qcs]}

@@ -2,7 +2,10 @@
 
 Every credentials file is written the same way: into a temporary file in the same folder (created exclusively,
 mode 0600, never following a symlink), flushed and fsynced, then renamed over the target, and the folder fsynced.
-A reader therefore sees either the old or the new file, never a truncated one, even if the writer is killed.
+A reader therefore sees either the old or the new file, never a truncated one, even if the writer is killed; the
+temp file such a killed writer leaves behind is removed by a later writer of the same file once it is stale.
+Symbolic links are never written through: a link in place of a store is replaced, a link planted as a temp or lock
+file is refused.
 Writers that read-modify-write hold a lock on a sidecar ``.NAME.lock`` file (``flock``), so concurrent writers in
 any process (the server, kernels, the CLI) never lose each other's entries.
 """
