@@ -68,6 +68,8 @@ def _qcs_environment(qcs: Mapping[str, Any] | None) -> dict[str, str]:
 
 def _write_bundle_file(directory: Path, username: str, text: str) -> Path:
     """A 0600 bundle file owned by the user when a system user of that name exists (local spawners)."""
+    if not username or "/" in username or "\0" in username or username.startswith("."):
+        raise ValueError(f"jupyter_qcred: will not write a bundle file for the user name {username!r}")
     directory.mkdir(mode=0o711, parents=True, exist_ok=True)
     target = directory / f"{username}.json"
     tmp = directory / f".{username}.json.tmp"

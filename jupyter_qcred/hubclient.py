@@ -33,6 +33,12 @@ RESTART_FIX = (
 )
 
 
+def _segment(name: str) -> str:
+    """``name`` as one URL path segment: quoted, and never ``.`` or ``..`` (which clients resolve away)."""
+    quoted = quote(name, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
+
+
 class HubError(QCredError):
     """JupyterHub could not do what we asked."""
 
@@ -93,8 +99,8 @@ class HubClient:
         """The hub page that starts this server again (named servers included)."""
         if not self.available or self.user is None:
             return None
-        url = f"{self.base_url}hub/spawn/{quote(self.user, safe='')}"
-        return url + (f"/{quote(self.server_name, safe='')}" if self.server_name else "")
+        url = f"{self.base_url}hub/spawn/{_segment(self.user)}"
+        return url + (f"/{_segment(self.server_name)}" if self.server_name else "")
 
     def _has(self, prefix: str) -> bool | None:
         if self.scopes is None:
@@ -177,7 +183,7 @@ class HubClient:
     async def fetch_bundle(self) -> Bundle:
         """Fresh credentials from the user's auth_state (reading it makes the hub run ``refresh_user``)."""
         assert self.user is not None or not self.available
-        path = f"/users/{quote(self.user or '', safe='')}"
+        path = f"/users/{_segment(self.user or '')}"
         try:
             model = await self._request("GET", path, "the request for your credentials")
         except HubError as exc:
@@ -195,10 +201,8 @@ class HubClient:
 
     async def stop_server(self) -> str:
         """Ask the hub to stop this server; returns the spawn page the browser should go to next."""
-        user = quote(self.user or "", safe="")
-        path = (
-            f"/users/{user}/servers/{quote(self.server_name, safe='')}" if self.server_name else f"/users/{user}/server"
-        )
+        user = _segment(self.user or "")
+        path = f"/users/{user}/servers/{_segment(self.server_name)}" if self.server_name else f"/users/{user}/server"
         try:
             await self._request("DELETE", path, "the request to stop this server")
         except HubError as exc:

@@ -64,6 +64,7 @@ class CredentialManager:
         hub_refresh: Callable[[], Awaitable[Any]] | None = None,
         hub_retry: float = 30.0,
         first_check_delay: float = 1.0,
+        backoff: Callable[[], Backoff] = Backoff,
         rng: random.Random | None = None,
     ) -> None:
         self.providers = providers
@@ -77,6 +78,7 @@ class CredentialManager:
         #: The first check of each credential (account details for the views) waits this long after start, so it
         #: never competes with the server's own start-up.
         self.first_check_delay = first_check_delay
+        self._new_backoff = backoff
         self._first_check_at: datetime | None = None
         self._encoded: tuple[object, str] | None = None
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
@@ -200,7 +202,7 @@ class CredentialManager:
 
     def _set(self, key: Key, **changes: Any) -> None:
         """Update one credential's overlay and republish."""
-        overlay = self._overlays.setdefault(key, _Overlay())
+        overlay = self._overlays.setdefault(key, self._new_overlay())
         for name, value in changes.items():
             setattr(overlay, name, value)
         self.reload()
@@ -295,7 +297,7 @@ class CredentialManager:
         await self.hub_refresh()
         self.reload(publish=False)
         after = self._statuses.get(key)
-        overlay = self._overlays.setdefault(key, _Overlay())
+        overlay = self._overlays.setdefault(key, self._new_overlay())
         overlay.retry_at = None
         if after is not None and _is_due(after, self.clock()):
             left = (after.expires_at - self.clock()).total_seconds() if after.expires_at else self.hub_retry
@@ -322,6 +324,9 @@ class CredentialManager:
             self._clear(key)
         self.reload()
         self._wake.set()
+
+    def _new_overlay(self) -> _Overlay:
+        return _Overlay(backoff=self._new_backoff())
 
     def _clear(self, key: Key) -> None:
         """Forget failures and schedules of ``key`` (a refresh in flight keeps its flag)."""
@@ -373,7 +378,11 @@ class CredentialManager:
             if due is None:
                 continue
             if due <= now:
-                self._launch(status.key, force=False)
+                # A scheduled refresh must happen even though the jitter moved it before the provider's own due
+                # time; first checks and retries after a failure only refresh what is due.
+                overlay = self._overlays[status.key]
+                scheduled = overlay.checked and overlay.retry_at is None
+                self._launch(status.key, force=scheduled)
             elif next_at is None or due < next_at:
                 next_at = due
         return max((next_at - now).total_seconds(), 0.05) if next_at else self.watch_interval
@@ -381,7 +390,7 @@ class CredentialManager:
     def _due_at(self, status: CredentialStatus, now: datetime) -> datetime | None:
         if status.name is None or status.state in (State.NEEDS_REINIT, State.ABSENT, State.REFRESHING):
             return None
-        overlay = self._overlays.setdefault(status.key, _Overlay())
+        overlay = self._overlays.setdefault(status.key, self._new_overlay())
         if overlay.retry_at is not None:
             return overlay.retry_at
         if not overlay.checked:

@@ -19,7 +19,7 @@ from ._version import __version__
 from .bundle import Bundle
 from .errors import QCredError
 from .manager import CredentialManager
-from .policy import RefreshPolicy
+from .policy import Backoff, RefreshPolicy
 from .providers import PROVIDER_KEYS, create_providers
 from .settings import Settings
 
@@ -82,6 +82,16 @@ class QCredApp(ExtensionApp):
     ).tag(config=True)
 
     request_timeout = Float(20.0, help="Seconds to wait for a provider's answer before calling it down.").tag(
+        config=True
+    )
+
+    retry_initial_seconds = Float(
+        2.0,
+        help="""After a transient failure (network, provider 5xx, timeout), wait about this long before the first
+        retry; the wait doubles with each further failure (with jitter).""",
+    ).tag(config=True)
+
+    retry_max_seconds = Float(300.0, help="The longest wait between retries after repeated transient failures.").tag(
         config=True
     )
 
@@ -157,6 +167,7 @@ class QCredApp(ExtensionApp):
             watch_interval=self.watch_interval,
             hub_info=self.hub.info,
             hub_refresh=self.pull_from_hub if self.hub.available else None,
+            backoff=lambda: Backoff(initial=self.retry_initial_seconds, maximum=self.retry_max_seconds),
         )
         self.active_sources = list(self.startup_sources)
         if self.core_settings.environ.get("QCRED_PULL_FROM_HUB") and "hub" not in self.active_sources:
@@ -186,7 +197,7 @@ class QCredApp(ExtensionApp):
             self.startup_bundle = bundle  # kept in memory only: the variables are removed below
         try:
             written = self.manager.materialize(bundle, source=source)
-        except QCredError as exc:
+        except (QCredError, OSError) as exc:  # a read-only or full home must not stop the server
             self.log.error("jupyter_qcred: could not write credentials from %s: %s", origin, exc)
             return
         self.log.info("jupyter_qcred: wrote %d credential(s) from %s", len(written), origin)

@@ -381,12 +381,6 @@ async def test_hub_pull_only_ever_asks_for_its_own_user_quoted(user: str) -> Non
     assert result.qcs[0].refresh_token == f"rt-of-{user}-0001"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hubclient quotes '.' and '..' as themselves and httpx drops them as dot segments, so the server asks "
-    "for /hub/api/users or /hub/api instead (reported; low: JupyterHub's default validate_username refuses these "
-    "names, and the hub answers no auth_state there)",
-)
 @pytest.mark.parametrize("user", [".", ".."])
 async def test_hub_pull_for_dot_user_names_stays_on_the_users_own_url(user: str) -> None:
     seen, _result = await fetch_as(user)

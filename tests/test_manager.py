@@ -1,0 +1,46 @@
+"""The manager's scheduling, with the real providers against the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+from jupyter_qcred.bundle import parse_bundle
+from jupyter_qcred.demo import demo_bundle, sandbox_environment
+from jupyter_qcred.manager import CredentialManager
+from jupyter_qcred.providers import create_providers
+from jupyter_qcred.settings import Settings
+
+
+async def test_a_jittered_refresh_happens_once_without_spinning(sandbox, tmp_path: Path, monkeypatch) -> None:
+    """Jitter moves the refresh before the provider's due time; it must still refresh once, not loop until due."""
+    for key, value in sandbox_environment(sandbox).items():
+        monkeypatch.setenv(key, value)
+    sandbox.configure(access_token_lifetime=16)
+    bundle = demo_bundle(sandbox, access_token_lifetime=16)
+    bundle["ibm"] = []
+    settings = Settings.from_environment({"HOME": str(tmp_path), **sandbox_environment(sandbox)})
+    providers = create_providers(settings, ("qcs",))
+    calls: list[float] = []
+    real_refresh = providers["qcs"].refresh
+
+    async def counting_refresh(name: str, *, force: bool = False):  # type: ignore[no-untyped-def]
+        calls.append(time.monotonic())
+        return await real_refresh(name, force=force)
+
+    providers["qcs"].refresh = counting_refresh  # type: ignore[method-assign]
+    manager = CredentialManager(providers, watch_interval=0.05, first_check_delay=0)
+    manager.materialize(parse_bundle(json.loads(json.dumps(bundle))), source="bundle")
+    first_expiry = manager.statuses()[0].expires_at
+    manager.start()
+    deadline = time.monotonic() + 15
+    while manager.statuses()[0].expires_at == first_expiry:
+        assert time.monotonic() < deadline, "the token was not refreshed before it expired"
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)  # let any spinning show up in the count
+    await manager.stop()
+    grants = [e for e in sandbox.token_requests() if e.get("grant_type") == "refresh_token"]
+    assert len(grants) == 1
+    assert len(calls) <= 3, f"{len(calls)} refresh calls for one refresh: the scheduler spins"
