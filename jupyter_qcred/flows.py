@@ -10,7 +10,7 @@ a URL's query or a header.
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -39,32 +39,44 @@ def _transport_error(provider: str, request: httpx.Request, exc: Exception, time
     )
 
 
-def run_sync(flow: Flow[T], client: httpx.Client, provider: str) -> T:
-    """Drive ``flow`` with a blocking client."""
+def run_sync(flow: Flow[T], client: Callable[[], httpx.Client], provider: str) -> T:
+    """Drive ``flow`` with a blocking client, made by ``client()`` only if the flow sends a request at all.
+
+    A process that finds the token another process just refreshed sends nothing, and so never pays for a client
+    (its SSL context and transport) while it holds the credentials lock.
+    """
     try:
         request = next(flow)
-        while True:
-            try:
-                response = client.send(request)
-            except httpx.HTTPError as exc:
-                raise _transport_error(provider, request, exc, _read_timeout(client)) from None
-            request = flow.send(response)
     except StopIteration as stop:
         return stop.value
+    with client() as session:
+        try:
+            while True:
+                try:
+                    response = session.send(request)
+                except httpx.HTTPError as exc:
+                    raise _transport_error(provider, request, exc, _read_timeout(session)) from None
+                request = flow.send(response)
+        except StopIteration as stop:
+            return stop.value
 
 
-async def run_async(flow: Flow[T], client: httpx.AsyncClient, provider: str) -> T:
-    """Drive ``flow`` with an async client."""
+async def run_async(flow: Flow[T], client: Callable[[], httpx.AsyncClient], provider: str) -> T:
+    """Drive ``flow`` with an async client, made by ``client()`` only if the flow sends a request at all."""
     try:
         request = next(flow)
-        while True:
-            try:
-                response = await client.send(request)
-            except httpx.HTTPError as exc:
-                raise _transport_error(provider, request, exc, _read_timeout(client)) from None
-            request = flow.send(response)
     except StopIteration as stop:
         return stop.value
+    async with client() as session:
+        try:
+            while True:
+                try:
+                    response = await session.send(request)
+                except httpx.HTTPError as exc:
+                    raise _transport_error(provider, request, exc, _read_timeout(session)) from None
+                request = flow.send(response)
+        except StopIteration as stop:
+            return stop.value
 
 
 def _read_timeout(client: httpx.Client | httpx.AsyncClient) -> float | None:

@@ -278,8 +278,7 @@ async def run_async(
     options, ntlm = _client_options(timeout, verify, proxies)
     if ntlm:
         log.warning("IBM Quantum: NTLM proxy authentication is not supported here; connecting without it")
-    async with httpx.AsyncClient(**flows.async_client_options(**options)) as client:
-        return await flows.run_async(flow, client, PROVIDER)
+    return await flows.run_async(flow, lambda: httpx.AsyncClient(**flows.async_client_options(**options)), PROVIDER)
 
 
 def run_sync(flow: Flow[T], *, timeout: float, verify: bool = True, proxies: Mapping[str, Any] | None = None) -> T:
@@ -287,5 +286,4 @@ def run_sync(flow: Flow[T], *, timeout: float, verify: bool = True, proxies: Map
     options, ntlm = _client_options(timeout, verify, proxies)
     if ntlm:
         log.warning("IBM Quantum: NTLM proxy authentication is not supported here; connecting without it")
-    with httpx.Client(**flows.client_options(**options)) as client:
-        return flows.run_sync(flow, client, PROVIDER)
+    return flows.run_sync(flow, lambda: httpx.Client(**flows.client_options(**options)), PROVIDER)

@@ -257,12 +257,10 @@ class QcsProvider(Provider):
         return options
 
     def _run_sync(self, flow: Flow[T]) -> T:
-        with httpx.Client(**self._client_options()) as client:
-            return flows.run_sync(flow, client, PROVIDER)
+        return flows.run_sync(flow, lambda: httpx.Client(**self._client_options()), PROVIDER)
 
     async def _run_async(self, flow: Flow[T]) -> T:
-        async with httpx.AsyncClient(**self._client_options()) as client:
-            return await flows.run_async(flow, client, PROVIDER)
+        return await flows.run_async(flow, lambda: httpx.AsyncClient(**self._client_options()), PROVIDER)
 
     # ------------------------------------------------------------------------------------------- status
 
