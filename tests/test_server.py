@@ -277,3 +277,20 @@ async def test_device_login_from_the_panel_stores_tokens_by_itself(jp_serverapp,
     _, status = await api("refresh", "POST", {"provider": "qcs", "name": "default"})
     assert entry(status, "qcs", "default")["state"] == "ok", "the new refresh token works"
     assert entry(status, "qcs", "default")["account"]["user"]["email"] == "alice@example.org"
+
+
+async def test_device_login_for_a_new_profile_uses_the_same_qcs_deployment(jp_serverapp, sandbox, api) -> None:
+    """A group or second account signs in as a new profile: it must talk to the same API as the default one."""
+    sandbox.configure(device_interval=1)
+    _, answer = await api("reinitialize", "POST", {"source": "device", "provider": "qcs", "profile": "lab"})
+    sandbox.approve_device(answer["login"]["user_code"], "bob")
+
+    async def bob_signed_in() -> Any:
+        _, status = await api("status")
+        found = [e for e in status["providers"] if e["provider"] == "qcs" and e["name"] == "lab"]
+        user = (found[0]["account"].get("user") or {}) if found else {}
+        return found[0] if user.get("email") == "bob@example.org" else None
+
+    lab = await async_wait_until(bob_signed_in, timeout=30, what="bob's new profile with his account details")
+    assert lab["account"]["api_url"] == sandbox.qcs_api_url
+    assert lab["account"]["issuer"] == sandbox.qcs_issuer

@@ -888,10 +888,15 @@ class QcsProvider(Provider):
         """Profile name, its auth server and its credential name, for a profile that may not exist yet."""
         snapshot = self._load()
         name = profile or snapshot.settings.effective_default(self._environ())
-        found = snapshot.settings.profiles.get(name)
+        found = snapshot.settings.profiles.get(name) or self._template(snapshot)
         server_name = found.auth_server_name if found else DEFAULT_PROFILE_NAME
         server = snapshot.settings.auth_servers.get(server_name) or AuthServer()
-        return name, server, found.credentials_name if found else name
+        return name, server, found.credentials_name if name in snapshot.settings.profiles and found else name
+
+    def _template(self, snapshot: _Snapshot) -> Profile | None:
+        """The default profile, whose API and auth server a profile created by a sign-in starts from (a group
+        account on the same QCS deployment), rather than the public service's defaults."""
+        return snapshot.settings.profiles.get(snapshot.settings.effective_default(self._environ()))
 
     async def store_tokens(
         self, profile: str | None = None, *, access_token: str | None = None, refresh_token: str | None = None
@@ -987,8 +992,16 @@ class QcsProvider(Provider):
     def _save_sign_in(self, profile: str, access_token: str, refresh_token: str | None, source: str) -> None:
         """Write tokens a person just obtained into ``profile`` (creating it if needed), whatever was there."""
         name, _server, credential = self._profile_target(profile)
+        snapshot = self._load()
+        template = None if name in snapshot.settings.profiles else self._template(snapshot)
         spec = QcsProfileSpec(
-            profile=name, access_token=access_token, refresh_token=refresh_token, credentials_name=credential
+            profile=name,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            credentials_name=credential,
+            api_url=template.api_url if template else None,
+            grpc_api_url=template.grpc_api_url if template else None,
+            auth_server_name=template.auth_server_name if template else None,
         )
         self._materialize([spec], source=source, reinit=True, keep_newer=False)
         self._memory.refresh_via[credential] = "provider"
