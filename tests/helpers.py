@@ -6,7 +6,9 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
+from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -69,3 +71,25 @@ class SecretScanner:
             for secret in self.secrets
             if secret in text
         ]
+
+
+async def login_cookie(http_server_client: Any, jp_base_url: str, serverapp: Any) -> tuple[str, str]:
+    """Log in through the login form like a browser; returns (cookie header, xsrf token)."""
+    login = await http_server_client.fetch(f"{jp_base_url}login", raise_error=False)
+    cookies: SimpleCookie = SimpleCookie()
+    for header in login.headers.get_list("Set-Cookie"):
+        cookies.load(header)
+    xsrf = cookies["_xsrf"].value
+    form = urlencode({"_xsrf": xsrf, "password": serverapp.identity_provider.token})
+    answer = await http_server_client.fetch(
+        f"{jp_base_url}login",
+        method="POST",
+        body=form,
+        follow_redirects=False,
+        raise_error=False,
+        headers={"Cookie": f"_xsrf={xsrf}"},
+    )
+    assert answer.code == 302
+    for header in answer.headers.get_list("Set-Cookie"):
+        cookies.load(header)
+    return "; ".join(f"{key}={morsel.value}" for key, morsel in cookies.items()), xsrf

@@ -14,16 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import pytest
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
-from helpers import SecretScanner
+from helpers import SecretScanner, login_cookie
 
 from jupyter_qcred import files
 from jupyter_qcred.bundle import IbmAccountSpec, QcsProfileSpec
@@ -104,28 +103,6 @@ async def test_every_registered_handler_refuses_anonymous_requests(
                 expected = (403, 405) if origin is None else (403, 404, 405)
                 assert response.code in expected, f"{method} {path} ({handler.__name__}) answered {response.code}"
     assert len(answers) == len(routes) * len(METHODS) * 2
-
-
-async def login_cookie(http_server_client: Any, jp_base_url: str, serverapp: Any) -> tuple[str, str]:
-    """Log in through the login form like a browser; returns (cookie header, xsrf token)."""
-    login = await http_server_client.fetch(f"{jp_base_url}login", raise_error=False)
-    cookies: SimpleCookie = SimpleCookie()
-    for header in login.headers.get_list("Set-Cookie"):
-        cookies.load(header)
-    xsrf = cookies["_xsrf"].value
-    form = urlencode({"_xsrf": xsrf, "password": serverapp.identity_provider.token})
-    answer = await http_server_client.fetch(
-        f"{jp_base_url}login",
-        method="POST",
-        body=form,
-        follow_redirects=False,
-        raise_error=False,
-        headers={"Cookie": f"_xsrf={xsrf}"},
-    )
-    assert answer.code == 302
-    for header in answer.headers.get_list("Set-Cookie"):
-        cookies.load(header)
-    return "; ".join(f"{key}={morsel.value}" for key, morsel in cookies.items()), xsrf
 
 
 async def test_browser_writes_need_the_xsrf_header_on_every_handler(

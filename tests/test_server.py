@@ -6,13 +6,11 @@ import json
 import os
 import stat
 from datetime import datetime
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
-from helpers import async_wait_until
+from helpers import async_wait_until, login_cookie
 from tornado.httpclient import HTTPClientError
 
 from jupyter_qcred.demo import demo_bundle, sandbox_environment
@@ -221,24 +219,7 @@ async def test_websocket_without_token_is_refused(jp_serverapp, jp_ws_fetch) -> 
 async def test_cookie_without_xsrf_is_refused_and_with_xsrf_accepted(
     jp_serverapp, http_server_client, jp_base_url
 ) -> None:
-    login = await http_server_client.fetch(f"{jp_base_url}login", raise_error=False)
-    cookies = SimpleCookie()
-    for header in login.headers.get_list("Set-Cookie"):
-        cookies.load(header)
-    xsrf = cookies["_xsrf"].value
-    form = urlencode({"_xsrf": xsrf, "password": jp_serverapp.identity_provider.token})
-    answer = await http_server_client.fetch(
-        f"{jp_base_url}login",
-        method="POST",
-        body=form,
-        follow_redirects=False,
-        raise_error=False,
-        headers={"Cookie": f"_xsrf={xsrf}"},
-    )
-    assert answer.code == 302
-    for header in answer.headers.get_list("Set-Cookie"):
-        cookies.load(header)
-    cookie = "; ".join(f"{key}={morsel.value}" for key, morsel in cookies.items())
+    cookie, xsrf = await login_cookie(http_server_client, jp_base_url, jp_serverapp)
 
     refused = await http_server_client.fetch(
         f"{jp_base_url}qcred/refresh", method="POST", body="{}", raise_error=False, headers={"Cookie": cookie}
