@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from jupyter_qcred.loopback import free_port
+from jupyter_qcred.loopback import free_port, wait_until_serving
 
 BUILT_LABEXTENSION = Path(__file__).resolve().parent.parent / "jupyter_qcred" / "labextension"
 CHROMIUM = "/usr/bin/chromium"
@@ -119,22 +119,24 @@ class LabServer:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        waiting_for = "qcred/status"
-        while True:
-            if self.process.poll() is not None:
-                raise LabError(f"jupyter lab exited with {self.process.returncode}: {self.log_tail()}")
+
+        def answers(path: str) -> bool:
             try:
-                if httpx.get(self.url + waiting_for, headers=self.headers(), timeout=2).status_code == 200:
-                    if waiting_for == "lab":
-                        return self
-                    waiting_for = "lab"
-                    continue
+                return httpx.get(self.url + path, headers=self.headers(), timeout=2).status_code == 200
             except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise LabError(f"jupyter lab: no answer from {waiting_for} after {timeout} s: {self.log_tail()}")
-            time.sleep(0.1)
+                return False
+
+        deadline = time.monotonic() + timeout  # one deadline for both waits
+        for path in ("qcred/status", "lab"):  # the extension first, then the page the browser will open
+            wait_until_serving(
+                self.process,
+                lambda path=path: answers(path),
+                timeout=max(deadline - time.monotonic(), 0.1),
+                what=f"jupyter lab ({path})",
+                log_tail=self.log_tail,
+                error=LabError,
+            )
+        return self
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"token {self.token}"}
