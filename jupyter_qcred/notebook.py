@@ -174,7 +174,8 @@ class QCredMagics(Magics):
         return status
 
     def _help(self, args: list[str]) -> None:
-        print(_dedent(self.qcred.__doc__ or ""))
+        # Through the class's namespace: the decorated function, whose docstring is the help text.
+        print(_dedent(vars(QCredMagics)["qcred"].__doc__ or ""))
 
 
 def _status(data: dict[str, Any]) -> Status:

@@ -3,8 +3,10 @@
 SLOW (about a minute) and marked ``binder``; deselect with ``-m "not binder"``. What repo2docker would do, minus
 conda and the network, so it runs offline and bounded:
 
-1. a fresh ``python -m venv --system-site-packages`` stands in for the conda environment; every pip requirement of
-   ``binder/environment.yml`` must already be satisfied there (the packages come from the system site);
+1. a fresh venv stands in for the conda environment; every pip requirement of ``binder/environment.yml`` must
+   already be satisfied there. Its packages come from the interpreter running the tests, added behind the venv's
+   own site-packages by a ``.pth`` file (what ``--system-site-packages`` does for a system Python, but it also
+   works when the tests themselves run in a venv, where the "system" would be the base interpreter);
 2. ``binder/postBuild`` runs unchanged in a copy of the repository, with pip's and hatch's own switches for an
    offline build (``PIP_NO_INDEX``, no build isolation, ``HATCH_BUILD_NO_HOOKS`` because the JupyterLab extension
    is already built in this checkout; on Binder the build hook runs npm);
@@ -24,6 +26,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -110,7 +113,8 @@ def binder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     repo.mkdir()
     home.mkdir(mode=0o700)
     copy_repository(repo)
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    inherit_site_packages(venv)
     keep = {
         key: value
         for key, value in os.environ.items()
@@ -120,7 +124,8 @@ def binder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     }
     env = {
         **keep,
-        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        # The outer interpreter's scripts (jupyter-labextension, ...) come with its packages, as in one conda env.
+        "PATH": os.pathsep.join([str(venv / "bin"), sysconfig.get_path("scripts"), os.environ["PATH"]]),
         "VIRTUAL_ENV": str(venv),
         "HOME": str(home),
         "JUPYTER_CONFIG_DIR": str(root / "jupyter-config"),
@@ -140,6 +145,19 @@ def binder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         if pid_file.exists():  # the sandbox binder/start launched (detached, so not in the server's group)
             with contextlib.suppress(OSError, ValueError):
                 os.kill(int(pid_file.read_text()), signal.SIGTERM)
+
+
+def inherit_site_packages(venv: Path) -> None:
+    """Let ``venv`` see this interpreter's packages after its own, processing their ``.pth`` files too."""
+    outer = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    inner = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    lines = "".join(f"import site; site.addsitedir({folder!r})\n" for folder in outer)
+    (Path(inner) / "_qcred_test_outer_site.pth").write_text(lines)
 
 
 def run(world: dict[str, Any], *command: str, cwd: Path | None = None, timeout: float = BUILD_TIMEOUT) -> str:
