@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PROVIDER_NAMES = {"ibm": "IBM Quantum", "qcs": "Rigetti QCS"}
+from .providers import title
 
 
 class QCredError(Exception):
@@ -48,7 +48,7 @@ class ProviderError(QCredError):
 
     def __init__(self, provider: str, message: str) -> None:
         self.provider = provider
-        super().__init__(f"{PROVIDER_NAMES.get(provider, provider)}: {message}")
+        super().__init__(f"{title(provider)}: {message}")
 
 
 class TransientProviderError(ProviderError):

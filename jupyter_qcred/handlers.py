@@ -7,11 +7,11 @@ answers never contain a secret.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Set
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Set
+from typing import Any
 
+from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
@@ -19,24 +19,29 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from .errors import QCredError
-
-if TYPE_CHECKING:
-    from .server import QCredApp
+from .errors import QCredError, RefusedError
+from .service import CredentialService, ForbiddenError, InputError, NotFoundError, UnavailableError
 
 AUTH_RESOURCE = "qcred"
 MAX_FILE_BYTES = 256 * 1024
+#: HTTP status of each failure the service layer names; anything else a provider did answers 502.
+ERROR_STATUS: tuple[tuple[type[QCredError], int], ...] = (
+    (InputError, 400),
+    (RefusedError, 400),
+    (ForbiddenError, 403),
+    (NotFoundError, 404),
+    (UnavailableError, 409),
+)
 
 
 class QCredHandler(APIHandler):
-    """Shared plumbing: the app, strict JSON bodies, and errors as sentences."""
+    """Shared plumbing: the service (handed over by ``initialize``), strict JSON bodies, errors as sentences."""
 
     auth_resource = AUTH_RESOURCE
 
-    @property
-    def qcred(self) -> QCredApp:
-        app: QCredApp = self.settings["qcred"]
-        return app
+    def initialize(self, service: CredentialService) -> None:
+        """Tornado hands each handler the service layer, never the whole app (as jupyter-server-proxy does)."""
+        self.service = service
 
     def body(self, allowed: Set[str]) -> dict[str, Any]:
         """The JSON object body, refusing unknown fields and wrong types with a 400 that says which."""
@@ -56,22 +61,16 @@ class QCredHandler(APIHandler):
                 raise web.HTTPError(400, f"Field {key!r} must be a string.")
         return data
 
-    def provider_key(self, data: dict[str, Any], required: bool = False) -> str | None:
-        """The ``provider`` field, checked against the enabled providers."""
-        key = data.get("provider")
-        if key is None:
-            if required:
-                raise web.HTTPError(400, f"Field 'provider' is required: one of {', '.join(self.qcred.providers)}.")
-            return None
-        if key not in self.qcred.manager.providers:
-            raise web.HTTPError(400, f"Unknown provider {key!r}; use one of: {', '.join(self.qcred.providers)}.")
-        return str(key)
-
-    def reply(self, data: dict[str, Any], status: int = 200) -> None:
-        """Send JSON, never cached."""
+    async def run(self, operation: Awaitable[dict[str, Any]], status: int = 200) -> None:
+        """Run a service operation and answer its JSON, or its failure as a status and a sentence."""
+        try:
+            result = await operation
+        except QCredError as exc:
+            code = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 502)
+            raise web.HTTPError(code, str(exc)) from None
         self.set_status(status)
         self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps(data))
+        self.finish(json.dumps(result))
 
 
 class StatusHandler(QCredHandler):
@@ -81,22 +80,17 @@ class StatusHandler(QCredHandler):
     @authorized
     async def get(self) -> None:
         self.set_header("Cache-Control", "no-store")
-        self.finish(self.qcred.manager.snapshot_json())
+        self.finish(self.service.manager.snapshot_json())
 
 
 class RefreshHandler(QCredHandler):
-    """``POST qcred/refresh``: refresh now; failures are states in the answer, not HTTP errors."""
+    """``POST qcred/refresh``: refresh now; failures are outcomes in the answer, not HTTP errors."""
 
     @web.authenticated
     @authorized
     async def post(self) -> None:
         data = self.body({"provider", "name"})
-        provider = self.provider_key(data)
-        try:
-            snapshot = await self.qcred.manager.refresh(provider, data.get("name"), force=True)
-        except QCredError as exc:
-            raise web.HTTPError(404 if data.get("name") else 400, str(exc)) from None
-        self.reply(snapshot)
+        await self.run(self.service.refresh(data.get("provider"), data.get("name")))
 
 
 class ReinitializeHandler(QCredHandler):
@@ -123,31 +117,20 @@ class ReinitializeHandler(QCredHandler):
     async def post(self) -> None:
         data = self.body(self.FIELDS)
         source = data.get("source") or "auto"
-        from . import reinit
-
-        try:
-            if source in ("auto", "hub", "bundle"):
-                result = await reinit.from_source(self.qcred, source)
-            elif source == "token":
-                result = await reinit.from_token(self.qcred, self.provider_key(data, required=True) or "", data)
-            elif source == "file":
-                content = data.get("content") or ""
-                if len(content.encode()) > MAX_FILE_BYTES:
-                    raise web.HTTPError(400, "The credentials file is too large (at most 256 KiB).")
-                result = await reinit.from_file(
-                    self.qcred, self.provider_key(data, required=True) or "", data.get("filename") or "", content
-                )
-            elif source == "device":
-                if (self.provider_key(data) or "qcs") != "qcs":
-                    raise web.HTTPError(400, "The device login is only available for Rigetti QCS.")
-                result = {"login": await reinit.start_device_login(self.qcred, data.get("profile"))}
-            else:
-                raise web.HTTPError(400, "Field 'source' must be one of: auto, hub, bundle, token, file, device.")
-        except reinit.InputError as exc:
-            raise web.HTTPError(400, str(exc)) from None
-        except QCredError as exc:
-            raise web.HTTPError(409 if isinstance(exc, reinit.UnavailableError) else 502, str(exc)) from None
-        self.reply(result)
+        service = self.service
+        if source in ("auto", "hub", "bundle"):
+            await self.run(service.reinitialize(source))
+        elif source == "token":
+            await self.run(service.add_token(data.get("provider") or "", data))
+        elif source == "file":
+            content = data.get("content") or ""
+            if len(content.encode()) > MAX_FILE_BYTES:
+                raise web.HTTPError(400, "The credentials file is too large (at most 256 KiB).")
+            await self.run(service.import_file(data.get("provider") or "", data.get("filename") or "", content))
+        elif source == "device":
+            await self.run(service.start_login(data.get("provider"), data.get("profile")))
+        else:
+            raise web.HTTPError(400, "Field 'source' must be one of: auto, hub, bundle, token, file, device.")
 
 
 class RestartHandler(QCredHandler):
@@ -157,20 +140,7 @@ class RestartHandler(QCredHandler):
     @authorized
     async def post(self) -> None:
         self.body(set())
-        hub = self.qcred.hub
-        if not hub.available:
-            raise web.HTTPError(
-                409,
-                "This server is not running under JupyterHub, so it cannot restart itself: stop it (File > Shut "
-                "Down) and start it again.",
-            )
-        if hub.info()["can_restart"] is False:
-            from .hubclient import RESTART_FIX
-
-            raise web.HTTPError(403, f"This server's hub token may not stop the server. {RESTART_FIX}")
-        self.reply({"stopping": True, "spawn_url": hub.spawn_url}, status=202)
-        # Ask the hub only once the answer is on its way: the hub stops this very process.
-        self.qcred.schedule_stop()
+        await self.run(self.service.restart(), status=202)
 
 
 class DefaultHandler(QCredHandler):
@@ -180,19 +150,7 @@ class DefaultHandler(QCredHandler):
     @authorized
     async def put(self) -> None:
         data = self.body({"provider", "name", "instance"})
-        provider = self.provider_key(data, required=True) or ""
-        name = data.get("name")
-        if not name:
-            raise web.HTTPError(400, "Field 'name' is required: the account or profile to make the default.")
-        known = {s.name for s in self.qcred.manager.statuses() if s.provider == provider and s.name}
-        if name not in known:
-            raise web.HTTPError(404, f"There is no {provider} credential named {name!r}.")
-        try:
-            await asyncio.to_thread(self.qcred.manager.providers[provider].set_default, name, data.get("instance"))
-        except QCredError as exc:
-            raise web.HTTPError(400, str(exc)) from None
-        self.qcred.manager.reload()
-        self.reply(self.qcred.manager.snapshot())
+        await self.run(self.service.set_default(data.get("provider") or "", data.get("name"), data.get("instance")))
 
 
 class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
@@ -201,16 +159,20 @@ class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     auth_resource = AUTH_RESOURCE
     _unsubscribe: Callable[[], None] | None = None
 
+    def initialize(self, service: CredentialService) -> None:
+        """The service layer, as for the REST handlers."""
+        self.service = service
+
     @ws_authenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:
         user = self.current_user
-        if not await _maybe_await(self.authorizer.is_authorized(self, user, "read", AUTH_RESOURCE)):
+        if not await ensure_async(self.authorizer.is_authorized(self, user, "read", AUTH_RESOURCE)):
             raise web.HTTPError(403)
         await super().get(*args, **kwargs)
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)
-        manager = self.settings["qcred"].manager
+        manager = self.service.manager
         self._send({"type": "status", "status": manager.snapshot(), "change": None})
         self._unsubscribe = manager.subscribe(self._send)
 
@@ -229,10 +191,6 @@ class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             self._unsubscribe = None
 
 
-async def _maybe_await(value: Any) -> Any:
-    return await value if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future) else value
-
-
 ROUTES: list[tuple[str, type]] = [
     ("status", StatusHandler),
     ("refresh", RefreshHandler),
@@ -243,6 +201,6 @@ ROUTES: list[tuple[str, type]] = [
 ]
 
 
-def handlers(base: str = "qcred") -> list[tuple[str, type]]:
-    """Routes relative to the server's base_url (ExtensionApp prefixes it)."""
-    return [(url_path_join("/", base, path), handler) for path, handler in ROUTES]
+def handlers(service: CredentialService, base: str = "qcred") -> list[tuple[str, type, dict[str, Any]]]:
+    """Routes relative to the server's base_url (ExtensionApp prefixes it), each handed the service."""
+    return [(url_path_join("/", base, path), handler, {"service": service}) for path, handler in ROUTES]

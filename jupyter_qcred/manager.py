@@ -44,6 +44,11 @@ class _Overlay:
     #: The token expiry the files showed when ``state`` was recorded: a new token makes ``state`` stale.
     seen_expiry: datetime | None = None
     retry_at: datetime | None = None
+    #: Whether the retry repeats a forced refresh (a user's or a scheduled one): it must reach the provider again.
+    retry_force: bool = False
+    #: Consecutive failed attempts, and the last attempt ({"at", "outcome": ok|failed|refused, "error"}).
+    failures: int = 0
+    last_refresh: dict[str, Any] | None = None
     jitter_for: datetime | None = None
     scheduled_at: datetime | None = None
     #: Whether this process has checked the credential with its provider yet (the first check fetches the account
@@ -120,8 +125,9 @@ class CredentialManager:
             return status
         if overlay.state is not None and not overlay.refreshing and status.expires_at != overlay.seen_expiry:
             # Another process (a kernel's SDK, the CLI, the user) stored a new token: our failure is history.
-            overlay.state, overlay.error, overlay.retry_at = None, None, None
+            overlay.state, overlay.error, overlay.retry_at, overlay.failures = None, None, None, 0
             overlay.backoff.reset()
+        status.failures, status.retry_at, status.last_refresh = overlay.failures, overlay.retry_at, overlay.last_refresh
         if overlay.refreshing:
             status.state = State.REFRESHING
         elif overlay.state is not None and status.state not in (State.ABSENT,):
@@ -216,9 +222,16 @@ class CredentialManager:
 
         Failures become states; this only raises for an unknown provider or name.
         """
+        await self.refresh_statuses(provider, name, force=force)
+        return self.snapshot()
+
+    async def refresh_statuses(
+        self, provider: str | None = None, name: str | None = None, *, force: bool = True
+    ) -> list[CredentialStatus]:
+        """Refresh the chosen credentials and return their statuses afterwards (``last_refresh`` says how it went)."""
         keys = self._select(provider, name)
         await asyncio.gather(*(self._refresh_one(key, force=force) for key in keys))
-        return self.snapshot()
+        return [status for status in self.statuses() if status.key in keys]
 
     def _select(self, provider: str | None, name: str | None) -> list[Key]:
         if provider is not None and provider not in self.providers:
@@ -270,22 +283,35 @@ class CredentialManager:
             await self.providers[provider_key].refresh(name, force=force and not via_hub)
         except RefusedError as exc:
             overlay.state, overlay.error, overlay.retry_at = State.NEEDS_REINIT, str(exc), None
+            self._record(overlay, "refused", overlay.error)
         except (ProviderError, FileFormatError, QCredError, OSError) as exc:
-            delay = overlay.backoff.next_delay(self._rng)
             overlay.state, overlay.error = State.ERROR, _sentence(exc)
-            overlay.retry_at = self.clock() + timedelta(seconds=delay)
-            log.warning("%s %s: refresh failed, retrying in %.0f s: %s", provider_key, name, delay, overlay.error)
+            self._record(overlay, "failed", overlay.error)
+            if self._task is not None:  # only a running loop retries; a one-shot CLI call just reports
+                delay = overlay.backoff.next_delay(self._rng)
+                overlay.retry_at, overlay.retry_force = self.clock() + timedelta(seconds=delay), force
+                log.warning("%s %s: refresh failed, retrying in %.0f s: %s", provider_key, name, delay, overlay.error)
+            else:
+                log.warning("%s %s: refresh failed: %s", provider_key, name, overlay.error)
         else:
             overlay.state, overlay.error = None, None
             if not via_hub:
                 overlay.retry_at = None
             overlay.backoff.reset()
+            self._record(overlay, "ok", None)
+            overlay.failures = 0
         finally:
             overlay.refreshing = False
             overlay.checked = True
         self.reload()
         self._wake.set()
         return self._statuses.get(key) or CredentialStatus(provider_key, name, State.ABSENT)
+
+    def _record(self, overlay: _Overlay, outcome: str, error: str | None) -> None:
+        """Remember how the last attempt ended (the views read it instead of guessing from transitions)."""
+        overlay.last_refresh = {"at": isoformat(self.clock()), "outcome": outcome, "error": error}
+        if outcome != "ok":
+            overlay.failures += 1
 
     async def _refresh_through_hub(self, key: Key) -> None:
         """Ask the hub for fresh tokens; if it had nothing newer yet, try again a little later (not an error)."""
@@ -333,6 +359,7 @@ class CredentialManager:
         overlay = self._overlays.get(key)
         if overlay is not None:
             overlay.state = overlay.error = overlay.retry_at = overlay.jitter_for = overlay.scheduled_at = None
+            overlay.failures, overlay.retry_force = 0, False
             overlay.backoff.reset()
 
     # ----- the loop ------------------------------------------------------------------------------------------
@@ -381,8 +408,10 @@ class CredentialManager:
                 # A scheduled refresh must happen even though the jitter moved it before the provider's own due
                 # time; first checks and retries after a failure only refresh what is due.
                 overlay = self._overlays[status.key]
-                scheduled = overlay.checked and overlay.retry_at is None
-                self._launch(status.key, force=scheduled)
+                if overlay.retry_at is not None:
+                    self._launch(status.key, force=overlay.retry_force)
+                else:
+                    self._launch(status.key, force=overlay.checked)
             elif next_at is None or due < next_at:
                 next_at = due
         return max((next_at - now).total_seconds(), 0.05) if next_at else self.watch_interval
@@ -398,10 +427,9 @@ class CredentialManager:
         if status.next_refresh_at is None:
             return None
         if overlay.jitter_for != status.next_refresh_at:  # new token: draw its jitter once
-            margin = (status.expires_at - status.next_refresh_at) if status.expires_at else timedelta(0)
-            spread = max(margin.total_seconds(), 0.0) * 0.1
+            policy = self.providers[status.provider].settings.policy
             overlay.jitter_for = status.next_refresh_at
-            overlay.scheduled_at = status.next_refresh_at - timedelta(seconds=self._rng.uniform(0, spread))
+            overlay.scheduled_at = policy.jittered(status.next_refresh_at, status.expires_at, self._rng)
         return overlay.scheduled_at
 
     def _watched(self) -> list[Path]:

@@ -56,6 +56,10 @@ class CredentialStatus:
     next_refresh_at: datetime | None = None
     file: Path | None = None
     account: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: What the manager knows beyond the files: consecutive failed refreshes, when it retries, the last attempt.
+    failures: int = 0
+    retry_at: datetime | None = None
+    last_refresh: dict[str, Any] | None = None
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -77,6 +81,9 @@ class CredentialStatus:
             "next_refresh_at": isoformat(self.next_refresh_at),
             "file": str(self.file) if self.file else None,
             "account": self.account,
+            "failures": self.failures,
+            "retry_at": isoformat(self.retry_at),
+            "last_refresh": self.last_refresh,
         }
 
 

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 PROVIDERS = ("ibm", "qcs")
 COMMANDS = ("status", "refresh", "reinit", "restart", "use", "help")
-TITLES = {"ibm": "IBM Quantum", "qcs": "Rigetti QCS"}
 
 
 @magics_class
@@ -140,13 +139,11 @@ class QCredMagics(Magics):
             raise UsageError("%qcred refresh: too many arguments; usage: %qcred refresh [PROVIDER [NAME]].")
         provider = _provider("refresh", args[0]) if args else None
         name = args[1] if len(args) > 1 else None
-        return _status(self.session.refresh(provider, name))
+        return _say("refresh", self.session.refresh(provider, name))
 
     def _reinit(self, args: list[str]) -> Status:
         _no_arguments("reinit", args)
-        status = _status(self.session.reinitialize())
-        print("Re-initialized: the credentials were written afresh and checked.")
-        return status
+        return _say("reinit", self.session.reinitialize())
 
     def _restart(self, args: list[str]) -> None:
         _no_arguments("restart", args)
@@ -169,13 +166,21 @@ class QCredMagics(Magics):
             )
         if instance is not None and not instance.startswith("crn:") and len([p for p in instance.split("/") if p]) != 3:
             raise UsageError(f"%qcred use: {instance!r} is not HUB/GROUP/PROJECT (e.g. ibm-q/open/main).")
-        status = _status(self.session.set_default(provider, name, instance))
-        print(f"{TITLES[provider]}: {name!r}{f' ({instance})' if instance else ''} is now the default.")
-        return status
+        return _say("use", self.session.set_default(provider, name, instance))
 
     def _help(self, args: list[str]) -> None:
         # Through the class's namespace: the decorated function, whose docstring is the help text.
         print(_dedent(vars(QCredMagics)["qcred"].__doc__ or ""))
+
+
+def _say(command: str, answer: dict[str, Any]) -> Status:
+    """Print the operation's one sentence (the same the panel and the CLI show) and return the status."""
+    result = answer.get("result") or {}
+    if result.get("outcome") == "ok":
+        print(result.get("message") or "Done.")
+    elif result:
+        print(f"%qcred {command}: {result.get('message')}", file=sys.stderr)
+    return _status(answer)
 
 
 def _status(data: dict[str, Any]) -> Status:

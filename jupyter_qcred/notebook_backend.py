@@ -205,77 +205,55 @@ class _LoopThread:
 
 
 class LocalBackend:
-    """The core library on the files of this process's ``$HOME``: what ``jupyter qcred`` does, same states."""
+    """The service layer on the files of this process's ``$HOME``: what ``jupyter qcred`` does, same outcomes."""
 
     description = "the credential files (no Jupyter server with jupyter_qcred behind this kernel)"
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         from .manager import CredentialManager
         from .providers import create_providers
+        from .service import CredentialService
         from .settings import Settings
 
-        self.settings = Settings.from_environment(environ)
+        settings = Settings.from_environment(environ)
         self._loop = _LoopThread()
-        self.manager = self._loop.run(self._create(lambda: CredentialManager(create_providers(self.settings))))
 
-    @staticmethod
-    async def _create(factory: Callable[[], T]) -> T:
-        return factory()  # on the private loop, so anything the manager binds belongs to it
+        async def create() -> CredentialService:  # on the private loop, so what the manager binds belongs to it
+            return CredentialService.without_server(settings, CredentialManager(create_providers(settings)))
 
-    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        self.service = self._loop.run(create())
+
+    def _run(self, operation: Callable[[], Coroutine[Any, Any, dict[str, Any]]]) -> dict[str, Any]:
+        """Re-read the files (other processes change them), then run ``operation`` on the private loop."""
         from .errors import QCredError
 
+        async def run() -> dict[str, Any]:
+            self.service.manager.reload()
+            return dict(await operation())
+
         try:
-            return self._loop.run(coroutine)
+            return self._loop.run(run())
         except QCredError as exc:
             raise NotebookError(str(exc)) from None
 
-    async def _snapshot(self) -> dict[str, Any]:
-        self.manager.reload()
-        return dict(self.manager.snapshot())
-
     def status(self) -> dict[str, Any]:
-        return self._run(self._snapshot())
+        return self._run(lambda: _ready(self.service.status()))
 
     def refresh(self, provider: str | None = None, name: str | None = None) -> dict[str, Any]:
-        async def refresh() -> dict[str, Any]:
-            self.manager.reload()
-            return dict(await self.manager.refresh(provider, name, force=True))
-
-        return self._run(refresh())
+        return self._run(lambda: self.service.refresh(provider, name))
 
     def reinitialize(self) -> dict[str, Any]:
-        from . import sources
-
-        async def reinitialize() -> dict[str, Any]:
-            source = "hub" if sources.under_hub(self.settings) else "bundle"
-            # sources may block on the network (the hub) with asyncio.run: keep that off this loop.
-            bundle, _origin = await asyncio.to_thread(sources.load, source, self.settings)
-            written = self.manager.materialize(bundle, source=source, reinit=True)
-            for item in written:
-                provider, name = item.split(":", 1)
-                await self.manager.refresh(provider, name, force=True)
-            return dict(self.manager.snapshot())
-
-        return self._run(reinitialize())
+        return self._run(lambda: self.service.reinitialize("auto"))
 
     def restart(self) -> dict[str, Any]:
-        raise NotebookError(
-            "This kernel is not connected to a Jupyter server with jupyter_qcred, so there is no server to restart "
-            "from here. Under JupyterHub use File > Hub Control Panel; elsewhere stop and start Jupyter yourself."
-        )
+        return self._run(self.service.restart)
 
     def set_default(self, provider: str, name: str, instance: str | None = None) -> dict[str, Any]:
-        async def set_default() -> dict[str, Any]:
-            self.manager.reload()
-            known = {s.name for s in self.manager.statuses() if s.provider == provider and s.name}
-            if name not in known:
-                raise NotebookError(f"There is no {provider} credential named {name!r}.")
-            self.manager.providers[provider].set_default(name, instance)
-            self.manager.reload()
-            return dict(self.manager.snapshot())
+        return self._run(lambda: self.service.set_default(provider, name, instance))
 
-        return self._run(set_default())
+
+async def _ready(value: T) -> T:
+    return value
 
 
 # ----- choosing ----------------------------------------------------------------------------------------------

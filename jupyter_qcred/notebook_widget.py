@@ -130,9 +130,9 @@ class CredentialsWidget(widgets.VBox):
             description="Restart server", icon="power-off", tooltip="Stop this server so JupyterHub starts it afresh"
         )
         self.buttons = [self.refresh_button, self.reinit_button, self.restart_button]
-        self.refresh_button.on_click(lambda _: self._act("Refreshing…", "Refreshed.", session.refresh))
-        self.reinit_button.on_click(lambda _: self._act("Re-initializing…", "Re-initialized.", session.reinitialize))
-        self.restart_button.on_click(lambda _: self._act("Asking JupyterHub to restart…", "", session.restart))
+        self.refresh_button.on_click(lambda _: self._act("Refreshing…", session.refresh))
+        self.reinit_button.on_click(lambda _: self._act("Re-initializing…", session.reinitialize))
+        self.restart_button.on_click(lambda _: self._act("Asking JupyterHub to restart…", session.restart))
         super().__init__(
             [self.header, self.body, widgets.HBox(self.buttons), self.message],
             layout=widgets.Layout(border="1px solid #ddd", padding="0 .6em .4em .6em"),
@@ -167,7 +167,7 @@ class CredentialsWidget(widgets.VBox):
 
     _busy = False
 
-    def _act(self, doing: str, done: str, operation: Callable[[], dict[str, Any]]) -> None:
+    def _act(self, doing: str, operation: Callable[[], dict[str, Any]]) -> None:
         """Run a button's operation in the worker thread; the buttons wait until it has finished."""
         with self._lock:
             if self._busy:
@@ -176,9 +176,9 @@ class CredentialsWidget(widgets.VBox):
             for button in self.buttons:
                 button.disabled = True
             self.message.value = f"<i>{_e(doing)}</i>"
-        self._worker.submit(self._finish, done, operation)
+        self._worker.submit(self._finish, operation)
 
-    def _finish(self, done: str, operation: Callable[[], dict[str, Any]]) -> None:
+    def _finish(self, operation: Callable[[], dict[str, Any]]) -> None:
         message = ""
         try:
             result = operation()
@@ -194,7 +194,9 @@ class CredentialsWidget(widgets.VBox):
                     "moment."
                 )
             else:
-                message = _e(done)
+                outcome = result.get("result") or {}
+                text = _e(outcome.get("message") or "Done.")
+                message = text if outcome.get("outcome", "ok") == "ok" else f"<span style='color:#c62828'>{text}</span>"
                 self.render(result)
         with self._lock:
             self._busy = False

@@ -34,14 +34,11 @@ class RefreshPolicy:
         """Whether a token must be refreshed now."""
         return now >= self.due_at(issued_at, expires_at)
 
-    def scheduled_at(
-        self, issued_at: datetime | None, expires_at: datetime, rng: random.Random | None = None
-    ) -> datetime:
-        """The due moment moved earlier by a random part of ``jitter`` x margin, so many servers spread out."""
-        due = self.due_at(issued_at, expires_at)
-        lifetime = expires_at - issued_at if issued_at else timedelta(hours=1)
-        spread = self.margin(lifetime).total_seconds() * self.jitter
-        return due - timedelta(seconds=(rng or random).uniform(0, spread))
+    def jittered(self, due: datetime, expires_at: datetime | None, rng: random.Random | None = None) -> datetime:
+        """``due`` moved earlier by a random part of ``jitter`` x margin (the time between ``due`` and expiry), so
+        that many servers started together do not all call the provider at the same second."""
+        margin = (expires_at - due).total_seconds() if expires_at else 0.0
+        return due - timedelta(seconds=(rng or random).uniform(0, max(margin, 0.0) * self.jitter))
 
 
 @dataclasses.dataclass

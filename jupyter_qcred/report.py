@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -49,10 +50,25 @@ def account_summary(entry: dict[str, Any]) -> str:
     return "; ".join(part for part in parts if part)
 
 
+def problem_lines(entries: Iterable[dict[str, Any]]) -> list[str]:
+    """One line per entry that has something to say: who, then the entry's sentence of what happened and what to do.
+
+    Shared by the status table and by ``jupyter qcred init --quiet``, which prints only these (on stderr) when a
+    credential needs a person, so a start script's log still says why it stopped.
+    """
+    problems: list[str] = []
+    for entry in entries:
+        if entry.get("error"):
+            who = " ".join(
+                part for part in (TITLES.get(entry["provider"], entry["provider"]), entry.get("name")) if part
+            )
+            problems.append(f"- {who}: {entry['error']}")
+    return problems
+
+
 def format_status(snapshot: dict[str, Any], now: datetime | None = None) -> str:
     """A readable table, one row per credential, then one line per problem with what to do."""
     rows = [("PROVIDER", "NAME", "STATE", "EXPIRES", "ACCOUNT")]
-    problems: list[str] = []
     for entry in snapshot.get("providers", []):
         name = (entry.get("name") or "-") + (" *" if entry.get("default") else "")
         rows.append(
@@ -64,11 +80,7 @@ def format_status(snapshot: dict[str, Any], now: datetime | None = None) -> str:
                 account_summary(entry),
             )
         )
-        if entry.get("error"):
-            who = " ".join(
-                part for part in (TITLES.get(entry["provider"], entry["provider"]), entry.get("name")) if part
-            )
-            problems.append(f"- {who}: {entry['error']}")
+    problems = problem_lines(snapshot.get("providers", []))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     for login in snapshot.get("logins", []):

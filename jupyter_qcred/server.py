@@ -21,6 +21,7 @@ from .errors import QCredError
 from .manager import CredentialManager
 from .policy import Backoff, RefreshPolicy
 from .providers import PROVIDER_KEYS, create_providers
+from .service import CredentialService, ForbiddenError
 from .settings import Settings
 
 BUNDLE_VARIABLES = ("QCRED_BUNDLE", "QCRED_BUNDLE_FILE")
@@ -178,7 +179,13 @@ class QCredApp(ExtensionApp):
         if self.remove_bundle_from_environment:
             for name in BUNDLE_VARIABLES:
                 os.environ.pop(name, None)
-        self.settings["qcred"] = self
+        self.service = CredentialService(
+            self.manager,
+            hub_pull=self.hub.fetch_bundle if self.hub.available else None,
+            spawn_bundle=lambda: self.startup_bundle,
+            reinitialize_source=self.reinitialize_source,
+            stop_server=self.stop_via_hub if self.hub.available else None,
+        )
         self._started = False
         IOLoop.current().add_callback(self._start_background)
 
@@ -206,7 +213,7 @@ class QCredApp(ExtensionApp):
         """Register the REST API and the push channel under ``{base_url}qcred/``."""
         from .handlers import handlers
 
-        self.handlers.extend(handlers())
+        self.handlers.extend(handlers(self.service))
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         """Jupyter Server's start hook (not called by every embedding, hence also scheduled at initialization)."""
@@ -234,13 +241,19 @@ class QCredApp(ExtensionApp):
 
     async def _startup_hub_pull(self) -> None:
         try:
-            await self.reinitialize_from_hub()
+            await self.service.reinitialize("hub")
         except QCredError as exc:
             self.log.error("jupyter_qcred: could not pull credentials from JupyterHub: %s", exc)
 
-    def schedule_stop(self, delay: float = 0.2) -> None:
-        """Ask the hub to stop this server shortly, once the HTTP answer that announced it has left."""
+    async def stop_via_hub(self, delay: float = 0.2) -> dict[str, Any]:
+        """Restart: ask the hub to stop this server shortly, once the HTTP answer that announced it has left (the
+        hub stops this very process); the answer tells the browser where to start it again."""
+        if self.hub.info()["can_restart"] is False:
+            from .hubclient import RESTART_FIX
+
+            raise ForbiddenError(f"This server's hub token may not stop the server. {RESTART_FIX}")
         asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._stop_via_hub()))
+        return {"stopping": True, "spawn_url": self.hub.spawn_url}
 
     async def _stop_via_hub(self) -> None:
         try:
@@ -254,12 +267,6 @@ class QCredApp(ExtensionApp):
         """Fetch the user's credentials from JupyterHub (which refreshes them first) and rewrite the stores."""
         bundle = await self.hub.fetch_bundle()
         return await asyncio.to_thread(self.manager.materialize, bundle, source="hub", reinit=True)
-
-    async def reinitialize_from_hub(self) -> list[str]:
-        """Pull from the hub, then check every credential (used by start-up and Re-initialize)."""
-        written = await self.pull_from_hub()
-        await self.manager.refresh(force=False)
-        return written
 
     async def stop_extension(self) -> None:
         """Stop the refresh loop with the server."""

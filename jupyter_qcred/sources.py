@@ -30,6 +30,12 @@ def from_bundle(settings: Settings) -> tuple[Bundle, str]:
     return bundle, origin
 
 
+def spawn_bundle(settings: Settings) -> Bundle | None:
+    """The spawn bundle if this process still has one in its environment (a kernel does not: the server removed it)."""
+    bundle, _origin = bundle_from_environment(settings.environ)
+    return bundle
+
+
 def from_environment(settings: Settings) -> tuple[Bundle, str]:
     """Credentials the SDKs' own environment variables define (QE_*, QISKIT_IBM_*)."""
     from .providers import create_providers
@@ -49,9 +55,11 @@ def from_hub(settings: Settings) -> tuple[Bundle, str]:
 
 
 def load(source: str, settings: Settings) -> tuple[Bundle, str]:
-    """A bundle from the named source ("auto": the hub under JupyterHub, else the spawn bundle)."""
+    """A bundle from the named source ("auto": see :func:`jupyter_qcred.service.resolve_source`)."""
     if source == "auto":
-        source = "hub" if under_hub(settings) and not settings.environ.get("QCRED_BUNDLE") else "bundle"
+        from .service import resolve_source
+
+        source = resolve_source(source, under_hub=under_hub(settings))
     loaders = {"bundle": from_bundle, "env": from_environment, "hub": from_hub}
     if source not in loaders:
         raise QCredError(f"Unknown source {source!r}; use one of: {', '.join(SOURCES)}.")

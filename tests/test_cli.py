@@ -1,18 +1,36 @@
-"""`jupyter qcred`: exit codes scripts can trust, the status JSON, and no secret in any output but `token`'s."""
+"""`jupyter qcred`: every documented exit code from the real CLI, the status JSON, each command's --help, and no
+secret in any output but `token`'s stdout.
+
+Each test runs the CLI as a user would (a subprocess with its own HOME) against the sandbox services, and records
+everything it printed in the secret scanner, which fails the test if a token it knows (from the bundle, or any
+token the files hold afterwards, rotated ones included) shows up in it.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import tomllib
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import SecretScanner, wait_until
 
+from jupyter_qcred import cli
 from jupyter_qcred.demo import demo_bundle, sandbox_environment
+from jupyter_qcred.loopback import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = ("status", "refresh", "init", "token", "demo")
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def run_cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -27,30 +45,84 @@ def run_cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subpro
     )
 
 
+def file_secrets(home: Path) -> list[str]:
+    """Every token the QCS secrets file holds now (rotated ones included), for the scanner."""
+    path = home / ".qcs" / "secrets.toml"
+    try:
+        credentials = tomllib.loads(path.read_text()).get("credentials", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    found = []
+    for credential in credentials.values():
+        payload = credential.get("token_payload") or {}
+        found += [payload.get("access_token"), payload.get("refresh_token")]
+    return [value for value in found if isinstance(value, str)]
+
+
 @pytest.fixture
-def setup(sandbox, tmp_path, secret_scanner) -> tuple[Path, dict[str, str], dict[str, Any]]:
-    bundle = demo_bundle(sandbox)
+def home(tmp_path: Path, secret_scanner: SecretScanner) -> Iterator[Path]:
+    """An empty HOME; whatever tokens it holds at the end are secrets the outputs must not contain."""
+    path = tmp_path / "home"
+    path.mkdir()
+    yield path
+    secret_scanner.add_secrets(file_secrets(path))
+
+
+@pytest.fixture
+def cli_run(home: Path, secret_scanner: SecretScanner) -> Run:
+    """Runs the CLI in ``home`` and hands everything it printed to the scanner (``token``'s stdout aside)."""
+
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        result = run_cli(home, *args, env=env)
+        shown = result.stderr if args[:1] == ("token",) else result.stdout + result.stderr
+        secret_scanner.saw(" ".join(args), shown)
+        return result
+
+    return run
+
+
+def make_env(sandbox: Any, secret_scanner: SecretScanner, bundle: dict[str, Any]) -> dict[str, str]:
     secret_scanner.add_bundle(bundle)
-    env = {**sandbox_environment(sandbox), "QCRED_BUNDLE": json.dumps(bundle)}
-    return tmp_path / "home", env, bundle
+    return {**sandbox_environment(sandbox), "QCRED_BUNDLE": json.dumps(bundle)}
 
 
-def test_no_credentials_exits_4(tmp_path: Path) -> None:
-    result = run_cli(tmp_path, "status", "--json")
+@pytest.fixture
+def setup(sandbox: Any, home: Path, secret_scanner: SecretScanner) -> tuple[Path, dict[str, str], dict[str, Any]]:
+    bundle = demo_bundle(sandbox)
+    return home, make_env(sandbox, secret_scanner, bundle), bundle
+
+
+def qcs_only(bundle: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The bundle's QCS profile alone (IBM has no part in these tests), with ``changes`` to its entry."""
+    return {"version": 1, "qcs": [{**bundle["qcs"][0], **changes}]}
+
+
+def entry(result: subprocess.CompletedProcess[str], provider: str) -> dict[str, Any]:
+    (found,) = [e for e in json.loads(result.stdout)["providers"] if e["provider"] == provider]
+    return found
+
+
+def token_requests(sandbox: Any) -> list[dict[str, Any]]:
+    return [e for e in sandbox.token_requests() if e.get("grant_type") == "refresh_token"]
+
+
+# ----- status, refresh, token: the happy path --------------------------------------------------------------------
+
+
+def test_no_credentials_exits_4(cli_run: Run) -> None:
+    result = cli_run("status", "--json")
     assert result.returncode == 4
     status = json.loads(result.stdout)
     assert {entry["state"] for entry in status["providers"]} == {"absent"}
 
 
-def test_init_then_status_refresh_and_token(setup, sandbox, secret_scanner) -> None:
+def test_init_then_status_refresh_and_token(setup, sandbox, cli_run: Run) -> None:
     home, env, _ = setup
-    init = run_cli(home, "init", "--from", "bundle", env=env)
-    secret_scanner.saw("init", init.stdout + init.stderr)
+    init = cli_run("init", "--from", "bundle", env=env)
     assert init.returncode == 0, init.stderr
     assert "Wrote 3 credential(s) from QCRED_BUNDLE" in init.stdout
 
-    status = run_cli(home, "status", "--json", env=env)
-    secret_scanner.saw("status", status.stdout + status.stderr)
+    status = cli_run("status", "--json", env=env)
     assert status.returncode == 0
     data = json.loads(status.stdout)
     assert data["version"] == 1
@@ -61,41 +133,122 @@ def test_init_then_status_refresh_and_token(setup, sandbox, secret_scanner) -> N
     }
     assert all(e["token_hint"] is None or e["token_hint"].startswith("…") for e in data["providers"])
 
-    refresh = run_cli(home, "refresh", env=env)
-    secret_scanner.saw("refresh", refresh.stdout + refresh.stderr)
+    refresh = cli_run("refresh", env=env)
     assert refresh.returncode == 0, refresh.stdout + refresh.stderr
     assert "alice@example.org" in refresh.stdout
-    assert len([e for e in sandbox.token_requests() if e.get("grant_type") == "refresh_token"]) == 1
+    assert len(token_requests(sandbox)) == 1
 
-    token = run_cli(home, "token", "qcs", env=env)
+    token = cli_run("token", "qcs", env=env)
     stored = tomllib.loads((home / ".qcs/secrets.toml").read_text())["credentials"]["default"]["token_payload"]
     assert token.returncode == 0
     assert token.stdout.strip() == stored["access_token"]
+    assert token.stderr == ""
 
 
-def test_refused_refresh_token_exits_3_with_what_to_do(setup, sandbox, secret_scanner) -> None:
-    home, env, _ = setup
-    assert run_cli(home, "init", env=env).returncode == 0
+# ----- init: 0 when renewable, 3 only for what needs a person ----------------------------------------------------
+
+
+def test_init_with_an_expired_but_refreshable_qcs_token_exits_0(sandbox, home, cli_run, secret_scanner) -> None:
+    """The start-script case: `jupyter qcred init && ...` must go on; the token renews on first use."""
+    bundle = qcs_only(demo_bundle(sandbox, access_token_lifetime=-100))
+    env = make_env(sandbox, secret_scanner, bundle)
+
+    init = cli_run("init", "--from", "bundle", env=env)
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert "EXPIRED" in init.stdout  # shown as it is, with what happens next
+    assert "renewed with the refresh token" in init.stdout
+    assert token_requests(sandbox) == [], "init stays offline without --check"
+
+    # `status` answers "is everything usable right now?", and an expired access token is not (documented: 3).
+    status = cli_run("status", "--json", env=env)
+    assert status.returncode == 3
+    qcs = entry(status, "qcs")
+    assert (qcs["state"], qcs["account"]["refresh_token_state"]) == ("expired", "ok")
+
+    # ... and it is renewable indeed: the next `token` renews it with one request.
+    token = cli_run("token", "qcs", env=env)
+    assert token.returncode == 0, token.stderr
+    assert len(token_requests(sandbox)) == 1
+    assert cli_run("status", env=env).returncode == 0
+
+
+def test_init_check_renews_an_expired_token_and_exits_0(sandbox, home, cli_run, secret_scanner) -> None:
+    bundle = qcs_only(demo_bundle(sandbox, access_token_lifetime=-100))
+    init = cli_run("init", "--check", env=make_env(sandbox, secret_scanner, bundle))
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert len(token_requests(sandbox)) == 1
+    assert "EXPIRED" not in init.stdout
+    assert "alice@example.org" in init.stdout
+
+
+def test_init_with_a_refused_refresh_token(sandbox, home, cli_run, secret_scanner) -> None:
+    """Offline, a refresh token that is still there counts as renewable (0); --check asks, and a refusal is 3."""
+    bundle = qcs_only(demo_bundle(sandbox, access_token_lifetime=-100))
+    env = make_env(sandbox, secret_scanner, bundle)
     sandbox.revoke("alice")
-    refresh = run_cli(home, "refresh", "qcs", env=env)
-    secret_scanner.saw("refresh", refresh.stdout + refresh.stderr)
-    assert refresh.returncode == 3
-    assert "NEEDS RE-INIT" in refresh.stdout
-    assert "re-initialize" in refresh.stdout.lower()
+
+    assert cli_run("init", env=env).returncode == 0
+    checked = cli_run("init", "--check", "--quiet", env=env)
+    assert checked.returncode == 3, checked.stdout + checked.stderr
+    assert "re-initialize" in checked.stderr.lower(), "--quiet still says, on stderr, what to do"
+    assert "IBM" not in checked.stderr, "only what needs a person is listed"
+
+    shown = cli_run("init", "--check", env=env)
+    assert shown.returncode == 3
+    assert "NEEDS RE-INIT" in shown.stdout
 
 
-def test_provider_down_exits_3_and_changes_nothing(setup, sandbox, secret_scanner) -> None:
-    home, env, _ = setup
-    assert run_cli(home, "init", env=env).returncode == 0
-    before = (home / ".qcs/secrets.toml").read_bytes()
+def test_init_check_with_the_provider_down_keeps_exit_0(sandbox, home, cli_run, secret_scanner) -> None:
+    """A check that cannot be made says nothing about the credential: the server retries, the script goes on."""
+    bundle = qcs_only(demo_bundle(sandbox, access_token_lifetime=-100))
     sandbox.fault("qcs_token", "status", status=503)
-    refresh = run_cli(home, "refresh", "qcs", "--json", env=env)
-    secret_scanner.saw("refresh", refresh.stdout + refresh.stderr)
-    assert refresh.returncode == 3
-    (qcs,) = [e for e in json.loads(refresh.stdout)["providers"] if e["provider"] == "qcs"]
-    assert qcs["state"] == "error"
-    assert "503" in qcs["error"]
-    assert (home / ".qcs/secrets.toml").read_bytes() == before
+    init = cli_run("init", "--check", env=make_env(sandbox, secret_scanner, bundle))
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert "503" in init.stdout  # the status shown still says what happened
+
+
+def test_init_with_an_expired_token_and_no_refresh_token_exits_3(sandbox, home, cli_run, secret_scanner) -> None:
+    bundle = qcs_only(demo_bundle(sandbox, access_token_lifetime=-100), refresh_token=None)
+    init = cli_run("init", "--quiet", env=make_env(sandbox, secret_scanner, bundle))
+    assert init.returncode == 3
+    assert "no refresh token" in init.stderr
+    assert "re-initialize" in init.stderr
+
+
+def test_init_into_a_file_that_does_not_parse_exits_3_and_changes_nothing(setup, cli_run) -> None:
+    home, env, _ = setup
+    secrets = home / ".qcs" / "secrets.toml"
+    secrets.parent.mkdir(mode=0o700)
+    secrets.write_text("[credentials.default\n")
+    init = cli_run("init", env=env)
+    assert init.returncode == 3
+    assert str(secrets) in init.stderr
+    assert "--reinit" in init.stderr
+    assert secrets.read_text() == "[credentials.default\n"
+
+    again = cli_run("init", "--reinit", env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert [p.name for p in secrets.parent.iterdir() if p.name.startswith("secrets.toml.")], "backup kept"
+
+
+def test_init_with_another_broken_file_exits_3(sandbox, home, cli_run, secret_scanner) -> None:
+    """Writing QCS went fine, but IBM's file does not parse: a person must fix it, so init says so."""
+    broken = home / ".qiskit" / "qiskit-ibm.json"
+    broken.parent.mkdir(mode=0o700)
+    broken.write_text("{not json")
+    init = cli_run("init", env=make_env(sandbox, secret_scanner, qcs_only(demo_bundle(sandbox))))
+    assert init.returncode == 3
+    assert "Wrote 1 credential(s)" in init.stdout
+    assert "qiskit-ibm.json" in init.stdout
+
+
+def test_init_from_an_empty_source_exits_4_and_without_a_bundle_1(cli_run) -> None:
+    empty = cli_run("init", "--from", "env")
+    assert empty.returncode == 4
+    assert "Wrote 0 credential(s)" in empty.stdout
+    missing = cli_run("init", "--from", "bundle")
+    assert missing.returncode == 1
+    assert "QCRED_BUNDLE" in missing.stderr
 
 
 @pytest.mark.parametrize(
@@ -106,14 +259,207 @@ def test_provider_down_exits_3_and_changes_nothing(setup, sandbox, secret_scanne
         ("not json", "not valid JSON"),
     ],
 )
-def test_bad_bundle_exits_1_with_a_sentence_and_writes_nothing(tmp_path: Path, bundle: str, words: str) -> None:
-    result = run_cli(tmp_path, "init", "--from", "bundle", env={"QCRED_BUNDLE": bundle})
+def test_bad_bundle_exits_1_with_a_sentence_and_writes_nothing(home: Path, cli_run, bundle: str, words: str) -> None:
+    result = cli_run("init", "--from", "bundle", env={"QCRED_BUNDLE": bundle})
     assert result.returncode == 1
     assert words in result.stderr
-    assert not (tmp_path / ".qcs").exists()
-    assert not (tmp_path / ".qiskit").exists()
+    assert not (home / ".qcs").exists()
+    assert not (home / ".qiskit").exists()
 
 
-def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    assert run_cli(tmp_path, "frobnicate").returncode == 2
-    assert run_cli(tmp_path, "refresh", "azure").returncode == 2
+# ----- refresh ---------------------------------------------------------------------------------------------------
+
+
+def test_refused_refresh_token_exits_3_with_what_to_do(setup, sandbox, cli_run) -> None:
+    _, env, _ = setup
+    assert cli_run("init", env=env).returncode == 0
+    sandbox.revoke("alice")
+    refresh = cli_run("refresh", "qcs", env=env)
+    assert refresh.returncode == 3
+    assert "NEEDS RE-INIT" in refresh.stdout
+    assert "re-initialize" in refresh.stdout.lower()
+
+
+def test_provider_down_exits_3_and_changes_nothing(setup, sandbox, cli_run) -> None:
+    home, env, _ = setup
+    assert cli_run("init", env=env).returncode == 0
+    before = (home / ".qcs/secrets.toml").read_bytes()
+    sandbox.fault("qcs_token", "status", status=503)
+    refresh = cli_run("refresh", "qcs", "--json", env=env)
+    assert refresh.returncode == 3
+    qcs = entry(refresh, "qcs")
+    assert qcs["state"] == "error"
+    assert "503" in qcs["error"]
+    assert (home / ".qcs/secrets.toml").read_bytes() == before
+
+
+def test_refresh_of_nothing_exits_4(sandbox, home, cli_run, secret_scanner) -> None:
+    env = make_env(sandbox, secret_scanner, qcs_only(demo_bundle(sandbox)))
+    assert cli_run("init", env=env).returncode == 0
+    nosuch = cli_run("refresh", "--name", "nosuch", env=env)
+    assert nosuch.returncode == 4
+    assert "no credential named 'nosuch'" in nosuch.stderr
+    no_ibm = cli_run("refresh", "ibm", env=env)
+    assert no_ibm.returncode == 4, no_ibm.stdout + no_ibm.stderr
+    assert token_requests(sandbox) == []
+
+
+def test_unreadable_files_exit_1_with_a_sentence(home: Path, cli_run) -> None:
+    """An OS error (here a symlink loop; permissions do not stop root) is a sentence naming the file, not a
+    traceback."""
+    secrets = home / ".qcs" / "secrets.toml"
+    secrets.parent.mkdir(mode=0o700)
+    secrets.symlink_to(secrets)
+    for command in (["status"], ["refresh"]):
+        result = cli_run(*command)
+        assert result.returncode == 1, result.stderr
+        assert str(secrets) in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+# ----- token -----------------------------------------------------------------------------------------------------
+
+
+def test_token_exit_codes(setup, sandbox, cli_run, secret_scanner) -> None:
+    _, env, _ = setup
+    nothing = cli_run("token", "qcs", env=env)
+    assert nothing.returncode == 4, nothing.stderr
+    assert nothing.stdout == ""
+
+    assert cli_run("init", env=env).returncode == 0
+    nosuch = cli_run("token", "qcs", "--profile", "nosuch", env=env)
+    assert nosuch.returncode == 4
+    assert "no profile 'nosuch'" in nosuch.stderr
+    assert nosuch.stdout == ""
+
+    # Expired, and the provider down: no token now, but nothing for a person to do.
+    expired = qcs_only(demo_bundle(sandbox, access_token_lifetime=-100))
+    env = make_env(sandbox, secret_scanner, expired)
+    assert cli_run("init", env=env).returncode == 0
+    sandbox.fault("qcs_token", "status", status=503)
+    down = cli_run("token", "qcs", env=env)
+    assert down.returncode == 1
+    assert "503" in down.stderr
+    assert down.stdout == ""
+
+    # Expired, and the refresh token refused: only a new sign-in helps.
+    sandbox.clear_faults()
+    sandbox.revoke("alice")
+    refused = cli_run("token", "qcs", env=env)
+    assert refused.returncode == 3
+    assert "re-initialize" in refused.stderr.lower()
+    assert refused.stdout == ""
+
+
+def test_token_of_a_broken_or_externally_managed_credential(setup, cli_run) -> None:
+    home, env, _ = setup
+    assert cli_run("init", env=env).returncode == 0
+    secrets = home / ".qcs" / "secrets.toml"
+    secrets.write_text('[credentials.default.externally_managed]\ncommand = "jupyter"\nargs = ["qcred"]\n')
+    external = cli_run("token", "qcs", env=env)
+    assert external.returncode == 1
+    assert "externally managed" in external.stderr
+
+    secrets.write_text("[credentials.default\n")
+    broken = cli_run("token", "qcs", env=env)
+    assert broken.returncode == 3
+    assert str(secrets) in broken.stderr
+
+
+# ----- usage, Ctrl-C, demo ---------------------------------------------------------------------------------------
+
+
+def test_usage_errors_exit_2(cli_run) -> None:
+    assert cli_run("frobnicate").returncode == 2
+    assert cli_run("refresh", "azure").returncode == 2
+    assert cli_run("token").returncode == 2
+
+
+def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr(cli, "_manager", interrupted)
+    assert cli.main(["status"]) == 130
+
+
+def demo_environment(tmp_path: Path) -> dict[str, str]:
+    return {"JUPYTER_DATA_DIR": str(tmp_path / "data"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
+
+
+def test_demo_exits_1_when_its_port_is_taken(tmp_path: Path, home: Path, cli_run) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli_run("demo", "--no-browser", "--port", str(port), env=demo_environment(tmp_path))
+    assert result.returncode == 1
+    assert "JupyterLab exited with code" in result.stderr
+    assert "try --port" in result.stderr
+
+
+def test_demo_exits_0_on_ctrl_c(tmp_path: Path, home: Path) -> None:
+    port = free_port()
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("QCRED_", "QCS_", "QE_"))}
+    environment.update({"HOME": str(home), **demo_environment(tmp_path)})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_qcred.cli", "demo", "--no-browser", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+
+        def serving() -> bool:
+            assert process.poll() is None, "the demo exited before it served"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2) as answer:
+                    return bool(answer.status == 200)
+            except OSError:
+                return False
+
+        wait_until(serving, timeout=120, what="the demo's JupyterLab")
+        process.send_signal(signal.SIGINT)  # what the terminal's Ctrl-C does (the demo has a session of its own)
+        _, stderr = process.communicate(timeout=90)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr.decode(errors="replace")[-2000:]
+
+
+# ----- help and documentation ------------------------------------------------------------------------------------
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_help_says_what_it_does_and_its_exit_codes(command: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "jupyter_qcred.cli", command, "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    shown = words(result.stdout)
+    assert words(cli.DESCRIPTIONS[command]) in shown
+    assert len(cli.DESCRIPTIONS[command].split()) >= 20
+    for code, meaning in (*cli.EXIT_CODES[command], *cli.COMMON_EXIT_CODES):
+        if (command, code) == ("demo", 130):
+            assert " 130 " not in shown
+            continue
+        assert words(f"{code} {meaning}") in shown
+
+
+def test_docstring_and_help_give_the_same_exit_codes() -> None:
+    table = words(cli.exit_codes_text())
+    assert table in words(cli.__doc__ or ""), "paste cli.exit_codes_text() into the module docstring"
+    assert table in words(cli.build_parser().format_help())
+    assert set(cli.EXIT_CODES) == set(COMMANDS)
+
+
+def test_readme_gives_the_same_exit_codes() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert cli.readme_section() in readme, "paste cli.readme_section() into the README's 'Command line' section"

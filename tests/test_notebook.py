@@ -169,7 +169,7 @@ def test_use_changes_the_default_account(kernel: KernelDriver, server: JupyterSe
 
 def test_failures_are_sentences(kernel: KernelDriver) -> None:
     result = magic(kernel, "%qcred use qcs nobody")
-    assert result.stderr.strip() == "%qcred use: There is no qcs credential named 'nobody'."
+    assert result.stderr.strip() == "%qcred use: There is no Rigetti QCS credential named 'nobody'."
     assert result.results == []
 
     result = magic(kernel, "%qcred restart")
@@ -251,7 +251,7 @@ def test_widget_buttons_call_the_server(kernel: KernelDriver, sandbox_module: Sa
 
     before = len(sandbox_module.log())
     magic(kernel, "w.reinit_button.click()")
-    kernel.wait_for(message_shows("Re-initialized."), what="the Re-initialize button's result")
+    kernel.wait_for(message_shows("Re-initialized: "), what="the Re-initialize button's result")
     assert any(record["endpoint"] == "qcs_token" for record in sandbox_module.log()[before:])
 
 

@@ -136,7 +136,7 @@ def test_use_writes_the_files(kernel: KernelDriver, world: dict[str, Any]) -> No
     result = run(kernel, "%qcred use qcs default")
     assert "Rigetti QCS: 'default' is now the default." in result.stdout
     result = run(kernel, "%qcred use qcs nobody")
-    assert result.stderr.strip() == "%qcred use: There is no qcs credential named 'nobody'."
+    assert result.stderr.strip() == "%qcred use: There is no Rigetti QCS credential named 'nobody'."
 
 
 def test_restart_and_reinit_say_why_not(kernel: KernelDriver) -> None:

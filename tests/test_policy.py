@@ -33,8 +33,16 @@ def test_jitter_only_moves_earlier_and_stays_within_a_tenth_of_the_margin() -> N
     rng = random.Random(7)
     expires = T0 + timedelta(hours=1)
     for _ in range(200):
-        moment = policy.scheduled_at(T0, expires, rng)
+        moment = policy.jittered(policy.due_at(T0, expires), expires, rng)
         assert T0 + timedelta(minutes=48) - timedelta(seconds=72) <= moment <= T0 + timedelta(minutes=48)
+
+
+def test_jitter_follows_the_setting() -> None:
+    expires, due = T0 + timedelta(hours=1), T0 + timedelta(minutes=48)
+    assert RefreshPolicy(jitter=0.0).jittered(due, expires, random.Random(1)) == due
+    wide = [RefreshPolicy(jitter=0.5).jittered(due, expires, random.Random(seed)) for seed in range(50)]
+    assert min(wide) < due - timedelta(seconds=72), "a jitter of 0.5 spreads over half the 12-minute margin"
+    assert all(due - timedelta(minutes=6) <= moment <= due for moment in wide)
 
 
 def test_backoff_grows_to_the_cap_and_resets() -> None:

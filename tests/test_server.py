@@ -181,7 +181,7 @@ async def test_default_can_be_changed(jp_serverapp, api) -> None:
         ("refresh", "POST", {"provider": "qcs", "colour": "red"}, 400, "Unknown field 'colour'"),
         ("refresh", "POST", {"provider": "qcs", "name": "nobody"}, 404, "nobody"),
         ("default", "PUT", {"provider": "qcs"}, 400, "'name' is required"),
-        ("default", "PUT", {"provider": "qcs", "name": "nope"}, 404, "no qcs credential named 'nope'"),
+        ("default", "PUT", {"provider": "qcs", "name": "nope"}, 404, "no Rigetti QCS credential named 'nope'"),
         ("reinitialize", "POST", {"source": "token", "provider": "ibm"}, 400, "API key"),
         ("reinitialize", "POST", {"source": "carrier-pigeon"}, 400, "must be one of"),
         ("reinitialize", "POST", {"source": "hub"}, 409, "not running under JupyterHub"),

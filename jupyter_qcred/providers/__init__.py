@@ -9,6 +9,13 @@ if TYPE_CHECKING:
     from .base import Provider
 
 PROVIDER_KEYS = ("ibm", "qcs")
+#: The names people see, in every view (panel, widget, magic, CLI, messages).
+PROVIDER_TITLES = {"ibm": "IBM Quantum", "qcs": "Rigetti QCS"}
+
+
+def title(key: str) -> str:
+    """The provider's name for people (the key itself for one we do not know)."""
+    return PROVIDER_TITLES.get(key, key)
 
 
 def create_providers(settings: Settings, keys: tuple[str, ...] = PROVIDER_KEYS) -> dict[str, Provider]:

@@ -28,7 +28,7 @@ from ..errors import FieldError, FileFormatError, ProviderError, QCredError, Ref
 from ..flows import Flow
 from ..models import CredentialStatus, State, absent, mask, utcnow
 from ..settings import Settings
-from . import ibm_auth, ibm_json
+from . import PROVIDER_TITLES, ibm_auth, ibm_json
 from .base import Provider
 from .ibm_credentials import (
     QX_AUTH_URL,
@@ -120,7 +120,7 @@ class IbmProvider(Provider):
     """IBM Quantum accounts of both SDKs (see the module docstring)."""
 
     key: ClassVar[str] = "ibm"
-    title: ClassVar[str] = "IBM Quantum"
+    title: ClassVar[str] = PROVIDER_TITLES["ibm"]
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)

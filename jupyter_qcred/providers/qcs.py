@@ -33,6 +33,7 @@ from ..errors import FieldError, FileFormatError, QCredError, RefusedError
 from ..flows import Flow
 from ..models import CredentialStatus, State, absent, isoformat, mask, utcnow
 from ..settings import Settings
+from . import PROVIDER_TITLES
 from . import qcs_store as store
 from .base import Provider
 from .qcs_model import (
@@ -177,7 +178,7 @@ class QcsProvider(Provider):
     """Rigetti QCS credentials in the SDK's own files."""
 
     key: ClassVar[str] = "qcs"
-    title: ClassVar[str] = "Rigetti QCS"
+    title: ClassVar[str] = PROVIDER_TITLES["qcs"]
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
