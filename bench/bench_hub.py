@@ -1,6 +1,6 @@
 """Row 5: JupyterHub spawn-to-ready with and without the extension in the single-user server.
 
-Two :class:`jupyter_qcred.hubdemo.LocalHub` run side by side against the same sandbox — identical configuration
+Two :class:`jupyter_qcred.demo.hub.LocalHub` run side by side against the same sandbox — identical configuration
 (``jupyter_qcred.hub.configure(c)``, auth_state, the spawn bundle in the environment), except that one starts the
 single-user servers with ``--ServerApp.jpserver_extensions={'jupyter_qcred': False}``. alice logs in to each hub
 without a browser: an httpx client follows the OAuth authorization-code flow (hub → the sandbox's sign-in form →
@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 import httpx
 from benchlib import Row, Samples, pair_ratios
 
-from jupyter_qcred.hubdemo import LocalHub
+from jupyter_qcred.demo.hub import LocalHub
 from jupyter_qcred.sandbox.client import Sandbox
 
 GOAL = 1.05

@@ -28,10 +28,10 @@ from pathlib import Path
 
 from benchlib import REPO, Row, Samples, stop_group
 
-from jupyter_qcred.bundle import QcsProfileSpec
-from jupyter_qcred.providers.qcs import QcsProvider
+from jupyter_qcred.core.bundle import QcsProfileSpec
+from jupyter_qcred.core.settings import Settings
+from jupyter_qcred.providers.qcs.provider import QcsProvider
 from jupyter_qcred.sandbox.client import Sandbox
-from jupyter_qcred.settings import Settings
 
 GATE = textwrap.dedent(
     """
@@ -47,7 +47,7 @@ GATE = textwrap.dedent(
     """
 )
 OURS = (
-    "import contextlib, io, jupyter_qcred.cli, jupyter_qcred.providers.qcs\n"
+    "import contextlib, io, jupyter_qcred.cli, jupyter_qcred.providers.qcs.provider\n"
     + GATE
     + "out = io.StringIO()\n"
     + "with contextlib.redirect_stdout(out):\n"

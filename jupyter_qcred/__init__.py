@@ -15,9 +15,9 @@ __all__ = ["__version__"]
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     """Jupyter Server finds the extension app here."""
-    from .server import QCredApp
+    from .server.app import QCredApp
 
-    return [{"module": "jupyter_qcred.server", "app": QCredApp}]
+    return [{"module": "jupyter_qcred.server.app", "app": QCredApp}]
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
@@ -27,13 +27,13 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext jupyter_qcred``: register the ``%qcred`` magic."""
-    from .notebook import load_ipython_extension as load
+    from .notebook.magics import load_ipython_extension as load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """``%unload_ext jupyter_qcred``: stop the widget's background updates."""
-    from .notebook import unload_ipython_extension as unload
+    from .notebook.magics import unload_ipython_extension as unload
 
     unload(ipython)

@@ -51,7 +51,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ._version import __version__
-from .errors import FieldError, FileFormatError, ProviderError, QCredError, RefusedError
+from .core.errors import FieldError, FileFormatError, ProviderError, QCredError, RefusedError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ATTENTION, EXIT_NONE, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 USABLE_STATES = {"ok", "expiring", "refreshing"}
@@ -169,13 +169,13 @@ HELP_WIDTH = 100
 
 
 def _settings() -> Any:
-    from .settings import Settings
+    from .core.settings import Settings
 
     return Settings.from_environment()
 
 
 def _manager(provider_keys: Sequence[str] | None = None) -> Any:
-    from .manager import CredentialManager
+    from .core.manager import CredentialManager
     from .providers import PROVIDER_KEYS, create_providers
 
     return CredentialManager(create_providers(_settings(), tuple(provider_keys or PROVIDER_KEYS)))
@@ -213,7 +213,7 @@ def _show(snapshot: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(snapshot, indent=2))
     else:
-        from .report import format_status
+        from .core.report import format_status
 
         print(format_status(snapshot))
 
@@ -253,7 +253,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             f"there is no {which}credential named {args.name!r}; `jupyter qcred status` lists them.",
             EXIT_NONE,
         )
-    from .service import CredentialService
+    from .core.service import CredentialService
 
     service = CredentialService.without_server(_settings(), manager)
     snapshot = asyncio.run(service.refresh(args.provider, args.name))
@@ -281,7 +281,7 @@ def _unless_unchecked(after: list[dict[str, Any]], before: list[dict[str, Any]])
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Write credentials from a source (the spawn bundle, the environment, the hub) into the SDKs' files."""
-    from . import sources
+    from .core import sources
 
     bundle, origin = sources.load(args.source, _settings())
     manager = _manager()
@@ -305,7 +305,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not args.quiet:
         _show(snapshot, False)
     elif code == EXIT_ATTENTION:
-        from .report import problem_lines
+        from .core.report import problem_lines
 
         needs_person = [e for e in entries if exit_code([e], renewable_ok=True) == EXIT_ATTENTION]
         print("\n".join(problem_lines(needs_person)), file=sys.stderr)
@@ -317,7 +317,7 @@ def _token_failure_code(settings: Any, profile: str | None) -> int:
 
     Only runs after ``token_sync`` failed, so the hot path (a token that is not due) reads the files once.
     """
-    from .providers.qcs import QcsProvider
+    from .providers.qcs.provider import QcsProvider
 
     entries = [status.to_json() for status in QcsProvider(settings).read()]
     if any(entry["name"] is None and entry["state"] == "error" for entry in entries):
@@ -331,8 +331,8 @@ def _token_failure_code(settings: Any, profile: str | None) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     """Print a valid QCS access token (refreshing it first if due): an ``externally_managed`` command for the SDK."""
-    from .providers.qcs import QcsProvider
-    from .sources import under_hub
+    from .core.sources import under_hub
+    from .providers.qcs.provider import QcsProvider
 
     settings = _settings()
     try:
@@ -342,7 +342,7 @@ def cmd_token(args: argparse.Namespace) -> int:
             if not under_hub(settings):
                 raise
             # The hub's login may own this credential (a confidential client only the hub can refresh): pull.
-            from . import sources
+            from .core import sources
 
             bundle, _ = sources.from_hub(settings)
             _manager(("qcs",)).materialize(bundle, source="hub", reinit=True)
@@ -361,7 +361,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """JupyterLab (or a local JupyterHub) with the extension, against the loopback sandbox services."""
-    from .demo import demo_root, run_demo
+    from .demo.lab import demo_root, run_demo
 
     try:
         code = run_demo(hub=args.hub, port=args.port, open_browser=not args.no_browser)

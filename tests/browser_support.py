@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from jupyter_qcred.loopback import free_port, wait_until_serving
+from jupyter_qcred.demo.processes import free_port, wait_until_serving
 
 BUILT_LABEXTENSION = Path(__file__).resolve().parent.parent / "jupyter_qcred" / "labextension"
 CHROMIUM = "/usr/bin/chromium"

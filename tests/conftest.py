@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from helpers import SecretScanner
-
-from jupyter_qcred.sandbox.testing import sandbox, sandbox_session  # noqa: F401
+from support.sandbox_fixtures import sandbox, sandbox_session  # noqa: F401
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

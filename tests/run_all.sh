@@ -14,7 +14,7 @@ if ! command -v chromium >/dev/null 2>&1; then    # Debian's Chromium for the br
         exit 1
     fi
 fi
-python -m jupyter_qcred.proxy_install           # configurable-http-proxy for the JupyterHub tests
+python -m jupyter_qcred.demo.proxy           # configurable-http-proxy for the JupyterHub tests
 
 ruff check .
 ruff format --check .

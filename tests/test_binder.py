@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.kernels import JupyterServer, credential_file_secrets
 
-from jupyter_qcred.notebook_testing import JupyterServer, credential_file_secrets
 from jupyter_qcred.sandbox.client import Sandbox
 
 pytestmark = [pytest.mark.binder, pytest.mark.timeout(600)]

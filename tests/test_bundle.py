@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_qcred.bundle import BundleError, bundle_from_environment, dump_bundle, loads_bundle, parse_bundle
-from jupyter_qcred.errors import FieldError
+from jupyter_qcred.core.bundle import BundleError, bundle_from_environment, dump_bundle, loads_bundle, parse_bundle
+from jupyter_qcred.core.errors import FieldError
 
 DESIGN_EXAMPLE = {
     "version": 1,

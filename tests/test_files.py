@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_qcred import files
-from jupyter_qcred.errors import FileFormatError, LockTimeoutError
+from jupyter_qcred.core import files
+from jupyter_qcred.core.errors import FileFormatError, LockTimeoutError
 
 
 def mode(path: Path) -> int:
@@ -82,7 +82,7 @@ def test_lock_excludes_other_holders_and_times_out_with_a_clear_message(tmp_path
             textwrap.dedent(f"""
             import sys
             from pathlib import Path
-            from jupyter_qcred.files import locked
+            from jupyter_qcred.core.files import locked
             with locked(Path({str(target)!r})):
                 print("held", flush=True)
                 sys.stdin.readline()
@@ -131,7 +131,7 @@ async def test_async_lock_waits_without_blocking_the_event_loop(tmp_path: Path) 
 WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from jupyter_qcred.files import atomic_write
+    from jupyter_qcred.core.files import atomic_write
     target = Path(sys.argv[1])
     print("go", flush=True)
     n = 0

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.kernels import credential_file_secrets
 
-from jupyter_qcred.loopback import free_port, wait_until_serving
-from jupyter_qcred.notebook_testing import credential_file_secrets
+from jupyter_qcred.demo.processes import free_port, wait_until_serving
 
 pytestmark = [pytest.mark.fresh_install, pytest.mark.timeout(1200)]
 

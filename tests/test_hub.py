@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from helpers import wait_until
 
-from jupyter_qcred.hubdemo import LocalHub
+from jupyter_qcred.demo.hub import LocalHub
 from jupyter_qcred.sandbox.client import Sandbox
 
 pytestmark = pytest.mark.timeout(420)

@@ -11,7 +11,7 @@ import pytest
 from traitlets.config import Config
 
 from jupyter_qcred import hub
-from jupyter_qcred.bundle import loads_bundle
+from jupyter_qcred.core.bundle import loads_bundle
 
 AUTH_STATE = {
     "access_token": "eyJ.access-token-of-alice-1234567890",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from requests_ntlm import HttpNtlmAuth
 
-from jupyter_qcred.errors import QCredError
-from jupyter_qcred.providers.ibm import QX_AUTH_URL, Credentials, HubGroupProject, InvalidHubGroupProjectError
+from jupyter_qcred.core.errors import QCredError
+from jupyter_qcred.providers.ibm.provider import QX_AUTH_URL, Credentials, HubGroupProject, InvalidHubGroupProjectError
 
 TOKEN = "secret-api-token-0123456789abcdef"
 

@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jupyter_qcred.bundle import IbmAccountSpec
-from jupyter_qcred.errors import FieldError, FileFormatError
-from jupyter_qcred.models import State
-from jupyter_qcred.providers.ibm import QX_AUTH_URL, Credentials, HubGroupProject, IbmProvider
-from jupyter_qcred.providers.ibm_json import dumps_accounts, parse_accounts, saved_format
-from jupyter_qcred.providers.ibm_qiskitrc import RcDocument, parse_qiskitrc, section_name, section_values
-from jupyter_qcred.settings import Settings
+from jupyter_qcred.core.bundle import IbmAccountSpec
+from jupyter_qcred.core.errors import FieldError, FileFormatError
+from jupyter_qcred.core.settings import Settings
+from jupyter_qcred.core.states import State
+from jupyter_qcred.providers.ibm.accounts_json import dumps_accounts, parse_accounts, saved_format
+from jupyter_qcred.providers.ibm.provider import QX_AUTH_URL, Credentials, HubGroupProject, IbmProvider
+from jupyter_qcred.providers.ibm.qiskitrc import RcDocument, parse_qiskitrc, section_name, section_values
 
 LEGACY_TOKEN = "legacy-api-token-aaaaaaaaaaaaaaaaaaaa1111"
 LEGACY_TOKEN_2 = "legacy-api-token-bbbbbbbbbbbbbbbbbbbb2222"
@@ -496,7 +496,7 @@ def test_json_round_trip(
     verify: bool,
     unknown: dict[str, Any],
 ) -> None:
-    from jupyter_qcred.providers.ibm_json import KNOWN_FIELDS, merge_account
+    from jupyter_qcred.providers.ibm.accounts_json import KNOWN_FIELDS, merge_account
 
     data: dict[str, dict[str, Any]] = {"other": {"channel": "ibm_quantum", "token": "t", **{"x-extra": [1, None]}}}
     if name in data:

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from jupyter_qcred.bundle import IbmAccountSpec
-from jupyter_qcred.errors import FieldError, FileFormatError, QCredError, RefusedError, TransientProviderError
-from jupyter_qcred.models import State, utcnow
+from jupyter_qcred.core.bundle import IbmAccountSpec
+from jupyter_qcred.core.errors import FieldError, FileFormatError, QCredError, RefusedError, TransientProviderError
+from jupyter_qcred.core.settings import Settings
+from jupyter_qcred.core.states import State, utcnow
 from jupyter_qcred.providers import create_providers
-from jupyter_qcred.providers.ibm import QX_AUTH_URL, IbmProvider
-from jupyter_qcred.providers.ibm_qiskitrc import parse_qiskitrc
+from jupyter_qcred.providers.ibm.provider import QX_AUTH_URL, IbmProvider
+from jupyter_qcred.providers.ibm.qiskitrc import parse_qiskitrc
 from jupyter_qcred.sandbox.client import Sandbox
-from jupyter_qcred.settings import Settings
 
 if TYPE_CHECKING:
     from conftest import SecretScanner

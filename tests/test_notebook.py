@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.kernels import JupyterServer, KernelDriver, credential_file_secrets
 
-from jupyter_qcred.demo import demo_bundle, sandbox_environment
-from jupyter_qcred.notebook_testing import JupyterServer, KernelDriver, credential_file_secrets
+from jupyter_qcred.demo.lab import demo_bundle, sandbox_environment
 from jupyter_qcred.sandbox.client import Sandbox
 
 pytestmark = pytest.mark.timeout(180)

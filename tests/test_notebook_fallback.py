@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 from jupyter_client.manager import KernelManager
+from support.kernels import KernelDriver, credential_file_secrets, free_port
 
-from jupyter_qcred.demo import demo_bundle, sandbox_environment
-from jupyter_qcred.notebook_testing import KernelDriver, credential_file_secrets, free_port
+from jupyter_qcred.demo.lab import demo_bundle, sandbox_environment
 from jupyter_qcred.sandbox.client import Sandbox
 
 pytestmark = pytest.mark.timeout(180)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
-from jupyter_qcred.policy import Backoff, RefreshPolicy
+from jupyter_qcred.core.policy import Backoff, RefreshPolicy
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_qcs_support import ISSUED, make_jwt, mode, provider
 
-from jupyter_qcred.bundle import QcsProfileSpec
-from jupyter_qcred.errors import FieldError, FileFormatError, QCredError
-from jupyter_qcred.models import State
-from jupyter_qcred.providers.qcs_model import (
+from jupyter_qcred.core.bundle import QcsProfileSpec
+from jupyter_qcred.core.errors import FieldError, FileFormatError, QCredError
+from jupyter_qcred.core.states import State
+from jupyter_qcred.providers.qcs.model import (
     DEFAULT_API_URL,
     DEFAULT_CLIENT_ID,
     DEFAULT_ISSUER,

@@ -17,10 +17,10 @@ import httpx
 import tomlkit
 from test_qcs_support import PYTHON, provider, sandbox_env
 
-from jupyter_qcred.bundle import QcsProfileSpec
-from jupyter_qcred.models import State, utcnow
-from jupyter_qcred.providers.qcs import QcsProvider
-from jupyter_qcred.providers.qcs_model import jwt_times, load_secrets
+from jupyter_qcred.core.bundle import QcsProfileSpec
+from jupyter_qcred.core.states import State, utcnow
+from jupyter_qcred.providers.qcs.model import jwt_times, load_secrets
+from jupyter_qcred.providers.qcs.provider import QcsProvider
 from jupyter_qcred.sandbox.client import Sandbox
 
 SDK_SCRIPT = textwrap.dedent(
@@ -152,7 +152,8 @@ def test_sdk_runs_our_token_command_as_externally_managed(
     """``jupyter qcred token qcs`` as the SDK's ``externally_managed`` command: the kernel's SDK never refreshes."""
     qcs, _tokens = setup(tmp_path, sandbox, secret_scanner)
     command = (
-        "from jupyter_qcred.providers.qcs import QcsProvider; from jupyter_qcred.settings import Settings; "
+        "from jupyter_qcred.providers.qcs.provider import QcsProvider; "
+        "from jupyter_qcred.core.settings import Settings; "
         "print(QcsProvider(Settings.from_environment()).token_sync('default'))"
     )
     settings_doc = tomlkit.parse(qcs.settings_path.read_text())
@@ -182,8 +183,8 @@ TOKEN_SCRIPT = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    from jupyter_qcred.providers.qcs import QcsProvider
-    from jupyter_qcred.settings import Settings
+    from jupyter_qcred.providers.qcs.provider import QcsProvider
+    from jupyter_qcred.core.settings import Settings
 
     provider = QcsProvider(Settings.from_environment())
     gate = Path(sys.argv[1])

@@ -10,11 +10,11 @@ import pytest
 import tomlkit
 from test_qcs_support import make_jwt, mode, provider
 
-from jupyter_qcred.bundle import QcsProfileSpec
-from jupyter_qcred.errors import ProviderError, QCredError, RefusedError, TransientProviderError
-from jupyter_qcred.models import State
-from jupyter_qcred.providers.qcs import QcsProvider
-from jupyter_qcred.providers.qcs_model import jwt_times, load_secrets
+from jupyter_qcred.core.bundle import QcsProfileSpec
+from jupyter_qcred.core.errors import ProviderError, QCredError, RefusedError, TransientProviderError
+from jupyter_qcred.core.states import State
+from jupyter_qcred.providers.qcs.model import jwt_times, load_secrets
+from jupyter_qcred.providers.qcs.provider import QcsProvider
 from jupyter_qcred.sandbox.client import Sandbox
 
 
@@ -53,7 +53,7 @@ def setup_profile(
 
 
 def _provider_with_timeout(home: Path, timeout: float, environ: dict[str, str]) -> QcsProvider:
-    from jupyter_qcred.settings import Settings
+    from jupyter_qcred.core.settings import Settings
 
     return QcsProvider(Settings.from_environment({"HOME": str(home), **environ}, timeout=timeout))
 

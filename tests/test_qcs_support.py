@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import jupyter_qcred
-from jupyter_qcred.providers.qcs import QcsProvider
-from jupyter_qcred.settings import Settings
+from jupyter_qcred.core.settings import Settings
+from jupyter_qcred.providers.qcs.provider import QcsProvider
 
 ROOT = Path(jupyter_qcred.__file__).resolve().parents[1]
 

@@ -19,9 +19,9 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
+from support.sandbox_fixtures import sandbox, sandbox_session  # noqa: F401
 
 from jupyter_qcred.sandbox.client import Sandbox, SandboxError
-from jupyter_qcred.sandbox.testing import sandbox, sandbox_session  # noqa: F401
 from jupyter_qcred.sandbox.tokens import unverified_claims
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"

@@ -24,14 +24,14 @@ import tornado.netutil
 import tornado.web
 from helpers import SecretScanner, login_cookie
 
-from jupyter_qcred import files
-from jupyter_qcred.bundle import IbmAccountSpec, QcsProfileSpec
-from jupyter_qcred.demo import demo_bundle, sandbox_environment
-from jupyter_qcred.errors import QCredError
-from jupyter_qcred.hubclient import HubClient
-from jupyter_qcred.providers.ibm import IbmProvider
-from jupyter_qcred.providers.qcs import QcsProvider
-from jupyter_qcred.settings import Settings
+from jupyter_qcred.core import files
+from jupyter_qcred.core.bundle import IbmAccountSpec, QcsProfileSpec
+from jupyter_qcred.core.errors import QCredError
+from jupyter_qcred.core.hubclient import HubClient
+from jupyter_qcred.core.settings import Settings
+from jupyter_qcred.demo.lab import demo_bundle, sandbox_environment
+from jupyter_qcred.providers.ibm.provider import IbmProvider
+from jupyter_qcred.providers.qcs.provider import QcsProvider
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -13,8 +13,8 @@ import pytest
 from helpers import async_wait_until, login_cookie
 from tornado.httpclient import HTTPClientError
 
-from jupyter_qcred.demo import demo_bundle, sandbox_environment
-from jupyter_qcred.handlers import ROUTES
+from jupyter_qcred.demo.lab import demo_bundle, sandbox_environment
+from jupyter_qcred.server.handlers import ROUTES
 
 pytestmark = pytest.mark.timeout(120)
 

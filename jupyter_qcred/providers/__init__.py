@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .registry import PROVIDER_KEYS, PROVIDER_TITLES, title
+
+__all__ = ["PROVIDER_KEYS", "PROVIDER_TITLES", "create_providers", "title"]
+
 if TYPE_CHECKING:
-    from ..settings import Settings
+    from ..core.settings import Settings
     from .base import Provider
-
-PROVIDER_KEYS = ("ibm", "qcs")
-#: The names people see, in every view (panel, widget, magic, CLI, messages).
-PROVIDER_TITLES = {"ibm": "IBM Quantum", "qcs": "Rigetti QCS"}
-
-
-def title(key: str) -> str:
-    """The provider's name for people (the key itself for one we do not know)."""
-    return PROVIDER_TITLES.get(key, key)
 
 
 def create_providers(settings: Settings, keys: tuple[str, ...] = PROVIDER_KEYS) -> dict[str, Provider]:
@@ -23,11 +18,11 @@ def create_providers(settings: Settings, keys: tuple[str, ...] = PROVIDER_KEYS) 
     providers: dict[str, Provider] = {}
     for key in keys:
         if key == "ibm":
-            from .ibm import IbmProvider
+            from .ibm.provider import IbmProvider
 
             providers[key] = IbmProvider(settings)
         elif key == "qcs":
-            from .qcs import QcsProvider
+            from .qcs.provider import QcsProvider
 
             providers[key] = QcsProvider(settings)
         else:

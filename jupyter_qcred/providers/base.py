@@ -1,10 +1,9 @@
 """The small interface every provider implements, so a third provider is one new module plus its tests.
 
 A provider owns its model, its files and its protocol. It is used by the manager (server), the CLI and the
-notebook fallback. ``read`` never touches the network; ``refresh`` does. Failures are raised as
-:class:`~jupyter_qcred.errors.RefusedError` (re-initialize), :class:`~jupyter_qcred.errors.TransientProviderError`
-(retry with backoff) or :class:`~jupyter_qcred.errors.FileFormatError` (a file does not parse; left untouched);
-the manager turns them into states.
+notebook fallback. ``read`` never touches the network; ``refresh`` does. Failures are raised as the errors of
+:mod:`jupyter_qcred.core.errors`: ``RefusedError`` (re-initialize), ``TransientProviderError`` (retry with backoff)
+or ``FileFormatError`` (a file does not parse; left untouched); the manager turns them into states.
 """
 
 from __future__ import annotations
@@ -14,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..models import CredentialStatus
-from ..settings import Settings
+from ..core.settings import Settings
+from ..core.states import CredentialStatus
 
 
 class Provider(abc.ABC):

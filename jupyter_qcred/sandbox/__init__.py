@@ -3,7 +3,7 @@
 Standalone on purpose (tornado, the standard library and ``cryptography`` only): it imports nothing else from
 ``jupyter_qcred``, so it can fake the clouds for any version of the package under test.  Start it with
 ``python -m jupyter_qcred.sandbox [--tls]`` or, from Python, with :class:`jupyter_qcred.sandbox.client.Sandbox`
-(pytest fixtures in :mod:`jupyter_qcred.sandbox.testing`).
+(pytest fixtures in :mod:`support.sandbox_fixtures`).
 
 Services (``{http}`` is the plain base; QCS parts live on ``{https}`` when ``--tls`` is on, else on ``{http}``):
 

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 import jupyter_qcred
-from jupyter_qcred.bundle import IbmAccountSpec, QcsProfileSpec
-from jupyter_qcred.policy import Backoff, RefreshPolicy
-from jupyter_qcred.providers.qcs_model import jwt_times, load_secrets, load_settings
+from jupyter_qcred.core.bundle import IbmAccountSpec, QcsProfileSpec
+from jupyter_qcred.core.policy import Backoff, RefreshPolicy
+from jupyter_qcred.core.settings import Settings
+from jupyter_qcred.providers.qcs.model import jwt_times, load_secrets, load_settings
 from jupyter_qcred.sandbox.client import Sandbox
-from jupyter_qcred.settings import Settings
 
 ROOT = Path(jupyter_qcred.__file__).resolve().parents[1]
 PYTHON = sys.executable

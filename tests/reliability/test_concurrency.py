@@ -27,10 +27,10 @@ import tomlkit
 from helpers import SecretScanner, wait_until
 from rel_support import PYTHON, qcs_spec, report, sandbox_environ, settings_for
 
-from jupyter_qcred import files
-from jupyter_qcred.errors import RefusedError
-from jupyter_qcred.providers.qcs import QcsProvider
-from jupyter_qcred.providers.qcs_model import jwt_times, load_secrets
+from jupyter_qcred.core import files
+from jupyter_qcred.core.errors import RefusedError
+from jupyter_qcred.providers.qcs.model import jwt_times, load_secrets
+from jupyter_qcred.providers.qcs.provider import QcsProvider
 from jupyter_qcred.sandbox.client import Sandbox
 
 pytestmark = pytest.mark.timeout(200)
@@ -54,9 +54,9 @@ SERVER = (
         """
     import asyncio, faulthandler, json
     faulthandler.dump_traceback_later(100)  # if it ever hangs, its stacks end up in the test's failure message
-    from jupyter_qcred.manager import CredentialManager
+    from jupyter_qcred.core.manager import CredentialManager
     from jupyter_qcred.providers import create_providers
-    from jupyter_qcred.settings import Settings
+    from jupyter_qcred.core.settings import Settings
     """
     )
     + GATE

@@ -28,14 +28,14 @@ import pytest
 from helpers import SecretScanner
 from rel_support import report
 
-from jupyter_qcred import files
-from jupyter_qcred.bundle import IbmAccountSpec, QcsProfileSpec
-from jupyter_qcred.providers.ibm import IbmProvider
-from jupyter_qcred.providers.ibm_json import parse_accounts
-from jupyter_qcred.providers.ibm_qiskitrc import parse_qiskitrc
-from jupyter_qcred.providers.qcs import QcsProvider
-from jupyter_qcred.providers.qcs_model import load_secrets, load_settings
-from jupyter_qcred.settings import Settings
+from jupyter_qcred.core import files
+from jupyter_qcred.core.bundle import IbmAccountSpec, QcsProfileSpec
+from jupyter_qcred.core.settings import Settings
+from jupyter_qcred.providers.ibm.accounts_json import parse_accounts
+from jupyter_qcred.providers.ibm.provider import IbmProvider
+from jupyter_qcred.providers.ibm.qiskitrc import parse_qiskitrc
+from jupyter_qcred.providers.qcs.model import load_secrets, load_settings
+from jupyter_qcred.providers.qcs.provider import QcsProvider
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -46,9 +46,9 @@ from rel_support import (
     settings_for,
 )
 
-from jupyter_qcred.bundle import Bundle
-from jupyter_qcred.manager import CredentialManager
-from jupyter_qcred.models import State
+from jupyter_qcred.core.bundle import Bundle
+from jupyter_qcred.core.manager import CredentialManager
+from jupyter_qcred.core.states import State
 from jupyter_qcred.providers import create_providers
 from jupyter_qcred.sandbox.client import Sandbox
 

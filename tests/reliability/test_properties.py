@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rel_support import report
 
-from jupyter_qcred.bundle import (
+from jupyter_qcred.core.bundle import (
     DEFAULT_IBM_NAMES,
     Bundle,
     IbmAccountSpec,
@@ -28,12 +28,12 @@ from jupyter_qcred.bundle import (
     dump_bundle,
     loads_bundle,
 )
-from jupyter_qcred.providers.ibm import IbmProvider
-from jupyter_qcred.providers.ibm_json import parse_accounts
-from jupyter_qcred.providers.ibm_qiskitrc import parse_qiskitrc
-from jupyter_qcred.providers.qcs import QcsProvider
-from jupyter_qcred.providers.qcs_model import load_secrets, load_settings
-from jupyter_qcred.settings import Settings
+from jupyter_qcred.core.settings import Settings
+from jupyter_qcred.providers.ibm.accounts_json import parse_accounts
+from jupyter_qcred.providers.ibm.provider import IbmProvider
+from jupyter_qcred.providers.ibm.qiskitrc import parse_qiskitrc
+from jupyter_qcred.providers.qcs.model import load_secrets, load_settings
+from jupyter_qcred.providers.qcs.provider import QcsProvider
 
 EXAMPLES = 60
 RUN = {"bundle": 0, "ibm": 0, "qcs": 0}

@@ -1,0 +1,89 @@
+"""Errors a user can meet, each one a sentence that says what happened and what to do.
+
+Messages never contain a secret: they name files, fields and providers, never values. Code that formats an error
+from a provider's answer must go through :func:`describe_response`, which keeps only the status and the
+provider's own error code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..providers.registry import title
+
+
+class QCredError(Exception):
+    """Base of every error jupyter_qcred raises on purpose; ``str(error)`` is fit to show to a user."""
+
+
+class FileFormatError(QCredError):
+    """A credentials file exists but cannot be parsed; it is left untouched."""
+
+    def __init__(self, path: Path | str, detail: str, line: int | None = None) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.detail = detail
+        where = f"{self.path}" + (f", line {line}" if line else "")
+        super().__init__(
+            f"{where}: {detail}. The file was left unchanged; fix it by hand, or re-initialize the "
+            "credentials (the broken file is then kept as a timestamped backup)."
+        )
+
+
+class FieldError(QCredError):
+    """A value has the wrong type or shape (in a bundle, a file or a request)."""
+
+    def __init__(self, where: str, field: str, expected: str) -> None:
+        self.where = where
+        self.field = field
+        self.expected = expected
+        super().__init__(f"{where}: field {field!r} {expected}.")
+
+
+class ProviderError(QCredError):
+    """A provider's service could not give us what we asked for."""
+
+    #: True when trying again later may help (network, 5xx, timeout, garbage).
+    transient = True
+
+    def __init__(self, provider: str, message: str) -> None:
+        self.provider = provider
+        super().__init__(f"{title(provider)}: {message}")
+
+
+class TransientProviderError(ProviderError):
+    """Network trouble, a 5xx, a timeout or an answer we cannot read: retried with backoff."""
+
+
+class RefusedError(ProviderError):
+    """The provider refused the refresh token or API key: only a new login (re-initialize) helps."""
+
+    transient = False
+
+
+class LockTimeoutError(QCredError):
+    """Another process held a credentials lock for too long."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"{path}: another process has held this lock too long. If no jupyter_qcred or SDK process is "
+            "refreshing right now, delete the lock file and try again."
+        )
+
+
+def describe_response(status_code: int, body: object) -> str:
+    """A short, secret-free description of an error answer: the status and the provider's error code only."""
+    code = None
+    if isinstance(body, dict):
+        for key in ("error", "errorCode", "code"):
+            value = body.get(key)
+            if isinstance(value, str) and len(value) <= 64:
+                code = value
+                break
+            if isinstance(value, dict):
+                inner = value.get("code") or value.get("name")
+                if isinstance(inner, str | int):
+                    code = str(inner)
+                    break
+    return f"HTTP {status_code}" + (f": {code}" if code else "")

@@ -1,0 +1,460 @@
+"""The manager: one state per credential, refreshed ahead of expiry, published on every change.
+
+Data flows one way: providers read the stores, the manager overlays what only it knows (a refresh in flight, a
+transient failure and its backoff) and publishes the result; views (REST, WebSocket, CLI, notebook) only read
+snapshots. Changes made by other processes (a kernel's SDK that refreshed, a user who edited a file) are picked up
+by polling the files' ``stat`` — cheap, portable, and enough at a one-second scale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import random
+import threading
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..providers.base import Provider
+from .bundle import Bundle
+from .errors import FileFormatError, ProviderError, QCredError, RefusedError
+from .policy import Backoff
+from .states import CredentialStatus, State, isoformat, utcnow
+
+log = logging.getLogger("jupyter_qcred.core.manager")
+
+Listener = Callable[[dict[str, Any]], None]
+Key = tuple[str, str | None]
+
+
+@dataclasses.dataclass
+class _Overlay:
+    """What the manager knows about one credential beyond the files."""
+
+    refreshing: bool = False
+    error: str | None = None
+    state: State | None = None
+    backoff: Backoff = dataclasses.field(default_factory=Backoff)
+    #: The token expiry the files showed when ``state`` was recorded: a new token makes ``state`` stale.
+    seen_expiry: datetime | None = None
+    retry_at: datetime | None = None
+    #: Whether the retry repeats a forced refresh (a user's or a scheduled one): it must reach the provider again.
+    retry_force: bool = False
+    #: Consecutive failed attempts, and the last attempt ({"at", "outcome": ok|failed|refused, "error"}).
+    failures: int = 0
+    last_refresh: dict[str, Any] | None = None
+    jitter_for: datetime | None = None
+    scheduled_at: datetime | None = None
+    #: Whether this process has checked the credential with its provider yet (the first check fetches the account
+    #: details the views show; it happens in the background right after start).
+    checked: bool = False
+
+
+class CredentialManager:
+    """Holds the providers, the current statuses and the refresh loop."""
+
+    def __init__(
+        self,
+        providers: dict[str, Provider],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        watch_interval: float = 1.0,
+        hub_info: Callable[[], dict[str, Any]] | None = None,
+        hub_refresh: Callable[[], Awaitable[Any]] | None = None,
+        hub_retry: float = 30.0,
+        first_check_delay: float = 1.0,
+        backoff: Callable[[], Backoff] = Backoff,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.providers = providers
+        self.clock = clock
+        self.watch_interval = watch_interval
+        self.hub_info = hub_info or (lambda: {"available": False})
+        #: Pulls fresh credentials from JupyterHub, for credentials only the hub can refresh (a confidential
+        #: OAuth client whose secret stays on the hub); ``hub_retry`` spaces pulls that brought nothing newer.
+        self.hub_refresh = hub_refresh
+        self.hub_retry = hub_retry
+        #: The first check of each credential (account details for the views) waits this long after start, so it
+        #: never competes with the server's own start-up.
+        self.first_check_delay = first_check_delay
+        self._new_backoff = backoff
+        self._first_check_at: datetime | None = None
+        self._encoded: tuple[object, str] | None = None
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._statuses: dict[Key, CredentialStatus] = {}
+        self._overlays: dict[Key, _Overlay] = {}
+        self._listeners: list[Listener] = []
+        self._file_marks: dict[Path, tuple[int, int, int] | None] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: dict[Key, asyncio.Task[CredentialStatus]] = {}
+        self._forced: dict[Key, bool] = {}
+        self.logins: dict[str, dict[str, Any]] = {}
+        #: Bumped whenever anything the status shows may have changed (statuses replaced, an event published).
+        self._version = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self.reload(publish=False)
+
+    # ----- reading -------------------------------------------------------------------------------------------
+
+    def reload(self, publish: bool = True) -> None:
+        """Re-read every provider's stores and publish what changed."""
+        fresh: dict[Key, CredentialStatus] = {}
+        for provider in self.providers.values():
+            try:
+                statuses = provider.read()
+            except QCredError as exc:  # a provider's read should not raise; never let one take the others down
+                statuses = [CredentialStatus(provider=provider.key, name=None, state=State.ERROR, error=str(exc))]
+            for status in statuses:
+                fresh[status.key] = self._overlay(status)
+        for key in set(self._overlays) - set(fresh):
+            del self._overlays[key]
+        self._file_marks = {path: _mark(path) for path in self._watched()}
+        self._replace(fresh, publish)
+
+    def _overlay(self, status: CredentialStatus) -> CredentialStatus:
+        overlay = self._overlays.get(status.key)
+        if overlay is None:
+            return status
+        if overlay.state is not None and not overlay.refreshing and status.expires_at != overlay.seen_expiry:
+            # Another process (a kernel's SDK, the CLI, the user) stored a new token: our failure is history.
+            overlay.state, overlay.error, overlay.retry_at, overlay.failures = None, None, None, 0
+            overlay.backoff.reset()
+        status.failures, status.retry_at, status.last_refresh = overlay.failures, overlay.retry_at, overlay.last_refresh
+        if overlay.refreshing:
+            status.state = State.REFRESHING
+        elif overlay.state is not None and status.state not in (State.ABSENT,):
+            status.state = overlay.state
+            status.error = overlay.error
+        return status
+
+    def statuses(self) -> list[CredentialStatus]:
+        """Current statuses, providers in their configured order."""
+        order = list(self.providers)
+        return sorted(self._statuses.values(), key=lambda s: (order.index(s.provider), not s.default, s.name or ""))
+
+    def snapshot_json(self) -> str:
+        """:meth:`snapshot` encoded, re-encoded only when something in it changed (the hot path of GET status)."""
+        hub = self.hub_info()
+        key = (self._version, json.dumps(hub, sort_keys=True))
+        if self._encoded is None or self._encoded[0] != key:
+            body = self.snapshot()
+            del body["generated_at"]
+            self._encoded = (key, json.dumps(body))
+        return f'{{"generated_at": {json.dumps(isoformat(self.clock()))}, {self._encoded[1][1:]}'
+
+    def snapshot(self, change: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The status JSON of docs/api.md."""
+        defaults: dict[str, str | None] = {key: None for key in self.providers}
+        for status in self._statuses.values():
+            if status.default and status.name:
+                defaults[status.provider] = status.name
+        return {
+            "version": 1,
+            "generated_at": isoformat(self.clock()),
+            "hub": self.hub_info(),
+            "defaults": defaults,
+            "providers": [status.to_json() for status in self.statuses()],
+            "logins": [{k: v for k, v in login.items() if not k.startswith("_")} for login in self.logins.values()],
+        }
+
+    # ----- events --------------------------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(event)`` on each change; returns the function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _replace(self, fresh: dict[Key, CredentialStatus], publish: bool) -> None:
+        before = {key: status.to_json() for key, status in self._statuses.items()}
+        self._statuses = fresh
+        self._version += 1
+        if not publish:
+            return
+        after = {key: status.to_json() for key, status in fresh.items()}
+        if before == after:
+            return
+        change = None
+        for key in after.keys() | before.keys():
+            old, new = before.get(key), after.get(key)
+            old_state = old["state"] if old else None
+            new_state = new["state"] if new else None
+            if old_state != new_state:
+                change = {"provider": key[0], "name": key[1], "state": new_state, "previous": old_state}
+                break
+        self.publish(change)
+
+    def publish(self, change: dict[str, Any] | None = None) -> None:
+        """Send the current snapshot to every listener (on the event loop's thread, wherever the change came from)."""
+        if self._loop is not None and threading.get_ident() != self._loop_thread:
+            self._loop.call_soon_threadsafe(self.publish, change)
+            return
+        self._version += 1  # logins change in place: make the next snapshot_json re-encode
+        event = {"type": "status", "status": self.snapshot(), "change": change}
+        if change:
+            log.info("%s %s: %s -> %s", change["provider"], change["name"], change["previous"], change["state"])
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken view must not stop the others
+                log.exception("A status listener failed")
+
+    def _set(self, key: Key, **changes: Any) -> None:
+        """Update one credential's overlay and republish."""
+        overlay = self._overlays.setdefault(key, self._new_overlay())
+        for name, value in changes.items():
+            setattr(overlay, name, value)
+        self.reload()
+
+    # ----- refreshing ----------------------------------------------------------------------------------------
+
+    async def refresh(
+        self, provider: str | None = None, name: str | None = None, *, force: bool = True
+    ) -> dict[str, Any]:
+        """Refresh the chosen credentials (all by default) and return the resulting snapshot.
+
+        Failures become states; this only raises for an unknown provider or name.
+        """
+        await self.refresh_statuses(provider, name, force=force)
+        return self.snapshot()
+
+    async def refresh_statuses(
+        self, provider: str | None = None, name: str | None = None, *, force: bool = True
+    ) -> list[CredentialStatus]:
+        """Refresh the chosen credentials and return their statuses afterwards (``last_refresh`` says how it went)."""
+        keys = self._select(provider, name)
+        await asyncio.gather(*(self._refresh_one(key, force=force) for key in keys))
+        return [status for status in self.statuses() if status.key in keys]
+
+    def _select(self, provider: str | None, name: str | None) -> list[Key]:
+        if provider is not None and provider not in self.providers:
+            raise QCredError(f"Unknown provider {provider!r}; use one of: {', '.join(self.providers)}.")
+        keys = [
+            status.key
+            for status in self.statuses()
+            if status.name is not None
+            and (provider is None or status.provider == provider)
+            and (name is None or status.name == name)
+        ]
+        if name is not None and not keys:
+            raise QCredError(f"There is no {provider or ''} credential named {name!r}.".replace("  ", " "))
+        return keys
+
+    async def _refresh_one(self, key: Key, *, force: bool) -> CredentialStatus:
+        running = self._inflight.get(key)
+        if running is not None and force and not self._forced.get(key):
+            # A background check is in flight; the user asked for a real refresh: do it right after.
+            await asyncio.shield(running)
+        return await asyncio.shield(self._launch(key, force=force))
+
+    def _launch(self, key: Key, *, force: bool) -> asyncio.Task[CredentialStatus]:
+        """The refresh task of ``key``: the one in flight, or a new one (one at a time; callers share it)."""
+        running = self._inflight.get(key)
+        if running is None:
+            running = asyncio.ensure_future(self._do_refresh(key, force=force))
+            self._inflight[key] = running
+            self._forced[key] = force
+
+            def done(_: object) -> None:
+                self._inflight.pop(key, None)
+                self._forced.pop(key, None)
+
+            running.add_done_callback(done)
+        return running
+
+    async def _do_refresh(self, key: Key, *, force: bool) -> CredentialStatus:
+        provider_key, name = key
+        assert name is not None
+        self._set(key, refreshing=True)
+        overlay = self._overlays[key]
+        before = self._statuses.get(key)
+        overlay.seen_expiry = before.expires_at if before else None
+        via_hub = before is not None and before.account.get("refresh_via") == "hub"
+        try:
+            if via_hub and (force or before is None or _is_due(before, self.clock())):
+                await self._refresh_through_hub(key)
+            await self.providers[provider_key].refresh(name, force=force and not via_hub)
+        except RefusedError as exc:
+            overlay.state, overlay.error, overlay.retry_at = State.NEEDS_REINIT, str(exc), None
+            self._record(overlay, "refused", overlay.error)
+        except (ProviderError, FileFormatError, QCredError, OSError) as exc:
+            overlay.state, overlay.error = State.ERROR, _sentence(exc)
+            self._record(overlay, "failed", overlay.error)
+            if self._task is not None:  # only a running loop retries; a one-shot CLI call just reports
+                delay = overlay.backoff.next_delay(self._rng)
+                overlay.retry_at, overlay.retry_force = self.clock() + timedelta(seconds=delay), force
+                log.warning("%s %s: refresh failed, retrying in %.0f s: %s", provider_key, name, delay, overlay.error)
+            else:
+                log.warning("%s %s: refresh failed: %s", provider_key, name, overlay.error)
+        else:
+            overlay.state, overlay.error = None, None
+            if not via_hub:
+                overlay.retry_at = None
+            overlay.backoff.reset()
+            self._record(overlay, "ok", None)
+            overlay.failures = 0
+        finally:
+            overlay.refreshing = False
+            overlay.checked = True
+        self.reload()
+        self._wake.set()
+        return self._statuses.get(key) or CredentialStatus(provider_key, name, State.ABSENT)
+
+    def _record(self, overlay: _Overlay, outcome: str, error: str | None) -> None:
+        """Remember how the last attempt ended (the views read it instead of guessing from transitions)."""
+        overlay.last_refresh = {"at": isoformat(self.clock()), "outcome": outcome, "error": error}
+        if outcome != "ok":
+            overlay.failures += 1
+
+    async def _refresh_through_hub(self, key: Key) -> None:
+        """Ask the hub for fresh tokens; if it had nothing newer yet, try again a little later (not an error)."""
+        if self.hub_refresh is None:
+            raise QCredError(
+                f"{key[0]} {key[1]}: only JupyterHub can refresh this credential, and this server is not running "
+                "under JupyterHub. Re-initialize it with a token, a credentials file or the QCS login."
+            )
+        await self.hub_refresh()
+        self.reload(publish=False)
+        after = self._statuses.get(key)
+        overlay = self._overlays.setdefault(key, self._new_overlay())
+        overlay.retry_at = None
+        if after is not None and _is_due(after, self.clock()):
+            left = (after.expires_at - self.clock()).total_seconds() if after.expires_at else self.hub_retry
+            overlay.retry_at = self.clock() + timedelta(seconds=max(1.0, min(self.hub_retry, left / 4)))
+
+    # ----- writing -------------------------------------------------------------------------------------------
+
+    def materialize(self, bundle: Bundle, *, source: str, reinit: bool = False) -> list[str]:
+        """Write a validated bundle into the stores (sources -> stores), then re-read and publish."""
+        written: list[str] = []
+        for key, specs in (("ibm", bundle.ibm), ("qcs", bundle.qcs)):
+            if specs and key in self.providers:
+                names = self.providers[key].materialize(specs, source=source, reinit=reinit)
+                written += [f"{key}:{name}" for name in names]
+                for name in names:  # new credentials start with a clean slate
+                    self._clear((key, name))
+        self.reload()
+        self._wake.set()
+        return written
+
+    def forget(self, keys: Iterable[Key]) -> None:
+        """Drop what the manager remembers about these credentials (after a re-initialization)."""
+        for key in keys:
+            self._clear(key)
+        self.reload()
+        self._wake.set()
+
+    def _new_overlay(self) -> _Overlay:
+        return _Overlay(backoff=self._new_backoff())
+
+    def _clear(self, key: Key) -> None:
+        """Forget failures and schedules of ``key`` (a refresh in flight keeps its flag)."""
+        overlay = self._overlays.get(key)
+        if overlay is not None:
+            overlay.state = overlay.error = overlay.retry_at = overlay.jitter_for = overlay.scheduled_at = None
+            overlay.failures, overlay.retry_force = 0, False
+            overlay.backoff.reset()
+
+    # ----- the loop ------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the background loop (refresh ahead of expiry, watch files). Returns at once."""
+        if self._task is None:
+            self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
+            self._first_check_at = self.clock() + timedelta(seconds=self.first_check_delay)
+            self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        """Stop the loop and wait for in-flight refreshes to settle."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        pending = list(self._inflight.values())
+        for running in pending:
+            running.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                if self._files_changed():
+                    self.reload()
+                wait = self._schedule_due()
+            except Exception:  # the loop must survive anything a provider does
+                log.exception("The credentials loop failed; retrying")
+                wait = self.watch_interval
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=min(wait, self.watch_interval))
+
+    def _schedule_due(self) -> float:
+        """Start refreshes that are due; return the seconds until the next one."""
+        now = self.clock()
+        next_at: datetime | None = None
+        for status in self.statuses():
+            due = self._due_at(status, now)
+            if due is None:
+                continue
+            if due <= now:
+                # A scheduled refresh must happen even though the jitter moved it before the provider's own due
+                # time; first checks and retries after a failure only refresh what is due.
+                overlay = self._overlays[status.key]
+                if overlay.retry_at is not None:
+                    self._launch(status.key, force=overlay.retry_force)
+                else:
+                    self._launch(status.key, force=overlay.checked)
+            elif next_at is None or due < next_at:
+                next_at = due
+        return max((next_at - now).total_seconds(), 0.05) if next_at else self.watch_interval
+
+    def _due_at(self, status: CredentialStatus, now: datetime) -> datetime | None:
+        if status.name is None or status.state in (State.NEEDS_REINIT, State.ABSENT, State.REFRESHING):
+            return None
+        overlay = self._overlays.setdefault(status.key, self._new_overlay())
+        if overlay.retry_at is not None:
+            return overlay.retry_at
+        if not overlay.checked:
+            return self._first_check_at or now
+        if status.next_refresh_at is None:
+            return None
+        if overlay.jitter_for != status.next_refresh_at:  # new token: draw its jitter once
+            policy = self.providers[status.provider].settings.policy
+            overlay.jitter_for = status.next_refresh_at
+            overlay.scheduled_at = policy.jittered(status.next_refresh_at, status.expires_at, self._rng)
+        return overlay.scheduled_at
+
+    def _watched(self) -> list[Path]:
+        paths: list[Path] = []
+        for provider in self.providers.values():
+            paths += provider.watched_paths()
+        return paths
+
+    def _files_changed(self) -> bool:
+        return any(_mark(path) != mark for path, mark in self._file_marks.items())
+
+
+def _is_due(status: CredentialStatus, now: datetime) -> bool:
+    return status.next_refresh_at is not None and status.next_refresh_at <= now
+
+
+def _mark(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def _sentence(exc: BaseException) -> str:
+    if isinstance(exc, QCredError):
+        return str(exc)
+    return f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or 'unexpected failure'}; will retry."

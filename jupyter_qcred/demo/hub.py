@@ -1,0 +1,261 @@
+"""A real local JupyterHub logging users in through the sandbox's OpenID Connect provider.
+
+Used by ``jupyter qcred demo --hub`` and the end-to-end tests: configurable-http-proxy from npm, the simple local
+process spawner, ``enable_auth_state`` with a generated crypt key, oauthenticator's ``GenericOAuthenticator``
+against the sandbox — the way a QCS JupyterHub logs in against Rigetti's identity provider — and
+``jupyter_qcred.hub.configure(c)``. IBM credentials reach auth_state through ``modify_auth_state_hook`` (as an
+institutional secret store would provide them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from ..sandbox.client import Sandbox
+from .processes import free_port, wait_until_serving
+from .proxy import ensure_proxy
+
+CONFIG_TEMPLATE = '''\
+# Written by jupyter_qcred.demo.hub: a local JupyterHub against the sandbox services.
+import json
+import urllib.request
+
+import jupyter_qcred.hub
+
+settings = json.loads({settings!r})
+
+c.JupyterHub.bind_url = settings["bind_url"]
+c.JupyterHub.hub_bind_url = settings["hub_bind_url"]
+c.ConfigurableHTTPProxy.api_url = settings["proxy_api_url"]
+c.ConfigurableHTTPProxy.command = [settings["proxy"]]
+c.ConfigurableHTTPProxy.pid_file = settings["state_dir"] + "/proxy.pid"
+c.JupyterHub.db_url = "sqlite:///" + settings["state_dir"] + "/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = settings["state_dir"] + "/cookie_secret"
+c.JupyterHub.pid_file = settings["state_dir"] + "/jupyterhub.pid"
+c.JupyterHub.cleanup_servers = True
+c.JupyterHub.spawner_class = "simple"
+c.SimpleLocalProcessSpawner.home_dir_template = settings["state_dir"] + "/home/{{username}}"
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = 60
+c.Spawner.http_timeout = 60
+c.Spawner.args = settings["spawner_args"]
+c.Spawner.environment = settings["spawner_environment"]
+
+c.JupyterHub.authenticator_class = "generic-oauth"
+c.GenericOAuthenticator.client_id = settings["client_id"]
+c.GenericOAuthenticator.client_secret = settings["client_secret"]
+c.GenericOAuthenticator.oauth_callback_url = settings["public_url"] + "hub/oauth_callback"
+c.GenericOAuthenticator.authorize_url = settings["authorize_url"]  # a page for the browser: plain http
+c.GenericOAuthenticator.token_url = settings["issuer"] + "/v1/token"
+c.GenericOAuthenticator.userdata_url = settings["issuer"] + "/v1/userinfo"
+c.GenericOAuthenticator.username_claim = "preferred_username"
+c.GenericOAuthenticator.scope = ["openid", "profile", "email", "offline_access"]
+c.GenericOAuthenticator.allow_all = True
+c.Authenticator.auth_refresh_age = settings["auth_refresh_age"]
+
+
+def ibm_from_secret_store(authenticator, auth_state):
+    """IBM keys for this user from the (sandbox's) institutional secret store."""
+    user = (auth_state.get("oauth_user") or {{}}).get("preferred_username")
+    with urllib.request.urlopen(settings["sandbox_admin"] + "/credentials", timeout=10) as answer:
+        ibm = json.load(answer)["ibm"].get(user)
+    if ibm:
+        auth_state["qcred"] = {{"version": 1, "ibm": [
+            {{"name": "default-ibm-quantum-platform", "channel": "ibm_quantum_platform", "token": ibm["apikey"],
+             "instance": ibm["instance"], "url": settings["runtime_url"], "default": True}},
+            {{"name": "legacy", "channel": "ibm_quantum", "token": ibm["legacy_token"],
+             "url": settings["ibm_auth_url"]}},
+        ]}}
+    return auth_state
+
+
+c.GenericOAuthenticator.modify_auth_state_hook = ibm_from_secret_store
+{admin}
+jupyter_qcred.hub.configure(c, qcs=settings["qcs"])
+{extra}
+'''
+
+
+class LocalHub:
+    """A JupyterHub process with the configuration above; a context manager that waits until it answers."""
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        state_dir: Path,
+        *,
+        port: int | None = None,
+        client_secret: str,
+        auth_refresh_age: int = 300,
+        extra_config: str = "",
+        admin_config: str = "",
+        with_extension: bool = True,
+        environment: dict[str, str] | None = None,
+    ) -> None:
+        self.sandbox = sandbox
+        self.state_dir = Path(state_dir)
+        self.port = port or free_port()
+        self.public_url = f"http://127.0.0.1:{self.port}/"
+        self.client_secret = client_secret
+        self.auth_refresh_age = auth_refresh_age
+        self.extra_config = extra_config
+        #: Configuration an admin wrote before calling configure(c) (hooks and roles it must compose with).
+        self.admin_config = admin_config
+        self.with_extension = with_extension
+        self.environment = environment or {}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.api_token = secrets.token_hex(24)
+
+    def write_config(self) -> Path:
+        """Write jupyterhub_config.py into the state folder."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "home").mkdir(exist_ok=True)
+        spawner_env = {
+            "IAM_URL": self.sandbox.iam_url,
+            "QISKIT_FUNCTIONS_EXPERIMENTAL": "1",
+            **({"SSL_CERT_FILE": self.sandbox.ca_file} if self.sandbox.ca_file else {}),
+            **self.environment,
+        }
+        args = ["--allow-root"] if os.getuid() == 0 else []
+        if not self.with_extension:
+            args.append("--ServerApp.jpserver_extensions={'jupyter_qcred': False}")
+        settings = {
+            "bind_url": self.public_url,
+            "public_url": self.public_url,
+            "hub_bind_url": f"http://127.0.0.1:{free_port()}",
+            "proxy_api_url": f"http://127.0.0.1:{free_port()}",
+            "proxy": ensure_proxy(),
+            "state_dir": str(self.state_dir),
+            "spawner_args": args,
+            "spawner_environment": spawner_env,
+            "client_id": "jupyterhub",
+            "client_secret": self.client_secret,
+            "issuer": self.sandbox.qcs_issuer,
+            "authorize_url": self.sandbox.http_url + "/oauth2/sandbox/v1/authorize",
+            "auth_refresh_age": self.auth_refresh_age,
+            "sandbox_admin": self.sandbox.admin_url,
+            "runtime_url": self.sandbox.runtime_url,
+            "ibm_auth_url": self.sandbox.ibm_auth_url,
+            "qcs": {
+                "issuer": self.sandbox.qcs_issuer,
+                "api_url": self.sandbox.qcs_api_url,
+                "client_id": "jupyterhub",
+                "refresh": "hub",
+            },
+        }
+        extra = self.extra_config + (
+            "\nc.JupyterHub.services = list(c.JupyterHub.get('services') or []) + "
+            f"[{{'name': 'qcred-tests', 'api_token': {self.api_token!r}}}]\n"
+            "c.JupyterHub.load_roles = list(c.JupyterHub.load_roles) + [{'name': 'qcred-tests', "
+            "'scopes': ['admin:users', 'admin:servers', 'admin:auth_state', 'access:servers'], "
+            "'services': ['qcred-tests']}]\n"
+        )
+        path = self.state_dir / "jupyterhub_config.py"
+        path.write_text(CONFIG_TEMPLATE.format(settings=json.dumps(settings), admin=self.admin_config, extra=extra))
+        return path
+
+    def start(self, timeout: float = 60.0) -> LocalHub:
+        """Start the hub and wait for its API to answer."""
+        config = self.write_config()
+        env = {**os.environ, "JUPYTERHUB_CRYPT_KEY": secrets.token_hex(32)}
+        if self.sandbox.ca_file:
+            env["SSL_CERT_FILE"] = self.sandbox.ca_file
+        log = (self.state_dir / "jupyterhub.log").open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jupyterhub", "-f", str(config)],
+            cwd=self.state_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+        def answers() -> bool:
+            with urllib.request.urlopen(self.public_url + "hub/api/", timeout=2) as answer:  # noqa: S310
+                return bool(answer.status == 200)
+
+        try:
+            wait_until_serving(
+                self.process,
+                answers,
+                timeout=timeout,
+                what="JupyterHub",
+                log_tail=lambda: f"see {self.state_dir / 'jupyterhub.log'}",
+            )
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the hub's REST API as the test service (admin scopes)."""
+        request = urllib.request.Request(  # noqa: S310
+            self.public_url + "hub/api" + path,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"token {self.api_token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+                text = answer.read()
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"hub API {method} {path}: HTTP {exc.code}") from None
+        return json.loads(text) if text else None
+
+    def stop(self) -> None:
+        """Stop the hub and everything it started (single-user servers, the proxy)."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def __enter__(self) -> LocalHub:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_hub_demo(port: int = 8888, open_browser: bool = True) -> int:
+    """``jupyter qcred demo --hub``: run the local hub until interrupted."""
+    from .lab import demo_root
+
+    root = demo_root() / "hub"
+    secret = secrets.token_urlsafe(24)
+    redirect = f"http://127.0.0.1:{port}/hub/oauth_callback"
+    with (
+        Sandbox(
+            tls=True, state_dir=root / "sandbox", jupyterhub_client_secret=secret, jupyterhub_redirect_uris=[redirect]
+        ) as sandbox,
+        LocalHub(sandbox, root / "hub", port=port, client_secret=secret) as hub,
+    ):
+        print(
+            f"jupyter qcred demo --hub: JupyterHub at {hub.public_url} — log in as alice or bob on the sandbox's "
+            "login page. Ctrl-C stops.",
+            flush=True,
+        )
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(hub.public_url)
+        try:
+            assert hub.process is not None
+            return hub.process.wait()
+        except KeyboardInterrupt:
+            return 0

@@ -1,0 +1,229 @@
+"""The ``%qcred`` widget: what the JupyterLab panel shows, for any front end that renders ipywidgets.
+
+Built from standard widgets only (HTML, Button, HBox, VBox), so it works in JupyterLab, Notebook 7, VS Code and
+Voilà without a JavaScript extension; front ends without widgets get the text table from ``_repr_mimebundle_``.
+Actions run in a worker thread so a slow provider never blocks the kernel, and the status follows the server's
+push channel (:mod:`.notebook_feed`), so a token refreshed or refused while the notebook is open shows at once.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..core.report import STATE_LABELS, TITLES, describe_expiry
+from .backend import NotebookError, Session
+from .feed import StatusFeed
+from .status import Status
+
+STATE_COLOURS = {
+    "ok": "#2e7d32",
+    "expiring": "#f9a825",
+    "refreshing": "#1565c0",
+    "expired": "#c62828",
+    "needs_reinit": "#c62828",
+    "error": "#ef6c00",
+    "absent": "#757575",
+}
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _row(label: str, value: str) -> str:
+    style = "text-align:left;padding-right:1em;font-weight:normal;opacity:.7"
+    return f"<tr><th style='{style}'>{_e(label)}</th><td>{value}</td></tr>"
+
+
+def render_credential(entry: dict[str, Any]) -> str:
+    """One credential as an HTML card: the facts the panel shows, every value escaped."""
+    provider, state = str(entry.get("provider")), str(entry.get("state"))
+    account = entry.get("account") or {}
+    colour = STATE_COLOURS.get(state, "#757575")
+    name = entry.get("name")
+    head = f"<b>{_e(TITLES.get(provider, provider))}</b>"
+    if name:
+        head += f" &middot; {'profile ' if provider == 'qcs' else ''}<code>{_e(name)}</code>"
+    if entry.get("default"):
+        head += " <span style='opacity:.7'>(default)</span>"
+    badge = (
+        f"<span data-state='{_e(state)}' style='margin-left:.5em;padding:0 .4em;border-radius:3px;color:white;"
+        f"background:{colour}'>{_e(STATE_LABELS.get(state, state))}</span>"
+    )
+    rows: list[str] = []
+    if provider == "ibm" and name:
+        rows.append(_row("Channel", _e(account.get("channel") or "unknown")))
+        instances = account.get("instances") or []
+        if instances:
+            listed = ", ".join(
+                _e("/".join(str(i.get(k, "")) for k in ("hub", "group", "project")))
+                + (" <i>(default)</i>" if i.get("default") else "")
+                for i in instances
+            )
+            rows.append(_row("Hub/group/project", listed))
+        elif account.get("instance"):
+            rows.append(_row("Instance", _e(account["instance"])))
+    if provider == "qcs" and name:
+        user = account.get("user") or {}
+        if user.get("email"):
+            who = " ".join(str(user[k]) for k in ("first_name", "last_name") if user.get(k))
+            rows.append(_row("User", _e(user["email"]) + (f" ({_e(who)})" if who else "")))
+        groups = ", ".join(str(group.get("name", "")) for group in account.get("groups") or [])
+        rows.append(_row("Groups", _e(groups or "none")))
+        if account.get("refresh_token_state"):
+            rows.append(_row("Refresh token", _e(account["refresh_token_state"])))
+    if name:
+        rows.append(_row("Access token", _e(describe_expiry(entry.get("expires_at")))))
+        source = " · ".join(str(part) for part in (entry.get("source"), entry.get("token_hint")) if part)
+        if source:
+            rows.append(_row("Source", _e(source)))
+    body = f"<table style='margin:.2em 0'>{''.join(rows)}</table>" if rows else ""
+    error = f"<div style='color:{colour}'>{_e(entry['error'])}</div>" if entry.get("error") else ""
+    return (
+        f"<div class='qcred-credential' style='margin:.4em 0;padding:.2em .6em;border-left:4px solid {colour}'>"
+        f"<div>{head}{badge}</div>{body}{error}</div>"
+    )
+
+
+def render_status(status: dict[str, Any]) -> str:
+    """Every credential, the hub line and pending logins as HTML."""
+    parts = [render_credential(entry) for entry in status.get("providers") or []]
+    if not parts:
+        parts.append("<div>No provider is enabled.</div>")
+    for login in status.get("logins") or []:
+        if login.get("state") == "pending":
+            link = login.get("verification_uri_complete") or login.get("verification_uri") or ""
+            parts.append(
+                f"<div>QCS login pending: open <a href='{_e(link)}' target='_blank' rel='noopener'>{_e(link)}</a> "
+                f"and confirm the code <code>{_e(login.get('user_code'))}</code>.</div>"
+            )
+    return "".join(parts)
+
+
+class CredentialsWidget(widgets.VBox):
+    """Per provider: account, state, expiry, hub/group/project or instance, QCS user and groups; three buttons.
+
+    ``status`` is the latest status JSON (a :class:`~.notebook_status.Status`); ``repr()`` is the text table.
+    """
+
+    def __init__(self, session: Session, feed: StatusFeed, status: dict[str, Any], **kwargs: Any) -> None:
+        self.session = session
+        self.status = Status(status)
+        self._lock = threading.RLock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qcred-action")
+        self.header = widgets.HTML()
+        self.body = widgets.HTML()
+        self.message = widgets.HTML()
+        self.refresh_button = widgets.Button(description="Refresh", icon="refresh", tooltip="Refresh access tokens now")
+        self.reinit_button = widgets.Button(
+            description="Re-initialize",
+            icon="key",
+            tooltip="Replace the credentials with fresh ones from JupyterHub or the spawn bundle",
+        )
+        self.restart_button = widgets.Button(
+            description="Restart server", icon="power-off", tooltip="Stop this server so JupyterHub starts it afresh"
+        )
+        self.buttons = [self.refresh_button, self.reinit_button, self.restart_button]
+        self.refresh_button.on_click(lambda _: self._act("Refreshing…", session.refresh))
+        self.reinit_button.on_click(lambda _: self._act("Re-initializing…", session.reinitialize))
+        self.restart_button.on_click(lambda _: self._act("Asking JupyterHub to restart…", session.restart))
+        super().__init__(
+            [self.header, self.body, widgets.HBox(self.buttons), self.message],
+            layout=widgets.Layout(border="1px solid #ddd", padding="0 .6em .4em .6em"),
+            **kwargs,
+        )
+        self.render(status)
+        self._unsubscribe: Callable[[], None] | None = feed.subscribe(self.render)
+
+    # ----- showing -----------------------------------------------------------------------------------------------
+
+    def render(self, status: dict[str, Any]) -> None:
+        """Show a new status (called from the feed's thread, an action's thread, or the kernel)."""
+        with self._lock:
+            if "providers" in status:
+                self.status = Status(status)
+            hub = self.status.get("hub") or {}
+            where = (
+                f"JupyterHub user {_e(hub.get('user'))}"
+                if hub.get("available")
+                else "via the Jupyter server"
+                if self.session.mode == "server"
+                else "from the credential files (no server)"
+            )
+            self.header.value = (
+                f"<h4 style='margin:.4em 0'>Quantum credentials <small style='opacity:.7'>{where}</small></h4>"
+            )
+            self.body.value = render_status(self.status)
+            can_restart = bool(hub.get("available") and hub.get("can_restart") is not False)
+            self.restart_button.disabled = not can_restart or self._busy
+            if not can_restart:
+                self.restart_button.tooltip = "Only a server started by JupyterHub can restart itself."
+
+    _busy = False
+
+    def _act(self, doing: str, operation: Callable[[], dict[str, Any]]) -> None:
+        """Run a button's operation in the worker thread; the buttons wait until it has finished."""
+        with self._lock:
+            if self._busy:
+                return
+            self._busy = True
+            for button in self.buttons:
+                button.disabled = True
+            self.message.value = f"<i>{_e(doing)}</i>"
+        self._worker.submit(self._finish, operation)
+
+    def _finish(self, operation: Callable[[], dict[str, Any]]) -> None:
+        message = ""
+        try:
+            result = operation()
+        except NotebookError as exc:
+            message = f"<span style='color:#c62828'>{_e(exc)}</span>"
+        except Exception as exc:  # the widget must always come back to life
+            message = f"<span style='color:#c62828'>Unexpected {_e(type(exc).__name__)}: {_e(exc)}</span>"
+        else:
+            if "spawn_url" in result:
+                url = str(result.get("spawn_url") or "")
+                message = (
+                    f"The server is stopping. <a href='{_e(url)}' target='_top'>Start it again</a> ({_e(url)}) in a "
+                    "moment."
+                )
+            else:
+                outcome = result.get("result") or {}
+                text = _e(outcome.get("message") or "Done.")
+                message = text if outcome.get("outcome", "ok") == "ok" else f"<span style='color:#c62828'>{text}</span>"
+                self.render(result)
+        with self._lock:
+            self._busy = False
+            for button in self.buttons:
+                button.disabled = False
+            self.message.value = message
+            self.render(self.status)
+
+    def close(self) -> None:
+        """Stop following the status along with the widget."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._worker.shutdown(wait=False)
+        super().close()
+
+    # ----- text ------------------------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return repr(self.status)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        """ipywidgets cuts text/plain at 110 characters; non-widget front ends should get the whole table."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):
+            bundle["text/plain"] = repr(self)
+        return bundle

@@ -1,0 +1,279 @@
+"""The Jupyter Server extension: credentials in place before the first request, kept fresh while the server lives.
+
+At start (synchronously, before the server answers anything) the spawn bundle is written into the SDKs' files;
+the refresh loop then runs in the background, so start-up never waits on the network and a provider that is down
+shows as a state, not as a slow server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import IOLoop
+from traitlets import Bool, Float, List, Unicode, default, validate
+
+from .._version import __version__
+from ..core.bundle import Bundle
+from ..core.errors import QCredError
+from ..core.manager import CredentialManager
+from ..core.policy import Backoff, RefreshPolicy
+from ..core.service import CredentialService, ForbiddenError
+from ..core.settings import Settings
+from ..providers import PROVIDER_KEYS, create_providers
+
+BUNDLE_VARIABLES = ("QCRED_BUNDLE", "QCRED_BUNDLE_FILE")
+STARTUP_SOURCES = ("bundle", "env", "hub")
+SERVER_URL_VARIABLE = "QCRED_SERVER_URL"
+SERVER_PID_VARIABLE = "QCRED_SERVER_PID"
+
+
+class QCredApp(ExtensionApp):
+    """Quantum-cloud credentials for Jupyter (``c.QCredApp.*`` in jupyter_server_config.py)."""
+
+    name = "jupyter_qcred"
+    description = __doc__
+    version = __version__
+    load_other_extensions = True
+
+    providers = List(
+        Unicode(),
+        default_value=list(PROVIDER_KEYS),
+        help="Providers to manage, in the order views show them: any of 'ibm', 'qcs'.",
+    ).tag(config=True)
+
+    startup_sources = List(
+        Unicode(),
+        default_value=["bundle"],
+        help="""Sources written into the SDKs' files at start, in order: 'bundle' (QCRED_BUNDLE or
+        QCRED_BUNDLE_FILE, handed over by JupyterHub at spawn; written before the first request), 'env' (the SDKs'
+        own variables QE_*, QISKIT_IBM_*), 'hub' (pull fresh credentials from JupyterHub's API; done in the
+        background so start-up never waits on the network).""",
+    ).tag(config=True)
+
+    reinitialize_source = Unicode(
+        "auto",
+        help="""Where 'Re-initialize' takes credentials from when the user does not supply them: 'hub', 'bundle',
+        or 'auto' (the hub when running under JupyterHub, else the spawn bundle).""",
+    ).tag(config=True)
+
+    remove_bundle_from_environment = Bool(
+        True,
+        help="""Remove QCRED_BUNDLE and QCRED_BUNDLE_FILE from the server's environment once written, so kernels
+        started later do not inherit secrets that go stale (they read the files, which stay fresh).""",
+    ).tag(config=True)
+
+    refresh_fraction = Float(
+        0.2,
+        help="Refresh an access token when less than this fraction of its lifetime is left.",
+    ).tag(config=True)
+
+    refresh_latest_seconds = Float(
+        300.0,
+        help="""Refresh an access token at the latest this many seconds before it expires (for very short tokens
+        the margin is capped at half their lifetime).""",
+    ).tag(config=True)
+
+    refresh_jitter = Float(
+        0.1,
+        help="""Move each scheduled refresh earlier by a random part of this fraction of the margin, so that many
+        servers started together do not all call the provider at the same second.""",
+    ).tag(config=True)
+
+    request_timeout = Float(20.0, help="Seconds to wait for a provider's answer before calling it down.").tag(
+        config=True
+    )
+
+    retry_initial_seconds = Float(
+        2.0,
+        help="""After a transient failure (network, provider 5xx, timeout), wait about this long before the first
+        retry; the wait doubles with each further failure (with jitter).""",
+    ).tag(config=True)
+
+    retry_max_seconds = Float(300.0, help="The longest wait between retries after repeated transient failures.").tag(
+        config=True
+    )
+
+    lock_timeout = Float(
+        60.0, help="Seconds to wait for another process's lock on a credentials file before giving up."
+    ).tag(config=True)
+
+    watch_interval = Float(
+        1.0,
+        help="Seconds between checks of the credential files for changes made by other processes (kernels, users).",
+    ).tag(config=True)
+
+    qcs_settings_path = Unicode(
+        "",
+        help="QCS settings file (default: $QCS_SETTINGS_FILE_PATH or ~/.qcs/settings.toml).",
+    ).tag(config=True)
+
+    qcs_secrets_path = Unicode(
+        "",
+        help="QCS secrets file (default: $QCS_SECRETS_FILE_PATH or ~/.qcs/secrets.toml).",
+    ).tag(config=True)
+
+    qiskit_dir = Unicode(
+        "",
+        help="Folder of qiskitrc and qiskit-ibm.json (default: ~/.qiskit).",
+    ).tag(config=True)
+
+    @validate("providers")
+    def _check_providers(self, proposal: dict[str, Any]) -> list[str]:
+        unknown = [key for key in proposal["value"] if key not in PROVIDER_KEYS]
+        if unknown:
+            raise ValueError(f"QCredApp.providers: unknown provider {unknown[0]!r}; known: {', '.join(PROVIDER_KEYS)}")
+        return list(proposal["value"])
+
+    @validate("startup_sources")
+    def _check_sources(self, proposal: dict[str, Any]) -> list[str]:
+        unknown = [key for key in proposal["value"] if key not in STARTUP_SOURCES]
+        if unknown:
+            raise ValueError(
+                f"QCredApp.startup_sources: unknown source {unknown[0]!r}; known: {', '.join(STARTUP_SOURCES)}"
+            )
+        return list(proposal["value"])
+
+    @default("reinitialize_source")
+    def _default_reinitialize_source(self) -> str:
+        return "auto"
+
+    # ------------------------------------------------------------------------------------------------------------
+
+    def make_settings(self) -> Settings:
+        """The core's settings from these traitlets and the environment."""
+        return Settings.from_environment(
+            timeout=self.request_timeout,
+            lock_timeout=self.lock_timeout,
+            policy=RefreshPolicy(
+                fraction=self.refresh_fraction, latest=self.refresh_latest_seconds, jitter=self.refresh_jitter
+            ),
+            qcs_settings_path=self.qcs_settings_path or None,
+            qcs_secrets_path=self.qcs_secrets_path or None,
+            qiskit_dir=self.qiskit_dir or None,
+        )
+
+    def initialize_settings(self) -> None:
+        """Build the manager and write the startup sources into the stores, before any request is served."""
+        from ..core.hubclient import HubClient
+
+        self.core_settings = self.make_settings()
+        self.startup_bundle: Bundle | None = None
+        self._background: set[asyncio.Future[Any]] = set()
+        self.hub = HubClient.from_environment(self.core_settings.environ, timeout=self.request_timeout)
+        self.manager = CredentialManager(
+            create_providers(self.core_settings, tuple(self.providers)),
+            watch_interval=self.watch_interval,
+            hub_info=self.hub.info,
+            hub_refresh=self.pull_from_hub if self.hub.available else None,
+            backoff=lambda: Backoff(initial=self.retry_initial_seconds, maximum=self.retry_max_seconds),
+        )
+        self.active_sources = list(self.startup_sources)
+        if self.core_settings.environ.get("QCRED_PULL_FROM_HUB") and "hub" not in self.active_sources:
+            self.active_sources.append("hub")  # set by jupyter_qcred.hub.configure(c, handover="hub")
+        for source in self.active_sources:
+            if source != "hub":
+                self._materialize_startup(source)
+        if self.remove_bundle_from_environment:
+            for name in BUNDLE_VARIABLES:
+                os.environ.pop(name, None)
+        self.service = CredentialService(
+            self.manager,
+            hub_pull=self.hub.fetch_bundle if self.hub.available else None,
+            spawn_bundle=lambda: self.startup_bundle,
+            reinitialize_source=self.reinitialize_source,
+            stop_server=self.stop_via_hub if self.hub.available else None,
+        )
+        self._started = False
+        IOLoop.current().add_callback(self._start_background)
+
+    def _materialize_startup(self, source: str) -> None:
+        from ..core import sources
+
+        try:
+            bundle, origin = sources.load(source, self.core_settings)
+        except QCredError as exc:
+            if source == "bundle" and not any(self.core_settings.environ.get(v) for v in BUNDLE_VARIABLES):
+                self.log.debug("jupyter_qcred: no spawn bundle; using the credentials already on disk")
+            else:
+                self.log.error("jupyter_qcred: %s", exc)
+            return
+        if source == "bundle":
+            self.startup_bundle = bundle  # kept in memory only: the variables are removed below
+        try:
+            written = self.manager.materialize(bundle, source=source)
+        except (QCredError, OSError) as exc:  # a read-only or full home must not stop the server
+            self.log.error("jupyter_qcred: could not write credentials from %s: %s", origin, exc)
+            return
+        self.log.info("jupyter_qcred: wrote %d credential(s) from %s", len(written), origin)
+
+    def initialize_handlers(self) -> None:
+        """Register the REST API and the push channel under ``{base_url}qcred/``."""
+        from .handlers import handlers
+
+        self.handlers.extend(handlers(self.service))
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """Jupyter Server's start hook (not called by every embedding, hence also scheduled at initialization)."""
+        await self._start_background()
+
+    async def _start_background(self) -> None:
+        """Start the refresh loop once the event loop runs (and pull from the hub if configured). Idempotent."""
+        if self._started:
+            return
+        self._started = True
+        # Kernels started from now on inherit this and talk to us (the one place that refreshes); they
+        # authenticate with the server's runtime file, or under JupyterHub with JUPYTERHUB_API_TOKEN.
+        if self.serverapp is not None:
+            os.environ[SERVER_URL_VARIABLE] = self.serverapp.connection_url
+        os.environ[SERVER_PID_VARIABLE] = str(os.getpid())
+        self.manager.start()
+        await self.hub.start()
+        if "hub" in self.active_sources and self.hub.available:
+            self._spawn(self._startup_hub_pull())
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _startup_hub_pull(self) -> None:
+        try:
+            await self.service.reinitialize("hub")
+        except QCredError as exc:
+            self.log.error("jupyter_qcred: could not pull credentials from JupyterHub: %s", exc)
+
+    async def stop_via_hub(self, delay: float = 0.2) -> dict[str, Any]:
+        """Restart: ask the hub to stop this server shortly, once the HTTP answer that announced it has left (the
+        hub stops this very process); the answer tells the browser where to start it again."""
+        if self.hub.info()["can_restart"] is False:
+            from ..core.hubclient import RESTART_FIX
+
+            raise ForbiddenError(f"This server's hub token may not stop the server. {RESTART_FIX}")
+        asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._stop_via_hub()))
+        return {"stopping": True, "spawn_url": self.hub.spawn_url}
+
+    async def _stop_via_hub(self) -> None:
+        try:
+            await self.hub.stop_server()
+        except QCredError as exc:
+            self.hub.restart_error = str(exc)
+            self.log.error("jupyter_qcred: restart failed: %s", exc)
+            self.manager.publish({"provider": "hub", "name": None, "state": "error", "previous": None})
+
+    async def pull_from_hub(self) -> list[str]:
+        """Fetch the user's credentials from JupyterHub (which refreshes them first) and rewrite the stores."""
+        bundle = await self.hub.fetch_bundle()
+        return await asyncio.to_thread(self.manager.materialize, bundle, source="hub", reinit=True)
+
+    async def stop_extension(self) -> None:
+        """Stop the refresh loop with the server."""
+        for task in list(self._background):
+            task.cancel()
+        await self.manager.stop()
+        await self.hub.stop()
+        for login in list(self.manager.logins.values()):
+            if login.get("_task") is not None:
+                login["_task"].cancel()

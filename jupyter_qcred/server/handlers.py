@@ -1,0 +1,206 @@
+"""REST API and push channel under ``{base_url}qcred/`` (the contract is docs/api.md).
+
+Every handler requires Jupyter's authentication and authorization on the ``qcred`` resource (read for GET, write
+otherwise); browser writes need the XSRF token like the rest of Jupyter Server. Inputs are validated strictly and
+answers never contain a secret.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Set
+from typing import Any
+
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.decorator import authorized, ws_authenticated
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
+from jupyter_server.utils import url_path_join
+from tornado import web
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from ..core.errors import QCredError, RefusedError
+from ..core.service import CredentialService, ForbiddenError, InputError, NotFoundError, UnavailableError
+
+AUTH_RESOURCE = "qcred"
+MAX_FILE_BYTES = 256 * 1024
+#: HTTP status of each failure the service layer names; anything else a provider did answers 502.
+ERROR_STATUS: tuple[tuple[type[QCredError], int], ...] = (
+    (InputError, 400),
+    (RefusedError, 400),
+    (ForbiddenError, 403),
+    (NotFoundError, 404),
+    (UnavailableError, 409),
+)
+
+
+class QCredHandler(APIHandler):
+    """Shared plumbing: the service (handed over by ``initialize``), strict JSON bodies, errors as sentences."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(self, service: CredentialService) -> None:
+        """Tornado hands each handler the service layer, never the whole app (as jupyter-server-proxy does)."""
+        self.service = service
+
+    def body(self, allowed: Set[str]) -> dict[str, Any]:
+        """The JSON object body, refusing unknown fields and wrong types with a 400 that says which."""
+        if not self.request.body:
+            return {}
+        try:
+            data = json.loads(self.request.body)
+        except ValueError:
+            raise web.HTTPError(400, "The request body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise web.HTTPError(400, "The request body must be a JSON object.")
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise web.HTTPError(400, f"Unknown field {unknown[0]!r}; allowed fields: {', '.join(sorted(allowed))}.")
+        for key, value in data.items():
+            if value is not None and not isinstance(value, str):
+                raise web.HTTPError(400, f"Field {key!r} must be a string.")
+        return data
+
+    async def run(self, operation: Awaitable[dict[str, Any]], status: int = 200) -> None:
+        """Run a service operation and answer its JSON, or its failure as a status and a sentence."""
+        try:
+            result = await operation
+        except QCredError as exc:
+            code = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 502)
+            raise web.HTTPError(code, str(exc)) from None
+        self.set_status(status)
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(result))
+
+
+class StatusHandler(QCredHandler):
+    """``GET qcred/status``: the status JSON."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.finish(self.service.manager.snapshot_json())
+
+
+class RefreshHandler(QCredHandler):
+    """``POST qcred/refresh``: refresh now; failures are outcomes in the answer, not HTTP errors."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        data = self.body({"provider", "name"})
+        await self.run(self.service.refresh(data.get("provider"), data.get("name")))
+
+
+class ReinitializeHandler(QCredHandler):
+    """``POST qcred/reinitialize``: from the hub/bundle, a token, a credentials file, or a QCS device login."""
+
+    FIELDS = frozenset(
+        {
+            "source",
+            "provider",
+            "token",
+            "channel",
+            "instance",
+            "name",
+            "access_token",
+            "refresh_token",
+            "profile",
+            "filename",
+            "content",
+        }
+    )
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        data = self.body(self.FIELDS)
+        source = data.get("source") or "auto"
+        service = self.service
+        if source in ("auto", "hub", "bundle"):
+            await self.run(service.reinitialize(source))
+        elif source == "token":
+            await self.run(service.add_token(data.get("provider") or "", data))
+        elif source == "file":
+            content = data.get("content") or ""
+            if len(content.encode()) > MAX_FILE_BYTES:
+                raise web.HTTPError(400, "The credentials file is too large (at most 256 KiB).")
+            await self.run(service.import_file(data.get("provider") or "", data.get("filename") or "", content))
+        elif source == "device":
+            await self.run(service.start_login(data.get("provider"), data.get("profile")))
+        else:
+            raise web.HTTPError(400, "Field 'source' must be one of: auto, hub, bundle, token, file, device.")
+
+
+class RestartHandler(QCredHandler):
+    """``POST qcred/restart``: stop this server through the hub; the browser then follows ``spawn_url``."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        self.body(set())
+        await self.run(self.service.restart(), status=202)
+
+
+class DefaultHandler(QCredHandler):
+    """``PUT qcred/default``: the default IBM account (and hub/group/project) or QCS profile."""
+
+    @web.authenticated
+    @authorized
+    async def put(self) -> None:
+        data = self.body({"provider", "name", "instance"})
+        await self.run(self.service.set_default(data.get("provider") or "", data.get("name"), data.get("instance")))
+
+
+class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
+    """``GET qcred/events``: a WebSocket that sends the status JSON on connect and after every change."""
+
+    auth_resource = AUTH_RESOURCE
+    _unsubscribe: Callable[[], None] | None = None
+
+    def initialize(self, service: CredentialService) -> None:
+        """The service layer, as for the REST handlers."""
+        self.service = service
+
+    @ws_authenticated
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        user = self.current_user
+        if not await ensure_async(self.authorizer.is_authorized(self, user, "read", AUTH_RESOURCE)):
+            raise web.HTTPError(403)
+        await super().get(*args, **kwargs)
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        super().open(*args, **kwargs)
+        manager = self.service.manager
+        self._send({"type": "status", "status": manager.snapshot(), "change": None})
+        self._unsubscribe = manager.subscribe(self._send)
+
+    def _send(self, event: dict[str, Any]) -> None:
+        try:
+            self.write_message(json.dumps(event))
+        except WebSocketClosedError:
+            self.on_close()
+
+    def on_message(self, message: str | bytes) -> None:
+        """The channel is one-way; clients' messages are ignored."""
+
+    def on_close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+
+ROUTES: list[tuple[str, type]] = [
+    ("status", StatusHandler),
+    ("refresh", RefreshHandler),
+    ("reinitialize", ReinitializeHandler),
+    ("restart", RestartHandler),
+    ("default", DefaultHandler),
+    ("events", EventsHandler),
+]
+
+
+def handlers(service: CredentialService, base: str = "qcred") -> list[tuple[str, type, dict[str, Any]]]:
+    """Routes relative to the server's base_url (ExtensionApp prefixes it), each handed the service."""
+    return [(url_path_join("/", base, path), handler, {"service": service}) for path, handler in ROUTES]

@@ -1,0 +1,1 @@
+"""What the tests share: fixtures and drivers (not shipped in the wheel)."""
