@@ -1,0 +1,121 @@
+"""``jupyter qcred``: status, init, refresh, token and demo from a terminal.
+
+Every message says what happened and what to do; the exit codes scripts can trust are in ``jupyter qcred --help``,
+each command's ``--help`` and the README, all made from :data:`jupyter_qcred.cli.help.EXIT_CODES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+from collections.abc import Sequence
+
+from .._version import __version__
+from ..core.errors import QCredError
+from .commands import cmd_demo, cmd_init, cmd_refresh, cmd_status, cmd_token, fail
+from .help import (
+    COMMON_EXIT_CODES,
+    DESCRIPTIONS,
+    EXIT_CODES,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    HELP_WIDTH,
+    command_epilog,
+    exit_codes_text,
+    fill,
+    readme_section,
+)
+
+__all__ = [
+    "COMMON_EXIT_CODES",
+    "DESCRIPTIONS",
+    "EXIT_CODES",
+    "build_parser",
+    "exit_codes_text",
+    "main",
+    "readme_section",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (its help texts and exit codes are also the README's CLI reference)."""
+    width = max(40, min(HELP_WIDTH, shutil.get_terminal_size().columns - 2))
+    parser = argparse.ArgumentParser(
+        prog="jupyter qcred",
+        description="Quantum-cloud credentials (IBM Quantum, Rigetti QCS) for Jupyter.",
+        epilog="exit codes:\n" + exit_codes_text(width),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"jupyter_qcred {__version__}")
+    parser.add_argument("--debug", action="store_true", help="log what happens (never secrets) to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=fill(DESCRIPTIONS[name], width),
+            epilog=command_epilog(name, width),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    status = command("status", "show every credential's state")
+    status.add_argument("--json", action="store_true", help="print the status JSON")
+    status.set_defaults(run=cmd_status)
+
+    refresh = command("refresh", "refresh access tokens now")
+    refresh.add_argument("provider", nargs="?", choices=["ibm", "qcs"], help="only this provider")
+    refresh.add_argument("--name", help="only this account or profile")
+    refresh.add_argument("--json", action="store_true", help="print the status JSON")
+    refresh.set_defaults(run=cmd_refresh)
+
+    init = command("init", "write credentials from a source into the SDKs' files")
+    init.add_argument(
+        "--from",
+        dest="source",
+        choices=["auto", "bundle", "env", "hub"],
+        default="auto",
+        help="bundle: QCRED_BUNDLE / QCRED_BUNDLE_FILE; env: the SDKs' variables; hub: pull from JupyterHub; "
+        "auto (default): the hub when running under one, else the bundle",
+    )
+    init.add_argument("--reinit", action="store_true", help="replace unparseable files (kept as timestamped backups)")
+    init.add_argument(
+        "--check",
+        action="store_true",
+        help="then check every credential with its provider (renewing expired access tokens), so a refused "
+        "refresh token or API key exits 3; a provider that cannot be reached does not change the exit code",
+    )
+    init.add_argument("--quiet", action="store_true", help="do not print the status afterwards (problems go to stderr)")
+    init.set_defaults(run=cmd_init)
+
+    token = command("token", "print a valid access token (for QCS externally_managed)")
+    token.add_argument("provider", choices=["qcs"], help="the provider (qcs)")
+    token.add_argument("--profile", help="QCS profile (default: QCS_PROFILE_NAME or default_profile_name)")
+    token.set_defaults(run=cmd_token)
+
+    demo = command("demo", "JupyterLab with the extension against the loopback sandbox services")
+    demo.add_argument("--hub", action="store_true", help="a local JupyterHub logging in through the sandbox's OIDC")
+    demo.add_argument("--port", type=int, default=8888, help="port of JupyterLab or the hub (default 8888)")
+    demo.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    demo.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``jupyter-qcred`` (``jupyter qcred``)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING, format="jupyter qcred: %(message)s", stream=sys.stderr
+    )
+    try:
+        return int(args.run(args))
+    except QCredError as exc:
+        return fail(args.command, exc, EXIT_FAILED)
+    except OSError as exc:  # permissions, a full disk: say which file, never a traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        message = f"{exc.strerror or type(exc).__name__}{where}; check that path and try again."
+        return fail(args.command, message, EXIT_FAILED)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED

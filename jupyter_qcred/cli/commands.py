@@ -1,0 +1,223 @@
+"""The commands of ``jupyter qcred``: each reads the files or calls the service layer, prints, and returns its exit
+code (see :mod:`jupyter_qcred.cli.help`). Only ``token`` ever prints a secret, and only on its own stdout."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..core.errors import FieldError, FileFormatError, ProviderError, QCredError, RefusedError
+from .help import EXIT_ATTENTION, EXIT_FAILED, EXIT_NONE, EXIT_OK, USABLE_STATES
+
+
+def _settings() -> Any:
+    from ..core.settings import Settings
+
+    return Settings.from_environment()
+
+
+def _manager(provider_keys: Sequence[str] | None = None) -> Any:
+    from ..core.manager import CredentialManager
+    from ..providers import PROVIDER_KEYS, create_providers
+
+    return CredentialManager(create_providers(_settings(), tuple(provider_keys or PROVIDER_KEYS)))
+
+
+# ----- exit codes ------------------------------------------------------------------------------------------------
+
+
+def renewable(entry: dict[str, Any]) -> bool:
+    """Whether an ``expired`` entry renews without a person, so ``init`` may still report success.
+
+    The providers only call an access token ``expired`` when something can renew it (QCS: a refresh token;
+    IBM: the API key); one that nothing can renew is ``needs_reinit``. The entry's ``refresh_token_state`` (QCS)
+    is checked as well, so that a refresh token known to be missing or refused is never counted as renewable.
+    """
+    account = entry.get("account") or {}
+    return entry["state"] == "expired" and account.get("refresh_token_state") not in ("missing", "refused")
+
+
+def exit_code(entries: Iterable[dict[str, Any]], *, renewable_ok: bool = False) -> int:
+    """0 when every entry is usable (with ``renewable_ok``: or renewable), 4 when there is none, else 3."""
+    entries = list(entries)
+    for entry in entries:
+        if entry["state"] in USABLE_STATES or entry["state"] == "absent":
+            continue
+        if renewable_ok and renewable(entry):
+            continue
+        return EXIT_ATTENTION
+    if all(entry["state"] == "absent" for entry in entries):
+        return EXIT_NONE
+    return EXIT_OK
+
+
+def _show(snapshot: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(snapshot, indent=2))
+    else:
+        from ..core.report import format_status
+
+        print(format_status(snapshot))
+
+
+def fail(command: str, message: object, code: int) -> int:
+    """One sentence on stderr (never a secret: error messages name files and fields, never values)."""
+    print(f"jupyter qcred {command}: {message}", file=sys.stderr)
+    return code
+
+
+# ----- commands --------------------------------------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Show every credential's state (offline: reads the files only)."""
+    snapshot = _manager().snapshot()
+    _show(snapshot, args.json)
+    return exit_code(snapshot["providers"])
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    """Refresh now (once for every process) and show the result; the exit code covers only what was chosen."""
+    manager = _manager()
+
+    def chosen(snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            entry
+            for entry in snapshot["providers"]
+            if (args.provider is None or entry["provider"] == args.provider)
+            and (args.name is None or entry["name"] == args.name)
+        ]
+
+    if args.name is not None and not chosen(manager.snapshot()):
+        which = {"ibm": "IBM Quantum ", "qcs": "Rigetti QCS "}.get(args.provider or "", "")
+        return fail(
+            "refresh",
+            f"there is no {which}credential named {args.name!r}; `jupyter qcred status` lists them.",
+            EXIT_NONE,
+        )
+    from ..core.service import CredentialService
+
+    service = CredentialService.without_server(_settings(), manager)
+    snapshot = asyncio.run(service.refresh(args.provider, args.name))
+    result = snapshot.pop("result")
+    _show(snapshot, args.json)
+    if result["outcome"] != "ok":  # the sentence the panel, the widget and %qcred show for the same outcome
+        print(f"jupyter qcred refresh: {result['message']}", file=sys.stderr)
+    return exit_code(chosen(snapshot))
+
+
+def _unless_unchecked(after: list[dict[str, Any]], before: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``after`` with each entry that turned into ``error`` during ``init --check`` replaced by its state before.
+
+    A check that could not be made (the provider unreachable or failing) says nothing about whether a person is
+    needed, and the server retries it with backoff: it must not turn a start script's ``init`` into a failure.
+    """
+    earlier = {(entry["provider"], entry["name"]): entry for entry in before}
+    result = []
+    for entry in after:
+        old = earlier.get((entry["provider"], entry["name"]))
+        unchecked = entry["state"] == "error" and old is not None and old["state"] != "error"
+        result.append(old if unchecked and old is not None else entry)
+    return result
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write credentials from a source (the spawn bundle, the environment, the hub) into the SDKs' files."""
+    from ..core import sources
+
+    bundle, origin = sources.load(args.source, _settings())
+    manager = _manager()
+    try:
+        written = manager.materialize(bundle, source=args.source, reinit=args.reinit)
+    except (FileFormatError, FieldError) as exc:
+        # A store file the SDK cannot read either: never overwritten silently, so a person decides.
+        return fail(
+            "init",
+            f"{exc} To replace it, run `jupyter qcred init --reinit` (the broken file is kept as a timestamped "
+            "backup).",
+            EXIT_ATTENTION,
+        )
+    print(f"Wrote {len(written)} credential(s) from {origin}: {', '.join(written) or 'none'}.")
+    snapshot = manager.snapshot()
+    entries = snapshot["providers"]
+    if args.check:
+        snapshot = asyncio.run(manager.refresh(force=False))
+        entries = _unless_unchecked(snapshot["providers"], entries)
+    code = exit_code(entries, renewable_ok=True)
+    if not args.quiet:
+        _show(snapshot, False)
+    elif code == EXIT_ATTENTION:
+        from ..core.report import problem_lines
+
+        needs_person = [e for e in entries if exit_code([e], renewable_ok=True) == EXIT_ATTENTION]
+        print("\n".join(problem_lines(needs_person)), file=sys.stderr)
+    return code
+
+
+def _token_failure_code(settings: Any, profile: str | None) -> int:
+    """Tell "no such profile / no credential" (4) and "a person must act" (3) from other failures (1).
+
+    Only runs after ``token_sync`` failed, so the hot path (a token that is not due) reads the files once.
+    """
+    from ..providers.qcs.provider import QcsProvider
+
+    entries = [status.to_json() for status in QcsProvider(settings).read()]
+    if any(entry["name"] is None and entry["state"] == "error" for entry in entries):
+        return EXIT_ATTENTION
+    wanted = profile or next((entry["name"] for entry in entries if entry["default"] and entry["name"]), None)
+    entry = next((entry for entry in entries if wanted is not None and entry["name"] == wanted), None)
+    if entry is None:
+        return EXIT_NONE
+    return EXIT_ATTENTION if entry["state"] in ("needs_reinit", "error") else EXIT_FAILED
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Print a valid QCS access token (refreshing it first if due): an ``externally_managed`` command for the SDK."""
+    from ..core.sources import under_hub
+    from ..providers.qcs.provider import QcsProvider
+
+    settings = _settings()
+    try:
+        try:
+            token = QcsProvider(settings).token_sync(args.profile)
+        except RefusedError:
+            if not under_hub(settings):
+                raise
+            # The hub's login may own this credential (a confidential client only the hub can refresh): pull.
+            from ..core import sources
+
+            bundle, _ = sources.from_hub(settings)
+            _manager(("qcs",)).materialize(bundle, source="hub", reinit=True)
+            token = QcsProvider(settings).token_sync(args.profile)
+    except RefusedError as exc:
+        return fail("token", exc, EXIT_ATTENTION)
+    except ProviderError as exc:  # unreachable, 5xx, garbage: trying again later may help
+        return fail("token", exc, EXIT_FAILED)
+    except (FileFormatError, FieldError) as exc:
+        return fail("token", exc, EXIT_ATTENTION)
+    except QCredError as exc:
+        return fail("token", exc, _token_failure_code(settings, args.profile))
+    sys.stdout.write(token + "\n")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """JupyterLab (or a local JupyterHub) with the extension, against the loopback sandbox services."""
+    from ..demo.lab import demo_root, run_demo
+
+    try:
+        code = run_demo(hub=args.hub, port=args.port, open_browser=not args.no_browser)
+    except RuntimeError as exc:  # the sandbox or the hub did not come up; the message says where to look
+        return fail("demo", f"could not start: {exc}", EXIT_FAILED)
+    if code != 0:
+        if args.hub:
+            where = f"its log is {demo_root() / 'hub' / 'hub' / 'jupyterhub.log'}"
+        else:
+            where = "its messages are above (a port in use? try --port)"
+        what = "JupyterHub" if args.hub else "JupyterLab"
+        return fail("demo", f"{what} exited with code {code}; {where}.", EXIT_FAILED)
+    return EXIT_OK
