@@ -50,7 +50,14 @@ def outcome_of(statuses: Iterable[CredentialStatus], done: str = "Refreshed.") -
             {"provider": status.provider, "name": status.name, "outcome": outcome, "error": status.error}
         )
         if outcome != "ok":
-            problems.append((outcome, f"{title(status.provider)} {status.name!r}: {status.error}"))
+            error = status.error or "failed"
+            # Provider errors already name the provider (and usually the account): say it once.
+            named = (
+                error
+                if error.startswith(title(status.provider))
+                else f"{title(status.provider)} {status.name!r}: {error}"
+            )
+            problems.append((outcome, named))
     if not credentials:
         return {"outcome": "ok", "message": "There was nothing to refresh.", "credentials": []}
     if not problems:
