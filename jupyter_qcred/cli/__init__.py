@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--hub", action="store_true", help="a local JupyterHub logging in through the sandbox's OIDC")
     demo.add_argument("--port", type=int, default=8888, help="port of JupyterLab or the hub (default 8888)")
     demo.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    demo.add_argument(
+        "--env",
+        action="store_true",
+        help="print the export lines that let another shell use the running demo's credentials (with --hub: "
+        "alice's home on the hub), for eval",
+    )
     demo.set_defaults(run=cmd_demo)
     return parser
 

@@ -207,7 +207,11 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """JupyterLab (or a local JupyterHub) with the extension, against the loopback sandbox services."""
-    from ..demo.lab import demo_root, run_demo
+    from ..demo.lab import demo_env_lines, demo_root, run_demo
+
+    if args.env:
+        print("\n".join(demo_env_lines(hub=args.hub)))
+        return EXIT_OK
 
     try:
         code = run_demo(hub=args.hub, port=args.port, open_browser=not args.no_browser)

@@ -9,11 +9,9 @@ institutional secret store would provide them).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import urllib.error
@@ -22,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..sandbox.client import Sandbox
-from .processes import free_port, wait_until_serving
+from .processes import ProcessTree, StopSignals, free_port, tools_path, wait_until_serving
 from .proxy import ensure_proxy
 
 CONFIG_TEMPLATE = '''\
@@ -48,6 +46,7 @@ c.SimpleLocalProcessSpawner.home_dir_template = settings["state_dir"] + "/home/{
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 60
 c.Spawner.http_timeout = 60
+c.Spawner.cmd = settings["spawner_cmd"]  # this interpreter's, whatever PATH says
 c.Spawner.args = settings["spawner_args"]
 c.Spawner.environment = settings["spawner_environment"]
 
@@ -114,6 +113,7 @@ class LocalHub:
         self.with_extension = with_extension
         self.environment = environment or {}
         self.process: subprocess.Popen[bytes] | None = None
+        self.tree: ProcessTree | None = None
         self.api_token = secrets.token_hex(24)
 
     def write_config(self) -> Path:
@@ -121,6 +121,7 @@ class LocalHub:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "home").mkdir(exist_ok=True)
         spawner_env = {
+            "PATH": tools_path(),  # kernels and terminals find this environment's tools first
             "IAM_URL": self.sandbox.iam_url,
             "QISKIT_FUNCTIONS_EXPERIMENTAL": "1",
             **({"SSL_CERT_FILE": self.sandbox.ca_file} if self.sandbox.ca_file else {}),
@@ -136,6 +137,7 @@ class LocalHub:
             "proxy_api_url": f"http://127.0.0.1:{free_port()}",
             "proxy": ensure_proxy(),
             "state_dir": str(self.state_dir),
+            "spawner_cmd": [sys.executable, "-m", "jupyterhub.singleuser"],
             "spawner_args": args,
             "spawner_environment": spawner_env,
             "client_id": "jupyterhub",
@@ -167,18 +169,22 @@ class LocalHub:
     def start(self, timeout: float = 60.0) -> LocalHub:
         """Start the hub and wait for its API to answer."""
         config = self.write_config()
-        env = {**os.environ, "JUPYTERHUB_CRYPT_KEY": secrets.token_hex(32)}
+        env = {**os.environ, "JUPYTERHUB_CRYPT_KEY": secrets.token_hex(32), "PATH": tools_path()}
         if self.sandbox.ca_file:
             env["SSL_CERT_FILE"] = self.sandbox.ca_file
-        log = (self.state_dir / "jupyterhub.log").open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterhub", "-f", str(config)],
-            cwd=self.state_dir,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with (self.state_dir / "jupyterhub.log").open("ab") as log:
+            # No terminal on stdin: a server that inherits one answers SIGINT with a "shut down? (y/n)" prompt,
+            # and the hub's cleanup would wait out its timeout.
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "jupyterhub", "-f", str(config)],
+                cwd=self.state_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.tree = ProcessTree(self.process)
 
         def answers() -> bool:
             with urllib.request.urlopen(self.public_url + "hub/api/", timeout=2) as answer:  # noqa: S310
@@ -192,7 +198,7 @@ class LocalHub:
                 what="JupyterHub",
                 log_tail=lambda: f"see {self.state_dir / 'jupyterhub.log'}",
             )
-        except RuntimeError:
+        except BaseException:  # also a stop signal: ``with`` does not call __exit__ when __enter__ raises
             self.stop()
             raise
         return self
@@ -212,18 +218,21 @@ class LocalHub:
             raise RuntimeError(f"hub API {method} {path}: HTTP {exc.code}") from None
         return json.loads(text) if text else None
 
+    def wait(self) -> int:
+        """Wait until the hub exits (keeping track of what it starts); returns its exit code."""
+        assert self.tree is not None, "start the hub first"
+        return self.tree.wait()
+
     def stop(self) -> None:
-        """Stop the hub and everything it started (single-user servers, the proxy)."""
-        if self.process is None:
+        """Stop the hub and everything it started: the proxy and the users' servers run in sessions of their own.
+
+        The hub stops them itself on SIGTERM (``cleanup_servers``); whatever is left after it exited (it was
+        killed, or it crashed earlier) is stopped from what was seen of its process tree.
+        """
+        if self.tree is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
+        self.tree.stop(timeout=30)
+        self.process = self.tree = None
 
     def __enter__(self) -> LocalHub:
         return self.start()
@@ -232,9 +241,13 @@ class LocalHub:
         self.stop()
 
 
-def run_hub_demo(port: int = 8888, open_browser: bool = True) -> int:
-    """``jupyter qcred demo --hub``: run the local hub until interrupted."""
-    from .lab import demo_root
+def run_hub_demo(port: int = 8888, open_browser: bool = True, signals: StopSignals | None = None) -> int:
+    """``jupyter qcred demo --hub``: the sandbox and a local hub until the hub exits or a stop signal arrives.
+
+    ``signals`` (see ``demo.lab.run_demo``) turns stop signals into an exception that unwinds through the ``with``
+    below, which stops the hub, its proxy and the users' servers, then the sandbox.
+    """
+    from .lab import demo_root, published_environment, sandbox_environment, shell_hint
 
     root = demo_root() / "hub"
     secret = secrets.token_urlsafe(24)
@@ -245,17 +258,20 @@ def run_hub_demo(port: int = 8888, open_browser: bool = True) -> int:
         ) as sandbox,
         LocalHub(sandbox, root / "hub", port=port, client_secret=secret) as hub,
     ):
-        print(
-            f"jupyter qcred demo --hub: JupyterHub at {hub.public_url} — log in as alice or bob on the sandbox's "
-            "login page. Ctrl-C stops.",
-            flush=True,
-        )
-        if open_browser:
-            import webbrowser
+        homes = hub.state_dir / "home"
+        with published_environment(root, sandbox_environment(sandbox), homes=homes) as lines:
+            print(
+                f"jupyter qcred demo --hub: JupyterHub at {hub.public_url} — log in as alice or bob on the sandbox's "
+                f"login page. Ctrl-C stops.\nEach user's credentials are in {homes}/USER once they logged in.\n"
+                + shell_hint(root, lines, "jupyter qcred demo --hub"),
+                flush=True,
+            )
+            if open_browser:
+                import webbrowser
 
-            webbrowser.open(hub.public_url)
-        try:
-            assert hub.process is not None
-            return hub.process.wait()
-        except KeyboardInterrupt:
-            return 0
+                webbrowser.open(hub.public_url)
+            try:
+                return hub.wait()
+            finally:
+                if signals is not None:
+                    signals.hold()

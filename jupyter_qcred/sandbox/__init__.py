@@ -9,7 +9,8 @@ Services (``{http}`` is the plain base; QCS parts live on ``{https}`` when ``--t
 
 - QCS OIDC issuer ``{https}/oauth2/sandbox``: ``.well-known/openid-configuration``, ``v1/token`` (refresh_token,
   client_credentials, authorization_code (+PKCE), device_code), ``v1/device/authorize``, ``v1/authorize`` (login
-  page), ``v1/userinfo``, ``v1/keys``; device activation page ``{https}/activate``.
+  page), ``v1/userinfo``, ``v1/keys``; device activation page ``{http}/activate`` (a page for browsers: plain http
+  on loopback is a secure context, the private CA is not trusted there).
 - QCS API ``{https}/qcs/v1/...``: ``auth:getUser``, ``users/{idpId}/groups``, ``users/{id}/balance``,
   ``groups/{name}/balance``.
 - IBM legacy auth ``{http}/ibm/api``: ``version``, ``users/loginWithToken``, ``users/me``; ``{http}/ibm/runtime-api/

@@ -1,7 +1,8 @@
 """Assemble the sandbox: one tornado application served on a plain and (optionally) a TLS loopback port.
 
 Both ports serve the same application and state, so a test can reach the admin API over plain http while the
-QCS client talks https.  Start-up prints exactly one JSON line (the "ready line") on stdout and writes the same
+QCS client talks https, and a browser opens the device-activation page over plain http (no certificate warning for
+the private CA).  Start-up prints exactly one JSON line (the "ready line") on stdout and writes the same
 object to ``{state_dir}/sandbox.json``: whoever started the process waits for it instead of sleeping.
 """
 

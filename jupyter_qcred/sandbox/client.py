@@ -95,7 +95,13 @@ class Sandbox:
         finally:
             stderr.close()
         assert self.process.stdout is not None
-        line = self._read_line(self.process.stdout.fileno(), time.monotonic() + self.ready_timeout)
+        try:
+            line = self._read_line(self.process.stdout.fileno(), time.monotonic() + self.ready_timeout)
+        except BaseException:
+            # A signal (the demo's SIGTERM, Ctrl-C) while waiting: ``with`` never calls __exit__ when __enter__
+            # raises, so stop the process here or it outlives whoever started it.
+            self.stop()
+            raise
         try:
             self.info = json.loads(line)
         except ValueError:

@@ -79,7 +79,11 @@ class SandboxConfig:
 
 @dataclass
 class SandboxUrls:
-    """Where each fake service lives; QCS parts use https when TLS is on (the real client insists)."""
+    """Where each fake service lives.
+
+    QCS services use https when TLS is on (the real client insists); pages for a person's browser stay on plain
+    http, which browsers trust on loopback (the private CA is only handed to the SDKs).
+    """
 
     http_base: str
     https_base: str | None
@@ -98,7 +102,13 @@ class SandboxUrls:
 
     @property
     def activate_url(self) -> str:
-        return self.qcs_base + "/activate"
+        """The device-activation page a person opens: plain http on loopback, whatever the QCS services use.
+
+        Browsers treat ``http://127.0.0.1`` as a secure context, while the sandbox's private CA (which only the
+        SDKs are handed, through ``SSL_CERT_FILE``) would show them a certificate warning.  The token endpoint the
+        device polls stays on https.
+        """
+        return self.http_base + "/activate"
 
     @property
     def ibm_auth_url(self) -> str:

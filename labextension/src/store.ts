@@ -1,36 +1,23 @@
 /**
  * The one observable state shared by the panel, the status bar item, the
- * notifications and the dialogs; and the server actions that change it.
+ * notifications and the dialogs; and the server operations that change it.
  */
-import { VDomModel } from '@jupyterlab/ui-components';
+import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
-import {
-  DefaultBody,
-  errorText,
-  ILogin,
-  IRestartAnswer,
-  isLoginAnswer,
-  IStatus,
-  QcredClient,
-  QcredError,
-  RefreshBody,
-  ReinitializeBody
-} from './api';
-import { DEFAULT_SETTINGS, Health, ISettings, overallHealth } from './model';
-import { ConnectionState, IStatusUpdate, StatusStream } from './stream';
+import { errorMessage, isLoginAnswer, isStatus, isUnreachable, QcredClient } from './client';
+import { Health, overallHealth } from './model/health';
+import { DEFAULT_SETTINGS, ISettings } from './model/settings';
+import { ConnectionState, StatusStream } from './stream';
+import type * as api from './types';
 
 export type BusyKind = 'refresh' | 'reinitialize' | 'restart' | 'default' | 'login';
 
-export class QcredStore extends VDomModel {
-  constructor(options: { client: QcredClient; stream?: StatusStream; useSocket?: boolean }) {
-    super();
+export class QcredStore implements IDisposable {
+  constructor(options: { client: QcredClient; stream?: StatusStream }) {
     this.client = options.client;
     this.stream =
       options.stream ??
-      new StatusStream({
-        url: options.useSocket === false ? null : this.client.eventsUrl(),
-        fetchStatus: () => this.client.getStatus()
-      });
+      new StatusStream({ url: this.client.eventsUrl(), fetchStatus: () => this.client.getStatus() });
     this.stream.updated.connect(this._onUpdate, this);
     this.stream.connectionChanged.connect(this._onConnection, this);
     this.stream.errorChanged.connect(this._onError, this);
@@ -39,16 +26,17 @@ export class QcredStore extends VDomModel {
   readonly client: QcredClient;
   readonly stream: StatusStream;
 
-  start(): void {
-    this.stream.start();
+  /** Anything shown changed (what `VDomRenderer` listens to). */
+  get stateChanged(): ISignal<this, void> {
+    return this._stateChanged;
   }
 
-  /** Every status received, with the change that caused it (if pushed). */
-  get updated(): ISignal<this, IStatusUpdate> {
+  /** Every status received. */
+  get updated(): ISignal<this, api.IStatus> {
     return this._updated;
   }
 
-  get status(): IStatus | null {
+  get status(): api.IStatus | null {
     return this._status;
   }
 
@@ -67,12 +55,24 @@ export class QcredStore extends VDomModel {
 
   set settings(value: ISettings) {
     this._settings = value;
-    this.stateChanged.emit();
+    this._stateChanged.emit();
   }
 
-  /** The action currently running, if any (buttons disable themselves). */
+  /** The operations running (buttons disable themselves). */
   get busy(): ReadonlySet<BusyKind> {
     return this._busy;
+  }
+
+  get canRestart(): boolean {
+    return !!this._status?.hub?.available && !!this._status.hub.can_restart;
+  }
+
+  get canReinitializeFromHub(): boolean {
+    return !!this._status?.hub?.available && !!this._status.hub.can_reinitialize;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
   }
 
   health(now = Date.now()): Health {
@@ -84,98 +84,85 @@ export class QcredStore extends VDomModel {
     });
   }
 
-  get canRestart(): boolean {
-    return !!this._status?.hub?.available && !!this._status?.hub?.can_restart;
+  start(): void {
+    this.stream.start();
   }
 
-  get canReinitializeFromHub(): boolean {
-    return !!this._status?.hub?.available && !!this._status?.hub?.can_reinitialize;
-  }
-
-  // ------------------------------------------------------------ actions
-
-  refresh(body: RefreshBody = {}): Promise<IStatus> {
+  refresh(body: api.IRefreshBody = {}): Promise<api.IOperationAnswer> {
     return this._run('refresh', () => this.client.refresh(body));
   }
 
-  reinitialize(body: ReinitializeBody): Promise<IStatus | { login: ILogin }> {
-    return this._run(body.source === 'device' ? 'login' : 'reinitialize', () =>
-      this.client.reinitialize(body)
-    );
+  reinitialize(body: api.ReinitializeBody): Promise<api.IOperationAnswer | api.ILoginAnswer> {
+    return this._run(body.source === 'device' ? 'login' : 'reinitialize', () => this.client.reinitialize(body));
   }
 
-  setDefault(body: DefaultBody): Promise<IStatus> {
+  setDefault(body: api.DefaultBody): Promise<api.IOperationAnswer> {
     return this._run('default', () => this.client.setDefault(body));
   }
 
-  restart(): Promise<IRestartAnswer> {
+  restart(): Promise<api.IRestartAnswer> {
     return this._run('restart', () => this.client.restart());
   }
 
-  /** Fetch the status now (the panel's retry when unreachable). */
-  fetchNow(): Promise<IStatus | null> {
+  /** Fetch the status now (the panel's retry when unreachable, a login being followed). */
+  fetchNow(): Promise<void> {
     return this.stream.fetchNow();
   }
 
   dispose(): void {
-    if (this.isDisposed) {
+    if (this._disposed) {
       return;
     }
+    this._disposed = true;
     this.stream.dispose();
     Signal.clearData(this);
-    super.dispose();
   }
 
-  private async _run<T>(kind: BusyKind, fn: () => Promise<T>): Promise<T> {
+  private async _run<T>(kind: BusyKind, operation: () => Promise<T>): Promise<T> {
     this._busy.add(kind);
-    this.stateChanged.emit();
+    this._stateChanged.emit();
     try {
-      const answer = await fn();
-      if (answer && typeof answer === 'object' && Array.isArray((answer as unknown as IStatus).providers)) {
-        this.stream.push(answer as unknown as IStatus, null);
+      const answer = await operation();
+      if (isStatus(answer)) {
+        this.stream.push(answer);
       } else if (isLoginAnswer(answer)) {
-        // The login's progress arrives through the status; fetch it now.
         void this.stream.fetchNow();
       }
       return answer;
     } catch (err) {
-      if (err instanceof QcredError && err.unreachable) {
-        this._loadError = err.message;
+      if (isUnreachable(err)) {
+        this._loadError = errorMessage(err);
       }
       throw err;
     } finally {
       this._busy.delete(kind);
-      this.stateChanged.emit();
+      this._stateChanged.emit();
     }
   }
 
-  private _onUpdate(_: StatusStream, update: IStatusUpdate): void {
-    this._status = update.status;
+  private _onUpdate(_: StatusStream, status: api.IStatus): void {
+    this._status = status;
     this._loadError = null;
-    this._updated.emit(update);
-    this.stateChanged.emit();
+    this._updated.emit(status);
+    this._stateChanged.emit();
   }
 
-  private _onConnection(_: StatusStream, c: ConnectionState): void {
-    this._connection = c;
-    this.stateChanged.emit();
+  private _onConnection(_: StatusStream, connection: ConnectionState): void {
+    this._connection = connection;
+    this._stateChanged.emit();
   }
 
   private _onError(_: StatusStream, err: unknown): void {
-    if (err === null) {
-      this._loadError = null;
-    } else if (err instanceof QcredError) {
-      this._loadError = err.message;
-    } else {
-      this._loadError = errorText(err);
-    }
-    this.stateChanged.emit();
+    this._loadError = err === null ? null : errorMessage(err);
+    this._stateChanged.emit();
   }
 
-  private _status: IStatus | null = null;
+  private _status: api.IStatus | null = null;
   private _connection: ConnectionState = 'connecting';
   private _loadError: string | null = null;
   private _settings: ISettings = DEFAULT_SETTINGS;
   private _busy = new Set<BusyKind>();
-  private _updated = new Signal<this, IStatusUpdate>(this);
+  private _disposed = false;
+  private _stateChanged = new Signal<this, void>(this);
+  private _updated = new Signal<this, api.IStatus>(this);
 }

@@ -1,4 +1,4 @@
-import type { CredentialState, ICredentialEntry, IStatus } from '../src/api';
+import type { CredentialState, ICredentialEntry, IOperationResult, IStatus } from '../src/types';
 
 export function entry(
   provider: 'ibm' | 'qcs',
@@ -70,3 +70,18 @@ export const API_EXAMPLE: IStatus = {
   ],
   logins: []
 };
+
+export function result(
+  outcome: IOperationResult['outcome'],
+  message: string,
+  credentials: IOperationResult['credentials'] = []
+): IOperationResult {
+  return { outcome, message, credentials };
+}
+
+/** Let promise chains and `Poll` schedules settle. */
+export async function flush(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    await new Promise<void>(resolve => setImmediate(resolve));
+  }
+}

@@ -1,25 +1,28 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { lastRefreshInfo, refreshTokenBadge, retryInfo, stateBadge } from '../src/model/badges';
+import { overallHealth } from '../src/model/health';
+import {
+  alertOf,
+  entryError,
+  notificationMessage,
+  NotificationPlanner,
+  resultToast
+} from '../src/model/notifications';
+import { normalizeSettings } from '../src/model/settings';
 import {
   accountsOf,
   defaultName,
   entriesOf,
-  expiryAnnouncement,
-  expiryPhase,
-  formatCountdown,
   isLegacyIbm,
-  normalizeSettings,
-  notificationMessage,
-  overallHealth,
   parseEventMessage,
-  providerForFilename,
-  refreshTokenBadge,
   slug,
-  sortEntries,
-  stateBadge,
-  TransitionTracker
-} from '../src/model';
-import { API_EXAMPLE, entry, status } from './fixtures';
+  sortEntries
+} from '../src/model/status';
+import { expiryAnnouncement, expiryPhase, formatClock, formatCountdown } from '../src/model/time';
+import { providerForFilename } from '../src/model/upload';
+import type { ICredentialEntry, ILastRefresh } from '../src/types';
+import { API_EXAMPLE, entry, result, status } from './fixtures';
 
 const S = 1000;
 const MIN = 60 * S;
@@ -188,79 +191,164 @@ describe('settings and parsing', () => {
   });
 });
 
-describe('TransitionTracker (notifications)', () => {
-  it('notifies once when entering needs_reinit, even when first seen so', () => {
-    const t = new TransitionTracker();
-    const fx1 = t.update(status([entry('qcs', 'default', 'needs_reinit', { error: 'Log in again.' })]));
-    assert.deepEqual(fx1.map(f => f.kind), ['needs_reinit']);
-    assert.equal(fx1[0].key, 'qcs/default');
-    // the same state again (other credential changed, poll...) -> nothing
-    assert.deepEqual(t.update(status([entry('qcs', 'default', 'needs_reinit')])), []);
-    assert.deepEqual(t.update(status([entry('qcs', 'default', 'needs_reinit')])), []);
+const refused = (at: string): ILastRefresh => ({ at, outcome: 'refused', error: 'Refused: sign in again.' });
+const failed = (at: string): ILastRefresh => ({ at, outcome: 'failed', error: 'Provider down.' });
+const kinds = (fx: { kind: string }[]): string[] => fx.map(f => f.kind);
+
+describe('alertOf (from the server fields)', () => {
+  it('needs_reinit, one signature per refused attempt', () => {
+    assert.equal(alertOf(entry('qcs', 'p', 'needs_reinit'))?.kind, 'needs_reinit');
+    const a = alertOf(entry('qcs', 'p', 'needs_reinit', { last_refresh: refused('T1') }));
+    const b = alertOf(entry('qcs', 'p', 'needs_reinit', { last_refresh: refused('T2') }));
+    assert.equal(a?.kind, 'needs_reinit');
+    assert.notEqual(a?.signature, b?.signature);
+  });
+  it('failing from failures >= 2, whatever the state', () => {
+    assert.equal(alertOf(entry('ibm', 'a', 'error', { failures: 1 })), null);
+    assert.equal(alertOf(entry('ibm', 'a', 'error', { failures: 2 }))?.kind, 'failing');
+    assert.equal(alertOf(entry('ibm', 'a', 'ok', { failures: 3 }))?.kind, 'failing');
+    assert.equal(alertOf(entry('ibm', 'a', 'expired', { failures: 2 }))?.kind, 'failing');
+  });
+  it('nothing without the fields (older servers) or after a success', () => {
+    assert.equal(alertOf(entry('ibm', 'a', 'error')), null);
+    assert.equal(alertOf(entry('ibm', 'a', 'ok', { failures: 0, last_refresh: failed('T1') })), null);
+  });
+});
+
+describe('NotificationPlanner (notifications from the server fields)', () => {
+  it('notifies once when in needs_reinit, even when first seen so', () => {
+    const p = new NotificationPlanner();
+    const fx = p.update(status([entry('qcs', 'default', 'needs_reinit', { error: 'Log in again.' })]));
+    assert.deepEqual(kinds(fx), ['needs_reinit']);
+    assert.equal(fx[0].key, 'qcs/default');
+    // the same status again (another credential changed, a poll...) -> nothing
+    assert.deepEqual(p.update(status([entry('qcs', 'default', 'needs_reinit')])), []);
   });
 
-  it('ok -> needs_reinit -> ok -> needs_reinit: one per transition, resolved in between', () => {
-    const t = new TransitionTracker();
-    assert.deepEqual(t.update(status([entry('ibm', 'a', 'ok')])), []);
-    assert.deepEqual(t.update(status([entry('ibm', 'a', 'needs_reinit')])).map(f => f.kind), ['needs_reinit']);
-    assert.deepEqual(t.update(status([entry('ibm', 'a', 'ok')])).map(f => f.kind), ['resolved']);
-    assert.deepEqual(t.update(status([entry('ibm', 'a', 'ok')])), []);
-    assert.deepEqual(t.update(status([entry('ibm', 'a', 'needs_reinit')])).map(f => f.kind), ['needs_reinit']);
-  });
-
-  it('a single error does not notify; the second failure in a row does, once', () => {
-    const t = new TransitionTracker();
-    t.update(status([entry('qcs', 'p', 'ok')]));
-    assert.deepEqual(t.update(status([entry('qcs', 'p', 'error', { error: 'Provider down.', next_refresh_at: 'T1' })])), []);
-    // the same error message repeated (another credential changed) is not a new failure
-    assert.deepEqual(t.update(status([entry('qcs', 'p', 'error', { error: 'Provider down.', next_refresh_at: 'T1' })])), []);
-    // a retry in between
-    assert.deepEqual(t.update(status([entry('qcs', 'p', 'refreshing')])), []);
-    const fx = t.update(status([entry('qcs', 'p', 'error', { error: 'Provider down.', next_refresh_at: 'T2' })]));
-    assert.deepEqual(fx.map(f => f.kind), ['failing']);
-    // third, fourth failure: no spam
-    assert.deepEqual(t.update(status([entry('qcs', 'p', 'refreshing')])), []);
-    assert.deepEqual(t.update(status([entry('qcs', 'p', 'error', { next_refresh_at: 'T3' })])), []);
-    // recovery resolves it and resets the streak
-    assert.deepEqual(t.update(status([entry('qcs', 'p', 'ok')])).map(f => f.kind), ['resolved']);
-    assert.deepEqual(t.update(status([entry('qcs', 'p', 'error', { next_refresh_at: 'T4' })])), []);
-  });
-
-  it('counts pushed error->error changes as new attempts', () => {
-    const t = new TransitionTracker();
-    const st = status([entry('qcs', 'p', 'error', { error: 'x' })]);
-    assert.deepEqual(t.update(st, { provider: 'qcs', name: 'p', state: 'error', previous: 'ok' }), []);
-    const fx = t.update(st, { provider: 'qcs', name: 'p', state: 'error', previous: 'error' });
-    assert.deepEqual(fx.map(f => f.kind), ['failing']);
-  });
-
-  it('success resets the streak: error, ok, error does not notify', () => {
-    const t = new TransitionTracker();
-    t.update(status([entry('ibm', 'a', 'error', { next_refresh_at: '1' })]));
-    t.update(status([entry('ibm', 'a', 'ok')]));
-    assert.deepEqual(t.update(status([entry('ibm', 'a', 'error', { next_refresh_at: '2' })])), []);
-  });
-
-  it('expired keeps the streak and does not resolve', () => {
-    const t = new TransitionTracker();
-    t.update(status([entry('ibm', 'a', 'error', { next_refresh_at: '1' })]));
-    assert.deepEqual(t.update(status([entry('ibm', 'a', 'expired')])), []);
-    assert.deepEqual(t.update(status([entry('ibm', 'a', 'error', { next_refresh_at: '2' })])).map(f => f.kind), [
-      'failing'
+  it('notifies again for each new refused attempt, not for the refresh in between', () => {
+    const p = new NotificationPlanner();
+    assert.deepEqual(kinds(p.update(status([entry('qcs', 'p', 'needs_reinit', { last_refresh: refused('T1') })]))), [
+      'needs_reinit'
+    ]);
+    assert.deepEqual(p.update(status([entry('qcs', 'p', 'refreshing', { last_refresh: refused('T1') })])), []);
+    assert.deepEqual(p.update(status([entry('qcs', 'p', 'needs_reinit', { last_refresh: refused('T1') })])), []);
+    assert.deepEqual(p.update(status([entry('qcs', 'p', 'refreshing', { last_refresh: refused('T1') })])), []);
+    assert.deepEqual(kinds(p.update(status([entry('qcs', 'p', 'needs_reinit', { last_refresh: refused('T2') })]))), [
+      'needs_reinit'
     ]);
   });
 
+  it('failing once per streak of failures >= 2, resolved by a success', () => {
+    const p = new NotificationPlanner();
+    assert.deepEqual(p.update(status([entry('qcs', 'p', 'ok', { failures: 0 })])), []);
+    assert.deepEqual(p.update(status([entry('qcs', 'p', 'error', { failures: 1, last_refresh: failed('T1') })])), []);
+    assert.deepEqual(p.update(status([entry('qcs', 'p', 'refreshing', { failures: 1 })])), []);
+    const second = entry('qcs', 'p', 'error', { failures: 2, last_refresh: failed('T2') });
+    assert.deepEqual(kinds(p.update(status([second]))), ['failing']);
+    // third, fourth failure: no spam
+    assert.deepEqual(p.update(status([entry('qcs', 'p', 'error', { failures: 3, last_refresh: failed('T3') })])), []);
+    assert.deepEqual(p.update(status([entry('qcs', 'p', 'expired', { failures: 4, last_refresh: failed('T4') })])), []);
+    assert.deepEqual(kinds(p.update(status([entry('qcs', 'p', 'ok', { failures: 0 })]))), ['resolved']);
+    assert.deepEqual(p.update(status([entry('qcs', 'p', 'error', { failures: 1, last_refresh: failed('T5') })])), []);
+  });
+
+  it('takes the counts from the server, not from how many snapshots it saw', () => {
+    const p = new NotificationPlanner();
+    // the first snapshot after a page load already says two failures in a row
+    assert.deepEqual(kinds(p.update(status([entry('ibm', 'a', 'error', { failures: 2 })]))), ['failing']);
+    // repeated error snapshots without a count never notify
+    const q = new NotificationPlanner();
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual(q.update(status([entry('ibm', 'a', 'error', { error: `attempt ${i}` })])), []);
+    }
+  });
+
+  it('failing -> needs_reinit replaces the notification; recovery resolves it', () => {
+    const p = new NotificationPlanner();
+    p.update(status([entry('qcs', 'p', 'error', { failures: 2 })]));
+    assert.deepEqual(kinds(p.update(status([entry('qcs', 'p', 'needs_reinit', { failures: 3 })]))), ['needs_reinit']);
+    assert.deepEqual(kinds(p.update(status([entry('qcs', 'p', 'ok', { failures: 0 })]))), ['resolved']);
+    assert.deepEqual(p.update(status([entry('qcs', 'p', 'ok', { failures: 0 })])), []);
+  });
+
   it('resolves when a notified credential disappears; ignores absent entries', () => {
-    const t = new TransitionTracker();
-    t.update(status([entry('qcs', 'p', 'needs_reinit'), entry('ibm', null, 'absent')]));
-    const fx = t.update(status([entry('ibm', null, 'absent')]));
-    assert.deepEqual(fx.map(f => [f.kind, f.key]), [['resolved', 'qcs/p']]);
+    const p = new NotificationPlanner();
+    p.update(status([entry('qcs', 'p', 'needs_reinit'), entry('ibm', null, 'absent')]));
+    const fx = p.update(status([entry('ibm', null, 'absent')]));
+    assert.deepEqual(
+      fx.map(f => [f.kind, f.key]),
+      [['resolved', 'qcs/p']]
+    );
   });
 
   it('tracks credentials independently', () => {
-    const t = new TransitionTracker();
-    const fx = t.update(status([entry('qcs', 'p', 'needs_reinit'), entry('ibm', 'a', 'needs_reinit')]));
-    assert.deepEqual(fx.map(f => f.key).sort(), ['ibm/a', 'qcs/p']);
+    const p = new NotificationPlanner();
+    const fx = p.update(status([entry('qcs', 'p', 'needs_reinit'), entry('ibm', 'a', 'error', { failures: 2 })]));
+    assert.deepEqual(fx.map(f => `${f.kind} ${f.key}`).sort(), ['failing ibm/a', 'needs_reinit qcs/p']);
+  });
+});
+
+describe('resultToast (answers of the operations)', () => {
+  const refreshed = result('ok', 'All credentials refreshed.');
+  it('shows the result sentence as a success or an error', () => {
+    assert.deepEqual(resultToast(refreshed), { type: 'success', message: 'All credentials refreshed.' });
+    const failure = result('failed', 'IBM Quantum legacy: the service answered 503; retrying at 12:00.', [
+      { provider: 'ibm', name: 'legacy', outcome: 'failed', error: 'HTTP 503' }
+    ]);
+    assert.deepEqual(resultToast(failure, { refusalsNotified: true }), { type: 'error', message: failure.message });
+  });
+  it('leaves refusals alone to the needs_reinit notifications of a refresh, unless those are off', () => {
+    const refusal = result('refused', 'Rigetti QCS default was refused: sign in again.', [
+      { provider: 'qcs', name: 'default', outcome: 'refused', error: 'refused' },
+      { provider: 'ibm', name: 'a', outcome: 'ok', error: null }
+    ]);
+    assert.equal(resultToast(refusal, { refusalsNotified: true }), null);
+    assert.deepEqual(resultToast(refusal, { refusalsNotified: false }), { type: 'error', message: refusal.message });
+    assert.equal(resultToast(refusal)?.type, 'error');
+    assert.equal(resultToast(result('refused', 'Refused.'), { refusalsNotified: true }), null);
+  });
+  it('a failure next to a refusal is still shown', () => {
+    const mixed = result('refused', 'One refused, one failed.', [
+      { provider: 'qcs', name: 'default', outcome: 'refused', error: 'refused' },
+      { provider: 'ibm', name: 'a', outcome: 'failed', error: 'HTTP 503' }
+    ]);
+    assert.equal(resultToast(mixed, { refusalsNotified: true })?.type, 'error');
+  });
+  it('quiet on success when asked, never on failure', () => {
+    assert.equal(resultToast(refreshed, { quietSuccess: true }), null);
+    assert.equal(resultToast(result('failed', 'Failed.'), { quietSuccess: true })?.type, 'error');
+  });
+  it("the server's sentence over the fallback; the fallback for older servers (no result)", () => {
+    assert.deepEqual(resultToast(refreshed, { fallback: 'Updated.' }), { type: 'success', message: refreshed.message });
+    assert.deepEqual(resultToast(undefined, { fallback: 'Updated.' }), { type: 'success', message: 'Updated.' });
+    assert.equal(resultToast(null), null);
+    assert.equal(resultToast(undefined, { refusalsNotified: true }), null);
+  });
+});
+
+describe('card lines from the server fields', () => {
+  const at = new Date(2026, 10, 22, 9, 5, 7).getTime();
+  it('formats clock times', () => {
+    assert.equal(formatClock(at), '09:05:07');
+  });
+  it('"retrying at HH:MM:SS (attempt N)" from retry_at and failures', () => {
+    const e: ICredentialEntry = entry('ibm', 'a', 'error', { retry_at: new Date(at).toISOString(), failures: 2 });
+    assert.deepEqual(retryInfo(e), { time: '09:05:07', attempt: 3 });
+    assert.deepEqual(retryInfo({ ...e, failures: undefined }), { time: '09:05:07', attempt: 1 });
+    assert.equal(retryInfo(entry('ibm', 'a', 'error', { retry_at: null })), null);
+    assert.equal(retryInfo(entry('ibm', 'a', 'error')), null);
+  });
+  it('the last refresh: outcome and time', () => {
+    const iso = new Date(at).toISOString();
+    assert.deepEqual(lastRefreshInfo(entry('qcs', 'p', 'ok', { last_refresh: failed(iso) })), {
+      outcome: 'failed',
+      words: 'failed',
+      time: '09:05:07'
+    });
+    const ok = entry('qcs', 'p', 'ok', { last_refresh: { at: iso, outcome: 'ok', error: null } });
+    assert.equal(lastRefreshInfo(ok)?.words, 'succeeded');
+    assert.equal(lastRefreshInfo(entry('qcs', 'p', 'ok')), null);
+    assert.equal(lastRefreshInfo(entry('qcs', 'p', 'ok', { last_refresh: null })), null);
   });
 });
 
@@ -275,5 +363,17 @@ describe('notificationMessage', () => {
     const e = entry('ibm', 'legacy', 'error', { error: 'The service did not answer; retrying.' });
     assert.equal(notificationMessage(e, 'fallback'), 'IBM Quantum legacy: The service did not answer; retrying.');
     assert.equal(notificationMessage(entry('ibm', 'legacy', 'needs_reinit'), 'fallback'), 'fallback');
+  });
+  it("uses the last refresh's error when the entry has none", () => {
+    const e = entry('ibm', 'a', 'error', { last_refresh: failed('T') });
+    assert.equal(notificationMessage(e, 'fallback'), 'IBM Quantum a: Provider down.');
+  });
+});
+
+describe('entryError', () => {
+  it("is the entry's error, else its last refresh's", () => {
+    assert.equal(entryError(entry('ibm', 'a', 'error', { error: 'Now.' })), 'Now.');
+    assert.equal(entryError(entry('ibm', 'a', 'ok', { last_refresh: { at: 'T', outcome: 'failed', error: 'Then.' } })), 'Then.');
+    assert.equal(entryError(entry('ibm', 'a', 'ok')), null);
   });
 });

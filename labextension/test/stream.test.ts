@@ -1,61 +1,8 @@
-import { describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IStatus } from '../src/api';
-import { Backoff, ConnectionState, ISocketLike, ITimers, StatusStream } from '../src/stream';
-import { API_EXAMPLE } from './fixtures';
-
-describe('Backoff', () => {
-  it('doubles from initial up to max', () => {
-    const b = new Backoff({ initial: 5000, max: 60000 });
-    assert.deepEqual(
-      [1, 2, 3, 4, 5, 6].map(() => b.next()),
-      [5000, 10000, 20000, 40000, 60000, 60000]
-    );
-    assert.equal(b.attempts, 6);
-    b.reset();
-    assert.equal(b.next(), 5000);
-  });
-  it('jitters within bounds and never above max', () => {
-    let r = 0;
-    const b = new Backoff({ initial: 1000, max: 4000, jitter: 0.2, random: () => r });
-    assert.equal(b.next(), 800); // -20 %
-    r = 1;
-    assert.equal(b.next(), 2400); // +20 %
-    r = 1;
-    assert.equal(b.next(), 4000); // capped
-    assert.equal(b.next(), 4000);
-  });
-});
-
-/** Manual clock: timers fire only when the test says so. */
-class FakeTimers implements ITimers {
-  now = 0;
-  private seq = 0;
-  pending = new Map<number, { at: number; fn: () => void; ms: number }>();
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.now + ms, fn, ms });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.pending.delete(h as number);
-  }
-  delays(): number[] {
-    return [...this.pending.values()].map(p => p.ms).sort((a, b) => a - b);
-  }
-  /** Advance to the next timer and run it. */
-  async tick(): Promise<number> {
-    const next = [...this.pending.entries()].sort((a, b) => a[1].at - b[1].at)[0];
-    if (!next) {
-      throw new Error('no timer pending');
-    }
-    this.pending.delete(next[0]);
-    this.now = next[1].at;
-    next[1].fn();
-    await flush();
-    return next[1].ms;
-  }
-}
+import { ConnectionState, ISocketLike, POLLING, RECONNECT, StatusStream } from '../src/stream';
+import type { IStatus } from '../src/types';
+import { API_EXAMPLE, flush } from './fixtures';
 
 class FakeSocket implements ISocketLike {
   onopen: ((ev: unknown) => void) | null = null;
@@ -79,10 +26,14 @@ class FakeSocket implements ISocketLike {
   }
 }
 
-const flush = () => new Promise<void>(resolve => setImmediate(resolve));
+/** Run the (mocked) clock forward, letting the polls' promise chains settle around it. */
+async function advance(ms: number): Promise<void> {
+  await flush();
+  mock.timers.tick(ms);
+  await flush();
+}
 
-function setup(opts: { url?: string | null; fail?: () => boolean } = {}) {
-  const timers = new FakeTimers();
+function setup(opts: { url?: string | null; fail?: () => boolean; createSocket?: (url: string) => ISocketLike } = {}) {
   const sockets: FakeSocket[] = [];
   let fetches = 0;
   const stream = new StatusStream({
@@ -94,127 +45,225 @@ function setup(opts: { url?: string | null; fail?: () => boolean } = {}) {
       }
       return API_EXAMPLE;
     },
-    createSocket: url => {
-      const s = new FakeSocket(url);
-      sockets.push(s);
-      return s;
-    },
-    timers,
-    socketBackoff: new Backoff({ initial: 1000, max: 60000 })
+    createSocket:
+      opts.createSocket ??
+      (url => {
+        const s = new FakeSocket(url);
+        sockets.push(s);
+        return s;
+      })
   });
   const conn: ConnectionState[] = [];
   const updates: IStatus[] = [];
   stream.connectionChanged.connect((_, c) => conn.push(c));
-  stream.updated.connect((_, u) => updates.push(u.status));
-  return { stream, timers, sockets, conn, updates, fetches: () => fetches };
+  stream.updated.connect((_, s) => updates.push(s));
+  const last = () => sockets[sockets.length - 1];
+  return { stream, sockets, last, conn, updates, fetches: () => fetches };
 }
 
-describe('StatusStream', () => {
-  it('goes live on open and relays pushed statuses', async () => {
-    const { stream, sockets, conn, updates, timers } = setup();
+describe('StatusStream (Poll-based)', () => {
+  let random = 0;
+  beforeEach(() => {
+    random = 0;
+    mock.timers.enable({ apis: ['setTimeout'] });
+    mock.method(Math, 'random', () => random);
+  });
+  afterEach(() => {
+    mock.timers.reset();
+    mock.restoreAll();
+  });
+
+  it('uses 1 s reconnects and 5 s polls, both backing off to 60 s', () => {
+    const { stream } = setup();
+    assert.deepEqual(stream.reconnectPoll.frequency, RECONNECT);
+    assert.deepEqual(stream.statusPoll.frequency, POLLING);
+    assert.deepEqual(RECONNECT, { interval: 1000, backoff: 2, max: 60000 });
+    assert.deepEqual(POLLING, { interval: 5000, backoff: 2, max: 60000 });
+    stream.dispose();
+  });
+
+  it('fetches once, goes live on open, relays pushed statuses and stops polling', async () => {
+    const { stream, sockets, conn, updates, fetches } = setup();
     stream.start();
-    await flush();
+    await advance(0);
     assert.equal(sockets.length, 1);
     assert.equal(sockets[0].url, 'ws://localhost/qcred/events?token=abc');
-    assert.equal(updates.length, 1); // the initial fetch
+    assert.equal(fetches(), 1);
+    assert.equal(updates.length, 1);
     sockets[0].open();
+    await flush();
     assert.equal(stream.connection, 'live');
+    assert.equal(stream.statusPoll.state.phase, 'stopped');
     sockets[0].send(API_EXAMPLE);
     assert.equal(updates.length, 2);
     sockets[0].onmessage?.({ data: 'garbage' });
+    sockets[0].onmessage?.({ data: 42 });
     assert.equal(updates.length, 2);
+    await advance(10 * 60000);
+    assert.equal(fetches(), 1, 'no polling while live');
+    assert.equal(sockets.length, 1, 'no reconnect while live');
     assert.deepEqual(conn, ['live']);
-    assert.deepEqual(timers.delays(), []); // no polling while live
     stream.dispose();
     assert.equal(sockets[0].closed, true);
-  });
-
-  it('falls back to polling with 5 s doubling to 60 s and reconnects with backoff', async () => {
-    const { stream, sockets, timers, fetches } = setup();
-    stream.start();
-    await flush();
-    sockets[0].drop(); // never opened: endpoint unavailable
-    assert.equal(stream.connection, 'polling');
-    // one reconnect timer (1 s) and one poll timer (5 s)
-    assert.deepEqual(timers.delays(), [1000, 5000]);
-    assert.equal(await timers.tick(), 1000);
-    assert.equal(sockets.length, 2);
-    sockets[1].drop();
-    assert.deepEqual(timers.delays(), [2000, 5000]);
-    // run timers until we have seen the poll sequence
-    const polls: number[] = [];
-    const reconnects: number[] = [];
-    while (polls.length < 6) {
-      const before = sockets.length;
-      const ms = await timers.tick();
-      if (sockets.length > before) {
-        reconnects.push(ms);
-        sockets[sockets.length - 1].drop();
-      } else {
-        polls.push(ms);
-      }
-    }
-    assert.deepEqual(polls, [5000, 10000, 20000, 40000, 60000, 60000]);
-    assert.deepEqual(reconnects.slice(0, 5), [2000, 4000, 8000, 16000, 32000]);
-    assert.ok(reconnects.every(ms => ms <= 60000));
-    assert.equal(fetches(), 1 + polls.length);
-    stream.dispose();
-    assert.deepEqual(timers.delays(), []);
-  });
-
-  it('stops polling once the socket is back and resets both backoffs', async () => {
-    const { stream, sockets, timers } = setup();
-    stream.start();
-    await flush();
-    sockets[0].open();
-    sockets[0].drop();
-    assert.deepEqual(timers.delays(), [1000, 5000]);
-    await timers.tick(); // reconnect
-    sockets[1].open();
-    assert.equal(stream.connection, 'live');
-    assert.deepEqual(timers.delays(), []); // poll timer cleared
-    sockets[1].drop();
-    assert.deepEqual(timers.delays(), [1000, 5000]); // backoffs start over
-    stream.dispose();
-  });
-
-  it('reports offline when polls fail and recovers', async () => {
-    let failing = true;
-    const { stream, timers, conn } = setup({ url: null, fail: () => failing });
-    const errors: unknown[] = [];
-    stream.errorChanged.connect((_, e) => errors.push(e));
-    stream.start();
-    await flush();
-    assert.equal(stream.connection, 'offline');
-    assert.ok(stream.lastError instanceof Error);
-    await timers.tick();
-    assert.equal(stream.connection, 'offline');
-    failing = false;
-    await timers.tick();
-    assert.equal(stream.connection, 'polling');
-    assert.equal(stream.lastError, null);
-    assert.deepEqual(conn, ['polling', 'offline', 'polling']);
-    assert.equal(errors.filter(e => e instanceof Error).length, 2); // one per failed poll
-    assert.equal(errors[errors.length - 1], null);
-    stream.dispose();
+    assert.equal(stream.reconnectPoll.isDisposed, true);
+    assert.equal(stream.statusPoll.isDisposed, true);
     assert.equal(stream.connection, 'stopped');
   });
 
-  it('treats a socket constructor that throws as unavailable', async () => {
-    const timers = new FakeTimers();
-    const stream = new StatusStream({
-      url: 'ws://x/qcred/events',
-      fetchStatus: async () => API_EXAMPLE,
-      createSocket: () => {
-        throw new Error('blocked');
-      },
-      timers,
-      socketBackoff: new Backoff({ initial: 1000, max: 60000 })
-    });
+  it('backs off while the socket cannot open, never beyond 60 s', async () => {
+    random = 1 - 1e-9; // the largest delay the decorrelated jitter allows
+    const { stream, sockets, last } = setup();
     stream.start();
+    await advance(0);
+    const delays: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      last().drop();
+      await flush();
+      assert.equal(stream.reconnectPoll.state.phase, 'rejected');
+      const wait = stream.reconnectPoll.state.interval;
+      delays.push(wait);
+      const before = sockets.length;
+      if (wait > 1) {
+        await advance(wait - 1);
+        assert.equal(sockets.length, before, 'not before the delay');
+      }
+      await advance(1);
+      assert.equal(sockets.length, before + 1, 'a new socket once the delay is over');
+    }
+    assert.ok(delays.every(d => d >= 1 && d <= 60000), String(delays));
+    assert.ok(delays.slice(1).every((d, i) => d >= delays[i]), `growing: ${delays}`);
+    assert.equal(delays[delays.length - 1], 60000);
+    stream.dispose();
+  });
+
+  it('reconnects after the base delay when a socket that worked drops (the backoff starts over)', async () => {
+    random = 1 - 1e-9;
+    const { stream, sockets, last } = setup();
+    stream.start();
+    await advance(0);
+    for (let i = 0; i < 20; i++) {
+      last().drop();
+      await flush();
+      await advance(stream.reconnectPoll.state.interval);
+    }
+    assert.equal(stream.reconnectPoll.state.interval, 60000);
+    last().open();
+    await flush();
+    assert.equal(stream.connection, 'live');
+    const before = sockets.length;
+    last().drop();
     await flush();
     assert.equal(stream.connection, 'polling');
-    assert.deepEqual(timers.delays(), [1000, 5000]);
+    assert.ok(['resolved', 'reconnected'].includes(stream.reconnectPoll.state.phase));
+    assert.equal(stream.reconnectPoll.state.interval, 1000);
+    await advance(1000);
+    assert.equal(sockets.length, before + 1);
     stream.dispose();
+  });
+
+  it('polls GET status every 5 s while the socket is down, and stops once it is back', async () => {
+    const { stream, sockets, fetches } = setup();
+    stream.start();
+    await advance(0);
+    sockets[0].open();
+    await flush();
+    const before = fetches();
+    sockets[0].drop(); // a connection that worked: reconnect in 1 s, poll at once
+    await advance(0);
+    assert.equal(stream.connection, 'polling');
+    assert.equal(fetches(), before + 1, 'an immediate fetch when the socket drops');
+    await advance(1000);
+    sockets[1].drop(); // the server does not take sockets any more
+    for (let i = 1; i <= 3; i++) {
+      await advance(5000);
+      assert.equal(fetches(), before + 1 + i);
+      assert.equal(stream.statusPoll.state.interval, 5000);
+    }
+    sockets[sockets.length - 1].open();
+    await flush();
+    const live = fetches();
+    await advance(60000);
+    assert.equal(fetches(), live);
+    stream.dispose();
+  });
+
+  it('reports offline while fetches fail, backing off, and recovers', async () => {
+    random = 1 - 1e-9;
+    let failing = true;
+    const { stream, conn, fetches } = setup({ url: null, fail: () => failing });
+    const errors: unknown[] = [];
+    stream.errorChanged.connect((_, e) => errors.push(e));
+    stream.start();
+    await advance(0);
+    assert.equal(stream.connection, 'offline');
+    assert.ok(stream.lastError instanceof Error);
+    const waits: number[] = [];
+    for (let i = 0; i < 16; i++) {
+      assert.equal(stream.statusPoll.state.phase, 'rejected');
+      waits.push(stream.statusPoll.state.interval);
+      await advance(stream.statusPoll.state.interval);
+    }
+    assert.ok(waits.every(w => w <= 60000));
+    assert.equal(waits[waits.length - 1], 60000);
+    assert.equal(stream.connection, 'offline');
+    failing = false;
+    const before = fetches();
+    await advance(60000);
+    assert.equal(fetches(), before + 1);
+    assert.equal(stream.connection, 'polling');
+    assert.equal(stream.lastError, null);
+    assert.equal(stream.statusPoll.state.interval, 5000, 'back to the base interval');
+    assert.deepEqual(conn, ['polling', 'offline', 'polling']);
+    assert.equal(errors[errors.length - 1], null);
+    stream.dispose();
+  });
+
+  it('fetchNow ticks the status poll at once while polling, and fetches directly while live', async () => {
+    let failing = true;
+    const { stream, sockets, fetches } = setup({ fail: () => failing });
+    stream.start();
+    await advance(0);
+    sockets[0].drop();
+    await flush();
+    assert.equal(stream.connection, 'offline');
+    failing = false;
+    const before = fetches();
+    const fetched = stream.fetchNow();
+    await advance(0);
+    await fetched;
+    assert.equal(fetches(), before + 1);
+    assert.equal(stream.connection, 'polling');
+    assert.equal(stream.statusPoll.state.interval, 5000);
+    await advance(stream.reconnectPoll.state.interval);
+    sockets[sockets.length - 1].open();
+    await flush();
+    const live = fetches();
+    await stream.fetchNow();
+    assert.equal(fetches(), live + 1);
+    assert.equal(stream.statusPoll.state.phase, 'stopped', 'a fetch while live does not restart polling');
+    stream.dispose();
+  });
+
+  it('treats a socket constructor that throws as unavailable', async () => {
+    const { stream, fetches } = setup({
+      createSocket: () => {
+        throw new Error('blocked');
+      }
+    });
+    stream.start();
+    await advance(0);
+    assert.equal(stream.connection, 'polling');
+    assert.equal(stream.reconnectPoll.state.phase, 'rejected');
+    assert.ok(fetches() >= 1);
+    stream.dispose();
+  });
+
+  it('push feeds statuses from elsewhere; nothing after dispose', () => {
+    const { stream, updates } = setup();
+    stream.push(API_EXAMPLE);
+    assert.equal(updates.length, 1);
+    stream.dispose();
+    stream.push(API_EXAMPLE);
+    assert.equal(updates.length, 1);
   });
 });

@@ -1,0 +1,138 @@
+import { Button } from '@jupyterlab/ui-components';
+import * as React from 'react';
+import { lastRefreshInfo, retryInfo, stateBadge } from '../model/badges';
+import { entryLabel, slug } from '../model/status';
+import { CommandIDs } from '../tokens';
+import type { ICredentialEntry } from '../types';
+import { exec, IContext } from './context';
+import { Countdown } from './Countdown';
+import { IbmDetails, InstancePicker } from './IbmAccount';
+import { QcsDetails } from './QcsProfile';
+
+/** Props of the parts of an account item; `testid` ends every test id: `<provider>-<name>`. */
+export interface IAccountProps {
+  ctx: IContext;
+  entry: ICredentialEntry;
+  testid: string;
+}
+
+/** One account or profile: state, details, the server's refresh record, actions. */
+export function AccountItem({ ctx, entry }: { ctx: IContext; entry: ICredentialEntry }): React.ReactElement {
+  const { trans } = ctx;
+  const testid = `${entry.provider}-${slug(entry.name)}`;
+  const badge = stateBadge(entry.state);
+  const props: IAccountProps = { ctx, entry, testid };
+  return (
+    <article
+      className={`jp-qcred-account jp-qcred-account--${entry.state}`}
+      data-testid={`qcred-account-${testid}`}
+      aria-label={trans.__('%1: %2', entryLabel(entry), badge.text)}
+    >
+      <div className="jp-qcred-account-head">
+        <span className="jp-qcred-account-name">{entry.name ?? ''}</span>
+        {entry.default && (
+          <span className="jp-qcred-tag" data-testid={`qcred-default-mark-${testid}`}>
+            {trans.__('default')}
+          </span>
+        )}
+        <span
+          className={`jp-qcred-badge ${badge.className}`}
+          data-testid={`qcred-state-${testid}`}
+          data-state={entry.state}
+          title={trans.__(badge.description)}
+        >
+          {trans.__(badge.text)}
+        </span>
+      </div>
+      <dl className="jp-qcred-details">
+        {entry.provider === 'ibm' ? <IbmDetails {...props} /> : <QcsDetails {...props} />}
+        <CommonDetails {...props} />
+      </dl>
+      {entry.provider === 'ibm' && <InstancePicker {...props} />}
+      {entry.error && (
+        <p className="jp-qcred-error" data-testid={`qcred-error-${testid}`}>
+          {entry.error}
+        </p>
+      )}
+      <Retry {...props} />
+      <Actions {...props} />
+    </article>
+  );
+}
+
+function CommonDetails({ ctx, entry, testid }: IAccountProps): React.ReactElement {
+  const { trans } = ctx;
+  const last = lastRefreshInfo(entry);
+  return (
+    <>
+      <dt>{trans.__('Access token')}</dt>
+      <dd>
+        <Countdown
+          ctx={ctx}
+          expiresAt={entry.expires_at}
+          label={entryLabel(entry)}
+          testid={`qcred-countdown-${testid}`}
+        />
+      </dd>
+      {last && (
+        <>
+          <dt>{trans.__('Last refresh')}</dt>
+          <dd data-testid={`qcred-last-refresh-${testid}`} data-outcome={last.outcome}>
+            {trans.__('%1 at %2', trans.__(last.words), last.time)}
+          </dd>
+        </>
+      )}
+      {(entry.token_hint || entry.source) && (
+        <>
+          <dt>{trans.__('Source')}</dt>
+          <dd className="jp-qcred-muted" title={entry.file ?? undefined}>
+            {[entry.source, entry.token_hint].filter(Boolean).join(' · ')}
+          </dd>
+        </>
+      )}
+    </>
+  );
+}
+
+/** When the server tries again after a transient failure. */
+function Retry({ ctx, entry, testid }: IAccountProps): React.ReactElement | null {
+  const retry = retryInfo(entry);
+  if (!retry) {
+    return null;
+  }
+  return (
+    <p className="jp-qcred-muted" data-testid={`qcred-retry-${testid}`}>
+      {ctx.trans.__('retrying at %1 (attempt %2)', retry.time, retry.attempt)}
+    </p>
+  );
+}
+
+function Actions({ ctx, entry, testid }: IAccountProps): React.ReactElement {
+  const { trans, store } = ctx;
+  const label = entryLabel(entry);
+  const failed = entry.state === 'error';
+  return (
+    <div className="jp-qcred-actions">
+      {(entry.state === 'needs_reinit' || entry.state === 'expired') && (
+        <Button
+          small
+          data-testid={`qcred-reinit-${testid}`}
+          aria-label={trans.__('Re-initialize %1', label)}
+          onClick={() => exec(ctx, CommandIDs.reinitialize, { provider: entry.provider })}
+        >
+          {trans.__('Re-initialize')}
+        </Button>
+      )}
+      <Button
+        small
+        minimal={!failed}
+        data-testid={`qcred-refresh-${testid}`}
+        aria-label={trans.__('Refresh %1', label)}
+        disabled={store.busy.has('refresh')}
+        onClick={() => exec(ctx, CommandIDs.refresh, { provider: entry.provider, name: entry.name ?? '' })}
+      >
+        {failed ? trans.__('Retry') : trans.__('Refresh')}
+      </Button>
+    </div>
+  );
+}

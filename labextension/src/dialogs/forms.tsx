@@ -1,0 +1,149 @@
+/** The fields of each way to provide credentials in the re-initialize dialog. */
+import { TranslationBundle } from '@jupyterlab/translation';
+import { HTMLSelect } from '@jupyterlab/ui-components';
+import * as React from 'react';
+import type { ProviderId } from '../types';
+
+export type ReinitMethod = 'ibm-token' | 'qcs-token' | 'file' | 'qcs-login' | 'hub';
+
+/** What the user entered so far. */
+export interface IReinitForm {
+  method: ReinitMethod;
+  ibmToken: string;
+  ibmChannel: string;
+  ibmInstance: string;
+  ibmName: string;
+  qcsRefresh: string;
+  qcsProfile: string;
+  file: { name: string; content: string } | null;
+  fileProvider: ProviderId;
+  fileError: string | null;
+}
+
+export interface IFormProps {
+  trans: TranslationBundle;
+  form: IReinitForm;
+  set: (patch: Partial<IReinitForm>) => void;
+}
+
+type TextField = 'ibmToken' | 'ibmInstance' | 'ibmName' | 'qcsRefresh' | 'qcsProfile';
+
+/** A labelled text input bound to one field; secrets are password inputs, never echoed. */
+function Field({
+  form,
+  set,
+  field,
+  id,
+  label,
+  secret = false
+}: Omit<IFormProps, 'trans'> & { field: TextField; id: string; label: string; secret?: boolean }): React.ReactElement {
+  return (
+    <>
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        className="jp-mod-styled jp-qcred-input"
+        type={secret ? 'password' : 'text'}
+        autoComplete="off"
+        spellCheck={false}
+        value={form[field]}
+        onChange={e => set({ [field]: e.target.value })}
+      />
+    </>
+  );
+}
+
+export function IbmTokenFields({ trans, form, set }: IFormProps): React.ReactElement {
+  return (
+    <div className="jp-qcred-form">
+      <Field form={form} set={set} field="ibmToken" id="qcred-ibm-token" label={trans.__('API key / token')} secret />
+      <label htmlFor="qcred-ibm-channel">{trans.__('Channel')}</label>
+      <HTMLSelect
+        id="qcred-ibm-channel"
+        value={form.ibmChannel}
+        onChange={e => set({ ibmChannel: e.target.value })}
+        options={[
+          { value: 'ibm_quantum_platform', label: trans.__('IBM Quantum Platform (ibm_quantum_platform)') },
+          { value: 'ibm_cloud', label: trans.__('IBM Cloud (ibm_cloud)') },
+          { value: 'ibm_quantum', label: trans.__('Legacy hub/group/project (ibm_quantum)') }
+        ]}
+      />
+      <Field
+        form={form}
+        set={set}
+        field="ibmInstance"
+        id="qcred-ibm-instance"
+        label={
+          form.ibmChannel === 'ibm_quantum'
+            ? trans.__('Hub/group/project (optional)')
+            : trans.__('Instance CRN or name (optional)')
+        }
+      />
+      <Field form={form} set={set} field="ibmName" id="qcred-ibm-name" label={trans.__('Account name (optional)')} />
+    </div>
+  );
+}
+
+function ProfileField({ trans, form, set }: IFormProps): React.ReactElement {
+  const label = trans.__('Profile (optional, default "default")');
+  return <Field form={form} set={set} field="qcsProfile" id="qcred-qcs-profile" label={label} />;
+}
+
+export function QcsTokenFields(props: IFormProps): React.ReactElement {
+  const { trans, form, set } = props;
+  return (
+    <div className="jp-qcred-form">
+      <Field form={form} set={set} field="qcsRefresh" id="qcred-qcs-refresh" label={trans.__('Refresh token')} secret />
+      <ProfileField {...props} />
+    </div>
+  );
+}
+
+export function QcsLoginFields(props: IFormProps): React.ReactElement {
+  return (
+    <div className="jp-qcred-form">
+      <p>
+        {props.trans.__(
+          'You get a link and a code: open the link, log in to Rigetti QCS and confirm the code. The panel finishes by itself.'
+        )}
+      </p>
+      <ProfileField {...props} />
+    </div>
+  );
+}
+
+export function FileFields({
+  trans,
+  form,
+  set,
+  onFile
+}: IFormProps & { onFile: (file: File | null) => void }): React.ReactElement {
+  return (
+    <div className="jp-qcred-form">
+      <label htmlFor="qcred-file">
+        {trans.__('Credentials file (qiskit-ibm.json, qiskitrc, secrets.toml or settings.toml)')}
+      </label>
+      <input id="qcred-file" data-testid="qcred-file" type="file" onChange={e => onFile(e.target.files?.[0] ?? null)} />
+      <label htmlFor="qcred-file-provider">{trans.__('Provider')}</label>
+      <HTMLSelect
+        id="qcred-file-provider"
+        value={form.fileProvider}
+        onChange={e => set({ fileProvider: e.target.value as ProviderId })}
+        options={[
+          { value: 'ibm', label: trans.__('IBM Quantum') },
+          { value: 'qcs', label: trans.__('Rigetti QCS') }
+        ]}
+      />
+      {form.file && (
+        <p className="jp-qcred-muted" role="status">
+          {trans.__('Read %1 (%2 bytes).', form.file.name, form.file.content.length)}
+        </p>
+      )}
+      {form.fileError && (
+        <p className="jp-qcred-error" role="alert">
+          {form.fileError}
+        </p>
+      )}
+    </div>
+  );
+}

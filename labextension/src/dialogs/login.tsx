@@ -1,0 +1,133 @@
+/** The Rigetti QCS device-code login: a link and a code, and a dialog that closes by itself. */
+import { Clipboard, Dialog, Notification, showErrorMessage } from '@jupyterlab/apputils';
+import { TranslationBundle } from '@jupyterlab/translation';
+import { Button, ReactWidget } from '@jupyterlab/ui-components';
+import { Poll } from '@lumino/polling';
+import * as React from 'react';
+import { errorMessage, isLoginAnswer } from '../client';
+import { findLogin } from '../model/status';
+import { QcredStore } from '../store';
+import type { ILogin, IStatus } from '../types';
+
+/** How often a pending login is followed while the push channel is down. */
+const FOLLOW_INTERVAL = 3000;
+
+function loginStateText(trans: TranslationBundle, l: ILogin): string {
+  switch (l.state) {
+    case 'pending':
+      return trans.__('Waiting for you to confirm… this dialog closes by itself.');
+    case 'done':
+      return trans.__('Logged in.');
+    case 'expired':
+      return l.error ?? trans.__('The code expired: start the login again.');
+    default:
+      return l.error ?? trans.__('The login failed: start it again.');
+  }
+}
+
+class LoginBody extends ReactWidget {
+  constructor(
+    private trans: TranslationBundle,
+    public login: ILogin
+  ) {
+    super();
+    this.addClass('jp-qcred-dialog');
+    this.node.dataset.testid = 'qcred-login-dialog';
+  }
+
+  protected render(): React.ReactElement {
+    const t = this.trans;
+    const l = this.login;
+    const link = l.verification_uri_complete ?? l.verification_uri ?? '';
+    return (
+      <div>
+        <ol className="jp-qcred-steps">
+          <li>
+            {t.__('Open')}{' '}
+            <a
+              href={link}
+              target="_blank"
+              rel="noopener noreferrer"
+              className="jp-qcred-link"
+              data-testid="qcred-login-link"
+            >
+              {link}
+            </a>
+          </li>
+          <li>
+            {t.__('Log in to Rigetti QCS and confirm this code:')}{' '}
+            <code className="jp-qcred-code jp-qcred-code--big" data-testid="qcred-login-code">
+              {l.user_code}
+            </code>{' '}
+            <Button
+              small
+              minimal
+              aria-label={t.__('Copy the code')}
+              onClick={() => Clipboard.copyToSystem(l.user_code ?? '')}
+            >
+              {t.__('Copy')}
+            </Button>
+          </li>
+        </ol>
+        <p role="status" aria-live="polite" data-testid="qcred-login-state" data-state={l.state}>
+          {loginStateText(t, l)}
+        </p>
+      </div>
+    );
+  }
+}
+
+async function startLogin(store: QcredStore, trans: TranslationBundle, profile?: string): Promise<ILogin | null> {
+  try {
+    const answer = await store.reinitialize({ source: 'device', provider: 'qcs', ...(profile ? { profile } : {}) });
+    if (isLoginAnswer(answer)) {
+      return answer.login;
+    }
+    throw new Error(trans.__('The server did not start a login.'));
+  } catch (err) {
+    await showErrorMessage(trans.__('Rigetti QCS login could not start'), errorMessage(err));
+    return null;
+  }
+}
+
+/** Start the QCS device-code login and follow it until done, failed or closed. */
+export async function loginQcs(store: QcredStore, trans: TranslationBundle, profile?: string): Promise<void> {
+  const login = await startLogin(store, trans, profile);
+  if (!login) {
+    return;
+  }
+  const body = new LoginBody(trans, login);
+  const dialog = new Dialog({
+    title: trans.__('Log in to Rigetti QCS'),
+    body,
+    buttons: [Dialog.cancelButton({ label: trans.__('Close') })]
+  });
+  let finished = false;
+  const onUpdate = (_: QcredStore, status: IStatus): void => {
+    const l = findLogin(status, login.id);
+    if (!l || finished) {
+      return;
+    }
+    body.login = l;
+    body.update();
+    if (l.state === 'done') {
+      finished = true;
+      Notification.success(trans.__('Logged in to Rigetti QCS.'), { autoClose: 4000 });
+      dialog.resolve(0);
+    }
+  };
+  store.updated.connect(onUpdate);
+  // The server polls the login; follow it promptly even when the push channel is down.
+  const follow = new Poll({
+    name: 'jupyter-qcred:login',
+    factory: () => store.fetchNow(),
+    frequency: { interval: FOLLOW_INTERVAL, backoff: false },
+    standby: () => store.connection === 'live' || 'when-hidden'
+  });
+  try {
+    await dialog.launch();
+  } finally {
+    follow.dispose();
+    store.updated.disconnect(onUpdate);
+  }
+}

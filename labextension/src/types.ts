@@ -1,0 +1,194 @@
+/**
+ * Types of the jupyter_qcred REST API and status JSON (docs/api.md, contract v1).
+ *
+ * Type declarations only: pure modules import them without pulling
+ * @jupyterlab/services into the unit tests.
+ */
+
+export type ProviderId = 'ibm' | 'qcs';
+
+export type CredentialState =
+  | 'ok'
+  | 'expiring'
+  | 'refreshing'
+  | 'expired'
+  | 'needs_reinit'
+  | 'error'
+  | 'absent';
+
+export type LoginState = 'pending' | 'done' | 'failed' | 'expired';
+
+/** How a refresh attempt, or a whole operation, ended. */
+export type Outcome = 'ok' | 'failed' | 'refused';
+
+export interface IHubInfo {
+  available: boolean;
+  user?: string | null;
+  server_name?: string | null;
+  spawn_url?: string | null;
+  can_restart: boolean;
+  can_reinitialize: boolean;
+}
+
+export interface IQcsUser {
+  id?: string;
+  idp_id?: string;
+  email?: string | null;
+  first_name?: string | null;
+  last_name?: string | null;
+  organization?: string | null;
+}
+
+export interface IQcsGroup {
+  id?: string;
+  name: string;
+  description?: string | null;
+}
+
+export interface IQcsAccount {
+  credentials_name?: string | null;
+  credential_kind?: 'token_payload' | 'client_credentials' | 'externally_managed' | string | null;
+  /** Health of the refresh token, e.g. "ok", "expired", "refused", "unknown". */
+  refresh_token_state?: string | null;
+  api_url?: string | null;
+  issuer?: string | null;
+  client_id?: string | null;
+  user?: IQcsUser | null;
+  groups?: IQcsGroup[] | null;
+}
+
+export interface IIbmInstance {
+  hub: string;
+  group: string;
+  project: string;
+  default?: boolean;
+}
+
+export interface IIbmAccount {
+  channel?: 'ibm_quantum_platform' | 'ibm_cloud' | 'ibm_quantum' | string | null;
+  url?: string | null;
+  instance?: string | null;
+  instances?: IIbmInstance[] | null;
+  default_instance?: string | null;
+}
+
+/** The last refresh attempt the server made for a credential. */
+export interface ILastRefresh {
+  at: string;
+  outcome: Outcome;
+  error: string | null;
+}
+
+export interface ICredentialEntry {
+  provider: ProviderId;
+  /** `null` for `absent` entries (the provider has no credential at all). */
+  name: string | null;
+  state: CredentialState;
+  expires_at: string | null;
+  error: string | null;
+  default?: boolean;
+  source?: string | null;
+  token_hint?: string | null;
+  refreshed_at?: string | null;
+  next_refresh_at?: string | null;
+  file?: string | null;
+  /** Consecutive failed refresh attempts (0 after a success). Absent from older servers. */
+  failures?: number;
+  /** When the server retries after a transient failure. */
+  retry_at?: string | null;
+  last_refresh?: ILastRefresh | null;
+  account?: (IQcsAccount & IIbmAccount) | null;
+}
+
+export interface ILogin {
+  id: string;
+  provider: ProviderId;
+  profile?: string | null;
+  state: LoginState;
+  verification_uri?: string | null;
+  verification_uri_complete?: string | null;
+  user_code?: string | null;
+  expires_at?: string | null;
+  error?: string | null;
+}
+
+export interface IStatus {
+  version: number;
+  generated_at?: string | null;
+  hub?: IHubInfo | null;
+  defaults?: Partial<Record<ProviderId, string | null>> | null;
+  providers: ICredentialEntry[];
+  logins?: ILogin[] | null;
+}
+
+export interface IChange {
+  provider: ProviderId;
+  name: string | null;
+  state: CredentialState;
+  previous: CredentialState | null;
+}
+
+/** One message of the `qcred/events` WebSocket. */
+export interface IEventMessage {
+  type: 'status';
+  status: IStatus;
+  change: IChange | null;
+}
+
+export interface ICredentialResult {
+  provider: ProviderId;
+  name: string | null;
+  outcome: Outcome;
+  error: string | null;
+}
+
+/** What an operation did, with the sentence to show the user. */
+export interface IOperationResult {
+  outcome: Outcome;
+  message: string;
+  credentials: ICredentialResult[];
+}
+
+/** The answer of POST/PUT operations: the status after it, and (newer servers) its result. */
+export interface IOperationAnswer extends IStatus {
+  result?: IOperationResult | null;
+}
+
+export interface ILoginAnswer {
+  login: ILogin;
+}
+
+export interface IRefreshBody {
+  provider?: ProviderId;
+  name?: string;
+}
+
+export type ReinitializeBody =
+  | { source: 'hub' }
+  | { source: 'bundle' }
+  | {
+      source: 'token';
+      provider: 'ibm';
+      token: string;
+      channel?: string;
+      instance?: string;
+      name?: string;
+    }
+  | {
+      source: 'token';
+      provider: 'qcs';
+      refresh_token: string;
+      access_token?: string;
+      profile?: string;
+    }
+  | { source: 'file'; provider: ProviderId; filename: string; content: string }
+  | { source: 'device'; provider: 'qcs'; profile?: string };
+
+export type DefaultBody =
+  | { provider: 'ibm'; name: string; instance?: string }
+  | { provider: 'qcs'; name: string };
+
+export interface IRestartAnswer {
+  stopping: boolean;
+  spawn_url: string;
+}
