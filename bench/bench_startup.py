@@ -1,9 +1,10 @@
 """Row 1: Jupyter Server start-up with and without the extension, same spawn bundle, side by side.
 
 Each start is a fresh ``python -m jupyter_server`` in a fresh ``HOME`` (what a spawner does), with
-``QCRED_BUNDLE`` from :func:`jupyter_qcred.demo.lab.demo_bundle` and :func:`~jupyter_qcred.demo.lab.sandbox_environment`
-in both cases; "without" only adds ``--ServerApp.jpserver_extensions={'jupyter_qcred': False}``, so every other
-installed extension (JupyterLab, ...) loads in both. The time runs from just before spawning the process until
+``QCRED_BUNDLE`` from :func:`jupyter_qcred.demo.world.demo_bundle` and
+:func:`~jupyter_qcred.demo.world.sandbox_environment` in both cases; "without" only adds
+``--ServerApp.jpserver_extensions={'jupyter_qcred': False}``, so every other installed extension (JupyterLab, ...)
+loads in both. The time runs from just before spawning the process until
 ``GET /api/status`` (token auth) answers 200, polled every 5 ms on loopback. Repetitions alternate the order
 (with, without, without, with, ...) after one discarded warm-up start of each.
 """
@@ -25,7 +26,7 @@ from typing import Any
 
 from benchlib import REPO, Row, Samples, free_port, pair_ratios, start_group, stop_group, tail
 
-from jupyter_qcred.demo.lab import demo_bundle, sandbox_environment
+from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.sandbox.client import Sandbox
 
 GOAL = 1.05

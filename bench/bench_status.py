@@ -17,7 +17,7 @@ from pathlib import Path
 from bench_startup import bundle_for, running_server
 from benchlib import Row, Samples, pair_ratios
 
-from jupyter_qcred.demo.lab import sandbox_environment
+from jupyter_qcred.demo.world import sandbox_environment
 from jupyter_qcred.sandbox.client import Sandbox
 
 GOAL = 0.9

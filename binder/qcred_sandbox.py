@@ -74,7 +74,7 @@ def combined_ca(state: Path, sandbox_ca: str) -> str:
 
 
 def main() -> None:
-    from jupyter_qcred.demo.lab import demo_bundle, sandbox_environment
+    from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
     from jupyter_qcred.sandbox.client import Sandbox
 
     state = state_dir()

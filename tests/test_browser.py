@@ -20,7 +20,7 @@ from browser_support import CHROMIUM, LabServer, launch_chromium
 from helpers import SecretScanner, wait_until
 from support.kernels import credential_file_secrets
 
-from jupyter_qcred.demo.lab import demo_bundle, sandbox_environment
+from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.sandbox.client import Sandbox
 
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -24,8 +24,8 @@ import pytest
 from helpers import SecretScanner, wait_until
 
 from jupyter_qcred import cli
-from jupyter_qcred.demo.lab import demo_bundle, sandbox_environment
 from jupyter_qcred.demo.processes import free_port
+from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ("status", "refresh", "init", "token", "demo")

@@ -30,8 +30,8 @@ import pytest
 from helpers import wait_until
 
 from jupyter_qcred.core.errors import QCredError
-from jupyter_qcred.demo.lab import demo_env_lines
 from jupyter_qcred.demo.processes import free_port, wait_until_serving
+from jupyter_qcred.demo.world import demo_env_lines
 from jupyter_qcred.sandbox.client import Sandbox
 
 psutil = pytest.importorskip("psutil")

@@ -10,7 +10,7 @@ from pathlib import Path
 from jupyter_qcred.core.bundle import parse_bundle
 from jupyter_qcred.core.manager import CredentialManager
 from jupyter_qcred.core.settings import Settings
-from jupyter_qcred.demo.lab import demo_bundle, sandbox_environment
+from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.providers import create_providers
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from support.kernels import JupyterServer, KernelDriver, credential_file_secrets
 
-from jupyter_qcred.demo.lab import demo_bundle, sandbox_environment
+from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.sandbox.client import Sandbox
 
 pytestmark = pytest.mark.timeout(180)

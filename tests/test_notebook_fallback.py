@@ -19,7 +19,7 @@ import pytest
 from jupyter_client.manager import KernelManager
 from support.kernels import KernelDriver, credential_file_secrets, free_port
 
-from jupyter_qcred.demo.lab import demo_bundle, sandbox_environment
+from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.sandbox.client import Sandbox
 
 pytestmark = pytest.mark.timeout(180)

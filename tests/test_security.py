@@ -29,7 +29,7 @@ from jupyter_qcred.core.bundle import IbmAccountSpec, QcsProfileSpec
 from jupyter_qcred.core.errors import QCredError
 from jupyter_qcred.core.hubclient import HubClient
 from jupyter_qcred.core.settings import Settings
-from jupyter_qcred.demo.lab import demo_bundle, sandbox_environment
+from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.providers.ibm.provider import IbmProvider
 from jupyter_qcred.providers.qcs.provider import QcsProvider
 

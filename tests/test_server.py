@@ -13,7 +13,7 @@ import pytest
 from helpers import async_wait_until, login_cookie
 from tornado.httpclient import HTTPClientError
 
-from jupyter_qcred.demo.lab import demo_bundle, sandbox_environment
+from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.server.handlers import ROUTES
 
 pytestmark = pytest.mark.timeout(120)

@@ -207,7 +207,8 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """JupyterLab (or a local JupyterHub) with the extension, against the loopback sandbox services."""
-    from ..demo.lab import demo_env_lines, demo_root, run_demo
+    from ..demo import run_demo
+    from ..demo.world import demo_env_lines, demo_root
 
     if args.env:
         print("\n".join(demo_env_lines(hub=args.hub)))

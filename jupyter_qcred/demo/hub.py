@@ -247,7 +247,7 @@ def run_hub_demo(port: int = 8888, open_browser: bool = True, signals: StopSigna
     ``signals`` (see ``demo.lab.run_demo``) turns stop signals into an exception that unwinds through the ``with``
     below, which stops the hub, its proxy and the users' servers, then the sandbox.
     """
-    from .lab import demo_root, published_environment, sandbox_environment, shell_hint
+    from .world import demo_root, published_environment, sandbox_environment, shell_hint
 
     root = demo_root() / "hub"
     secret = secrets.token_urlsafe(24)

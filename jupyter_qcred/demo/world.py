@@ -1,0 +1,176 @@
+"""The demo's world: the sandbox user alice and her spawn bundle, the variables that point the SDKs at the sandbox,
+the demo's own folder and HOME, and what a running demo publishes so another shell can use the same credentials
+(:func:`demo_env_lines`, ``jupyter qcred demo --env``). Shared by the lab demo, the hub demo, the tests and bench.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import sys
+import sysconfig
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import QCredError
+from ..sandbox.client import Sandbox
+
+#: What a running demo publishes in its folder for ``jupyter qcred demo --env`` (no secret in it).
+RECORD = "demo.json"
+#: The same as shell lines, for ``source``.
+ENV_SCRIPT = "env.sh"
+#: Variables that would make jupyter_qcred or the SDKs look somewhere else than the demo's files and services
+#: (REFERENCE.md): a user's shell, or a terminal in a hub's server, may well have them set.
+FOREIGN_VARIABLES = (
+    "QCS_SETTINGS_FILE_PATH",
+    "QCS_SECRETS_FILE_PATH",
+    "QCS_PROFILE_NAME",
+    "QCS_SECRETS_READ_ONLY",
+    "QCS_SETTINGS_APPLICATIONS_API_URL",
+    "QCS_SETTINGS_APPLICATIONS_GRPC_URL",
+    "QISKIT_IBM_TOKEN",
+    "QISKIT_IBM_URL",
+    "QISKIT_IBM_INSTANCE",
+    "QISKIT_IBM_CHANNEL",
+    "QE_TOKEN",
+    "QE_URL",
+    "QCRED_BUNDLE_FILE",
+    "QCRED_PULL_FROM_HUB",
+    "JUPYTERHUB_API_URL",
+    "JUPYTERHUB_API_TOKEN",
+    "JUPYTERHUB_USER",
+)
+
+
+def own_environ() -> dict[str, str]:
+    """This process's environment without :data:`FOREIGN_VARIABLES`: the demo must never read or write real files."""
+    return {name: value for name, value in os.environ.items() if name not in FOREIGN_VARIABLES}
+
+
+def demo_root() -> Path:
+    """Where the demo keeps its home folder and the sandbox's state."""
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "jupyter_qcred" / "demo"
+
+
+def demo_bundle(sandbox: Sandbox, user: str = "alice", access_token_lifetime: int | None = None) -> dict[str, Any]:
+    """A spawn bundle (schema v1) with ``user``'s sandbox credentials for both providers."""
+    ibm = sandbox.ibm_credentials(user)
+    tokens = sandbox.issue_qcs_tokens(user, access_token_lifetime=access_token_lifetime)
+    return {
+        "version": 1,
+        "ibm": [
+            {
+                "name": "default-ibm-quantum-platform",
+                "channel": "ibm_quantum_platform",
+                "token": ibm["apikey"],
+                "instance": ibm["instance"],
+                "url": sandbox.runtime_url,
+                "default": True,
+            },
+            {"name": "legacy", "channel": "ibm_quantum", "token": ibm["legacy_token"], "url": sandbox.ibm_auth_url},
+        ],
+        "qcs": [
+            {
+                "profile": "default",
+                "access_token": tokens["access_token"],
+                "refresh_token": tokens["refresh_token"],
+                "api_url": sandbox.qcs_api_url,
+                "issuer": sandbox.qcs_issuer,
+                "client_id": sandbox.qcs_client_id,
+                "default": True,
+            }
+        ],
+    }
+
+
+def sandbox_environment(sandbox: Sandbox) -> dict[str, str]:
+    """Variables that make the real SDKs (and jupyter_qcred) talk to the sandbox instead of the clouds."""
+    env = {"IAM_URL": sandbox.iam_url, "QISKIT_FUNCTIONS_EXPERIMENTAL": "1"}
+    if sandbox.ca_file:
+        env["SSL_CERT_FILE"] = sandbox.ca_file
+    return env
+
+
+def prepare_home(home: Path) -> Path:
+    """A private demo home whose IPython kernels load ``%qcred`` by themselves."""
+    config = home / ".ipython" / "profile_default"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "ipython_config.py").write_text(
+        "# Written by `jupyter qcred demo`: load the %qcred magic in every kernel.\n"
+        'c.InteractiveShellApp.extensions = ["jupyter_qcred"]\n'
+    )
+    home.chmod(0o700)
+    return home
+
+
+def env_lines(environment: Mapping[str, str]) -> list[str]:
+    """``export`` lines for a POSIX shell: ``environment``, then this installation's tools first on PATH."""
+    scripts = sysconfig.get_path("scripts") or os.path.dirname(sys.executable)
+    return [
+        "# jupyter qcred demo: its credentials for `jupyter qcred` and the SDKs in this shell (HOME changes).",
+        *(f"export {name}={shlex.quote(value)}" for name, value in environment.items()),
+        f'export PATH={shlex.quote(scripts)}:"$PATH"',
+        "unset " + " ".join(FOREIGN_VARIABLES),
+    ]
+
+
+def shell_hint(root: Path, lines: list[str], command: str = "jupyter qcred demo") -> str:
+    """What the demo prints about using the CLI from another shell."""
+    body = "\n".join("    " + line for line in lines[1:])
+    return (
+        "To use `jupyter qcred` and the SDKs with these credentials from another shell (a spare one: HOME changes):\n"
+        f"{body}\n"
+        f'(or: source {shlex.quote(str(root / ENV_SCRIPT))}, or: eval "$({command} --env)")'
+    )
+
+
+@contextlib.contextmanager
+def published_environment(
+    root: Path, environment: Mapping[str, str], *, homes: Path | None = None, user: str = "alice"
+) -> Iterator[list[str]]:
+    """Publish, while the demo runs, what :func:`demo_env_lines` reads; yields the lines for ``user``.
+
+    ``environment`` holds the lab demo's ``HOME``; a hub demo gives ``homes`` instead (one home per user).
+    Nothing secret goes in: paths and URLs only, the credentials stay in the demo home's files.
+    """
+    record = {"pid": os.getpid(), "environment": dict(environment), "homes": str(homes) if homes else None}
+    root.mkdir(parents=True, exist_ok=True)
+    lines = _lines(record, user)
+    (root / RECORD).write_text(json.dumps(record, indent=2) + "\n")
+    (root / ENV_SCRIPT).write_text("\n".join(lines) + "\n")
+    try:
+        yield lines
+    finally:
+        for name in (RECORD, ENV_SCRIPT):
+            (root / name).unlink(missing_ok=True)
+
+
+def _lines(record: Mapping[str, Any], user: str) -> list[str]:
+    """The lines of a published record; a hub's record has one home per user, so HOME is filled in here."""
+    environment = dict(record["environment"])
+    if record.get("homes"):
+        environment = {"HOME": str(Path(record["homes"]) / user), **environment}
+    return env_lines(environment)
+
+
+def demo_env_lines(hub: bool = False, user: str = "alice", root: Path | None = None) -> list[str]:
+    """The ``export`` lines of the running demo (``jupyter qcred demo [--hub] --env``), for ``eval``.
+
+    With ``hub``, ``HOME`` is ``user``'s home on the demo hub (their credentials are there once they logged in).
+    Raises QCredError when no demo is running.
+    """
+    folder = root or (demo_root() / "hub" if hub else demo_root())
+    what = "jupyter qcred demo" + (" --hub" if hub else "")
+    try:
+        record = json.loads((folder / RECORD).read_text())
+        os.kill(int(record["pid"]), 0)
+    except PermissionError:
+        pass  # it runs, as another user
+    except (OSError, ValueError, KeyError, TypeError):
+        raise QCredError(f"no demo is running (nothing published in {folder}): start one with `{what}`.") from None
+    return _lines(record, user)
