@@ -1,2 +1,3 @@
-"""Rigetti QCS: the settings/secrets model (``model``), the format-preserving TOML stores (``store``), the OpenID
-Connect flows (``oidc``: refresh, client credentials, device login), and the provider (``provider``)."""
+"""Rigetti QCS: the settings/secrets model (``model``, token times in ``times``), the format-preserving TOML stores
+(``store``), the OpenID Connect flows (``oidc``: refresh, client credentials, device login), and the provider
+(``provider``, composed of ``base``, ``status``, ``writer``, ``refresh`` and ``signin``)."""

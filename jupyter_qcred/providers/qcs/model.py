@@ -11,18 +11,17 @@ call valid must load in the SDK and a file the SDK rejects must be reported, not
 - ``token_payload.updated_at`` must be an RFC 3339 *string*: the SDK cannot read a TOML date-time there;
 - one wrong type anywhere makes the SDK refuse the whole file, so a type error is a file-level error here too.
 
-Nothing here logs or formats a secret: values are never part of an error; dataclass reprs hide tokens.
+Nothing here logs or formats a secret: values are never part of an error; dataclass reprs hide tokens. The token
+times (RFC 3339 ``updated_at``, a JWT's ``iat``/``exp``) live in :mod:`.times` and are re-exported here.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,10 @@ import tomlkit.exceptions
 from tomlkit.items import Item
 
 from ...core.errors import FieldError, FileFormatError
+from .times import JwtTimes as JwtTimes
+from .times import format_rfc3339 as format_rfc3339
+from .times import jwt_times as jwt_times
+from .times import parse_rfc3339
 
 DEFAULT_PROFILE_NAME = "default"
 DEFAULT_API_URL = "https://api.qcs.rigetti.com"
@@ -388,78 +391,3 @@ def load_secrets(path: Path, text: str | None) -> tuple[tomlkit.TOMLDocument, Qc
     """Parse and validate ``secrets.toml`` text (None: the file is missing, so no credential)."""
     document = parse_toml(text or "", path)
     return document, secrets_from_document(document, path)
-
-
-# --------------------------------------------------------------------------------------------------- time, JWT
-
-
-_RFC3339 = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$",
-)
-
-
-def parse_rfc3339(text: str) -> datetime | None:
-    """An aware datetime from RFC 3339 text (the SDK writes nanoseconds: they are cut to microseconds)."""
-    match = _RFC3339.match(text.strip())
-    if not match:
-        return None
-    day, clock, fraction, zone = match.groups()
-    micro = (fraction or "0")[:6].ljust(6, "0")
-    offset = "+00:00" if zone in ("Z", "z") else zone
-    try:
-        return datetime.fromisoformat(f"{day}T{clock}.{micro}{offset}").astimezone(timezone.utc)
-    except ValueError:
-        return None
-
-
-def format_rfc3339(moment: datetime) -> str:
-    """``updated_at`` the way the SDK writes it: UTC, fractional seconds, ``Z``, as a quoted string."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclasses.dataclass(frozen=True)
-class JwtTimes:
-    """What an access token says about its own lifetime (read without verifying it, like the SDK)."""
-
-    issued_at: datetime | None = None
-    expires_at: datetime | None = None
-    #: Why the times are unknown, as a sentence fragment without the token ("is not a JWT").
-    problem: str | None = None
-
-    @property
-    def lifetime(self) -> timedelta | None:
-        """``exp - iat`` when both are known."""
-        if self.issued_at and self.expires_at:
-            return self.expires_at - self.issued_at
-        return None
-
-
-def _timestamp(value: object) -> datetime | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        return datetime.fromtimestamp(value, timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def jwt_times(token: str | None) -> JwtTimes:
-    """``iat``/``exp`` of a JWT by base64url-decoding its payload; anything odd gives a ``problem`` instead."""
-    if not token:
-        return JwtTimes(problem="is missing")
-    parts = token.split(".")
-    if len(parts) != 3:
-        return JwtTimes(problem="is not a JWT")
-    segment = parts[1]
-    try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        claims = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return JwtTimes(problem="is not a readable JWT")
-    if not isinstance(claims, dict):
-        return JwtTimes(problem="is not a readable JWT")
-    expires = _timestamp(claims.get("exp"))
-    issued = _timestamp(claims.get("iat"))
-    if expires is None:
-        return JwtTimes(issued_at=issued, problem="has no expiry (exp) claim")
-    return JwtTimes(issued_at=issued, expires_at=expires)

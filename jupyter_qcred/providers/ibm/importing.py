@@ -1,0 +1,139 @@
+"""IBM accounts from outside the stores: a qiskit-ibm.json or qiskitrc the user uploads, merged into ours, and the
+accounts the SDKs' environment variables define (a source like the spawn bundle)."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import ExitStack
+from pathlib import Path
+
+from ...core.bundle import DEFAULT_IBM_NAMES, IBM_CHANNELS, IbmAccountSpec
+from ...core.errors import FieldError, FileFormatError
+from . import accounts_json as ibm_json
+from .credentials import HubGroupProject, InvalidHubGroupProjectError
+from .qiskitrc import PREFERENCES_SECTION, parse_qiskitrc
+from .writing import IbmWriting
+
+log = logging.getLogger("jupyter_qcred.ibm")
+
+
+class IbmImporting(IbmWriting):
+    """Adds :meth:`import_file` (through :class:`IbmWriting`'s locked writes) and :meth:`environment_specs`."""
+
+    @staticmethod
+    def _kind(filename: str, content: str) -> str:
+        lowered = Path(filename).name.lower()
+        if lowered.endswith(".json"):
+            return "json"
+        if "qiskitrc" in lowered or lowered.endswith((".ini", ".rc", ".cfg")):
+            return "qiskitrc"
+        return "json" if content.lstrip().startswith("{") else "qiskitrc"
+
+    def import_file(self, filename: str, content: str) -> list[str]:
+        """Merge an uploaded qiskit-ibm.json or qiskitrc: validated completely first, then merged account by
+        account (same names replaced, everything else kept)."""
+        where = Path(Path(filename).name or "uploaded file")
+        if self._kind(filename, content) == "json":
+            return self._import_json(where, content)
+        return self._import_qiskitrc(where, content)
+
+    def _import_json(self, where: Path, content: str) -> list[str]:
+        incoming = ibm_json.parse_accounts(content, where)
+        if not incoming:
+            raise FileFormatError(where, "holds no IBM Quantum account")
+        for name, entry in incoming.items():
+            if entry["channel"] not in IBM_CHANNELS:
+                raise FileFormatError(
+                    where,
+                    f"account {name!r} has channel {entry['channel']!r}; expected one of {', '.join(IBM_CHANNELS)}",
+                )
+            if not isinstance(entry.get("token"), str) or not entry["token"]:
+                raise FileFormatError(where, f"account {name!r} has no token")
+        defaults = [name for name, entry in incoming.items() if entry.get("is_default_account")]
+        if len(defaults) > 1:
+            raise FileFormatError(where, "marks more than one account as is_default_account")
+        with ExitStack() as stack:
+            self._locked(stack)
+            data, json_before, document, rc_before = self._load_for_write(False)
+            for name, entry in incoming.items():
+                data[name] = dict(entry)
+            for name in defaults:
+                ibm_json.set_default_account(data, name)
+            self._save(data, json_before, document, rc_before)
+        for name in incoming:
+            self._sources[name] = "file"
+        return list(incoming)
+
+    def _import_qiskitrc(self, where: Path, content: str) -> list[str]:
+        incoming = parse_qiskitrc(content, where)
+        if not incoming.entries:
+            raise FileFormatError(where, "holds no [ibmq] section")
+        with ExitStack() as stack:
+            self._locked(stack)
+            data, json_before, document, rc_before = self._load_for_write(False)
+            existing = set(document.sections())
+            for entry in incoming.entries:
+                values: dict[str, str | None] = dict.fromkeys(document.values(entry.section))
+                values.update(incoming.document.values(entry.section))
+                document.set_section(entry.section, values)
+            preferences = incoming.document.values(PREFERENCES_SECTION)
+            if preferences:
+                document.set_section(PREFERENCES_SECTION, dict(preferences))
+            self._save(data, json_before, document, rc_before)
+        names = [entry.name for entry in incoming.entries]
+        for name in names:
+            self._sources[name] = "file"
+        log.info("imported %d qiskitrc section(s) (%d replaced)", len(names), len(existing & set(names)))
+        return names
+
+    def environment_specs(self) -> list[IbmAccountSpec]:
+        """Accounts the SDKs' environment variables define: ``QE_TOKEN``+``QE_URL`` (legacy, both required, with
+        ``QE_HUB``/``QE_GROUP``/``QE_PROJECT``) and ``QISKIT_IBM_TOKEN`` (with ``QISKIT_IBM_URL``,
+        ``QISKIT_IBM_INSTANCE``, ``QISKIT_IBM_CHANNEL``)."""
+        env = self.settings.environ
+        specs: list[IbmAccountSpec] = []
+        qe_token, qe_url = (env.get("QE_TOKEN") or "").strip(), (env.get("QE_URL") or "").strip()
+        if qe_token and qe_url:
+            hgp = [(env.get(key) or "").strip() or None for key in ("QE_HUB", "QE_GROUP", "QE_PROJECT")]
+            complete = all(hgp)
+            specs.append(
+                IbmAccountSpec(
+                    name="env-qe",
+                    channel="ibm_quantum",
+                    token=qe_token,
+                    url=qe_url,
+                    hub=hgp[0] if complete else None,
+                    group=hgp[1] if complete else None,
+                    project=hgp[2] if complete else None,
+                )
+            )
+        elif qe_token or qe_url:
+            log.info("QE_TOKEN and QE_URL must both be set to define a legacy IBM Quantum account; ignoring them")
+        token = (env.get("QISKIT_IBM_TOKEN") or "").strip()
+        if token:
+            channel = (env.get("QISKIT_IBM_CHANNEL") or "").strip() or "ibm_quantum_platform"
+            if channel not in IBM_CHANNELS:
+                raise FieldError("environment", "QISKIT_IBM_CHANNEL", f"must be one of {', '.join(IBM_CHANNELS)}")
+            instance = (env.get("QISKIT_IBM_INSTANCE") or "").strip() or None
+            hub = group = project = None
+            if channel == "ibm_quantum" and instance:
+                try:
+                    hub, group, project = HubGroupProject.from_stored_format(instance).to_tuple()
+                except InvalidHubGroupProjectError:
+                    raise FieldError(
+                        "environment", "QISKIT_IBM_INSTANCE", "must be hub/group/project for channel ibm_quantum"
+                    ) from None
+                instance = None
+            specs.append(
+                IbmAccountSpec(
+                    name=f"env-{DEFAULT_IBM_NAMES[channel]}",
+                    channel=channel,
+                    token=token,
+                    url=(env.get("QISKIT_IBM_URL") or "").strip() or None,
+                    instance=instance,
+                    hub=hub,
+                    group=group,
+                    project=project,
+                )
+            )
+        return specs

@@ -1,0 +1,173 @@
+"""What every part of the QCS provider shares: the two files, read as one snapshot; a profile resolved to its auth
+server and credential; what this process learnt beyond the files; and the protocol flows run with the SDK's TLS trust.
+
+:class:`~.provider.QcsProvider` is one chain of small classes, a job each (:mod:`.status`, :mod:`.writer`,
+:mod:`.refresh`, :mod:`.signin`), all standing on :class:`QcsBase`, so every job reads the files, resolves profiles
+and reaches the network in the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import ssl
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import tomlkit
+
+from ...core import files, flows
+from ...core.errors import QCredError
+from ...core.flows import Flow
+from ...core.settings import Settings
+from ..base import Provider
+from .model import AuthServer, Credential, Profile, QcsSecrets, QcsSettings, load_secrets, load_settings
+from .oidc import PROVIDER, Discovery
+
+log = logging.getLogger("jupyter_qcred.qcs")
+
+T = TypeVar("T")
+
+REINIT_ADVICE = (
+    "sign in again: re-initialize the QCS credential (device login, a new token, the secrets.toml from the QCS "
+    "tokens page, or a server restart from JupyterHub)."
+)
+
+
+def fingerprint(secret: str | None) -> str | None:
+    """A stable, irreversible identity of a secret, so memory can say "this refresh token was refused" (or this
+    client secret, or "this token was obtained with it") without keeping the secret."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest() if secret else None
+
+
+@dataclasses.dataclass
+class Snapshot:
+    """Both files, parsed and validated together (what the SDK would load right now)."""
+
+    settings_doc: tomlkit.TOMLDocument
+    settings: QcsSettings
+    secrets_doc: tomlkit.TOMLDocument
+    secrets: QcsSecrets
+    settings_exists: bool
+    secrets_exists: bool
+
+
+@dataclasses.dataclass
+class Target:
+    """A profile resolved to everything a token request needs."""
+
+    profile: Profile
+    server: AuthServer
+    credential: Credential
+
+
+@dataclasses.dataclass
+class ClientToken:
+    """An access token from the client_credentials grant (the SDK keeps those in memory only; so do we)."""
+
+    fingerprint: str | None
+    access_token: str = dataclasses.field(repr=False)
+    issued_at: datetime | None
+    expires_at: datetime | None
+
+
+@dataclasses.dataclass
+class Memory:
+    """What this process learnt beyond the files (the views show it; nothing here is written to disk)."""
+
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)
+    refresh_via: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: credential -> (fingerprint of the refused refresh token or client secret, sentence)
+    refused: dict[str, tuple[str | None, str]] = dataclasses.field(default_factory=dict)
+    #: credential -> {"user", "groups", "note", "checked_at"}
+    accounts: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    client_tokens: dict[str, ClientToken] = dataclasses.field(default_factory=dict)
+    refreshed_at: dict[str, datetime] = dataclasses.field(default_factory=dict)
+
+
+class QcsBase(Provider):
+    """The files, the memory and the HTTP plumbing of the QCS provider; its subclasses add the jobs."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._memory = Memory()
+        self._discovery: dict[str, Discovery] = {}
+        self._ssl: ssl.SSLContext | bool | None = None
+
+    @property
+    def settings_path(self) -> Path:
+        """``settings.toml`` (``QCS_SETTINGS_FILE_PATH`` honoured by :class:`Settings`)."""
+        return self.settings.qcs_settings_path
+
+    @property
+    def secrets_path(self) -> Path:
+        """``secrets.toml`` (``QCS_SECRETS_FILE_PATH`` honoured by :class:`Settings`)."""
+        return self.settings.qcs_secrets_path
+
+    def watched_paths(self) -> list[Path]:
+        """Both files: the SDK and other processes change them."""
+        return [self.settings_path, self.secrets_path]
+
+    def _load(self) -> Snapshot:
+        settings_text = files.read_text(self.settings_path)
+        settings_doc, settings = load_settings(self.settings_path, settings_text)
+        secrets_text = files.read_text(self.secrets_path)
+        secrets_doc, secrets_model = load_secrets(self.secrets_path, secrets_text)
+        return Snapshot(
+            settings_doc, settings, secrets_doc, secrets_model, settings_text is not None, secrets_text is not None
+        )
+
+    def _load_secrets(self) -> tuple[tomlkit.TOMLDocument, QcsSecrets]:
+        return load_secrets(self.secrets_path, files.read_text(self.secrets_path))
+
+    def _environ(self) -> dict[str, str]:
+        return dict(self.settings.environ)
+
+    def _resolve(self, snapshot: Snapshot, profile: str | None) -> Target:
+        """The profile (``None``: the SDK's default one) with its auth server and credential, or a clear error."""
+        environ = self._environ()
+        name = profile or snapshot.settings.effective_default(environ)
+        found = snapshot.settings.profiles.get(name)
+        if found is None:
+            known = ", ".join(sorted(snapshot.settings.profiles)) or "none"
+            raise QCredError(
+                f"Rigetti QCS: there is no profile {name!r} in {self.settings_path} (profiles: {known}); choose "
+                "another profile or re-initialize the credentials."
+            )
+        resolved = snapshot.settings.resolved(found, environ)
+        server = snapshot.settings.auth_servers.get(resolved.auth_server_name)
+        if server is None:
+            raise QCredError(
+                f"Rigetti QCS: profile {name!r} uses the auth server {resolved.auth_server_name!r}, which "
+                f"{self.settings_path} does not define; add [auth_servers.{resolved.auth_server_name}] with "
+                "client_id and issuer, or re-initialize."
+            )
+        credential = snapshot.secrets.credentials.get(resolved.credentials_name)
+        if credential is None or not credential.usable:
+            raise QCredError(
+                f"Rigetti QCS: profile {name!r} uses the credential {resolved.credentials_name!r}, which "
+                f"{self.secrets_path} does not hold; " + REINIT_ADVICE
+            )
+        return Target(resolved, server, credential)
+
+    def _verify(self) -> ssl.SSLContext | bool:
+        """TLS trust like the SDK: ``SSL_CERT_FILE``/``SSL_CERT_DIR`` from the settings' environment, else defaults."""
+        if self._ssl is None:
+            environ = self._environ()
+            cafile, capath = environ.get("SSL_CERT_FILE"), environ.get("SSL_CERT_DIR")
+            self._ssl = ssl.create_default_context(cafile=cafile, capath=capath) if cafile or capath else True
+        return self._ssl
+
+    def _client_options(self) -> dict[str, Any]:
+        options = flows.client_options(timeout=self.settings.timeout)
+        options["verify"] = self._verify()
+        return options
+
+    def _run_sync(self, flow: Flow[T]) -> T:
+        return flows.run_sync(flow, lambda: httpx.Client(**self._client_options()), PROVIDER)
+
+    async def _run_async(self, flow: Flow[T]) -> T:
+        return await flows.run_async(flow, lambda: httpx.AsyncClient(**self._client_options()), PROVIDER)

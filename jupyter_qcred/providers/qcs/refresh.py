@@ -1,0 +1,242 @@
+"""Refreshing QCS access tokens ahead of expiry, once for every process, and reading the account they belong to.
+
+The QCS SDK (``qcs_api_client_common``) refreshes an access token only after it expired, in every process on its
+own, and writes back without a lock. Here whoever finds the stored token due takes the lock on ``secrets.toml``,
+re-reads it, and asks for a token only if it is still due; everyone else then finds the fresh token in the file.
+``updated_at`` is written the way the SDK writes it, so the SDK (which writes back only when the file's
+``updated_at`` is older than its own) never replaces a newer token with an older one, and we re-check it before
+writing so we never do either. Tokens of the client_credentials grant stay in memory, as in the SDK.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+
+import tomlkit
+
+from ...core import files
+from ...core.errors import QCredError, RefusedError
+from ...core.flows import Flow
+from ...core.states import CredentialStatus, utcnow
+from . import store
+from .base import REINIT_ADVICE, ClientToken, Target, fingerprint, log
+from .model import Credential, TokenPayload
+from .oidc import PROVIDER, TokenResponse, account_flow, client_credentials_flow, refresh_grant_flow
+from .times import jwt_times
+from .writer import QcsWriter
+
+
+@dataclasses.dataclass
+class _Outcome:
+    """What a locked refresh did: the token to use, and whether a token request was made."""
+
+    access_token: str = dataclasses.field(repr=False)
+    requested: bool
+
+
+class QcsRefresher(QcsWriter):
+    """Tokens for the SDK and the views: ``token_sync`` (the CLI), ``token`` and ``refresh`` (the server)."""
+
+    def _due(self, payload: TokenPayload, now: datetime) -> bool:
+        """Whether the stored access token must be renewed now (unknown expiry counts as due, like the SDK)."""
+        times = jwt_times(payload.access_token)
+        if times.expires_at is None:
+            return True
+        return self.settings.policy.is_due(times.issued_at, times.expires_at, now)
+
+    def _client_token_valid(self, credential: Credential, now: datetime) -> str | None:
+        assert credential.client_credentials is not None
+        token = self._memory.client_tokens.get(credential.name)
+        if token is None or token.fingerprint != fingerprint(credential.client_credentials.client_secret):
+            return None
+        if token.expires_at is None or self.settings.policy.is_due(token.issued_at, token.expires_at, now):
+            return None
+        return token.access_token
+
+    def _fast_path(self, target: Target, force: bool) -> str | None:
+        """The stored token when no request is needed (no lock, no network): the common case."""
+        credential = target.credential
+        now = utcnow()
+        if credential.kind == "externally_managed":
+            raise QCredError(
+                f"Rigetti QCS profile {target.profile.name!r} uses an externally managed credential "
+                f"({credential.name!r}); its command provides the token, jupyter_qcred does not hold one."
+            )
+        if credential.kind == "client_credentials":
+            return None if force else self._client_token_valid(credential, now)
+        payload = credential.token_payload
+        assert payload is not None
+        if self._memory.refresh_via.get(credential.name) == "hub":
+            times = jwt_times(payload.access_token)
+            if payload.access_token and times.expires_at and now < times.expires_at:
+                return payload.access_token
+            raise QCredError(
+                f"Rigetti QCS profile {target.profile.name!r} is refreshed through JupyterHub and its access token "
+                "has expired; re-initialize from the hub (or restart the server from JupyterHub)."
+            )
+        if not force and payload.access_token and not self._due(payload, now):
+            return payload.access_token
+        return None
+
+    def _locked_refresh_flow(self, profile: str | None, force: bool, seen: str | None) -> Flow[_Outcome]:
+        """Runs while holding the ``secrets.toml`` lock: re-read, and ask for a token only if still needed.
+
+        ``seen`` is the access token the caller saw before locking: if the file holds another one now, some other
+        process refreshed in between and even a forced refresh is not repeated.
+        """
+        target = self._resolve(self._load(), profile)
+        credential = target.credential
+        name = target.profile.name
+        if credential.kind == "client_credentials":
+            return (yield from self._client_credentials_flow(target, force))
+        payload = credential.token_payload
+        if payload is None:  # externally managed: the fast path already refused
+            raise QCredError(f"Rigetti QCS profile {name!r} has no token to refresh.")
+        now = utcnow()
+        someone_refreshed = seen is not None and payload.access_token != seen
+        if payload.access_token and not self._due(payload, now) and (not force or someone_refreshed):
+            log.debug("QCS profile %s: another process refreshed the token already", name)
+            return _Outcome(payload.access_token, requested=False)
+        if not payload.refresh_token:
+            raise RefusedError(
+                PROVIDER, f"profile {name!r} has no refresh token to renew its access token; " + REINIT_ADVICE
+            )
+        refresh_token = payload.refresh_token
+        try:
+            tokens = yield from refresh_grant_flow(
+                target.server.issuer,
+                target.server.client_id,
+                refresh_token,
+                self._discovery,
+                what=f"the identity provider of profile {name!r}",
+                advice=REINIT_ADVICE,
+            )
+        except RefusedError as exc:
+            self._memory.refused[credential.name] = (fingerprint(refresh_token), str(exc))
+            log.warning("QCS profile %s: the refresh token was refused; the credential needs re-initializing", name)
+            raise
+        obtained = utcnow()
+        access = self._write_refreshed(credential.name, tokens, obtained)
+        self._memory.refused.pop(credential.name, None)
+        self._memory.refreshed_at[credential.name] = obtained
+        log.info("QCS profile %s: refreshed the access token of credential %s", name, credential.name)
+        return _Outcome(access, requested=True)
+
+    def _client_credentials_flow(self, target: Target, force: bool) -> Flow[_Outcome]:
+        credential = target.credential
+        assert credential.client_credentials is not None
+        if not force:
+            valid = self._client_token_valid(credential, utcnow())
+            if valid:
+                return _Outcome(valid, requested=False)
+        pair = credential.client_credentials
+        try:
+            tokens = yield from client_credentials_flow(
+                target.server.issuer,
+                pair.client_id,
+                pair.client_secret,
+                self._discovery,
+                what=f"the identity provider of profile {target.profile.name!r}",
+                advice="check client_id and client_secret in secrets.toml or re-initialize.",
+            )
+        except RefusedError as exc:
+            self._memory.refused[credential.name] = (fingerprint(pair.client_secret), str(exc))
+            raise
+        times = jwt_times(tokens.access_token)
+        issued = times.issued_at or utcnow()
+        expires = times.expires_at or (
+            issued + timedelta(seconds=tokens.expires_in) if tokens.expires_in is not None else None
+        )
+        self._memory.client_tokens[credential.name] = ClientToken(
+            fingerprint(pair.client_secret), tokens.access_token, issued, expires
+        )
+        self._memory.refused.pop(credential.name, None)
+        log.info("QCS profile %s: obtained an access token with the client_credentials grant", target.profile.name)
+        return _Outcome(tokens.access_token, requested=True)
+
+    def _write_refreshed(self, credential: str, tokens: TokenResponse, obtained: datetime) -> str:
+        """Save a refresh result (we hold the lock); keep a token another writer saved after ours was issued."""
+        document, current = self._load_secrets()
+        existing = current.credentials.get(credential)
+        if existing is None or existing.kind != "token_payload" or existing.token_payload is None:
+            raise QCredError(
+                f"Rigetti QCS: the credential {credential!r} was removed from {self.secrets_path} while it was "
+                "being refreshed; the new token was not saved. Re-initialize if you still need it."
+            )
+        payload = existing.token_payload
+        if payload.updated_at and payload.updated_at > obtained and payload.access_token:
+            log.info("QCS credential %s: kept the newer token another process saved meanwhile", credential)
+            return payload.access_token
+        store.update_refreshed_tokens(
+            document,
+            credential,
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            updated_at=obtained,
+            expires_in=tokens.expires_in,
+            id_token=tokens.id_token,
+        )
+        files.atomic_write(self.secrets_path, tomlkit.dumps(document))
+        return tokens.access_token
+
+    def token_sync(self, profile: str | None = None) -> str:
+        """A valid access token for ``profile`` (default: the SDK's default profile), refreshed once for everyone.
+
+        This is ``jupyter qcred token qcs [--profile P]``, which the QCS SDK can run as an ``externally_managed``
+        command. A token that is not due is returned without any request or lock; otherwise the lock on
+        ``secrets.toml`` is taken, the file re-read, and a token requested only if it is still due.
+        """
+        target = self._resolve(self._load(), profile)
+        token = self._fast_path(target, force=False)
+        if token is not None:
+            return token
+        seen = target.credential.token_payload.access_token if target.credential.token_payload else None
+        with files.locked(self.secrets_path, self.settings.lock_timeout):
+            outcome = self._run_sync(self._locked_refresh_flow(profile, False, seen))
+        return outcome.access_token
+
+    async def token(self, profile: str | None = None, *, force: bool = False) -> str:
+        """The async twin of :meth:`token_sync` (same flow, same lock)."""
+        target = self._resolve(self._load(), profile)
+        token = self._fast_path(target, force=force)
+        if token is not None:
+            return token
+        seen = target.credential.token_payload.access_token if target.credential.token_payload else None
+        async with files.alocked(self.secrets_path, self.settings.lock_timeout):
+            outcome = await self._run_async(self._locked_refresh_flow(profile, force, seen))
+        return outcome.access_token
+
+    async def refresh(self, name: str, *, force: bool = False) -> CredentialStatus:
+        """Make profile ``name`` fresh, check it with QCS (user and groups), and return its status.
+
+        No token request when the stored token is not due (unless ``force``), when another process refreshed it
+        meanwhile, for externally managed credentials, or for credentials refreshed through JupyterHub (the manager
+        pulls those from the hub). Raises :class:`RefusedError` (the refresh token or client secret was refused:
+        the status then says ``needs_reinit``), :class:`TransientProviderError` (network, 5xx, timeout, garbage:
+        nothing was written), :class:`FileFormatError`/:class:`FieldError` (a file the SDK cannot read either) or
+        :class:`QCredError` (no such profile or credential). A failure to read the account details does not fail
+        the refresh: it becomes ``account.note``.
+        """
+        target = self._resolve(self._load(), name)
+        credential = target.credential
+        if credential.kind == "externally_managed":
+            return self.status(name)
+        if self._memory.refresh_via.get(credential.name) == "hub":
+            token = credential.token_payload.access_token if credential.token_payload else None
+        else:
+            token = await self.token(name, force=force)
+        if token and not jwt_times(token).problem:
+            await self._update_account(credential.name, target.profile.api_url, token)
+        return self.status(name)
+
+    async def _update_account(self, credential: str, api_url: str, token: str) -> None:
+        """Fetch user and groups; a failure is a note, never a credential state."""
+        entry = self._memory.accounts.setdefault(credential, {})
+        try:
+            user, groups = await self._run_async(account_flow(api_url, token))
+        except QCredError as exc:
+            entry["note"] = f"Could not read the account details: {exc}"
+            log.info("QCS credential %s: account details unavailable (%s)", credential, type(exc).__name__)
+            return
+        entry.update(user=user, groups=groups, note=None, checked_at=utcnow())

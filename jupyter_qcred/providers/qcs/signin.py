@@ -1,0 +1,219 @@
+"""Signing in to QCS by hand: tokens a person pasted, and the RFC 8628 device login started from the panel.
+
+A sign-in replaces whatever the profile held (it is a re-initialization) and creates the profile when it is new,
+starting from the default profile's API and auth server, so a group account on the same QCS deployment works. A
+pasted refresh token is exchanged before anything is written: a refused one leaves the files as they were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from ...core.bundle import QcsProfileSpec
+from ...core.errors import FieldError, RefusedError
+from ...core.flows import Flow
+from ...core.states import CredentialStatus, isoformat, utcnow
+from .base import Snapshot, log
+from .model import DEFAULT_PROFILE_NAME, AuthServer, Profile
+from .oidc import PROVIDER, TokenResponse, device_authorization_flow, device_poll_flow, refresh_grant_flow
+from .refresh import QcsRefresher
+from .times import jwt_times
+
+
+@dataclasses.dataclass
+class DeviceLogin:
+    """A pending RFC 8628 device login for one profile.
+
+    The ``device_code`` is what the poller proves itself with, so it stays private: it is in neither ``repr`` nor
+    :meth:`to_json`; people only ever see the user code and the verification URL.
+    """
+
+    id: str
+    profile: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str | None
+    expires_at: datetime
+    interval: int
+    state: str = "pending"
+    error: str | None = None
+    provider: str = PROVIDER
+    device_code: str = dataclasses.field(default="", repr=False, compare=False)
+    token_endpoint: str = dataclasses.field(default="", repr=False, compare=False)
+    client_id: str = dataclasses.field(default="", repr=False, compare=False)
+
+    @property
+    def finished(self) -> bool:
+        """Whether polling can stop (done, failed or expired)."""
+        return self.state != "pending"
+
+    def to_json(self) -> dict[str, Any]:
+        """The login object of docs/api.md (never the device code)."""
+        return {
+            "id": self.id,
+            "provider": self.provider,
+            "profile": self.profile,
+            "state": self.state,
+            "verification_uri": self.verification_uri,
+            "verification_uri_complete": self.verification_uri_complete,
+            "user_code": self.user_code,
+            "expires_at": isoformat(self.expires_at),
+            "interval": self.interval,
+            "error": self.error,
+        }
+
+
+class QcsSignIn(QcsRefresher):
+    """Pasted tokens and device logins for QCS profiles."""
+
+    def _profile_target(self, profile: str | None) -> tuple[str, AuthServer, str]:
+        """Profile name, its auth server and its credential name, for a profile that may not exist yet."""
+        snapshot = self._load()
+        name = profile or snapshot.settings.effective_default(self._environ())
+        found = snapshot.settings.profiles.get(name) or self._template(snapshot)
+        server_name = found.auth_server_name if found else DEFAULT_PROFILE_NAME
+        server = snapshot.settings.auth_servers.get(server_name) or AuthServer()
+        return name, server, found.credentials_name if name in snapshot.settings.profiles and found else name
+
+    def _template(self, snapshot: Snapshot) -> Profile | None:
+        """The default profile, whose API and auth server a profile created by a sign-in starts from (a group
+        account on the same QCS deployment), rather than the public service's defaults."""
+        return snapshot.settings.profiles.get(snapshot.settings.effective_default(self._environ()))
+
+    async def store_tokens(
+        self, profile: str | None = None, *, access_token: str | None = None, refresh_token: str | None = None
+    ) -> CredentialStatus:
+        """Re-initialize ``profile`` from tokens a person pasted, and return its status.
+
+        With only a refresh token it is exchanged at once (nothing is written if the provider refuses it: the
+        error says so); with an access token both are written as given.
+        """
+        access_token = (access_token or "").strip() or None
+        refresh_token = (refresh_token or "").strip() or None
+        if not access_token and not refresh_token:
+            raise FieldError("QCS sign-in", "refresh_token", "is required (or an access_token)")
+        name, server, _credential = self._profile_target(profile)
+        if access_token is None:
+            assert refresh_token is not None
+            try:
+                tokens = await self._run_async(
+                    refresh_grant_flow(
+                        server.issuer,
+                        server.client_id,
+                        refresh_token,
+                        self._discovery,
+                        what="the identity provider",
+                        advice="the pasted refresh token is not valid (expired, revoked or from another client); "
+                        "copy a fresh one.",
+                    )
+                )
+            except RefusedError:
+                log.warning("QCS profile %s: the pasted refresh token was refused; nothing was written", name)
+                raise
+            access_token, refresh_token = tokens.access_token, tokens.refresh_token or refresh_token
+        await asyncio.to_thread(self._save_sign_in, name, access_token, refresh_token, "token")
+        return await self._after_sign_in(name)
+
+    async def _after_sign_in(self, name: str) -> CredentialStatus:
+        snapshot = self._load()
+        target = self._resolve(snapshot, name)
+        payload = target.credential.token_payload
+        if payload and payload.access_token and not jwt_times(payload.access_token).problem:
+            await self._update_account(target.credential.name, target.profile.api_url, payload.access_token)
+        return self.status(name)
+
+    def _device_start_flow(self, profile: str | None) -> Flow[DeviceLogin]:
+        name, server, _credential = self._profile_target(profile)
+        discovery, authorization = yield from device_authorization_flow(
+            server.issuer, server.client_id, self._discovery
+        )
+        return DeviceLogin(
+            id=secrets.token_urlsafe(6),
+            profile=name,
+            user_code=authorization.user_code,
+            verification_uri=authorization.verification_uri,
+            verification_uri_complete=authorization.verification_uri_complete,
+            expires_at=utcnow() + timedelta(seconds=authorization.expires_in),
+            interval=authorization.interval,
+            device_code=authorization.device_code,
+            token_endpoint=discovery.token_endpoint,
+            client_id=server.client_id,
+        )
+
+    async def start_device_login(self, profile: str | None = None) -> DeviceLogin:
+        """Begin a browser sign-in (RFC 8628) for ``profile``: show ``user_code`` and ``verification_uri``."""
+        login = await self._run_async(self._device_start_flow(profile))
+        log.info("QCS profile %s: device login %s started", login.profile, login.id)
+        return login
+
+    def start_device_login_sync(self, profile: str | None = None) -> DeviceLogin:
+        """:meth:`start_device_login` for the CLI."""
+        return self._run_sync(self._device_start_flow(profile))
+
+    def _device_poll_flow(self, login: DeviceLogin) -> Flow[TokenResponse | None]:
+        """One poll; updates ``login`` and returns the tokens when the person finished signing in."""
+        if login.finished:
+            return None
+        if utcnow() >= login.expires_at:
+            login.state = "expired"
+            login.error = "The sign-in code expired before it was used; start the QCS login again."
+            return None
+        poll = yield from device_poll_flow(login.token_endpoint, login.client_id, login.device_code)
+        if poll.outcome == "slow_down":
+            login.interval += 5
+        elif poll.outcome == "expired":
+            login.state = "expired"
+            login.error = "The sign-in code expired before it was used; start the QCS login again."
+        elif poll.outcome == "denied":
+            login.state = "failed"
+            login.error = "The QCS sign-in was denied in the browser; start the login again to retry."
+        elif poll.outcome == "done":
+            return poll.tokens
+        return None
+
+    def _save_sign_in(self, profile: str, access_token: str, refresh_token: str | None, source: str) -> None:
+        """Write tokens a person just obtained into ``profile`` (creating it if needed), whatever was there."""
+        name, _server, credential = self._profile_target(profile)
+        snapshot = self._load()
+        template = None if name in snapshot.settings.profiles else self._template(snapshot)
+        spec = QcsProfileSpec(
+            profile=name,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            credentials_name=credential,
+            api_url=template.api_url if template else None,
+            grpc_api_url=template.grpc_api_url if template else None,
+            auth_server_name=template.auth_server_name if template else None,
+        )
+        self._materialize([spec], source=source, reinit=True, keep_newer=False)
+        self._memory.refresh_via[credential] = "provider"
+
+    def _finish_login(self, login: DeviceLogin, tokens: TokenResponse | None) -> None:
+        if tokens is None:
+            return
+        self._save_sign_in(login.profile, tokens.access_token, tokens.refresh_token, "device")
+        login.state = "done"
+        log.info("QCS profile %s: device login %s finished; tokens saved", login.profile, login.id)
+
+    async def poll_device_login(self, login: DeviceLogin) -> DeviceLogin:
+        """Ask once whether the person finished signing in; on success the tokens are saved into the profile.
+
+        Updates and returns ``login``: ``state`` stays ``pending`` (poll again after ``login.interval`` seconds,
+        which grows on ``slow_down``), or becomes ``done``, ``failed`` (denied) or ``expired``. Transport trouble
+        raises :class:`TransientProviderError` and leaves the login pending.
+        """
+        tokens = await self._run_async(self._device_poll_flow(login))
+        if tokens is not None:
+            # Writing waits for the file locks: keep the event loop free meanwhile.
+            await asyncio.to_thread(self._finish_login, login, tokens)
+            await self._after_sign_in(login.profile)
+        return login
+
+    def poll_device_login_sync(self, login: DeviceLogin) -> DeviceLogin:
+        """:meth:`poll_device_login` for the CLI (without fetching account details)."""
+        self._finish_login(login, self._run_sync(self._device_poll_flow(login)))
+        return login

@@ -1,0 +1,204 @@
+"""What the views show for each QCS profile, read offline from both files and this process's memory.
+
+A status never needs the network and ``read`` never raises: a file the SDK cannot read becomes one ``error`` status
+naming it, so the panel, the CLI and the notebook always have something true to say. Refusals remembered from an
+earlier refresh count only while the same refresh token or client secret is on disk: a new one clears them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ...core.errors import FieldError, FileFormatError, QCredError
+from ...core.states import CredentialStatus, State, absent, isoformat, mask, utcnow
+from .base import REINIT_ADVICE, QcsBase, Snapshot, fingerprint
+from .model import Credential, TokenPayload
+from .oidc import PROVIDER
+from .times import jwt_times
+
+
+class QcsStatus(QcsBase):
+    """Statuses of QCS profiles (the ``read`` and ``status`` of the provider interface)."""
+
+    def read(self) -> list[CredentialStatus]:
+        """One status per profile that has a credential, from the files and this process's memory; never raises."""
+        try:
+            snapshot = self._load()
+        except (FileFormatError, FieldError, QCredError) as exc:
+            path = exc.path if isinstance(exc, FileFormatError) else self._error_path(exc)
+            return [CredentialStatus(PROVIDER, None, State.ERROR, error=str(exc), file=path)]
+        statuses = []
+        for name in snapshot.settings.profiles:
+            status = self._profile_status(snapshot, name)
+            if status is not None:
+                statuses.append(status)
+        if not statuses:
+            return [
+                absent(
+                    PROVIDER,
+                    self.secrets_path,
+                    f"No Rigetti QCS credential is configured ({self.secrets_path} holds none that a profile of "
+                    f"{self.settings_path} uses). Sign in with the QCS device login, paste a refresh token, upload "
+                    "the secrets.toml from the QCS tokens page, or restart your server from JupyterHub.",
+                )
+            ]
+        return statuses
+
+    def _error_path(self, exc: Exception) -> Path:
+        where = getattr(exc, "where", None)
+        if where == str(self.settings_path):
+            return self.settings_path
+        return self.secrets_path if where == str(self.secrets_path) else self.settings_path
+
+    def status(self, name: str) -> CredentialStatus:
+        """The status of profile ``name`` (an error status when the files or the profile are unusable)."""
+        try:
+            snapshot = self._load()
+        except (FileFormatError, FieldError, QCredError) as exc:
+            return CredentialStatus(PROVIDER, name, State.ERROR, error=str(exc), file=self.secrets_path)
+        status = self._profile_status(snapshot, name)
+        if status is None:
+            return CredentialStatus(
+                PROVIDER,
+                name,
+                State.ABSENT,
+                error=f"Rigetti QCS profile {name!r} has no credential; " + REINIT_ADVICE,
+                file=self.secrets_path,
+            )
+        return status
+
+    def _profile_status(self, snapshot: Snapshot, name: str) -> CredentialStatus | None:
+        environ = self._environ()
+        found = snapshot.settings.profiles.get(name)
+        if found is None:
+            return None
+        profile = snapshot.settings.resolved(found, environ)
+        credential = snapshot.secrets.credentials.get(profile.credentials_name)
+        if credential is None or not credential.usable:
+            return None
+        server = snapshot.settings.auth_servers.get(profile.auth_server_name)
+        memory = self._memory
+        account: dict[str, Any] = {
+            "credentials_name": credential.name,
+            "credential_kind": credential.kind,
+            "refresh_token_state": None,
+            "api_url": profile.api_url,
+            "grpc_api_url": profile.grpc_api_url,
+            "auth_server_name": profile.auth_server_name,
+            "issuer": server.issuer if server else None,
+            "client_id": server.client_id if server else None,
+            "refresh_via": memory.refresh_via.get(credential.name, "provider"),
+            "user": None,
+            "groups": [],
+        }
+        details = memory.accounts.get(credential.name)
+        if details:
+            account["user"] = details.get("user")
+            account["groups"] = details.get("groups") or []
+            if details.get("note"):
+                account["note"] = details["note"]
+        status = CredentialStatus(
+            provider=PROVIDER,
+            name=name,
+            state=State.OK,
+            default=name == snapshot.settings.effective_default(environ),
+            source=memory.sources.get(name, "file"),
+            file=self.secrets_path,
+            account=account,
+        )
+        if server is None:
+            status.state = State.ERROR
+            status.error = (
+                f"Rigetti QCS profile {name!r} uses the auth server {profile.auth_server_name!r}, which "
+                f"{self.settings_path} does not define; add it (client_id and issuer) or re-initialize."
+            )
+            return status
+        if credential.kind == "token_payload" and credential.token_payload is not None:
+            self._token_payload_status(status, name, credential.name, credential.token_payload)
+        elif credential.kind == "client_credentials" and credential.client_credentials is not None:
+            self._client_credentials_status(status, name, credential)
+        elif credential.kind == "externally_managed" and credential.externally_managed is not None:
+            account["command"] = os.path.basename(credential.externally_managed.command)
+            account["refresh_via"] = "external"
+        return status
+
+    def _refused(self, credential: str, secret: str | None) -> str | None:
+        """The remembered refusal sentence if ``secret`` is the one that was refused (a new one clears it)."""
+        remembered = self._memory.refused.get(credential)
+        if remembered and remembered[0] == fingerprint(secret):
+            return remembered[1]
+        return None
+
+    def _token_payload_status(
+        self, status: CredentialStatus, name: str, credential: str, payload: TokenPayload
+    ) -> None:
+        account = status.account
+        now = utcnow()
+        has_refresh = bool(payload.refresh_token)
+        account["refresh_token_state"] = "ok" if has_refresh else "missing"
+        times = jwt_times(payload.access_token)
+        status.token_hint = mask(payload.access_token)
+        status.expires_at = times.expires_at
+        status.refreshed_at = self._memory.refreshed_at.get(credential) or payload.updated_at or times.issued_at
+        refused = self._refused(credential, payload.refresh_token)
+        if refused:
+            account["refresh_token_state"] = "refused"
+            status.state, status.error = State.NEEDS_REINIT, refused
+            return
+        if times.expires_at is None:
+            if has_refresh:
+                status.state = State.EXPIRED
+                status.error = (
+                    f"The stored access token of Rigetti QCS profile {name!r} {times.problem}, so its expiry is "
+                    "unknown; the next refresh replaces it."
+                )
+            else:
+                status.state = State.ERROR
+                status.error = (
+                    f"The stored access token of Rigetti QCS profile {name!r} {times.problem} and there is no "
+                    "refresh token; " + REINIT_ADVICE
+                )
+            return
+        if has_refresh:
+            status.next_refresh_at = self.settings.policy.due_at(times.issued_at, times.expires_at)
+        if now >= times.expires_at:
+            if has_refresh:
+                status.state = State.EXPIRED
+                status.error = (
+                    f"The access token of Rigetti QCS profile {name!r} expired at {isoformat(times.expires_at)}; "
+                    "it is renewed with the refresh token at the next refresh."
+                )
+            else:
+                status.state = State.NEEDS_REINIT
+                status.error = (
+                    f"The access token of Rigetti QCS profile {name!r} expired and there is no refresh token to "
+                    "renew it; " + REINIT_ADVICE
+                )
+        elif self.settings.policy.is_due(times.issued_at, times.expires_at, now):
+            status.state = State.EXPIRING
+            if not has_refresh:
+                status.error = (
+                    f"The access token of Rigetti QCS profile {name!r} expires at {isoformat(times.expires_at)} "
+                    "and there is no refresh token to renew it; " + REINIT_ADVICE
+                )
+
+    def _client_credentials_status(self, status: CredentialStatus, name: str, credential: Credential) -> None:
+        assert credential.client_credentials is not None
+        secret = credential.client_credentials.client_secret
+        status.account["refresh_token_state"] = None
+        refused = self._refused(credential.name, secret)
+        if refused:
+            status.state, status.error = State.NEEDS_REINIT, refused
+            return
+        token = self._memory.client_tokens.get(credential.name)
+        if token and token.fingerprint == fingerprint(secret):
+            status.token_hint = mask(token.access_token)
+            status.expires_at = token.expires_at
+            status.refreshed_at = token.issued_at
+            if token.expires_at:
+                status.next_refresh_at = self.settings.policy.due_at(token.issued_at, token.expires_at)
+                now = utcnow()
+                if self.settings.policy.is_due(token.issued_at, token.expires_at, now):
+                    status.state = State.EXPIRING

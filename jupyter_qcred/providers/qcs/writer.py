@@ -1,0 +1,275 @@
+"""Writing QCS profiles into ``settings.toml`` and ``secrets.toml``: bundle entries, uploads, the default profile.
+
+Every write is a locked read-modify-write of both files that keeps what this project does not own, validates the
+result as the SDK will read it, and writes secrets first, so a profile never points at a credential that is not on
+disk yet. A file the SDK cannot read is an error, except on re-initialization, which keeps it as a backup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from ...core import files
+from ...core.bundle import QcsProfileSpec
+from ...core.errors import FieldError, FileFormatError, QCredError
+from ...core.states import utcnow
+from . import store
+from .base import log
+from .model import (
+    DEFAULT_PROFILE_NAME,
+    AuthServer,
+    QcsSecrets,
+    QcsSettings,
+    parse_toml,
+    secrets_from_document,
+    settings_from_document,
+)
+from .status import QcsStatus
+from .times import format_rfc3339, jwt_times
+
+
+class QcsWriter(QcsStatus):
+    """Materialize, import and choose the default (the writing half of the provider interface)."""
+
+    def _document_for_write(
+        self, path: Path, validate: Callable[[tomlkit.TOMLDocument, Path], object], reinit: bool
+    ) -> tomlkit.TOMLDocument:
+        """The current document of ``path`` for a read-modify-write (we hold its lock).
+
+        A file the SDK could not read either is an error, unless ``reinit``: it is then kept as a timestamped
+        backup and replaced.
+        """
+        try:
+            text = files.read_text(path)
+            document = parse_toml(text or "", path)
+            validate(document, path)
+            return document
+        except (FileFormatError, FieldError) as exc:
+            if not reinit:
+                raise
+            kept = files.backup(path)
+            log.warning("QCS: %s could not be read (%s); kept as %s and replaced", path, type(exc).__name__, kept)
+            return tomlkit.document()
+
+    def _write_documents(self, settings_doc: tomlkit.TOMLDocument, secrets_doc: tomlkit.TOMLDocument) -> None:
+        """Validate both results as the SDK will read them, then write secrets first (a profile never points at a
+        credential that is not on disk yet)."""
+        settings_from_document(settings_doc, self.settings_path)
+        secrets_from_document(secrets_doc, self.secrets_path)
+        files.atomic_write(self.secrets_path, tomlkit.dumps(secrets_doc))
+        files.atomic_write(self.settings_path, tomlkit.dumps(settings_doc))
+
+    def materialize(self, specs: Sequence[Any], *, source: str, reinit: bool = False) -> list[str]:
+        """Write bundle profiles (``bundle.QcsProfileSpec``) into both files; returns the profile names written.
+
+        Settings get api/grpc URLs, the auth server (issuer, client_id) and ``credentials_name`` (the profile's own
+        name unless the spec says otherwise); secrets get one credential per profile. A token already on disk that
+        is newer than the bundle's (a later ``iat``) is kept: the bundle was made at spawn time, we may have
+        refreshed since. ``spec.refresh == "hub"`` is remembered: such credentials are renewed by pulling from
+        the hub, not by us.
+        """
+        return self._materialize(list(specs), source=source, reinit=reinit, keep_newer=True)
+
+    def _materialize(self, specs: list[QcsProfileSpec], *, source: str, reinit: bool, keep_newer: bool) -> list[str]:
+        if not specs:
+            return []
+        for spec in specs:
+            if not isinstance(spec, QcsProfileSpec):
+                raise TypeError(f"QcsProvider.materialize takes QcsProfileSpec entries, not {type(spec).__name__}")
+        with (
+            files.locked(self.settings_path, self.settings.lock_timeout),
+            files.locked(self.secrets_path, self.settings.lock_timeout),
+        ):
+            settings_doc = self._document_for_write(self.settings_path, settings_from_document, reinit)
+            secrets_doc = self._document_for_write(self.secrets_path, secrets_from_document, reinit)
+            before = settings_from_document(settings_doc, self.settings_path)
+            existing = secrets_from_document(secrets_doc, self.secrets_path)
+            now = utcnow()
+            written: list[str] = []
+            for spec in specs:
+                credential = self._apply_spec(settings_doc, secrets_doc, before, existing, spec, now, keep_newer)
+                self._memory.sources[spec.profile] = source
+                self._memory.refresh_via[credential] = spec.refresh
+                written.append(spec.profile)
+            if not any(spec.default for spec in specs):
+                self._choose_default(settings_doc, secrets_doc, specs[0].profile)
+            self._write_documents(settings_doc, secrets_doc)
+        log.info("QCS: wrote profiles %s from %s", ", ".join(written), source)
+        return written
+
+    def _apply_spec(
+        self,
+        settings_doc: tomlkit.TOMLDocument,
+        secrets_doc: tomlkit.TOMLDocument,
+        before: QcsSettings,
+        existing: QcsSecrets,
+        spec: QcsProfileSpec,
+        now: datetime,
+        keep_newer: bool,
+    ) -> str:
+        """Edit both documents for one spec; returns the credential name it wrote."""
+        old = before.profiles.get(spec.profile) if "profiles" in settings_doc else None
+        credential = spec.credentials_name or (old.credentials_name if old else spec.profile)
+        values: dict[str, str | None] = {
+            "api_url": spec.api_url,
+            "grpc_api_url": spec.grpc_api_url,
+            "credentials_name": credential,
+        }
+        # For client credentials, spec.client_id names the confidential client, not the auth server's client.
+        server_client_id = None if spec.client_secret else spec.client_id
+        if spec.issuer or server_client_id or spec.auth_server_name:
+            custom = bool(spec.issuer or server_client_id)
+            server_name = spec.auth_server_name or (spec.profile if custom else DEFAULT_PROFILE_NAME)
+            known = before.auth_servers.get(server_name) or AuthServer()
+            server = AuthServer(client_id=server_client_id or known.client_id, issuer=spec.issuer or known.issuer)
+            store.upsert_auth_server(settings_doc, server_name, server)
+            values["auth_server_name"] = server_name
+        elif old is None:
+            values["auth_server_name"] = DEFAULT_PROFILE_NAME
+            if "auth_servers" in settings_doc and DEFAULT_PROFILE_NAME not in before.auth_servers:
+                store.upsert_auth_server(settings_doc, DEFAULT_PROFILE_NAME, AuthServer())
+        store.upsert_profile(settings_doc, spec.profile, values=values)
+        if spec.default:
+            store.set_default_profile(settings_doc, spec.profile)
+        if spec.client_secret and spec.client_id:
+            store.replace_client_credentials(secrets_doc, credential, spec.client_id, spec.client_secret)
+            return credential
+        current = existing.credentials.get(credential)
+        payload = current.token_payload if current is not None else None
+        if keep_newer and payload is not None and _newer(payload.access_token, spec.access_token):
+            log.info("QCS credential %s: kept the newer token already on disk", credential)
+            return credential
+        times = jwt_times(spec.access_token)
+        lifetime = times.lifetime
+        store.replace_token_payload(
+            secrets_doc,
+            credential,
+            access_token=spec.access_token,
+            refresh_token=spec.refresh_token,
+            updated_at=now,
+            expires_in=int(lifetime.total_seconds()) if lifetime and lifetime.total_seconds() >= 0 else None,
+        )
+        self._forget(credential)
+        return credential
+
+    def _forget(self, credential: str) -> None:
+        """New tokens: the old refusal and account details no longer apply."""
+        self._memory.refused.pop(credential, None)
+        self._memory.accounts.pop(credential, None)
+        self._memory.client_tokens.pop(credential, None)
+
+    def _choose_default(
+        self, settings_doc: tomlkit.TOMLDocument, secrets_doc: tomlkit.TOMLDocument, candidate: str
+    ) -> None:
+        """Make ``candidate`` the default when the current default profile is missing or has no credential."""
+        settings = settings_from_document(settings_doc, self.settings_path)
+        credentials = secrets_from_document(secrets_doc, self.secrets_path).credentials
+        current = settings.profiles.get(settings.default_profile_name)
+        credential = credentials.get(current.credentials_name) if current is not None else None
+        if credential is None or not credential.usable:
+            store.set_default_profile(settings_doc, candidate)
+
+    def set_default(self, name: str, instance: str | None = None) -> None:
+        """Make profile ``name`` the default (``default_profile_name``; ``QCS_PROFILE_NAME`` still wins)."""
+        with files.locked(self.settings_path, self.settings.lock_timeout):
+            document = self._document_for_write(self.settings_path, settings_from_document, reinit=False)
+            settings = settings_from_document(document, self.settings_path)
+            if name not in settings.profiles:
+                known = ", ".join(sorted(settings.profiles)) or "none"
+                raise QCredError(
+                    f"Rigetti QCS: there is no profile {name!r} in {self.settings_path} (profiles: {known})."
+                )
+            store.set_default_profile(document, name)
+            files.atomic_write(self.settings_path, tomlkit.dumps(document))
+        if self._environ().get("QCS_PROFILE_NAME"):
+            log.info("QCS: default profile set to %s, but QCS_PROFILE_NAME overrides it in this environment", name)
+
+    def import_file(self, filename: str, content: str) -> list[str]:
+        """Merge a downloaded ``secrets.toml`` or ``settings.toml`` into ours; returns the names imported.
+
+        The upload is validated first (as the SDK would read it); a bad one raises a clear error and nothing is
+        written. Its entries replace ours of the same name; everything else in our files stays. A credential no
+        profile uses gets a profile of its own name. Imported tokens without ``updated_at`` get the current time.
+        Uploading is a re-initialization: one of our files the SDK cannot read is kept as a backup and replaced.
+        """
+        label = Path(Path(filename or "upload.toml").name)
+        try:
+            document = parse_toml(content, label)
+        except FileFormatError as exc:
+            where = f" (line {exc.line})" if exc.line else ""
+            raise QCredError(
+                f"The uploaded {label} {exc.detail}{where}; nothing was changed. Upload the file exactly as "
+                "downloaded from the QCS tokens page."
+            ) from None
+        kind = self._upload_kind(label.name.lower(), document)
+        now = utcnow()
+        with (
+            files.locked(self.settings_path, self.settings.lock_timeout),
+            files.locked(self.secrets_path, self.settings.lock_timeout),
+        ):
+            settings_doc = self._document_for_write(self.settings_path, settings_from_document, reinit=True)
+            secrets_doc = self._document_for_write(self.secrets_path, secrets_from_document, reinit=True)
+            if kind == "secrets":
+                uploaded = secrets_from_document(document, label)
+                if not uploaded.credentials:
+                    raise FieldError(str(label), "credentials", "is missing: the file holds no credential")
+                entries = document["credentials"]
+                for name, credential in uploaded.credentials.items():
+                    table = entries[name]
+                    payload = table.get("token_payload") if credential.kind == "token_payload" else None
+                    if payload is not None and "updated_at" not in payload:
+                        payload["updated_at"] = format_rfc3339(now)
+                names = store.merge_entries(secrets_doc, "credentials", {n: entries[n] for n in uploaded.credentials})
+                settings = settings_from_document(settings_doc, self.settings_path)
+                used = {profile.credentials_name for profile in settings.profiles.values()}
+                for name in names:
+                    self._forget(name)
+                    if name not in used:
+                        store.upsert_profile(settings_doc, name, values={"credentials_name": name})
+                        self._memory.sources[name] = "import"
+                self._choose_default(settings_doc, secrets_doc, names[0])
+            else:
+                uploaded_settings = settings_from_document(document, label)
+                names = []
+                store.keep_implicit_defaults(settings_doc)
+                for section in ("auth_servers", "profiles"):
+                    if section in document:
+                        merged = store.merge_entries(settings_doc, section, dict(document[section]))
+                        if section == "profiles":
+                            names = merged
+                if "default_profile_name" in document:
+                    store.set_default_profile(settings_doc, uploaded_settings.default_profile_name)
+                for name in names:
+                    self._memory.sources[name] = "import"
+            self._write_documents(settings_doc, secrets_doc)
+        log.info("QCS: imported %s %s from an uploaded file", kind, ", ".join(names))
+        return names
+
+    @staticmethod
+    def _upload_kind(filename: str, document: tomlkit.TOMLDocument) -> str:
+        keys = set(document)
+        if "secret" in filename or (keys and keys <= {"credentials"}):
+            if keys - {"credentials"}:
+                raise FieldError(filename, sorted(keys - {"credentials"})[0], "does not belong in a secrets.toml")
+            return "secrets"
+        if "setting" in filename or keys & {"profiles", "auth_servers", "default_profile_name"}:
+            if "credentials" in keys:
+                raise FieldError(filename, "credentials", "belongs in secrets.toml, not settings.toml")
+            return "settings"
+        raise QCredError(
+            f"{filename}: this is neither a QCS secrets.toml (with [credentials...]) nor a settings.toml (with "
+            "[profiles...]); upload the file downloaded from the QCS tokens page."
+        )
+
+
+def _newer(on_disk: str | None, incoming: str | None) -> bool:
+    """Whether the access token on disk was issued after the incoming one (then the disk's is kept)."""
+    disk, new = jwt_times(on_disk), jwt_times(incoming)
+    disk_at = disk.issued_at or disk.expires_at
+    new_at = new.issued_at or new.expires_at
+    return disk_at is not None and new_at is not None and disk_at > new_at
