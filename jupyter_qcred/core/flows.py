@@ -104,7 +104,7 @@ def expect_ok(response: httpx.Response, provider: str, what: str, refused: tuple
     if response.is_success:
         body = parse_json(response, provider, what)
         return body
-    body = _safe_json(response)
+    body = json_or_none(response)
     described = describe_response(response.status_code, body)
     if response.status_code in refused:
         raise RefusedError(provider, f"{what} refused the credential ({described}); re-initialize it.")
@@ -113,7 +113,8 @@ def expect_ok(response: httpx.Response, provider: str, what: str, refused: tuple
     raise ProviderError(provider, f"{what} rejected the request ({described}).")
 
 
-def _safe_json(response: httpx.Response) -> Any:
+def json_or_none(response: httpx.Response) -> Any:
+    """The JSON body of a response, or None: an error answer may hold anything, and is only described."""
     try:
         return json.loads(response.content)
     except (ValueError, UnicodeDecodeError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,12 @@ def mask(secret: str | None) -> str | None:
     if not secret:
         return None
     return "…" + secret[-4:] if len(secret) > 8 else "…"
+
+
+def fingerprint(secret: str | None) -> str | None:
+    """A stable, irreversible identity of a secret, so memory can say "this is the token that was checked (or
+    refused)" without keeping it; None for no secret."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest() if secret else None
 
 
 @dataclasses.dataclass

@@ -13,7 +13,6 @@ objects returned here (their ``repr`` hides them): nothing in this module writes
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -24,7 +23,7 @@ import httpx
 
 from ...core import flows
 from ...core.errors import ProviderError, RefusedError, TransientProviderError, describe_response
-from ...core.flows import Flow
+from ...core.flows import Flow, json_or_none
 from ...core.states import utcnow
 
 log = logging.getLogger("jupyter_qcred.ibm")
@@ -74,10 +73,7 @@ class LegacyAccount:
 
 def _error_code(response: httpx.Response) -> str | None:
     """The provider's own error code of an error answer (legacy ``error.code``/``name``, IAM ``errorCode``)."""
-    try:
-        body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return None
+    body = json_or_none(response)
     if not isinstance(body, dict):
         return None
     if isinstance(body.get("errorCode"), str):
@@ -91,10 +87,7 @@ def _error_code(response: httpx.Response) -> str | None:
 
 
 def _legacy_name(response: httpx.Response) -> str | None:
-    try:
-        body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return None
+    body = json_or_none(response)
     error = body.get("error") if isinstance(body, dict) else None
     name = error.get("name") if isinstance(error, dict) else None
     return name if isinstance(name, str) else None

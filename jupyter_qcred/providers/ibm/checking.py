@@ -17,10 +17,10 @@ from typing import Any
 from ...core.errors import ProviderError, RefusedError
 from ...core.flows import Flow
 from ...core.settings import Settings
-from ...core.states import CredentialStatus, utcnow
+from ...core.states import CredentialStatus, fingerprint, utcnow
 from . import auth as ibm_auth
 from .credentials import QX_AUTH_URL, unify_ibmq_url
-from .reading import AccountCheck, IbmAccount, IbmReading, token_fingerprint
+from .reading import AccountCheck, IbmAccount, IbmReading
 
 log = logging.getLogger("jupyter_qcred.ibm")
 
@@ -62,7 +62,7 @@ class IbmChecking(IbmReading):
         self, token: str, access: ibm_auth.AccessToken, instances: list[dict[str, Any]], default: str | None
     ) -> AccountCheck:
         due = self.settings.policy.due_at(access.issued_at, access.expires_at) if access.expires_at else None
-        return AccountCheck(token_fingerprint(token), access, access.issued_at, due, instances, default)
+        return AccountCheck(fingerprint(token), access, access.issued_at, due, instances, default)
 
     def _prepare(self, name: str, force: bool) -> tuple[IbmAccount, AccountCheck | None, Flow[AccountCheck] | None]:
         account = self._account(name)
@@ -73,7 +73,7 @@ class IbmChecking(IbmReading):
 
     def _record(self, account: IbmAccount, outcome: AccountCheck | BaseException) -> None:
         if isinstance(outcome, RefusedError):
-            self._checks[account.name] = AccountCheck(token_fingerprint(account.token), refused=str(outcome))
+            self._checks[account.name] = AccountCheck(fingerprint(account.token), refused=str(outcome))
             log.warning("IBM Quantum account %r was refused; it needs a new key", account.name)
         elif isinstance(outcome, ProviderError):
             log.warning("IBM Quantum account %r could not be checked: %s", account.name, outcome)

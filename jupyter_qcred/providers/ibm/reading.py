@@ -12,7 +12,6 @@ the environment), and :class:`~.provider.IbmProvider` at the end.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,17 +19,12 @@ from typing import Any
 from ...core import files
 from ...core.errors import FileFormatError, QCredError
 from ...core.settings import Settings
-from ...core.states import CredentialStatus, State, absent, mask, utcnow
+from ...core.states import CredentialStatus, State, absent, fingerprint, mask, utcnow
 from ..base import Provider
 from . import accounts_json as ibm_json
 from . import auth as ibm_auth
 from .credentials import QX_AUTH_URL, Credentials, unify_ibmq_url
 from .qiskitrc import SECTION_PREFIX, Qiskitrc, RcEntry, parse_qiskitrc
-
-
-def token_fingerprint(token: str | None) -> str:
-    """Identifies a token in memory without keeping it: a remembered check applies only to the same token."""
-    return hashlib.sha256((token or "").encode("utf-8")).hexdigest()
 
 
 def _same_url(a: str | None, b: str | None) -> bool:
@@ -67,7 +61,7 @@ class IbmAccount:
 class AccountCheck:
     """What the last refresh of an account learnt, kept in memory only."""
 
-    fingerprint: str
+    fingerprint: str | None
     access: ibm_auth.AccessToken | None = None
     refreshed_at: datetime | None = None
     next_refresh_at: datetime | None = None
@@ -234,7 +228,7 @@ class IbmReading(Provider):
 
     def _check_for(self, account: IbmAccount) -> AccountCheck | None:
         check = self._checks.get(account.name)
-        return check if check is not None and check.fingerprint == token_fingerprint(account.token) else None
+        return check if check is not None and check.fingerprint == fingerprint(account.token) else None
 
     def _status(self, account: IbmAccount, now: datetime | None = None) -> CredentialStatus:
         now = now or utcnow()

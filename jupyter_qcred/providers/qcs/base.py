@@ -9,7 +9,6 @@ and reaches the network in the same way.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import ssl
 from datetime import datetime
@@ -35,12 +34,6 @@ REINIT_ADVICE = (
     "sign in again: re-initialize the QCS credential (device login, a new token, the secrets.toml from the QCS "
     "tokens page, or a server restart from JupyterHub)."
 )
-
-
-def fingerprint(secret: str | None) -> str | None:
-    """A stable, irreversible identity of a secret, so memory can say "this refresh token was refused" (or this
-    client secret, or "this token was obtained with it") without keeping the secret."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest() if secret else None
 
 
 @dataclasses.dataclass

@@ -14,7 +14,6 @@ tokens never reach an exception message or a log line.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -84,13 +83,6 @@ def _allowed_url(url: str) -> bool:
     return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
-def _safe_json(response: httpx.Response) -> Any:
-    try:
-        return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 def discovery_flow(issuer: str, cache: MutableMapping[str, Discovery]) -> Flow[Discovery]:
     """Fetch (once per issuer and process) and check ``{issuer}/.well-known/openid-configuration``."""
     cached = cache.get(issuer)
@@ -150,7 +142,7 @@ def _check_refused(response: httpx.Response, what: str, advice: str) -> None:
     """Raise :class:`RefusedError` when the answer says the credential itself was rejected."""
     if response.status_code not in (400, 401):
         return
-    body = _safe_json(response)
+    body = flows.json_or_none(response)
     code = body.get("error") if isinstance(body, dict) else None
     if response.status_code == 401 or code in REFUSED_CODES:
         described = describe_response(response.status_code, body)
@@ -233,7 +225,7 @@ def device_poll_flow(token_endpoint: str, client_id: str, device_code: str) -> F
     form = {"grant_type": DEVICE_GRANT, "device_code": device_code, "client_id": client_id}
     response = yield httpx.Request("POST", token_endpoint, data=form, headers=_JSON)
     if response.status_code in (400, 401):
-        body = _safe_json(response)
+        body = flows.json_or_none(response)
         code = body.get("error") if isinstance(body, dict) else None
         outcomes = {
             "authorization_pending": "pending",

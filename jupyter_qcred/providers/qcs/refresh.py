@@ -18,9 +18,9 @@ import tomlkit
 from ...core import files
 from ...core.errors import QCredError, RefusedError
 from ...core.flows import Flow
-from ...core.states import CredentialStatus, utcnow
+from ...core.states import CredentialStatus, fingerprint, utcnow
 from . import store
-from .base import REINIT_ADVICE, ClientToken, Target, fingerprint, log
+from .base import REINIT_ADVICE, ClientToken, Target, log
 from .model import Credential, TokenPayload
 from .oidc import PROVIDER, TokenResponse, account_flow, client_credentials_flow, refresh_grant_flow
 from .times import jwt_times

@@ -150,10 +150,6 @@ class QcsSignIn(QcsRefresher):
         log.info("QCS profile %s: device login %s started", login.profile, login.id)
         return login
 
-    def start_device_login_sync(self, profile: str | None = None) -> DeviceLogin:
-        """:meth:`start_device_login` for the CLI."""
-        return self._run_sync(self._device_start_flow(profile))
-
     def _device_poll_flow(self, login: DeviceLogin) -> Flow[TokenResponse | None]:
         """One poll; updates ``login`` and returns the tokens when the person finished signing in."""
         if login.finished:
@@ -211,9 +207,4 @@ class QcsSignIn(QcsRefresher):
             # Writing waits for the file locks: keep the event loop free meanwhile.
             await asyncio.to_thread(self._finish_login, login, tokens)
             await self._after_sign_in(login.profile)
-        return login
-
-    def poll_device_login_sync(self, login: DeviceLogin) -> DeviceLogin:
-        """:meth:`poll_device_login` for the CLI (without fetching account details)."""
-        self._finish_login(login, self._run_sync(self._device_poll_flow(login)))
         return login

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import FieldError, FileFormatError, QCredError
-from ...core.states import CredentialStatus, State, absent, isoformat, mask, utcnow
-from .base import REINIT_ADVICE, QcsBase, Snapshot, fingerprint
+from ...core.states import CredentialStatus, State, absent, fingerprint, isoformat, mask, utcnow
+from .base import REINIT_ADVICE, QcsBase, Snapshot
 from .model import Credential, TokenPayload
 from .oidc import PROVIDER
 from .times import jwt_times
