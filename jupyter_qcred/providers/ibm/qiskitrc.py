@@ -109,6 +109,16 @@ def _proxies(document: RcDocument, section: str, raw: str) -> dict[str, Any]:
     return value
 
 
+def _parsed(document: RcDocument, section: str, key: str, expected: str, parse: Any, value: str) -> Any:
+    """``parse(value)``, or the file's error naming the section, key and line when the value does not parse."""
+    try:
+        return parse(value)
+    except (ValueError, InvalidHubGroupProjectError):
+        raise FileFormatError(
+            document.path, f"section [{section}]: {key!r} must be {expected}", document.line_of(section, key)
+        ) from None
+
+
 def _entry(document: RcDocument, section: str) -> RcEntry:
     raw = document.values(section)
     for key in ("token", "url"):
@@ -120,23 +130,11 @@ def _entry(document: RcDocument, section: str) -> RcEntry:
         if key == "proxies":
             configs[key] = _proxies(document, section, value)
         elif key == "verify":
-            try:
-                configs[key] = document.parser[section].getboolean("verify")
-            except ValueError:
-                raise FileFormatError(
-                    document.path,
-                    f"section [{section}]: 'verify' must be true or false",
-                    document.line_of(section, key),
-                ) from None
+            configs[key] = _parsed(document, section, key, "true or false", document.parser[section].getboolean, key)
         elif key == "default_provider":
-            try:
-                configs[key] = HubGroupProject.from_stored_format(value)
-            except InvalidHubGroupProjectError:
-                raise FileFormatError(
-                    document.path,
-                    f"section [{section}]: 'default_provider' must be hub/group/project",
-                    document.line_of(section, key),
-                ) from None
+            configs[key] = _parsed(
+                document, section, key, "hub/group/project", HubGroupProject.from_stored_format, value
+            )
         elif key in CREDENTIAL_KEYS:
             configs[key] = value
         else:
