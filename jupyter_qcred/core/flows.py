@@ -11,16 +11,38 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Generator, Mapping
-from typing import Any, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import ProviderError, RefusedError, TransientProviderError, describe_response
 
+if TYPE_CHECKING:  # httpx is imported when a request is made: a process that finds a fresh token never pays for it
+    import httpx
+
 T = TypeVar("T")
-Flow = Generator[httpx.Request, httpx.Response, T]
+Flow = Generator["httpx.Request", "httpx.Response", T]
 
 DEFAULT_TIMEOUT = 20.0
+
+
+def request(method: str, url: str, **kwargs: Any) -> httpx.Request:
+    """An :class:`httpx.Request` for a flow to yield (httpx is imported here, on first use)."""
+    import httpx
+
+    return httpx.Request(method, url, **kwargs)
+
+
+def sync_client(**options: Any) -> httpx.Client:
+    """A blocking httpx client (for :func:`run_sync`), importing httpx on first use."""
+    import httpx
+
+    return httpx.Client(**options)
+
+
+def async_client(**options: Any) -> httpx.AsyncClient:
+    """An async httpx client (for :func:`run_async`), importing httpx on first use."""
+    import httpx
+
+    return httpx.AsyncClient(**options)
 
 
 def _host(request: httpx.Request) -> str:
@@ -28,6 +50,8 @@ def _host(request: httpx.Request) -> str:
 
 
 def _transport_error(provider: str, request: httpx.Request, exc: Exception, timeout: float | None) -> ProviderError:
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         limit = f" within {timeout:g} s" if timeout else ""
         return TransientProviderError(
@@ -49,6 +73,8 @@ def run_sync(flow: Flow[T], client: Callable[[], httpx.Client], provider: str) -
         request = next(flow)
     except StopIteration as stop:
         return stop.value
+    import httpx
+
     with client() as session:
         try:
             while True:
@@ -67,6 +93,8 @@ async def run_async(flow: Flow[T], client: Callable[[], httpx.AsyncClient], prov
         request = next(flow)
     except StopIteration as stop:
         return stop.value
+    import httpx
+
     async with client() as session:
         try:
             while True:
@@ -138,6 +166,8 @@ def client_options(
 
     ``proxies`` is a requests-style ``{"http": URL, "https": URL}`` mapping (IBM's ``proxies["urls"]``).
     """
+    import httpx
+
     options: dict[str, Any] = {"timeout": httpx.Timeout(timeout), "verify": verify, "follow_redirects": False}
     if proxies:
         options["mounts"] = {
@@ -150,6 +180,8 @@ def async_client_options(
     timeout: float = DEFAULT_TIMEOUT, verify: bool | str = True, proxies: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """Like :func:`client_options` for ``httpx.AsyncClient``."""
+    import httpx
+
     options = client_options(timeout, verify, None)
     if proxies:
         options["mounts"] = {

@@ -11,15 +11,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from .authstate import bundle_from_auth_state
 from .bundle import Bundle
 from .errors import QCredError
 from .flows import expect_ok
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("jupyter_qcred.hub")
 
@@ -156,6 +157,8 @@ class HubClient:
             self.scopes = {str(scope) for scope in scopes}
 
     def _client(self) -> httpx.AsyncClient:
+        import httpx
+
         return httpx.AsyncClient(
             timeout=self.timeout, headers={"Authorization": f"token {self._token}"}, follow_redirects=False
         )
@@ -166,6 +169,8 @@ class HubClient:
                 "This server is not running under JupyterHub, so there is no hub to ask. Re-initialize with a "
                 "token or a credentials file instead, and restart the server yourself."
             )
+        import httpx
+
         try:
             async with self._client() as client:
                 response = await client.request(method, self.api_url + path)

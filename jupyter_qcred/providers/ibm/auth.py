@@ -16,15 +16,16 @@ import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
-
-import httpx
 
 from ...core import flows
 from ...core.errors import ProviderError, RefusedError, TransientProviderError, describe_response
 from ...core.flows import Flow, json_or_none
 from ...core.states import utcnow
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("jupyter_qcred.ibm")
 PROVIDER = "ibm"
@@ -99,7 +100,7 @@ def _join(base: str, path: str) -> str:
 
 def version_flow(base_url: str) -> Flow[Mapping[str, Any]]:
     """``GET {base}/version``: check the URL really is an IBM Quantum legacy auth API."""
-    response = yield httpx.Request("GET", _join(base_url, "version"))
+    response = yield flows.request("GET", _join(base_url, "version"))
     body = flows.expect_ok(response, PROVIDER, "The IBM Quantum auth API (version)")
     if not isinstance(body, dict) or "api-auth" not in body:
         raise ProviderError(
@@ -118,7 +119,7 @@ def login_flow(
     base_url: str, api_token: str, now: Callable[[], datetime] = utcnow
 ) -> Flow[tuple[AccessToken, str | None]]:
     """``POST {base}/users/loginWithToken``: the API token for an access token and the user id."""
-    response = yield httpx.Request("POST", _join(base_url, "users/loginWithToken"), json={"apiToken": api_token})
+    response = yield flows.request("POST", _join(base_url, "users/loginWithToken"), json={"apiToken": api_token})
     if response.status_code in (400, 401, 403):
         code = _error_code(response)
         if response.status_code == 401 or code in LEGACY_REFUSED_CODES:
@@ -181,7 +182,7 @@ def legacy_account_flow(
     assert access_token is not None
     for attempt in range(2):
         headers = {"X-Access-Token": access_token.value}
-        me = yield httpx.Request("GET", _join(base_url, "users/me"), headers=headers)
+        me = yield flows.request("GET", _join(base_url, "users/me"), headers=headers)
         if me.status_code == 401 and not fresh and attempt == 0:
             log.info("IBM Quantum: the kept access token was refused; logging in again")
             access_token, user_id = yield from login_flow(base_url, api_token, now)
@@ -193,7 +194,7 @@ def legacy_account_flow(
         http_url = urls.get("http") if isinstance(urls.get("http"), str) else None
         instances: list[dict[str, Any]] = []
         if http_url:
-            network = yield httpx.Request("GET", _join(http_url, "Network"), headers=headers)
+            network = yield flows.request("GET", _join(http_url, "Network"), headers=headers)
             if network.status_code == 401 and not fresh and attempt == 0:
                 access_token, user_id = yield from login_flow(base_url, api_token, now)
                 fresh = True
@@ -230,7 +231,7 @@ def _epoch(value: Any) -> datetime | None:
 
 def iam_token_flow(base_url: str, api_key: str, now: Callable[[], datetime] = utcnow) -> Flow[AccessToken]:
     """``POST {IAM}/identity/token`` with the API key grant; the JWT and its expiry."""
-    request = httpx.Request(
+    request = flows.request(
         "POST",
         _join(base_url, "identity/token"),
         data={"grant_type": IAM_APIKEY_GRANT, "apikey": api_key, "response_type": "cloud_iam"},
@@ -271,7 +272,7 @@ async def run_async(
     options, ntlm = _client_options(timeout, verify, proxies)
     if ntlm:
         log.warning("IBM Quantum: NTLM proxy authentication is not supported here; connecting without it")
-    return await flows.run_async(flow, lambda: httpx.AsyncClient(**flows.async_client_options(**options)), PROVIDER)
+    return await flows.run_async(flow, lambda: flows.async_client(**flows.async_client_options(**options)), PROVIDER)
 
 
 def run_sync(flow: Flow[T], *, timeout: float, verify: bool = True, proxies: Mapping[str, Any] | None = None) -> T:
@@ -279,4 +280,4 @@ def run_sync(flow: Flow[T], *, timeout: float, verify: bool = True, proxies: Map
     options, ntlm = _client_options(timeout, verify, proxies)
     if ntlm:
         log.warning("IBM Quantum: NTLM proxy authentication is not supported here; connecting without it")
-    return flows.run_sync(flow, lambda: httpx.Client(**flows.client_options(**options)), PROVIDER)
+    return flows.run_sync(flow, lambda: flows.sync_client(**flows.client_options(**options)), PROVIDER)

@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import tomlkit
 
 from ...core import files, flows
@@ -160,7 +159,7 @@ class QcsBase(Provider):
         return options
 
     def _run_sync(self, flow: Flow[T]) -> T:
-        return flows.run_sync(flow, lambda: httpx.Client(**self._client_options()), PROVIDER)
+        return flows.run_sync(flow, lambda: flows.sync_client(**self._client_options()), PROVIDER)
 
     async def _run_async(self, flow: Flow[T]) -> T:
-        return await flows.run_async(flow, lambda: httpx.AsyncClient(**self._client_options()), PROVIDER)
+        return await flows.run_async(flow, lambda: flows.async_client(**self._client_options()), PROVIDER)

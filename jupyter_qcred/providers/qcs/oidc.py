@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
-
-import httpx
 
 from ...core import flows
 from ...core.errors import ProviderError, RefusedError, TransientProviderError, describe_response
 from ...core.flows import Flow
+
+if TYPE_CHECKING:
+    import httpx
 
 PROVIDER = "qcs"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -94,7 +95,7 @@ def discovery_flow(issuer: str, cache: MutableMapping[str, Discovery]) -> Flow[D
             f"the issuer {issuer!r} is not an https URL; fix issuer in the auth server of settings.toml.",
         )
     what = f"the discovery document of {issuer}"
-    response = yield httpx.Request("GET", issuer.rstrip("/") + "/.well-known/openid-configuration", headers=_JSON)
+    response = yield flows.request("GET", issuer.rstrip("/") + "/.well-known/openid-configuration", headers=_JSON)
     body = flows.require(flows.expect_ok(response, PROVIDER, what), PROVIDER, what, "issuer", "token_endpoint")
     if body["issuer"] != issuer:
         raise ProviderError(
@@ -158,8 +159,10 @@ def token_flow(
     basic: tuple[str, str] | None = None,
 ) -> Flow[TokenResponse]:
     """POST ``form`` to the token endpoint and read the tokens (``basic``: HTTP Basic client authentication)."""
+    import httpx
+
     auth = httpx.BasicAuth(*basic) if basic else None
-    request = httpx.Request("POST", discovery.token_endpoint, data=dict(form), headers=_JSON)
+    request = flows.request("POST", discovery.token_endpoint, data=dict(form), headers=_JSON)
     if auth is not None:
         request = next(auth.auth_flow(request))
     response = yield request
@@ -198,7 +201,7 @@ def device_authorization_flow(
             PROVIDER, f"the identity provider {issuer} does not offer device login; use another way to sign in."
         )
     what = "the device authorization endpoint"
-    response = yield httpx.Request(
+    response = yield flows.request(
         "POST", discovery.device_authorization_endpoint, data={"client_id": client_id, "scope": scope}, headers=_JSON
     )
     _check_refused(response, what, "check client_id in the auth server of settings.toml.")
@@ -223,7 +226,7 @@ def device_poll_flow(token_endpoint: str, client_id: str, device_code: str) -> F
     """Ask once whether the user finished the device login (RFC 8628 section 3.4/3.5)."""
     what = "the token endpoint"
     form = {"grant_type": DEVICE_GRANT, "device_code": device_code, "client_id": client_id}
-    response = yield httpx.Request("POST", token_endpoint, data=form, headers=_JSON)
+    response = yield flows.request("POST", token_endpoint, data=form, headers=_JSON)
     if response.status_code in (400, 401):
         body = flows.json_or_none(response)
         code = body.get("error") if isinstance(body, dict) else None
@@ -255,7 +258,7 @@ def account_flow(api_url: str, access_token: str) -> Flow[tuple[dict[str, Any], 
         raise ProviderError(PROVIDER, f"the api_url {api_url!r} is not an https URL; fix it in settings.toml.")
     headers = {**_JSON, "Authorization": f"Bearer {access_token}"}
     what = "the QCS API (auth:getUser)"
-    response = yield httpx.Request("GET", base + "/v1/auth:getUser", headers=headers)
+    response = yield flows.request("GET", base + "/v1/auth:getUser", headers=headers)
     body = flows.require(flows.expect_ok(response, PROVIDER, what, refused=(401,)), PROVIDER, what, "idpId")
     found = body.get("profile")
     profile: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
@@ -273,7 +276,7 @@ def account_flow(api_url: str, access_token: str) -> Flow[tuple[dict[str, Any], 
     for _page in range(MAX_GROUP_PAGES):
         url = f"{base}/v1/users/{quote(str(body['idpId']), safe='')}/groups"
         params = {"pageToken": page_token} if page_token else None
-        response = yield httpx.Request("GET", url, headers=headers, params=params)
+        response = yield flows.request("GET", url, headers=headers, params=params)
         listing = flows.expect_ok(response, PROVIDER, what, refused=(401,))
         items = listing.get("groups") if isinstance(listing, Mapping) else None
         for item in items if isinstance(items, list) else []:
