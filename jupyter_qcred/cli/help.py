@@ -185,7 +185,7 @@ def readme_section() -> str:
         "jupyter qcred init [--from auto|bundle|env|hub] [--reinit] [--check] [--quiet]\n"
         "                                              write what a source hands over into the SDKs' files\n"
         "jupyter qcred token qcs [--profile P]         print a valid access token (refreshing it first if due)\n"
-        "jupyter qcred demo [--hub] [--port N] [--no-browser]\n"
+        "jupyter qcred demo [--hub] [--port N] [--no-browser] [--env]\n"
         "```\n"
         "`jupyter qcred COMMAND --help` says what each command reads and writes. Exit codes:\n\n"
         "| command | exit | meaning |\n"
