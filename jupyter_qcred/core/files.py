@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import fcntl
 import os
 import shutil
 import stat
@@ -23,6 +22,9 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
+
+import portalocker
 
 from .errors import LockTimeoutError, QCredError
 
@@ -146,61 +148,67 @@ def backup(path: Path) -> Path | None:
     return target
 
 
+#: Flags the lock file is opened with where the platform has them (Windows has neither).
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOSE_ON_EXEC = getattr(os, "O_CLOEXEC", 0)
+
+
 def lock_path(path: Path) -> Path:
     """The sidecar lock file guarding ``path``."""
     return path.with_name(f".{path.name}.lock")
 
 
 class FileLock:
-    """An exclusive ``flock`` on a sidecar lock file, shared by every process and thread.
+    """An exclusive lock on a sidecar lock file, shared by every process and thread.
 
-    Unlike a thread-bound lock it can be acquired in a worker thread (so the event loop never blocks) and released
-    from the loop: ``flock`` belongs to the open file, not to the thread.
+    portalocker takes it (``flock`` on Linux and macOS, ``LockFileEx`` on Windows). Unlike a thread-bound lock it can
+    be acquired in a worker thread (so the event loop never blocks) and released from the loop: the lock belongs to
+    the open file, not to the thread.
     """
 
     def __init__(self, path: Path, timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
         self.path = lock_path(path)
         self.timeout = timeout
-        self._fd: int | None = None
+        self._file: BinaryIO | None = None
 
     def acquire(self) -> None:
         """Wait (polling, up to ``timeout``) until the lock is ours."""
         ensure_private_dir(self.path.parent)
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NO_FOLLOW | _CLOSE_ON_EXEC, FILE_MODE)
         except OSError as exc:
             if exc.errno != errno.ELOOP:
                 raise
             raise QCredError(
                 f"The lock file {self.path} is a symbolic link, which is never followed; remove it and try again."
             ) from None
+        handle = os.fdopen(fd, "r+b", buffering=0)
         deadline = time.monotonic() + self.timeout
         try:
             while True:
                 try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    portalocker.lock(handle, portalocker.LOCK_EX | portalocker.LOCK_NB)
                     break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
+                except portalocker.AlreadyLocked:
+                    pass
                 if time.monotonic() >= deadline:
                     raise LockTimeoutError(self.path)
                 time.sleep(_POLL_INTERVAL)
         except BaseException:
-            os.close(fd)
+            handle.close()
             raise
-        self._fd = fd
+        self._file = handle
 
     def release(self) -> None:
-        """Give the lock back (closing the file releases the flock)."""
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            os.close(fd)
+        """Give the lock back (closing the file releases it)."""
+        if self._file is not None:
+            handle, self._file = self._file, None
+            handle.close()
 
     @property
     def held(self) -> bool:
         """Whether this object holds the lock now."""
-        return self._fd is not None
+        return self._file is not None
 
     def __enter__(self) -> FileLock:
         self.acquire()
