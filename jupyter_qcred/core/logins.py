@@ -1,14 +1,16 @@
-"""Interactive QCS logins (OAuth device authorization, RFC 8628) driven by the server.
+"""Interactive sign-ins (OAuth device authorization, RFC 8628) that the server drives for a person.
 
-The panel or notebook asks for a login and gets a link and a user code to show; the server polls the identity
-provider at the interval it asks for and stores the tokens when the person has signed in. Every step is published
-through the manager's status (``logins``), so views finish by themselves.
+The panel or the notebook asks for a login and gets a link and a user code to show; the server polls the identity
+provider at the interval it asks for and stores the tokens once the person has signed in. :class:`Logins` owns the
+logins in progress and the tasks that poll them; the status shows their public records, and every step is
+published, so views finish by themselves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .errors import QCredError, TransientProviderError
@@ -16,51 +18,69 @@ from .states import utcnow
 
 if TYPE_CHECKING:
     from ..providers.qcs.provider import DeviceLogin, QcsProvider
-    from .manager import CredentialManager
 
 log = logging.getLogger("jupyter_qcred.core.logins")
 #: Finished logins kept in the status so views can show how they ended.
 KEEP_FINISHED = 5
+#: Transient failures in a row (the identity provider down) after which a login is given up.
+MAX_TRANSIENT_FAILURES = 5
 
 
-async def start_qcs_device_login(manager: CredentialManager, profile: str | None) -> dict[str, Any]:
-    """Start a device login for a QCS profile; returns the public login object and keeps polling in the background."""
-    provider: QcsProvider = manager.providers["qcs"]  # type: ignore[assignment]
-    login = await provider.start_device_login(profile)
-    record: dict[str, Any] = login.to_json()
-    manager.logins[login.id] = record
-    record["_task"] = asyncio.ensure_future(_poll(manager, provider, login))
-    _trim(manager)
-    manager.publish({"provider": "qcs", "name": login.profile, "state": "login_pending", "previous": None})
-    return login.to_json()
+class Logins:
+    """The logins in progress or recently finished, and the background tasks that poll them."""
 
+    def __init__(self, publish: Callable[[dict[str, Any] | None], None]) -> None:
+        self._publish = publish
+        self._records: dict[str, dict[str, Any]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
 
-async def _poll(manager: CredentialManager, provider: QcsProvider, login: DeviceLogin) -> None:
-    record = manager.logins[login.id]
-    transient_failures = 0
-    while not login.finished:
-        if utcnow() >= login.expires_at:
-            login.state, login.error = "expired", "The login code expired; start the QCS login again."
-            break
-        await asyncio.sleep(login.interval)  # the pace RFC 8628 tells clients to poll at
-        try:
-            login = await provider.poll_device_login(login)
-            transient_failures = 0
-        except TransientProviderError as exc:
-            transient_failures += 1
-            if transient_failures >= 5:
+    def records(self) -> list[dict[str, Any]]:
+        """The public login objects of the status JSON (link, user code, state; never the device code)."""
+        return [dict(record) for record in self._records.values()]
+
+    async def start_qcs(
+        self, provider: QcsProvider, profile: str | None, on_done: Callable[[str], Awaitable[Any]]
+    ) -> dict[str, Any]:
+        """Start a device login for a QCS profile and poll it in the background; ``on_done(profile)`` runs once
+        the tokens are stored. Returns the public login object."""
+        login = await provider.start_device_login(profile)
+        self._records[login.id] = login.to_json()
+        task = asyncio.ensure_future(self._poll(provider, login, on_done))
+        self._tasks[login.id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(login.id, None))
+        self._trim()
+        self._publish({"provider": "qcs", "name": login.profile, "state": "login_pending", "previous": None})
+        return login.to_json()
+
+    async def _poll(self, provider: QcsProvider, login: DeviceLogin, on_done: Callable[[str], Awaitable[Any]]) -> None:
+        transient_failures = 0
+        while not login.finished:
+            if utcnow() >= login.expires_at:
+                login.state, login.error = "expired", "The login code expired; start the QCS login again."
+                break
+            await asyncio.sleep(login.interval)  # the pace RFC 8628 tells clients to poll at
+            try:
+                login = await provider.poll_device_login(login)
+                transient_failures = 0
+            except TransientProviderError as exc:
+                transient_failures += 1
+                if transient_failures >= MAX_TRANSIENT_FAILURES:
+                    login.state, login.error = "failed", str(exc)
+            except QCredError as exc:
                 login.state, login.error = "failed", str(exc)
-        except QCredError as exc:
-            login.state, login.error = "failed", str(exc)
-    record.update({k: v for k, v in login.to_json().items()})
-    log.info("QCS device login %s for profile %s: %s", login.id, login.profile, login.state)
-    if login.state == "done":
-        manager.forget([("qcs", login.profile)])
-        await manager.refresh("qcs", login.profile, force=False)
-    manager.publish({"provider": "qcs", "name": login.profile, "state": f"login_{login.state}", "previous": None})
+        if login.id in self._records:
+            self._records[login.id] = login.to_json()
+        log.info("QCS device login %s for profile %s: %s", login.id, login.profile, login.state)
+        if login.state == "done":
+            await on_done(login.profile)
+        self._publish({"provider": "qcs", "name": login.profile, "state": f"login_{login.state}", "previous": None})
 
+    def _trim(self) -> None:
+        finished = [key for key, record in self._records.items() if record.get("state") != "pending"]
+        for key in finished[:-KEEP_FINISHED] if len(finished) > KEEP_FINISHED else []:
+            del self._records[key]
 
-def _trim(manager: CredentialManager) -> None:
-    finished = [key for key, record in manager.logins.items() if record.get("state") != "pending"]
-    for key in finished[:-KEEP_FINISHED] if len(finished) > KEEP_FINISHED else []:
-        del manager.logins[key]
+    def cancel_all(self) -> None:
+        """Stop polling (the server is stopping)."""
+        for task in list(self._tasks.values()):
+            task.cancel()

@@ -24,6 +24,7 @@ from typing import Any
 from ..providers.base import Provider
 from .bundle import Bundle
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
+from .logins import Logins
 from .policy import Backoff
 from .states import CredentialStatus, State, isoformat, utcnow
 
@@ -95,7 +96,8 @@ class CredentialManager:
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[Key, asyncio.Task[CredentialStatus]] = {}
         self._forced: dict[Key, bool] = {}
-        self.logins: dict[str, dict[str, Any]] = {}
+        #: Sign-ins a person started from a view; their records are part of the status.
+        self.logins = Logins(self.publish)
         #: Bumped whenever anything the status shows may have changed (statuses replaced, an event published).
         self._version = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -162,7 +164,7 @@ class CredentialManager:
             "hub": self.hub_info(),
             "defaults": defaults,
             "providers": [status.to_json() for status in self.statuses()],
-            "logins": [{k: v for k, v in login.items() if not k.startswith("_")} for login in self.logins.values()],
+            "logins": self.logins.records(),
         }
 
     # ----- events --------------------------------------------------------------------------------------------

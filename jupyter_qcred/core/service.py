@@ -211,9 +211,13 @@ class CredentialService:
         """Start a browser sign-in (device code); the server polls, and views follow it through the status."""
         if (provider or "qcs") != "qcs":
             raise InputError("The browser login is only available for Rigetti QCS.")
-        from .logins import start_qcs_device_login
+        qcs: Any = self.manager.providers["qcs"]
+        return {"login": await self.manager.logins.start_qcs(qcs, profile, on_done=self._signed_in)}
 
-        return {"login": await start_qcs_device_login(self.manager, profile)}
+    async def _signed_in(self, profile: str) -> None:
+        """A browser sign-in stored new tokens: forget the old failures, then check the profile."""
+        self.manager.forget([("qcs", profile)])
+        await self.manager.refresh("qcs", profile, force=False)
 
     # ----- defaults and restart ---------------------------------------------------------------------------------
 

@@ -274,6 +274,4 @@ class QCredApp(ExtensionApp):
             task.cancel()
         await self.manager.stop()
         await self.hub.stop()
-        for login in list(self.manager.logins.values()):
-            if login.get("_task") is not None:
-                login["_task"].cancel()
+        self.manager.logins.cancel_all()
