@@ -68,12 +68,14 @@ def read_text(path: Path) -> str | None:
 STALE_TEMP_AGE = 600.0
 
 
-def atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str, *, owner: tuple[int, int] | None = None, private_folder: bool = True) -> None:
     """Replace ``path`` with ``text`` atomically, mode 0600, in a 0700 folder.
 
-    ``path`` itself being a symbolic link is replaced by a regular file: we never write through a link.
+    ``path`` itself being a symbolic link is replaced by a regular file: we never write through a link. ``owner``
+    (uid, gid) hands the file to another user before it appears (the hub writing a user's bundle file);
+    ``private_folder=False`` leaves the folder's mode alone (a shared folder its creator set up).
     """
-    folder = ensure_private_dir(path.parent)
+    folder = ensure_private_dir(path.parent) if private_folder else path.parent
     data = text.encode("utf-8")
     for attempt in range(100):
         tmp = folder / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.{attempt}.tmp"
@@ -87,6 +89,8 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)  # on the open file: the name could be swapped meanwhile
+            if owner is not None:
+                os.fchown(handle.fileno(), *owner)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
+from ..providers.registry import title
+
 STATE_LABELS = {
     "ok": "ok",
     "expiring": "expiring",
@@ -15,7 +17,6 @@ STATE_LABELS = {
     "error": "ERROR",
     "absent": "none",
 }
-TITLES = {"ibm": "IBM Quantum", "qcs": "Rigetti QCS"}
 
 
 def describe_expiry(expires_at: str | None, now: datetime | None = None) -> str:
@@ -59,9 +60,7 @@ def problem_lines(entries: Iterable[dict[str, Any]]) -> list[str]:
     problems: list[str] = []
     for entry in entries:
         if entry.get("error"):
-            who = " ".join(
-                part for part in (TITLES.get(entry["provider"], entry["provider"]), entry.get("name")) if part
-            )
+            who = " ".join(part for part in (title(entry["provider"]), entry.get("name")) if part)
             problems.append(f"- {who}: {entry['error']}")
     return problems
 
@@ -73,7 +72,7 @@ def format_status(snapshot: dict[str, Any], now: datetime | None = None) -> str:
         name = (entry.get("name") or "-") + (" *" if entry.get("default") else "")
         rows.append(
             (
-                TITLES.get(entry["provider"], entry["provider"]),
+                title(entry["provider"]),
                 name,
                 STATE_LABELS.get(entry["state"], entry["state"]),
                 describe_expiry(entry.get("expires_at"), now),

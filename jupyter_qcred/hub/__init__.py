@@ -24,7 +24,7 @@ What it sets, composing with what the admin already configured (never replacing 
 
 from __future__ import annotations
 
-import inspect
+import contextlib
 import json
 import logging
 import os
@@ -33,6 +33,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from jupyter_core.utils import ensure_async
+
+from ..core import files
 from ..core.authstate import BUNDLE_KEY, bundle_from_auth_state
 from ..core.bundle import Bundle, dump_bundle
 
@@ -58,10 +61,6 @@ def default_mapper(qcs: Mapping[str, Any] | None = None) -> Mapper:
     return mapper
 
 
-async def _maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
 def _qcs_environment(qcs: Mapping[str, Any] | None) -> dict[str, str]:
     return {f"QCRED_QCS_{key.upper()}": str(value) for key, value in (qcs or {}).items() if value}
 
@@ -72,17 +71,13 @@ def _write_bundle_file(directory: Path, username: str, text: str) -> Path:
         raise ValueError(f"jupyter_qcred: will not write a bundle file for the user name {username!r}")
     directory.mkdir(mode=0o711, parents=True, exist_ok=True)
     target = directory / f"{username}.json"
-    tmp = directory / f".{username}.json.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    try:
-        entry = pwd.getpwnam(username)
-        if os.getuid() == 0:
-            os.chown(tmp, entry.pw_uid, entry.pw_gid)
-    except KeyError:
-        pass
-    os.replace(tmp, target)
+    owner = None
+    if os.getuid() == 0:
+        with contextlib.suppress(KeyError):
+            entry = pwd.getpwnam(username)
+            owner = (entry.pw_uid, entry.pw_gid)
+    # The same atomic write as the stores (an exclusive temporary file, fsync, rename), in the shared folder.
+    files.atomic_write(target, text, owner=owner, private_folder=False)
     return target
 
 
@@ -93,7 +88,7 @@ def _wrap_refresh_user(authenticator: Any, mapper: Mapper) -> None:
     original = authenticator.refresh_user
 
     async def refresh_user(user: Any, handler: Any = None, **kwargs: Any) -> Any:
-        result = await _maybe_await(original(user, handler, **kwargs))
+        result = await ensure_async(original(user, handler, **kwargs))
         if isinstance(result, dict) and isinstance(result.get("auth_state"), dict):
             result["auth_state"] = _with_bundle(result["auth_state"], mapper)
         return result
@@ -143,7 +138,7 @@ def configure(
 
     async def post_auth_hook(authenticator: Any, handler: Any, authentication: dict[str, Any]) -> dict[str, Any]:
         if admin_post_auth is not None:
-            authentication = await _maybe_await(admin_post_auth(authenticator, handler, authentication))
+            authentication = await ensure_async(admin_post_auth(authenticator, handler, authentication))
         _wrap_refresh_user(authenticator, mapping)
         if authentication and isinstance(authentication.get("auth_state"), dict):
             authentication["auth_state"] = _with_bundle(authentication["auth_state"], mapping)
@@ -155,7 +150,7 @@ def configure(
 
     async def auth_state_hook(spawner: Any, auth_state: Mapping[str, Any] | None) -> None:
         if admin_auth_state_hook is not None:
-            await _maybe_await(admin_auth_state_hook(spawner, auth_state))
+            await ensure_async(admin_auth_state_hook(spawner, auth_state))
         _wrap_refresh_user(spawner.authenticator, mapping)
         environment = dict(spawner.environment)
         environment.update(qcs_env)
@@ -201,7 +196,7 @@ def ahead_of_expiry_refresh_hook(
 
     async def refresh_user_hook(authenticator: Any, user: Any, auth_state: Mapping[str, Any] | None) -> Any:
         if admin_hook is not None:
-            result = await _maybe_await(admin_hook(authenticator, user, auth_state))
+            result = await ensure_async(admin_hook(authenticator, user, auth_state))
             if result is not None:
                 return result
         if not auth_state or not auth_state.get("refresh_token"):

@@ -16,7 +16,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..core.report import STATE_LABELS, TITLES, describe_expiry
+from ..core.report import STATE_LABELS, describe_expiry
+from ..providers.registry import title
 from .backend import NotebookError, Session
 from .feed import StatusFeed
 from .status import Status
@@ -47,7 +48,7 @@ def render_credential(entry: dict[str, Any]) -> str:
     account = entry.get("account") or {}
     colour = STATE_COLOURS.get(state, "#757575")
     name = entry.get("name")
-    head = f"<b>{_e(TITLES.get(provider, provider))}</b>"
+    head = f"<b>{_e(title(provider))}</b>"
     if name:
         head += f" &middot; {'profile ' if provider == 'qcs' else ''}<code>{_e(name)}</code>"
     if entry.get("default"):
