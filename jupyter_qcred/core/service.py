@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from ..providers.registry import title
-from .bundle import DEFAULT_IBM_NAMES, IBM_CHANNELS, Bundle, IbmAccountSpec
+from .bundle import BUNDLE_VERSION, Bundle, IbmAccountSpec, parse_bundle
 from .errors import QCredError
 from .manager import CredentialManager
 from .settings import Settings
@@ -250,28 +250,16 @@ class CredentialService:
 
 
 def ibm_spec(data: Mapping[str, Any]) -> IbmAccountSpec:
-    """The IBM account a person typed: API key (or legacy token), channel, instance, name."""
+    """The IBM account a person typed (API key or legacy token, channel, instance, name), validated by the same
+    rules as a spawn bundle's accounts."""
     token = (data.get("token") or "").strip()
     if not token:
         raise InputError("Paste your IBM Quantum API key (or legacy API token) into the 'token' field.")
-    channel = data.get("channel") or "ibm_quantum_platform"
-    if channel not in IBM_CHANNELS:
-        raise InputError(f"Unknown IBM channel {channel!r}; use one of: {', '.join(IBM_CHANNELS)}.")
-    hub = group = project = None
-    instance = data.get("instance") or None
-    if channel == "ibm_quantum" and instance:
-        parts = instance.split("/")
+    entry: dict[str, Any] = {"token": token, "default": True}
+    entry.update({key: data[key] for key in ("name", "channel", "instance") if data.get(key)})
+    if entry.get("channel") == "ibm_quantum" and "instance" in entry:
+        parts = entry.pop("instance").split("/")
         if len(parts) != 3 or not all(parts):
             raise InputError("For channel ibm_quantum the instance is hub/group/project.")
-        hub, group, project = parts
-        instance = None
-    return IbmAccountSpec(
-        name=data.get("name") or DEFAULT_IBM_NAMES[channel],
-        channel=channel,
-        token=token,
-        instance=instance,
-        hub=hub,
-        group=group,
-        project=project,
-        default=True,
-    )
+        entry.update(zip(("hub", "group", "project"), parts, strict=True))
+    return parse_bundle({"version": BUNDLE_VERSION, "ibm": [entry]}, where="the account you entered").ibm[0]

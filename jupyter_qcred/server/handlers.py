@@ -19,7 +19,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from ..core.errors import QCredError, RefusedError
+from ..core.errors import FieldError, QCredError, RefusedError
 from ..core.service import CredentialService, ForbiddenError, InputError, NotFoundError, UnavailableError
 
 AUTH_RESOURCE = "qcred"
@@ -27,6 +27,7 @@ MAX_FILE_BYTES = 256 * 1024
 #: HTTP status of each failure the service layer names; anything else a provider did answers 502.
 ERROR_STATUS: tuple[tuple[type[QCredError], int], ...] = (
     (InputError, 400),
+    (FieldError, 400),
     (RefusedError, 400),
     (ForbiddenError, 403),
     (NotFoundError, 404),
