@@ -164,6 +164,21 @@ async def test_refused_refresh_token_needs_reinit_and_a_new_token_fixes_it(
     assert entry(status, "qcs", "default")["state"] == "ok"
 
 
+async def test_a_pasted_ibm_key_is_checked_and_saved(jp_serverapp, sandbox, api, secret_scanner) -> None:
+    key = sandbox.ibm_credentials("alice")["apikey"]
+    secret_scanner.add_secrets(key)
+    code, status = await api(
+        "reinitialize",
+        "POST",
+        {"source": "token", "provider": "ibm", "token": key, "name": "pasted", "instance": "crn:v1:pasted"},
+    )
+    assert code == 200, status
+    assert status["result"]["credentials"][0]["name"] == "pasted"
+    pasted = entry(status, "ibm", "pasted")
+    assert pasted["account"]["instance"] == "crn:v1:pasted"
+    assert pasted["token_hint"] == "…" + key[-4:]
+
+
 async def test_default_can_be_changed(jp_serverapp, api) -> None:
     code, status = await api("default", "PUT", {"provider": "ibm", "name": "legacy"})
     assert code == 200, status
@@ -183,6 +198,20 @@ async def test_default_can_be_changed(jp_serverapp, api) -> None:
         ("default", "PUT", {"provider": "qcs"}, 400, "'name' is required"),
         ("default", "PUT", {"provider": "qcs", "name": "nope"}, 404, "no Rigetti QCS credential named 'nope'"),
         ("reinitialize", "POST", {"source": "token", "provider": "ibm"}, 400, "API key"),
+        (
+            "reinitialize",
+            "POST",
+            {"source": "token", "provider": "ibm", "token": "k" * 20, "channel": "x"},
+            400,
+            "channel",
+        ),
+        (
+            "reinitialize",
+            "POST",
+            {"source": "token", "provider": "ibm", "token": "k" * 20, "channel": "ibm_quantum", "instance": "a/b"},
+            400,
+            "hub/group/project",
+        ),
         ("reinitialize", "POST", {"source": "carrier-pigeon"}, 400, "must be one of"),
         ("reinitialize", "POST", {"source": "hub"}, 409, "not running under JupyterHub"),
         ("restart", "POST", {}, 409, "not running under JupyterHub"),
