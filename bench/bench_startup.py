@@ -29,7 +29,7 @@ from benchlib import REPO, Row, Samples, free_port, pair_ratios, start_group, st
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.sandbox.client import Sandbox
 
-GOAL = 1.05
+GOAL = 1.02  # issue 10: the extension adds at most 2% to a server start
 POLL_SECONDS = 0.005
 START_TIMEOUT = 120.0
 DISABLE = "--ServerApp.jpserver_extensions={'jupyter_qcred': False}"
