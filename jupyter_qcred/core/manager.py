@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ from ..providers.base import Provider
 from .bundle import Bundle
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
 from .logins import Logins
+from .overlay import Overlay
 from .policy import Backoff
 from .states import CredentialStatus, State, isoformat, utcnow
 
@@ -32,29 +32,6 @@ log = logging.getLogger("jupyter_qcred.core.manager")
 
 Listener = Callable[[dict[str, Any]], None]
 Key = tuple[str, str | None]
-
-
-@dataclasses.dataclass
-class _Overlay:
-    """What the manager knows about one credential beyond the files."""
-
-    refreshing: bool = False
-    error: str | None = None
-    state: State | None = None
-    backoff: Backoff = dataclasses.field(default_factory=Backoff)
-    #: The token expiry the files showed when ``state`` was recorded: a new token makes ``state`` stale.
-    seen_expiry: datetime | None = None
-    retry_at: datetime | None = None
-    #: Whether the retry repeats a forced refresh (a user's or a scheduled one): it must reach the provider again.
-    retry_force: bool = False
-    #: Consecutive failed attempts, and the last attempt ({"at", "outcome": ok|failed|refused, "error"}).
-    failures: int = 0
-    last_refresh: dict[str, Any] | None = None
-    jitter_for: datetime | None = None
-    scheduled_at: datetime | None = None
-    #: Whether this process has checked the credential with its provider yet (the first check fetches the account
-    #: details the views show; it happens in the background right after start).
-    checked: bool = False
 
 
 class CredentialManager:
@@ -89,7 +66,7 @@ class CredentialManager:
         self._encoded: tuple[object, str] | None = None
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._statuses: dict[Key, CredentialStatus] = {}
-        self._overlays: dict[Key, _Overlay] = {}
+        self._overlays: dict[Key, Overlay] = {}
         self._listeners: list[Listener] = []
         self._file_marks: dict[Path, tuple[int, int, int] | None] = {}
         self._wake = asyncio.Event()
@@ -123,19 +100,7 @@ class CredentialManager:
 
     def _overlay(self, status: CredentialStatus) -> CredentialStatus:
         overlay = self._overlays.get(status.key)
-        if overlay is None:
-            return status
-        if overlay.state is not None and not overlay.refreshing and status.expires_at != overlay.seen_expiry:
-            # Another process (a kernel's SDK, the CLI, the user) stored a new token: our failure is history.
-            overlay.state, overlay.error, overlay.retry_at, overlay.failures = None, None, None, 0
-            overlay.backoff.reset()
-        status.failures, status.retry_at, status.last_refresh = overlay.failures, overlay.retry_at, overlay.last_refresh
-        if overlay.refreshing:
-            status.state = State.REFRESHING
-        elif overlay.state is not None and status.state not in (State.ABSENT,):
-            status.state = overlay.state
-            status.error = overlay.error
-        return status
+        return status if overlay is None else overlay.apply(status)
 
     def statuses(self) -> list[CredentialStatus]:
         """Current statuses, providers in their configured order."""
@@ -284,11 +249,9 @@ class CredentialManager:
                 await self._refresh_through_hub(key)
             await self.providers[provider_key].refresh(name, force=force and not via_hub)
         except RefusedError as exc:
-            overlay.state, overlay.error, overlay.retry_at = State.NEEDS_REINIT, str(exc), None
-            self._record(overlay, "refused", overlay.error)
+            overlay.refused(self.clock(), str(exc))
         except (ProviderError, FileFormatError, QCredError, OSError) as exc:
-            overlay.state, overlay.error = State.ERROR, _sentence(exc)
-            self._record(overlay, "failed", overlay.error)
+            overlay.failed(self.clock(), _sentence(exc))
             if self._task is not None:  # only a running loop retries; a one-shot CLI call just reports
                 delay = overlay.backoff.next_delay(self._rng)
                 overlay.retry_at, overlay.retry_force = self.clock() + timedelta(seconds=delay), force
@@ -296,24 +259,13 @@ class CredentialManager:
             else:
                 log.warning("%s %s: refresh failed: %s", provider_key, name, overlay.error)
         else:
-            overlay.state, overlay.error = None, None
-            if not via_hub:
-                overlay.retry_at = None
-            overlay.backoff.reset()
-            self._record(overlay, "ok", None)
-            overlay.failures = 0
+            overlay.succeeded(self.clock(), keep_retry=via_hub)
         finally:
             overlay.refreshing = False
             overlay.checked = True
         self.reload()
         self._wake.set()
         return self._statuses.get(key) or CredentialStatus(provider_key, name, State.ABSENT)
-
-    def _record(self, overlay: _Overlay, outcome: str, error: str | None) -> None:
-        """Remember how the last attempt ended (the views read it instead of guessing from transitions)."""
-        overlay.last_refresh = {"at": isoformat(self.clock()), "outcome": outcome, "error": error}
-        if outcome != "ok":
-            overlay.failures += 1
 
     async def _refresh_through_hub(self, key: Key) -> None:
         """Ask the hub for fresh tokens; if it had nothing newer yet, try again a little later (not an error)."""
@@ -353,16 +305,14 @@ class CredentialManager:
         self.reload()
         self._wake.set()
 
-    def _new_overlay(self) -> _Overlay:
-        return _Overlay(backoff=self._new_backoff())
+    def _new_overlay(self) -> Overlay:
+        return Overlay(backoff=self._new_backoff())
 
     def _clear(self, key: Key) -> None:
         """Forget failures and schedules of ``key`` (a refresh in flight keeps its flag)."""
         overlay = self._overlays.get(key)
         if overlay is not None:
-            overlay.state = overlay.error = overlay.retry_at = overlay.jitter_for = overlay.scheduled_at = None
-            overlay.failures, overlay.retry_force = 0, False
-            overlay.backoff.reset()
+            overlay.clear()
 
     # ----- the loop ------------------------------------------------------------------------------------------
 
