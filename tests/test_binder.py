@@ -197,7 +197,7 @@ def test_postbuild_installs_the_package_the_lab_extension_and_the_kernel_config(
     extensions = re.sub(r"\x1b\[[0-9;]*m", "", run(binder, binder["python"], "-m", "jupyter", "labextension", "list"))
     assert re.search(r"jupyter-qcred v\S+ enabled OK", extensions), extensions
     config = binder["home"] / ".ipython" / "profile_default" / "ipython_config.py"
-    assert 'c.InteractiveShellApp.extensions.append("jupyter_qcred")' in config.read_text()
+    assert "c.InteractiveShellApp.exec_lines.append('import jupyter_qcred; " in config.read_text()
     run(binder, "bash", "binder/postBuild")  # a rebuild does not add the line twice
     assert config.read_text().count("jupyter_qcred") == 2  # the comment and the line
 
@@ -263,6 +263,7 @@ def test_start_and_the_demo_notebook(binder: dict[str, Any], secret_scanner: Any
         ):
             assert expected in outputs, f"{expected!r} missing from the notebook's outputs"
         assert "Traceback" not in outputs and '"output_type": "error"' not in outputs
+        assert "already loaded" not in outputs, "the notebook's %load_ext must load quietly"
         assert not JWT.search(outputs), "a JWT in the notebook's outputs"
 
         sandbox = Sandbox(state_dir=binder["root"] / "sandbox")

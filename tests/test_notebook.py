@@ -290,3 +290,15 @@ def test_widget_follows_state_pushed_by_the_server(
         what="ok again in the widget",
     )
     assert magic(kernel, "print(w.status.state('qcs'))").stdout.strip() == "ok"
+
+
+def test_a_profile_that_preloads_qcred_keeps_load_ext_quiet(server: JupyterServer) -> None:
+    """The demo's and Binder's profiles give every kernel %qcred; a notebook's own %load_ext must not then answer
+    "already loaded" (what IPython says for an extension its config loaded)."""
+    from jupyter_qcred.notebook.magics import PROFILE_LINE
+
+    fresh = server.start_kernel()
+    magic(fresh, PROFILE_LINE)
+    loaded = magic(fresh, "%load_ext jupyter_qcred")
+    assert loaded.stdout == "" and loaded.stderr == ""
+    assert "PROVIDER" in magic(fresh, "%qcred status").results[0]

@@ -100,9 +100,11 @@ def prepare_home(home: Path) -> Path:
     """A private demo home whose IPython kernels load ``%qcred`` by themselves."""
     config = home / ".ipython" / "profile_default"
     config.mkdir(parents=True, exist_ok=True)
+    from ..notebook.magics import PROFILE_LINE
+
     (config / "ipython_config.py").write_text(
-        "# Written by `jupyter qcred demo`: load the %qcred magic in every kernel.\n"
-        'c.InteractiveShellApp.extensions = ["jupyter_qcred"]\n'
+        "# Written by `jupyter qcred demo`: %qcred in every kernel (and %load_ext jupyter_qcred still works).\n"
+        f"c.InteractiveShellApp.exec_lines = [{PROFILE_LINE!r}]\n"
     )
     home.chmod(0o700)
     return home

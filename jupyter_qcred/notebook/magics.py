@@ -208,9 +208,16 @@ def _dedent(text: str) -> str:
     return inspect.cleandoc(text)
 
 
+#: The line an IPython profile runs so that every kernel has ``%qcred`` (the demo's and Binder's profiles). It
+#: registers the magic without IPython's extension manager, so a notebook's own ``%load_ext jupyter_qcred`` still
+#: loads quietly instead of answering "already loaded".
+PROFILE_LINE = "import jupyter_qcred; jupyter_qcred.load_ipython_extension(get_ipython())"
+
+
 def load_ipython_extension(ipython: Any) -> None:
-    """Register ``%qcred`` (nothing else is imported or contacted until it runs)."""
-    ipython.register_magics(QCredMagics)
+    """Register ``%qcred`` once (nothing else is imported or contacted until it runs)."""
+    if "QCredMagics" not in ipython.magics_manager.registry:
+        ipython.register_magics(QCredMagics)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
