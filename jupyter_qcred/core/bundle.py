@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FieldError, QCredError
+from .validation import Fields, kind
 
 BUNDLE_VERSION = 1
 IBM_CHANNELS = ("ibm_quantum_platform", "ibm_cloud", "ibm_quantum")
@@ -88,76 +89,12 @@ class Bundle:
         return not self.ibm and not self.qcs
 
 
-class _Fields:
-    """Reads typed fields from one JSON object, raising :class:`FieldError` that names the path."""
-
-    def __init__(self, where: str, path: str, data: object) -> None:
-        if not isinstance(data, Mapping):
-            raise FieldError(where, path, "must be an object")
-        self.where, self.path, self.data = where, path, data
-
-    def _name(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def text(self, key: str, required: bool = False) -> str | None:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                raise FieldError(self.where, self._name(key), "is required (a non-empty string)")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise FieldError(self.where, self._name(key), f"must be a non-empty string, not {_kind(value)}")
-        return value.strip()
-
-    def flag(self, key: str, default: bool | None) -> bool | None:
-        value = self.data.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise FieldError(self.where, self._name(key), f"must be true or false, not {_kind(value)}")
-        return value
-
-    def mapping(self, key: str) -> dict[str, Any] | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, Mapping):
-            raise FieldError(self.where, self._name(key), f"must be an object or null, not {_kind(value)}")
-        return dict(value)
-
-    def strings(self, key: str) -> list[str] | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise FieldError(self.where, self._name(key), "must be a list of strings")
-        return list(value)
-
-    def unknown(self, known: set[str]) -> None:
-        extra = sorted(set(self.data) - known)
-        if extra:
-            raise FieldError(
-                self.where, self._name(extra[0]), f"is not a known field (known: {', '.join(sorted(known))})"
-            )
-
-
-def _kind(value: object) -> str:
-    return {
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "an object",
-    }.get(type(value), type(value).__name__)
-
-
 _IBM_FIELDS = {f.name for f in dataclasses.fields(IbmAccountSpec)}
 _QCS_FIELDS = {f.name for f in dataclasses.fields(QcsProfileSpec)}
 
 
 def _ibm_account(where: str, index: int, data: object) -> IbmAccountSpec:
-    fields = _Fields(where, f"ibm[{index}]", data)
+    fields = Fields(where, f"ibm[{index}]", data)
     fields.unknown(_IBM_FIELDS)
     channel = fields.text("channel") or "ibm_quantum_platform"
     if channel not in IBM_CHANNELS:
@@ -187,7 +124,7 @@ def _ibm_account(where: str, index: int, data: object) -> IbmAccountSpec:
 
 
 def _qcs_profile(where: str, index: int, data: object) -> QcsProfileSpec:
-    fields = _Fields(where, f"qcs[{index}]", data)
+    fields = Fields(where, f"qcs[{index}]", data)
     fields.unknown(_QCS_FIELDS)
     spec = QcsProfileSpec(
         profile=fields.text("profile") or "default",
@@ -228,7 +165,7 @@ def _unique(where: str, section: str, names: list[str]) -> None:
 
 def parse_bundle(data: object, where: str = "bundle") -> Bundle:
     """Validate a decoded bundle object."""
-    fields = _Fields(where, "", data)
+    fields = Fields(where, "", data)
     fields.unknown({"version", "ibm", "qcs"})
     version = fields.data.get("version")
     if version != BUNDLE_VERSION:
@@ -242,7 +179,7 @@ def parse_bundle(data: object, where: str = "bundle") -> Bundle:
         if value is None:
             value = []
         if not isinstance(value, list):
-            raise FieldError(where, section, f"must be a list, not {_kind(value)}")
+            raise FieldError(where, section, f"must be a list, not {kind(value)}")
         lists[section] = value
     ibm = tuple(_ibm_account(where, i, item) for i, item in enumerate(lists["ibm"]))
     qcs = tuple(_qcs_profile(where, i, item) for i, item in enumerate(lists["qcs"]))

@@ -21,6 +21,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..core.errors import FieldError, QCredError, RefusedError
 from ..core.service import CredentialService, ForbiddenError, InputError, NotFoundError, UnavailableError
+from ..core.validation import Fields
 
 AUTH_RESOURCE = "qcred"
 MAX_FILE_BYTES = 256 * 1024
@@ -45,7 +46,8 @@ class QCredHandler(APIHandler):
         self.service = service
 
     def body(self, allowed: Set[str]) -> dict[str, Any]:
-        """The JSON object body, refusing unknown fields and wrong types with a 400 that says which."""
+        """The JSON object body, checked by the same validator as bundles: unknown fields and wrong types are a
+        400 that names the field."""
         if not self.request.body:
             return {}
         try:
@@ -54,12 +56,12 @@ class QCredHandler(APIHandler):
             raise web.HTTPError(400, "The request body is not valid JSON.") from None
         if not isinstance(data, dict):
             raise web.HTTPError(400, "The request body must be a JSON object.")
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise web.HTTPError(400, f"Unknown field {unknown[0]!r}; allowed fields: {', '.join(sorted(allowed))}.")
-        for key, value in data.items():
-            if value is not None and not isinstance(value, str):
-                raise web.HTTPError(400, f"Field {key!r} must be a string.")
+        try:
+            fields = Fields("The request body", "", data)
+            fields.unknown(allowed)
+            fields.only_text()
+        except FieldError as exc:
+            raise web.HTTPError(400, str(exc)) from None
         return data
 
     async def run(self, operation: Awaitable[dict[str, Any]], status: int = 200) -> None:

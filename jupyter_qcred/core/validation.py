@@ -1,0 +1,82 @@
+"""One validator for everything handed to jupyter_qcred: spawn bundles, what a person types, request bodies.
+
+:class:`Fields` reads typed fields from one JSON object and raises :class:`~jupyter_qcred.core.errors.FieldError`
+naming where the object came from and the field's path, so every bad input gets the same kind of sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Set
+from typing import Any
+
+from .errors import FieldError
+
+
+class Fields:
+    """Reads typed fields from one JSON object, raising :class:`FieldError` that names the path."""
+
+    def __init__(self, where: str, path: str, data: object) -> None:
+        if not isinstance(data, Mapping):
+            raise FieldError(where, path, "must be an object")
+        self.where, self.path, self.data = where, path, data
+
+    def _name(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def text(self, key: str, required: bool = False) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                raise FieldError(self.where, self._name(key), "is required (a non-empty string)")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise FieldError(self.where, self._name(key), f"must be a non-empty string, not {kind(value)}")
+        return value.strip()
+
+    def flag(self, key: str, default: bool | None) -> bool | None:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise FieldError(self.where, self._name(key), f"must be true or false, not {kind(value)}")
+        return value
+
+    def mapping(self, key: str) -> dict[str, Any] | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise FieldError(self.where, self._name(key), f"must be an object or null, not {kind(value)}")
+        return dict(value)
+
+    def strings(self, key: str) -> list[str] | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise FieldError(self.where, self._name(key), "must be a list of strings")
+        return list(value)
+
+    def only_text(self) -> None:
+        """Every value present is a string (or null): what request bodies hold."""
+        for key, value in self.data.items():
+            if value is not None and not isinstance(value, str):
+                raise FieldError(self.where, self._name(key), f"must be a string, not {kind(value)}")
+
+    def unknown(self, known: Set[str]) -> None:
+        extra = sorted(set(self.data) - known)
+        if extra:
+            raise FieldError(
+                self.where, self._name(extra[0]), f"is not a known field (known: {', '.join(sorted(known))})"
+            )
+
+
+def kind(value: object) -> str:
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
