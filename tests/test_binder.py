@@ -177,7 +177,7 @@ def run(world: dict[str, Any], *command: str, cwd: Path | None = None, timeout: 
 
 def test_environment_yml_is_satisfied_in_the_venv(binder: dict[str, Any]) -> None:
     requirements = pip_requirements(binder["repo"] / "binder" / "environment.yml")
-    assert {"jupyterlab>=4.2", "ipywidgets>=8.1", "qiskit-ibm-runtime>=0.40"} <= set(requirements)
+    assert {"jupyterlab>=4.2", "ipywidgets>=8.1", "qiskit-ibm-runtime>=0.49"} <= set(requirements)
     text = (binder["repo"] / "binder" / "environment.yml").read_text()
     assert "nodejs" in text and "python=3.11" in text, "node builds the JupyterLab extension on Binder"
     result = json.loads(run(binder, binder["python"], "-c", CHECK_REQUIREMENTS, json.dumps(requirements)))
