@@ -9,10 +9,8 @@ answer. It serves the extension built in this working tree (``jupyter_qcred/labe
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from support.sessions import start_session, stop_session
 
 from jupyter_qcred.demo.processes import free_port, wait_until_serving
 
@@ -110,15 +109,7 @@ class LabServer:
         return f"{self.url}lab?token={self.token}"
 
     def start(self, timeout: float = 60.0) -> LabServer:
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                self.command,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        self.process = start_session(self.command, self.env, self.log_path)
 
         def answers(path: str) -> bool:
             try:
@@ -158,17 +149,7 @@ class LabServer:
 
     def stop(self, timeout: float = 15.0) -> None:
         process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            try:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout)
-        with contextlib.suppress(OSError):  # the session (server and kernels) is already gone
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_session(process, timeout)
 
 
 def launch_chromium(playwright: Any) -> Any:

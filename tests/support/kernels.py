@@ -10,12 +10,10 @@ jupyter_client are used; nothing here runs unless a test imports it.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
 import queue
-import signal
 import subprocess
 import sys
 import time
@@ -24,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_qcred.demo.processes import free_port, wait_until_serving
+
+from .sessions import start_session, stop_session
 
 
 class DriverError(AssertionError):
@@ -199,15 +199,7 @@ class JupyterServer:
         """Start and wait until the qcred API answers."""
         import httpx
 
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                self.command,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        self.process = start_session(self.command, self.env, self.log_path)
 
         def answers() -> bool:
             try:
@@ -266,14 +258,4 @@ class JupyterServer:
         for driver in self._kernels:
             driver.stop()
         process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            try:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout)
-        with contextlib.suppress(OSError):  # the group is already gone
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_session(process, timeout)
