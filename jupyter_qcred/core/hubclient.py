@@ -32,6 +32,11 @@ RESTART_FIX = (
     "Ask the hub's admin to call jupyter_qcred.hub.configure(c) in jupyterhub_config.py (it adds "
     "delete:servers!server to c.Spawner.server_token_scopes), then restart your server from the hub's home page."
 )
+NOT_UNDER_HUB = (
+    "This server is not running under JupyterHub, so it cannot restart itself: stop it (File > Shut Down) and "
+    "start it again the way you started it."
+)
+NO_RESTART_SCOPE = f"This server's hub token may not stop the server. {RESTART_FIX}"
 
 
 def _segment(name: str) -> str:
@@ -103,6 +108,22 @@ class HubClient:
         url = f"{self.base_url}hub/spawn/{_segment(self.user)}"
         return url + (f"/{_segment(self.server_name)}" if self.server_name else "")
 
+    @property
+    def hub_url(self) -> str | None:
+        """The hub's pages and REST API as the browser reaches them (through the proxy), e.g. ``/hub/``."""
+        return f"{self.base_url}hub/" if self.available else None
+
+    def restart_answer(self) -> dict[str, Any]:
+        """What the browser needs to follow a restart it cannot watch from this (stopping) server: the hub's own
+        address, the user and server to ask the hub about, and the page that starts the server again."""
+        return {
+            "stopping": True,
+            "spawn_url": self.spawn_url,
+            "hub_url": self.hub_url,
+            "user": self.user,
+            "server_name": self.server_name,
+        }
+
     def _has(self, prefix: str) -> bool | None:
         if self.scopes is None:
             return None
@@ -121,6 +142,8 @@ class HubClient:
                 "spawn_url": None,
                 "can_restart": False,
                 "can_reinitialize": False,
+                "hub_url": None,
+                "restart_unavailable": NOT_UNDER_HUB,
             }
         restart, reinit = self._has("delete:servers"), self._has("admin:auth_state")
         return {
@@ -132,6 +155,9 @@ class HubClient:
             "can_restart": True if restart is None else restart,
             "can_reinitialize": True if reinit is None else reinit,
             "restart_error": self.restart_error,
+            "hub_url": self.hub_url,
+            # Why Restart is disabled, for the views that show it greyed out rather than hide it.
+            "restart_unavailable": NO_RESTART_SCOPE if restart is False else None,
         }
 
     async def start(self) -> None:

@@ -249,11 +249,12 @@ class QCredApp(ExtensionApp):
         """Restart: ask the hub to stop this server shortly, once the HTTP answer that announced it has left (the
         hub stops this very process); the answer tells the browser where to start it again."""
         if self.hub.info()["can_restart"] is False:
-            from ..core.hubclient import RESTART_FIX
+            from ..core.hubclient import NO_RESTART_SCOPE
 
-            raise ForbiddenError(f"This server's hub token may not stop the server. {RESTART_FIX}")
+            raise ForbiddenError(NO_RESTART_SCOPE)
+        self.hub.restart_error = None  # a new attempt: the browser watches for this one's failure only
         asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._stop_via_hub()))
-        return {"stopping": True, "spawn_url": self.hub.spawn_url}
+        return self.hub.restart_answer()
 
     async def _stop_via_hub(self) -> None:
         try:

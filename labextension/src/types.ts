@@ -28,6 +28,12 @@ export interface IHubInfo {
   spawn_url?: string | null;
   can_restart: boolean;
   can_reinitialize: boolean;
+  /** The hub's pages and API as the browser reaches them, e.g. "/hub/". Absent from older servers. */
+  hub_url?: string | null;
+  /** Why the last restart failed (until the next one). */
+  restart_error?: string | null;
+  /** Why this server cannot restart itself (shown next to the disabled Restart button). */
+  restart_unavailable?: string | null;
 }
 
 export interface IQcsUser {
@@ -191,4 +197,8 @@ export type DefaultBody =
 export interface IRestartAnswer {
   stopping: boolean;
   spawn_url: string;
+  /** Newer servers: where the browser asks the hub whether the stop finished. */
+  hub_url?: string | null;
+  user?: string | null;
+  server_name?: string | null;
 }

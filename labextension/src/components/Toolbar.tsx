@@ -1,3 +1,4 @@
+import { TranslationBundle } from '@jupyterlab/translation';
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { CommandIDs } from '../tokens';
@@ -44,19 +45,39 @@ export function Toolbar({ ctx, status }: { ctx: IContext; status: IStatus | null
           {trans.__('Add…')}
         </Button>
       )}
-      {store.canRestart && (
+      {status && (
         <Button
           small
           id="qcred-restart"
           data-testid="qcred-restart"
           className="jp-qcred-restart"
-          disabled={busy.has('restart')}
-          title={trans.__('Stop this server and start it again through JupyterHub')}
+          disabled={!store.canRestart || busy.has('restart')}
+          aria-describedby={store.canRestart ? undefined : 'qcred-restart-reason'}
+          title={
+            store.canRestart
+              ? trans.__('Stop this server and start it again through JupyterHub')
+              : restartReason(trans, status)
+          }
           onClick={() => exec(ctx, CommandIDs.restart)}
         >
           {busy.has('restart') ? trans.__('Restarting…') : trans.__('Restart server')}
         </Button>
       )}
+      {status && !store.canRestart && (
+        <p className="jp-qcred-muted jp-qcred-toolbar-note" id="qcred-restart-reason" data-testid="qcred-restart-reason">
+          {restartReason(trans, status)}
+        </p>
+      )}
     </div>
+  );
+}
+
+/** Why Restart is disabled: the server's sentence, or the widget's for older servers. */
+function restartReason(trans: TranslationBundle, status: IStatus): string {
+  return (
+    status.hub?.restart_unavailable ??
+    (status.hub?.available
+      ? trans.__("This server's hub token may not stop the server: ask the hub's admin.")
+      : trans.__('Only a server started by JupyterHub can restart itself.'))
   );
 }
