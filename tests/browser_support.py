@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -155,3 +156,23 @@ class LabServer:
 def launch_chromium(playwright: Any) -> Any:
     """Debian's Chromium, headless, with the flags that work on these machines (REFERENCE.md section 4)."""
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def change_theme(page: Any, theme: str) -> None:
+    """Settings menu > Theme > THEME, as a person does."""
+    from playwright.sync_api import expect
+
+    if page.evaluate("document.body.dataset.jpThemeName") == theme:
+        return
+    page.get_by_role("menuitem", name="Settings").click()
+    menu_item(page, "Theme").click()
+    menu_item(page, theme).click()
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-name", theme)
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0)  # shown, fading, while the theme loads
+
+
+def menu_item(page: Any, label: str) -> Any:
+    """An item of an open Lumino menu, by its exact label (submenu items carry no ARIA role)."""
+    return page.locator(".lm-Menu .lm-Menu-item").filter(
+        has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(label)}$"))
+    )

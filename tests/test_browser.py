@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, LabServer, launch_chromium
+from browser_support import CHROMIUM, LabServer, change_theme, launch_chromium
 from helpers import SecretScanner, wait_until
 from support.kernels import credential_file_secrets
 
@@ -269,7 +269,14 @@ def test_needs_reinit_notification_reinitializes_with_a_fresh_token(
 
     dialog = page.get_by_test_id("qcred-reinit-dialog")
     expect(dialog).to_be_visible()
-    expect(page.get_by_test_id("qcred-method-qcs-token")).to_be_checked()  # the notification's provider
+    # The profile's own dialog, the fix a person can do first: log in again in the browser.
+    first = dialog.locator("input[name=qcred-method]").first
+    expect(first).to_have_attribute("data-testid", "qcred-method-qcs-login")
+    expect(first).to_be_checked()
+    expect(page.locator("#qcred-qcs-profile")).to_have_value("default")
+    # This person has a fresh refresh token at hand: they paste it instead.
+    page.get_by_test_id("qcred-method-qcs-token").check()
+    expect(page.locator("#qcred-qcs-profile")).to_have_value("default")
     fresh = sandbox_m.issue_qcs_tokens("alice")["refresh_token"]
     secrets.add_secrets(fresh)
     field = page.locator("#qcred-qcs-refresh")
@@ -415,24 +422,6 @@ def widen_sidebar(page: Any, width: int) -> None:
     wait_until(
         lambda: abs(page.locator('[id="jupyter-qcred:panel"]').bounding_box()["width"] - width) < 8,
         what="the wider sidebar",
-    )
-
-
-def change_theme(page: Any, theme: str) -> None:
-    """Settings menu > Theme > THEME."""
-    if page.evaluate("document.body.dataset.jpThemeName") == theme:
-        return
-    page.get_by_role("menuitem", name="Settings").click()
-    menu_item(page, "Theme").click()
-    menu_item(page, theme).click()
-    expect(page.locator("body")).to_have_attribute("data-jp-theme-name", theme)
-    expect(page.locator("#jupyterlab-splash")).to_have_count(0)  # shown, fading, while the theme loads
-
-
-def menu_item(page: Any, label: str) -> Any:
-    """An item of an open Lumino menu, by its exact label (submenu items carry no ARIA role)."""
-    return page.locator(".lm-Menu .lm-Menu-item").filter(
-        has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(label)}$"))
     )
 
 

@@ -8,9 +8,11 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import type {
   DefaultBody,
+  IExistsAnswer,
   ILoginAnswer,
   IOperationAnswer,
   IRefreshBody,
+  IRemoveBody,
   IRestartAnswer,
   IStatus,
   ReinitializeBody
@@ -46,6 +48,10 @@ export class QcredClient {
     return this._request('restart', 'POST', {});
   }
 
+  remove(body: IRemoveBody): Promise<IOperationAnswer> {
+    return this._request('remove', 'POST', body);
+  }
+
   setDefault(body: DefaultBody): Promise<IOperationAnswer> {
     return this._request('default', 'PUT', body);
   }
@@ -67,10 +73,32 @@ export class QcredClient {
     const response = await ServerConnection.makeRequest(url, init, this.settings);
     const data = parseJson(await response.text());
     if (!response.ok) {
-      throw new ServerConnection.ResponseError(response, serverMessage(data) ?? defaultMessage(response));
+      throw new QcredResponseError(response, serverMessage(data) ?? defaultMessage(response), data);
     }
     return data as T;
   }
+}
+
+/** A refused request, with the server's JSON answer (e.g. the `reason` of a 409). */
+export class QcredResponseError extends ServerConnection.ResponseError {
+  constructor(
+    response: Response,
+    message: string,
+    readonly data: unknown
+  ) {
+    super(response, message);
+  }
+}
+
+/** The "already exists" answer of a pasted or uploaded credential, else null. */
+export function existsConflict(err: unknown): IExistsAnswer | null {
+  if (!(err instanceof QcredResponseError) || err.response.status !== 409) {
+    return null;
+  }
+  const data = err.data as Partial<IExistsAnswer> | null;
+  return data && data.reason === 'exists' && typeof data.name === 'string'
+    ? { message: err.message, reason: 'exists', provider: data.provider as IExistsAnswer['provider'], name: data.name }
+    : null;
 }
 
 function parseJson(text: string): unknown {

@@ -10,7 +10,7 @@ import { DEFAULT_SETTINGS, ISettings } from './model/settings';
 import { ConnectionState, StatusStream } from './stream';
 import type * as api from './types';
 
-export type BusyKind = 'refresh' | 'reinitialize' | 'restart' | 'default' | 'login';
+export type BusyKind = 'refresh' | 'reinitialize' | 'restart' | 'default' | 'login' | 'remove';
 
 export class QcredStore implements IDisposable {
   constructor(options: { client: QcredClient; stream?: StatusStream }) {
@@ -98,6 +98,10 @@ export class QcredStore implements IDisposable {
 
   setDefault(body: api.DefaultBody): Promise<api.IOperationAnswer> {
     return this._run('default', () => this.client.setDefault(body));
+  }
+
+  remove(body: api.IRemoveBody): Promise<api.IOperationAnswer> {
+    return this._run('remove', () => this.client.remove(body));
   }
 
   restart(): Promise<api.IRestartAnswer> {

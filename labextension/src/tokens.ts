@@ -33,4 +33,5 @@ export namespace CommandIDs {
   export const loginQcs = 'qcred:login-qcs';
   export const restart = 'qcred:restart';
   export const setDefault = 'qcred:set-default';
+  export const remove = 'qcred:remove';
 }

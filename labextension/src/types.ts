@@ -14,6 +14,7 @@ export type CredentialState =
   | 'expired'
   | 'needs_reinit'
   | 'error'
+  | 'unsupported'
   | 'absent';
 
 export type LoginState = 'pending' | 'done' | 'failed' | 'expired';
@@ -169,26 +170,47 @@ export interface IRefreshBody {
   name?: string;
 }
 
+/** What a pasted token or an uploaded file may also ask for. */
+export interface IWriteOptions {
+  /** Replace an existing account or profile of that name (else the server answers 409, reason "exists"). */
+  replace?: boolean;
+  /** Make it the provider's default. */
+  make_default?: boolean;
+}
+
 export type ReinitializeBody =
   | { source: 'hub' }
   | { source: 'bundle' }
-  | {
+  | ({
       source: 'token';
       provider: 'ibm';
       token: string;
       channel?: string;
       instance?: string;
       name?: string;
-    }
-  | {
+    } & IWriteOptions)
+  | ({
       source: 'token';
       provider: 'qcs';
       refresh_token: string;
       access_token?: string;
       profile?: string;
-    }
-  | { source: 'file'; provider: ProviderId; filename: string; content: string }
+    } & IWriteOptions)
+  | ({ source: 'file'; provider: ProviderId; filename: string; content: string } & IWriteOptions)
   | { source: 'device'; provider: 'qcs'; profile?: string };
+
+export interface IRemoveBody {
+  provider: ProviderId;
+  name: string;
+}
+
+/** The 409 answer when a pasted or uploaded credential would replace one of the same name. */
+export interface IExistsAnswer {
+  message: string;
+  reason: 'exists';
+  provider: ProviderId;
+  name: string;
+}
 
 export type DefaultBody =
   | { provider: 'ibm'; name: string; instance?: string }

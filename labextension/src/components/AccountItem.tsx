@@ -8,6 +8,7 @@ import { exec, IContext } from './context';
 import { Countdown } from './Countdown';
 import { IbmDetails, InstancePicker } from './IbmAccount';
 import { QcsDetails } from './QcsProfile';
+import { Value } from './Value';
 
 /** Props of the parts of an account item; `testid` ends every test id: `<provider>-<name>`. */
 export interface IAccountProps {
@@ -29,7 +30,9 @@ export function AccountItem({ ctx, entry }: { ctx: IContext; entry: ICredentialE
       aria-label={trans.__('%1: %2', entryLabel(entry), badge.text)}
     >
       <div className="jp-qcred-account-head">
-        <span className="jp-qcred-account-name">{entry.name ?? ''}</span>
+        <span className="jp-qcred-account-name" title={entry.name ?? ''}>
+          {entry.name ?? ''}
+        </span>
         {entry.default && (
           <span className="jp-qcred-tag" data-testid={`qcred-default-mark-${testid}`}>
             {trans.__('default')}
@@ -50,7 +53,10 @@ export function AccountItem({ ctx, entry }: { ctx: IContext; entry: ICredentialE
       </dl>
       {entry.provider === 'ibm' && <InstancePicker {...props} />}
       {entry.error && (
-        <p className="jp-qcred-error" data-testid={`qcred-error-${testid}`}>
+        <p
+          className={entry.state === 'unsupported' ? 'jp-qcred-warn' : 'jp-qcred-error'}
+          data-testid={`qcred-error-${testid}`}
+        >
           {entry.error}
         </p>
       )}
@@ -86,7 +92,7 @@ function CommonDetails({ ctx, entry, testid }: IAccountProps): React.ReactElemen
         <>
           <dt>{trans.__('Source')}</dt>
           <dd className="jp-qcred-muted" title={entry.file ?? undefined}>
-            {[entry.source, entry.token_hint].filter(Boolean).join(' · ')}
+            <Value ctx={ctx} value={[entry.source, entry.token_hint].filter(Boolean).join(' · ')} />
           </dd>
         </>
       )}
@@ -94,15 +100,18 @@ function CommonDetails({ ctx, entry, testid }: IAccountProps): React.ReactElemen
   );
 }
 
-/** When the server tries again after a transient failure. */
+/** How many refreshes failed in a row, and when the server tries again. */
 function Retry({ ctx, entry, testid }: IAccountProps): React.ReactElement | null {
+  const { trans } = ctx;
   const retry = retryInfo(entry);
-  if (!retry) {
+  const failures = entry.failures ?? 0;
+  if (!retry && failures === 0) {
     return null;
   }
   return (
-    <p className="jp-qcred-muted" data-testid={`qcred-retry-${testid}`}>
-      {ctx.trans.__('retrying at %1 (attempt %2)', retry.time, retry.attempt)}
+    <p className="jp-qcred-muted" data-testid={`qcred-retry-${testid}`} data-failures={failures}>
+      {failures > 0 && trans._n('%1 failed attempt.', '%1 failed attempts in a row.', failures)}{' '}
+      {retry && trans.__('retrying at %1 (attempt %2).', retry.time, retry.attempt)}
     </p>
   );
 }
@@ -111,27 +120,43 @@ function Actions({ ctx, entry, testid }: IAccountProps): React.ReactElement {
   const { trans, store } = ctx;
   const label = entryLabel(entry);
   const failed = entry.state === 'error';
+  const needsReinit = entry.state === 'needs_reinit' || entry.state === 'expired' || entry.state === 'unsupported';
+  const args = { provider: entry.provider, name: entry.name ?? '' };
   return (
     <div className="jp-qcred-actions">
-      {(entry.state === 'needs_reinit' || entry.state === 'expired') && (
+      <Button
+        small
+        minimal={!needsReinit}
+        data-testid={`qcred-reinit-${testid}`}
+        aria-label={trans.__('Re-initialize %1', label)}
+        title={trans.__('Provide fresh credentials for %1', label)}
+        onClick={() => exec(ctx, CommandIDs.reinitialize, args)}
+      >
+        {trans.__('Re-initialize…')}
+      </Button>
+      {entry.state !== 'unsupported' && (
         <Button
           small
-          data-testid={`qcred-reinit-${testid}`}
-          aria-label={trans.__('Re-initialize %1', label)}
-          onClick={() => exec(ctx, CommandIDs.reinitialize, { provider: entry.provider })}
+          minimal={!failed}
+          data-testid={`qcred-refresh-${testid}`}
+          aria-label={trans.__('Refresh %1', label)}
+          disabled={store.busy.has('refresh')}
+          onClick={() => exec(ctx, CommandIDs.refresh, args)}
         >
-          {trans.__('Re-initialize')}
+          {failed ? trans.__('Retry') : trans.__('Refresh')}
         </Button>
       )}
       <Button
         small
-        minimal={!failed}
-        data-testid={`qcred-refresh-${testid}`}
-        aria-label={trans.__('Refresh %1', label)}
-        disabled={store.busy.has('refresh')}
-        onClick={() => exec(ctx, CommandIDs.refresh, { provider: entry.provider, name: entry.name ?? '' })}
+        minimal
+        className="jp-qcred-remove"
+        data-testid={`qcred-remove-${testid}`}
+        aria-label={trans.__('Remove %1', label)}
+        title={trans.__('Delete %1 from the SDK files (asks first)', label)}
+        disabled={store.busy.has('remove')}
+        onClick={() => exec(ctx, CommandIDs.remove, args)}
       >
-        {failed ? trans.__('Retry') : trans.__('Refresh')}
+        {trans.__('Remove…')}
       </Button>
     </div>
   );

@@ -2,6 +2,7 @@ import * as React from 'react';
 import { instanceKey, isLegacyIbm } from '../model/status';
 import type { IAccountProps } from './AccountItem';
 import { DefaultPicker } from './DefaultPicker';
+import { Value } from './Value';
 
 /** Channel and instance of an IBM Quantum account. */
 export function IbmDetails({ ctx, entry, testid }: IAccountProps): React.ReactElement {
@@ -10,12 +11,14 @@ export function IbmDetails({ ctx, entry, testid }: IAccountProps): React.ReactEl
   return (
     <>
       <dt>{trans.__('Channel')}</dt>
-      <dd data-testid={`qcred-channel-${testid}`}>{acc.channel ?? trans.__('unknown')}</dd>
+      <dd>
+        <Value ctx={ctx} value={acc.channel ?? trans.__('unknown')} testid={`qcred-channel-${testid}`} />
+      </dd>
       {!isLegacyIbm(entry) && acc.instance && (
         <>
           <dt>{trans.__('Instance')}</dt>
-          <dd className="jp-qcred-break" title={acc.instance}>
-            {acc.instance}
+          <dd>
+            <Value ctx={ctx} value={acc.instance} testid={`qcred-instance-value-${testid}`} copy code />
           </dd>
         </>
       )}

@@ -1,4 +1,5 @@
 import * as React from 'react';
+import { safeLink } from '../model/links';
 import { slug } from '../model/status';
 import type { ILogin } from '../types';
 import { IContext } from './context';
@@ -14,17 +15,36 @@ export function Logins({ ctx, logins }: { ctx: IContext; logins: ILogin[] }): Re
       {logins.map(l => (
         <p key={l.id} data-testid={`qcred-login-${slug(l.id)}`}>
           {trans.__('Rigetti QCS login waiting for you: open ')}
-          <a
-            href={l.verification_uri_complete ?? l.verification_uri ?? '#'}
-            target="_blank"
-            rel="noopener noreferrer"
-            className="jp-qcred-link"
-          >
-            {l.verification_uri ?? l.verification_uri_complete}
-          </a>{' '}
+          <LoginLink url={l.verification_uri_complete ?? l.verification_uri} shown={l.verification_uri} />{' '}
           {trans.__('and confirm the code')} <code className="jp-qcred-code">{l.user_code}</code>
         </p>
       ))}
     </div>
+  );
+}
+
+/** The login page as a link when it is a safe address (model/links.ts), else as plain text. */
+export function LoginLink({
+  url,
+  shown,
+  testid
+}: {
+  url: string | null | undefined;
+  shown?: string | null;
+  testid?: string;
+}): React.ReactElement {
+  const href = safeLink(url);
+  const text = shown ?? url ?? '';
+  if (!href) {
+    return (
+      <code className="jp-qcred-code jp-qcred-url" data-testid={testid}>
+        {text}
+      </code>
+    );
+  }
+  return (
+    <a href={href} target="_blank" rel="noopener noreferrer" className="jp-qcred-link" data-testid={testid}>
+      {text}
+    </a>
   );
 }

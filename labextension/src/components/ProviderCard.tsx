@@ -6,6 +6,7 @@ import type { IStatus, ProviderId } from '../types';
 import { AccountItem } from './AccountItem';
 import { exec, IContext } from './context';
 import { DefaultPicker } from './DefaultPicker';
+import { Value } from './Value';
 
 /** One provider: its default picker and its accounts, or how to set it up. */
 export function ProviderCard({
@@ -20,23 +21,31 @@ export function ProviderCard({
   const { trans } = ctx;
   const title = trans.__(PROVIDER_TITLES[provider]);
   const accounts = accountsOf(status, provider);
+  // A file the server could not read is an error to show with its file, line and column, not "not set up".
+  const broken = entriesOf(status, provider).filter(e => e.name === null && e.state === 'error');
+  const current = defaultName(status, provider) ?? '';
+  // An account the installed SDK refuses cannot become the default.
+  const choices = accounts.filter(a => a.state !== 'unsupported' || a.name === current).map(a => a.name ?? '');
   const headingId = `qcred-card-${provider}-title`;
   return (
     <section className="jp-qcred-card" data-testid={`qcred-card-${provider}`} aria-labelledby={headingId}>
       <h3 className="jp-qcred-card-title" id={headingId}>
         {title}
       </h3>
+      {broken.map((e, i) => (
+        <BrokenFile key={e.file ?? i} ctx={ctx} provider={provider} error={e.error} file={e.file ?? null} />
+      ))}
       {accounts.length === 0 ? (
-        <SetUp ctx={ctx} provider={provider} status={status} title={title} />
+        broken.length === 0 && <SetUp ctx={ctx} provider={provider} status={status} title={title} />
       ) : (
         <>
-          {accounts.length > 1 && (
+          {choices.length > 1 && (
             <DefaultPicker
               ctx={ctx}
               id={`qcred-default-${provider}`}
               label={provider === 'qcs' ? trans.__('Default profile') : trans.__('Default account')}
-              current={defaultName(status, provider) ?? ''}
-              choices={accounts.map(a => a.name ?? '')}
+              current={current}
+              choices={choices}
               body={name => ({ provider, name })}
             />
           )}
@@ -77,6 +86,48 @@ function SetUp({
       >
         {provider === 'qcs' ? trans.__('Log in…') : trans.__('Set up…')}
       </Button>
+    </div>
+  );
+}
+
+/** A credentials file the server could not read: the sentence names the file, line and column. */
+function BrokenFile({
+  ctx,
+  provider,
+  error,
+  file
+}: {
+  ctx: IContext;
+  provider: ProviderId;
+  error: string | null;
+  file: string | null;
+}): React.ReactElement {
+  const { trans } = ctx;
+  return (
+    <div
+      className="jp-qcred-message jp-qcred-message--error"
+      role="alert"
+      data-testid={`qcred-broken-${provider}`}
+      data-file={file ?? ''}
+    >
+      <p className="jp-qcred-error" data-testid={`qcred-broken-error-${provider}`}>
+        {error ?? trans.__('A credentials file cannot be read.')}
+      </p>
+      {file && (
+        <p className="jp-qcred-muted">
+          <Value ctx={ctx} value={file} code copy testid={`qcred-broken-file-${provider}`} />
+        </p>
+      )}
+      <div className="jp-qcred-actions">
+        <Button
+          small
+          data-testid={`qcred-broken-retry-${provider}`}
+          title={trans.__('Read the file again once you fixed it')}
+          onClick={() => exec(ctx, CommandIDs.refresh, { provider })}
+        >
+          {trans.__('Check again')}
+        </Button>
+      </div>
     </div>
   );
 }

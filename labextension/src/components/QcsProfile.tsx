@@ -1,6 +1,7 @@
 import * as React from 'react';
 import { refreshTokenBadge } from '../model/badges';
 import type { IAccountProps } from './AccountItem';
+import { Value } from './Value';
 
 /** User, groups and refresh-token health of a Rigetti QCS profile. */
 export function QcsDetails({ ctx, entry, testid }: IAccountProps): React.ReactElement {
@@ -12,12 +13,18 @@ export function QcsDetails({ ctx, entry, testid }: IAccountProps): React.ReactEl
       {acc.user?.email && (
         <>
           <dt>{trans.__('User')}</dt>
-          <dd data-testid={`qcred-email-${testid}`}>{acc.user.email}</dd>
+          <dd>
+            <Value ctx={ctx} value={acc.user.email} testid={`qcred-email-${testid}`} />
+          </dd>
         </>
       )}
       <dt>{trans.__('Groups')}</dt>
-      <dd data-testid={`qcred-groups-${testid}`}>
-        {acc.groups?.length ? acc.groups.map(g => g.name).join(', ') : trans.__('none')}
+      <dd>
+        <Value
+          ctx={ctx}
+          value={acc.groups?.length ? acc.groups.map(g => g.name).join(', ') : trans.__('none')}
+          testid={`qcred-groups-${testid}`}
+        />
       </dd>
       <dt>{trans.__('Refresh token')}</dt>
       <dd>

@@ -2,9 +2,19 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import { HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
+import type { ReinitMethod } from '../model/reinit';
 import type { ProviderId } from '../types';
 
-export type ReinitMethod = 'ibm-token' | 'qcs-token' | 'file' | 'qcs-login' | 'hub';
+export type { ReinitMethod };
+
+/** A name the server already has: replace it, or save under another name. */
+export interface IConflict {
+  provider: ProviderId;
+  name: string;
+  message: string;
+  choice: 'replace' | 'rename';
+  newName: string;
+}
 
 /** What the user entered so far. */
 export interface IReinitForm {
@@ -18,6 +28,8 @@ export interface IReinitForm {
   file: { name: string; content: string } | null;
   fileProvider: ProviderId;
   fileError: string | null;
+  /** "Make it the default": null until the user touches it (then the dialog's suggestion applies). */
+  makeDefault: boolean | null;
 }
 
 export interface IFormProps {
@@ -145,5 +157,86 @@ export function FileFields({
         </p>
       )}
     </div>
+  );
+}
+
+/** "Make it the default …", for the provider the chosen method writes to. */
+export function MakeDefaultField({
+  trans,
+  provider,
+  checked,
+  onChange
+}: {
+  trans: TranslationBundle;
+  provider: ProviderId;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+}): React.ReactElement {
+  return (
+    <label className="jp-qcred-check">
+      <input
+        type="checkbox"
+        data-testid="qcred-make-default"
+        checked={checked}
+        onChange={e => onChange(e.target.checked)}
+      />{' '}
+      {provider === 'qcs'
+        ? trans.__('Make it the default Rigetti QCS profile')
+        : trans.__('Make it the default IBM Quantum account')}
+    </label>
+  );
+}
+
+/** The server already has this name: ask, in the same dialog, whether to replace it or pick another name. */
+export function ConflictFields({
+  trans,
+  conflict,
+  canRename,
+  set
+}: {
+  trans: TranslationBundle;
+  conflict: IConflict;
+  canRename: boolean;
+  set: (patch: Partial<IConflict>) => void;
+}): React.ReactElement {
+  return (
+    <fieldset className="jp-qcred-fieldset jp-qcred-conflict" data-testid="qcred-conflict">
+      <legend>{trans.__("Replace '%1'?", conflict.name)}</legend>
+      <p className="jp-qcred-muted">{conflict.message}</p>
+      <label className="jp-qcred-radio">
+        <input
+          type="radio"
+          name="qcred-conflict"
+          data-testid="qcred-conflict-replace"
+          checked={conflict.choice === 'replace'}
+          onChange={() => set({ choice: 'replace' })}
+        />{' '}
+        {trans.__("Replace '%1' with what you entered", conflict.name)}
+      </label>
+      {canRename && (
+        <>
+          <label className="jp-qcred-radio">
+            <input
+              type="radio"
+              name="qcred-conflict"
+              data-testid="qcred-conflict-rename"
+              checked={conflict.choice === 'rename'}
+              onChange={() => set({ choice: 'rename' })}
+            />{' '}
+            {trans.__('Save it under a new name:')}
+          </label>
+          <input
+            className="jp-mod-styled jp-qcred-input"
+            data-testid="qcred-conflict-name"
+            aria-label={trans.__('New name')}
+            autoComplete="off"
+            spellCheck={false}
+            value={conflict.newName}
+            onFocus={() => set({ choice: 'rename' })}
+            onChange={e => set({ choice: 'rename', newName: e.target.value })}
+          />
+        </>
+      )}
+    </fieldset>
   );
 }

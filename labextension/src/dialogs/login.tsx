@@ -5,6 +5,7 @@ import { Button, ReactWidget } from '@jupyterlab/ui-components';
 import { Poll } from '@lumino/polling';
 import * as React from 'react';
 import { errorMessage, isLoginAnswer } from '../client';
+import { LoginLink } from '../components/Logins';
 import { findLogin } from '../model/status';
 import { QcredStore } from '../store';
 import type { ILogin, IStatus } from '../types';
@@ -44,15 +45,7 @@ class LoginBody extends ReactWidget {
         <ol className="jp-qcred-steps">
           <li>
             {t.__('Open')}{' '}
-            <a
-              href={link}
-              target="_blank"
-              rel="noopener noreferrer"
-              className="jp-qcred-link"
-              data-testid="qcred-login-link"
-            >
-              {link}
-            </a>
+            <LoginLink url={link} testid="qcred-login-link" />
           </li>
           <li>
             {t.__('Log in to Rigetti QCS and confirm this code:')}{' '}

@@ -1,18 +1,27 @@
-/** The re-initialize dialog: from JupyterHub, a pasted token, an uploaded file or the QCS login. */
-import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
+/**
+ * The re-initialize dialog: from JupyterHub, a pasted token, an uploaded file or the QCS login. Whatever the server
+ * answers that the user can act on stays inside the dialog (empty fields, the provider's refusal, a name that exists,
+ * a file that is not a credentials file): the form stays open with what was typed, and nothing was saved.
+ */
+import { Dialog, showErrorMessage } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { errorMessage, isStatus } from '../client';
+import { errorMessage, existsConflict, isStatus } from '../client';
 import { showResult } from '../feedback';
+import { prefill as prefillOf, makeDefaultInitially, methodOrder, methodProvider, suggestedMethod } from '../model/reinit';
+import { entryLabel } from '../model/status';
 import { MAX_UPLOAD_BYTES, providerForFilename } from '../model/upload';
 import { QcredStore } from '../store';
-import type { ProviderId, ReinitializeBody } from '../types';
+import type { ICredentialEntry, IWriteOptions, Outcome, ProviderId, ReinitializeBody } from '../types';
 import {
+  ConflictFields,
   FileFields,
   IbmTokenFields,
+  IConflict,
   IFormProps,
   IReinitForm,
+  MakeDefaultField,
   QcsLoginFields,
   QcsTokenFields,
   ReinitMethod
@@ -31,23 +40,51 @@ const EMPTY_FORM: IReinitForm = {
   qcsProfile: '',
   file: null,
   fileProvider: 'ibm',
-  fileError: null
+  fileError: null,
+  makeDefault: null
 };
+
+const ACCEPT = 1;
 
 /** `{key: value}` for a value that is not blank, else nothing. */
 const optional = <K extends string>(key: K, value: string): Partial<Record<K, string>> =>
   value.trim() ? ({ [key]: value.trim() } as Record<K, string>) : {};
 
+/** What the last attempt answered, shown above the buttons. */
+interface IMessage {
+  kind: 'invalid' | Outcome | 'error';
+  text: string;
+}
+
 class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> {
   constructor(
     private trans: TranslationBundle,
-    private allowHub: boolean,
-    method: ReinitMethod
+    private store: QcredStore,
+    allowHub: boolean,
+    method: ReinitMethod,
+    initial: Partial<IReinitForm>,
+    /** The account or profile this dialog re-initializes (its card's): writing it again replaces it. */
+    private target: ICredentialEntry | null
   ) {
     super();
-    this.form = { ...EMPTY_FORM, method };
+    this.form = { ...EMPTY_FORM, ...initial, method };
+    this.order = methodOrder(method, allowHub);
     this.addClass('jp-qcred-dialog');
     this.node.dataset.testid = 'qcred-reinit-dialog';
+  }
+
+  form: IReinitForm;
+  message: IMessage | null = null;
+  conflict: IConflict | null = null;
+  busy = false;
+
+  /** Where the chosen method writes, and whether it becomes the default. */
+  get provider(): ProviderId | null {
+    return methodProvider(this.form.method, this.form.fileProvider);
+  }
+
+  get makeDefault(): boolean {
+    return this.form.makeDefault ?? makeDefaultInitially(this.store.status, this.provider);
   }
 
   getValue(): ReinitValue {
@@ -56,9 +93,13 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
     switch (f.method) {
       case 'hub':
         return { body: { source: 'hub' } };
-      case 'ibm-token':
+      case 'ibm-token': {
         if (!f.ibmToken.trim()) {
           return { error: t.__('Paste your IBM Quantum API key (token) first.') };
+        }
+        const name = this._name(f.ibmName);
+        if (name === null) {
+          return { error: t.__('Type the new name first.') };
         }
         return {
           body: {
@@ -67,49 +108,81 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
             token: f.ibmToken.trim(),
             channel: f.ibmChannel,
             ...optional('instance', f.ibmInstance),
-            ...optional('name', f.ibmName)
+            ...optional('name', name),
+            ...this._writeOptions(name)
           }
         };
-      case 'qcs-token':
+      }
+      case 'qcs-token': {
         if (!f.qcsRefresh.trim()) {
           return { error: t.__('Paste your Rigetti QCS refresh token first.') };
+        }
+        const profile = this._name(f.qcsProfile);
+        if (profile === null) {
+          return { error: t.__('Type the new name first.') };
         }
         return {
           body: {
             source: 'token',
             provider: 'qcs',
             refresh_token: f.qcsRefresh.trim(),
-            ...optional('profile', f.qcsProfile)
+            ...optional('profile', profile),
+            ...this._writeOptions(profile)
           }
         };
+      }
       case 'file':
         if (f.fileError || !f.file) {
           return { error: f.fileError ?? t.__('Choose the credentials file you downloaded first.') };
         }
-        return { body: { source: 'file', provider: f.fileProvider, filename: f.file.name, content: f.file.content } };
+        return {
+          body: {
+            source: 'file',
+            provider: f.fileProvider,
+            filename: f.file.name,
+            content: f.file.content,
+            ...this._writeOptions(null)
+          }
+        };
       case 'qcs-login':
         return { login: optional('profile', f.qcsProfile) };
     }
   }
 
+  tell(message: IMessage | null, conflict: IConflict | null = this.conflict): void {
+    this.message = message;
+    this.conflict = conflict;
+    this.update();
+  }
+
+  setBusy(busy: boolean): void {
+    this.busy = busy;
+    this.update();
+  }
+
   protected render(): React.ReactElement {
     const t = this.trans;
-    const choices: Array<[ReinitMethod, string]> = [
-      ['ibm-token', t.__('Paste an IBM Quantum API key')],
-      ['qcs-token', t.__('Paste a Rigetti QCS refresh token')],
-      ['file', t.__('Upload a credentials file')],
-      ['qcs-login', t.__('Log in to Rigetti QCS in the browser')]
-    ];
-    if (this.allowHub) {
-      choices.unshift(['hub', t.__('Fetch again from JupyterHub')]);
-    }
+    const labels: Record<ReinitMethod, string> = {
+      hub: t.__('Fetch again from JupyterHub'),
+      'ibm-token': t.__('Paste an IBM Quantum API key'),
+      'qcs-token': t.__('Paste a Rigetti QCS refresh token'),
+      file: t.__('Upload a credentials file'),
+      'qcs-login': t.__('Log in to Rigetti QCS in the browser')
+    };
     const props: IFormProps = { trans: t, form: this.form, set: patch => this._set(patch) };
     const method = this.form.method;
+    const provider = this.provider;
+    const writes = method === 'ibm-token' || method === 'qcs-token' || method === 'file';
     return (
       <div>
+        {this.target && (
+          <p data-testid="qcred-reinit-target">
+            {t.__('Re-initialize %1.', entryLabel({ provider: this.target.provider, name: this.target.name }))}
+          </p>
+        )}
         <fieldset className="jp-qcred-fieldset">
           <legend>{t.__('How do you want to provide credentials?')}</legend>
-          {choices.map(([value, label]) => (
+          {this.order.map((value, i) => (
             <label key={value} className="jp-qcred-radio">
               <input
                 type="radio"
@@ -119,7 +192,8 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
                 checked={method === value}
                 onChange={() => this._set({ method: value })}
               />{' '}
-              {label}
+              {labels[value]}
+              {i === 0 && this.target && <span className="jp-qcred-muted"> {t.__('(suggested)')}</span>}
             </label>
           ))}
         </fieldset>
@@ -130,6 +204,37 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
         {method === 'hub' && (
           <p>{t.__('The server asks JupyterHub for your current credentials and writes them again.')}</p>
         )}
+        {writes && provider && (
+          <MakeDefaultField
+            trans={t}
+            provider={provider}
+            checked={this.makeDefault}
+            onChange={makeDefault => this._set({ makeDefault })}
+          />
+        )}
+        {this.conflict && (
+          <ConflictFields
+            trans={t}
+            conflict={this.conflict}
+            canRename={method !== 'file'}
+            set={patch => this._setConflict(patch)}
+          />
+        )}
+        {this.message && (
+          <p
+            className={this.message.kind === 'invalid' ? 'jp-qcred-warn' : 'jp-qcred-error'}
+            role="alert"
+            data-testid="qcred-reinit-message"
+            data-kind={this.message.kind}
+          >
+            {this.message.text}
+          </p>
+        )}
+        {this.busy && (
+          <p className="jp-qcred-muted" role="status" data-testid="qcred-reinit-busy">
+            {t.__('Checking with the provider…')}
+          </p>
+        )}
         <p className="jp-qcred-muted">
           {t.__('Secrets are sent only to your own Jupyter server, which stores them in files only you can read.')}
         </p>
@@ -137,9 +242,33 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
     );
   }
 
+  /** The name to write under: the conflict's new name when the user chose one; null when that is still empty. */
+  private _name(typed: string): string | null {
+    const c = this.conflict;
+    if (c?.choice === 'rename') {
+      return c.newName.trim() || null;
+    }
+    return c?.choice === 'replace' ? c.name : typed;
+  }
+
+  private _writeOptions(name: string | null): IWriteOptions {
+    const replace =
+      this.conflict?.choice === 'replace' ||
+      (this.target !== null && name !== null && name.trim() === (this.target.name ?? ''));
+    return { replace, make_default: this.makeDefault };
+  }
+
   private _set(patch: Partial<IReinitForm>): void {
+    const names = 'ibmName' in patch || 'qcsProfile' in patch || 'method' in patch || 'file' in patch;
     this.form = { ...this.form, ...patch };
-    this.update();
+    // A new answer is needed once what was sent changed; a conflict is about the name (and file) sent.
+    this.tell(null, names ? null : this.conflict);
+  }
+
+  private _setConflict(patch: Partial<IConflict>): void {
+    if (this.conflict) {
+      this.tell(null, { ...this.conflict, ...patch });
+    }
   }
 
   private async _readFile(f: File | null): Promise<void> {
@@ -159,50 +288,113 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
     }
   }
 
-  form: IReinitForm;
+  private order: ReinitMethod[];
 }
 
-/** The re-initialize dialog. Resolves once the server answered (or the user cancelled). */
+/** A dialog whose Continue sends the form and closes only once the server saved it. */
+class ReinitDialog extends Dialog<ReinitValue> {
+  constructor(
+    options: Partial<Dialog.IOptions<ReinitValue>>,
+    private submitForm: () => Promise<boolean>
+  ) {
+    super(options);
+  }
+
+  resolve(index?: number): void {
+    if ((index ?? ACCEPT) !== ACCEPT) {
+      super.resolve(index);
+    } else if (!this._submitting) {
+      this._submitting = true;
+      void this.submitForm()
+        .then(done => done && super.resolve(ACCEPT))
+        .finally(() => (this._submitting = false));
+    }
+  }
+
+  private _submitting = false;
+}
+
+export interface IReinitOptions {
+  provider?: ProviderId;
+  /** The account or profile of the card (or notification) the dialog was opened from. */
+  name?: string;
+  method?: ReinitMethod;
+}
+
+/** The re-initialize dialog. Resolves once the server saved what was entered (or the user cancelled). */
 export async function reinitializeDialog(
   store: QcredStore,
   trans: TranslationBundle,
-  options: { provider?: ProviderId; method?: ReinitMethod } = {}
+  options: IReinitOptions = {}
 ): Promise<void> {
-  const method = options.method ?? (options.provider === 'qcs' ? 'qcs-token' : 'ibm-token');
-  const result = await showDialog<ReinitValue>({
-    title: trans.__('Add or re-initialize quantum credentials'),
-    body: new ReinitBody(trans, store.canReinitializeFromHub, method),
-    buttons: [Dialog.cancelButton({ label: trans.__('Cancel') }), Dialog.okButton({ label: trans.__('Continue') })],
-    focusNodeSelector: 'input:checked'
-  });
+  const entry =
+    options.name !== undefined
+      ? ((store.status?.providers ?? []).find(e => e.provider === options.provider && e.name === options.name) ?? null)
+      : null;
+  const allowHub = store.canReinitializeFromHub;
+  const method = options.method ?? suggestedMethod(entry, options.provider, allowHub);
+  const body = new ReinitBody(trans, store, allowHub, method, prefillOf(entry), entry);
+  const dialog = new ReinitDialog(
+    {
+      title: entry
+        ? trans.__('Re-initialize %1', entryLabel({ provider: entry.provider, name: entry.name }))
+        : trans.__('Add or re-initialize quantum credentials'),
+      body,
+      buttons: [Dialog.cancelButton({ label: trans.__('Cancel') }), Dialog.okButton({ label: trans.__('Continue') })],
+      focusNodeSelector: 'input:checked'
+    },
+    () => submit(store, trans, body)
+  );
+  const result = await dialog.launch();
+  dialog.dispose();
   const value = result.button.accept ? result.value : null;
-  if (!value) {
-    return;
-  }
-  if ('error' in value) {
-    await showErrorMessage(trans.__('Nothing was changed'), value.error);
-  } else if ('login' in value) {
+  if (value && 'login' in value) {
     await loginQcs(store, trans, value.login.profile);
-  } else {
-    await reinitialize(store, trans, value.body, trans.__('Quantum credentials updated.'));
+  }
+}
+
+/** Send the form; true when the dialog may close (saved, or a login to start). */
+async function submit(store: QcredStore, trans: TranslationBundle, body: ReinitBody): Promise<boolean> {
+  const value = body.getValue();
+  if ('error' in value) {
+    body.tell({ kind: 'invalid', text: value.error });
+    return false;
+  }
+  if ('login' in value) {
+    return true;
+  }
+  body.setBusy(true);
+  try {
+    const answer = await store.reinitialize(value.body);
+    const result = isStatus(answer) ? answer.result : null;
+    if (result && result.outcome !== 'ok') {
+      // Refused or the provider is down: nothing was saved; the sentence says why and what to do.
+      body.tell({ kind: result.outcome, text: result.message }, null);
+      return false;
+    }
+    if (isStatus(answer)) {
+      showResult(answer, { fallback: trans.__('Quantum credentials updated.') });
+    }
+    return true;
+  } catch (err) {
+    const exists = existsConflict(err);
+    if (exists) {
+      body.tell(null, { ...exists, choice: 'replace', newName: '' });
+    } else {
+      body.tell({ kind: 'error', text: errorMessage(err) });
+    }
+    return false;
+  } finally {
+    body.setBusy(false);
   }
 }
 
 /** Re-initialize from JupyterHub directly (no dialog). */
-export function reinitializeFromHub(store: QcredStore, trans: TranslationBundle): Promise<void> {
-  return reinitialize(store, trans, { source: 'hub' }, trans.__('Credentials fetched again from JupyterHub.'));
-}
-
-async function reinitialize(
-  store: QcredStore,
-  trans: TranslationBundle,
-  body: ReinitializeBody,
-  fallback: string
-): Promise<void> {
+export async function reinitializeFromHub(store: QcredStore, trans: TranslationBundle): Promise<void> {
   try {
-    const answer = await store.reinitialize(body);
+    const answer = await store.reinitialize({ source: 'hub' });
     if (isStatus(answer)) {
-      showResult(answer, { fallback });
+      showResult(answer, { fallback: trans.__('Credentials fetched again from JupyterHub.') });
     }
   } catch (err) {
     await showErrorMessage(trans.__('Re-initialize failed'), errorMessage(err));

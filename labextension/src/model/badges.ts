@@ -23,6 +23,11 @@ const STATE_BADGES: Record<CredentialState, IBadge> = {
   expired: badge('Expired', 'error', 'The access token has expired.'),
   needs_reinit: badge('Action needed', 'error', 'The provider refused the credential: re-initialize it.'),
   error: badge('Error', 'error', 'The last refresh failed; it is retried automatically.'),
+  unsupported: badge(
+    'Unsupported',
+    'warn',
+    'The installed SDK refuses this account: the SDKs cannot use it. What to do is written below.'
+  ),
   absent: badge('Not set up', 'muted', 'No credential is configured for this provider.')
 };
 

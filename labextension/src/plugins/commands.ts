@@ -8,6 +8,7 @@ import { errorMessage } from '../client';
 import { qcredIcon } from '../components/icon';
 import { loginQcs } from '../dialogs/login';
 import { reinitializeDialog, reinitializeFromHub } from '../dialogs/reinitialize';
+import { confirmRemove } from '../dialogs/remove';
 import { confirmRestart } from '../dialogs/restart';
 import { showResult } from '../feedback';
 import { defaultName } from '../model/status';
@@ -100,12 +101,26 @@ function addCommands(
     execute: args => refresh(store, trans, args)
   });
   commands.addCommand(CommandIDs.reinitialize, {
-    label: trans.__('Re-initialize Quantum Credentials'),
+    label: args =>
+      args.name
+        ? trans.__('Re-initialize %1…', text(args.name))
+        : trans.__('Re-initialize Quantum Credentials'),
     caption: trans.__('From JupyterHub when possible, otherwise paste a token, upload a file or log in'),
     execute: args =>
-      store.canReinitializeFromHub && !args.dialog
+      store.canReinitializeFromHub && !args.dialog && !args.name
         ? reinitializeFromHub(store, trans)
-        : reinitializeDialog(store, trans, { provider: asProvider(args.provider) })
+        : reinitializeDialog(store, trans, {
+            provider: asProvider(args.provider),
+            ...(args.name ? { name: text(args.name) } : {})
+          })
+  });
+  commands.addCommand(CommandIDs.remove, {
+    label: args => (args.name ? trans.__('Remove %1…', text(args.name)) : trans.__('Remove Quantum Credential…')),
+    caption: trans.__('Delete an account or profile from the SDK files'),
+    execute: args => {
+      const provider = asProvider(args.provider);
+      return provider && args.name ? confirmRemove(store, trans, { provider, name: text(args.name) }) : undefined;
+    }
   });
   commands.addCommand(CommandIDs.addCredentials, {
     label: trans.__('Add Quantum Credentials…'),

@@ -80,7 +80,8 @@ class QcredNotifier {
         action: t.__('Re-initialize'),
         caption: t.__('Provide fresh credentials for %1', label),
         command: CommandIDs.reinitialize,
-        args: { provider: e.provider }
+        // The account's own dialog, with the fix a person can do first (QCS: the browser login).
+        args: { provider: e.provider, name: e.name ?? '' }
       };
     }
     const headline = t.__('Refreshing %1 keeps failing (%2 attempts in a row).', label, e.failures ?? 0);

@@ -1,0 +1,404 @@
+"""Re-initialize, remove and read the panel as a person would (issue 11), in real Chromium on a real JupyterLab.
+
+One sandbox, one JupyterLab (alice's demo bundle) and one page for the module, as tests/test_browser.py. Each test
+says what the user sees (the dialog, the toast, the card, the status bar) and checks the SDKs' files behind it.
+Every test puts back what it changed, so they also pass one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import CHROMIUM, LabServer, change_theme, launch_chromium
+from helpers import wait_until
+
+from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
+from jupyter_qcred.sandbox.client import Sandbox
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+expect.set_options(timeout=15_000)
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium", allow_module_level=True)
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+PLATFORM = "default-ibm-quantum-platform"
+DIALOG = "qcred-reinit-dialog"
+ACCEPT = ".jp-Dialog-button.jp-mod-accept"
+
+
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop() -> None:
+    """Playwright's sync API runs its own loop in this thread; this module starts no in-process server."""
+    return None
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup() -> None:
+    return None
+
+
+@pytest.fixture(scope="module")
+def sandbox_m(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with Sandbox(tls=True, state_dir=tmp_path_factory.mktemp("trust-sandbox")) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def lab(sandbox_m: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    bundle = demo_bundle(sandbox_m, "alice")
+    env = {**os.environ, **sandbox_environment(sandbox_m), "QCRED_BUNDLE": json.dumps(bundle)}
+    env.pop("QCRED_BUNDLE_FILE", None)
+    server = LabServer(tmp_path_factory.mktemp("trust-lab"), env, extra_args=["--QCredApp.watch_interval=0.2"])
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def page(lab: LabServer) -> Iterator[Any]:
+    with playwright_api.sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        context.set_default_timeout(15_000)
+        pg = context.new_page()
+        pg.errors = []  # type: ignore[attr-defined]
+        pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+        pg.goto(lab.lab_url)
+        expect(pg.get_by_role("tab", name="Quantum credentials")).to_be_visible(timeout=60_000)
+        yield pg
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def panel(page: Any, lab: LabServer) -> Iterator[Any]:
+    """The panel open, alice's platform account and QCS profile as the bundle wrote them, no toast left over."""
+    panel = page.get_by_test_id("qcred-panel")
+    if not panel.is_visible():
+        page.get_by_role("tab", name="Quantum credentials").click()
+    expect(panel).to_be_visible()
+    for provider, name in (("ibm", PLATFORM), ("qcs", "default")):
+        expect(page.get_by_test_id(f"qcred-state-{provider}-{name}")).to_have_attribute("data-state", "ok")
+    dismiss_toasts(page)
+    yield panel
+    expect(page.locator(".jp-Dialog")).to_have_count(0)
+    assert not page.errors, page.errors
+
+
+def dismiss_toasts(page: Any) -> None:
+    page.evaluate("() => document.querySelectorAll('.Toastify__toast').forEach(t => t.remove())")
+
+
+def ibm_file(lab: LabServer) -> Path:
+    return lab.home / ".qiskit" / "qiskit-ibm.json"
+
+
+def ibm_accounts(lab: LabServer) -> dict[str, Any]:
+    return dict(json.loads(ibm_file(lab).read_text()))
+
+
+def open_add_dialog(page: Any) -> Any:
+    page.get_by_test_id("qcred-reinit").click()  # no JupyterHub here: Re-initialize opens the dialog
+    dialog = page.get_by_test_id(DIALOG)
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def success_toasts(page: Any) -> Any:
+    return page.locator(".Toastify__toast--success")
+
+
+# ------------------------------------------------------------------------------------------------------- dialogs
+
+
+def test_an_empty_field_is_answered_inside_the_open_form(page: Any, panel: Any) -> None:
+    dialog = open_add_dialog(page)
+    page.get_by_test_id("qcred-method-ibm-token").check()
+    page.locator("#qcred-ibm-name").fill("kept")
+    page.locator(ACCEPT).click()
+    message = page.get_by_test_id("qcred-reinit-message")
+    expect(message).to_have_attribute("data-kind", "invalid")
+    expect(message).to_contain_text("Paste your IBM Quantum API key")
+    expect(dialog).to_be_visible()  # the form stays open, with what was typed
+    expect(page.locator("#qcred-ibm-name")).to_have_value("kept")
+    expect(page.locator(".jp-Dialog")).to_have_count(1)  # no second "Nothing was changed" dialog
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+
+
+def test_a_key_the_provider_refuses_is_shown_in_the_dialog_and_not_saved(page: Any, panel: Any, lab: LabServer) -> None:
+    before = ibm_file(lab).read_bytes()
+    dialog = open_add_dialog(page)
+    page.get_by_test_id("qcred-method-ibm-token").check()
+    page.locator("#qcred-ibm-token").fill("not-a-key-iam-knows-0123456789abcdef")
+    page.locator("#qcred-ibm-name").fill("pasted")
+    expect(page.get_by_test_id("qcred-make-default")).not_to_be_checked()  # alice already has IBM accounts
+    page.locator(ACCEPT).click()
+
+    message = page.get_by_test_id("qcred-reinit-message")
+    expect(message).to_have_attribute("data-kind", "refused")
+    expect(message).to_contain_text(re.compile(r"\w+ \w+ \w+"))
+    expect(dialog).to_be_visible()
+    expect(success_toasts(page)).to_have_count(0)  # no green "updated" next to the refusal
+    expect(page.get_by_test_id("qcred-account-ibm-pasted")).to_have_count(0)
+    assert ibm_file(lab).read_bytes() == before, "nothing the provider refused reaches the SDK's file"
+    assert ibm_accounts(lab)[PLATFORM].get("is_default_account") is True
+    page.keyboard.press("Escape")
+
+
+def test_an_existing_name_asks_replace_or_a_new_name_then_remove_it(
+    page: Any, panel: Any, lab: LabServer, sandbox_m: Sandbox
+) -> None:
+    original = ibm_accounts(lab)[PLATFORM]
+    assert original.get("instance", "").startswith("crn:"), original
+    open_add_dialog(page)
+    page.get_by_test_id("qcred-method-ibm-token").check()
+    page.locator("#qcred-ibm-token").fill(sandbox_m.ibm_credentials("alice")["apikey"])
+    page.locator("#qcred-ibm-name").fill(PLATFORM)
+    page.locator(ACCEPT).click()
+
+    conflict = page.get_by_test_id("qcred-conflict")
+    expect(conflict).to_be_visible()
+    expect(conflict).to_contain_text(f"Replace '{PLATFORM}'?")
+    expect(page.get_by_test_id(DIALOG)).to_be_visible()
+    assert ibm_accounts(lab)[PLATFORM] == original, "asking replaced nothing"
+
+    # A new name, in the same dialog: an empty one is answered inline first.
+    page.get_by_test_id("qcred-conflict-rename").check()
+    page.locator(ACCEPT).click()
+    expect(page.get_by_test_id("qcred-reinit-message")).to_have_attribute("data-kind", "invalid")
+    page.get_by_test_id("qcred-conflict-name").fill("second")
+    page.locator(ACCEPT).click()
+    expect(page.get_by_test_id(DIALOG)).to_have_count(0)
+    expect(success_toasts(page)).to_have_count(1)
+    expect(page.get_by_test_id("qcred-state-ibm-second")).to_have_attribute("data-state", "ok")
+    accounts = ibm_accounts(lab)
+    assert accounts[PLATFORM] == original, "the account of that name kept its instance and url"
+    assert accounts["second"]["token"] == sandbox_m.ibm_credentials("alice")["apikey"]
+    assert not accounts["second"].get("is_default_account"), "not made the default without a word"
+    expect(page.get_by_test_id(f"qcred-default-mark-ibm-{PLATFORM}")).to_be_visible()
+
+    # Remove, from the card, after a confirmation.
+    page.get_by_test_id("qcred-remove-ibm-second").click()
+    confirm = page.locator(".jp-Dialog").filter(has_text="Remove IBM Quantum second?")
+    expect(confirm).to_be_visible()
+    page.locator(".jp-qcred-confirm-remove").click()
+    expect(page.get_by_test_id("qcred-account-ibm-second")).to_have_count(0)
+    assert "second" not in ibm_accounts(lab)
+    assert ibm_accounts(lab)[PLATFORM] == original
+
+
+def test_removing_a_broken_account_turns_the_status_bar_green(page: Any, panel: Any, lab: LabServer) -> None:
+    statusbar = page.get_by_test_id("qcred-statusbar")
+    expect(statusbar).to_have_attribute("data-health", re.compile("ok|expiring"))
+    # A hand-edited account with a key IBM does not know: a manual refresh finds it refused.
+    accounts = ibm_accounts(lab)
+    accounts["typo"] = {**accounts[PLATFORM], "token": "typo-0123456789abcdef0123456789", "is_default_account": False}
+    ibm_file(lab).write_text(json.dumps(accounts, indent=4))
+    expect(page.get_by_test_id("qcred-account-ibm-typo")).to_be_visible()
+    page.get_by_test_id("qcred-refresh-ibm-typo").click()
+    expect(page.get_by_test_id("qcred-state-ibm-typo")).to_have_attribute("data-state", "needs_reinit")
+    expect(statusbar).to_have_attribute("data-health", "action")
+
+    page.get_by_test_id("qcred-remove-ibm-typo").click()
+    page.locator(".jp-qcred-confirm-remove").click()
+    expect(page.get_by_test_id("qcred-account-ibm-typo")).to_have_count(0)
+    expect(statusbar).not_to_have_attribute("data-health", "action")
+    assert "typo" not in ibm_accounts(lab)
+    dismiss_toasts(page)
+
+
+def test_uploading_a_file_that_is_not_a_credentials_file_says_so_inline(page: Any, panel: Any, tmp_path: Path) -> None:
+    notes = tmp_path / "qiskit-ibm.json"
+    notes.write_text("shopping list: eggs, milk\n")
+    dialog = open_add_dialog(page)
+    page.get_by_test_id("qcred-method-file").check()
+    page.get_by_test_id("qcred-file").set_input_files(str(notes))
+    page.locator(ACCEPT).click()
+    message = page.get_by_test_id("qcred-reinit-message")
+    expect(message).to_be_visible()
+    text = message.inner_text()
+    assert "qiskit-ibm.json" in text, text
+    assert "fix it by hand" not in text and "re-initialize" not in text.lower(), text  # no circle back here
+    expect(dialog).to_be_visible()
+    expect(success_toasts(page)).to_have_count(0)
+    page.keyboard.press("Escape")
+
+
+def test_a_cards_re_initialize_prefills_it_and_offers_the_doable_fix_first(
+    page: Any, panel: Any, lab: LabServer
+) -> None:
+    crn = ibm_accounts(lab)[PLATFORM]["instance"]
+    page.get_by_test_id(f"qcred-reinit-ibm-{PLATFORM}").click()
+    dialog = page.get_by_test_id(DIALOG)
+    expect(dialog).to_be_visible()
+    expect(page.get_by_test_id("qcred-method-ibm-token")).to_be_checked()
+    expect(page.locator("#qcred-ibm-name")).to_have_value(PLATFORM)
+    expect(page.locator("#qcred-ibm-channel")).to_have_value("ibm_quantum_platform")
+    expect(page.locator("#qcred-ibm-instance")).to_have_value(crn)
+    page.keyboard.press("Escape")
+
+    page.get_by_test_id("qcred-reinit-qcs-default").click()
+    expect(dialog).to_be_visible()
+    first = dialog.locator("input[name=qcred-method]").first
+    expect(first).to_have_attribute("data-testid", "qcred-method-qcs-login")  # QCS: the browser login first
+    expect(first).to_be_checked()
+    expect(page.locator("#qcred-qcs-profile")).to_have_value("default")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+
+
+# ------------------------------------------------------------------------------------------------------ failures
+
+
+def test_a_failed_manual_refresh_shows_an_error_toast_and_the_card_says_when_it_retries(
+    page: Any, panel: Any, sandbox_m: Sandbox
+) -> None:
+    sandbox_m.fault("qcs_token", status=503)
+    try:
+        page.get_by_test_id("qcred-refresh-qcs-default").click()
+        toast = page.locator(".Toastify__toast--error")
+        expect(toast).to_have_count(1)
+        expect(toast).to_contain_text(re.compile("503|unavailable|try", re.IGNORECASE))
+        expect(success_toasts(page)).to_have_count(0)
+        expect(page.get_by_test_id("qcred-error-qcs-default")).to_be_visible()
+        retry = page.get_by_test_id("qcred-retry-qcs-default")
+        expect(retry).to_contain_text("retrying at")
+        assert int(retry.get_attribute("data-failures") or 0) >= 1
+    finally:
+        sandbox_m.clear_faults()
+    page.get_by_test_id("qcred-refresh-qcs-default").click()
+    expect(page.get_by_test_id("qcred-state-qcs-default")).to_have_attribute("data-state", "ok")
+    expect(page.get_by_test_id("qcred-error-qcs-default")).to_have_count(0)
+    dismiss_toasts(page)
+
+
+def test_a_broken_settings_toml_shows_its_file_line_and_column(page: Any, panel: Any, lab: LabServer) -> None:
+    settings = lab.home / ".qcs" / "settings.toml"
+    good = settings.read_text()
+    try:
+        settings.write_text(good + "\n[profiles.broken\napi_url = \n")
+        broken = page.get_by_test_id("qcred-broken-qcs")
+        expect(broken).to_be_visible()
+        expect(broken).to_contain_text(re.compile(r"settings\.toml:\d+:\d+"))
+        expect(page.get_by_test_id("qcred-setup-qcs")).to_have_count(0)  # not "Log in", as if nothing were there
+        expect(page.get_by_test_id("qcred-statusbar")).to_have_attribute("data-health", "action")
+    finally:
+        settings.write_text(good)
+    expect(page.get_by_test_id("qcred-broken-qcs")).to_have_count(0)
+    expect(page.get_by_test_id("qcred-state-qcs-default")).to_have_attribute("data-state", "ok")
+
+
+def test_an_account_the_sdk_refuses_is_flagged_and_cannot_become_the_default(page: Any, panel: Any) -> None:
+    state = page.get_by_test_id("qcred-state-ibm-legacy")
+    expect(state).to_have_attribute("data-state", "unsupported")
+    expect(state).to_have_text("Unsupported")
+    expect(page.get_by_test_id("qcred-error-ibm-legacy")).to_contain_text(re.compile(r"\w+ \w+ \w+"))
+    options = page.get_by_test_id("qcred-default-ibm").locator("option")
+    assert "legacy" not in options.all_inner_texts()
+
+
+def test_restart_outside_a_hub_is_shown_disabled_with_the_reason(page: Any, panel: Any) -> None:
+    restart = page.get_by_test_id("qcred-restart")
+    expect(restart).to_be_visible()
+    expect(restart).to_be_disabled()
+    expect(page.get_by_test_id("qcred-restart-reason")).to_contain_text("not running under JupyterHub")
+
+
+# ------------------------------------------------------------------------------------------------------- reading
+
+
+def set_sidebar_width(page: Any, width: int) -> None:
+    """Drag the handle between the left sidebar and the main area, as a person would."""
+    panel = page.locator('[id="jupyter-qcred:panel"]')
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    for _ in range(3):
+        box, hb = panel.bounding_box(), handle.bounding_box()
+        page.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + width + hb["width"] / 2, hb["y"] + hb["height"] / 2, steps=5)
+        page.mouse.up()
+        if abs(panel.bounding_box()["width"] - width) < 4:
+            return
+    raise AssertionError(f"the sidebar is {panel.bounding_box()['width']} px wide, not {width}")
+
+
+READABILITY = """() => {
+    const panel = document.getElementById('jupyter-qcred:panel');
+    const problems = [];
+    if (panel.scrollWidth > panel.clientWidth + 1) problems.push(`panel scrolls sideways (${panel.scrollWidth})`);
+    for (const card of panel.querySelectorAll('.jp-qcred-account, .jp-qcred-card, .jp-qcred-message')) {
+        if (card.scrollWidth > card.clientWidth + 1) problems.push(`${card.dataset.testid} overflows`);
+        const box = card.getBoundingClientRect();
+        for (const el of card.querySelectorAll('time, .jp-qcred-countdown-wrap, .jp-qcred-badge')) {
+            const r = el.getBoundingClientRect();
+            const outside = r.right > box.right + 1 || r.left < box.left - 1;
+            if (r.width && outside) problems.push(`${el.textContent} leaves its card`);
+        }
+    }
+    for (const v of panel.querySelectorAll('.jp-qcred-value, .jp-qcred-account-name')) {
+        const lines = v.getClientRects().length;
+        const lineHeight = parseFloat(getComputedStyle(v).lineHeight) || 18;
+        if (lines > 1 || v.getBoundingClientRect().height > lineHeight * 1.5) problems.push(`'${v.textContent}' wraps`);
+        if (v.scrollWidth > v.clientWidth + 1) {
+            const cut = getComputedStyle(v).textOverflow !== 'ellipsis';
+            if (cut) problems.push(`'${v.textContent}' is cut without an ellipsis`);
+            if (v.title !== v.textContent) problems.push(`'${v.textContent}' has not its whole value in the tooltip`);
+        }
+    }
+    return problems;
+}"""
+
+
+@pytest.mark.parametrize("width", [250, 500])
+def test_the_panel_reads_cleanly_in_light_and_dark(page: Any, panel: Any, width: int) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 1500 if width < 400 else 1000})  # the whole panel
+    set_sidebar_width(page, width)
+    page.get_by_test_id("qcred-refresh").focus()
+    page.evaluate("document.activeElement.blur()")
+    try:
+        for theme, light in (("JupyterLab Light", "true"), ("JupyterLab Dark", "false")):
+            change_theme(page, theme)
+            expect(page.locator("body")).to_have_attribute("data-jp-theme-light", light)
+            dismiss_toasts(page)
+            assert page.evaluate(READABILITY) == [], theme
+            # The whole CRN is one copy away, however narrow the card.
+            crn = page.get_by_test_id(f"qcred-instance-value-ibm-{PLATFORM}")
+            expect(crn).to_have_attribute("title", re.compile(r"^crn:v1:"))
+            expect(page.get_by_test_id(f"qcred-instance-value-ibm-{PLATFORM}-copy")).to_be_visible()
+            name = f"panel-{width}-{'light' if light == 'true' else 'dark'}.png"
+            page.screenshot(path=str(SCREENSHOTS / name), clip=panel_clip(page), animations="disabled")
+    finally:
+        change_theme(page, "JupyterLab Light")
+        page.set_viewport_size({"width": 1280, "height": 1000})
+    assert (SCREENSHOTS / f"panel-{width}-dark.png").stat().st_size > 10_000
+
+
+def panel_clip(page: Any) -> dict[str, float]:
+    box = page.locator('[id="jupyter-qcred:panel"]').bounding_box()
+    panel_height = page.evaluate(
+        "() => { const r = document.querySelector('.jp-qcred-root'); return r.getBoundingClientRect().bottom; }"
+    )
+    return {"x": 0, "y": 0, "width": box["x"] + box["width"] + 12, "height": panel_height + 12}
+
+
+def test_the_verification_link_is_a_link_only_for_a_safe_address(page: Any, panel: Any, sandbox_m: Sandbox) -> None:
+    """The sandbox's login page is on loopback http: a link. (Other schemes are text: labextension/test.)"""
+    open_add_dialog(page)
+    page.get_by_test_id("qcred-method-qcs-login").check()
+    page.locator(ACCEPT).click()
+    link = page.get_by_test_id("qcred-login-link")
+    expect(link).to_be_visible()
+    assert link.evaluate("el => el.tagName") == "A"
+    assert (link.get_attribute("href") or "").startswith(sandbox_m.http_url)
+    page.locator(".jp-Dialog .jp-mod-reject").click()
+    wait_until(lambda: page.locator(".jp-Dialog").count() == 0, what="the login dialog to close")
