@@ -191,7 +191,7 @@ def cmd_token(args: argparse.Namespace) -> int:
             from ..core import sources
 
             bundle, _ = sources.from_hub(settings)
-            _manager(("qcs",)).materialize(bundle, source="hub", reinit=True)
+            _manager(("qcs",)).materialize(bundle, source="hub", keep_defaults=True)
             token = QcsProvider(settings).token_sync(args.profile)
     except RefusedError as exc:
         return fail("token", exc, EXIT_ATTENTION)

@@ -28,6 +28,7 @@ STATE_COLOURS = {
     "refreshing": "#1565c0",
     "expired": "#c62828",
     "needs_reinit": "#c62828",
+    "unsupported": "#c62828",
     "error": "#ef6c00",
     "absent": "#757575",
 }
