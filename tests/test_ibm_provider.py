@@ -419,9 +419,10 @@ async def test_provider_trouble_is_transient_and_changes_nothing(
     assert caught.value.transient
     secret_scanner.saw("exception", str(caught.value))
     assert snapshot(tmp_path) == before
-    assert {s.name: s.state for s in ibm.read()}[name] is (State.OK if name != "legacy" else LEGACY_STATE)  # not refused: the manager retries
+    expected = State.OK if name != "legacy" else LEGACY_STATE
+    assert {s.name: s.state for s in ibm.read()}[name] is expected  # not refused: the manager retries
     sandbox.clear_faults()
-    assert (await ibm.refresh(name)).state is (State.OK if name != "legacy" else LEGACY_STATE)
+    assert (await ibm.refresh(name)).state is expected
 
 
 async def test_proxies_are_honoured(tmp_path: Path, sandbox: Sandbox) -> None:
