@@ -28,7 +28,7 @@ from jupyter_qcred.demo.processes import free_port
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ("status", "refresh", "init", "token", "demo")
+COMMANDS = ("status", "refresh", "init", "token", "remove", "demo")
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -283,7 +283,9 @@ def test_widget_follows_state_pushed_by_the_server(
     fresh = sandbox_module.issue_qcs_tokens("alice")
     secrets["extra"] += [fresh["access_token"], fresh["refresh_token"]]
     server.api(
-        "POST", "qcred/reinitialize", {"source": "token", "provider": "qcs", "refresh_token": fresh["refresh_token"]}
+        "POST",
+        "qcred/reinitialize",
+        {"source": "token", "provider": "qcs", "refresh_token": fresh["refresh_token"], "replace": True},
     )
     kernel.wait_for(
         lambda m: body_shows("data-state='ok'")(m) and "needs_reinit" not in json.dumps(m["content"]),

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..core.errors import QCredError
-from .commands import cmd_demo, cmd_init, cmd_refresh, cmd_status, cmd_token, fail
+from .commands import cmd_demo, cmd_init, cmd_refresh, cmd_remove, cmd_status, cmd_token, fail
 from .help import (
     COMMON_EXIT_CODES,
     DESCRIPTIONS,
@@ -94,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("provider", choices=["qcs"], help="the provider (qcs)")
     token.add_argument("--profile", help="QCS profile (default: QCS_PROFILE_NAME or default_profile_name)")
     token.set_defaults(run=cmd_token)
+
+    remove = command("remove", "remove an IBM Quantum account or a QCS profile")
+    remove.add_argument("provider", choices=["ibm", "qcs"], help="the provider")
+    remove.add_argument("name", help="the account (ibm) or profile (qcs) to remove")
+    remove.add_argument("--yes", action="store_true", help="remove without asking")
+    remove.set_defaults(run=cmd_remove)
 
     demo = command("demo", "JupyterLab with the extension against the loopback sandbox services")
     demo.add_argument("--hub", action="store_true", help="a local JupyterHub logging in through the sandbox's OIDC")

@@ -191,7 +191,7 @@ def cmd_token(args: argparse.Namespace) -> int:
             from ..core import sources
 
             bundle, _ = sources.from_hub(settings)
-            _manager(("qcs",)).materialize(bundle, source="hub", reinit=True)
+            _manager(("qcs",)).materialize(bundle, source="hub", keep_defaults=True)
             token = QcsProvider(settings).token_sync(args.profile)
     except RefusedError as exc:
         return fail("token", exc, EXIT_ATTENTION)
@@ -202,6 +202,37 @@ def cmd_token(args: argparse.Namespace) -> int:
     except QCredError as exc:
         return fail("token", exc, _token_failure_code(settings, args.profile))
     sys.stdout.write(token + "\n")
+    return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Remove an account or profile through the service layer (the same sentence as the panel and %qcred)."""
+    from ..core.service import CredentialService, kind_of
+    from ..providers.registry import title
+
+    manager = _manager()
+    entry = next(
+        (e for e in manager.snapshot()["providers"] if e["provider"] == args.provider and e["name"] == args.name),
+        None,
+    )
+    what = f"{title(args.provider)} {kind_of(args.provider)} {args.name!r}"
+    if entry is None:
+        return fail("remove", f"there is no {what}; `jupyter qcred status` lists them.", EXIT_NONE)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            return fail("remove", f"nothing was removed: re-run with --yes to remove the {what}.", EXIT_ATTENTION)
+        where = f" from {entry['file']}" if entry.get("file") else ""
+        default = " (the default)" if entry.get("default") else ""
+        answer = input(f"Remove the {what}{default}{where}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing was removed.")
+            return EXIT_ATTENTION
+    service = CredentialService.without_server(_settings(), manager)
+    try:
+        answer_json = asyncio.run(service.remove(args.provider, args.name))
+    except (FileFormatError, FieldError, QCredError) as exc:
+        return fail("remove", f"{exc} Nothing was removed.", EXIT_FAILED)
+    print(answer_json["result"]["message"])
     return EXIT_OK
 
 

@@ -20,8 +20,8 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
         (EXIT_FAILED, "the files could not be read (an OS error such as a permission problem)"),
         (
             EXIT_ATTENTION,
-            "a credential is not usable: expired, needs_reinit, or error (a file that does not parse, a profile that "
-            "cannot be used)",
+            "a credential is not usable: expired, needs_reinit, unsupported (the installed SDK cannot load it), or "
+            "error (a file that does not parse, a profile that cannot be used)",
         ),
         (EXIT_NONE, "there is no credential at all"),
     ),
@@ -67,6 +67,19 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
         ),
         (EXIT_NONE, "there is no such profile, or the profile has no credential"),
     ),
+    "remove": (
+        (EXIT_OK, "it was removed"),
+        (
+            EXIT_FAILED,
+            "nothing was removed: the files could not be changed (an OS error, or a file that does not parse)",
+        ),
+        (
+            EXIT_ATTENTION,
+            "nothing was removed: it was not confirmed (you answered no, or stdin is not a terminal and --yes was "
+            "not given)",
+        ),
+        (EXIT_NONE, "there is no such account or profile"),
+    ),
     "demo": (
         (
             EXIT_OK,
@@ -88,7 +101,8 @@ COMMON_EXIT_CODES: tuple[tuple[int, str], ...] = (
 #: What each command does, reads and writes: its ``--help`` description (the exit codes follow as the epilog).
 DESCRIPTIONS: dict[str, str] = {
     "status": (
-        "Show the state of every credential (ok, expiring, refreshing, expired, needs_reinit, error, absent) with "
+        "Show the state of every credential (ok, expiring, refreshing, expired, needs_reinit, unsupported, error, "
+        "absent) with "
         "its expiry, account and, for each problem, what to do. Offline: it only reads ~/.qcs and ~/.qiskit and "
         "writes nothing. --json prints the status JSON the REST API and the notebook also give; tokens appear "
         "only masked to their last four characters."
@@ -112,6 +126,12 @@ DESCRIPTIONS: dict[str, str] = {
         "under the lock of ~/.qcs/secrets.toml), so the QCS SDK can use `jupyter qcred token qcs` as an "
         "externally_managed command. Under JupyterHub, a refresh token the identity provider refuses makes it "
         "pull fresh credentials from the hub first. The token is the only output; messages go to stderr."
+    ),
+    "remove": (
+        "Remove an IBM Quantum account (from ~/.qiskit/qiskit-ibm.json and qiskitrc) or a Rigetti QCS profile "
+        "(from ~/.qcs/settings.toml, and its credential from secrets.toml when no other profile uses it). Every "
+        "other entry and comment is kept; if it was the default, the message says which one is the default now. "
+        "Asks for confirmation on a terminal; --yes removes without asking (for scripts)."
     ),
     "demo": (
         "Start the loopback sandbox (stand-ins for IBM Quantum and Rigetti QCS) and JupyterLab with the "
@@ -185,6 +205,7 @@ def readme_section() -> str:
         "jupyter qcred init [--from auto|bundle|env|hub] [--reinit] [--check] [--quiet]\n"
         "                                              write what a source hands over into the SDKs' files\n"
         "jupyter qcred token qcs [--profile P]         print a valid access token (refreshing it first if due)\n"
+        "jupyter qcred remove ibm|qcs NAME [--yes]     remove an account or profile (asks first on a terminal)\n"
         "jupyter qcred demo [--hub] [--port N] [--no-browser] [--env]\n"
         "```\n"
         "`jupyter qcred COMMAND --help` says what each command reads and writes. Exit codes:\n\n"

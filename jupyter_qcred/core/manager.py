@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -285,10 +286,20 @@ class CredentialManager:
 
     # ----- writing -------------------------------------------------------------------------------------------
 
-    def materialize(self, bundle: Bundle, *, source: str, reinit: bool = False) -> list[str]:
-        """Write a validated bundle into the stores (sources -> stores), then re-read and publish."""
+    def materialize(
+        self, bundle: Bundle, *, source: str, reinit: bool = False, keep_defaults: bool = False
+    ) -> list[str]:
+        """Write a validated bundle into the stores (sources -> stores), then re-read and publish.
+
+        ``keep_defaults`` (background pulls, start-up hand-overs): a provider that already has a default keeps it,
+        whatever the bundle marks; only an explicit re-initialization may change the user's choice.
+        """
         written: list[str] = []
-        for key, specs in (("ibm", bundle.ibm), ("qcs", bundle.qcs)):
+        chosen = self.snapshot()["defaults"] if keep_defaults else {}
+        entries: tuple[tuple[str, tuple[Any, ...]], ...] = (("ibm", bundle.ibm), ("qcs", bundle.qcs))
+        for key, specs in entries:
+            if chosen.get(key):
+                specs = tuple(dataclasses.replace(spec, default=False) for spec in specs)
             if specs and key in self.providers:
                 names = self.providers[key].materialize(specs, source=source, reinit=reinit)
                 written += [f"{key}:{name}" for name in names]
@@ -369,7 +380,12 @@ class CredentialManager:
         return max((next_at - now).total_seconds(), 0.05) if next_at else self.watch_interval
 
     def _due_at(self, status: CredentialStatus, now: datetime) -> datetime | None:
-        if status.name is None or status.state in (State.NEEDS_REINIT, State.ABSENT, State.REFRESHING):
+        if status.name is None or status.state in (
+            State.NEEDS_REINIT,
+            State.UNSUPPORTED,
+            State.ABSENT,
+            State.REFRESHING,
+        ):
             return None
         overlay = self._overlays.setdefault(status.key, self._new_overlay())
         if overlay.retry_at is not None:

@@ -46,7 +46,7 @@ class Overlay:
         status.failures, status.retry_at, status.last_refresh = self.failures, self.retry_at, self.last_refresh
         if self.refreshing:
             status.state = State.REFRESHING
-        elif self.state is not None and status.state is not State.ABSENT:
+        elif self.state is not None and status.state not in (State.ABSENT, State.UNSUPPORTED):
             status.state, status.error = self.state, self.error
         return status
 

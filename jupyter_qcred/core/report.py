@@ -14,6 +14,7 @@ STATE_LABELS = {
     "refreshing": "refreshing",
     "expired": "EXPIRED",
     "needs_reinit": "NEEDS RE-INIT",
+    "unsupported": "UNSUPPORTED",
     "error": "ERROR",
     "absent": "none",
 }

@@ -10,12 +10,13 @@ same rules about what may be replaced. Operations that change credentials answer
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from ..providers.registry import title
 from .bundle import BUNDLE_VERSION, Bundle, IbmAccountSpec, parse_bundle
-from .errors import QCredError
+from .errors import FileFormatError, ProviderError, QCredError, RefusedError
 from .manager import CredentialManager
 from .settings import Settings
 from .sources import resolve_source
@@ -32,6 +33,22 @@ class UnavailableError(QCredError):
 
 class NotFoundError(QCredError):
     """There is no such credential (REST answers 404)."""
+
+
+class ExistsError(QCredError):
+    """A credential of that name exists and the request did not ask to replace it (REST answers 409 with
+    ``reason: "exists"``, the provider and the name, so a view can offer "replace" or another name)."""
+
+    def __init__(self, provider: str, name: str) -> None:
+        self.provider, self.name = provider, name
+        super().__init__(
+            f"The {title(provider)} {kind_of(provider)} {name!r} already exists; choose another name or replace it."
+        )
+
+
+def kind_of(provider: str) -> str:
+    """What one credential of ``provider`` is called: an IBM account, a QCS profile."""
+    return "profile" if provider == "qcs" else "account"
 
 
 class ForbiddenError(QCredError):
@@ -147,8 +164,12 @@ class CredentialService:
 
     # ----- re-initializing --------------------------------------------------------------------------------------
 
-    async def reinitialize(self, source: str = "auto") -> dict[str, Any]:
-        """Replace the credentials with fresh ones from the hub or the spawn bundle, then check them."""
+    async def reinitialize(self, source: str = "auto", *, explicit: bool = True) -> dict[str, Any]:
+        """Replace the credentials with fresh ones from the hub or the spawn bundle, then check them.
+
+        Only a person's explicit Re-initialize (``explicit``) replaces files that do not parse (kept as backups)
+        and resets the chosen defaults; a pull the server makes on its own (at start) does neither.
+        """
         source = resolve_source(source, configured=self.reinitialize_source, under_hub=self.hub_pull is not None)
         if source == "hub":
             if self.hub_pull is None:
@@ -164,11 +185,14 @@ class CredentialService:
                     "There is no spawn bundle to re-initialize from; use a token, a credentials file or the QCS login."
                 )
             bundle = found
-        return await self.write(bundle, source)
+        return await self.write(bundle, source, explicit=explicit)
 
-    async def write(self, bundle: Bundle, source: str) -> dict[str, Any]:
-        """Write ``bundle`` into the stores (replacing broken files, kept as backups), then check what it wrote."""
-        written = await asyncio.to_thread(self.manager.materialize, bundle, source=source, reinit=True)
+    async def write(self, bundle: Bundle, source: str, *, explicit: bool = True) -> dict[str, Any]:
+        """Write ``bundle`` into the stores (``explicit``: replacing broken files, kept as backups, and applying the
+        bundle's defaults), then check what it wrote."""
+        written = await asyncio.to_thread(
+            self.manager.materialize, bundle, source=source, reinit=explicit, keep_defaults=not explicit
+        )
         statuses: list[CredentialStatus] = []
         for item in written:
             provider, name = item.split(":", 1)
@@ -176,36 +200,152 @@ class CredentialService:
             statuses += await self.manager.refresh_statuses(provider, name, force=source != "hub")
         return self._answer(statuses, "Re-initialized: the credentials were written afresh and checked.")
 
-    async def add_token(self, provider: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        """An IBM API key (or legacy token), or QCS tokens, that a person typed or pasted."""
+    async def add_token(
+        self, provider: str, data: Mapping[str, Any], *, replace: bool = False, make_default: bool = False
+    ) -> dict[str, Any]:
+        """An IBM API key (or legacy token), or QCS tokens, that a person typed or pasted.
+
+        Checked with the provider before anything is written: a refused or uncheckable credential leaves every file
+        as it was (``result.outcome`` ``refused``/``failed``). An existing name is replaced only with ``replace``
+        (else :class:`ExistsError`); nothing becomes the default unless ``make_default`` or it is the provider's
+        first credential, and ``result.message`` says when the default changed.
+        """
         if self.provider(provider) == "ibm":
-            return await self.write(Bundle(ibm=(ibm_spec(data),)), "user")
+            return await self._add_ibm(data, replace=replace, make_default=make_default)
         refresh, access = (data.get("refresh_token") or "").strip(), (data.get("access_token") or "").strip()
         if not refresh and not access:
             raise InputError("Paste your QCS refresh token (and optionally an access token).")
-        profile = data.get("profile") or self.manager.snapshot()["defaults"].get("qcs") or "default"
         qcs: Any = self.manager.providers["qcs"]
-        # Exchanged before anything is written: a refresh token the identity provider refuses never reaches the
-        # files (the error says so).
-        status = await qcs.store_tokens(profile, access_token=access or None, refresh_token=refresh or None)
+        profile = data.get("profile") or self.manager.snapshot()["defaults"].get("qcs") or "default"
+        self._new_name("qcs", profile, replace)
+        before = self._defaults()
+        try:
+            status = await qcs.store_tokens(
+                profile, access_token=access or None, refresh_token=refresh or None, default=make_default
+            )
+        except ProviderError as exc:
+            return self._not_saved("qcs", profile, exc)
         self.manager.forget([status.key])
         statuses = await self.manager.refresh_statuses("qcs", status.name, force=False)
-        return self._answer(statuses, "Saved and checked.")
+        return self._answer(statuses, "Checked and saved." + self._default_news("qcs", before))
 
-    async def import_file(self, provider: str, filename: str, content: str) -> dict[str, Any]:
-        """A credentials file the user downloaded (QCS secrets/settings TOML, qiskit-ibm.json, qiskitrc)."""
+    async def _add_ibm(self, data: Mapping[str, Any], *, replace: bool, make_default: bool) -> dict[str, Any]:
+        ibm: Any = self.manager.providers["ibm"]
+        spec = ibm_spec(data)
+        existing = await asyncio.to_thread(ibm.names)
+        self._new_name("ibm", spec.name, replace, existing)
+        if spec.name in existing:
+            spec = ibm.replacement(spec, {key for key in ("channel", "instance", "url") if data.get(key)})
+        try:
+            check = await ibm.check_spec(spec)
+        except ProviderError as exc:
+            return self._not_saved("ibm", spec.name, exc)
+        spec = dataclasses.replace(spec, default=make_default or not existing)
+        before = self._defaults()
+        await asyncio.to_thread(self.manager.materialize, Bundle(ibm=(spec,)), source="user", reinit=True)
+        ibm.remember_check(spec.name, check)
+        self.manager.forget([("ibm", spec.name)])
+        statuses = await self.manager.refresh_statuses("ibm", spec.name, force=False)
+        return self._answer(statuses, "Checked and saved." + self._default_news("ibm", before))
+
+    def _new_name(self, provider: str, name: str, replace: bool, existing: Iterable[str] | None = None) -> None:
+        """Adding never silently replaces: an existing name needs ``replace``."""
+        if existing is None:
+            existing = [s.name for s in self.manager.statuses() if s.provider == provider and s.name]
+        if name in existing and not replace:
+            raise ExistsError(provider, name)
+
+    def _defaults(self) -> dict[str, str | None]:
+        return dict(self.manager.snapshot()["defaults"])
+
+    def _default_news(self, provider: str, before: Mapping[str, str | None]) -> str:
+        """The sentence that says the default changed (empty when it did not)."""
+        after = self._defaults().get(provider)
+        if after == before.get(provider):
+            return ""
+        if after is None:
+            return f" No {title(provider)} {kind_of(provider)} is the default any more."
+        return f" {title(provider)}: {after!r} is now the default."
+
+    def _not_saved(self, provider: str, name: str, exc: ProviderError) -> dict[str, Any]:
+        """The answer when the provider refused the credential or could not be asked: nothing was written."""
+        refused = isinstance(exc, RefusedError)
+        text = str(exc).rstrip(". ") + "."
+        message = (
+            f"{text} Nothing was saved."
+            if refused
+            else f"{text} It could not be checked, so nothing was saved; try again in a moment."
+        )
+        outcome = "refused" if refused else "failed"
+        return {
+            **self.manager.snapshot(),
+            "result": {
+                "outcome": outcome,
+                "message": message,
+                "credentials": [{"provider": provider, "name": name, "outcome": outcome, "error": message}],
+            },
+        }
+
+    async def import_file(
+        self, provider: str, filename: str, content: str, *, replace: bool = False, make_default: bool = False
+    ) -> dict[str, Any]:
+        """A credentials file the user downloaded (QCS secrets/settings TOML, qiskit-ibm.json, qiskitrc).
+
+        The same rules as a pasted token: names already there need ``replace``; the file's own "default" marks
+        count only with ``make_default`` (or for the provider's first credential).
+        """
         provider = self.provider(provider)
         if not content.strip():
             raise InputError("The credentials file is empty: choose the file you downloaded from the provider.")
+        store: Any = self.manager.providers[provider]
         try:
-            names = await asyncio.to_thread(self.manager.providers[provider].import_file, filename, content)
+            incoming = await asyncio.to_thread(store.upload_names, filename, content)
         except QCredError as exc:
-            raise InputError(str(exc)) from None
+            raise InputError(upload_sentence(provider, filename, exc)) from None
+        existing = await asyncio.to_thread(store.names)
+        for name in incoming:
+            self._new_name(provider, name, replace, existing)
+        try:
+            await store.check_upload(filename, content)
+        except ProviderError as exc:
+            return self._not_saved(provider, ", ".join(incoming), exc)
+        before = self._defaults()
+        try:
+            names = await asyncio.to_thread(
+                store.import_file, filename, content, make_default=make_default or not existing
+            )
+        except QCredError as exc:
+            raise InputError(upload_sentence(provider, filename, exc)) from None
         self.manager.forget((provider, name) for name in names)
         statuses: list[CredentialStatus] = []
         for name in names:
             statuses += await self.manager.refresh_statuses(provider, name, force=False)
-        return self._answer(statuses, f"Imported {', '.join(repr(name) for name in names)} and checked.")
+        done = f"Imported {', '.join(repr(name) for name in names)} and checked."
+        return self._answer(statuses, done + self._default_news(provider, before))
+
+    async def remove(self, provider: str, name: str | None) -> dict[str, Any]:
+        """Remove an IBM account (from qiskit-ibm.json and qiskitrc) or a QCS profile (and its credential when no
+        other profile uses it); everything else in the files is kept."""
+        provider = self.provider(provider)
+        if not name:
+            raise InputError("Field 'name' is required: the account or profile to remove.")
+        self._known(provider, name)
+        before = self._defaults()
+        try:
+            changed = await asyncio.to_thread(self.manager.providers[provider].remove, name)
+        except QCredError as exc:
+            raise InputError(str(exc)) from None
+        self.manager.forget([(provider, name)])
+        where = " and ".join(str(path) for path in changed) or "the files"
+        message = f"Removed the {title(provider)} {kind_of(provider)} {name!r} from {where}."
+        return {
+            **self.manager.snapshot(),
+            "result": {
+                "outcome": "ok",
+                "message": message + self._default_news(provider, before),
+                "credentials": [{"provider": provider, "name": name, "outcome": "removed", "error": None}],
+            },
+        }
 
     async def start_login(self, provider: str | None, profile: str | None) -> dict[str, Any]:
         """Start a browser sign-in (device code); the server polls, and views follow it through the status."""
@@ -227,6 +367,9 @@ class CredentialService:
         if not name:
             raise InputError("Field 'name' is required: the account or profile to make the default.")
         self._known(provider, name)
+        refusal = await asyncio.to_thread(self.manager.providers[provider].can_be_default, name)
+        if refusal:
+            raise UnavailableError(refusal)
         try:
             await asyncio.to_thread(self.manager.providers[provider].set_default, name, instance)
         except QCredError as exc:
@@ -255,7 +398,7 @@ def ibm_spec(data: Mapping[str, Any]) -> IbmAccountSpec:
     token = (data.get("token") or "").strip()
     if not token:
         raise InputError("Paste your IBM Quantum API key (or legacy API token) into the 'token' field.")
-    entry: dict[str, Any] = {"token": token, "default": True}
+    entry: dict[str, Any] = {"token": token}
     entry.update({key: data[key] for key in ("name", "channel", "instance") if data.get(key)})
     if entry.get("channel") == "ibm_quantum" and "instance" in entry:
         parts = entry.pop("instance").split("/")
@@ -263,3 +406,17 @@ def ibm_spec(data: Mapping[str, Any]) -> IbmAccountSpec:
             raise InputError("For channel ibm_quantum the instance is hub/group/project.")
         entry.update(zip(("hub", "group", "project"), parts, strict=True))
     return parse_bundle({"version": BUNDLE_VERSION, "ibm": [entry]}, where="the account you entered").ibm[0]
+
+
+def upload_sentence(provider: str, filename: str, exc: QCredError) -> str:
+    """What the upload dialog says about a file that is not a credentials file of ``provider``: what it is not and
+    where to get the right one (not the advice for a broken file on disk, which is about the user's own files)."""
+    from ..providers.registry import DOWNLOAD_HINTS
+
+    name = filename.rsplit("/", 1)[-1] or "the uploaded file"
+    detail = exc.detail if isinstance(exc, FileFormatError) else str(exc).rstrip(".")
+    line = f", line {exc.line}" if isinstance(exc, FileFormatError) and exc.line else ""
+    return (
+        f"This file ({name}) is not a {title(provider)} credentials file: {detail}{line}. Nothing was changed; "
+        f"{DOWNLOAD_HINTS.get(provider, 'download it again from the provider')} and upload that."
+    )

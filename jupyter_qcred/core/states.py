@@ -18,6 +18,8 @@ class State(str, enum.Enum):
     REFRESHING = "refreshing"
     EXPIRED = "expired"
     NEEDS_REINIT = "needs_reinit"
+    #: The installed SDK refuses this credential (e.g. an IBM ``ibm_quantum`` account): remove or re-initialize it.
+    UNSUPPORTED = "unsupported"
     ERROR = "error"
     ABSENT = "absent"
 

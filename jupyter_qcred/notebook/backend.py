@@ -63,6 +63,8 @@ class Backend(Protocol):
 
     def set_default(self, provider: str, name: str, instance: str | None = None) -> dict[str, Any]: ...
 
+    def remove(self, provider: str, name: str) -> dict[str, Any]: ...
+
 
 # ----- the server --------------------------------------------------------------------------------------------
 
@@ -169,6 +171,9 @@ class ServerBackend:
         body = {"provider": provider, "name": name, **({"instance": instance} if instance else {})}
         return dict(self._request("PUT", "default", body))
 
+    def remove(self, provider: str, name: str) -> dict[str, Any]:
+        return dict(self._request("POST", "remove", {"provider": provider, "name": name}))
+
 
 def _error_sentence(code: int, data: Any, url: str) -> str:
     message = data.get("message") if isinstance(data, dict) else None
@@ -251,6 +256,9 @@ class LocalBackend:
     def set_default(self, provider: str, name: str, instance: str | None = None) -> dict[str, Any]:
         return self._run(lambda: self.service.set_default(provider, name, instance))
 
+    def remove(self, provider: str, name: str) -> dict[str, Any]:
+        return self._run(lambda: self.service.remove(provider, name))
+
 
 async def _ready(value: T) -> T:
     return value
@@ -328,3 +336,6 @@ class Session:
 
     def set_default(self, provider: str, name: str, instance: str | None = None) -> dict[str, Any]:
         return self.call(lambda backend: backend.set_default(provider, name, instance))
+
+    def remove(self, provider: str, name: str) -> dict[str, Any]:
+        return self.call(lambda backend: backend.remove(provider, name))

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .status import Status
 
 PROVIDERS = ("ibm", "qcs")
-COMMANDS = ("status", "refresh", "reinit", "restart", "use", "help")
+COMMANDS = ("status", "refresh", "reinit", "restart", "use", "remove", "help")
 
 
 @magics_class
@@ -77,10 +77,12 @@ class QCredMagics(Magics):
           %qcred restart                  stop this server through JupyterHub and print the page that starts it again
           %qcred use PROVIDER NAME        make an account (ibm) or profile (qcs) the default
           %qcred use ibm NAME HUB/GROUP/PROJECT   ... and choose its default hub/group/project
+          %qcred remove PROVIDER NAME     say what would be removed; add --yes to remove it
           %qcred help                     this text
 
         PROVIDER is ``ibm`` or ``qcs``. States: ok, expiring, refreshing, expired, needs_reinit (only a new login
-        helps: ``%qcred reinit``), error (transient: retried automatically), absent (no credential).
+        helps: ``%qcred reinit``), unsupported (the installed SDK cannot load it: re-initialize or remove it),
+        error (a file that does not parse, or a failed check: retried automatically), absent (no credential).
 
         Under a Jupyter server with the jupyter_qcred extension the commands go through the server, which keeps the
         tokens fresh for every process; elsewhere they read and refresh the credential files directly. No output
@@ -100,6 +102,7 @@ class QCredMagics(Magics):
             "reinitialize": self._reinit,
             "restart": self._restart,
             "use": self._use,
+            "remove": self._remove,
             "help": self._help,
         }
         handler = handlers.get(command)
@@ -167,6 +170,30 @@ class QCredMagics(Magics):
         if instance is not None and not instance.startswith("crn:") and len([p for p in instance.split("/") if p]) != 3:
             raise UsageError(f"%qcred use: {instance!r} is not HUB/GROUP/PROJECT (e.g. ibm-q/open/main).")
         return _say("use", self.session.set_default(provider, name, instance))
+
+    def _remove(self, args: list[str]) -> Status | None:
+        confirmed = "--yes" in args
+        words = [word for word in args if word != "--yes"]
+        if len(words) != 2:
+            raise UsageError("%qcred remove: usage: %qcred remove PROVIDER NAME [--yes].")
+        provider, name = _provider("remove", words[0]), words[1]
+        if confirmed:
+            return _say("remove", self.session.remove(provider, name))
+        from ..core.service import kind_of
+        from ..providers.registry import title
+
+        status = self.session.status()
+        entry = next((e for e in status.get("providers", []) if e["provider"] == provider and e["name"] == name), None)
+        if entry is None:
+            print(f"%qcred remove: there is no {title(provider)} credential named {name!r}.", file=sys.stderr)
+            return None
+        where = f" from {entry['file']}" if entry.get("file") else ""
+        default = " It is the default." if entry.get("default") else ""
+        print(
+            f"This would remove the {title(provider)} {kind_of(provider)} {name!r}{where}.{default} Nothing was "
+            f"changed; to remove it, run: %qcred remove {provider} {name} --yes"
+        )
+        return None
 
     def _help(self, args: list[str]) -> None:
         # Through the class's namespace: the decorated function, whose docstring is the help text.

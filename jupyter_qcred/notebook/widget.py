@@ -28,6 +28,7 @@ STATE_COLOURS = {
     "refreshing": "#1565c0",
     "expired": "#c62828",
     "needs_reinit": "#c62828",
+    "unsupported": "#c62828",
     "error": "#ef6c00",
     "absent": "#757575",
 }
@@ -131,11 +132,15 @@ class CredentialsWidget(widgets.VBox):
             description="Restart server", icon="power-off", tooltip="Stop this server so JupyterHub starts it afresh"
         )
         self.buttons = [self.refresh_button, self.reinit_button, self.restart_button]
+        #: One row per credential with its Remove button (and, once clicked, the confirmation in place).
+        self.manage = widgets.VBox()
+        self._confirming: tuple[str, str] | None = None
+        self._rows_for: object = None
         self.refresh_button.on_click(lambda _: self._act("Refreshing…", session.refresh))
         self.reinit_button.on_click(lambda _: self._act("Re-initializing…", session.reinitialize))
         self.restart_button.on_click(lambda _: self._act("Asking JupyterHub to restart…", session.restart))
         super().__init__(
-            [self.header, self.body, widgets.HBox(self.buttons), self.message],
+            [self.header, self.body, widgets.HBox(self.buttons), self.manage, self.message],
             layout=widgets.Layout(border="1px solid #ddd", padding="0 .6em .4em .6em"),
             **kwargs,
         )
@@ -161,12 +166,53 @@ class CredentialsWidget(widgets.VBox):
                 f"<h4 style='margin:.4em 0'>Quantum credentials <small style='opacity:.7'>{where}</small></h4>"
             )
             self.body.value = render_status(self.status)
+            self._render_rows()
             can_restart = bool(hub.get("available") and hub.get("can_restart") is not False)
             self.restart_button.disabled = not can_restart or self._busy
             if not can_restart:
                 self.restart_button.tooltip = "Only a server started by JupyterHub can restart itself."
 
     _busy = False
+
+    def _render_rows(self) -> None:
+        """The Remove rows, rebuilt only when the credentials, the confirmation or the busy flag changed."""
+        entries = [(str(e["provider"]), str(e["name"])) for e in self.status.get("providers") or [] if e.get("name")]
+        key = (entries, self._confirming, self._busy)
+        if key == self._rows_for:
+            return
+        self._rows_for = key
+        self.manage.children = tuple(self._row(provider, name) for provider, name in entries)
+
+    def _row(self, provider: str, name: str) -> widgets.HBox:
+        from ..core.service import kind_of
+
+        what = f"{title(provider)} {kind_of(provider)} {name}"
+        if self._confirming == (provider, name):
+            question = widgets.HTML(f"Remove the {_e(what)}?")
+            confirm = widgets.Button(description="Remove", button_style="danger", tooltip=f"Remove the {what}")
+            cancel = widgets.Button(description="Cancel", tooltip="Keep it")
+            confirm.on_click(lambda _: self._remove(provider, name))
+            cancel.on_click(lambda _: self._confirm(None))
+            parts: list[widgets.Widget] = [question, confirm, cancel]
+        else:
+            label = widgets.HTML(f"<span style='opacity:.7'>{_e(what)}</span>")
+            button = widgets.Button(description="Remove", icon="trash", tooltip=f"Remove the {what}")
+            button.on_click(lambda _: self._confirm((provider, name)))
+            parts = [label, button]
+        for part in parts:
+            if isinstance(part, widgets.Button):
+                part.disabled = self._busy
+        return widgets.HBox(parts)
+
+    def _confirm(self, target: tuple[str, str] | None) -> None:
+        """Show (or withdraw) the inline "Remove X? [Remove] [Cancel]" of one credential."""
+        with self._lock:
+            self._confirming = target
+            self._render_rows()
+
+    def _remove(self, provider: str, name: str) -> None:
+        self._confirming = None
+        self._act(f"Removing {title(provider)} {name}…", lambda: self.session.remove(provider, name))
 
     def _act(self, doing: str, operation: Callable[[], dict[str, Any]]) -> None:
         """Run a button's operation in the worker thread; the buttons wait until it has finished."""
@@ -176,6 +222,7 @@ class CredentialsWidget(widgets.VBox):
             self._busy = True
             for button in self.buttons:
                 button.disabled = True
+            self._render_rows()
             self.message.value = f"<i>{_e(doing)}</i>"
         self._worker.submit(self._finish, operation)
 

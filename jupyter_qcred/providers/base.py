@@ -59,8 +59,29 @@ class Provider(abc.ABC):
         """Make ``name`` the default account/profile (IBM: optionally its default hub/group/project)."""
 
     @abc.abstractmethod
-    def import_file(self, filename: str, content: str) -> list[str]:
-        """Merge a credentials file the user downloaded (or pasted) into the stores; returns the names imported."""
+    def import_file(self, filename: str, content: str, *, make_default: bool = False) -> list[str]:
+        """Merge a credentials file the user downloaded (or pasted) into the stores; returns the names imported.
+        The file's own default marks count only with ``make_default``."""
+
+    @abc.abstractmethod
+    def upload_names(self, filename: str, content: str) -> list[str]:
+        """The names an upload would import, validated as the SDK reads it; writes nothing."""
+
+    @abc.abstractmethod
+    async def check_upload(self, filename: str, content: str) -> None:
+        """Check an upload's credentials with the provider before they are written (RefusedError otherwise)."""
+
+    @abc.abstractmethod
+    def names(self) -> list[str]:
+        """The names of the credentials the stores hold now."""
+
+    @abc.abstractmethod
+    def remove(self, name: str) -> list[Path]:
+        """Remove credential ``name`` from the stores, keeping everything else; returns the files changed."""
+
+    @abc.abstractmethod
+    def can_be_default(self, name: str) -> str | None:
+        """Why ``name`` cannot be the default (a sentence saying what to do), or None."""
 
     @abc.abstractmethod
     def watched_paths(self) -> list[Path]:

@@ -13,3 +13,11 @@ PROVIDER_TITLES = {"ibm": "IBM Quantum", "qcs": "Rigetti QCS"}
 def title(key: str) -> str:
     """The provider's name for people (the key itself for one we do not know)."""
     return PROVIDER_TITLES.get(key, key)
+
+
+#: Where a person gets a credentials file to upload again, for the upload dialog's sentences.
+DOWNLOAD_HINTS = {
+    "ibm": "download it again from IBM Quantum (a qiskit-ibm.json saved by QiskitRuntimeService.save_account, or a "
+    "qiskitrc)",
+    "qcs": "download it again from the QCS tokens page (secrets.toml or settings.toml)",
+}

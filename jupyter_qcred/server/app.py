@@ -203,7 +203,7 @@ class QCredApp(ExtensionApp):
         if source == "bundle":
             self.startup_bundle = bundle  # kept in memory only: the variables are removed below
         try:
-            written = self.manager.materialize(bundle, source=source)
+            written = self.manager.materialize(bundle, source=source, keep_defaults=True)
         except (QCredError, OSError) as exc:  # a read-only or full home must not stop the server
             self.log.error("jupyter_qcred: could not write credentials from %s: %s", origin, exc)
             return
@@ -241,7 +241,7 @@ class QCredApp(ExtensionApp):
 
     async def _startup_hub_pull(self) -> None:
         try:
-            await self.service.reinitialize("hub")
+            await self.service.reinitialize("hub", explicit=False)
         except QCredError as exc:
             self.log.error("jupyter_qcred: could not pull credentials from JupyterHub: %s", exc)
 
@@ -267,7 +267,9 @@ class QCredApp(ExtensionApp):
     async def pull_from_hub(self) -> list[str]:
         """Fetch the user's credentials from JupyterHub (which refreshes them first) and rewrite the stores."""
         bundle = await self.hub.fetch_bundle()
-        return await asyncio.to_thread(self.manager.materialize, bundle, source="hub", reinit=True)
+        # A scheduled pull: never replaces a file the user edited into something we cannot read, never resets the
+        # default they chose (only an explicit Re-initialize does).
+        return await asyncio.to_thread(self.manager.materialize, bundle, source="hub", keep_defaults=True)
 
     async def stop_extension(self) -> None:
         """Stop the refresh loop with the server."""

@@ -20,7 +20,14 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..core.errors import FieldError, QCredError, RefusedError
-from ..core.service import CredentialService, ForbiddenError, InputError, NotFoundError, UnavailableError
+from ..core.service import (
+    CredentialService,
+    ExistsError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    UnavailableError,
+)
 from ..core.validation import Fields
 
 AUTH_RESOURCE = "qcred"
@@ -45,9 +52,9 @@ class QCredHandler(APIHandler):
         """Tornado hands each handler the service layer, never the whole app (as jupyter-server-proxy does)."""
         self.service = service
 
-    def body(self, allowed: Set[str]) -> dict[str, Any]:
+    def body(self, allowed: Set[str], flags: Set[str] = frozenset()) -> dict[str, Any]:
         """The JSON object body, checked by the same validator as bundles: unknown fields and wrong types are a
-        400 that names the field."""
+        400 that names the field. Fields in ``flags`` are booleans; every other value is a string."""
         if not self.request.body:
             return {}
         try:
@@ -58,8 +65,10 @@ class QCredHandler(APIHandler):
             raise web.HTTPError(400, "The request body must be a JSON object.")
         try:
             fields = Fields("The request body", "", data)
-            fields.unknown(allowed)
-            fields.only_text()
+            fields.unknown(allowed | flags)
+            for flag in flags:
+                fields.flag(flag, None)
+            Fields("The request body", "", {k: v for k, v in data.items() if k not in flags}).only_text()
         except FieldError as exc:
             raise web.HTTPError(400, str(exc)) from None
         return data
@@ -68,6 +77,13 @@ class QCredHandler(APIHandler):
         """Run a service operation and answer its JSON, or its failure as a status and a sentence."""
         try:
             result = await operation
+        except ExistsError as exc:
+            # A conflict a view resolves by asking: say which credential, so it can offer "replace".
+            self.set_status(409)
+            self.finish(
+                json.dumps({"message": str(exc), "reason": "exists", "provider": exc.provider, "name": exc.name})
+            )
+            return
         except QCredError as exc:
             code = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 502)
             raise web.HTTPError(code, str(exc)) from None
@@ -115,21 +131,25 @@ class ReinitializeHandler(QCredHandler):
         }
     )
 
+    FLAGS = frozenset({"replace", "make_default"})
+
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        data = self.body(self.FIELDS)
+        data = self.body(self.FIELDS, self.FLAGS)
         source = data.get("source") or "auto"
         service = self.service
+        choices = {"replace": data.get("replace") is True, "make_default": data.get("make_default") is True}
         if source in ("auto", "hub", "bundle"):
             await self.run(service.reinitialize(source))
         elif source == "token":
-            await self.run(service.add_token(data.get("provider") or "", data))
+            await self.run(service.add_token(data.get("provider") or "", data, **choices))
         elif source == "file":
             content = data.get("content") or ""
             if len(content.encode()) > MAX_FILE_BYTES:
                 raise web.HTTPError(400, "The credentials file is too large (at most 256 KiB).")
-            await self.run(service.import_file(data.get("provider") or "", data.get("filename") or "", content))
+            provider, filename = data.get("provider") or "", data.get("filename") or ""
+            await self.run(service.import_file(provider, filename, content, **choices))
         elif source == "device":
             await self.run(service.start_login(data.get("provider"), data.get("profile")))
         else:
@@ -154,6 +174,16 @@ class DefaultHandler(QCredHandler):
     async def put(self) -> None:
         data = self.body({"provider", "name", "instance"})
         await self.run(self.service.set_default(data.get("provider") or "", data.get("name"), data.get("instance")))
+
+
+class RemoveHandler(QCredHandler):
+    """``POST qcred/remove``: remove an IBM account or a QCS profile (the views confirm first)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        data = self.body({"provider", "name"})
+        await self.run(self.service.remove(data.get("provider") or "", data.get("name")))
 
 
 class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
@@ -200,6 +230,7 @@ ROUTES: list[tuple[str, type]] = [
     ("reinitialize", ReinitializeHandler),
     ("restart", RestartHandler),
     ("default", DefaultHandler),
+    ("remove", RemoveHandler),
     ("events", EventsHandler),
 ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from ...core.bundle import DEFAULT_IBM_NAMES, IBM_CHANNELS, IbmAccountSpec
 from ...core.errors import FieldError, FileFormatError
@@ -29,15 +30,26 @@ class IbmImporting(IbmWriting):
             return "qiskitrc"
         return "json" if content.lstrip().startswith("{") else "qiskitrc"
 
-    def import_file(self, filename: str, content: str) -> list[str]:
-        """Merge an uploaded qiskit-ibm.json or qiskitrc: validated completely first, then merged account by
-        account (same names replaced, everything else kept)."""
+    def upload_names(self, filename: str, content: str) -> list[str]:
+        """The accounts an upload holds, validated completely (nothing is written): FileFormatError otherwise."""
         where = Path(Path(filename).name or "uploaded file")
         if self._kind(filename, content) == "json":
-            return self._import_json(where, content)
+            return list(self._incoming_json(where, content))
+        incoming = parse_qiskitrc(content, where)
+        if not incoming.entries:
+            raise FileFormatError(where, "holds no [ibmq] section")
+        return [entry.name for entry in incoming.entries]
+
+    def import_file(self, filename: str, content: str, *, make_default: bool = False) -> list[str]:
+        """Merge an uploaded qiskit-ibm.json or qiskitrc: validated completely first, then merged account by
+        account (same names replaced, everything else kept). The file's ``is_default_account`` counts only with
+        ``make_default`` (which also makes its first account the default when it marks none)."""
+        where = Path(Path(filename).name or "uploaded file")
+        if self._kind(filename, content) == "json":
+            return self._import_json(where, content, make_default)
         return self._import_qiskitrc(where, content)
 
-    def _import_json(self, where: Path, content: str) -> list[str]:
+    def _incoming_json(self, where: Path, content: str) -> dict[str, dict[str, Any]]:
         incoming = ibm_json.parse_accounts(content, where)
         if not incoming:
             raise FileFormatError(where, "holds no IBM Quantum account")
@@ -49,15 +61,24 @@ class IbmImporting(IbmWriting):
                 )
             if not isinstance(entry.get("token"), str) or not entry["token"]:
                 raise FileFormatError(where, f"account {name!r} has no token")
+        return incoming
+
+    def _import_json(self, where: Path, content: str, make_default: bool = False) -> list[str]:
+        incoming = self._incoming_json(where, content)
         defaults = [name for name, entry in incoming.items() if entry.get("is_default_account")]
         if len(defaults) > 1:
             raise FileFormatError(where, "marks more than one account as is_default_account")
+        if make_default and not defaults:
+            defaults = [next(iter(incoming))]
         with ExitStack() as stack:
             self._locked(stack)
             data, json_before, document, rc_before = self._load_for_write(False)
             for name, entry in incoming.items():
-                data[name] = dict(entry)
-            for name in defaults:
+                kept = data.get(name, {}).get("is_default_account")
+                data[name] = {key: value for key, value in entry.items() if key != "is_default_account"}
+                if kept:
+                    data[name]["is_default_account"] = True
+            for name in defaults if make_default else []:
                 ibm_json.set_default_account(data, name)
             self._save(data, json_before, document, rc_before)
         for name in incoming:

@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..registry import PROVIDER_TITLES
+from .changing import IbmChanging
 from .credentials import QX_AUTH_URL, Credentials, HubGroupProject, InvalidHubGroupProjectError
-from .importing import IbmImporting
 from .reading import IbmAccount
 
 __all__ = [
@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 
-class IbmProvider(IbmImporting):
+class IbmProvider(IbmChanging):
     """IBM Quantum accounts of both SDKs (see the module docstring)."""
 
     key: ClassVar[str] = "ibm"

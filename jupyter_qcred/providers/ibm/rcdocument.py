@@ -188,6 +188,22 @@ class RcDocument:
         if before != after or self.values(section) != expected:
             raise QCredError(f"Editing {self.path} would have changed more than section [{section}]; nothing written.")
 
+    def remove_section(self, section: str) -> bool:
+        """Remove ``section`` (its header up to the next header; other sections and their comments are kept).
+
+        Returns whether it was there; the result is re-parsed and checked like :meth:`set_section`.
+        """
+        found = next((s for s in _scan(self.lines) if s.name == section), None)
+        if found is None:
+            return False
+        before = {name: self.values(name) for name in self.sections() if name != section}
+        del self.lines[found.header : found.end]
+        self.parser = self._parse(self.text)
+        after = {name: self.values(name) for name in self.sections()}
+        if before != after:
+            raise QCredError(f"Removing [{section}] from {self.path} would have changed more; nothing written.")
+        return True
+
     def _edit(self, found: _Section, values: Mapping[str, str | None]) -> None:
         starts = {option.start: option for option in found.options}
         body: list[str] = []

@@ -25,12 +25,19 @@ from . import accounts_json as ibm_json
 from . import auth as ibm_auth
 from .credentials import QX_AUTH_URL, Credentials, unify_ibmq_url
 from .qiskitrc import SECTION_PREFIX, Qiskitrc, RcEntry, parse_qiskitrc
+from .sdk import runtime_channels, unsupported_advice
 
 
 def _same_url(a: str | None, b: str | None) -> bool:
     """Whether two legacy auth URLs name the same API (a missing one is the default; case and a trailing slash
     do not count)."""
     return (a or QX_AUTH_URL).rstrip("/").lower() == (b or QX_AUTH_URL).rstrip("/").lower()
+
+
+def supported(channel: str) -> bool:
+    """Whether the installed qiskit-ibm-runtime can load an account of ``channel`` (True when we cannot tell)."""
+    channels = runtime_channels()
+    return channels is None or channel in channels
 
 
 @dataclasses.dataclass
@@ -238,6 +245,8 @@ class IbmReading(Provider):
         if account.problem:
             state = State.ERROR
             error = f"{account.file}: account {account.name!r} {account.problem}; fix the file or re-initialize."
+        elif not supported(account.channel):
+            state, error = State.UNSUPPORTED, unsupported_advice(account.name, account.channel)
         elif check and check.refused:
             state, error = State.NEEDS_REINIT, check.refused
         elif expires_at is not None and now >= expires_at:

@@ -58,7 +58,7 @@ class IbmWriting(IbmChecking):
 
     def _save(self, data: dict[str, dict[str, Any]], json_before: str, document: RcDocument, rc_before: str) -> None:
         text = ibm_json.dumps_accounts(data)
-        if data and text != json_before:
+        if (data or json_before.strip()) and text != json_before:
             files.atomic_write(self.json_path, text)
             log.info("wrote %s", self.json_path)
         if document.text != rc_before:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..registry import PROVIDER_TITLES
-from .signin import DeviceLogin, QcsSignIn
+from .removing import QcsRemoving
+from .signin import DeviceLogin
 
 __all__ = ["DeviceLogin", "QcsProvider"]
 
 
-class QcsProvider(QcsSignIn):
+class QcsProvider(QcsRemoving):
     """Rigetti QCS credentials in the SDK's own files."""
 
     key: ClassVar[str] = "qcs"

@@ -19,7 +19,14 @@ from ...core.flows import Flow
 from ...core.states import CredentialStatus, isoformat, utcnow
 from .base import Snapshot, log
 from .model import DEFAULT_PROFILE_NAME, AuthServer, Profile
-from .oidc import PROVIDER, TokenResponse, device_authorization_flow, device_poll_flow, refresh_grant_flow
+from .oidc import (
+    PROVIDER,
+    TokenResponse,
+    account_flow,
+    device_authorization_flow,
+    device_poll_flow,
+    refresh_grant_flow,
+)
 from .refresh import QcsRefresher
 from .times import jwt_times
 
@@ -79,13 +86,25 @@ class QcsSignIn(QcsRefresher):
         server = snapshot.settings.auth_servers.get(server_name) or AuthServer()
         return name, server, found.credentials_name if name in snapshot.settings.profiles and found else name
 
+    def _api_url_for(self, name: str) -> str:
+        """The QCS API a sign-in into profile ``name`` will use: the profile's, or for a new profile the default
+        profile's (what :meth:`_save_sign_in` writes), never a guess."""
+        snapshot = self._load()
+        found = snapshot.settings.profiles.get(name) or self._template(snapshot) or Profile(name)
+        return snapshot.settings.resolved(found, self._environ()).api_url
+
     def _template(self, snapshot: Snapshot) -> Profile | None:
         """The default profile, whose API and auth server a profile created by a sign-in starts from (a group
         account on the same QCS deployment), rather than the public service's defaults."""
         return snapshot.settings.profiles.get(snapshot.settings.effective_default(self._environ()))
 
     async def store_tokens(
-        self, profile: str | None = None, *, access_token: str | None = None, refresh_token: str | None = None
+        self,
+        profile: str | None = None,
+        *,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        default: bool = False,
     ) -> CredentialStatus:
         """Re-initialize ``profile`` from tokens a person pasted, and return its status.
 
@@ -115,7 +134,15 @@ class QcsSignIn(QcsRefresher):
                 log.warning("QCS profile %s: the pasted refresh token was refused; nothing was written", name)
                 raise
             access_token, refresh_token = tokens.access_token, tokens.refresh_token or refresh_token
-        await asyncio.to_thread(self._save_sign_in, name, access_token, refresh_token, "token")
+        else:
+            # No exchange to prove it: ask the profile's own QCS API (the default profile's for a new one) whether
+            # the access token is accepted, before anything is written.
+            try:
+                await self._run_async(account_flow(self._api_url_for(name), access_token))
+            except RefusedError:
+                log.warning("QCS profile %s: the pasted access token was refused; nothing was written", name)
+                raise
+        await asyncio.to_thread(self._save_sign_in, name, access_token, refresh_token, "token", default)
         return await self._after_sign_in(name)
 
     async def _after_sign_in(self, name: str) -> CredentialStatus:
@@ -171,7 +198,9 @@ class QcsSignIn(QcsRefresher):
             return poll.tokens
         return None
 
-    def _save_sign_in(self, profile: str, access_token: str, refresh_token: str | None, source: str) -> None:
+    def _save_sign_in(
+        self, profile: str, access_token: str, refresh_token: str | None, source: str, default: bool = False
+    ) -> None:
         """Write tokens a person just obtained into ``profile`` (creating it if needed), whatever was there."""
         name, _server, credential = self._profile_target(profile)
         snapshot = self._load()
@@ -184,6 +213,7 @@ class QcsSignIn(QcsRefresher):
             api_url=template.api_url if template else None,
             grpc_api_url=template.grpc_api_url if template else None,
             auth_server_name=template.auth_server_name if template else None,
+            default=default,
         )
         self._materialize([spec], source=source, reinit=True, keep_newer=False)
         self._memory.refresh_via[credential] = "provider"

@@ -7,7 +7,7 @@ disk yet. A file the SDK cannot read is an error, except on re-initialization, w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -189,7 +189,25 @@ class QcsWriter(QcsStatus):
         if self._environ().get("QCS_PROFILE_NAME"):
             log.info("QCS: default profile set to %s, but QCS_PROFILE_NAME overrides it in this environment", name)
 
-    def import_file(self, filename: str, content: str) -> list[str]:
+    def upload_names(self, filename: str, content: str) -> list[str]:
+        """The credentials (secrets.toml) or profiles (settings.toml) an upload holds, validated as the SDK would
+        read it; nothing is written (FileFormatError, FieldError or QCredError otherwise)."""
+        label = Path(Path(filename or "upload.toml").name)
+        document = parse_toml(content, label)
+        if self._upload_kind(label.name.lower(), document) == "secrets":
+            uploaded = secrets_from_document(document, label)
+            if not uploaded.credentials:
+                raise FieldError(str(label), "credentials", "is missing: the file holds no credential")
+            return list(uploaded.credentials)
+        settings_from_document(document, label)
+        profiles = document.get("profiles")
+        return [str(name) for name in profiles] if isinstance(profiles, Mapping) else []
+
+    async def check_upload(self, filename: str, content: str) -> None:
+        """Uploaded QCS files are checked by the refresh that follows the import (their access tokens may have
+        expired already, and exchanging a refresh token here would spend it)."""
+
+    def import_file(self, filename: str, content: str, *, make_default: bool = False) -> list[str]:
         """Merge a downloaded ``secrets.toml`` or ``settings.toml`` into ours; returns the names imported.
 
         The upload is validated first (as the SDK would read it); a bad one raises a clear error and nothing is
@@ -232,7 +250,12 @@ class QcsWriter(QcsStatus):
                     if name not in used:
                         store.upsert_profile(settings_doc, name, values={"credentials_name": name})
                         self._memory.sources[name] = "import"
-                self._choose_default(settings_doc, secrets_doc, names[0])
+                if make_default:
+                    settings = settings_from_document(settings_doc, self.settings_path)
+                    users = [key for key, p in settings.profiles.items() if p.credentials_name == names[0]]
+                    store.set_default_profile(settings_doc, names[0] if names[0] in users or not users else users[0])
+                else:
+                    self._choose_default(settings_doc, secrets_doc, names[0])
             else:
                 uploaded_settings = settings_from_document(document, label)
                 names = []
@@ -242,7 +265,7 @@ class QcsWriter(QcsStatus):
                         merged = store.merge_entries(settings_doc, section, dict(document[section]))
                         if section == "profiles":
                             names = merged
-                if "default_profile_name" in document:
+                if "default_profile_name" in document and make_default:
                     store.set_default_profile(settings_doc, uploaded_settings.default_profile_name)
                 for name in names:
                     self._memory.sources[name] = "import"

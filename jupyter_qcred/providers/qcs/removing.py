@@ -1,0 +1,74 @@
+"""Removing a QCS profile: out of ``settings.toml``, and its credential out of ``secrets.toml`` unless another
+profile still uses it. Everything else in both files (other people's profiles, comments, unknown keys) stays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...core import files
+from ...core.errors import QCredError
+from .base import log
+from .model import secrets_from_document, settings_from_document
+from .signin import QcsSignIn
+from .store import set_default_profile
+
+
+class QcsRemoving(QcsSignIn):
+    """Adds :meth:`names`, :meth:`remove` and :meth:`can_be_default`."""
+
+    def names(self) -> list[str]:
+        """The profiles that hold a usable credential (what the views list); empty when a file does not parse."""
+        return [status.name for status in self.read() if status.name]
+
+    def can_be_default(self, name: str) -> str | None:
+        """Every QCS profile the files hold can be the default."""
+        return None
+
+    def remove(self, name: str) -> list[Path]:
+        """Remove profile ``name`` (and its credential when no other profile uses it); returns the files changed.
+
+        When it was the default profile, the first remaining profile with a credential becomes the default (or
+        ``default_profile_name`` is dropped when none is left), so the SDK never loads a profile that is gone.
+        """
+        changed: list[Path] = []
+        with (
+            files.locked(self.settings_path, self.settings.lock_timeout),
+            files.locked(self.secrets_path, self.settings.lock_timeout),
+        ):
+            settings_doc = self._document_for_write(self.settings_path, settings_from_document, reinit=False)
+            secrets_doc = self._document_for_write(self.secrets_path, secrets_from_document, reinit=False)
+            settings = settings_from_document(settings_doc, self.settings_path)
+            secrets = secrets_from_document(secrets_doc, self.secrets_path)
+            profile = settings.profiles.get(name)
+            if profile is None:
+                raise QCredError(f"Rigetti QCS has no profile named {name!r} in {self.settings_path}.")
+            profiles = settings_doc.get("profiles")
+            if profiles is not None and name in profiles:
+                del profiles[name]
+                changed.append(self.settings_path)
+            others = {p.credentials_name for key, p in settings.profiles.items() if key != name}
+            credential = profile.credentials_name
+            table = secrets_doc.get("credentials")
+            if credential not in others and table is not None and credential in table:
+                del table[credential]
+                changed.append(self.secrets_path)
+            if settings.default_profile_name == name:
+                usable = [
+                    key
+                    for key, p in settings.profiles.items()
+                    if key != name
+                    and (found := secrets.credentials.get(p.credentials_name)) is not None
+                    and found.usable
+                ]
+                if usable:
+                    set_default_profile(settings_doc, usable[0])
+                elif "default_profile_name" in settings_doc:
+                    del settings_doc["default_profile_name"]
+                if self.settings_path not in changed:
+                    changed.append(self.settings_path)
+            self._write_documents(settings_doc, secrets_doc)
+        self._memory.sources.pop(name, None)
+        if self.secrets_path in changed:
+            self._forget(credential)
+        log.info("QCS profile %s removed", name)
+        return changed
