@@ -12,11 +12,10 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, LabServer, change_theme, launch_chromium
+from browser_support import CHROMIUM, LabServer, launch_chromium
 from helpers import SecretScanner, wait_until
 from support.kernels import credential_file_secrets
 
@@ -30,10 +29,15 @@ expect.set_options(timeout=10_000)  # a loaded CI machine can need more than the
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium", allow_module_level=True)
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 QCS = "qcred-state-qcs-default"
 FAST = 10_000  # ms: what the UI must do at once (a push, a click)
 ALL_ACCOUNTS = [("ibm", "default-ibm-quantum-platform"), ("ibm", "legacy"), ("qcs", "default")]
+# The installed qiskit-ibm-runtime refuses legacy (ibm_quantum) accounts: the panel flags that one (issue 11).
+STATES = {("ibm", "legacy"): "unsupported"}
+
+
+def usual_state(provider: str, name: str) -> str:
+    return STATES.get((provider, name), "ok")
 
 
 # ---------------------------------------------------------------------------------------------------- fixtures
@@ -117,7 +121,8 @@ def panel(page: Any, lab: LabServer) -> Iterator[Any]:
     """The panel, open, with every credential ``ok`` (what each test starts from and must leave behind)."""
     panel = open_panel(page)
     for provider, name in ALL_ACCOUNTS:
-        expect(page.get_by_test_id(f"qcred-state-{provider}-{name}")).to_have_attribute("data-state", "ok")
+        state = usual_state(provider, name)
+        expect(page.get_by_test_id(f"qcred-state-{provider}-{name}")).to_have_attribute("data-state", state)
     expect(page.get_by_test_id("qcred-statusbar")).to_have_attribute("data-health", "ok")
     yield panel
     assert page.evaluate("window.__qcredSamePage === true"), "the page reloaded"
@@ -165,25 +170,29 @@ def test_panel_opens_from_the_sidebar_with_both_providers(page: Any, lab: LabSer
     expect(qcs.get_by_role("heading", name="Rigetti QCS")).to_be_visible()
     for provider, name in ALL_ACCOUNTS:
         expect(page.get_by_test_id(f"qcred-account-{provider}-{name}")).to_be_visible()
-        expect(page.get_by_test_id(f"qcred-state-{provider}-{name}")).to_have_attribute("data-state", "ok")
+        state = usual_state(provider, name)
+        expect(page.get_by_test_id(f"qcred-state-{provider}-{name}")).to_have_attribute("data-state", state)
 
     # Default accounts: marked, and chosen in the pickers.
     expect(page.get_by_test_id("qcred-default-mark-ibm-default-ibm-quantum-platform")).to_have_text("default")
     expect(page.get_by_test_id("qcred-default-mark-ibm-legacy")).to_have_count(0)
     expect(page.get_by_test_id("qcred-default-mark-qcs-default")).to_have_text("default")
-    expect(page.get_by_test_id("qcred-default-ibm")).to_have_value("default-ibm-quantum-platform")
+    # Only one IBM account the SDK can use, so there is no choice of default to offer.
+    expect(page.get_by_test_id("qcred-default-ibm")).to_have_count(0)
 
-    # The legacy hub/group/project list, with the default one marked, as the server reports them.
+    # The legacy hub/group/project list, with the default one marked, as the server reports them (none once the
+    # installed SDK refuses legacy accounts: the server no longer signs in with them).
     legacy = lab.entry("ibm", "legacy")["account"]
+    instances = legacy.get("instances") or []
     rows = page.get_by_test_id("qcred-instances-ibm-legacy").get_by_role("listitem")
-    expect(rows).to_have_count(len(legacy["instances"]))
-    assert len(legacy["instances"]) >= 2
-    for row, instance in zip(rows.all(), legacy["instances"], strict=True):
+    expect(rows).to_have_count(len(instances))
+    for row, instance in zip(rows.all(), instances, strict=True):
         key = f"{instance['hub']}/{instance['group']}/{instance['project']}"
         expect(row).to_contain_text(key)
         marked = key == legacy["default_instance"]
         expect(row.locator(".jp-qcred-tag")).to_have_count(1 if marked else 0)
-    expect(page.get_by_test_id("qcred-instance-ibm-legacy")).to_have_value(legacy["default_instance"])
+    if len(instances) > 1:
+        expect(page.get_by_test_id("qcred-instance-ibm-legacy")).to_have_value(legacy["default_instance"])
 
     # QCS: who and which groups; a healthy refresh token; an hour-long access token counting down.
     expect(page.get_by_test_id("qcred-email-qcs-default")).to_have_text("alice@example.org")
@@ -261,7 +270,7 @@ def test_needs_reinit_notification_reinitializes_with_a_fresh_token(
     expect(statusbar).to_have_attribute("data-health", "action")
     expect(statusbar).to_have_accessible_name(re.compile(r"action", re.IGNORECASE))
     # The IBM accounts are not affected.
-    expect(page.get_by_test_id("qcred-state-ibm-legacy")).to_have_attribute("data-state", "ok")
+    expect(page.get_by_test_id("qcred-state-ibm-legacy")).to_have_attribute("data-state", usual_state("ibm", "legacy"))
 
     toast = page.locator(".Toastify__toast").filter(has_text="Rigetti QCS")
     expect(toast).to_have_count(1)
@@ -362,7 +371,8 @@ def test_every_control_is_reachable_by_keyboard_and_named(page: Any, panel: Any,
     assert not unnamed, f"controls without an accessible name: {unnamed}"
     # Buttons with the same visible text say which account they act on.
     per_account = [r["name"] for r in reached if r["id"].startswith("qcred-refresh-")]
-    assert len(per_account) == len(set(per_account)) == len(ALL_ACCOUNTS), per_account
+    refreshable = [a for a in ALL_ACCOUNTS if usual_state(*a) != "unsupported"]
+    assert len(per_account) == len(set(per_account)) == len(refreshable), per_account
 
     # So is every control of the re-initialize dialog, whichever way of providing credentials is chosen.
     page.get_by_test_id("qcred-reinit").press("Enter")
@@ -387,50 +397,6 @@ def test_every_control_is_reachable_by_keyboard_and_named(page: Any, panel: Any,
         page.keyboard.press(key)
         wait_until(lambda b=before: qcs_token_grants(sandbox_m) > b, what=f"a refresh triggered by {key!r}")
     expect(refresh).to_be_enabled()
-
-
-def test_screenshots_in_the_light_and_the_dark_theme(page: Any, panel: Any) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.get_by_test_id("qcred-refresh").focus()
-    page.evaluate("document.activeElement.blur()")
-    widen_sidebar(page, 360)
-    page.set_viewport_size({"width": 1280, "height": 880})  # the whole panel, without much empty space below
-    try:
-        for theme, file, light in (
-            ("JupyterLab Light", "panel-light.png", "true"),
-            ("JupyterLab Dark", "panel-dark.png", "false"),
-        ):
-            change_theme(page, theme)
-            expect(page.locator("body")).to_have_attribute("data-jp-theme-light", light)
-            expect(page.get_by_test_id(QCS)).to_have_attribute("data-state", "ok")
-            page.screenshot(path=str(SCREENSHOTS / file), clip=panel_clip(page))
-    finally:
-        change_theme(page, "JupyterLab Light")
-        page.set_viewport_size({"width": 1280, "height": 1000})
-    assert (SCREENSHOTS / "panel-dark.png").stat().st_size > 10_000
-
-
-def widen_sidebar(page: Any, width: int) -> None:
-    """Drag the handle between the left sidebar and the main area, as a person would."""
-    box = page.locator('[id="jupyter-qcred:panel"]').bounding_box()
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
-    hb = handle.bounding_box()
-    page.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(box["x"] + width, hb["y"] + hb["height"] / 2, steps=5)
-    page.mouse.up()
-    wait_until(
-        lambda: abs(page.locator('[id="jupyter-qcred:panel"]').bounding_box()["width"] - width) < 8,
-        what="the wider sidebar",
-    )
-
-
-def panel_clip(page: Any) -> dict[str, float]:
-    """The panel with the activity bar on its left and a little of the main area and the status bar."""
-    box = page.locator('[id="jupyter-qcred:panel"]').bounding_box()
-    status = page.locator("#jp-bottom-panel, .jp-StatusBar-Widget").first.bounding_box()
-    bottom = status["y"] + status["height"] if status else box["y"] + box["height"]
-    return {"x": 0, "y": 0, "width": box["x"] + box["width"] + 16, "height": bottom}
 
 
 def test_no_token_appears_in_the_page(page: Any, panel: Any, lab: LabServer, secrets: SecretScanner) -> None:

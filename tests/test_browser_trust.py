@@ -94,7 +94,13 @@ def panel(page: Any, lab: LabServer) -> Iterator[Any]:
 
 
 def dismiss_toasts(page: Any) -> None:
-    page.evaluate("() => document.querySelectorAll('.Toastify__toast').forEach(t => t.remove())")
+    """Close every toast with its own close button, so the next assertion sees only new ones."""
+    close = page.locator(".Toastify__toast [title='Dismiss notification']")
+    for _ in range(20):
+        if close.count() == 0:
+            break
+        close.first.click()
+    expect(page.locator(".Toastify__toast")).to_have_count(0)
 
 
 def ibm_file(lab: LabServer) -> Path:
@@ -288,7 +294,15 @@ def test_a_broken_settings_toml_shows_its_file_line_and_column(page: Any, panel:
         settings.write_text(good + "\n[profiles.broken\napi_url = \n")
         broken = page.get_by_test_id("qcred-broken-qcs")
         expect(broken).to_be_visible()
-        expect(broken).to_contain_text(re.compile(r"settings\.toml:\d+:\d+"))
+        # The server's own sentence (as REST and the CLI give it): the file, the line and the column.
+        error = wait_until(
+            lambda: next(
+                (e["error"] for e in lab.status()["providers"] if e["provider"] == "qcs" and e.get("error")), None
+            ),
+            what="the status to report the broken file",
+        )
+        assert re.search(r"settings\.toml.*line \d+.*column \d+", error), error
+        expect(page.get_by_test_id("qcred-broken-error-qcs")).to_have_text(error)
         expect(page.get_by_test_id("qcred-setup-qcs")).to_have_count(0)  # not "Log in", as if nothing were there
         expect(page.get_by_test_id("qcred-statusbar")).to_have_attribute("data-health", "action")
     finally:

@@ -14,7 +14,7 @@ export function IbmDetails({ ctx, entry, testid }: IAccountProps): React.ReactEl
       <dd>
         <Value ctx={ctx} value={acc.channel ?? trans.__('unknown')} testid={`qcred-channel-${testid}`} />
       </dd>
-      {!isLegacyIbm(entry) && acc.instance && (
+      {(!isLegacyIbm(entry) || !acc.instances?.length) && acc.instance && (
         <>
           <dt>{trans.__('Instance')}</dt>
           <dd>
