@@ -399,7 +399,7 @@ def ibm_spec(data: Mapping[str, Any]) -> IbmAccountSpec:
     if not token:
         raise InputError("Paste your IBM Quantum API key (or legacy API token) into the 'token' field.")
     entry: dict[str, Any] = {"token": token}
-    entry.update({key: data[key] for key in ("name", "channel", "instance") if data.get(key)})
+    entry.update({key: data[key] for key in ("name", "channel", "instance", "url") if data.get(key)})
     if entry.get("channel") == "ibm_quantum" and "instance" in entry:
         parts = entry.pop("instance").split("/")
         if len(parts) != 3 or not all(parts):
