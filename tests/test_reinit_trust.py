@@ -295,3 +295,124 @@ async def test_a_refused_qcs_token_is_not_saved(jp_serverapp, jp_home_dir, sandb
     code, status = await api("reinitialize", "POST", body)
     assert code == 200 and status["result"]["outcome"] == "refused", status
     assert {name: read(home / ".qcs" / name) for name in before} == before
+
+
+# ----- item 3: remove ---------------------------------------------------------------------------------------------
+
+
+async def test_remove_an_ibm_account_says_which_is_the_default_now(
+    jp_serverapp, jp_home_dir, sandbox, api, secret_scanner
+) -> None:
+    alice = sandbox.ibm_credentials("alice")
+    carol = new_ibm_user(sandbox, secret_scanner)
+    accounts = Path(jp_home_dir) / ".qiskit/qiskit-ibm.json"
+    body = {"source": "token", "provider": "ibm", "token": carol["apikey"], "name": "carol", "make_default": True}
+    body.update(instance=carol["instance"], url=sandbox.runtime_url)
+    code, status = await api("reinitialize", "POST", body)
+    assert code == 200 and status["defaults"]["ibm"] == "carol", status
+    other = {"channel": "ibm_cloud", "token": "someone-elses-" + "k" * 20, "x-kept": 1}
+    secret_scanner.add_secrets(other["token"])
+    saved = json.loads(read(accounts))
+    saved["someone-else"] = other
+    accounts.write_text(json.dumps(saved, indent=4, sort_keys=True))
+
+    code, status = await api("remove", "POST", {"provider": "ibm", "name": "carol"})
+    assert code == 200, status
+    assert status["result"]["outcome"] == "ok"
+    message = status["result"]["message"]
+    assert message.startswith(f"Removed the IBM Quantum account 'carol' from {accounts}")
+    assert "'default-ibm-quantum-platform' is now the default" in message
+    assert "carol" not in {e["name"] for e in status["providers"]}
+    left = json.loads(read(accounts))
+    assert "carol" not in left and left["someone-else"] == other, "other people's entries are kept"
+    assert run_sdk(RUNTIME_SCRIPT, jp_home_dir, sandbox)["sha"] == sha(alice["apikey"])
+
+    code, answer = await api("remove", "POST", {"provider": "ibm", "name": "carol"})
+    assert code == 404 and "no IBM Quantum credential named 'carol'" in answer["message"]
+
+
+async def test_remove_a_qcs_profile_keeps_a_credential_another_profile_uses(
+    jp_serverapp, jp_home_dir, sandbox, api, secret_scanner
+) -> None:
+    home = Path(jp_home_dir)
+    settings, secrets = home / ".qcs/settings.toml", home / ".qcs/secrets.toml"
+    text = settings.read_text()
+    # A hand-written profile sharing the default credential, with a comment of its own.
+    settings.write_text(
+        text + f'\n# my lab\n[profiles.shared]\napi_url = "{sandbox.qcs_api_url}"\ncredentials_name = "default"\n'
+    )
+    fresh = sandbox.issue_qcs_tokens("alice")
+    secret_scanner.add_secrets(fresh["access_token"], fresh["refresh_token"])
+    body = {"source": "token", "provider": "qcs", "refresh_token": fresh["refresh_token"], "profile": "group"}
+    code, status = await api("reinitialize", "POST", body)
+    assert code == 200, status
+
+    code, status = await api("remove", "POST", {"provider": "qcs", "name": "group"})
+    assert code == 200, status
+    assert "Removed the Rigetti QCS profile 'group'" in status["result"]["message"]
+    assert "[profiles.group]" not in settings.read_text() and "[credentials.group" not in secrets.read_text()
+    assert "# my lab" in settings.read_text()
+
+    code, status = await api("remove", "POST", {"provider": "qcs", "name": "default"})
+    assert code == 200, status
+    assert "'shared' is now the default" in status["result"]["message"]
+    assert "[credentials.default" in secrets.read_text(), "the credential 'shared' still uses is kept"
+    assert status["defaults"]["qcs"] == "shared"
+    assert run_sdk(QCS_SCRIPT, jp_home_dir, sandbox)["api_url"] == sandbox.qcs_api_url
+
+
+# ----- items 5 and 6: failures in sight, accounts the SDK cannot load ------------------------------------------
+
+
+async def test_a_legacy_account_is_unsupported_and_never_becomes_the_default(
+    jp_serverapp, jp_home_dir, sandbox, api
+) -> None:
+    alice = sandbox.ibm_credentials("alice")
+    _, status = await api("status")
+    legacy = entry(status, "ibm", "legacy")
+    assert legacy["state"] == "unsupported"
+    assert "Re-initialize it with an IBM Cloud API key" in legacy["error"] and "remove it" in legacy["error"]
+    # ... because the installed SDK really refuses it:
+    assert run_sdk(RUNTIME_SCRIPT, jp_home_dir, sandbox, "legacy") == {"error": "InvalidAccountError"}
+
+    accounts = Path(jp_home_dir) / ".qiskit/qiskit-ibm.json"
+    before = read(accounts)
+    code, answer = await api("default", "PUT", {"provider": "ibm", "name": "legacy"})
+    assert code == 409 and "It was not made the default." in answer["message"], answer
+    assert read(accounts) == before
+    assert run_sdk(RUNTIME_SCRIPT, jp_home_dir, sandbox)["sha"] == sha(alice["apikey"])
+
+
+async def test_a_broken_settings_file_is_an_error_with_file_line_and_column(jp_serverapp, jp_home_dir, api) -> None:
+    settings = Path(jp_home_dir) / ".qcs/settings.toml"
+    settings.write_text('default_profile_name = "default"\n[profiles.default\napi_url = "x"\n')
+
+    async def broken() -> dict[str, Any] | None:
+        _, status = await api("status")
+        shown = [e for e in status["providers"] if e["provider"] == "qcs"]
+        return shown[0] if shown and shown[0]["state"] == "error" else None
+
+    shown = await async_wait_until(broken, timeout=10, what="the broken settings.toml in the status")
+    assert shown["file"] == str(settings)
+    assert f"{settings}, line 2" in shown["error"] and "column" in shown["error"]
+    assert "re-initialize" in shown["error"]
+    _, status = await api("status")
+    assert all(e["state"] != "absent" for e in status["providers"] if e["provider"] == "qcs")
+
+
+@pytest.mark.parametrize(
+    ("provider", "filename", "content", "kind"),
+    [
+        ("ibm", "qiskit-ibm.json", '{"hello": "world"}', "an IBM Quantum credentials file"),
+        ("qcs", "secrets.toml", "<html>not toml</html>", "a Rigetti QCS credentials file"),
+    ],
+)
+async def test_uploading_a_file_that_is_not_credentials_says_where_to_get_the_right_one(
+    jp_serverapp, api, provider: str, filename: str, content: str, kind: str
+) -> None:
+    body = {"source": "file", "provider": provider, "filename": filename, "content": content}
+    code, answer = await api("reinitialize", "POST", body)
+    assert code == 400, answer
+    assert answer["message"].startswith(f"This file ({filename}) is not {kind}")
+    assert "download it again from" in answer["message"]
+    assert "fix it by hand" not in answer["message"]

@@ -408,6 +408,11 @@ def ibm_spec(data: Mapping[str, Any]) -> IbmAccountSpec:
     return parse_bundle({"version": BUNDLE_VERSION, "ibm": [entry]}, where="the account you entered").ibm[0]
 
 
+def article(word: str) -> str:
+    """``word`` with "a" or "an" (by its first letter: good enough for the providers' names)."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
 def upload_sentence(provider: str, filename: str, exc: QCredError) -> str:
     """What the upload dialog says about a file that is not a credentials file of ``provider``: what it is not and
     where to get the right one (not the advice for a broken file on disk, which is about the user's own files)."""
@@ -417,6 +422,7 @@ def upload_sentence(provider: str, filename: str, exc: QCredError) -> str:
     detail = exc.detail if isinstance(exc, FileFormatError) else str(exc).rstrip(".")
     line = f", line {exc.line}" if isinstance(exc, FileFormatError) and exc.line else ""
     return (
-        f"This file ({name}) is not a {title(provider)} credentials file: {detail}{line}. Nothing was changed; "
+        f"This file ({name}) is not {article(title(provider))} credentials file: {detail}{line}. Nothing was "
+        "changed; "
         f"{DOWNLOAD_HINTS.get(provider, 'download it again from the provider')} and upload that."
     )
