@@ -42,12 +42,16 @@ def renewable(entry: dict[str, Any]) -> bool:
 
 
 def exit_code(entries: Iterable[dict[str, Any]], *, renewable_ok: bool = False) -> int:
-    """0 when every entry is usable (with ``renewable_ok``: or renewable), 4 when there is none, else 3."""
+    """0 when every entry is usable (with ``renewable_ok``: or renewable), 4 when there is none, else 3.
+
+    ``renewable_ok`` (``init``, in start scripts) also lets ``unsupported`` accounts pass: a hand-over that still
+    holds a legacy IBM account must not stop a server whose other credentials work; the status shows what to do.
+    """
     entries = list(entries)
     for entry in entries:
         if entry["state"] in USABLE_STATES or entry["state"] == "absent":
             continue
-        if renewable_ok and renewable(entry):
+        if renewable_ok and (renewable(entry) or entry["state"] == "unsupported"):
             continue
         return EXIT_ATTENTION
     if all(entry["state"] == "absent" for entry in entries):

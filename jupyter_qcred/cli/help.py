@@ -39,7 +39,8 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
         (
             EXIT_OK,
             "it wrote what it was handed and every credential is usable or renewable (an access token that expired "
-            "while its refresh token is still there is renewed by the server or by `token`)",
+            "while its refresh token is still there is renewed by the server or by `token`); an IBM account the "
+            "installed SDK cannot load (unsupported) is shown but does not count",
         ),
         (
             EXIT_FAILED,

@@ -137,7 +137,7 @@ def expect_ok(response: httpx.Response, provider: str, what: str, refused: tuple
     if response.status_code in refused:
         raise RefusedError(provider, f"{what} refused the credential ({described}); re-initialize it.")
     if response.status_code >= 500 or response.status_code == 429:
-        raise TransientProviderError(provider, f"{what} failed ({described}); will retry.")
+        raise TransientProviderError(provider, f"{what} failed ({described}).")
     raise ProviderError(provider, f"{what} rejected the request ({described}).")
 
 

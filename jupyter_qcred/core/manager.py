@@ -252,12 +252,14 @@ class CredentialManager:
         except RefusedError as exc:
             overlay.refused(self.clock(), str(exc))
         except (ProviderError, FileFormatError, QCredError, OSError) as exc:
-            overlay.failed(self.clock(), _sentence(exc))
             if self._task is not None:  # only a running loop retries; a one-shot CLI call just reports
                 delay = overlay.backoff.next_delay(self._rng)
                 overlay.retry_at, overlay.retry_force = self.clock() + timedelta(seconds=delay), force
-                log.warning("%s %s: refresh failed, retrying in %.0f s: %s", provider_key, name, delay, overlay.error)
+                when = isoformat(overlay.retry_at)
+                overlay.failed(self.clock(), f"{_sentence(exc)} jupyter_qcred retries automatically at {when}.")
+                log.warning("%s %s: refresh failed, retrying in %.1f s: %s", provider_key, name, delay, overlay.error)
             else:
+                overlay.failed(self.clock(), f"{_sentence(exc)} Try again later.")
                 log.warning("%s %s: refresh failed: %s", provider_key, name, overlay.error)
         else:
             overlay.succeeded(self.clock(), keep_retry=via_hub)
@@ -425,4 +427,4 @@ def _mark(path: Path) -> tuple[int, int, int] | None:
 def _sentence(exc: BaseException) -> str:
     if isinstance(exc, QCredError):
         return str(exc)
-    return f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or 'unexpected failure'}; will retry."
+    return f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or 'unexpected failure'}."

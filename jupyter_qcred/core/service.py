@@ -399,13 +399,18 @@ def ibm_spec(data: Mapping[str, Any]) -> IbmAccountSpec:
     if not token:
         raise InputError("Paste your IBM Quantum API key (or legacy API token) into the 'token' field.")
     entry: dict[str, Any] = {"token": token}
-    entry.update({key: data[key] for key in ("name", "channel", "instance") if data.get(key)})
+    entry.update({key: data[key] for key in ("name", "channel", "instance", "url") if data.get(key)})
     if entry.get("channel") == "ibm_quantum" and "instance" in entry:
         parts = entry.pop("instance").split("/")
         if len(parts) != 3 or not all(parts):
             raise InputError("For channel ibm_quantum the instance is hub/group/project.")
         entry.update(zip(("hub", "group", "project"), parts, strict=True))
     return parse_bundle({"version": BUNDLE_VERSION, "ibm": [entry]}, where="the account you entered").ibm[0]
+
+
+def article(word: str) -> str:
+    """``word`` with "a" or "an" (by its first letter: good enough for the providers' names)."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def upload_sentence(provider: str, filename: str, exc: QCredError) -> str:
@@ -417,6 +422,7 @@ def upload_sentence(provider: str, filename: str, exc: QCredError) -> str:
     detail = exc.detail if isinstance(exc, FileFormatError) else str(exc).rstrip(".")
     line = f", line {exc.line}" if isinstance(exc, FileFormatError) and exc.line else ""
     return (
-        f"This file ({name}) is not a {title(provider)} credentials file: {detail}{line}. Nothing was changed; "
+        f"This file ({name}) is not {article(title(provider))} credentials file: {detail}{line}. Nothing was "
+        "changed; "
         f"{DOWNLOAD_HINTS.get(provider, 'download it again from the provider')} and upload that."
     )

@@ -122,6 +122,7 @@ class ReinitializeHandler(QCredHandler):
             "token",
             "channel",
             "instance",
+            "url",
             "name",
             "access_token",
             "refresh_token",

@@ -181,9 +181,10 @@ class IbmReading(Provider):
                 )
             )
         # An explicit choice wins: a flagged runtime account, else the legacy provider's [ibmq] account (set_default
-        # of a legacy account unflags the others), else whatever the runtime SDK would pick by name.
+        # of a legacy account unflags the others) if the installed runtime SDK still loads legacy accounts, else
+        # whatever the runtime SDK would pick by name.
         default = next((name for name, entry in data.items() if entry.get("is_default_account")), None)
-        if default is None:
+        if default is None and supported("ibm_quantum"):  # else the runtime SDK ignores it: show what it uses
             default = next((a.name for a in accounts if a.rc_entry and a.rc_entry.section == SECTION_PREFIX), None)
         if default is None:
             default = ibm_json.sdk_default(data, self.settings.environ.get("QISKIT_IBM_CHANNEL"))
