@@ -142,6 +142,14 @@ class Credential:
     token_payload: TokenPayload | None = None
     client_credentials: ClientCredentials | None = None
     externally_managed: ExternallyManaged | None = None
+    #: Handed off (see :mod:`.handoff`): the SDK runs this command of ours, and the tokens live in ``stored_as``.
+    handoff: ExternallyManaged | None = None
+    stored_as: str | None = None
+
+    @property
+    def stored_name(self) -> str:
+        """The credential table that holds this credential's tokens on disk."""
+        return self.stored_as or self.name
 
     @property
     def usable(self) -> bool:

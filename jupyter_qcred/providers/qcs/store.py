@@ -209,3 +209,46 @@ def merge_entries(document: Container, section: str, entries: Mapping[str, Any])
         target[name] = value
         names.append(str(name))
     return names
+
+
+def _replace_table(container: Table, key: str, values: Mapping[str, Any]) -> Table:
+    """``container[key]`` made a fresh table holding exactly ``values`` (in their order)."""
+    if key in container:
+        del container[key]
+    table = _new_table()
+    for name, value in values.items():
+        table[name] = value
+    container[key] = table
+    _tidy(container[key])
+    found: Table = container[key]
+    return found
+
+
+def hand_off(document: Container, name: str, managed: str, command: str, args: list[str], timeout_seconds: int) -> None:
+    """Make credential ``name`` run our token command, its token payload (if it holds one) moved to ``managed``.
+
+    Used again on a credential already handed off, it only refreshes the command (a moved environment).
+    """
+    credential = credential_table(document, name)
+    if "token_payload" in credential:
+        payload = {key: value for key, value in credential["token_payload"].unwrap().items()}
+        _replace_table(credential_table(document, managed), "token_payload", payload)
+    external, _new = _only_kind(credential, "externally_managed")
+    wanted = {"command": command, "args": list(args), "timeout_seconds": timeout_seconds}
+    if {key: external.get(key) for key in wanted} != wanted:
+        _replace_table(credential, "externally_managed", wanted)
+
+
+def take_back(document: Container, name: str, managed: str) -> None:
+    """Put the token payload of ``managed`` back into credential ``name`` (plain files) and remove ``managed``."""
+    credentials = _table(document, "credentials", super_table=True)
+    stored = credentials.get(managed)
+    if stored is None or "token_payload" not in stored:
+        return
+    payload = {key: value for key, value in stored["token_payload"].unwrap().items()}
+    credential = credential_table(document, name)
+    for other in ("client_credentials", "externally_managed"):
+        if other in credential:
+            del credential[other]
+    _replace_table(credential, "token_payload", payload)
+    del credentials[managed]
