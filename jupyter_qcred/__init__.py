@@ -10,7 +10,7 @@ from typing import Any
 
 from ._version import __version__
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "pyquil_client"]
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
@@ -37,3 +37,11 @@ def unload_ipython_extension(ipython: Any) -> None:
     from .notebook.magics import unload_ipython_extension as unload
 
     unload(ipython)
+
+
+def pyquil_client(profile: str | None = None) -> Any:
+    """A pyquil 4 ``QCSClient`` whose QCS tokens come from jupyter_qcred (see
+    :mod:`jupyter_qcred.providers.qcs.sdkclient`); pass it as ``client_configuration=``."""
+    from .providers.qcs.sdkclient import pyquil_client as make
+
+    return make(profile)

@@ -199,6 +199,8 @@ class QcsRefresher(QcsWriter):
             expires_in=tokens.expires_in,
             id_token=tokens.id_token,
         )
+        if existing.stored_as:  # handed off: older clients read the access token beside the command
+            store.mirror(document, existing.name, existing.stored_as)
         files.atomic_write(self.secrets_path, tomlkit.dumps(document))
         return tokens.access_token
 
