@@ -6,9 +6,13 @@ cheap.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._version import __version__
+
+# Not ``typing``: ``jupyter-qcred token qcs`` imports this package in every SDK process, and typing alone costs as
+# much as the rest of its fast path (the annotations are strings, so only type checkers need these names).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["__version__", "pyquil_client"]
 

@@ -311,3 +311,30 @@ async def test_read_only_secrets_are_never_written(
     assert held != tokens["access_token"]
     assert status.token_hint == "…" + held[-4:]
     assert len(sandbox.token_requests()) == 1, "the held token is used until it is due"
+
+
+def test_plain_reader_agrees_with_tomllib_or_steps_aside() -> None:
+    """The fast path reads our own layout line by line; whatever it is not sure of goes to tomllib."""
+    plain = textwrap.dedent(
+        """
+        # a comment
+        default_profile_name = "lab"   # trailing comment
+        [ profiles . lab ]
+        credentials_name = 'lab-creds'
+        api_url = "https://api.example/#x"
+        [credentials.lab-creds.externally_managed]
+        command = "/venv/bin/jupyter-qcred"
+        args = ["token", "qcs", '--profile', "lab"]
+        timeout_seconds = 120
+        [credentials.jupyter_qcred-lab-creds.token_payload]
+        access_token = "a.b.c"
+        updated_at = "2026-11-30T05:01:22.507422Z"
+        """
+    )
+
+    def strings(table: dict[str, Any]) -> dict[str, Any]:
+        return {k: strings(v) if isinstance(v, dict) else v for k, v in table.items() if isinstance(v, dict | str)}
+
+    assert strings(fasttoken._plain_toml(plain) or {}) == strings(tomllib.loads(plain))
+    for other in ('a = """x"""', '"quoted" = "k"', "a.b = 1", "x = {a = 1}", "[[t]]", 's = "a\\"b"', "a = [\n1]"):
+        assert fasttoken._plain_toml(other) is None, other

@@ -29,9 +29,7 @@ def pyquil_client(profile: str | None = None) -> Any:
     def refresh(_auth_server: Any) -> str:
         return provider.token_sync(profile)
 
-    session = OAuthSession(
-        ExternallyManaged(refresh), AuthServer(target.server.client_id, target.server.issuer)
-    )
+    session = OAuthSession(ExternallyManaged(refresh), AuthServer(target.server.client_id, target.server.issuer))
     return QCSClient(
         oauth_session=session,
         api_url=loaded.api_url,
