@@ -64,10 +64,12 @@ SDK = (
 CASES = {"ours": OURS, "sdk": SDK}
 
 
-def prepare_home(sandbox: Sandbox, home: Path) -> None:
-    """alice's QCS credentials with an expired access token, written as the extension writes them."""
+def prepare_home(sandbox: Sandbox, home: Path, handoff: str) -> None:
+    """alice's QCS credentials with an expired access token, written as the extension writes them (``handoff``:
+    "command", the default, for ours; "files" for the SDK alone, which then refreshes by itself)."""
     tokens = sandbox.issue_qcs_tokens("alice", access_token_lifetime=-100)
-    provider = QcsProvider(Settings.from_environment({"HOME": str(home), "SSL_CERT_FILE": sandbox.ca_file or ""}))
+    environ = {"HOME": str(home), "SSL_CERT_FILE": sandbox.ca_file or "", "QCRED_QCS_HANDOFF": handoff}
+    provider = QcsProvider(Settings.from_environment(environ))
     provider.materialize(
         [
             QcsProfileSpec(
@@ -92,7 +94,7 @@ def trial(sandbox: Sandbox, code: str, processes: int, root: Path) -> tuple[int,
     work = Path(tempfile.mkdtemp(prefix="tokens-", dir=root))
     home, gates = work / "home", work / "gates"
     gates.mkdir(parents=True)
-    prepare_home(sandbox, home)
+    prepare_home(sandbox, home, "command" if code is OURS else "files")
     gate = gates / "go"
     env = {
         "HOME": str(home),

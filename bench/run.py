@@ -5,6 +5,7 @@ Parts (``--only`` takes a comma-separated subset, in any order; they always run 
 - ``startup``  Jupyter Server start-up with / without the extension, same spawn bundle (goal: ratio ≤ 1.02);
 - ``status``   ``GET qcred/status`` vs ``GET api/status`` requests per second on one server (goal: ratio ≥ 0.9);
 - ``tokens``   QCS token requests when N = 1, 5, 20 processes need a token at once: ours vs the SDK alone;
+- ``command``  the hand-off's token command with no refresh due vs ``python -c pass`` (goal: ratio ≤ 2.5);
 - ``kernel``   ``%load_ext jupyter_qcred`` vs ``import qiskit_ibm_runtime`` (bench/bench_import.py);
 - ``hub``      JupyterHub spawn-to-ready with / without the extension.
 
@@ -39,7 +40,7 @@ from benchlib import Row, machine_info, render_markdown  # noqa: E402
 
 from jupyter_qcred.sandbox.client import Sandbox  # noqa: E402
 
-PARTS = ("startup", "status", "tokens", "kernel", "hub")
+PARTS = ("startup", "status", "tokens", "command", "kernel", "hub")
 DEFAULT_OUT = BENCH / "results" / "latest.md"
 
 
@@ -54,6 +55,7 @@ class Plan:
         self.status_concurrency = 8
         self.token_counts = (1, 5, 20)
         self.token_repeats = 1 if quick else 3
+        self.command_repeats = 5 if quick else 15
         self.kernel_repeats = 2 if quick else 7
         self.hub_repeats = 2 if quick else 6
 
@@ -61,7 +63,8 @@ class Plan:
         return (
             f"{'--quick' if self.quick else 'full'}: start-up {self.startup_repeats} pairs; status "
             f"{self.status_rounds}×{self.status_seconds:g} s per endpoint at {self.status_concurrency} connections; "
-            f"tokens N={'/'.join(map(str, self.token_counts))}, {self.token_repeats} trial(s); kernel "
+            f"tokens N={'/'.join(map(str, self.token_counts))}, {self.token_repeats} trial(s); token command "
+            f"{self.command_repeats} pairs; kernel "
             f"{self.kernel_repeats} pairs; hub {self.hub_repeats} pairs"
         )
 
@@ -81,6 +84,7 @@ def run_parts(parts: list[str], plan: Plan, root: Path, progress: Callable[[str]
     import bench_kernel
     import bench_startup
     import bench_status
+    import bench_tokencmd
     import bench_tokens
 
     rows: list[Row] = []
@@ -91,6 +95,7 @@ def run_parts(parts: list[str], plan: Plan, root: Path, progress: Callable[[str]
                 sandbox, plan.status_rounds, plan.status_seconds, root, plan.status_concurrency
             ),
             "tokens": lambda: bench_tokens.run(sandbox, plan.token_counts, plan.token_repeats, root),
+            "command": lambda: bench_tokencmd.run(sandbox, plan.command_repeats, root),
             "kernel": lambda: bench_kernel.run(plan.kernel_repeats),
             "hub": lambda: bench_hub.run(sandbox, plan.hub_repeats, root),
         }

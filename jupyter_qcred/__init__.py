@@ -6,11 +6,15 @@ cheap.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ._version import __version__
 
-__all__ = ["__version__"]
+# Not ``typing``: ``jupyter-qcred token qcs`` imports this package in every SDK process, and typing alone costs as
+# much as the rest of its fast path (the annotations are strings, so only type checkers need these names).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["__version__", "pyquil_client"]
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
@@ -37,3 +41,11 @@ def unload_ipython_extension(ipython: Any) -> None:
     from .notebook.magics import unload_ipython_extension as unload
 
     unload(ipython)
+
+
+def pyquil_client(profile: str | None = None) -> Any:
+    """A pyquil 4 ``QCSClient`` whose QCS tokens come from jupyter_qcred (see
+    :mod:`jupyter_qcred.providers.qcs.sdkclient`); pass it as ``client_configuration=``."""
+    from .providers.qcs.sdkclient import pyquil_client as make
+
+    return make(profile)

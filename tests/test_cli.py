@@ -149,7 +149,12 @@ def test_init_then_status_refresh_and_token(setup, sandbox, cli_run: Run) -> Non
     assert len(token_requests(sandbox)) == 1
 
     token = cli_run("token", "qcs", env=env)
-    stored = tomllib.loads((home / ".qcs/secrets.toml").read_text())["credentials"]["default"]["token_payload"]
+    credentials = tomllib.loads((home / ".qcs/secrets.toml").read_text())["credentials"]
+    # init handed the credential off: the SDK runs our console script by absolute path, the tokens live apart.
+    command = credentials["default"]["externally_managed"]
+    assert Path(command["command"]).is_absolute() and Path(command["command"]).name == "jupyter-qcred"
+    assert command["args"] == ["token", "qcs", "--profile", "default"]
+    stored = credentials["jupyter_qcred-default"]["token_payload"]
     assert token.returncode == 0
     assert token.stdout.strip() == stored["access_token"]
     assert token.stderr == ""

@@ -20,6 +20,7 @@ from test_qcs_support import ISSUED, make_jwt, mode, provider
 from jupyter_qcred.core.bundle import QcsProfileSpec
 from jupyter_qcred.core.errors import FieldError, FileFormatError, QCredError
 from jupyter_qcred.core.states import State
+from jupyter_qcred.providers.qcs import handoff
 from jupyter_qcred.providers.qcs.model import (
     DEFAULT_API_URL,
     DEFAULT_CLIENT_ID,
@@ -398,7 +399,7 @@ def test_materialize_keeps_comments_foreign_profiles_and_unknown_keys(tmp_path: 
     write(settings_path, FOREIGN_SETTINGS)
     write(secrets_path, FOREIGN_SECRETS.format(lab_token=lab_token))
     token = make_jwt()
-    qcs = provider(tmp_path)
+    qcs = provider(tmp_path, QCRED_QCS_HANDOFF="files")  # plain layout, byte for byte
     names = qcs.materialize(
         [
             spec(
@@ -509,7 +510,7 @@ token_type = "Bearer"
 
 
 def test_import_downloaded_secrets_merges_and_keeps_the_rest(tmp_path: Path) -> None:
-    qcs = provider(tmp_path)
+    qcs = provider(tmp_path, QCRED_QCS_HANDOFF="files")
     write(qcs.settings_path, FOREIGN_SETTINGS)
     write(qcs.secrets_path, FOREIGN_SECRETS.format(lab_token=make_jwt()))
     token = make_jwt()
@@ -638,7 +639,9 @@ def test_writing_odd_names_and_values_round_trips_through_us_and_the_sdk(
     assert (written.api_url, written.credentials_name) == (api_url, credential)
     server = settings_model.auth_servers[written.auth_server_name]
     assert (server.issuer, server.client_id) == (issuer, client_id)
-    payload = secrets_model.credentials[credential].token_payload
+    # Handed off (the default): the SDK's credential runs our command, the tokens live in jupyter_qcred-NAME.
+    assert secrets_model.credentials[credential].kind == "externally_managed"
+    payload = handoff.view(secrets_model).credentials[credential].token_payload
     assert payload is not None
     assert (payload.access_token, payload.refresh_token) == (access, refresh)
     assert settings_model.profiles["lab"].qvm_url == "http://qvm.lab.example:5000"

@@ -19,6 +19,7 @@ from test_qcs_support import PYTHON, provider, sandbox_env
 
 from jupyter_qcred.core.bundle import QcsProfileSpec
 from jupyter_qcred.core.states import State, utcnow
+from jupyter_qcred.providers.qcs import handoff
 from jupyter_qcred.providers.qcs.model import jwt_times, load_secrets
 from jupyter_qcred.providers.qcs.provider import QcsProvider
 from jupyter_qcred.sandbox.client import Sandbox
@@ -54,10 +55,14 @@ def run_sdk(home: Path, sandbox: Sandbox, profile: str | None = None) -> dict[st
     return dict(json.loads(done.stdout))
 
 
-def setup(home: Path, sandbox: Sandbox, scanner: Any, lifetime: int = -100) -> tuple[QcsProvider, dict[str, Any]]:
+def setup(
+    home: Path, sandbox: Sandbox, scanner: Any, lifetime: int = -100, handoff_mode: str = "files"
+) -> tuple[QcsProvider, dict[str, Any]]:
+    """alice's expired tokens written by us; plain files by default, since these tests are about the SDK reading
+    and refreshing our files (the hand-off has its own tests in test_qcs_handoff.py)."""
     tokens = sandbox.issue_qcs_tokens("alice", access_token_lifetime=lifetime)
     scanner.add_secrets(tokens)
-    qcs = provider(home, SSL_CERT_FILE=sandbox.ca_file or "")
+    qcs = provider(home, SSL_CERT_FILE=sandbox.ca_file or "", QCRED_QCS_HANDOFF=handoff_mode)
     qcs.materialize(
         [
             QcsProfileSpec(
@@ -76,8 +81,9 @@ def setup(home: Path, sandbox: Sandbox, scanner: Any, lifetime: int = -100) -> t
 
 
 def payload_of(qcs: QcsProvider, credential: str = "default") -> Any:
+    """The real tokens of ``credential``, wherever the hand-off keeps them."""
     _doc, model = load_secrets(qcs.secrets_path, qcs.secrets_path.read_text())
-    return model.credentials[credential].token_payload
+    return handoff.view(model).credentials[credential].token_payload
 
 
 def test_sdk_refreshes_our_files_and_we_see_its_new_state(
@@ -201,7 +207,7 @@ TOKEN_SCRIPT = textwrap.dedent(
 
 def test_twenty_processes_refresh_once(tmp_path: Path, sandbox: Sandbox, secret_scanner: Any) -> None:
     home = tmp_path / "home"
-    qcs, tokens = setup(home, sandbox, secret_scanner)
+    qcs, tokens = setup(home, sandbox, secret_scanner, handoff_mode="command")
     gates = tmp_path / "gates"
     gates.mkdir()
     gate = gates / "go"

@@ -13,6 +13,7 @@ from test_qcs_support import make_jwt, mode, provider
 from jupyter_qcred.core.bundle import QcsProfileSpec
 from jupyter_qcred.core.errors import ProviderError, QCredError, RefusedError, TransientProviderError
 from jupyter_qcred.core.states import State
+from jupyter_qcred.providers.qcs import handoff
 from jupyter_qcred.providers.qcs.model import jwt_times, load_secrets
 from jupyter_qcred.providers.qcs.provider import QcsProvider
 from jupyter_qcred.sandbox.client import Sandbox
@@ -59,8 +60,9 @@ def _provider_with_timeout(home: Path, timeout: float, environ: dict[str, str]) 
 
 
 def stored_payload(qcs: QcsProvider, credential: str = "default") -> Any:
+    """The real tokens of ``credential`` (handed off by default: they live in ``jupyter_qcred-NAME``)."""
     _doc, model = load_secrets(qcs.secrets_path, qcs.secrets_path.read_text())
-    return model.credentials[credential].token_payload
+    return handoff.view(model).credentials[credential].token_payload
 
 
 async def test_refresh_uses_the_refresh_grant_and_saves_the_rotation(

@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--from",
         dest="source",
         choices=["auto", "bundle", "env", "hub"],
-        default="auto",
+        default=None,
         help="bundle: QCRED_BUNDLE / QCRED_BUNDLE_FILE; env: the SDKs' variables; hub: pull from JupyterHub; "
         "auto (default): the hub when running under one, else the bundle",
     )
@@ -88,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
         "refresh token or API key exits 3; a provider that cannot be reached does not change the exit code",
     )
     init.add_argument("--quiet", action="store_true", help="do not print the status afterwards (problems go to stderr)")
+    init.add_argument(
+        "--handoff",
+        choices=["command", "files"],
+        help="how QCS SDK processes get tokens, for every profile: command (default; they run jupyter-qcred token "
+        "qcs, so only jupyter_qcred spends the refresh token) or files (plain token payloads: the way back before "
+        "removing jupyter_qcred); without a source to write, only the files' layout changes",
+    )
     init.set_defaults(run=cmd_init)
 
     token = command("token", "print a valid access token (for QCS externally_managed)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -20,11 +21,11 @@ def _settings() -> Any:
     return Settings.from_environment()
 
 
-def _manager(provider_keys: Sequence[str] | None = None) -> Any:
+def _manager(provider_keys: Sequence[str] | None = None, settings: Any = None) -> Any:
     from ..core.manager import CredentialManager
     from ..providers import PROVIDER_KEYS, create_providers
 
-    return CredentialManager(create_providers(_settings(), tuple(provider_keys or PROVIDER_KEYS)))
+    return CredentialManager(create_providers(settings or _settings(), tuple(provider_keys or PROVIDER_KEYS)))
 
 
 # ----- exit codes ------------------------------------------------------------------------------------------------
@@ -133,10 +134,23 @@ def cmd_init(args: argparse.Namespace) -> int:
     """Write credentials from a source (the spawn bundle, the environment, the hub) into the SDKs' files."""
     from ..core import sources
 
-    bundle, origin = sources.load(args.source, _settings())
-    manager = _manager()
+    settings = _settings()
+    if args.handoff:
+        settings = dataclasses.replace(settings, qcs_handoff=args.handoff)
+    source = args.source or "auto"
     try:
-        written = manager.materialize(bundle, source=args.source, reinit=args.reinit)
+        bundle, origin = sources.load(source, settings)
+    except QCredError:
+        if not args.handoff or args.source:
+            raise
+        bundle, origin = None, None  # `init --handoff files` alone: only lay out what is on disk
+    manager = _manager(settings=settings)
+    try:
+        written = manager.materialize(bundle, source=source, reinit=args.reinit) if bundle else []
+        if args.handoff and "qcs" in manager.providers:
+            changed = manager.providers["qcs"].adopt(args.handoff)
+            manager.reload(publish=False)
+            print(f"Rigetti QCS hand-off {args.handoff!r}: {', '.join(changed) or 'nothing to change'}.")
     except (FileFormatError, FieldError) as exc:
         # A store file the SDK cannot read either: never overwritten silently, so a person decides.
         return fail(
@@ -145,7 +159,8 @@ def cmd_init(args: argparse.Namespace) -> int:
             "backup).",
             EXIT_ATTENTION,
         )
-    print(f"Wrote {len(written)} credential(s) from {origin}: {', '.join(written) or 'none'}.")
+    if origin is not None:
+        print(f"Wrote {len(written)} credential(s) from {origin}: {', '.join(written) or 'none'}.")
     snapshot = manager.snapshot()
     entries = snapshot["providers"]
     if args.check:

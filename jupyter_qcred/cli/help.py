@@ -120,7 +120,11 @@ DESCRIPTIONS: dict[str, str] = {
         "secrets.toml, ~/.qiskit/qiskit-ibm.json and qiskitrc. Entries it does not own are kept; a newer token "
         "already on disk is kept. Offline unless --from hub or --check.\n\n"
         "Made for start scripts (`jupyter qcred init && ...`): an access token that expired while its refresh "
-        "token is still there is fine (exit 0); only what needs a person is 3."
+        "token is still there is fine (exit 0); only what needs a person is 3.\n\n"
+        "QCS credentials are handed off: the SDKs read an externally_managed credential that runs "
+        "`jupyter-qcred token qcs`, and the tokens live in `jupyter_qcred-NAME`, so only jupyter_qcred ever "
+        "spends the refresh token. --handoff files puts them back as plain token payloads for every profile "
+        "(with or without a source to write): run it before removing jupyter_qcred."
     ),
     "token": (
         "Print a valid QCS access token on stdout, renewing it first if it is due (once for every process, "
@@ -203,7 +207,7 @@ def readme_section() -> str:
         "jupyter qcred status [--json]                 every credential's state (offline: reads the files)\n"
         "jupyter qcred refresh [ibm|qcs] [--name NAME] [--json]\n"
         "                                              refresh now, once for every process\n"
-        "jupyter qcred init [--from auto|bundle|env|hub] [--reinit] [--check] [--quiet]\n"
+        "jupyter qcred init [--from auto|bundle|env|hub] [--reinit] [--check] [--quiet] [--handoff command|files]\n"
         "                                              write what a source hands over into the SDKs' files\n"
         "jupyter qcred token qcs [--profile P]         print a valid access token (refreshing it first if due)\n"
         "jupyter qcred remove ibm|qcs NAME [--yes]     remove an account or profile (asks first on a terminal)\n"

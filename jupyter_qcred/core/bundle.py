@@ -25,6 +25,7 @@ DEFAULT_IBM_NAMES = {
 #: How a QCS credential is kept fresh: by the server talking to the identity provider itself (public client), or by
 #: pulling fresh tokens from the hub (confidential client whose secret stays on the hub).
 QCS_REFRESH_PATHS = ("provider", "hub")
+QCS_HANDOFFS = ("command", "files")
 
 
 class BundleError(QCredError):
@@ -71,6 +72,9 @@ class QcsProfileSpec:
     auth_server_name: str | None = None
     default: bool = False
     refresh: str = "provider"
+    #: How SDK processes get this credential's tokens: "command" (jupyter_qcred's token command) or "files"
+    #: (plain token payloads); None: the deployment's setting (``c.QCredApp.qcs_handoff``, default "command").
+    handoff: str | None = None
 
     def __repr__(self) -> str:  # never show the tokens
         return f"QcsProfileSpec(profile={self.profile!r})"
@@ -139,7 +143,10 @@ def _qcs_profile(where: str, index: int, data: object) -> QcsProfileSpec:
         auth_server_name=fields.text("auth_server_name"),
         default=bool(fields.flag("default", False)),
         refresh=fields.text("refresh") or "provider",
+        handoff=fields.text("handoff"),
     )
+    if spec.handoff is not None and spec.handoff not in QCS_HANDOFFS:
+        raise FieldError(where, f"qcs[{index}].handoff", f"must be one of {', '.join(QCS_HANDOFFS)}")
     if spec.refresh not in QCS_REFRESH_PATHS:
         raise FieldError(where, f"qcs[{index}].refresh", f"must be one of {', '.join(QCS_REFRESH_PATHS)}")
     if not (spec.access_token or spec.refresh_token or spec.client_secret):

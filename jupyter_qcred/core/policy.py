@@ -10,20 +10,21 @@ import dataclasses
 import random
 from datetime import datetime, timedelta
 
+from .margin import DEFAULT_FRACTION, DEFAULT_LATEST, margin_seconds
+
 
 @dataclasses.dataclass(frozen=True)
 class RefreshPolicy:
     """Refresh when less than ``fraction`` of a token's lifetime is left, and never later than ``latest`` seconds
     before it expires; for very short tokens the margin is capped at half the lifetime."""
 
-    fraction: float = 0.2
-    latest: float = 300.0
+    fraction: float = DEFAULT_FRACTION
+    latest: float = DEFAULT_LATEST
     jitter: float = 0.1
 
     def margin(self, lifetime: timedelta) -> timedelta:
         """How long before expiry a token of this lifetime is due."""
-        seconds = max(lifetime.total_seconds(), 0.0)
-        return timedelta(seconds=min(max(self.fraction * seconds, self.latest), seconds / 2))
+        return timedelta(seconds=margin_seconds(lifetime.total_seconds(), self.fraction, self.latest))
 
     def due_at(self, issued_at: datetime | None, expires_at: datetime) -> datetime:
         """The moment a token should be refreshed (deterministic: every process agrees)."""

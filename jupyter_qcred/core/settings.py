@@ -25,6 +25,9 @@ class Settings:
     timeout: float = 20.0
     lock_timeout: float = 60.0
     policy: RefreshPolicy = dataclasses.field(default_factory=RefreshPolicy)
+    #: How QCS SDK processes get tokens of credentials we write: "command" (our token command, see
+    #: providers/qcs/handoff.py) or "files" (plain token payloads, the SDK refreshes by itself).
+    qcs_handoff: str = "command"
     environ: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
@@ -48,6 +51,7 @@ class Settings:
             "qcs_settings_path": Path(env.get("QCS_SETTINGS_FILE_PATH") or qcs_dir / "settings.toml"),
             "qcs_secrets_path": Path(env.get("QCS_SECRETS_FILE_PATH") or qcs_dir / "secrets.toml"),
             "qiskit_dir": home / ".qiskit",
+            "qcs_handoff": env.get("QCRED_QCS_HANDOFF") or "command",
             "environ": env,
         }
         values.update({key: value for key, value in overrides.items() if value not in (None, "")})

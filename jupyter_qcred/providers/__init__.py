@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .registry import PROVIDER_KEYS, PROVIDER_TITLES, title
+
+# Not typing's TYPE_CHECKING: the QCS token command's fast path imports this package in every SDK process.
+TYPE_CHECKING = False
 
 __all__ = ["PROVIDER_KEYS", "PROVIDER_TITLES", "create_providers", "title"]
 

@@ -90,3 +90,8 @@ class Provider(abc.ABC):
     def environment_specs(self) -> list[Any]:
         """Credentials the SDKs' environment variables define, as bundle specs (a source; default: none)."""
         return []
+
+    def adopt(self, mode: str | None = None) -> list[str]:
+        """Lay out the credentials on disk for how SDK processes get their tokens (QCS: the token hand-off);
+        returns the credentials changed. Default: nothing to do."""
+        return []

@@ -22,6 +22,7 @@ Services (``{http}`` is the plain base; QCS parts live on ``{https}`` when ``--t
   ``credentials``, ``shutdown``, ``health``.
 
 Fault endpoint names: ``qcs_discovery``, ``qcs_token``, ``qcs_device``, ``qcs_authorize``, ``qcs_userinfo``,
-``qcs_jwks``, ``qcs_activate``, ``qcs_user``, ``qcs_groups``, ``qcs_balance``, ``iam``, ``ibm_version``,
-``ibm_login``, ``ibm_me``, ``ibm_network``, ``runtime`` (a family prefix like ``qcs`` or ``ibm`` matches all).
+``qcs_jwks``, ``qcs_activate``, ``qcs_user``, ``qcs_groups``, ``qcs_balance``, ``qcs_processors``, ``iam``,
+``ibm_version``, ``ibm_login``, ``ibm_me``, ``ibm_network``, ``runtime`` (a family prefix like ``qcs`` or ``ibm``
+matches all).
 """

@@ -104,9 +104,24 @@ class GroupBalanceHandler(QcsApiHandler):
         self.write_json({"id": group.name, "balance": group.balance})
 
 
+class QuantumProcessorsHandler(QcsApiHandler):
+    """``GET /v1/quantumProcessors``: what pyquil's ``list_quantum_computers`` asks first (one page, no
+    ``nextPageToken``, as QCS answers when everything fits)."""
+
+    endpoint = "qcs_processors"
+
+    def get(self) -> None:
+        self.write_json({"quantumProcessors": [{"id": name} for name in QUANTUM_PROCESSORS]})
+
+
+#: The quantum processors every sandbox user may see.
+QUANTUM_PROCESSORS = ("Ankaa-3", "Cepheus-1-36Q")
+
+
 def routes() -> list[tuple[str, type[BaseHandler]]]:
     return [
         (r"/qcs/v1/auth:getUser", GetUserHandler),
+        (r"/qcs/v1/quantumProcessors", QuantumProcessorsHandler),
         (r"/qcs/v1/users/([^/]+)/groups", GroupsHandler),
         (r"/qcs/v1/users/([^/]+)/balance", UserBalanceHandler),
         (r"/qcs/v1/groups/([^/]+)/balance", GroupBalanceHandler),

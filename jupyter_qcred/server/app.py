@@ -120,6 +120,22 @@ class QCredApp(ExtensionApp):
         help="Folder of qiskitrc and qiskit-ibm.json (default: ~/.qiskit).",
     ).tag(config=True)
 
+    qcs_handoff = Unicode(
+        "",
+        help="""How QCS SDK processes (kernels) get the tokens of the credentials jupyter_qcred writes or finds:
+        'command' (the default; the SDK's credential becomes externally_managed running `jupyter-qcred token qcs`
+        and the tokens live in `jupyter_qcred-NAME`, so only jupyter_qcred spends the refresh token) or 'files'
+        (plain token payloads the SDK refreshes by itself). Applied at start to every profile on disk. Empty: the
+        environment's QCRED_QCS_HANDOFF, else 'command'.""",
+    ).tag(config=True)
+
+    @validate("qcs_handoff")
+    def _check_handoff(self, proposal: dict[str, Any]) -> str:
+        value = str(proposal["value"])
+        if value not in ("", "command", "files"):
+            raise ValueError(f"QCredApp.qcs_handoff: {value!r} is unknown; use 'command' or 'files'")
+        return value
+
     @validate("providers")
     def _check_providers(self, proposal: dict[str, Any]) -> list[str]:
         unknown = [key for key in proposal["value"] if key not in PROVIDER_KEYS]
@@ -153,6 +169,7 @@ class QCredApp(ExtensionApp):
             qcs_settings_path=self.qcs_settings_path or None,
             qcs_secrets_path=self.qcs_secrets_path or None,
             qiskit_dir=self.qiskit_dir or None,
+            qcs_handoff=self.qcs_handoff or None,
         )
 
     def initialize_settings(self) -> None:
@@ -176,6 +193,7 @@ class QCredApp(ExtensionApp):
         for source in self.active_sources:
             if source != "hub":
                 self._materialize_startup(source)
+        self._adopt_qcs()
         if self.remove_bundle_from_environment:
             for name in BUNDLE_VARIABLES:
                 os.environ.pop(name, None)
@@ -188,6 +206,19 @@ class QCredApp(ExtensionApp):
         )
         self._started = False
         IOLoop.current().add_callback(self._start_background)
+
+    def _adopt_qcs(self) -> None:
+        """Lay out the QCS profiles found on disk for the hand-off (written by us or by someone else)."""
+        qcs = self.manager.providers.get("qcs")
+        if qcs is None:
+            return
+        try:
+            changed = qcs.adopt()
+        except QCredError as exc:  # QCS_SECRETS_READ_ONLY, a file the SDK cannot read: the status tells the user
+            self.log.info("jupyter_qcred: QCS credentials left as they are: %s", exc)
+            return
+        if changed:
+            self.manager.reload(publish=False)
 
     def _materialize_startup(self, source: str) -> None:
         from ..core import sources

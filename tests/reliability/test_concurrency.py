@@ -29,6 +29,7 @@ from rel_support import PYTHON, qcs_spec, report, sandbox_environ, settings_for
 
 from jupyter_qcred.core import files
 from jupyter_qcred.core.errors import RefusedError
+from jupyter_qcred.providers.qcs import handoff
 from jupyter_qcred.providers.qcs.model import jwt_times, load_secrets
 from jupyter_qcred.providers.qcs.provider import QcsProvider
 from jupyter_qcred.sandbox.client import Sandbox
@@ -231,8 +232,9 @@ def add_externally_managed_profile(qcs: QcsProvider, api_url: str) -> None:
 
 
 def stored(qcs: QcsProvider) -> Any:
+    """The real tokens of ``default`` (handed off or plain)."""
     _doc, model = load_secrets(qcs.secrets_path, qcs.secrets_path.read_text())
-    return model.credentials["default"].token_payload
+    return handoff.view(model).credentials["default"].token_payload
 
 
 def test_everyone_refreshes_once_and_the_sdk_alone_does_not(
@@ -288,6 +290,7 @@ def test_everyone_refreshes_once_and_the_sdk_alone_does_not(
     # ---- 2. the SDK alone: every kernel refreshes by itself ------------------------------------------------
     again = sandbox.issue_qcs_tokens("alice", access_token_lifetime=-100)
     secret_scanner.add_secrets(again)
+    qcs = QcsProvider(settings_for(home, sandbox, qcs_handoff="files"))  # plain files: the SDK refreshes by itself
     qcs.materialize([qcs_spec(sandbox, again)], source="bundle")
     sandbox.clear_log()
     gates = tmp_path / "gates-sdk"

@@ -21,8 +21,19 @@ from ...core import files, flows
 from ...core.errors import QCredError
 from ...core.flows import Flow
 from ...core.settings import Settings
+from ...core.states import fingerprint
 from ..base import Provider
-from .model import AuthServer, Credential, Profile, QcsSecrets, QcsSettings, load_secrets, load_settings
+from . import handoff
+from .model import (
+    AuthServer,
+    Credential,
+    Profile,
+    QcsSecrets,
+    QcsSettings,
+    TokenPayload,
+    load_secrets,
+    load_settings,
+)
 from .oidc import PROVIDER, Discovery
 
 log = logging.getLogger("jupyter_qcred.qcs")
@@ -37,7 +48,8 @@ REINIT_ADVICE = (
 
 @dataclasses.dataclass
 class Snapshot:
-    """Both files, parsed and validated together (what the SDK would load right now)."""
+    """Both files, parsed and validated together (what the SDK would load right now); ``secrets`` is the hand-off
+    view: a handed-off credential appears as its real token payload."""
 
     settings_doc: tomlkit.TOMLDocument
     settings: QcsSettings
@@ -78,6 +90,9 @@ class Memory:
     accounts: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     client_tokens: dict[str, ClientToken] = dataclasses.field(default_factory=dict)
     refreshed_at: dict[str, datetime] = dataclasses.field(default_factory=dict)
+    #: ``QCS_SECRETS_READ_ONLY``: credential -> (fingerprint of the refresh token on disk it replaced, the tokens
+    #: this process obtained and could not write).
+    held: dict[str, tuple[str | None, TokenPayload]] = dataclasses.field(default_factory=dict)
 
 
 class QcsBase(Provider):
@@ -109,11 +124,32 @@ class QcsBase(Provider):
         secrets_text = files.read_text(self.secrets_path)
         secrets_doc, secrets_model = load_secrets(self.secrets_path, secrets_text)
         return Snapshot(
-            settings_doc, settings, secrets_doc, secrets_model, settings_text is not None, secrets_text is not None
+            settings_doc,
+            settings,
+            secrets_doc,
+            handoff.view(secrets_model),
+            settings_text is not None,
+            secrets_text is not None,
         )
 
     def _load_secrets(self) -> tuple[tomlkit.TOMLDocument, QcsSecrets]:
-        return load_secrets(self.secrets_path, files.read_text(self.secrets_path))
+        """``secrets.toml`` with handed-off credentials shown as their real token payloads (:func:`handoff.view`)."""
+        document, model = load_secrets(self.secrets_path, files.read_text(self.secrets_path))
+        return document, handoff.view(model)
+
+    @property
+    def read_only(self) -> bool:
+        """``QCS_SECRETS_READ_ONLY`` is set: we never write ``secrets.toml`` (as the SDK does not)."""
+        return handoff.secrets_read_only(self._environ())
+
+    def _payload(self, credential: Credential) -> TokenPayload | None:
+        """The token payload to use: the file's, or under ``QCS_SECRETS_READ_ONLY`` the tokens this process
+        obtained since (as long as the file still holds the refresh token they replaced)."""
+        payload = credential.token_payload
+        held = self._memory.held.get(credential.name) if self.read_only else None
+        if payload is not None and held is not None and held[0] == fingerprint(payload.refresh_token):
+            return held[1]
+        return payload
 
     def _environ(self) -> dict[str, str]:
         return dict(self.settings.environ)

@@ -142,6 +142,14 @@ class Credential:
     token_payload: TokenPayload | None = None
     client_credentials: ClientCredentials | None = None
     externally_managed: ExternallyManaged | None = None
+    #: Handed off (see :mod:`.handoff`): the SDK runs this command of ours, and the tokens live in ``stored_as``.
+    handoff: ExternallyManaged | None = None
+    stored_as: str | None = None
+
+    @property
+    def stored_name(self) -> str:
+        """The credential table that holds this credential's tokens on disk."""
+        return self.stored_as or self.name
 
     @property
     def usable(self) -> bool:
@@ -345,11 +353,14 @@ def _credential(name: str, table: _Reader) -> Credential:
     present = [kind for kind in KINDS if kind in table.data]
     if not present:
         raise FieldError(where, dotted(*table.where), "must hold one of " + ", ".join(KINDS))
-    if len(present) > 1:
+    # qcs_api_client_common 0.27 takes externally_managed when a token_payload sits beside it (the hand-off's
+    # copy for older clients, see handoff.py); any other pair it refuses.
+    pyquil_copy = present == ["token_payload", "externally_managed"]
+    if len(present) > 1 and not pyquil_copy:
         raise FieldError(
             where, dotted(*table.where), f"holds both {present[0]} and {present[1]}; keep exactly one of them"
         )
-    kind = present[0]
+    kind = present[-1] if pyquil_copy else present[0]
     inner = table.table(kind) or _Reader(table.path, {}, *table.where, kind)
     if kind == "token_payload":
         values = {key: inner.text(key) for key in TOKEN_PAYLOAD_STRINGS}
@@ -378,7 +389,10 @@ def _credential(name: str, table: _Reader) -> Credential:
         args=inner.strings("args") or (),
         timeout_seconds=inner.integer("timeout_seconds", maximum=2**63 - 1),
     )
-    return Credential(name, kind, externally_managed=external)
+    copy = None
+    if pyquil_copy:
+        copy = _credential(name, _Reader(table.path, {"token_payload": table.data["token_payload"]}, *table.where))
+    return Credential(name, kind, externally_managed=external, token_payload=copy.token_payload if copy else None)
 
 
 def load_settings(path: Path, text: str | None) -> tuple[tomlkit.TOMLDocument, QcsSettings]:

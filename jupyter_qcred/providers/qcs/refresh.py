@@ -65,7 +65,7 @@ class QcsRefresher(QcsWriter):
             )
         if credential.kind == "client_credentials":
             return None if force else self._client_token_valid(credential, now)
-        payload = credential.token_payload
+        payload = self._payload(credential)
         assert payload is not None
         if self._memory.refresh_via.get(credential.name) == "hub":
             times = jwt_times(payload.access_token)
@@ -90,7 +90,7 @@ class QcsRefresher(QcsWriter):
         name = target.profile.name
         if credential.kind == "client_credentials":
             return (yield from self._client_credentials_flow(target, force))
-        payload = credential.token_payload
+        payload = self._payload(credential)
         if payload is None:  # externally managed: the fast path already refused
             raise QCredError(f"Rigetti QCS profile {name!r} has no token to refresh.")
         now = utcnow()
@@ -117,7 +117,10 @@ class QcsRefresher(QcsWriter):
             log.warning("QCS profile %s: the refresh token was refused; the credential needs re-initializing", name)
             raise
         obtained = utcnow()
-        access = self._write_refreshed(credential.name, tokens, obtained)
+        if self.read_only:
+            access = self._hold(credential, tokens, obtained)
+        else:
+            access = self._write_refreshed(credential.name, tokens, obtained)
         self._memory.refused.pop(credential.name, None)
         self._memory.refreshed_at[credential.name] = obtained
         log.info("QCS profile %s: refreshed the access token of credential %s", name, credential.name)
@@ -155,8 +158,27 @@ class QcsRefresher(QcsWriter):
         log.info("QCS profile %s: obtained an access token with the client_credentials grant", target.profile.name)
         return _Outcome(tokens.access_token, requested=True)
 
+    def _hold(self, credential: Credential, tokens: TokenResponse, obtained: datetime) -> str:
+        """``QCS_SECRETS_READ_ONLY``: keep a refresh result in this process only (the status says so)."""
+        on_disk = credential.token_payload.refresh_token if credential.token_payload else None
+        payload = self._payload(credential)
+        self._memory.held[credential.name] = (
+            fingerprint(on_disk),
+            TokenPayload(
+                access_token=tokens.access_token,
+                refresh_token=tokens.refresh_token or (payload.refresh_token if payload else None),
+                expires_in=tokens.expires_in,
+                updated_at=obtained,
+            ),
+        )
+        log.info("QCS credential %s: refreshed; QCS_SECRETS_READ_ONLY is set, so not saved", credential.name)
+        return tokens.access_token
+
     def _write_refreshed(self, credential: str, tokens: TokenResponse, obtained: datetime) -> str:
-        """Save a refresh result (we hold the lock); keep a token another writer saved after ours was issued."""
+        """Save a refresh result (we hold the lock); keep a token another writer saved after ours was issued.
+
+        A handed-off credential's tokens are written where they live (``jupyter_qcred-NAME``, see :mod:`.handoff`).
+        """
         document, current = self._load_secrets()
         existing = current.credentials.get(credential)
         if existing is None or existing.kind != "token_payload" or existing.token_payload is None:
@@ -170,13 +192,15 @@ class QcsRefresher(QcsWriter):
             return payload.access_token
         store.update_refreshed_tokens(
             document,
-            credential,
+            existing.stored_name,
             access_token=tokens.access_token,
             refresh_token=tokens.refresh_token,
             updated_at=obtained,
             expires_in=tokens.expires_in,
             id_token=tokens.id_token,
         )
+        if existing.stored_as:  # handed off: older clients read the access token beside the command
+            store.mirror(document, existing.name, existing.stored_as)
         files.atomic_write(self.secrets_path, tomlkit.dumps(document))
         return tokens.access_token
 
@@ -191,7 +215,8 @@ class QcsRefresher(QcsWriter):
         token = self._fast_path(target, force=False)
         if token is not None:
             return token
-        seen = target.credential.token_payload.access_token if target.credential.token_payload else None
+        payload = self._payload(target.credential)
+        seen = payload.access_token if payload else None
         with files.locked(self.secrets_path, self.settings.lock_timeout):
             outcome = self._run_sync(self._locked_refresh_flow(profile, False, seen))
         return outcome.access_token
@@ -202,7 +227,8 @@ class QcsRefresher(QcsWriter):
         token = self._fast_path(target, force=force)
         if token is not None:
             return token
-        seen = target.credential.token_payload.access_token if target.credential.token_payload else None
+        payload = self._payload(target.credential)
+        seen = payload.access_token if payload else None
         async with files.alocked(self.secrets_path, self.settings.lock_timeout):
             outcome = await self._run_async(self._locked_refresh_flow(profile, force, seen))
         return outcome.access_token

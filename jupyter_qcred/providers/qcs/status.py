@@ -92,7 +92,19 @@ class QcsStatus(QcsBase):
             "refresh_via": memory.refresh_via.get(credential.name, "provider"),
             "user": None,
             "groups": [],
+            # How SDK processes get this credential's tokens (see providers/qcs/handoff.py): "command" (they run
+            # our token command; the tokens live in ``stored_as``), "files" (they read and refresh the file).
+            "handoff": "command" if credential.handoff else ("files" if credential.kind == "token_payload" else None),
+            "stored_as": credential.stored_as,
         }
+        if credential.handoff is not None:
+            account["command"] = os.path.basename(credential.handoff.command)
+        if self.read_only and credential.kind == "token_payload":
+            account["secrets_read_only"] = (
+                f"QCS_SECRETS_READ_ONLY is set, so jupyter_qcred never writes {self.secrets_path}: a token it "
+                "refreshes stays in this process, the file's access token goes stale, and SDK processes reading "
+                "the file refresh on their own."
+            )
         details = memory.accounts.get(credential.name)
         if details:
             account["user"] = details.get("user")
@@ -115,8 +127,9 @@ class QcsStatus(QcsBase):
                 f"{self.settings_path} does not define; add it (client_id and issuer) or re-initialize."
             )
             return status
-        if credential.kind == "token_payload" and credential.token_payload is not None:
-            self._token_payload_status(status, name, credential.name, credential.token_payload)
+        payload = self._payload(credential)
+        if credential.kind == "token_payload" and payload is not None:
+            self._token_payload_status(status, name, credential.name, payload)
         elif credential.kind == "client_credentials" and credential.client_credentials is not None:
             self._client_credentials_status(status, name, credential)
         elif credential.kind == "externally_managed" and credential.externally_managed is not None:

@@ -209,3 +209,68 @@ def merge_entries(document: Container, section: str, entries: Mapping[str, Any])
         target[name] = value
         names.append(str(name))
     return names
+
+
+def _replace_table(container: Table, key: str, values: Mapping[str, Any]) -> Table:
+    """``container[key]`` made a fresh table holding exactly ``values`` (in their order)."""
+    if key in container:
+        del container[key]
+    table = _new_table()
+    for name, value in values.items():
+        table[name] = value
+    container[key] = table
+    _tidy(container[key])
+    found: Table = container[key]
+    return found
+
+
+def hand_off(document: Container, name: str, managed: str, command: str, args: list[str], timeout_seconds: int) -> None:
+    """Make credential ``name`` run our token command, its token payload (if plain) moved to ``managed``.
+
+    ``name`` keeps a copy of the access token alone (see :func:`mirror`). Used again on a credential already
+    handed off, it only refreshes the command (a moved environment) and the copy.
+    """
+    credential = credential_table(document, name)
+    if "token_payload" in credential and "externally_managed" not in credential:
+        payload = {key: value for key, value in credential["token_payload"].unwrap().items()}
+        _replace_table(credential_table(document, managed), "token_payload", payload)
+    if "client_credentials" in credential:
+        del credential["client_credentials"]
+    wanted = {"command": command, "args": list(args), "timeout_seconds": timeout_seconds}
+    external = credential.get("externally_managed")
+    if external is None or {key: external.get(key) for key in wanted} != wanted:
+        _replace_table(credential, "externally_managed", wanted)
+    mirror(document, name, managed)
+
+
+def mirror(document: Container, name: str, managed: str) -> None:
+    """Copy the access token (and ``updated_at``) of ``managed`` into ``name``'s own ``token_payload``.
+
+    pyquil 4's bundled client (qcs-sdk-python 0.21, client 0.12) does not know ``externally_managed`` and reads
+    only this table: it gets the current access token and no refresh token, so it can never spend ours.
+    qcs_api_client_common 0.27 runs the command when both tables are there.
+    """
+    stored = _table(document, "credentials", super_table=True).get(managed)
+    if stored is None or "token_payload" not in stored:
+        return
+    source = stored["token_payload"]
+    values = {key: source[key] for key in ("access_token", "updated_at") if key in source}
+    credential = credential_table(document, name)
+    current = credential.get("token_payload")
+    if current is None or {key: current.get(key) for key in values} != values or len(current) != len(values):
+        _replace_table(credential, "token_payload", values)
+
+
+def take_back(document: Container, name: str, managed: str) -> None:
+    """Put the token payload of ``managed`` back into credential ``name`` (plain files) and remove ``managed``."""
+    credentials = _table(document, "credentials", super_table=True)
+    stored = credentials.get(managed)
+    if stored is None or "token_payload" not in stored:
+        return
+    payload = {key: value for key, value in stored["token_payload"].unwrap().items()}
+    credential = credential_table(document, name)
+    for other in ("client_credentials", "externally_managed"):
+        if other in credential:
+            del credential[other]
+    _replace_table(credential, "token_payload", payload)
+    del credentials[managed]

@@ -7,12 +7,11 @@ cannot be read gives a ``problem`` phrase instead.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
-import json
 import re
 from datetime import datetime, timedelta, timezone
+
+from .claims import jwt_claims
 
 _RFC3339 = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$",
@@ -68,17 +67,9 @@ def jwt_times(token: str | None) -> JwtTimes:
     """``iat``/``exp`` of a JWT by base64url-decoding its payload; anything odd gives a ``problem`` instead."""
     if not token:
         return JwtTimes(problem="is missing")
-    parts = token.split(".")
-    if len(parts) != 3:
-        return JwtTimes(problem="is not a JWT")
-    segment = parts[1]
-    try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        claims = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return JwtTimes(problem="is not a readable JWT")
-    if not isinstance(claims, dict):
-        return JwtTimes(problem="is not a readable JWT")
+    claims = jwt_claims(token)
+    if isinstance(claims, str):
+        return JwtTimes(problem=claims)
     expires = _timestamp(claims.get("exp"))
     issued = _timestamp(claims.get("iat"))
     if expires is None:

@@ -18,7 +18,7 @@ from ...core import files
 from ...core.bundle import QcsProfileSpec
 from ...core.errors import FieldError, FileFormatError, QCredError
 from ...core.states import utcnow
-from . import store
+from . import handoff, store
 from .base import log
 from .model import (
     DEFAULT_PROFILE_NAME,
@@ -58,11 +58,19 @@ class QcsWriter(QcsStatus):
 
     def _write_documents(self, settings_doc: tomlkit.TOMLDocument, secrets_doc: tomlkit.TOMLDocument) -> None:
         """Validate both results as the SDK will read them, then write secrets first (a profile never points at a
-        credential that is not on disk yet)."""
+        credential that is not on disk yet). With ``QCS_SECRETS_READ_ONLY`` nothing is written."""
+        self._refuse_if_read_only()
         settings_from_document(settings_doc, self.settings_path)
         secrets_from_document(secrets_doc, self.secrets_path)
         files.atomic_write(self.secrets_path, tomlkit.dumps(secrets_doc))
         files.atomic_write(self.settings_path, tomlkit.dumps(settings_doc))
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise QCredError(
+                f"Rigetti QCS: QCS_SECRETS_READ_ONLY is set, so jupyter_qcred does not write {self.secrets_path}; "
+                "nothing was written. Unset QCS_SECRETS_READ_ONLY to let jupyter_qcred store QCS credentials."
+            )
 
     def materialize(self, specs: Sequence[Any], *, source: str, reinit: bool = False) -> list[str]:
         """Write bundle profiles (``bundle.QcsProfileSpec``) into both files; returns the profile names written.
@@ -88,14 +96,17 @@ class QcsWriter(QcsStatus):
             settings_doc = self._document_for_write(self.settings_path, settings_from_document, reinit)
             secrets_doc = self._document_for_write(self.secrets_path, secrets_from_document, reinit)
             before = settings_from_document(settings_doc, self.settings_path)
-            existing = secrets_from_document(secrets_doc, self.secrets_path)
+            existing = handoff.view(secrets_from_document(secrets_doc, self.secrets_path))
             now = utcnow()
             written: list[str] = []
+            wanted: dict[str, tuple[str, str]] = {}
             for spec in specs:
                 credential = self._apply_spec(settings_doc, secrets_doc, before, existing, spec, now, keep_newer)
                 self._memory.sources[spec.profile] = source
                 self._memory.refresh_via[credential] = spec.refresh
+                wanted[credential] = (spec.profile, getattr(spec, "handoff", None) or self.settings.qcs_handoff)
                 written.append(spec.profile)
+            self._arrange(secrets_doc, wanted)
             if not any(spec.default for spec in specs):
                 self._choose_default(settings_doc, secrets_doc, specs[0].profile)
             self._write_documents(settings_doc, secrets_doc)
@@ -146,6 +157,7 @@ class QcsWriter(QcsStatus):
             return credential
         times = jwt_times(spec.access_token)
         lifetime = times.lifetime
+        store.take_back(secrets_doc, credential, handoff.managed_name(credential))
         store.replace_token_payload(
             secrets_doc,
             credential,
@@ -156,6 +168,68 @@ class QcsWriter(QcsStatus):
         )
         self._forget(credential)
         return credential
+
+    def _arrange(self, secrets_doc: tomlkit.TOMLDocument, wanted: dict[str, tuple[str, str]]) -> None:
+        """Lay out each credential for its hand-off mode (credential -> (a profile using it, mode)).
+
+        ``command``: a token payload moves to ``jupyter_qcred-NAME`` and ``NAME`` runs our token command;
+        ``files``: a handed-off pair goes back to a plain token payload. Client credentials (no refresh token to
+        spend) and other people's ``externally_managed`` commands stay as they are.
+        """
+        for credential, (profile, mode) in wanted.items():
+            if mode not in handoff.HANDOFF_MODES:
+                raise QCredError(
+                    f"Rigetti QCS: the hand-off {mode!r} is unknown; use one of {', '.join(handoff.HANDOFF_MODES)}."
+                )
+            raw = secrets_from_document(secrets_doc, self.secrets_path).credentials
+            current = handoff.view(QcsSecrets(raw)).credentials.get(credential)
+            managed = handoff.managed_name(credential)
+            if current is None or current.kind == "externally_managed":
+                continue
+            if current.kind == "client_credentials":
+                if managed in raw:
+                    del secrets_doc["credentials"][managed]
+            elif mode == "command":
+                command, args = handoff.token_command(profile)
+                store.hand_off(secrets_doc, credential, managed, command, args, handoff.TIMEOUT_SECONDS)
+            elif current.handoff is not None:
+                store.take_back(secrets_doc, credential, managed)
+            elif managed in raw:
+                del secrets_doc["credentials"][managed]
+
+    def adopt(self, mode: str | None = None) -> list[str]:
+        """Lay out every profile's credential for the hand-off ``mode`` (default: the settings'); returns the
+        credentials whose layout changed.
+
+        The server does this at start for the profiles it finds on disk (so a ``secrets.toml`` written by someone
+        else is handed off too), and ``jupyter qcred init --handoff files`` to go back to plain files. With
+        ``QCS_SECRETS_READ_ONLY`` nothing is written.
+        """
+        mode = mode or self.settings.qcs_handoff
+        self._refuse_if_read_only()
+        with files.locked(self.secrets_path, self.settings.lock_timeout):
+            settings = self._load().settings
+            text = files.read_text(self.secrets_path)
+            if text is None:
+                return []
+            document = parse_toml(text, self.secrets_path)
+            before = secrets_from_document(document, self.secrets_path).credentials
+            default = settings.effective_default(self._environ())
+            wanted: dict[str, tuple[str, str]] = {}
+            for name in sorted(settings.profiles, key=lambda profile: profile != default):
+                credential = settings.profiles[name].credentials_name
+                if credential in before and credential not in wanted:
+                    wanted[credential] = (name, mode)
+            self._arrange(document, wanted)
+            after = tomlkit.dumps(document)
+            if after == text:
+                return []
+            secrets_from_document(document, self.secrets_path)
+            files.atomic_write(self.secrets_path, after)
+        changed = secrets_from_document(parse_toml(after, self.secrets_path), self.secrets_path).credentials
+        names = sorted(name for name in wanted if changed.get(name) != before.get(name))
+        log.info("QCS: hand-off %s for credentials %s", mode, ", ".join(names) or "none")
+        return names
 
     def _forget(self, credential: str) -> None:
         """New tokens: the old refusal and account details no longer apply."""
@@ -250,6 +324,7 @@ class QcsWriter(QcsStatus):
                     if name not in used:
                         store.upsert_profile(settings_doc, name, values={"credentials_name": name})
                         self._memory.sources[name] = "import"
+                self._arrange_imported(settings_doc, secrets_doc, names)
                 if make_default:
                     settings = settings_from_document(settings_doc, self.settings_path)
                     users = [key for key, p in settings.profiles.items() if p.credentials_name == names[0]]
@@ -272,6 +347,14 @@ class QcsWriter(QcsStatus):
             self._write_documents(settings_doc, secrets_doc)
         log.info("QCS: imported %s %s from an uploaded file", kind, ", ".join(names))
         return names
+
+    def _arrange_imported(
+        self, settings_doc: tomlkit.TOMLDocument, secrets_doc: tomlkit.TOMLDocument, names: list[str]
+    ) -> None:
+        """Imported credentials take the settings' hand-off, each with a profile that uses it."""
+        settings = settings_from_document(settings_doc, self.settings_path)
+        users = {profile.credentials_name: profile.name for profile in settings.profiles.values()}
+        self._arrange(secrets_doc, {name: (users.get(name, name), self.settings.qcs_handoff) for name in names})
 
     @staticmethod
     def _upload_kind(filename: str, document: tomlkit.TOMLDocument) -> str:
