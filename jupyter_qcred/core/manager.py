@@ -15,6 +15,7 @@ import logging
 import os
 import random
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,7 @@ class CredentialManager:
         first_check_delay: float = 1.0,
         backoff: Callable[[], Backoff] = Backoff,
         rng: random.Random | None = None,
+        min_refresh_interval: float = 10.0,
     ) -> None:
         self.providers = providers
         self.clock = clock
@@ -62,6 +64,10 @@ class CredentialManager:
         #: never competes with the server's own start-up.
         self.first_check_delay = first_check_delay
         self._new_backoff = backoff
+        #: A person asking to refresh the same credential again within this many seconds gets the last result:
+        #: a refresh button (or a script) can never turn into a stream of token grants.
+        self.min_refresh_interval = min_refresh_interval
+        self._asked: dict[Key, float] = {}
         self._first_check_at: datetime | None = None
         self._encoded: tuple[object, str] | None = None
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
@@ -85,17 +91,33 @@ class CredentialManager:
 
     def reload(self, publish: bool = True) -> None:
         """Re-read every provider's stores and publish what changed."""
-        fresh: dict[Key, CredentialStatus] = {}
+        self._apply(self._read(), publish)
+
+    async def areload(self, publish: bool = True) -> None:
+        """:meth:`reload` for the event loop: the files are read in a worker thread, so a slow or odd file never
+        stalls the server (reads are also bounded in size and type, see :func:`jupyter_qcred.core.files.read_text`)."""
+        self._apply(await asyncio.to_thread(self._read), publish)
+
+    def _read(self) -> tuple[list[CredentialStatus], dict[Path, tuple[int, int, int] | None]]:
+        """What the stores hold now, and their marks (file I/O only: safe in a worker thread)."""
+        found: list[CredentialStatus] = []
         for provider in self.providers.values():
             try:
-                statuses = provider.read()
-            except QCredError as exc:  # a provider's read should not raise; never let one take the others down
-                statuses = [CredentialStatus(provider=provider.key, name=None, state=State.ERROR, error=str(exc))]
-            for status in statuses:
-                fresh[status.key] = self._overlay(status)
+                found += provider.read()
+            except Exception as exc:  # a provider's read should not raise; never let one take the others down
+                found.append(
+                    CredentialStatus(provider=provider.key, name=None, state=State.ERROR, error=_sentence(exc))
+                )
+        return found, {path: _mark(path) for path in self._watched()}
+
+    def _apply(
+        self, read: tuple[list[CredentialStatus], dict[Path, tuple[int, int, int] | None]], publish: bool
+    ) -> None:
+        statuses, marks = read
+        fresh = {status.key: self._overlay(status) for status in statuses}
         for key in set(self._overlays) - set(fresh):
             del self._overlays[key]
-        self._file_marks = {path: _mark(path) for path in self._watched()}
+        self._file_marks = marks
         self._replace(fresh, publish)
 
     def _overlay(self, status: CredentialStatus) -> CredentialStatus:
@@ -173,13 +195,6 @@ class CredentialManager:
             except Exception:  # a broken view must not stop the others
                 log.exception("A status listener failed")
 
-    def _set(self, key: Key, **changes: Any) -> None:
-        """Update one credential's overlay and republish."""
-        overlay = self._overlays.setdefault(key, self._new_overlay())
-        for name, value in changes.items():
-            setattr(overlay, name, value)
-        self.reload()
-
     # ----- refreshing ----------------------------------------------------------------------------------------
 
     async def refresh(
@@ -193,14 +208,35 @@ class CredentialManager:
         return self.snapshot()
 
     async def refresh_statuses(
-        self, provider: str | None = None, name: str | None = None, *, force: bool = True
+        self, provider: str | None = None, name: str | None = None, *, force: bool = True, asked: bool = False
     ) -> list[CredentialStatus]:
-        """Refresh the chosen credentials and return their statuses afterwards (``last_refresh`` says how it went)."""
-        keys = self._select(provider, name)
-        await asyncio.gather(*(self._refresh_one(key, force=force) for key in keys))
+        """Refresh the chosen credentials and return their statuses afterwards (``last_refresh`` says how it went).
+
+        ``asked``: a person asked for it; a credential they had refreshed less than ``min_refresh_interval``
+        seconds ago is not refreshed again, and concurrent requests share one refresh.
+        """
+        keys = self.select(provider, name)
+        await asyncio.gather(
+            *(self._asked_refresh(key) if asked else self._refresh_one(key, force=force) for key in keys)
+        )
         return [status for status in self.statuses() if status.key in keys]
 
-    def _select(self, provider: str | None, name: str | None) -> list[Key]:
+    def asked_ago(self, key: Key) -> float | None:
+        """Seconds since a person's refresh of ``key`` finished, if that is recent enough to answer with its result."""
+        at = self._asked.get(key)
+        if at is None:
+            return None
+        age = time.monotonic() - at
+        return age if age < self.min_refresh_interval else None
+
+    async def _asked_refresh(self, key: Key) -> None:
+        if key not in self._inflight and self.asked_ago(key) is not None:
+            return
+        await self._refresh_one(key, force=True)
+        self._asked[key] = time.monotonic()
+
+    def select(self, provider: str | None, name: str | None) -> list[Key]:
+        """The keys of the named credentials (all of ``provider``'s, or all), or a QCredError naming what is unknown."""
         if provider is not None and provider not in self.providers:
             raise QCredError(f"Unknown provider {provider!r}; use one of: {', '.join(self.providers)}.")
         keys = [
@@ -239,7 +275,8 @@ class CredentialManager:
     async def _do_refresh(self, key: Key, *, force: bool) -> CredentialStatus:
         provider_key, name = key
         assert name is not None
-        self._set(key, refreshing=True)
+        self._overlays.setdefault(key, self._new_overlay()).refreshing = True
+        await self.areload()
         overlay = self._overlays[key]
         before = self._statuses.get(key)
         overlay.seen_expiry = before.expires_at if before else None
@@ -263,7 +300,7 @@ class CredentialManager:
         finally:
             overlay.refreshing = False
             overlay.checked = True
-        self.reload()
+        await self.areload()
         self._wake.set()
         return self._statuses.get(key) or CredentialStatus(provider_key, name, State.ABSENT)
 
@@ -275,7 +312,7 @@ class CredentialManager:
                 "under JupyterHub. Re-initialize it with a token, a credentials file or the QCS login."
             )
         await self.hub_refresh()
-        self.reload(publish=False)
+        await self.areload(publish=False)
         after = self._statuses.get(key)
         overlay = self._overlays.setdefault(key, self._new_overlay())
         overlay.retry_at = None
@@ -310,6 +347,7 @@ class CredentialManager:
 
     def _clear(self, key: Key) -> None:
         """Forget failures and schedules of ``key`` (a refresh in flight keeps its flag)."""
+        self._asked.pop(key, None)  # new credentials: the next refresh a person asks for really happens
         overlay = self._overlays.get(key)
         if overlay is not None:
             overlay.clear()
@@ -338,8 +376,8 @@ class CredentialManager:
     async def _run(self) -> None:
         while True:
             try:
-                if self._files_changed():
-                    self.reload()
+                if await asyncio.to_thread(self._files_changed):
+                    await self.areload()
                 wait = self._schedule_due()
             except Exception:  # the loop must survive anything a provider does
                 log.exception("The credentials loop failed; retrying")

@@ -140,10 +140,19 @@ class CredentialService:
         if provider is not None:
             self.provider(provider)
         try:
-            statuses = await self.manager.refresh_statuses(provider, name, force=True)
+            keys = self.manager.select(provider, name)
         except QCredError as exc:
             raise NotFoundError(str(exc)) from None
-        return self._answer(statuses)
+        recent = [age for key in keys if (age := self.manager.asked_ago(key)) is not None]
+        statuses = await self.manager.refresh_statuses(provider, name, asked=True)
+        answer = self._answer(statuses)
+        if recent:
+            # Said in the sentence every view shows, so nobody mistakes the last result for a new one.
+            answer["result"]["message"] += (
+                f" This is the result of the refresh {max(recent):.0f} s ago: on request, a credential is refreshed "
+                f"at most once every {self.manager.min_refresh_interval:g} s."
+            )
+        return answer
 
     # ----- re-initializing --------------------------------------------------------------------------------------
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import json
 import re
 from datetime import datetime, timedelta, timezone
+
+from ...core import safejson
 
 _RFC3339 = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$",
@@ -74,7 +75,7 @@ def jwt_times(token: str | None) -> JwtTimes:
     segment = parts[1]
     try:
         raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        claims = json.loads(raw)
+        claims = safejson.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return JwtTimes(problem="is not a readable JWT")
     if not isinstance(claims, dict):
