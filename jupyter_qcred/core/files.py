@@ -142,6 +142,22 @@ def read_text(path: Path, limit: int = MAX_READ_BYTES) -> str | None:
         raise FileFormatError(path, "is not valid UTF-8 text", line) from None
 
 
+def exposure(path: Path) -> str | None:
+    """A warning when the credentials file ``path`` can be read by other users (the SDKs write some with the
+    default umask, e.g. qiskit-ibm.json after ``save_account``); our next write of it makes it 0600."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    mode = stat.S_IMODE(info.st_mode)
+    if not stat.S_ISREG(info.st_mode) or not mode & 0o077:
+        return None
+    return (
+        f"{path} can be read by other users (mode {mode:04o}); jupyter_qcred makes it private (0600) the next time "
+        f"it writes it. To fix it now, run: chmod 600 {path}"
+    )
+
+
 def _check_target(path: Path) -> None:
     """A store may be absent, a regular file, or a link (which is replaced, never followed)."""
     try:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..providers.base import Provider
+from . import files
 from .bundle import Bundle
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
 from .logins import Logins
@@ -74,7 +75,7 @@ class CredentialManager:
         self._statuses: dict[Key, CredentialStatus] = {}
         self._overlays: dict[Key, Overlay] = {}
         self._listeners: list[Listener] = []
-        self._file_marks: dict[Path, tuple[int, int, int] | None] = {}
+        self._file_marks: dict[Path, tuple[int, int, int, int] | None] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[Key, asyncio.Task[CredentialStatus]] = {}
@@ -98,7 +99,7 @@ class CredentialManager:
         stalls the server (reads are also bounded in size and type, see :func:`jupyter_qcred.core.files.read_text`)."""
         self._apply(await asyncio.to_thread(self._read), publish)
 
-    def _read(self) -> tuple[list[CredentialStatus], dict[Path, tuple[int, int, int] | None]]:
+    def _read(self) -> tuple[list[CredentialStatus], dict[Path, tuple[int, int, int, int] | None]]:
         """What the stores hold now, and their marks (file I/O only: safe in a worker thread)."""
         found: list[CredentialStatus] = []
         for provider in self.providers.values():
@@ -108,10 +109,18 @@ class CredentialManager:
                 found.append(
                     CredentialStatus(provider=provider.key, name=None, state=State.ERROR, error=_sentence(exc))
                 )
+        exposed: dict[Path, str | None] = {}
+        for status in found:
+            if status.file is not None:
+                if status.file not in exposed:
+                    exposed[status.file] = files.exposure(status.file)
+                warning = exposed[status.file]
+                if warning:
+                    status.warnings.append(warning)
         return found, {path: _mark(path) for path in self._watched()}
 
     def _apply(
-        self, read: tuple[list[CredentialStatus], dict[Path, tuple[int, int, int] | None]], publish: bool
+        self, read: tuple[list[CredentialStatus], dict[Path, tuple[int, int, int, int] | None]], publish: bool
     ) -> None:
         statuses, marks = read
         fresh = {status.key: self._overlay(status) for status in statuses}
@@ -436,12 +445,12 @@ def _is_due(status: CredentialStatus, now: datetime) -> bool:
     return status.next_refresh_at is not None and status.next_refresh_at <= now
 
 
-def _mark(path: Path) -> tuple[int, int, int] | None:
+def _mark(path: Path) -> tuple[int, int, int, int] | None:
     try:
         info = os.stat(path)
     except OSError:
         return None
-    return (info.st_mtime_ns, info.st_size, info.st_ino)
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_mode)  # a chmod changes the warnings
 
 
 def _sentence(exc: BaseException) -> str:

@@ -211,10 +211,22 @@ class CredentialService:
         except QCredError as exc:
             raise InputError(str(exc)) from None
         self.manager.forget((provider, name) for name in names)
+        known = {status.name for status in self.manager.statuses() if status.provider == provider}
         statuses: list[CredentialStatus] = []
         for name in names:
-            statuses += await self.manager.refresh_statuses(provider, name, force=False)
-        return self._answer(statuses, f"Imported {', '.join(repr(name) for name in names)} and checked.")
+            if name in known:
+                statuses += await self.manager.refresh_statuses(provider, name, force=False)
+        imported = ", ".join(repr(name) for name in names)
+        answer = self._answer(statuses, f"Imported {imported} and checked.")
+        waiting = [repr(name) for name in names if name not in known]
+        if waiting:  # written, but nothing to check yet (a settings.toml whose profiles have no tokens here)
+            result = answer["result"]
+            head = result["message"] if statuses else f"Imported {imported}."
+            result["message"] = (
+                f"{head} {', '.join(waiting)} {'has' if len(waiting) == 1 else 'have'} no credentials yet: upload "
+                "the matching secrets.toml, paste a token or use the login."
+            )
+        return answer
 
     async def start_login(self, provider: str | None, profile: str | None) -> dict[str, Any]:
         """Start a browser sign-in (device code); the server polls, and views follow it through the status."""

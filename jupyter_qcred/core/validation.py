@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import FieldError
 
@@ -83,6 +84,24 @@ class Fields:
             raise FieldError(
                 self.where, self._name(extra[0]), f"is not a known field (known: {', '.join(sorted(known))})"
             )
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def web_url(url: object) -> bool:
+    """https, or http on loopback only (a local test service): the only addresses we send tokens to, and the only
+    links a view renders (never ``javascript:``, ``data:``, or anything with spaces, quotes or markup)."""
+    if not isinstance(url, str) or any(ord(char) < 0x21 or char in "\\\"'<>`" for char in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an invalid IPv6 host
+        return False
+    if parts.scheme == "https" and host:
+        return True
+    return parts.scheme == "http" and host in LOOPBACK_HOSTS
 
 
 def encodable(value: object) -> bool:

@@ -16,11 +16,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from ...core import flows
 from ...core.errors import ProviderError, RefusedError, TransientProviderError, describe_response
 from ...core.flows import Flow
+from ...core.validation import web_url
 
 if TYPE_CHECKING:
     import httpx
@@ -78,15 +79,7 @@ class DevicePoll:
 
 def _allowed_url(url: str) -> bool:
     """https, or http on loopback only (a local test service): never send a token in clear over a network."""
-    if any(ord(char) < 0x21 or char in "\\\"'<>`" for char in url):  # no whitespace, controls or markup
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. an invalid IPv6 host
-        return False
-    if parts.scheme == "https" and parts.hostname:
-        return True
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    return web_url(url)
 
 
 def discovery_flow(issuer: str, cache: MutableMapping[str, Discovery]) -> Flow[Discovery]:

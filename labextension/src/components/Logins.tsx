@@ -1,4 +1,5 @@
 import * as React from 'react';
+import { safeLink } from '../model/links';
 import { slug } from '../model/status';
 import type { ILogin } from '../types';
 import { IContext } from './context';
@@ -11,20 +12,23 @@ export function Logins({ ctx, logins }: { ctx: IContext; logins: ILogin[] }): Re
   }
   return (
     <div className="jp-qcred-message jp-qcred-message--info">
-      {logins.map(l => (
-        <p key={l.id} data-testid={`qcred-login-${slug(l.id)}`}>
-          {trans.__('Rigetti QCS login waiting for you: open ')}
-          <a
-            href={l.verification_uri_complete ?? l.verification_uri ?? '#'}
-            target="_blank"
-            rel="noopener noreferrer"
-            className="jp-qcred-link"
-          >
-            {l.verification_uri ?? l.verification_uri_complete}
-          </a>{' '}
-          {trans.__('and confirm the code')} <code className="jp-qcred-code">{l.user_code}</code>
-        </p>
-      ))}
+      {logins.map(l => {
+        const link = safeLink(l.verification_uri_complete, l.verification_uri);
+        const shown = safeLink(l.verification_uri, l.verification_uri_complete);
+        return (
+          <p key={l.id} data-testid={`qcred-login-${slug(l.id)}`}>
+            {trans.__('Rigetti QCS login waiting for you: open ')}
+            {link ? (
+              <a href={link} target="_blank" rel="noopener noreferrer" className="jp-qcred-link">
+                {shown}
+              </a>
+            ) : (
+              trans.__('the sign-in page of your identity provider')
+            )}{' '}
+            {trans.__('and confirm the code')} <code className="jp-qcred-code">{l.user_code}</code>
+          </p>
+        );
+      })}
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { Button, ReactWidget } from '@jupyterlab/ui-components';
 import { Poll } from '@lumino/polling';
 import * as React from 'react';
 import { errorMessage, isLoginAnswer } from '../client';
+import { safeLink } from '../model/links';
 import { findLogin } from '../model/status';
 import { QcredStore } from '../store';
 import type { ILogin, IStatus } from '../types';
@@ -38,21 +39,25 @@ class LoginBody extends ReactWidget {
   protected render(): React.ReactElement {
     const t = this.trans;
     const l = this.login;
-    const link = l.verification_uri_complete ?? l.verification_uri ?? '';
+    const link = safeLink(l.verification_uri_complete, l.verification_uri) ?? '';
     return (
       <div>
         <ol className="jp-qcred-steps">
           <li>
             {t.__('Open')}{' '}
-            <a
-              href={link}
-              target="_blank"
-              rel="noopener noreferrer"
-              className="jp-qcred-link"
-              data-testid="qcred-login-link"
-            >
-              {link}
-            </a>
+            {link ? (
+              <a
+                href={link}
+                target="_blank"
+                rel="noopener noreferrer"
+                className="jp-qcred-link"
+                data-testid="qcred-login-link"
+              >
+                {link}
+              </a>
+            ) : (
+              t.__('the sign-in page of your identity provider')
+            )}
           </li>
           <li>
             {t.__('Log in to Rigetti QCS and confirm this code:')}{' '}
