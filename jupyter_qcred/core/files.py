@@ -127,10 +127,11 @@ def read_text(path: Path, limit: int = MAX_READ_BYTES) -> str | None:
         return None
     except IsADirectoryError:
         raise QCredError(f"{path} is a folder, not a file; move it away.") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise not_regular(path, info.st_mode)
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise not_regular(path, info.st_mode)
         data = handle.read(limit + 1) if info.st_size <= limit else b""
     if info.st_size > limit or len(data) > limit:
         size = max(info.st_size, len(data))
@@ -265,10 +266,11 @@ def backup(path: Path) -> Path | None:
         source = os.open(path, os.O_RDONLY | _NON_BLOCKING | _CLOSE_ON_EXEC)
     except FileNotFoundError:
         return None
+    info = os.fstat(source)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(source)
+        raise not_regular(path, info.st_mode)
     with os.fdopen(source, "rb") as src:
-        info = os.fstat(source)
-        if not stat.S_ISREG(info.st_mode):
-            raise not_regular(path, info.st_mode)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         target = path.with_name(f"{path.name}.broken-{stamp}")
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
