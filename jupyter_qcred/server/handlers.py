@@ -29,6 +29,8 @@ AUTH_RESOURCE = "qcred"
 MAX_FILE_BYTES = 256 * 1024
 #: The largest request body kept: a credentials file of MAX_FILE_BYTES as a JSON string, with room to spare.
 MAX_BODY_BYTES = 1024 * 1024
+#: Bodies up to this size are read to their end and dropped, so the client gets the 413 and its sentence.
+DRAIN_BYTES = 1024 * 1024 * 1024
 #: HTTP status of each failure the service layer names; a provider's failure answers 502, and anything else we
 #: refuse (a file or folder in the way) 409.
 ERROR_STATUS: tuple[tuple[type[QCredError], int], ...] = (
@@ -57,11 +59,16 @@ class QCredHandler(APIHandler):
         self._too_large = False
 
     async def prepare(self) -> None:  # type: ignore[override]
-        """Refuse a body announced too large before reading it; the rest is checked while it streams in."""
+        """A body announced too large is not kept at all; the rest is counted while it streams in.
+
+        The refusal (413) is sent once the body has been read and dropped: answering before would make the client
+        see a connection reset instead of the sentence (the unread data makes the kernel reset the connection).
+        """
         await super().prepare()  # authentication (the method's decorators then decide)
         length = self.request.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            raise web.HTTPError(413, _TOO_LARGE)
+        self._too_large = length.isdigit() and int(length) > MAX_BODY_BYTES
+        # Up to DRAIN_BYTES are read (and dropped) so the sentence arrives; beyond, Tornado cuts the connection.
+        self.request.connection.set_max_body_size(DRAIN_BYTES)  # type: ignore[union-attr]
 
     def data_received(self, chunk: bytes) -> None:
         """Keep at most MAX_BODY_BYTES of the body (and nothing of an anonymous request's); drop the rest."""
