@@ -87,6 +87,9 @@ def render_credential(entry: dict[str, Any]) -> str:
             rows.append(_row("Source", _e(source)))
     body = f"<table style='margin:.2em 0'>{''.join(rows)}</table>" if rows else ""
     error = f"<div style='color:{colour}'>{_e(entry['error'])}</div>" if entry.get("error") else ""
+    error += "".join(
+        f"<div style='color:#8d6e00'>&#9888; {_e(warning)}</div>" for warning in entry.get("warnings") or []
+    )
     return (
         f"<div class='qcred-credential' style='margin:.4em 0;padding:.2em .6em;border-left:4px solid {colour}'>"
         f"<div>{head}{badge}</div>{body}{error}</div>"
