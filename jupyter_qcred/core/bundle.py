@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from . import safejson
 from .errors import FieldError, QCredError
 from .validation import Fields, kind
 
@@ -201,7 +202,7 @@ def parse_bundle(data: object, where: str = "bundle") -> Bundle:
 def loads_bundle(text: str, where: str = "bundle") -> Bundle:
     """Parse bundle JSON text."""
     try:
-        data = json.loads(text)
+        data = safejson.loads(text)
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
         at = f" (line {line})" if line else ""

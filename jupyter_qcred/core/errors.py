@@ -61,6 +61,10 @@ class RefusedError(ProviderError):
     transient = False
 
 
+class BusyError(QCredError):
+    """Too many of something are in progress (logins waiting for a browser): try again later (REST answers 429)."""
+
+
 class LockTimeoutError(QCredError):
     """Another process held a credentials lock for too long."""
 

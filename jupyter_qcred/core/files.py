@@ -8,6 +8,11 @@ Symbolic links are never written through: a link in place of a store is replaced
 file is refused.
 Writers that read-modify-write hold a lock on a sidecar ``.NAME.lock`` file (``flock``), so concurrent writers in
 any process (the server, kernels, the CLI) never lose each other's entries.
+
+Hostile neighbours and odd files: a folder is only made private (0700) when we created it or it is one of the SDKs'
+own folders (``.qcs``, ``.qiskit``) and ours; any other folder that another user owns or may write to is refused
+(whoever can write to the folder can swap the file). A store that is not a regular file (a FIFO, a device node, a
+folder) is never read, written through or replaced, and reads stop at :data:`MAX_READ_BYTES`.
 """
 
 from __future__ import annotations
@@ -33,34 +38,135 @@ DIR_MODE = 0o700
 #: How long a writer waits for another process's lock before giving up with a clear error.
 DEFAULT_LOCK_TIMEOUT = 60.0
 _POLL_INTERVAL = 0.02
+#: Flags files are opened with where the platform has them (Windows has neither).
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOSE_ON_EXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+#: Folders that are ours by name: the SDKs' own folders, which we make private (0700) when we find them more open.
+PRIVATE_FOLDER_NAMES = frozenset({".qcs", ".qiskit"})
+#: The largest credentials file we read (real ones are a few KiB): a bigger one is refused, never parsed.
+MAX_READ_BYTES = 1024 * 1024
+_NON_BLOCKING = getattr(os, "O_NONBLOCK", 0)
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if needed and make it 0700 when we own it."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    """Create ``path`` (and parents) if needed; a folder fit for secrets, or a :class:`QCredError` saying why not.
+
+    Only a folder we create here, or one of the SDKs' own folders (:data:`PRIVATE_FOLDER_NAMES`) that we own, is
+    changed to 0700: any other folder (a project folder shared with a group, ``/tmp``) keeps its mode, and is
+    refused if another user owns it or may write to it.
+    """
+    try:
+        path.mkdir(mode=DIR_MODE, parents=True)
+        created = True
+    except FileExistsError:
+        created = False
     info = path.stat()
     if not stat.S_ISDIR(info.st_mode):
         raise QCredError(f"{path} is not a folder; move it away so credentials can be stored there.")
-    if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) != DIR_MODE:
-        os.chmod(path, DIR_MODE)
+    ours = info.st_uid == os.getuid()
+    if created or (ours and path.name in PRIVATE_FOLDER_NAMES):
+        if stat.S_IMODE(info.st_mode) != DIR_MODE:
+            os.chmod(path, DIR_MODE)
+        return path
+    check_folder(path, info)
     return path
 
 
-def read_text(path: Path) -> str | None:
-    """The file's text, or None when it does not exist. Undecodable bytes are a format error."""
+def check_folder(path: Path, info: os.stat_result | None = None) -> None:
+    """Refuse a folder that another user owns or that others may write to: whoever can write to a folder can
+    replace or remove the files in it (the sticky bit does not stop them creating the next file's name)."""
+    info = info or path.stat()
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid not in (os.getuid(), 0):
+        raise QCredError(
+            f"{path} belongs to another user (uid {info.st_uid}); jupyter_qcred keeps credentials only in folders "
+            "you or the system own. Choose a folder of your own for the credentials files."
+        )
+    if mode & 0o022:
+        raise QCredError(
+            f"{path} is a folder other users can write to (mode {mode:04o}); jupyter_qcred does not keep "
+            f"credentials there. Choose a private folder for the credentials files, or run chmod go-w {path}."
+        )
+
+
+def _kind(mode: int) -> str:
+    """What a non-regular file is, for the sentence that refuses it."""
+    for test, name in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def not_regular(path: Path, mode: int) -> QCredError:
+    """The error for a store that exists but is not a regular file (never read, written through or replaced)."""
+    return QCredError(
+        f"{path} is {_kind(mode)}, not a regular file; jupyter_qcred neither reads nor replaces it. Move it away "
+        "(or point the setting at a regular file) and try again."
+    )
+
+
+def read_text(path: Path, limit: int = MAX_READ_BYTES) -> str | None:
+    """The file's text, or None when it does not exist.
+
+    Only a regular file of at most ``limit`` bytes is read (a FIFO would block forever, a device or a huge file
+    would stall the server); undecodable bytes are a format error.
+    """
+    from .errors import FileFormatError
+
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | _NON_BLOCKING | _CLOSE_ON_EXEC)
     except FileNotFoundError:
         return None
     except IsADirectoryError:
         raise QCredError(f"{path} is a folder, not a file; move it away.") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise not_regular(path, info.st_mode)
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(limit + 1) if info.st_size <= limit else b""
+    if info.st_size > limit or len(data) > limit:
+        size = max(info.st_size, len(data))
+        raise FileFormatError(path, f"is too large ({size} bytes; a credentials file has at most {limit} bytes)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        from .errors import FileFormatError
-
         line = data[: exc.start].count(b"\n") + 1
         raise FileFormatError(path, "is not valid UTF-8 text", line) from None
+
+
+def exposure(path: Path) -> str | None:
+    """A warning when the credentials file ``path`` can be read by other users (the SDKs write some with the
+    default umask, e.g. qiskit-ibm.json after ``save_account``); our next write of it makes it 0600."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    mode = stat.S_IMODE(info.st_mode)
+    if not stat.S_ISREG(info.st_mode) or not mode & 0o077:
+        return None
+    return (
+        f"{path} can be read by other users (mode {mode:04o}); jupyter_qcred makes it private (0600) the next time "
+        f"it writes it. To fix it now, run: chmod 600 {path}"
+    )
+
+
+def _check_target(path: Path) -> None:
+    """A store may be absent, a regular file, or a link (which is replaced, never followed)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+        raise not_regular(path, info.st_mode)
 
 
 #: A temporary file of a writer that is gone and older than this is a leftover of a killed process (SIGKILL, OOM,
@@ -73,10 +179,24 @@ def atomic_write(path: Path, text: str, *, owner: tuple[int, int] | None = None,
 
     ``path`` itself being a symbolic link is replaced by a regular file: we never write through a link. ``owner``
     (uid, gid) hands the file to another user before it appears (the hub writing a user's bundle file);
-    ``private_folder=False`` leaves the folder's mode alone (a shared folder its creator set up).
+    ``private_folder=False`` leaves the folder's mode alone (a shared folder its creator set up), but the folder
+    must still belong to us (or root) and be writable by nobody else. Anything but a regular file (or a link) in
+    place of ``path`` is refused.
     """
-    folder = ensure_private_dir(path.parent) if private_folder else path.parent
-    data = text.encode("utf-8")
+    if private_folder:
+        folder = ensure_private_dir(path.parent)
+    else:
+        folder = path.parent
+        check_folder(folder)
+    _check_target(path)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # its repr would carry the whole text, secrets included
+        line = text.count("\n", 0, exc.start) + 1
+        raise QCredError(
+            f"{path} was not written: line {line} holds text that is not valid Unicode (a lone surrogate); "
+            "the credential that carries it cannot be stored."
+        ) from None
     for attempt in range(100):
         tmp = folder / f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.{attempt}.tmp"
         try:
@@ -142,19 +262,21 @@ def _fsync_dir(folder: Path) -> None:
 
 def backup(path: Path) -> Path | None:
     """Keep a private, timestamped copy of ``path`` (before re-initializing over a broken file)."""
-    if not path.exists():
+    try:
+        source = os.open(path, os.O_RDONLY | _NON_BLOCKING | _CLOSE_ON_EXEC)
+    except FileNotFoundError:
         return None
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    target = path.with_name(f"{path.name}.broken-{stamp}")
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
-    with os.fdopen(fd, "wb") as out, path.open("rb") as src:
-        shutil.copyfileobj(src, out)
+    info = os.fstat(source)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(source)
+        raise not_regular(path, info.st_mode)
+    with os.fdopen(source, "rb") as src:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        target = path.with_name(f"{path.name}.broken-{stamp}")
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(src, out)
     return target
-
-
-#: Flags the lock file is opened with where the platform has them (Windows has neither).
-_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_CLOSE_ON_EXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def lock_path(path: Path) -> Path:

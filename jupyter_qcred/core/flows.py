@@ -9,10 +9,10 @@ a URL's query or a header.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import safejson
 from .errors import ProviderError, RefusedError, TransientProviderError, describe_response
 
 if TYPE_CHECKING:  # httpx is imported when a request is made: a process that finds a fresh token never pays for it
@@ -46,7 +46,10 @@ def async_client(**options: Any) -> httpx.AsyncClient:
 
 
 def _host(request: httpx.Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc.decode('ascii', 'replace')}"
+    """Scheme, host and port of the request: never the ``user:pass@`` a URL may carry, nor its path or query."""
+    url = request.url
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return f"{url.scheme}://{host}" + (f":{url.port}" if url.port is not None else "")
 
 
 def _transport_error(provider: str, request: httpx.Request, exc: Exception, timeout: float | None) -> ProviderError:
@@ -114,7 +117,7 @@ def _read_timeout(client: httpx.Client | httpx.AsyncClient) -> float | None:
 def parse_json(response: httpx.Response, provider: str, what: str) -> Any:
     """The JSON body of a response, or a transient error saying the provider answered something unreadable."""
     try:
-        return json.loads(response.content)
+        return safejson.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         raise TransientProviderError(
             provider,
@@ -144,7 +147,7 @@ def expect_ok(response: httpx.Response, provider: str, what: str, refused: tuple
 def json_or_none(response: httpx.Response) -> Any:
     """The JSON body of a response, or None: an error answer may hold anything, and is only described."""
     try:
-        return json.loads(response.content)
+        return safejson.loads(response.content)
     except (ValueError, UnicodeDecodeError):
         return None
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import QCredError, TransientProviderError
+from .errors import BusyError, QCredError, TransientProviderError
 from .states import utcnow
 
 if TYPE_CHECKING:
@@ -24,6 +25,13 @@ log = logging.getLogger("jupyter_qcred.core.logins")
 KEEP_FINISHED = 5
 #: Transient failures in a row (the identity provider down) after which a login is given up.
 MAX_TRANSIENT_FAILURES = 5
+#: Logins waiting for a browser at once (each polls the identity provider until it expires).
+MAX_PENDING = 3
+#: The shortest wait between two polls, whatever the identity provider asks for (``interval: 0`` would poll in a
+#: busy loop); ``slow_down`` answers lengthen it, as RFC 8628 says.
+MIN_POLL_INTERVAL = 1.0
+#: A pending login of the same profile with at least this many seconds left is answered again instead of a new one.
+REUSE_MIN_SECONDS_LEFT = 60.0
 
 
 class Logins:
@@ -42,7 +50,26 @@ class Logins:
         self, provider: QcsProvider, profile: str | None, on_done: Callable[[str], Awaitable[Any]]
     ) -> dict[str, Any]:
         """Start a device login for a QCS profile and poll it in the background; ``on_done(profile)`` runs once
-        the tokens are stored. Returns the public login object."""
+        the tokens are stored. Returns the public login object.
+
+        Asking again for a profile whose login is still waiting answers that login (same code, no new request to the
+        identity provider); at most :data:`MAX_PENDING` logins wait at once.
+        """
+        wanted = provider.login_profile(profile)
+        for login_id, record in list(self._records.items()):
+            running = self._tasks.get(login_id)
+            if record["profile"] == wanted and record["state"] == "pending" and running is not None:
+                left = (_parse_time(record["expires_at"]) - utcnow()).total_seconds()
+                if left >= REUSE_MIN_SECONDS_LEFT:
+                    return dict(record)
+                running.cancel()  # about to expire: a fresh code replaces it
+                self._tasks.pop(login_id, None)
+                self._records[login_id] = {**record, "state": "expired", "error": "A new login code replaced this one."}
+        if len(self._tasks) >= MAX_PENDING:
+            raise BusyError(
+                f"{len(self._tasks)} QCS logins are already waiting for a browser sign-in; finish one or let it "
+                "expire, then start the login again."
+            )
         login = await provider.start_device_login(profile)
         self._records[login.id] = login.to_json()
         task = asyncio.ensure_future(self._poll(provider, login, on_done))
@@ -58,7 +85,8 @@ class Logins:
             if utcnow() >= login.expires_at:
                 login.state, login.error = "expired", "The login code expired; start the QCS login again."
                 break
-            await asyncio.sleep(login.interval)  # the pace RFC 8628 tells clients to poll at
+            # The pace RFC 8628 tells clients to poll at (it grows on slow_down), never faster than the floor.
+            await asyncio.sleep(max(float(login.interval), MIN_POLL_INTERVAL))
             try:
                 login = await provider.poll_device_login(login)
                 transient_failures = 0
@@ -75,6 +103,10 @@ class Logins:
             await on_done(login.profile)
         self._publish({"provider": "qcs", "name": login.profile, "state": f"login_{login.state}", "previous": None})
 
+    def pending(self) -> int:
+        """How many logins are polling now."""
+        return len(self._tasks)
+
     def _trim(self) -> None:
         finished = [key for key, record in self._records.items() if record.get("state") != "pending"]
         for key in finished[:-KEEP_FINISHED] if len(finished) > KEEP_FINISHED else []:
@@ -84,3 +116,7 @@ class Logins:
         """Stop polling (the server is stopping)."""
         for task in list(self._tasks.values()):
             task.cancel()
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

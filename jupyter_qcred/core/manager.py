@@ -16,12 +16,14 @@ import logging
 import os
 import random
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ..providers.base import Provider
+from . import files
 from .bundle import Bundle
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
 from .logins import Logins
@@ -50,6 +52,7 @@ class CredentialManager:
         first_check_delay: float = 1.0,
         backoff: Callable[[], Backoff] = Backoff,
         rng: random.Random | None = None,
+        min_refresh_interval: float = 10.0,
     ) -> None:
         self.providers = providers
         self.clock = clock
@@ -63,13 +66,17 @@ class CredentialManager:
         #: never competes with the server's own start-up.
         self.first_check_delay = first_check_delay
         self._new_backoff = backoff
+        #: A person asking to refresh the same credential again within this many seconds gets the last result:
+        #: a refresh button (or a script) can never turn into a stream of token grants.
+        self.min_refresh_interval = min_refresh_interval
+        self._asked: dict[Key, float] = {}
         self._first_check_at: datetime | None = None
         self._encoded: tuple[object, str] | None = None
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._statuses: dict[Key, CredentialStatus] = {}
         self._overlays: dict[Key, Overlay] = {}
         self._listeners: list[Listener] = []
-        self._file_marks: dict[Path, tuple[int, int, int] | None] = {}
+        self._file_marks: dict[Path, tuple[int, int, int, int] | None] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[Key, asyncio.Task[CredentialStatus]] = {}
@@ -86,17 +93,41 @@ class CredentialManager:
 
     def reload(self, publish: bool = True) -> None:
         """Re-read every provider's stores and publish what changed."""
-        fresh: dict[Key, CredentialStatus] = {}
+        self._apply(self._read(), publish)
+
+    async def areload(self, publish: bool = True) -> None:
+        """:meth:`reload` for the event loop: the files are read in a worker thread, so a slow or odd file never
+        stalls the server (reads are also bounded in size and type, see :func:`jupyter_qcred.core.files.read_text`)."""
+        self._apply(await asyncio.to_thread(self._read), publish)
+
+    def _read(self) -> tuple[list[CredentialStatus], dict[Path, tuple[int, int, int, int] | None]]:
+        """What the stores hold now, and their marks (file I/O only: safe in a worker thread)."""
+        found: list[CredentialStatus] = []
         for provider in self.providers.values():
             try:
-                statuses = provider.read()
-            except QCredError as exc:  # a provider's read should not raise; never let one take the others down
-                statuses = [CredentialStatus(provider=provider.key, name=None, state=State.ERROR, error=str(exc))]
-            for status in statuses:
-                fresh[status.key] = self._overlay(status)
+                found += provider.read()
+            except Exception as exc:  # a provider's read should not raise; never let one take the others down
+                found.append(
+                    CredentialStatus(provider=provider.key, name=None, state=State.ERROR, error=_sentence(exc))
+                )
+        exposed: dict[Path, str | None] = {}
+        for status in found:
+            if status.file is not None:
+                if status.file not in exposed:
+                    exposed[status.file] = files.exposure(status.file)
+                warning = exposed[status.file]
+                if warning:
+                    status.warnings.append(warning)
+        return found, {path: _mark(path) for path in self._watched()}
+
+    def _apply(
+        self, read: tuple[list[CredentialStatus], dict[Path, tuple[int, int, int, int] | None]], publish: bool
+    ) -> None:
+        statuses, marks = read
+        fresh = {status.key: self._overlay(status) for status in statuses}
         for key in set(self._overlays) - set(fresh):
             del self._overlays[key]
-        self._file_marks = {path: _mark(path) for path in self._watched()}
+        self._file_marks = marks
         self._replace(fresh, publish)
 
     def _overlay(self, status: CredentialStatus) -> CredentialStatus:
@@ -174,13 +205,6 @@ class CredentialManager:
             except Exception:  # a broken view must not stop the others
                 log.exception("A status listener failed")
 
-    def _set(self, key: Key, **changes: Any) -> None:
-        """Update one credential's overlay and republish."""
-        overlay = self._overlays.setdefault(key, self._new_overlay())
-        for name, value in changes.items():
-            setattr(overlay, name, value)
-        self.reload()
-
     # ----- refreshing ----------------------------------------------------------------------------------------
 
     async def refresh(
@@ -194,14 +218,35 @@ class CredentialManager:
         return self.snapshot()
 
     async def refresh_statuses(
-        self, provider: str | None = None, name: str | None = None, *, force: bool = True
+        self, provider: str | None = None, name: str | None = None, *, force: bool = True, asked: bool = False
     ) -> list[CredentialStatus]:
-        """Refresh the chosen credentials and return their statuses afterwards (``last_refresh`` says how it went)."""
-        keys = self._select(provider, name)
-        await asyncio.gather(*(self._refresh_one(key, force=force) for key in keys))
+        """Refresh the chosen credentials and return their statuses afterwards (``last_refresh`` says how it went).
+
+        ``asked``: a person asked for it; a credential they had refreshed less than ``min_refresh_interval``
+        seconds ago is not refreshed again, and concurrent requests share one refresh.
+        """
+        keys = self.select(provider, name)
+        await asyncio.gather(
+            *(self._asked_refresh(key) if asked else self._refresh_one(key, force=force) for key in keys)
+        )
         return [status for status in self.statuses() if status.key in keys]
 
-    def _select(self, provider: str | None, name: str | None) -> list[Key]:
+    def asked_ago(self, key: Key) -> float | None:
+        """Seconds since a person's refresh of ``key`` finished, if that is recent enough to answer with its result."""
+        at = self._asked.get(key)
+        if at is None:
+            return None
+        age = time.monotonic() - at
+        return age if age < self.min_refresh_interval else None
+
+    async def _asked_refresh(self, key: Key) -> None:
+        if key not in self._inflight and self.asked_ago(key) is not None:
+            return
+        await self._refresh_one(key, force=True)
+        self._asked[key] = time.monotonic()
+
+    def select(self, provider: str | None, name: str | None) -> list[Key]:
+        """The keys of the named credentials (all of ``provider``'s, or all), or a QCredError naming what is unknown."""
         if provider is not None and provider not in self.providers:
             raise QCredError(f"Unknown provider {provider!r}; use one of: {', '.join(self.providers)}.")
         keys = [
@@ -240,7 +285,8 @@ class CredentialManager:
     async def _do_refresh(self, key: Key, *, force: bool) -> CredentialStatus:
         provider_key, name = key
         assert name is not None
-        self._set(key, refreshing=True)
+        self._overlays.setdefault(key, self._new_overlay()).refreshing = True
+        await self.areload()
         overlay = self._overlays[key]
         before = self._statuses.get(key)
         overlay.seen_expiry = before.expires_at if before else None
@@ -266,7 +312,7 @@ class CredentialManager:
         finally:
             overlay.refreshing = False
             overlay.checked = True
-        self.reload()
+        await self.areload()
         self._wake.set()
         return self._statuses.get(key) or CredentialStatus(provider_key, name, State.ABSENT)
 
@@ -278,7 +324,7 @@ class CredentialManager:
                 "under JupyterHub. Re-initialize it with a token, a credentials file or the QCS login."
             )
         await self.hub_refresh()
-        self.reload(publish=False)
+        await self.areload(publish=False)
         after = self._statuses.get(key)
         overlay = self._overlays.setdefault(key, self._new_overlay())
         overlay.retry_at = None
@@ -323,6 +369,7 @@ class CredentialManager:
 
     def _clear(self, key: Key) -> None:
         """Forget failures and schedules of ``key`` (a refresh in flight keeps its flag)."""
+        self._asked.pop(key, None)  # new credentials: the next refresh a person asks for really happens
         overlay = self._overlays.get(key)
         if overlay is not None:
             overlay.clear()
@@ -351,8 +398,8 @@ class CredentialManager:
     async def _run(self) -> None:
         while True:
             try:
-                if self._files_changed():
-                    self.reload()
+                if await asyncio.to_thread(self._files_changed):
+                    await self.areload()
                 wait = self._schedule_due()
             except Exception:  # the loop must survive anything a provider does
                 log.exception("The credentials loop failed; retrying")
@@ -416,12 +463,12 @@ def _is_due(status: CredentialStatus, now: datetime) -> bool:
     return status.next_refresh_at is not None and status.next_refresh_at <= now
 
 
-def _mark(path: Path) -> tuple[int, int, int] | None:
+def _mark(path: Path) -> tuple[int, int, int, int] | None:
     try:
         info = os.stat(path)
     except OSError:
         return None
-    return (info.st_mtime_ns, info.st_size, info.st_ino)
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_mode)  # a chmod changes the warnings
 
 
 def _sentence(exc: BaseException) -> str:

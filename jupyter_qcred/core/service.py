@@ -157,10 +157,19 @@ class CredentialService:
         if provider is not None:
             self.provider(provider)
         try:
-            statuses = await self.manager.refresh_statuses(provider, name, force=True)
+            keys = self.manager.select(provider, name)
         except QCredError as exc:
             raise NotFoundError(str(exc)) from None
-        return self._answer(statuses)
+        recent = [age for key in keys if (age := self.manager.asked_ago(key)) is not None]
+        statuses = await self.manager.refresh_statuses(provider, name, asked=True)
+        answer = self._answer(statuses)
+        if recent:
+            # Said in the sentence every view shows, so nobody mistakes the last result for a new one.
+            answer["result"]["message"] += (
+                f" This is the result of the refresh {max(recent):.0f} s ago: on request, a credential is refreshed "
+                f"at most once every {self.manager.min_refresh_interval:g} s."
+            )
+        return answer
 
     # ----- re-initializing --------------------------------------------------------------------------------------
 
@@ -317,11 +326,22 @@ class CredentialService:
         except QCredError as exc:
             raise InputError(upload_sentence(provider, filename, exc)) from None
         self.manager.forget((provider, name) for name in names)
+        known = {status.name for status in self.manager.statuses() if status.provider == provider}
         statuses: list[CredentialStatus] = []
         for name in names:
-            statuses += await self.manager.refresh_statuses(provider, name, force=False)
-        done = f"Imported {', '.join(repr(name) for name in names)} and checked."
-        return self._answer(statuses, done + self._default_news(provider, before))
+            if name in known:
+                statuses += await self.manager.refresh_statuses(provider, name, force=False)
+        imported = ", ".join(repr(name) for name in names)
+        answer = self._answer(statuses, f"Imported {imported} and checked." + self._default_news(provider, before))
+        waiting = [repr(name) for name in names if name not in known]
+        if waiting:  # written, but nothing to check yet (a settings.toml whose profiles have no tokens here)
+            result = answer["result"]
+            head = result["message"] if statuses else f"Imported {imported}."
+            result["message"] = (
+                f"{head} {', '.join(waiting)} {'has' if len(waiting) == 1 else 'have'} no credentials yet: upload "
+                "the matching secrets.toml, paste a token or use the login."
+            )
+        return answer
 
     async def remove(self, provider: str, name: str | None) -> dict[str, Any]:
         """Remove an IBM account (from qiskit-ibm.json and qiskitrc) or a QCS profile (and its credential when no

@@ -69,6 +69,8 @@ class CredentialStatus:
     failures: int = 0
     retry_at: datetime | None = None
     last_refresh: dict[str, Any] | None = None
+    #: Sentences about something to fix that does not stop the credential from working (a file others can read).
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -93,6 +95,7 @@ class CredentialStatus:
             "failures": self.failures,
             "retry_at": isoformat(self.retry_at),
             "last_refresh": self.last_refresh,
+            "warnings": list(self.warnings),
         }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import FieldError
 
@@ -31,7 +32,18 @@ class Fields:
             return None
         if not isinstance(value, str) or not value.strip():
             raise FieldError(self.where, self._name(key), f"must be a non-empty string, not {kind(value)}")
+        self._writable(key, value)
         return value.strip()
+
+    def _writable(self, key: str, value: object) -> None:
+        """Strings must be storable: a lone surrogate (``"\\ud800"`` in JSON) cannot be encoded into any file, and
+        failing later, while writing, would lose the other credentials and leak the file's text in the error."""
+        if not encodable(value):
+            raise FieldError(
+                self.where,
+                self._name(key),
+                "holds text that is not valid Unicode (a lone surrogate) and cannot be stored",
+            )
 
     def flag(self, key: str, default: bool | None) -> bool | None:
         value = self.data.get(key)
@@ -47,6 +59,7 @@ class Fields:
             return None
         if not isinstance(value, Mapping):
             raise FieldError(self.where, self._name(key), f"must be an object or null, not {kind(value)}")
+        self._writable(key, value)
         return dict(value)
 
     def strings(self, key: str) -> list[str] | None:
@@ -55,6 +68,7 @@ class Fields:
             return None
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise FieldError(self.where, self._name(key), "must be a list of strings")
+        self._writable(key, value)
         return list(value)
 
     def only_text(self) -> None:
@@ -62,6 +76,7 @@ class Fields:
         for key, value in self.data.items():
             if value is not None and not isinstance(value, str):
                 raise FieldError(self.where, self._name(key), f"must be a string, not {kind(value)}")
+            self._writable(key, value)
 
     def unknown(self, known: Set[str]) -> None:
         extra = sorted(set(self.data) - known)
@@ -69,6 +84,39 @@ class Fields:
             raise FieldError(
                 self.where, self._name(extra[0]), f"is not a known field (known: {', '.join(sorted(known))})"
             )
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def web_url(url: object) -> bool:
+    """https, or http on loopback only (a local test service): the only addresses we send tokens to, and the only
+    links a view renders (never ``javascript:``, ``data:``, or anything with spaces, quotes or markup)."""
+    if not isinstance(url, str) or any(ord(char) < 0x21 or char in "\\\"'<>`" for char in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an invalid IPv6 host
+        return False
+    if parts.scheme == "https" and host:
+        return True
+    return parts.scheme == "http" and host in LOOPBACK_HOSTS
+
+
+def encodable(value: object) -> bool:
+    """Whether every string in ``value`` (and its keys, lists and objects) can be encoded as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, Mapping):
+        return all(encodable(key) and encodable(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return all(encodable(item) for item in value)
+    return True
 
 
 def kind(value: object) -> str:

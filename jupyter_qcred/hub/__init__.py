@@ -38,6 +38,7 @@ from jupyter_core.utils import ensure_async
 from ..core import files
 from ..core.authstate import BUNDLE_KEY, bundle_from_auth_state
 from ..core.bundle import Bundle, dump_bundle
+from ..core.errors import QCredError
 
 log = logging.getLogger("jupyter_qcred.hub")
 
@@ -66,7 +67,12 @@ def _qcs_environment(qcs: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def _write_bundle_file(directory: Path, username: str, text: str) -> Path:
-    """A 0600 bundle file owned by the user when a system user of that name exists (local spawners)."""
+    """A 0600 bundle file owned by the user when a system user of that name exists (local spawners).
+
+    The folder must belong to the hub's user (or root) and be writable by nobody else: a user who can write to it
+    could otherwise take another user's bundle (a planted temporary file) or replace it. The temporary file is
+    created exclusively (``O_EXCL``, never following a link) and renamed into place.
+    """
     if not username or "/" in username or "\0" in username or username.startswith("."):
         raise ValueError(f"jupyter_qcred: will not write a bundle file for the user name {username!r}")
     directory.mkdir(mode=0o711, parents=True, exist_ok=True)
@@ -90,18 +96,27 @@ def _wrap_refresh_user(authenticator: Any, mapper: Mapper) -> None:
     async def refresh_user(user: Any, handler: Any = None, **kwargs: Any) -> Any:
         result = await ensure_async(original(user, handler, **kwargs))
         if isinstance(result, dict) and isinstance(result.get("auth_state"), dict):
-            result["auth_state"] = _with_bundle(result["auth_state"], mapper)
+            result["auth_state"] = _with_bundle(result["auth_state"], mapper, getattr(user, "name", ""))
         return result
 
     authenticator.refresh_user = refresh_user
     authenticator._qcred_refresh_wrapped = True
 
 
-def _with_bundle(auth_state: dict[str, Any], mapper: Mapper) -> dict[str, Any]:
+def _map(mapper: Mapper, auth_state: Mapping[str, Any] | None, user: str) -> Bundle | None:
+    """The mapper's bundle, or None when it failed: a bad mapping must not break the login or the spawn, and the
+    log names the failure without its text (an admin's mapper may put auth_state, tokens included, into it)."""
     try:
-        bundle = mapper(auth_state)
-    except Exception as exc:  # a bad mapping must not break the login
-        log.error("jupyter_qcred: could not map auth_state to a credentials bundle: %s", exc)
+        return mapper(auth_state)
+    except Exception as exc:
+        detail = str(exc) if isinstance(exc, QCredError) else f"{type(exc).__name__}; its message is not logged"
+        log.error("jupyter_qcred: the credentials mapper failed for %s (%s); no credentials handed over", user, detail)
+        return None
+
+
+def _with_bundle(auth_state: dict[str, Any], mapper: Mapper, user: str = "") -> dict[str, Any]:
+    bundle = _map(mapper, auth_state, user)
+    if bundle is None:
         return auth_state
     return {**auth_state, BUNDLE_KEY: json.loads(dump_bundle(bundle))}
 
@@ -141,7 +156,9 @@ def configure(
             authentication = await ensure_async(admin_post_auth(authenticator, handler, authentication))
         _wrap_refresh_user(authenticator, mapping)
         if authentication and isinstance(authentication.get("auth_state"), dict):
-            authentication["auth_state"] = _with_bundle(authentication["auth_state"], mapping)
+            authentication["auth_state"] = _with_bundle(
+                authentication["auth_state"], mapping, str(authentication.get("name") or "")
+            )
         return authentication
 
     c.Authenticator.post_auth_hook = post_auth_hook
@@ -156,7 +173,7 @@ def configure(
         environment.update(qcs_env)
         for name in ("QCRED_BUNDLE", "QCRED_BUNDLE_FILE", "QCRED_PULL_FROM_HUB"):
             environment.pop(name, None)
-        bundle = mapping(auth_state)
+        bundle = _map(mapping, auth_state, spawner.user.name) or Bundle()
         if handover == "hub":
             environment["QCRED_PULL_FROM_HUB"] = "1"
         elif not bundle.empty:

@@ -17,6 +17,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..core.report import STATE_LABELS, describe_expiry
+from ..core.validation import web_url
 from ..providers.registry import title
 from .backend import NotebookError, Session
 from .feed import StatusFeed
@@ -87,6 +88,9 @@ def render_credential(entry: dict[str, Any]) -> str:
             rows.append(_row("Source", _e(source)))
     body = f"<table style='margin:.2em 0'>{''.join(rows)}</table>" if rows else ""
     error = f"<div style='color:{colour}'>{_e(entry['error'])}</div>" if entry.get("error") else ""
+    error += "".join(
+        f"<div style='color:#8d6e00'>&#9888; {_e(warning)}</div>" for warning in entry.get("warnings") or []
+    )
     return (
         f"<div class='qcred-credential' style='margin:.4em 0;padding:.2em .6em;border-left:4px solid {colour}'>"
         f"<div>{head}{badge}</div>{body}{error}</div>"
@@ -100,10 +104,18 @@ def render_status(status: dict[str, Any]) -> str:
         parts.append("<div>No provider is enabled.</div>")
     for login in status.get("logins") or []:
         if login.get("state") == "pending":
-            link = login.get("verification_uri_complete") or login.get("verification_uri") or ""
+            # Only a web address becomes a link (never a javascript: URI an identity provider sent).
+            link = next(
+                (u for u in (login.get("verification_uri_complete"), login.get("verification_uri")) if web_url(u)), None
+            )
+            shown = (
+                f"<a href='{_e(link)}' target='_blank' rel='noopener noreferrer'>{_e(link)}</a>"
+                if link
+                else "the sign-in page of your identity provider"
+            )
             parts.append(
-                f"<div>QCS login pending: open <a href='{_e(link)}' target='_blank' rel='noopener'>{_e(link)}</a> "
-                f"and confirm the code <code>{_e(login.get('user_code'))}</code>.</div>"
+                f"<div>QCS login pending: open {shown} and confirm the code <code>{_e(login.get('user_code'))}</code>."
+                "</div>"
             )
     return "".join(parts)
 

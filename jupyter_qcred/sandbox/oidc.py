@@ -344,7 +344,7 @@ class DeviceAuthorizeHandler(ServiceHandler):
             expires_at=time.time() + lifetime,
             interval=state.config.device_interval,
         )
-        uri = state.urls.activate_url
+        uri = state.config.device_verification_uri or state.urls.activate_url
         self.write_json(
             {
                 "device_code": device_code,

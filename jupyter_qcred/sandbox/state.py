@@ -45,6 +45,8 @@ class SandboxConfig:
     ibm_access_token_ttl: int = 14 * DAY
     device_code_lifetime: int = 600
     device_interval: int = 5
+    device_verification_uri: str = ""
+    """A hostile identity provider: answer device logins with this ``verification_uri`` (empty: the real page)."""
     auth_code_lifetime: int = 300
     jupyterhub_client_secret: str = "sandbox-jupyterhub-secret"
     jupyterhub_redirect_uris: list[str] = field(default_factory=list)

@@ -30,6 +30,16 @@ SERVER_URL_VARIABLE = "QCRED_SERVER_URL"
 SERVER_PID_VARIABLE = "QCRED_SERVER_PID"
 
 
+def _loggable(exc: BaseException) -> str:
+    """What of an exception may be logged: our own sentences (which never hold values), an OS error's reason, or
+    only the exception's type (its text could hold anything, e.g. the file being written)."""
+    if isinstance(exc, QCredError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}{f' ({exc.filename})' if exc.filename else ''}"
+    return f"unexpected {type(exc).__name__}; the credentials were not written"
+
+
 class QCredApp(ExtensionApp):
     """Quantum-cloud credentials for Jupyter (``c.QCredApp.*`` in jupyter_server_config.py)."""
 
@@ -90,6 +100,12 @@ class QCredApp(ExtensionApp):
         2.0,
         help="""After a transient failure (network, provider 5xx, timeout), wait about this long before the first
         retry; the wait doubles with each further failure (with jitter).""",
+    ).tag(config=True)
+
+    refresh_min_interval = Float(
+        10.0,
+        help="""A person asking to refresh a credential again within this many seconds (the refresh button, a
+        script) gets the result of the last refresh instead of a new one; requests at the same time share one.""",
     ).tag(config=True)
 
     retry_max_seconds = Float(300.0, help="The longest wait between retries after repeated transient failures.").tag(
@@ -176,7 +192,11 @@ class QCredApp(ExtensionApp):
         """Build the manager and write the startup sources into the stores, before any request is served."""
         from ..core.hubclient import HubClient
 
-        self.core_settings = self.make_settings()
+        self.core_settings = self.make_settings()  # holds its own copy of the environment, bundle included
+        if self.remove_bundle_from_environment:
+            # First, before anything can fail: whatever happens next, kernels started later never inherit it.
+            for name in BUNDLE_VARIABLES:
+                os.environ.pop(name, None)
         self.startup_bundle: Bundle | None = None
         self._background: set[asyncio.Future[Any]] = set()
         self.hub = HubClient.from_environment(self.core_settings.environ, timeout=self.request_timeout)
@@ -186,6 +206,7 @@ class QCredApp(ExtensionApp):
             hub_info=self.hub.info,
             hub_refresh=self.pull_from_hub if self.hub.available else None,
             backoff=lambda: Backoff(initial=self.retry_initial_seconds, maximum=self.retry_max_seconds),
+            min_refresh_interval=self.refresh_min_interval,
         )
         self.active_sources = list(self.startup_sources)
         if self.core_settings.environ.get("QCRED_PULL_FROM_HUB") and "hub" not in self.active_sources:
@@ -194,9 +215,6 @@ class QCredApp(ExtensionApp):
             if source != "hub":
                 self._materialize_startup(source)
         self._adopt_qcs()
-        if self.remove_bundle_from_environment:
-            for name in BUNDLE_VARIABLES:
-                os.environ.pop(name, None)
         self.service = CredentialService(
             self.manager,
             hub_pull=self.hub.fetch_bundle if self.hub.available else None,
@@ -221,11 +239,17 @@ class QCredApp(ExtensionApp):
             self.manager.reload(publish=False)
 
     def _materialize_startup(self, source: str) -> None:
+        """Write one start-up source; nothing that goes wrong here may stop the server or reach the log as text
+        (an exception's repr can carry a whole credentials file): errors are logged as our own sentences, or by
+        their type only."""
         from ..core import sources
 
         try:
             bundle, origin = sources.load(source, self.core_settings)
-        except QCredError as exc:
+        except Exception as exc:
+            if not isinstance(exc, QCredError):
+                self.log.error("jupyter_qcred: could not read the start-up source %s (%s)", source, type(exc).__name__)
+                return
             if source == "bundle" and not any(self.core_settings.environ.get(v) for v in BUNDLE_VARIABLES):
                 self.log.debug("jupyter_qcred: no spawn bundle; using the credentials already on disk")
             else:
@@ -235,8 +259,8 @@ class QCredApp(ExtensionApp):
             self.startup_bundle = bundle  # kept in memory only: the variables are removed below
         try:
             written = self.manager.materialize(bundle, source=source, keep_defaults=True)
-        except (QCredError, OSError) as exc:  # a read-only or full home must not stop the server
-            self.log.error("jupyter_qcred: could not write credentials from %s: %s", origin, exc)
+        except Exception as exc:  # a read-only or full home, or a file in the way, must not stop the server
+            self.log.error("jupyter_qcred: could not write credentials from %s: %s", origin, _loggable(exc))
             return
         self.log.info("jupyter_qcred: wrote %d credential(s) from %s", len(written), origin)
 

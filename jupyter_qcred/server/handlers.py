@@ -2,7 +2,8 @@
 
 Every handler requires Jupyter's authentication and authorization on the ``qcred`` resource (read for GET, write
 otherwise); browser writes need the XSRF token like the rest of Jupyter Server. Inputs are validated strictly and
-answers never contain a secret.
+answers never contain a secret. Bodies are streamed and their size checked before anything is kept or parsed
+(a 200 MB POST costs no memory), JSON nesting is limited, and every bad input is a 4xx with a sentence.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from ..core.errors import FieldError, QCredError, RefusedError
+from ..core import safejson
+from ..core.errors import BusyError, FieldError, LockTimeoutError, ProviderError, QCredError, RefusedError
 from ..core.service import (
     CredentialService,
     ExistsError,
@@ -32,7 +34,12 @@ from ..core.validation import Fields
 
 AUTH_RESOURCE = "qcred"
 MAX_FILE_BYTES = 256 * 1024
-#: HTTP status of each failure the service layer names; anything else a provider did answers 502.
+#: The largest request body kept: a credentials file of MAX_FILE_BYTES as a JSON string, with room to spare.
+MAX_BODY_BYTES = 1024 * 1024
+#: Bodies up to this size are read to their end and dropped, so the client gets the 413 and its sentence.
+DRAIN_BYTES = 1024 * 1024 * 1024
+#: HTTP status of each failure the service layer names; a provider's failure answers 502, and anything else we
+#: refuse (a file or folder in the way) 409.
 ERROR_STATUS: tuple[tuple[type[QCredError], int], ...] = (
     (InputError, 400),
     (FieldError, 400),
@@ -40,9 +47,13 @@ ERROR_STATUS: tuple[tuple[type[QCredError], int], ...] = (
     (ForbiddenError, 403),
     (NotFoundError, 404),
     (UnavailableError, 409),
+    (BusyError, 429),
+    (LockTimeoutError, 503),
+    (ProviderError, 502),
 )
 
 
+@web.stream_request_body
 class QCredHandler(APIHandler):
     """Shared plumbing: the service (handed over by ``initialize``), strict JSON bodies, errors as sentences."""
 
@@ -51,14 +62,44 @@ class QCredHandler(APIHandler):
     def initialize(self, service: CredentialService) -> None:
         """Tornado hands each handler the service layer, never the whole app (as jupyter-server-proxy does)."""
         self.service = service
+        self._received = bytearray()
+        self._too_large = False
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        """A body announced too large is not kept at all; the rest is counted while it streams in.
+
+        The refusal (413) is sent once the body has been read and dropped: answering before would make the client
+        see a connection reset instead of the sentence (the unread data makes the kernel reset the connection).
+        """
+        await super().prepare()  # authentication (the method's decorators then decide)
+        length = self.request.headers.get("Content-Length", "")
+        self._too_large = length.isdigit() and int(length) > MAX_BODY_BYTES
+        # Up to DRAIN_BYTES are read (and dropped) so the sentence arrives; beyond, Tornado cuts the connection.
+        self.request.connection.set_max_body_size(DRAIN_BYTES)  # type: ignore[union-attr]
+
+    def data_received(self, chunk: bytes) -> None:
+        """Keep at most MAX_BODY_BYTES of the body (and nothing of an anonymous request's); drop the rest."""
+        if self._too_large or not self.current_user:
+            return
+        if len(self._received) + len(chunk) > MAX_BODY_BYTES:
+            self._too_large = True
+            self._received.clear()
+            return
+        self._received += chunk
 
     def body(self, allowed: Set[str], flags: Set[str] = frozenset()) -> dict[str, Any]:
         """The JSON object body, checked by the same validator as bundles: unknown fields and wrong types are a
         400 that names the field. Fields in ``flags`` are booleans; every other value is a string."""
-        if not self.request.body:
+        if self._too_large:
+            raise web.HTTPError(413, _TOO_LARGE)
+        if not self._received:
             return {}
         try:
-            data = json.loads(self.request.body)
+            data = safejson.loads(bytes(self._received))
+        except safejson.TooDeepError:
+            raise web.HTTPError(
+                400, f"The request body nests deeper than {safejson.MAX_DEPTH} levels; send a flat JSON object."
+            ) from None
         except ValueError:
             raise web.HTTPError(400, "The request body is not valid JSON.") from None
         if not isinstance(data, dict):
@@ -85,11 +126,14 @@ class QCredHandler(APIHandler):
             )
             return
         except QCredError as exc:
-            code = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 502)
+            code = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 409)
             raise web.HTTPError(code, str(exc)) from None
         self.set_status(status)
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(result))
+
+
+_TOO_LARGE = f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB; credentials files are at most 256 KiB."
 
 
 class StatusHandler(QCredHandler):

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ...core import safejson
 from ...core.bundle import IbmAccountSpec
 from ...core.errors import FieldError, FileFormatError
 from .credentials import QX_AUTH_URL, HubGroupProject
@@ -70,9 +71,11 @@ def parse_accounts(text: str, path: Path) -> dict[str, dict[str, Any]]:
     if not text.strip():
         return {}  # an empty file is what the SDK's own "create if missing" race leaves behind
     try:
-        data = json.loads(text)
+        data = safejson.loads(text)
     except json.JSONDecodeError as exc:
         raise FileFormatError(path, f"is not valid JSON ({exc.msg}, column {exc.colno})", exc.lineno) from None
+    except safejson.TooDeepError as exc:
+        raise FileFormatError(path, f"is not a credentials file ({exc})", 1) from None
     if not isinstance(data, dict):
         raise FileFormatError(path, "must hold a JSON object mapping account names to accounts", 1)
     for name, account in data.items():

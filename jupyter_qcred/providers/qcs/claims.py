@@ -25,7 +25,7 @@ def jwt_claims(token: str) -> dict[str, Any] | str:
     try:
         # base64url, decoded with binascii directly (the base64 module is an import this path can skip)
         claims = json.loads(binascii.a2b_base64((segment + "=" * (-len(segment) % 4)).translate(_URLSAFE)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested 100k deep
         return "is not a readable JWT"
     if not isinstance(claims, dict):
         return "is not a readable JWT"

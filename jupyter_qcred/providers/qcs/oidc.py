@@ -16,11 +16,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from ...core import flows
 from ...core.errors import ProviderError, RefusedError, TransientProviderError, describe_response
 from ...core.flows import Flow
+from ...core.validation import web_url
 
 if TYPE_CHECKING:
     import httpx
@@ -78,10 +79,7 @@ class DevicePoll:
 
 def _allowed_url(url: str) -> bool:
     """https, or http on loopback only (a local test service): never send a token in clear over a network."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return True
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    return web_url(url)
 
 
 def discovery_flow(issuer: str, cache: MutableMapping[str, Discovery]) -> Flow[Discovery]:
@@ -211,11 +209,20 @@ def device_authorization_flow(
     expires = body.get("expires_in")
     interval = body.get("interval")
     complete = body.get("verification_uri_complete")
+    link = body["verification_uri"]
+    # The link becomes something a person clicks in the panel, the login dialog and the widget: only a web address
+    # (https, or http on loopback) may get there, never a javascript: or data: URI.
+    if not isinstance(link, str) or not _allowed_url(link):
+        raise ProviderError(
+            PROVIDER,
+            f"the identity provider {issuer} answered the device login with a sign-in link that is not an https "
+            "address, so the login was not started; ask your QCS administrator to check the identity provider.",
+        )
     authorization = DeviceAuthorization(
         device_code=str(body["device_code"]),
         user_code=str(body["user_code"]),
-        verification_uri=str(body["verification_uri"]),
-        verification_uri_complete=complete if isinstance(complete, str) else None,
+        verification_uri=link,
+        verification_uri_complete=complete if isinstance(complete, str) and _allowed_url(complete) else None,
         expires_in=expires if isinstance(expires, int) and expires > 0 else 600,
         interval=interval if isinstance(interval, int) and interval >= 0 else 5,
     )

@@ -153,6 +153,10 @@ class QcsSignIn(QcsRefresher):
             await self._update_account(target.credential.name, target.profile.api_url, payload.access_token)
         return self.status(name)
 
+    def login_profile(self, profile: str | None) -> str:
+        """The profile a login for ``profile`` (None: the default) signs in to."""
+        return self._profile_target(profile)[0]
+
     def _device_start_flow(self, profile: str | None) -> Flow[DeviceLogin]:
         name, server, _credential = self._profile_target(profile)
         discovery, authorization = yield from device_authorization_flow(

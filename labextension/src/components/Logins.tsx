@@ -15,7 +15,10 @@ export function Logins({ ctx, logins }: { ctx: IContext; logins: ILogin[] }): Re
       {logins.map(l => (
         <p key={l.id} data-testid={`qcred-login-${slug(l.id)}`}>
           {trans.__('Rigetti QCS login waiting for you: open ')}
-          <LoginLink url={l.verification_uri_complete ?? l.verification_uri} shown={l.verification_uri} />{' '}
+          <LoginLink
+            url={safeLink(l.verification_uri_complete, l.verification_uri)}
+            shown={safeLink(l.verification_uri, l.verification_uri_complete)}
+          />{' '}
           {trans.__('and confirm the code')} <code className="jp-qcred-code">{l.user_code}</code>
         </p>
       ))}

@@ -6,6 +6,7 @@ import { Poll } from '@lumino/polling';
 import * as React from 'react';
 import { errorMessage, isLoginAnswer } from '../client';
 import { LoginLink } from '../components/Logins';
+import { safeLink } from '../model/links';
 import { findLogin } from '../model/status';
 import { QcredStore } from '../store';
 import type { ILogin, IStatus } from '../types';
@@ -39,7 +40,7 @@ class LoginBody extends ReactWidget {
   protected render(): React.ReactElement {
     const t = this.trans;
     const l = this.login;
-    const link = l.verification_uri_complete ?? l.verification_uri ?? '';
+    const link = safeLink(l.verification_uri_complete, l.verification_uri) ?? '';
     return (
       <div>
         <ol className="jp-qcred-steps">

@@ -1,25 +1,28 @@
 /**
- * Which addresses from the server the panel may render as links. A link is something a person clicks without
- * reading it: only `https:` (and `http:` on this machine's loopback, where the sandbox and local tools live) qualify;
- * anything else (`javascript:`, `data:`, plain `http:` elsewhere, garbage) is shown as plain text.
+ * Only web links are rendered: https, or http on this machine (a local test service). A `javascript:` or `data:`
+ * address sent by an identity provider must never become something a person clicks.
  */
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-export function safeLink(url: string | null | undefined): string | null {
-  if (!url) {
-    return null;
+export function isSafeUrl(url: string | null | undefined): url is string {
+  if (!url || /[\s"'<>`\\]/.test(url)) {
+    return false;
   }
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return null;
+    return false;
   }
   if (parsed.protocol === 'https:') {
-    return parsed.href;
+    return parsed.hostname !== '';
   }
-  if (parsed.protocol === 'http:' && (LOOPBACK.has(parsed.hostname) || /^127(\.\d{1,3}){3}$/.test(parsed.hostname))) {
-    return parsed.href;
-  }
-  return null;
+  return (
+    parsed.protocol === 'http:' && (LOOPBACK.has(parsed.hostname) || /^127(\.\d{1,3}){3}$/.test(parsed.hostname))
+  );
+}
+
+/** The first of `candidates` that is safe to render as a link, or null. */
+export function safeLink(...candidates: (string | null | undefined)[]): string | null {
+  return candidates.find(isSafeUrl) ?? null;
 }

@@ -29,7 +29,6 @@ from jupyter_qcred.core.bundle import IbmAccountSpec, QcsProfileSpec
 from jupyter_qcred.core.errors import QCredError
 from jupyter_qcred.core.hubclient import HubClient
 from jupyter_qcred.core.settings import Settings
-from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.providers.ibm.provider import IbmProvider
 from jupyter_qcred.providers.qcs.provider import QcsProvider
 
@@ -37,22 +36,6 @@ pytestmark = pytest.mark.timeout(120)
 
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 WRITE_METHODS = ("POST", "PUT", "DELETE", "PATCH")
-
-
-@pytest.fixture
-def bundle(sandbox: Any, secret_scanner: SecretScanner, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """The spawn bundle of the sandbox user alice, and the variables that point the SDKs at the sandbox."""
-    data = demo_bundle(sandbox)
-    secret_scanner.add_bundle(data)
-    monkeypatch.setenv("QCRED_BUNDLE", json.dumps(data))
-    for key, value in sandbox_environment(sandbox).items():
-        monkeypatch.setenv(key, value)
-    return data
-
-
-@pytest.fixture
-def jp_server_config(bundle: dict[str, Any]) -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_qcred": True}}, "QCredApp": {"watch_interval": 0.1}}
 
 
 def registered_routes(serverapp: Any) -> list[tuple[str, type]]:
