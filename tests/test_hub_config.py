@@ -52,7 +52,7 @@ def test_admin_hooks_and_roles_keep_working() -> None:
     ]
     c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server"]
 
-    hub.configure(c, qcs=QCS)
+    hub.configure(c, qcs=QCS, handover="environment")  # what "auto" chooses for local process spawners
 
     assert c.Spawner.pre_spawn_hook is admin_pre_spawn
     roles = {role["name"]: role for role in c.JupyterHub.load_roles}

@@ -8,10 +8,11 @@
 What it sets, composing with what the admin already configured (never replacing it):
 
 - ``Authenticator.enable_auth_state`` and ``refresh_pre_spawn``, so tokens are fresh at every spawn;
-- ``Spawner.auth_state_hook``: maps the user's auth_state to a spawn bundle and hands it to the spawner (an
-  environment variable by default; a 0600 file; or nothing at all, the server pulling it through the Hub API —
-  the right choice on Kubernetes, where environment values are readable from the pod spec). The admin's own hook
-  runs first;
+- ``Spawner.auth_state_hook``: maps the user's auth_state to a spawn bundle and hands it to the spawner. By default
+  (``handover="auto"``) the hand-over suits the spawner (:mod:`jupyter_qcred.hub.spawners`): an environment variable
+  for local process spawners, and nothing secret at all for every other spawner (KubeSpawner, DockerSpawner,
+  BatchSpawner, ...), whose server pulls through the Hub API. A hand-over that cannot work with the configured
+  spawner is refused when the hub loads its configuration. The admin's own hook runs first;
 - ``qcred_bundle`` kept in auth_state (at login, at each ``refresh_user`` and at spawn), so that a running server
   that re-initializes through the Hub API gets the admin's mapping applied to the freshest tokens;
 - ``OAuthenticator.refresh_user_hook``: refreshes the login's tokens *ahead* of expiry (oauthenticator alone does it
@@ -38,10 +39,11 @@ from jupyter_core.utils import ensure_async
 from ..core import files
 from ..core.authstate import BUNDLE_KEY, bundle_from_auth_state
 from ..core.bundle import Bundle, dump_bundle
+from . import spawners
 
 log = logging.getLogger("jupyter_qcred.hub")
 
-HANDOVERS = ("environment", "file", "hub")
+HANDOVERS = spawners.HANDOVERS
 SERVER_SCOPES = ("delete:servers!server", "admin:auth_state!user")
 USER_SCOPES = ("admin:auth_state!user",)
 #: JupyterHub's default ``server`` role (kept when we extend it, since a role in load_roles replaces the default's
@@ -115,7 +117,7 @@ def configure(
     *,
     mapper: Mapper | None = None,
     qcs: Mapping[str, Any] | None = None,
-    handover: str = "environment",
+    handover: str = spawners.AUTO,
     bundle_dir: str | os.PathLike[str] = "/run/jupyter_qcred/bundles",
 ) -> None:
     """Configure JupyterHub to hand credentials to each user's server.
@@ -123,10 +125,17 @@ def configure(
     ``mapper`` turns a user's auth_state into a :class:`~jupyter_qcred.core.bundle.Bundle` (default: a bundle in
     ``auth_state["qcred"]``, or oauthenticator's tokens as the QCS profile described by ``qcs``: ``issuer``,
     ``api_url``, ``grpc_api_url``, ``client_id``, ``profile`` and ``refresh`` — "hub" for a confidential client,
-    "provider" for a public one). ``handover`` is "environment", "file" (``bundle_dir/USER.json``) or "hub".
+    "provider" for a public one). ``handover`` is "auto" (the default: what suits each spawner, see
+    :mod:`jupyter_qcred.hub.spawners`), "environment", "file" (``bundle_dir/USER.json``) or "hub".
+
+    Raises ValueError with a sentence when the hand-over cannot work with ``c.JupyterHub.spawner_class`` (checked
+    here, while the hub loads its configuration, when the spawner class is already set; else at each spawn).
     """
     if handover not in HANDOVERS:
         raise ValueError(f"jupyter_qcred.hub.configure: handover must be one of {', '.join(HANDOVERS)}")
+    configured_spawner = spawners.resolve_spawner_class(_previous(c.JupyterHub, "spawner_class"))
+    if configured_spawner is not None:
+        spawners.check(handover, configured_spawner)
     mapping = mapper or default_mapper(qcs)
     qcs_env = _qcs_environment(qcs)
     directory = Path(bundle_dir)
@@ -157,11 +166,12 @@ def configure(
         for name in ("QCRED_BUNDLE", "QCRED_BUNDLE_FILE", "QCRED_PULL_FROM_HUB"):
             environment.pop(name, None)
         bundle = mapping(auth_state)
-        if handover == "hub":
+        chosen = spawners.check(handover, type(spawner))
+        if chosen == "hub":
             environment["QCRED_PULL_FROM_HUB"] = "1"
         elif not bundle.empty:
             text = dump_bundle(bundle)
-            if handover == "environment":
+            if chosen == "environment":
                 environment["QCRED_BUNDLE"] = text
             else:
                 environment["QCRED_BUNDLE_FILE"] = str(_write_bundle_file(directory, spawner.user.name, text))
@@ -171,7 +181,7 @@ def configure(
             len(bundle.ibm),
             len(bundle.qcs),
             spawner.user.name,
-            handover,
+            chosen,
         )
 
     c.Spawner.auth_state_hook = auth_state_hook
