@@ -73,6 +73,9 @@ class CredentialManager:
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[Key, asyncio.Task[CredentialStatus]] = {}
         self._forced: dict[Key, bool] = {}
+        #: Called after every refresh attempt with the credential's key, the outcome ("ok", "refused" or
+        #: "failed"), and its status before and after (metrics and events of the server).
+        self.refresh_observers: list[Callable[[Key, str, CredentialStatus | None, CredentialStatus | None], None]] = []
         #: Sign-ins a person started from a view; their records are part of the status.
         self.logins = Logins(self.publish)
         #: Bumped whenever anything the status shows may have changed (statuses replaced, an event published).
@@ -265,6 +268,12 @@ class CredentialManager:
             overlay.checked = True
         self.reload()
         self._wake.set()
+        outcome = (overlay.last_refresh or {}).get("outcome", "failed")
+        for observer in list(self.refresh_observers):
+            try:
+                observer(key, outcome, before, self._statuses.get(key))
+            except Exception:  # metrics or events must never break a refresh
+                log.exception("A refresh observer failed")
         return self._statuses.get(key) or CredentialStatus(provider_key, name, State.ABSENT)
 
     async def _refresh_through_hub(self, key: Key) -> None:

@@ -10,6 +10,7 @@ same rules about what may be replaced. Operations that change credentials answer
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
@@ -20,6 +21,8 @@ from .manager import CredentialManager
 from .settings import Settings
 from .sources import resolve_source
 from .states import CredentialStatus
+
+log = logging.getLogger("jupyter_qcred.service")
 
 
 class InputError(QCredError):
@@ -112,6 +115,16 @@ class CredentialService:
         self.reinitialize_source = reinitialize_source
         self.stop_server = stop_server
         self.unavailable_restart = unavailable_restart
+        #: Called as ``observer(action, details)`` after "reinitialized" and before "restart_requested" (the
+        #: server's events); ``details`` never holds a secret.
+        self.action_observers: list[Callable[[str, dict[str, Any]], None]] = []
+
+    def _notify(self, action: str, details: dict[str, Any]) -> None:
+        for observer in list(self.action_observers):
+            try:
+                observer(action, details)
+            except Exception:  # an event that cannot be recorded must not fail the user's operation
+                log.exception("An action observer failed")
 
     # ----- reading ----------------------------------------------------------------------------------------------
 
@@ -164,7 +177,9 @@ class CredentialService:
                     "There is no spawn bundle to re-initialize from; use a token, a credentials file or the QCS login."
                 )
             bundle = found
-        return await self.write(bundle, source)
+        answer = await self.write(bundle, source)
+        self._notify("reinitialized", {"source": source, **answer["result"]})
+        return answer
 
     async def write(self, bundle: Bundle, source: str) -> dict[str, Any]:
         """Write ``bundle`` into the stores (replacing broken files, kept as backups), then check what it wrote."""
@@ -246,6 +261,7 @@ class CredentialService:
         """Stop this server through JupyterHub; the answer says where the browser goes to start it again."""
         if self.stop_server is None:
             raise UnavailableError(self.unavailable_restart)
+        self._notify("restart_requested", {})
         return await self.stop_server()
 
 

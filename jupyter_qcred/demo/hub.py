@@ -165,8 +165,8 @@ class LocalHub:
             "\nc.JupyterHub.services = list(c.JupyterHub.get('services') or []) + "
             f"[{{'name': 'qcred-tests', 'api_token': {self.api_token!r}}}]\n"
             "c.JupyterHub.load_roles = list(c.JupyterHub.load_roles) + [{'name': 'qcred-tests', "
-            "'scopes': ['admin:users', 'admin:servers', 'admin:auth_state', 'access:servers', 'tokens'], "
-            "'services': ['qcred-tests']}]\n"
+            "'scopes': ['admin:users', 'admin:servers', 'admin:auth_state', 'access:servers', 'tokens', "
+            "'read:metrics'], 'services': ['qcred-tests']}]\n"
         )
         path = self.state_dir / "jupyterhub_config.py"
         path.write_text(CONFIG_TEMPLATE.format(settings=json.dumps(settings), admin=self.admin_config, extra=extra))
@@ -223,6 +223,14 @@ class LocalHub:
         except urllib.error.HTTPError as exc:
             raise RuntimeError(f"hub API {method} {path}: HTTP {exc.code}") from None
         return json.loads(text) if text else None
+
+    def metrics(self) -> str:
+        """The hub's Prometheus metrics (``/hub/metrics``), as the test service (``read:metrics``) sees them."""
+        request = urllib.request.Request(  # noqa: S310
+            self.public_url + "hub/metrics", headers={"Authorization": f"token {self.api_token}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            return str(answer.read().decode())
 
     def login(self, user: str) -> None:
         """Log ``user`` in without a browser: the hub's OAuth login, the sandbox's sign-in form, the hub's callback

@@ -90,7 +90,11 @@ def _wrap_refresh_user(authenticator: Any, mapper: Mapper) -> None:
     original = authenticator.refresh_user
 
     async def refresh_user(user: Any, handler: Any = None, **kwargs: Any) -> Any:
+        from . import metrics
+
         result = await ensure_async(original(user, handler, **kwargs))
+        if result is False:  # oauthenticator could not refresh: the user must log in again
+            metrics.needs_login(user.name, True)
         if isinstance(result, dict) and isinstance(result.get("auth_state"), dict):
             result["auth_state"] = _with_bundle(result["auth_state"], mapper)
         return result
@@ -149,6 +153,10 @@ def configure(
         if admin_post_auth is not None:
             authentication = await ensure_async(admin_post_auth(authenticator, handler, authentication))
         _wrap_refresh_user(authenticator, mapping)
+        if authentication and authentication.get("name"):
+            from . import metrics
+
+            metrics.needs_login(str(authentication["name"]), False)  # just logged in
         if authentication and isinstance(authentication.get("auth_state"), dict):
             authentication["auth_state"] = _with_bundle(authentication["auth_state"], mapping)
         return authentication
@@ -201,6 +209,7 @@ def ahead_of_expiry_refresh_hook(
     from ..core.policy import RefreshPolicy
     from ..core.states import utcnow
     from ..providers.qcs.model import jwt_times
+    from . import metrics
 
     due_policy = policy or RefreshPolicy()
 
@@ -213,21 +222,41 @@ def ahead_of_expiry_refresh_hook(
             return None
         times = jwt_times(auth_state.get("access_token"))
         if times.expires_at is None or not due_policy.is_due(times.issued_at, times.expires_at, utcnow()):
+            metrics.count("not_due")
             return None
         refresh_token = auth_state["refresh_token"]
-        try:
-            token_info = await authenticator.get_token_info(
-                None, authenticator.build_refresh_token_request_params(refresh_token)
-            )
-        except Exception as exc:  # let oauthenticator's own path decide (it may ask for a new login)
-            authenticator.log.info("jupyter_qcred: early refresh for %s failed (%s)", user.name, type(exc).__name__)
-            return None
+        with metrics.timed() as outcome:
+            try:
+                token_info = await authenticator.get_token_info(
+                    None, authenticator.build_refresh_token_request_params(refresh_token)
+                )
+            except Exception as exc:  # let oauthenticator's own path decide (it may ask for a new login)
+                refused = _refused(exc)
+                outcome.append("refused" if refused else "failed")
+                if refused:
+                    metrics.needs_login(user.name, True)
+                authenticator.log.info(
+                    "jupyter_qcred: early refresh for %s %s (%s)",
+                    user.name,
+                    "refused" if refused else "failed",
+                    type(exc).__name__,
+                )
+                return None
+            outcome.append("refreshed")
+        metrics.needs_login(user.name, False)
         if not token_info.get("refresh_token"):
             token_info["refresh_token"] = refresh_token
         authenticator.log.info("jupyter_qcred: refreshed %s's tokens ahead of expiry", user.name)
         return await authenticator._token_to_auth_model(token_info)
 
     return refresh_user_hook
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether the identity provider answered the refresh with a refusal (tornado's HTTPClientError carries
+    ``code``, oauthenticator's HTTPError for an ``error_description`` carries ``status_code``)."""
+    code = getattr(exc, "code", None) or getattr(exc, "status_code", None)
+    return code in (400, 401, 403)
 
 
 def _grant_scopes(c: Any) -> None:
