@@ -283,12 +283,18 @@ class CredentialManager:
                 f"{key[0]} {key[1]}: only JupyterHub can refresh this credential, and this server is not running "
                 "under JupyterHub. Re-initialize it with a token, a credentials file or the QCS login."
             )
+        before = self._statuses.get(key)
         await self.hub_refresh()
         self.reload(publish=False)
         after = self._statuses.get(key)
         overlay = self._overlays.setdefault(key, self._new_overlay())
         overlay.retry_at = None
-        if after is not None and _is_due(after, self.clock()):
+        # The hub handed back the token we had (its own policy found it not yet due, e.g. our jitter moved this pull
+        # earlier): ask again a little later, not at once, else the schedule (still in the past) pulls back to back.
+        now = self.clock()
+        unchanged = before is not None and after is not None and after.expires_at == before.expires_at
+        scheduled = overlay.scheduled_at is not None and overlay.scheduled_at <= now
+        if after is not None and ((unchanged and scheduled) or _is_due(after, now)):
             left = (after.expires_at - self.clock()).total_seconds() if after.expires_at else self.hub_retry
             overlay.retry_at = self.clock() + timedelta(seconds=max(1.0, min(self.hub_retry, left / 4)))
 

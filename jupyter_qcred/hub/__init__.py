@@ -123,6 +123,7 @@ def configure(
     qcs: Mapping[str, Any] | None = None,
     handover: str = spawners.AUTO,
     bundle_dir: str | os.PathLike[str] = "/run/jupyter_qcred/bundles",
+    policy: Any = None,
 ) -> None:
     """Configure JupyterHub to hand credentials to each user's server.
 
@@ -131,6 +132,10 @@ def configure(
     ``api_url``, ``grpc_api_url``, ``client_id``, ``profile`` and ``refresh`` — "hub" for a confidential client,
     "provider" for a public one). ``handover`` is "auto" (the default: what suits each spawner, see
     :mod:`jupyter_qcred.hub.spawners`), "environment", "file" (``bundle_dir/USER.json``) or "hub".
+
+    ``policy`` is the servers' :class:`~jupyter_qcred.core.policy.RefreshPolicy` (``c.QCredApp.refresh_fraction``,
+    ``refresh_latest_seconds`` and ``refresh_jitter`` on the user image; default: their defaults); the hub
+    refreshes ahead of it (see :func:`hub_side_policy`).
 
     Raises ValueError with a sentence when the hand-over cannot work with ``c.JupyterHub.spawner_class`` (checked
     here, while the hub loads its configuration, when the spawner class is already set; else at each spawn).
@@ -193,27 +198,34 @@ def configure(
         )
 
     c.Spawner.auth_state_hook = auth_state_hook
-    c.OAuthenticator.refresh_user_hook = ahead_of_expiry_refresh_hook(_previous(c.OAuthenticator, "refresh_user_hook"))
+    c.OAuthenticator.refresh_user_hook = ahead_of_expiry_refresh_hook(
+        _previous(c.OAuthenticator, "refresh_user_hook"), policy=policy, mapper=mapping
+    )
 
     _grant_scopes(c)
 
 
 def ahead_of_expiry_refresh_hook(
-    admin_hook: Callable[..., Any] | None = None, policy: Any = None
+    admin_hook: Callable[..., Any] | None = None, policy: Any = None, mapper: Mapper | None = None
 ) -> Callable[..., Any]:
     """An oauthenticator ``refresh_user_hook`` that uses the refresh token once the access token is due.
 
     Returns None (oauthenticator's own behaviour) when the token is not due or cannot be read, so it only ever adds
-    an earlier refresh. Rotated refresh tokens are kept like oauthenticator does.
+    an earlier refresh. Rotated refresh tokens are kept like oauthenticator does. With ``mapper``, the refreshed
+    auth_state carries ``qcred_bundle`` mapped from the new tokens (also on the first refresh after a hub restart,
+    before anyone logged in or spawned, when ``refresh_user`` is not wrapped yet), and ``refresh_user`` is wrapped
+    from then on.
     """
     from ..core.policy import RefreshPolicy
     from ..core.states import utcnow
     from ..providers.qcs.model import jwt_times
     from . import metrics
 
-    due_policy = policy or RefreshPolicy()
+    due_policy = hub_side_policy(policy or RefreshPolicy())
 
     async def refresh_user_hook(authenticator: Any, user: Any, auth_state: Mapping[str, Any] | None) -> Any:
+        if mapper is not None:
+            _wrap_refresh_user(authenticator, mapper)
         if admin_hook is not None:
             result = await ensure_async(admin_hook(authenticator, user, auth_state))
             if result is not None:
@@ -247,9 +259,26 @@ def ahead_of_expiry_refresh_hook(
         if not token_info.get("refresh_token"):
             token_info["refresh_token"] = refresh_token
         authenticator.log.info("jupyter_qcred: refreshed %s's tokens ahead of expiry", user.name)
-        return await authenticator._token_to_auth_model(token_info)
+        model = await authenticator._token_to_auth_model(token_info)
+        if mapper is not None and isinstance(model, dict) and isinstance(model.get("auth_state"), dict):
+            model["auth_state"] = _with_bundle(model["auth_state"], mapper)
+        return model
 
     return refresh_user_hook
+
+
+def hub_side_policy(servers: Any) -> Any:
+    """When the hub refreshes: the servers' policy with its margin widened by their jitter.
+
+    Why: a server pulls when *its* schedule says the token is due, moved earlier by up to ``jitter`` x margin. A hub
+    that used the same margin would find the token not yet due for most of those pulls and hand back the old one,
+    and the server would pull again (every 30 s) until the hub's moment came: several pulls, each also costing
+    oauthenticator's userinfo request, instead of one. With the widened margin the first pull refreshes.
+    """
+    from ..core.policy import RefreshPolicy
+
+    widen = 1.0 + max(servers.jitter, 0.0)
+    return RefreshPolicy(fraction=servers.fraction * widen, latest=servers.latest * widen, jitter=0.0)
 
 
 def _refused(exc: BaseException) -> bool:
