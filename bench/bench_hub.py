@@ -19,9 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
 
-import httpx
 from benchlib import Row, Samples, pair_ratios
 
 from jupyter_qcred.demo.hub import LocalHub
@@ -37,23 +35,7 @@ EXTRA_CONFIG = f"c.JupyterHub.tornado_settings = {{'slow_spawn_timeout': {SPAWN_
 
 def login(hub: LocalHub, user: str = USER) -> None:
     """Log ``user`` in through the hub's OAuth login and the sandbox's sign-in form; no server is started."""
-    with httpx.Client(timeout=30) as client:
-        answer = client.get(hub.public_url + "hub/oauth_login")
-        if answer.status_code != 302:
-            raise RuntimeError(f"hub oauth_login answered {answer.status_code}, expected a redirect")
-        authorize = answer.headers["location"]
-        form = client.get(authorize)
-        if form.status_code != 200 or 'name="username"' not in form.text:
-            raise RuntimeError(f"the sandbox's sign-in page answered {form.status_code}")
-        signed_in = client.post(authorize, data={"username": user})
-        if signed_in.status_code != 302:
-            raise RuntimeError(f"the sandbox's sign-in answered {signed_in.status_code}")
-        callback = client.get(urljoin(authorize, signed_in.headers["location"]))
-        if callback.status_code != 302:
-            raise RuntimeError(f"the hub's OAuth callback answered {callback.status_code}: {callback.text[-300:]}")
-    model = hub.api("GET", f"/users/{user}")
-    if model is None or model.get("name") != user:
-        raise RuntimeError(f"{user} is not a hub user after logging in")
+    hub.login(user)
 
 
 def _server(hub: LocalHub, user: str) -> dict[str, Any] | None:

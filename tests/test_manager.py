@@ -44,3 +44,45 @@ async def test_a_jittered_refresh_happens_once_without_spinning(sandbox, tmp_pat
     grants = [e for e in sandbox.token_requests() if e.get("grant_type") == "refresh_token"]
     assert len(grants) == 1
     assert len(calls) <= 3, f"{len(calls)} refresh calls for one refresh: the scheduler spins"
+
+
+async def test_a_hub_that_hands_back_the_same_token_is_asked_again_later_not_at_once(
+    sandbox, tmp_path: Path, monkeypatch
+) -> None:
+    """Jitter moves a server's pull before the hub's own due time; a hub that hands back the token the server
+    already has must be asked again seconds later, not in a loop (at 10,000 servers that loop is the hub's load)."""
+    import random
+
+    from jupyter_qcred.core.policy import RefreshPolicy
+
+    for key, value in sandbox_environment(sandbox).items():
+        monkeypatch.setenv(key, value)
+    bundle = demo_bundle(sandbox, access_token_lifetime=16)
+    bundle["ibm"] = []
+    bundle["qcs"][0]["refresh"] = "hub"
+    settings = Settings.from_environment(
+        {"HOME": str(tmp_path), **sandbox_environment(sandbox)}, policy=RefreshPolicy(jitter=0.9)
+    )
+    pulls: list[float] = []
+
+    async def hub_without_news() -> None:
+        pulls.append(time.monotonic())
+
+    manager = CredentialManager(
+        create_providers(settings, ("qcs",)),
+        watch_interval=0.05,
+        first_check_delay=0,
+        hub_refresh=hub_without_news,
+        rng=random.Random(1),
+    )
+    manager.materialize(parse_bundle(json.loads(json.dumps(bundle))), source="bundle")
+    status = manager.statuses()[0]
+    assert status.next_refresh_at is not None
+    manager.start()
+    # Until the token's own due time (8 s after issue); the jittered schedule starts pulling up to 7.2 s earlier.
+    until = time.monotonic() + (status.next_refresh_at - manager.clock()).total_seconds()
+    while time.monotonic() < until:
+        await asyncio.sleep(0.05)
+    await manager.stop()
+    assert pulls, "the jittered schedule pulled from the hub before the due time"
+    assert len(pulls) <= 5, f"{len(pulls)} pulls from the hub in {until - pulls[0]:.1f} s: the schedule spins"

@@ -81,6 +81,9 @@ class CredentialManager:
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[Key, asyncio.Task[CredentialStatus]] = {}
         self._forced: dict[Key, bool] = {}
+        #: Called after every refresh attempt with the credential's key, the outcome ("ok", "refused" or
+        #: "failed"), and its status before and after (metrics and events of the server).
+        self.refresh_observers: list[Callable[[Key, str, CredentialStatus | None, CredentialStatus | None], None]] = []
         #: Sign-ins a person started from a view; their records are part of the status.
         self.logins = Logins(self.publish)
         #: Bumped whenever anything the status shows may have changed (statuses replaced, an event published).
@@ -314,6 +317,12 @@ class CredentialManager:
             overlay.checked = True
         await self.areload()
         self._wake.set()
+        outcome = (overlay.last_refresh or {}).get("outcome", "failed")
+        for observer in list(self.refresh_observers):
+            try:
+                observer(key, outcome, before, self._statuses.get(key))
+            except Exception:  # metrics or events must never break a refresh
+                log.exception("A refresh observer failed")
         return self._statuses.get(key) or CredentialStatus(provider_key, name, State.ABSENT)
 
     async def _refresh_through_hub(self, key: Key) -> None:
@@ -323,12 +332,18 @@ class CredentialManager:
                 f"{key[0]} {key[1]}: only JupyterHub can refresh this credential, and this server is not running "
                 "under JupyterHub. Re-initialize it with a token, a credentials file or the QCS login."
             )
+        before = self._statuses.get(key)
         await self.hub_refresh()
         await self.areload(publish=False)
         after = self._statuses.get(key)
         overlay = self._overlays.setdefault(key, self._new_overlay())
         overlay.retry_at = None
-        if after is not None and _is_due(after, self.clock()):
+        # The hub handed back the token we had (its own policy found it not yet due, e.g. our jitter moved this pull
+        # earlier): ask again a little later, not at once, else the schedule (still in the past) pulls back to back.
+        now = self.clock()
+        unchanged = before is not None and after is not None and after.expires_at == before.expires_at
+        scheduled = overlay.scheduled_at is not None and overlay.scheduled_at <= now
+        if after is not None and ((unchanged and scheduled) or _is_due(after, now)):
             left = (after.expires_at - self.clock()).total_seconds() if after.expires_at else self.hub_retry
             overlay.retry_at = self.clock() + timedelta(seconds=max(1.0, min(self.hub_retry, left / 4)))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
@@ -21,6 +22,8 @@ from .manager import CredentialManager
 from .settings import Settings
 from .sources import resolve_source
 from .states import CredentialStatus
+
+log = logging.getLogger("jupyter_qcred.service")
 
 
 class InputError(QCredError):
@@ -129,6 +132,16 @@ class CredentialService:
         self.reinitialize_source = reinitialize_source
         self.stop_server = stop_server
         self.unavailable_restart = unavailable_restart
+        #: Called as ``observer(action, details)`` after "reinitialized" and before "restart_requested" (the
+        #: server's events); ``details`` never holds a secret.
+        self.action_observers: list[Callable[[str, dict[str, Any]], None]] = []
+
+    def _notify(self, action: str, details: dict[str, Any]) -> None:
+        for observer in list(self.action_observers):
+            try:
+                observer(action, details)
+            except Exception:  # an event that cannot be recorded must not fail the user's operation
+                log.exception("An action observer failed")
 
     # ----- reading ----------------------------------------------------------------------------------------------
 
@@ -194,7 +207,9 @@ class CredentialService:
                     "There is no spawn bundle to re-initialize from; use a token, a credentials file or the QCS login."
                 )
             bundle = found
-        return await self.write(bundle, source, explicit=explicit)
+        answer = await self.write(bundle, source, explicit=explicit)
+        self._notify("reinitialized", {"source": source, **answer["result"]})
+        return answer
 
     async def write(self, bundle: Bundle, source: str, *, explicit: bool = True) -> dict[str, Any]:
         """Write ``bundle`` into the stores (``explicit``: replacing broken files, kept as backups, and applying the
@@ -409,6 +424,7 @@ class CredentialService:
         """Stop this server through JupyterHub; the answer says where the browser goes to start it again."""
         if self.stop_server is None:
             raise UnavailableError(self.unavailable_restart)
+        self._notify("restart_requested", {})
         return await self.stop_server()
 
 

@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from ..sandbox.client import Sandbox
 from .processes import ProcessTree, StopSignals, free_port, tools_path, wait_until_serving
@@ -100,6 +101,7 @@ class LocalHub:
         admin_config: str = "",
         with_extension: bool = True,
         environment: dict[str, str] | None = None,
+        crypt_key: str | None = None,
     ) -> None:
         self.sandbox = sandbox
         self.state_dir = Path(state_dir)
@@ -115,6 +117,10 @@ class LocalHub:
         self.process: subprocess.Popen[bytes] | None = None
         self.tree: ProcessTree | None = None
         self.api_token = secrets.token_hex(24)
+        #: The key of auth_state's encryption (kept across restarts of this hub, so its database stays readable).
+        self.crypt_key = crypt_key or secrets.token_hex(32)
+        #: Where single-user servers reach the hub's API directly (not through the proxy), like a pod does.
+        self.hub_api_url = f"http://127.0.0.1:{free_port()}/hub/api"
 
     def write_config(self) -> Path:
         """Write jupyterhub_config.py into the state folder."""
@@ -133,7 +139,7 @@ class LocalHub:
         settings = {
             "bind_url": self.public_url,
             "public_url": self.public_url,
-            "hub_bind_url": f"http://127.0.0.1:{free_port()}",
+            "hub_bind_url": self.hub_api_url.removesuffix("/hub/api"),
             "proxy_api_url": f"http://127.0.0.1:{free_port()}",
             "proxy": ensure_proxy(),
             "state_dir": str(self.state_dir),
@@ -159,8 +165,8 @@ class LocalHub:
             "\nc.JupyterHub.services = list(c.JupyterHub.get('services') or []) + "
             f"[{{'name': 'qcred-tests', 'api_token': {self.api_token!r}}}]\n"
             "c.JupyterHub.load_roles = list(c.JupyterHub.load_roles) + [{'name': 'qcred-tests', "
-            "'scopes': ['admin:users', 'admin:servers', 'admin:auth_state', 'access:servers'], "
-            "'services': ['qcred-tests']}]\n"
+            "'scopes': ['admin:users', 'admin:servers', 'admin:auth_state', 'access:servers', 'tokens', "
+            "'read:metrics'], 'services': ['qcred-tests']}]\n"
         )
         path = self.state_dir / "jupyterhub_config.py"
         path.write_text(CONFIG_TEMPLATE.format(settings=json.dumps(settings), admin=self.admin_config, extra=extra))
@@ -169,7 +175,7 @@ class LocalHub:
     def start(self, timeout: float = 60.0) -> LocalHub:
         """Start the hub and wait for its API to answer."""
         config = self.write_config()
-        env = {**os.environ, "JUPYTERHUB_CRYPT_KEY": secrets.token_hex(32), "PATH": tools_path()}
+        env = {**os.environ, "JUPYTERHUB_CRYPT_KEY": self.crypt_key, "PATH": tools_path()}
         if self.sandbox.ca_file:
             env["SSL_CERT_FILE"] = self.sandbox.ca_file
         with (self.state_dir / "jupyterhub.log").open("ab") as log:
@@ -217,6 +223,37 @@ class LocalHub:
         except urllib.error.HTTPError as exc:
             raise RuntimeError(f"hub API {method} {path}: HTTP {exc.code}") from None
         return json.loads(text) if text else None
+
+    def metrics(self) -> str:
+        """The hub's Prometheus metrics (``/hub/metrics``), as the test service (``read:metrics``) sees them."""
+        request = urllib.request.Request(  # noqa: S310
+            self.public_url + "hub/metrics", headers={"Authorization": f"token {self.api_token}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            return str(answer.read().decode())
+
+    def login(self, user: str) -> None:
+        """Log ``user`` in without a browser: the hub's OAuth login, the sandbox's sign-in form, the hub's callback
+        (so auth_state holds real tokens the sandbox issued); no server is started."""
+        import httpx
+
+        with httpx.Client(timeout=30) as client:
+            answer = client.get(self.public_url + "hub/oauth_login")
+            if answer.status_code != 302:
+                raise RuntimeError(f"hub oauth_login answered {answer.status_code}, expected a redirect")
+            authorize = answer.headers["location"]
+            form = client.get(authorize)
+            if form.status_code != 200 or 'name="username"' not in form.text:
+                raise RuntimeError(f"the sandbox's sign-in page answered {form.status_code}")
+            signed_in = client.post(authorize, data={"username": user})
+            if signed_in.status_code != 302:
+                raise RuntimeError(f"the sandbox's sign-in answered {signed_in.status_code}")
+            callback = client.get(urljoin(authorize, signed_in.headers["location"]))
+            if callback.status_code != 302:
+                raise RuntimeError(f"the hub's OAuth callback answered {callback.status_code}: {callback.text[-300:]}")
+        model = self.api("GET", f"/users/{user}")
+        if model is None or model.get("name") != user:
+            raise RuntimeError(f"{user} is not a hub user after logging in")
 
     def wait(self) -> int:
         """Wait until the hub exits (keeping track of what it starts); returns its exit code."""

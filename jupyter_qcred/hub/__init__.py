@@ -8,10 +8,11 @@
 What it sets, composing with what the admin already configured (never replacing it):
 
 - ``Authenticator.enable_auth_state`` and ``refresh_pre_spawn``, so tokens are fresh at every spawn;
-- ``Spawner.auth_state_hook``: maps the user's auth_state to a spawn bundle and hands it to the spawner (an
-  environment variable by default; a 0600 file; or nothing at all, the server pulling it through the Hub API —
-  the right choice on Kubernetes, where environment values are readable from the pod spec). The admin's own hook
-  runs first;
+- ``Spawner.auth_state_hook``: maps the user's auth_state to a spawn bundle and hands it to the spawner. By default
+  (``handover="auto"``) the hand-over suits the spawner (:mod:`jupyter_qcred.hub.spawners`): an environment variable
+  for local process spawners, and nothing secret at all for every other spawner (KubeSpawner, DockerSpawner,
+  BatchSpawner, ...), whose server pulls through the Hub API. A hand-over that cannot work with the configured
+  spawner is refused when the hub loads its configuration. The admin's own hook runs first;
 - ``qcred_bundle`` kept in auth_state (at login, at each ``refresh_user`` and at spawn), so that a running server
   that re-initializes through the Hub API gets the admin's mapping applied to the freshest tokens;
 - ``OAuthenticator.refresh_user_hook``: refreshes the login's tokens *ahead* of expiry (oauthenticator alone does it
@@ -39,10 +40,11 @@ from ..core import files
 from ..core.authstate import BUNDLE_KEY, bundle_from_auth_state
 from ..core.bundle import Bundle, dump_bundle
 from ..core.errors import QCredError
+from . import spawners
 
 log = logging.getLogger("jupyter_qcred.hub")
 
-HANDOVERS = ("environment", "file", "hub")
+HANDOVERS = spawners.HANDOVERS
 SERVER_SCOPES = ("delete:servers!server", "admin:auth_state!user")
 USER_SCOPES = ("admin:auth_state!user",)
 #: JupyterHub's default ``server`` role (kept when we extend it, since a role in load_roles replaces the default's
@@ -94,7 +96,11 @@ def _wrap_refresh_user(authenticator: Any, mapper: Mapper) -> None:
     original = authenticator.refresh_user
 
     async def refresh_user(user: Any, handler: Any = None, **kwargs: Any) -> Any:
+        from . import metrics
+
         result = await ensure_async(original(user, handler, **kwargs))
+        if result is False:  # oauthenticator could not refresh: the user must log in again
+            metrics.needs_login(user.name, True)
         if isinstance(result, dict) and isinstance(result.get("auth_state"), dict):
             result["auth_state"] = _with_bundle(result["auth_state"], mapper, getattr(user, "name", ""))
         return result
@@ -130,18 +136,30 @@ def configure(
     *,
     mapper: Mapper | None = None,
     qcs: Mapping[str, Any] | None = None,
-    handover: str = "environment",
+    handover: str = spawners.AUTO,
     bundle_dir: str | os.PathLike[str] = "/run/jupyter_qcred/bundles",
+    policy: Any = None,
 ) -> None:
     """Configure JupyterHub to hand credentials to each user's server.
 
     ``mapper`` turns a user's auth_state into a :class:`~jupyter_qcred.core.bundle.Bundle` (default: a bundle in
     ``auth_state["qcred"]``, or oauthenticator's tokens as the QCS profile described by ``qcs``: ``issuer``,
     ``api_url``, ``grpc_api_url``, ``client_id``, ``profile`` and ``refresh`` — "hub" for a confidential client,
-    "provider" for a public one). ``handover`` is "environment", "file" (``bundle_dir/USER.json``) or "hub".
+    "provider" for a public one). ``handover`` is "auto" (the default: what suits each spawner, see
+    :mod:`jupyter_qcred.hub.spawners`), "environment", "file" (``bundle_dir/USER.json``) or "hub".
+
+    ``policy`` is the servers' :class:`~jupyter_qcred.core.policy.RefreshPolicy` (``c.QCredApp.refresh_fraction``,
+    ``refresh_latest_seconds`` and ``refresh_jitter`` on the user image; default: their defaults); the hub
+    refreshes ahead of it (see :func:`hub_side_policy`).
+
+    Raises ValueError with a sentence when the hand-over cannot work with ``c.JupyterHub.spawner_class`` (checked
+    here, while the hub loads its configuration, when the spawner class is already set; else at each spawn).
     """
     if handover not in HANDOVERS:
         raise ValueError(f"jupyter_qcred.hub.configure: handover must be one of {', '.join(HANDOVERS)}")
+    configured_spawner = spawners.resolve_spawner_class(_previous(c.JupyterHub, "spawner_class"))
+    if configured_spawner is not None:
+        spawners.check(handover, configured_spawner)
     mapping = mapper or default_mapper(qcs)
     qcs_env = _qcs_environment(qcs)
     directory = Path(bundle_dir)
@@ -155,6 +173,10 @@ def configure(
         if admin_post_auth is not None:
             authentication = await ensure_async(admin_post_auth(authenticator, handler, authentication))
         _wrap_refresh_user(authenticator, mapping)
+        if authentication and authentication.get("name"):
+            from . import metrics
+
+            metrics.needs_login(str(authentication["name"]), False)  # just logged in
         if authentication and isinstance(authentication.get("auth_state"), dict):
             authentication["auth_state"] = _with_bundle(
                 authentication["auth_state"], mapping, str(authentication.get("name") or "")
@@ -174,11 +196,12 @@ def configure(
         for name in ("QCRED_BUNDLE", "QCRED_BUNDLE_FILE", "QCRED_PULL_FROM_HUB"):
             environment.pop(name, None)
         bundle = _map(mapping, auth_state, spawner.user.name) or Bundle()
-        if handover == "hub":
+        chosen = spawners.check(handover, type(spawner))
+        if chosen == "hub":
             environment["QCRED_PULL_FROM_HUB"] = "1"
         elif not bundle.empty:
             text = dump_bundle(bundle)
-            if handover == "environment":
+            if chosen == "environment":
                 environment["QCRED_BUNDLE"] = text
             else:
                 environment["QCRED_BUNDLE_FILE"] = str(_write_bundle_file(directory, spawner.user.name, text))
@@ -188,30 +211,38 @@ def configure(
             len(bundle.ibm),
             len(bundle.qcs),
             spawner.user.name,
-            handover,
+            chosen,
         )
 
     c.Spawner.auth_state_hook = auth_state_hook
-    c.OAuthenticator.refresh_user_hook = ahead_of_expiry_refresh_hook(_previous(c.OAuthenticator, "refresh_user_hook"))
+    c.OAuthenticator.refresh_user_hook = ahead_of_expiry_refresh_hook(
+        _previous(c.OAuthenticator, "refresh_user_hook"), policy=policy, mapper=mapping
+    )
 
     _grant_scopes(c)
 
 
 def ahead_of_expiry_refresh_hook(
-    admin_hook: Callable[..., Any] | None = None, policy: Any = None
+    admin_hook: Callable[..., Any] | None = None, policy: Any = None, mapper: Mapper | None = None
 ) -> Callable[..., Any]:
     """An oauthenticator ``refresh_user_hook`` that uses the refresh token once the access token is due.
 
     Returns None (oauthenticator's own behaviour) when the token is not due or cannot be read, so it only ever adds
-    an earlier refresh. Rotated refresh tokens are kept like oauthenticator does.
+    an earlier refresh. Rotated refresh tokens are kept like oauthenticator does. With ``mapper``, the refreshed
+    auth_state carries ``qcred_bundle`` mapped from the new tokens (also on the first refresh after a hub restart,
+    before anyone logged in or spawned, when ``refresh_user`` is not wrapped yet), and ``refresh_user`` is wrapped
+    from then on.
     """
     from ..core.policy import RefreshPolicy
     from ..core.states import utcnow
     from ..providers.qcs.model import jwt_times
+    from . import metrics
 
-    due_policy = policy or RefreshPolicy()
+    due_policy = hub_side_policy(policy or RefreshPolicy())
 
     async def refresh_user_hook(authenticator: Any, user: Any, auth_state: Mapping[str, Any] | None) -> Any:
+        if mapper is not None:
+            _wrap_refresh_user(authenticator, mapper)
         if admin_hook is not None:
             result = await ensure_async(admin_hook(authenticator, user, auth_state))
             if result is not None:
@@ -220,21 +251,58 @@ def ahead_of_expiry_refresh_hook(
             return None
         times = jwt_times(auth_state.get("access_token"))
         if times.expires_at is None or not due_policy.is_due(times.issued_at, times.expires_at, utcnow()):
+            metrics.count("not_due")
             return None
         refresh_token = auth_state["refresh_token"]
-        try:
-            token_info = await authenticator.get_token_info(
-                None, authenticator.build_refresh_token_request_params(refresh_token)
-            )
-        except Exception as exc:  # let oauthenticator's own path decide (it may ask for a new login)
-            authenticator.log.info("jupyter_qcred: early refresh for %s failed (%s)", user.name, type(exc).__name__)
-            return None
+        with metrics.timed() as outcome:
+            try:
+                token_info = await authenticator.get_token_info(
+                    None, authenticator.build_refresh_token_request_params(refresh_token)
+                )
+            except Exception as exc:  # let oauthenticator's own path decide (it may ask for a new login)
+                refused = _refused(exc)
+                outcome.append("refused" if refused else "failed")
+                if refused:
+                    metrics.needs_login(user.name, True)
+                authenticator.log.info(
+                    "jupyter_qcred: early refresh for %s %s (%s)",
+                    user.name,
+                    "refused" if refused else "failed",
+                    type(exc).__name__,
+                )
+                return None
+            outcome.append("refreshed")
+        metrics.needs_login(user.name, False)
         if not token_info.get("refresh_token"):
             token_info["refresh_token"] = refresh_token
         authenticator.log.info("jupyter_qcred: refreshed %s's tokens ahead of expiry", user.name)
-        return await authenticator._token_to_auth_model(token_info)
+        model = await authenticator._token_to_auth_model(token_info)
+        if mapper is not None and isinstance(model, dict) and isinstance(model.get("auth_state"), dict):
+            model["auth_state"] = _with_bundle(model["auth_state"], mapper)
+        return model
 
     return refresh_user_hook
+
+
+def hub_side_policy(servers: Any) -> Any:
+    """When the hub refreshes: the servers' policy with its margin widened by their jitter.
+
+    Why: a server pulls when *its* schedule says the token is due, moved earlier by up to ``jitter`` x margin. A hub
+    that used the same margin would find the token not yet due for most of those pulls and hand back the old one,
+    and the server would pull again (every 30 s) until the hub's moment came: several pulls, each also costing
+    oauthenticator's userinfo request, instead of one. With the widened margin the first pull refreshes.
+    """
+    from ..core.policy import RefreshPolicy
+
+    widen = 1.0 + max(servers.jitter, 0.0)
+    return RefreshPolicy(fraction=servers.fraction * widen, latest=servers.latest * widen, jitter=0.0)
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether the identity provider answered the refresh with a refusal (tornado's HTTPClientError carries
+    ``code``, oauthenticator's HTTPError for an ``error_description`` carries ``status_code``)."""
+    code = getattr(exc, "code", None) or getattr(exc, "status_code", None)
+    return code in (400, 401, 403)
 
 
 def _grant_scopes(c: Any) -> None:

@@ -222,6 +222,11 @@ class QCredApp(ExtensionApp):
             reinitialize_source=self.reinitialize_source,
             stop_server=self.stop_via_hub if self.hub.available else None,
         )
+        from .observability import Observability
+
+        self.observability = Observability(
+            self.manager, self.service, getattr(self.serverapp, "event_logger", None), self.hub.server_name
+        )
         self._started = False
         IOLoop.current().add_callback(self._start_background)
 
@@ -332,4 +337,5 @@ class QCredApp(ExtensionApp):
             task.cancel()
         await self.manager.stop()
         await self.hub.stop()
+        self.observability.close()
         self.manager.logins.cancel_all()
