@@ -97,17 +97,13 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             and (args.name is None or entry["name"] == args.name)
         ]
 
-    if args.name is not None and not chosen(manager.snapshot()):
-        which = {"ibm": "IBM Quantum ", "qcs": "Rigetti QCS "}.get(args.provider or "", "")
-        return fail(
-            "refresh",
-            f"there is no {which}credential named {args.name!r}; `jupyter qcred status` lists them.",
-            EXIT_NONE,
-        )
-    from ..core.service import CredentialService
+    from ..core.service import CredentialService, NotFoundError
 
     service = CredentialService.without_server(_settings(), manager)
-    snapshot = asyncio.run(service.refresh(args.provider, args.name))
+    try:
+        snapshot = asyncio.run(service.refresh(args.provider, args.name))
+    except NotFoundError as exc:
+        return fail("refresh", f"{exc} `jupyter qcred status` lists them.", EXIT_NONE)
     result = snapshot.pop("result")
     _show(snapshot, args.json)
     if result["outcome"] != "ok":  # the sentence the panel, the widget and %qcred show for the same outcome

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..providers.base import Provider
+from ..providers.registry import title
 from . import files
 from .bundle import Bundle
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
@@ -260,7 +261,8 @@ class CredentialManager:
             and (name is None or status.name == name)
         ]
         if name is not None and not keys:
-            raise QCredError(f"There is no {provider or ''} credential named {name!r}.".replace("  ", " "))
+            which = f"{title(provider)} " if provider else ""
+            raise QCredError(f"There is no {which}credential named {name!r}.")
         return keys
 
     async def _refresh_one(self, key: Key, *, force: bool) -> CredentialStatus:
