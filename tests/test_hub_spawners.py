@@ -7,13 +7,12 @@ import asyncio
 import json
 import os
 import secrets
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import wait_until
+from helpers import stored_qcs_payload, wait_until
 from support.kernels import JupyterServer
 from traitlets.config import Config
 
@@ -229,7 +228,7 @@ def test_pod_from_kubespawner_starts_with_the_users_credentials(
     try:
         secrets_toml = home / ".qcs" / "secrets.toml"
         wait_until(secrets_toml.exists, timeout=60, what="the server's pull from the hub")
-        stored = tomllib.loads(secrets_toml.read_text())["credentials"]["default"]["token_payload"]
+        stored = stored_qcs_payload(secrets_toml.read_text())
         now = local_hub.api("GET", "/users/alice")["auth_state"]
         assert stored["refresh_token"] == now["refresh_token"]
         ibm = json.loads((home / ".qiskit" / "qiskit-ibm.json").read_text())

@@ -25,7 +25,10 @@ def _manager(provider_keys: Sequence[str] | None = None, settings: Any = None) -
     from ..core.manager import CredentialManager
     from ..providers import PROVIDER_KEYS, create_providers
 
-    return CredentialManager(create_providers(settings or _settings(), tuple(provider_keys or PROVIDER_KEYS)))
+    manager = CredentialManager(create_providers(settings or _settings(), tuple(provider_keys or PROVIDER_KEYS)))
+    if manager.read_errors:  # a file the OS would not let us read: exit 1 with its sentence (see cli.main)
+        raise manager.read_errors[0]
+    return manager
 
 
 # ----- exit codes ------------------------------------------------------------------------------------------------

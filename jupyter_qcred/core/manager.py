@@ -91,6 +91,9 @@ class CredentialManager:
         self._version = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
+        #: The OS errors of the last read (a file we may not open, a symlink loop): shown as error entries, and
+        #: the CLI's exit code 1.
+        self.read_errors: list[OSError] = []
         self.reload(publish=False)
 
     # ----- reading -------------------------------------------------------------------------------------------
@@ -107,10 +110,13 @@ class CredentialManager:
     def _read(self) -> tuple[list[CredentialStatus], dict[Path, tuple[int, int, int, int] | None]]:
         """What the stores hold now, and their marks (file I/O only: safe in a worker thread)."""
         found: list[CredentialStatus] = []
+        errors: list[OSError] = []
         for provider in self.providers.values():
             try:
                 found += provider.read()
             except Exception as exc:  # a provider's read should not raise; never let one take the others down
+                if isinstance(exc, OSError):
+                    errors.append(exc)
                 found.append(
                     CredentialStatus(provider=provider.key, name=None, state=State.ERROR, error=_sentence(exc))
                 )
@@ -122,6 +128,7 @@ class CredentialManager:
                 warning = exposed[status.file]
                 if warning:
                     status.warnings.append(warning)
+        self.read_errors = errors
         return found, {path: _mark(path) for path in self._watched()}
 
     def _apply(
@@ -491,4 +498,6 @@ def _mark(path: Path) -> tuple[int, int, int, int] | None:
 def _sentence(exc: BaseException) -> str:
     if isinstance(exc, QCredError):
         return str(exc)
+    if isinstance(exc, OSError) and exc.filename:  # a path is no secret; the error's other text could be
+        return f"Could not read {exc.filename}: {exc.strerror or type(exc).__name__}; check that path."
     return f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or 'unexpected failure'}."
