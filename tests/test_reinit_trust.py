@@ -435,3 +435,29 @@ async def test_a_legacy_token_the_sdk_cannot_load_is_not_saved(
     assert "cannot load accounts of the channel 'ibm_quantum'" in status["result"]["message"]
     assert "Nothing was saved." in status["result"]["message"]
     assert {name: read(home / name) for name in before} == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code", "words"),
+    [
+        (
+            "reinitialize",
+            {"source": "token", "provider": "ibm", "token": "k" * 20, "replace": "yes"},
+            400,
+            "true or false",
+        ),
+        (
+            "reinitialize",
+            {"source": "token", "provider": "ibm", "token": "k" * 20, "make_default": 1},
+            400,
+            "true or false",
+        ),
+        ("remove", {"provider": "ibm"}, 400, "'name' is required"),
+        ("remove", {"provider": "azure", "name": "x"}, 400, "Unknown provider 'azure'"),
+        ("remove", {"provider": "qcs", "name": "nope"}, 404, "no Rigetti QCS credential named 'nope'"),
+    ],
+)
+async def test_bad_requests_get_a_sentence(jp_serverapp, api, path: str, body: Any, code: int, words: str) -> None:
+    got, answer = await api(path, "POST", body)
+    assert got == code, answer
+    assert words in answer["message"]
