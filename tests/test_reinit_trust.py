@@ -461,3 +461,18 @@ async def test_bad_requests_get_a_sentence(jp_serverapp, api, path: str, body: A
     got, answer = await api(path, "POST", body)
     assert got == code, answer
     assert words in answer["message"]
+
+
+async def test_use_of_a_supported_account_is_what_the_sdk_then_uses(
+    jp_serverapp, jp_home_dir, sandbox, api, secret_scanner
+) -> None:
+    carol = new_ibm_user(sandbox, secret_scanner)
+    body = {"source": "token", "provider": "ibm", "token": carol["apikey"], "name": "carol"}
+    body.update(instance=carol["instance"], url=sandbox.runtime_url)
+    code, status = await api("reinitialize", "POST", body)
+    assert code == 200 and status["defaults"]["ibm"] == "default-ibm-quantum-platform", status
+    code, status = await api("default", "PUT", {"provider": "ibm", "name": "carol"})
+    assert code == 200, status
+    assert status["result"]["message"] == "IBM Quantum: 'carol' is now the default."
+    assert status["defaults"]["ibm"] == "carol"
+    assert run_sdk(RUNTIME_SCRIPT, jp_home_dir, sandbox)["sha"] == sha(carol["apikey"])
