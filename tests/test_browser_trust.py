@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,7 @@ def test_a_key_the_provider_refuses_is_shown_in_the_dialog_and_not_saved(page: A
     message = page.get_by_test_id("qcred-reinit-message")
     expect(message).to_have_attribute("data-kind", "refused")
     expect(message).to_contain_text(re.compile(r"\w+ \w+ \w+"))
+    assert "0123456789abcdef" not in message.inner_text(), "the refusal does not echo the key"
     expect(dialog).to_be_visible()
     expect(success_toasts(page)).to_have_count(0)  # no green "updated" next to the refusal
     expect(page.get_by_test_id("qcred-account-ibm-pasted")).to_have_count(0)
@@ -219,6 +221,35 @@ def test_removing_a_broken_account_turns_the_status_bar_green(page: Any, panel: 
     expect(page.get_by_test_id("qcred-account-ibm-typo")).to_have_count(0)
     expect(statusbar).not_to_have_attribute("data-health", "action")
     assert "typo" not in ibm_accounts(lab)
+    dismiss_toasts(page)
+
+
+def test_the_first_profile_is_made_the_default_unless_unchecked(
+    page: Any, panel: Any, lab: LabServer, sandbox_m: Sandbox
+) -> None:
+    """Remove alice's only QCS profile from its card, then paste a refresh token: "make it the default" starts
+    checked for a provider's first credential, and the QCS SDK's settings then name it."""
+    settings = lab.home / ".qcs" / "settings.toml"
+    page.get_by_test_id("qcred-remove-qcs-default").click()
+    expect(page.locator(".jp-Dialog").filter(has_text="Remove Rigetti QCS default?")).to_be_visible()
+    page.locator(".jp-qcred-confirm-remove").click()
+    expect(page.get_by_test_id("qcred-account-qcs-default")).to_have_count(0)
+    expect(page.get_by_test_id("qcred-setup-qcs")).to_be_visible()
+    assert "default" not in tomllib.loads(settings.read_text()).get("profiles", {})
+
+    open_add_dialog(page)
+    page.get_by_test_id("qcred-method-qcs-token").check()
+    expect(page.get_by_test_id("qcred-make-default")).to_be_checked()
+    page.get_by_test_id("qcred-method-ibm-token").check()
+    expect(page.get_by_test_id("qcred-make-default")).not_to_be_checked()  # IBM has accounts already
+    page.get_by_test_id("qcred-method-qcs-token").check()
+    page.locator("#qcred-qcs-refresh").fill(sandbox_m.issue_qcs_tokens("alice")["refresh_token"])
+    page.locator("#qcred-qcs-profile").fill("default")
+    page.locator(ACCEPT).click()
+    expect(page.get_by_test_id(DIALOG)).to_have_count(0)
+    expect(page.get_by_test_id("qcred-state-qcs-default")).to_have_attribute("data-state", "ok")
+    expect(page.get_by_test_id("qcred-default-mark-qcs-default")).to_be_visible()
+    assert tomllib.loads(settings.read_text()).get("default_profile_name") == "default"
     dismiss_toasts(page)
 
 
