@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -95,6 +96,7 @@ def restart_from_the_panel(page: Any, hub: LocalHub, name: str, lab_path: str) -
     expect(restart).to_be_enabled(timeout=60_000)
     restart.click()
     page.locator(".jp-qcred-confirm-restart").click()
+    clicked = time.monotonic()
 
     progress = page.get_by_test_id("qcred-restart-progress")
     expect(progress).to_be_visible()
@@ -113,6 +115,8 @@ def restart_from_the_panel(page: Any, hub: LocalHub, name: str, lab_path: str) -
     expect(page.locator(".Toastify__toast").filter(has_text="Your server restarted")).to_be_visible()
     expect(page.get_by_test_id("qcred-restart-progress")).to_have_count(0)
     assert page.locator("body").inner_text().strip(), "not a blank page"
+    took = time.monotonic() - clicked
+    print(f"restart of server {name!r}: back in a new JupyterLab {took:.1f} s after the click")
 
 
 def test_restart_lands_in_a_new_lab_with_the_panel_open_twice(page: Any, hub: LocalHub) -> None:
