@@ -177,6 +177,26 @@ def test_widget_remove_asks_in_place_then_removes(home: Path, secret_scanner) ->
         widget.close()
 
 
+def test_widget_shows_a_failed_refresh_as_a_failure(home: Path, sandbox) -> None:
+    from jupyter_qcred.notebook.backend import Session
+    from jupyter_qcred.notebook.feed import StatusFeed
+    from jupyter_qcred.notebook.widget import CredentialsWidget
+
+    session = Session()
+    widget = CredentialsWidget(session, StatusFeed(session), session.status())
+    try:
+        sandbox.fault("qcs_token", status=503)
+        widget.refresh_button.click()
+        shown = wait_for(
+            lambda: "HTTP 503" in html.unescape(widget.message.value) and html.unescape(widget.message.value),
+            what=f"the failure (shows {widget.message.value!r})",
+        )
+        assert "Refreshed." not in shown and "color:#c62828" in shown
+        assert "retry" not in shown, "no server behind the widget: nothing retries, so nothing says it will"
+    finally:
+        widget.close()
+
+
 # ----- background work keeps what the user chose -----------------------------------------------------------------
 
 

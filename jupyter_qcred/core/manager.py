@@ -252,14 +252,14 @@ class CredentialManager:
         except RefusedError as exc:
             overlay.refused(self.clock(), str(exc))
         except (ProviderError, FileFormatError, QCredError, OSError) as exc:
-            if self._task is not None:  # only a running loop retries; a one-shot CLI call just reports
+            # The sentence is the provider's answer only, the same in every view; when (and whether) it is retried is
+            # ``retry_at``, which only a running loop sets, so a one-shot CLI call never promises a retry.
+            overlay.failed(self.clock(), _sentence(exc))
+            if self._task is not None:
                 delay = overlay.backoff.next_delay(self._rng)
                 overlay.retry_at, overlay.retry_force = self.clock() + timedelta(seconds=delay), force
-                when = isoformat(overlay.retry_at)
-                overlay.failed(self.clock(), f"{_sentence(exc)} jupyter_qcred retries automatically at {when}.")
                 log.warning("%s %s: refresh failed, retrying in %.1f s: %s", provider_key, name, delay, overlay.error)
             else:
-                overlay.failed(self.clock(), f"{_sentence(exc)} Try again later.")
                 log.warning("%s %s: refresh failed: %s", provider_key, name, overlay.error)
         else:
             overlay.succeeded(self.clock(), keep_retry=via_hub)

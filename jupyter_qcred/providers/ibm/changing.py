@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from ...core.bundle import IbmAccountSpec
-from ...core.errors import QCredError
+from ...core.errors import QCredError, RefusedError
 from . import auth as ibm_auth
 from .credentials import QX_AUTH_URL, HubGroupProject, InvalidHubGroupProjectError, unify_ibmq_url
 from .importing import IbmImporting
@@ -62,8 +62,15 @@ class IbmChanging(IbmImporting):
     async def check_spec(self, spec: IbmAccountSpec) -> AccountCheck:
         """Ask IBM whether ``spec``'s key (or legacy token) is accepted, before it is written anywhere.
 
-        Raises :class:`RefusedError` (IBM refused it) or :class:`TransientProviderError` (IBM could not be asked).
+        Raises :class:`RefusedError` (IBM refused it, or the installed SDK could not load such an account anyway)
+        or :class:`TransientProviderError` (IBM could not be asked).
         """
+        if not supported(spec.channel):
+            raise RefusedError(
+                self.key,
+                f"the installed qiskit-ibm-runtime cannot load accounts of the channel {spec.channel!r} (account "
+                f"{spec.name!r}); use an IBM Cloud API key (channel ibm_quantum_platform) instead",
+            )
         if spec.channel == "ibm_quantum":
             base = unify_ibmq_url(spec.url or QX_AUTH_URL)[1]
             flow = self._legacy(base, spec.token, None)
