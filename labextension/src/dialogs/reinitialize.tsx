@@ -9,7 +9,13 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { errorMessage, existsConflict, isStatus } from '../client';
 import { showResult } from '../feedback';
-import { prefill as prefillOf, makeDefaultInitially, methodOrder, methodProvider, suggestedMethod } from '../model/reinit';
+import {
+  makeDefaultInitially,
+  methodOrder,
+  methodProvider,
+  prefill as prefillOf,
+  suggestedMethod
+} from '../model/reinit';
 import { entryLabel } from '../model/status';
 import { MAX_UPLOAD_BYTES, providerForFilename } from '../model/upload';
 import { QcredStore } from '../store';
