@@ -194,6 +194,22 @@ def test_an_existing_name_asks_replace_or_a_new_name_then_remove_it(
     assert not accounts["second"].get("is_default_account"), "not made the default without a word"
     expect(page.get_by_test_id(f"qcred-default-mark-ibm-{PLATFORM}")).to_be_visible()
 
+    # The same name again, and this time "Replace": the account is written over, after being asked.
+    dismiss_toasts(page)
+    open_add_dialog(page)
+    page.get_by_test_id("qcred-method-ibm-token").check()
+    page.locator("#qcred-ibm-token").fill(sandbox_m.ibm_credentials("alice")["apikey"])
+    page.locator("#qcred-ibm-name").fill("second")
+    page.locator("#qcred-ibm-channel").select_option("ibm_cloud")
+    page.locator(ACCEPT).click()
+    expect(page.get_by_test_id("qcred-conflict")).to_contain_text("Replace 'second'?")
+    assert ibm_accounts(lab)["second"]["channel"] == "ibm_quantum_platform", "asking wrote nothing"
+    page.get_by_test_id("qcred-conflict-replace").check()
+    page.locator(ACCEPT).click()
+    expect(page.get_by_test_id(DIALOG)).to_have_count(0)
+    expect(page.get_by_test_id("qcred-channel-ibm-second")).to_have_text("ibm_cloud")
+    assert ibm_accounts(lab)["second"]["channel"] == "ibm_cloud"
+
     # Remove, from the card, after a confirmation.
     page.get_by_test_id("qcred-remove-ibm-second").click()
     confirm = page.locator(".jp-Dialog").filter(has_text="Remove IBM Quantum second?")
