@@ -12,6 +12,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ if not os.path.exists(CHROMIUM):
 pytestmark = pytest.mark.timeout(600)
 
 NAMED = "gpu"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(autouse=True)
@@ -101,6 +103,11 @@ def restart_from_the_panel(page: Any, hub: LocalHub, name: str, lab_path: str) -
     progress = page.get_by_test_id("qcred-restart-progress")
     expect(progress).to_be_visible()
     expect(page.get_by_test_id("qcred-restart-phase")).to_contain_text("Restarting your server")
+    if name == "":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(
+            path=str(SCREENSHOTS / "restart-progress.png"), clip={"x": 0, "y": 0, "width": 1280, "height": 600}
+        )
 
     # On its own: the hub stops the server, the page starts it again and lands in the new JupyterLab.
     page.wait_for_function("() => window.__qcredOldPage !== true", timeout=120_000, polling=500)
