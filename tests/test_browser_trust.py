@@ -123,6 +123,84 @@ def success_toasts(page: Any) -> Any:
     return page.locator(".Toastify__toast--success")
 
 
+# ------------------------------------------------- reading (first: the screenshots show alice as the bundle set her up)
+
+
+def set_sidebar_width(page: Any, width: int) -> None:
+    """Drag the handle between the left sidebar and the main area, as a person would."""
+    panel = page.locator('[id="jupyter-qcred:panel"]')
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    for _ in range(3):
+        box, hb = panel.bounding_box(), handle.bounding_box()
+        page.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + width + hb["width"] / 2, hb["y"] + hb["height"] / 2, steps=5)
+        page.mouse.up()
+        if abs(panel.bounding_box()["width"] - width) < 4:
+            return
+    raise AssertionError(f"the sidebar is {panel.bounding_box()['width']} px wide, not {width}")
+
+
+READABILITY = """() => {
+    const panel = document.getElementById('jupyter-qcred:panel');
+    const problems = [];
+    if (panel.scrollWidth > panel.clientWidth + 1) problems.push(`panel scrolls sideways (${panel.scrollWidth})`);
+    for (const card of panel.querySelectorAll('.jp-qcred-account, .jp-qcred-card, .jp-qcred-message')) {
+        if (card.scrollWidth > card.clientWidth + 1) problems.push(`${card.dataset.testid} overflows`);
+        const box = card.getBoundingClientRect();
+        for (const el of card.querySelectorAll('time, .jp-qcred-countdown-wrap, .jp-qcred-badge')) {
+            const r = el.getBoundingClientRect();
+            const outside = r.right > box.right + 1 || r.left < box.left - 1;
+            if (r.width && outside) problems.push(`${el.textContent} leaves its card`);
+        }
+    }
+    for (const v of panel.querySelectorAll('.jp-qcred-value, .jp-qcred-account-name')) {
+        const lines = v.getClientRects().length;
+        const lineHeight = parseFloat(getComputedStyle(v).lineHeight) || 18;
+        if (lines > 1 || v.getBoundingClientRect().height > lineHeight * 1.5) problems.push(`'${v.textContent}' wraps`);
+        if (v.scrollWidth > v.clientWidth + 1) {
+            const cut = getComputedStyle(v).textOverflow !== 'ellipsis';
+            if (cut) problems.push(`'${v.textContent}' is cut without an ellipsis`);
+            if (v.title !== v.textContent) problems.push(`'${v.textContent}' has not its whole value in the tooltip`);
+        }
+    }
+    return problems;
+}"""
+
+
+@pytest.mark.parametrize("width", [250, 500])
+def test_the_panel_reads_cleanly_in_light_and_dark(page: Any, panel: Any, width: int) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 1500 if width < 400 else 1000})  # the whole panel
+    set_sidebar_width(page, width)
+    page.get_by_test_id("qcred-refresh").focus()
+    page.evaluate("document.activeElement.blur()")
+    try:
+        for theme, light in (("JupyterLab Light", "true"), ("JupyterLab Dark", "false")):
+            change_theme(page, theme)
+            expect(page.locator("body")).to_have_attribute("data-jp-theme-light", light)
+            dismiss_toasts(page)
+            assert page.evaluate(READABILITY) == [], theme
+            # The whole CRN is one copy away, however narrow the card.
+            crn = page.get_by_test_id(f"qcred-instance-value-ibm-{PLATFORM}")
+            expect(crn).to_have_attribute("title", re.compile(r"^crn:v1:"))
+            expect(page.get_by_test_id(f"qcred-instance-value-ibm-{PLATFORM}-copy")).to_be_visible()
+            name = f"panel-{width}-{'light' if light == 'true' else 'dark'}.png"
+            page.screenshot(path=str(SCREENSHOTS / name), clip=panel_clip(page), animations="disabled")
+    finally:
+        change_theme(page, "JupyterLab Light")
+        page.set_viewport_size({"width": 1280, "height": 1000})
+    assert (SCREENSHOTS / f"panel-{width}-dark.png").stat().st_size > 10_000
+
+
+def panel_clip(page: Any) -> dict[str, float]:
+    box = page.locator('[id="jupyter-qcred:panel"]').bounding_box()
+    panel_height = page.evaluate(
+        "() => { const r = document.querySelector('.jp-qcred-root'); return r.getBoundingClientRect().bottom; }"
+    )
+    return {"x": 0, "y": 0, "width": box["x"] + box["width"] + 12, "height": panel_height + 12}
+
+
 # ------------------------------------------------------------------------------------------------------- dialogs
 
 
@@ -372,84 +450,6 @@ def test_restart_outside_a_hub_is_shown_disabled_with_the_reason(page: Any, pane
     expect(restart).to_be_visible()
     expect(restart).to_be_disabled()
     expect(page.get_by_test_id("qcred-restart-reason")).to_contain_text("not running under JupyterHub")
-
-
-# ------------------------------------------------------------------------------------------------------- reading
-
-
-def set_sidebar_width(page: Any, width: int) -> None:
-    """Drag the handle between the left sidebar and the main area, as a person would."""
-    panel = page.locator('[id="jupyter-qcred:panel"]')
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
-    for _ in range(3):
-        box, hb = panel.bounding_box(), handle.bounding_box()
-        page.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2)
-        page.mouse.down()
-        page.mouse.move(box["x"] + width + hb["width"] / 2, hb["y"] + hb["height"] / 2, steps=5)
-        page.mouse.up()
-        if abs(panel.bounding_box()["width"] - width) < 4:
-            return
-    raise AssertionError(f"the sidebar is {panel.bounding_box()['width']} px wide, not {width}")
-
-
-READABILITY = """() => {
-    const panel = document.getElementById('jupyter-qcred:panel');
-    const problems = [];
-    if (panel.scrollWidth > panel.clientWidth + 1) problems.push(`panel scrolls sideways (${panel.scrollWidth})`);
-    for (const card of panel.querySelectorAll('.jp-qcred-account, .jp-qcred-card, .jp-qcred-message')) {
-        if (card.scrollWidth > card.clientWidth + 1) problems.push(`${card.dataset.testid} overflows`);
-        const box = card.getBoundingClientRect();
-        for (const el of card.querySelectorAll('time, .jp-qcred-countdown-wrap, .jp-qcred-badge')) {
-            const r = el.getBoundingClientRect();
-            const outside = r.right > box.right + 1 || r.left < box.left - 1;
-            if (r.width && outside) problems.push(`${el.textContent} leaves its card`);
-        }
-    }
-    for (const v of panel.querySelectorAll('.jp-qcred-value, .jp-qcred-account-name')) {
-        const lines = v.getClientRects().length;
-        const lineHeight = parseFloat(getComputedStyle(v).lineHeight) || 18;
-        if (lines > 1 || v.getBoundingClientRect().height > lineHeight * 1.5) problems.push(`'${v.textContent}' wraps`);
-        if (v.scrollWidth > v.clientWidth + 1) {
-            const cut = getComputedStyle(v).textOverflow !== 'ellipsis';
-            if (cut) problems.push(`'${v.textContent}' is cut without an ellipsis`);
-            if (v.title !== v.textContent) problems.push(`'${v.textContent}' has not its whole value in the tooltip`);
-        }
-    }
-    return problems;
-}"""
-
-
-@pytest.mark.parametrize("width", [250, 500])
-def test_the_panel_reads_cleanly_in_light_and_dark(page: Any, panel: Any, width: int) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1280, "height": 1500 if width < 400 else 1000})  # the whole panel
-    set_sidebar_width(page, width)
-    page.get_by_test_id("qcred-refresh").focus()
-    page.evaluate("document.activeElement.blur()")
-    try:
-        for theme, light in (("JupyterLab Light", "true"), ("JupyterLab Dark", "false")):
-            change_theme(page, theme)
-            expect(page.locator("body")).to_have_attribute("data-jp-theme-light", light)
-            dismiss_toasts(page)
-            assert page.evaluate(READABILITY) == [], theme
-            # The whole CRN is one copy away, however narrow the card.
-            crn = page.get_by_test_id(f"qcred-instance-value-ibm-{PLATFORM}")
-            expect(crn).to_have_attribute("title", re.compile(r"^crn:v1:"))
-            expect(page.get_by_test_id(f"qcred-instance-value-ibm-{PLATFORM}-copy")).to_be_visible()
-            name = f"panel-{width}-{'light' if light == 'true' else 'dark'}.png"
-            page.screenshot(path=str(SCREENSHOTS / name), clip=panel_clip(page), animations="disabled")
-    finally:
-        change_theme(page, "JupyterLab Light")
-        page.set_viewport_size({"width": 1280, "height": 1000})
-    assert (SCREENSHOTS / f"panel-{width}-dark.png").stat().st_size > 10_000
-
-
-def panel_clip(page: Any) -> dict[str, float]:
-    box = page.locator('[id="jupyter-qcred:panel"]').bounding_box()
-    panel_height = page.evaluate(
-        "() => { const r = document.querySelector('.jp-qcred-root'); return r.getBoundingClientRect().bottom; }"
-    )
-    return {"x": 0, "y": 0, "width": box["x"] + box["width"] + 12, "height": panel_height + 12}
 
 
 def test_the_verification_link_is_a_link_only_for_a_safe_address(page: Any, panel: Any, sandbox_m: Sandbox) -> None:
