@@ -461,3 +461,43 @@ async def test_bad_requests_get_a_sentence(jp_serverapp, api, path: str, body: A
     got, answer = await api(path, "POST", body)
     assert got == code, answer
     assert words in answer["message"]
+
+
+async def test_use_of_a_supported_account_is_what_the_sdk_then_uses(
+    jp_serverapp, jp_home_dir, sandbox, api, secret_scanner
+) -> None:
+    carol = new_ibm_user(sandbox, secret_scanner)
+    body = {"source": "token", "provider": "ibm", "token": carol["apikey"], "name": "carol"}
+    body.update(instance=carol["instance"], url=sandbox.runtime_url)
+    code, status = await api("reinitialize", "POST", body)
+    assert code == 200 and status["defaults"]["ibm"] == "default-ibm-quantum-platform", status
+    code, status = await api("default", "PUT", {"provider": "ibm", "name": "carol"})
+    assert code == 200, status
+    assert status["result"]["message"] == "IBM Quantum: 'carol' is now the default."
+    assert status["defaults"]["ibm"] == "carol"
+    assert run_sdk(RUNTIME_SCRIPT, jp_home_dir, sandbox)["sha"] == sha(carol["apikey"])
+
+
+async def test_an_ibm_cloud_key_replaces_a_legacy_account(
+    jp_serverapp, jp_home_dir, sandbox, api, secret_scanner
+) -> None:
+    """The advice of an unsupported account, followed from its card: paste an IBM Cloud API key over it."""
+    if "ibm_quantum" in (runtime_channels() or {"ibm_quantum"}):
+        pytest.skip("the installed qiskit-ibm-runtime still loads legacy accounts")
+    carol = new_ibm_user(sandbox, secret_scanner)
+    body = {"source": "token", "provider": "ibm", "token": carol["apikey"], "name": "legacy", "replace": True}
+    code, status = await api(
+        "reinitialize", "POST", {**body, "instance": carol["instance"], "url": sandbox.runtime_url}
+    )
+    assert code == 200, status
+    assert status["result"]["outcome"] == "ok", status["result"]
+    legacy = entry(status, "ibm", "legacy")
+    assert legacy["state"] == "ok" and legacy["account"]["channel"] == "ibm_quantum_platform"
+    assert (
+        json.loads(read(Path(jp_home_dir) / ".qiskit/qiskit-ibm.json"))["legacy"]["channel"] == "ibm_quantum_platform"
+    )
+    used = run_sdk(RUNTIME_SCRIPT, jp_home_dir, sandbox, "legacy")
+    assert used["sha"] == sha(carol["apikey"])
+    # Its old qiskitrc section went with it: no stray legacy entry appears in its place.
+    assert [e["name"] for e in status["providers"] if e["provider"] == "ibm"].count("qiskitrc") == 0
+    assert "[ibmq]" not in (Path(jp_home_dir) / ".qiskit/qiskitrc").read_text()

@@ -222,7 +222,10 @@ class CredentialService:
             return self._not_saved("ibm", spec.name, exc)
         spec = dataclasses.replace(spec, default=make_default or not existing)
         before = self._defaults()
+        section = await asyncio.to_thread(ibm.rc_section_of, spec.name) if spec.name in existing else None
         await asyncio.to_thread(self.manager.materialize, Bundle(ibm=(spec,)), source="user", reinit=True)
+        if section is not None and spec.channel != "ibm_quantum":  # a legacy account replaced by a current one
+            await asyncio.to_thread(ibm.drop_rc_section, section)
         ibm.remember_check(spec.name, check)
         self.manager.forget([("ibm", spec.name)])
         statuses = await self.manager.refresh_statuses("ibm", spec.name, force=False)

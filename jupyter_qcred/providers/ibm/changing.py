@@ -43,11 +43,17 @@ class IbmChanging(IbmImporting):
         if old is None:
             return spec
         changes: dict[str, object] = {}
-        if "channel" not in given and isinstance(old.get("channel"), str) and old["channel"] != spec.channel:
-            changes["channel"] = old["channel"]
+        old_channel = old.get("channel")
+        # An account the installed SDK cannot load is re-initialized into a channel it can: nothing of the old
+        # channel's (its legacy url, its hub/group/project) is carried over.
+        carry = isinstance(old_channel, str) and (supported(old_channel) or "channel" in given)
+        if carry and "channel" not in given and old_channel != spec.channel:
+            changes["channel"] = old_channel
         channel = str(changes.get("channel", spec.channel))
         for field in _KEPT:
             if field in given or old.get(field) is None:
+                continue
+            if not carry and field in ("url", "instance"):
                 continue
             if field == "instance" and channel == "ibm_quantum":
                 try:
@@ -107,6 +113,20 @@ class IbmChanging(IbmImporting):
         if account is not None and not supported(account.channel):
             return unsupported_advice(account.name, account.channel) + " It was not made the default."
         return None
+
+    def rc_section_of(self, name: str) -> str | None:
+        """The qiskitrc section that is the same (legacy) account as ``name``, if any."""
+        account = next((a for a in self._stores().accounts if a.name == name), None)
+        return account.rc_entry.section if account is not None and account.rc_entry is not None else None
+
+    def drop_rc_section(self, section: str) -> None:
+        """Remove a qiskitrc section left behind by a legacy account that was replaced by a current one."""
+        with ExitStack() as stack:
+            self._locked(stack)
+            data, json_before, document, rc_before = self._load_for_write(False)
+            if document.remove_section(section):
+                self._save(data, json_before, document, rc_before)
+                log.info("removed [%s] from %s: its account was replaced", section, self.qiskitrc_path)
 
     def remove(self, name: str) -> list[Path]:
         """Take account ``name`` out of qiskit-ibm.json and qiskitrc (every other entry, field, section and
