@@ -9,7 +9,13 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { errorMessage, existsConflict, isStatus } from '../client';
 import { showResult } from '../feedback';
-import { prefill as prefillOf, makeDefaultInitially, methodOrder, methodProvider, suggestedMethod } from '../model/reinit';
+import {
+  makeDefaultInitially,
+  methodOrder,
+  methodProvider,
+  prefill as prefillOf,
+  suggestedMethod
+} from '../model/reinit';
 import { entryLabel } from '../model/status';
 import { MAX_UPLOAD_BYTES, providerForFilename } from '../model/upload';
 import { QcredStore } from '../store';
@@ -27,6 +33,7 @@ import {
   ReinitMethod
 } from './forms';
 import { loginQcs } from './login';
+import { SubmitDialog } from './submit';
 
 type ReinitValue = { body: ReinitializeBody } | { login: { profile?: string } } | { error: string };
 
@@ -43,8 +50,6 @@ const EMPTY_FORM: IReinitForm = {
   fileError: null,
   makeDefault: null
 };
-
-const ACCEPT = 1;
 
 /** `{key: value}` for a value that is not blank, else nothing. */
 const optional = <K extends string>(key: K, value: string): Partial<Record<K, string>> =>
@@ -291,29 +296,6 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
   private order: ReinitMethod[];
 }
 
-/** A dialog whose Continue sends the form and closes only once the server saved it. */
-class ReinitDialog extends Dialog<ReinitValue> {
-  constructor(
-    options: Partial<Dialog.IOptions<ReinitValue>>,
-    private submitForm: () => Promise<boolean>
-  ) {
-    super(options);
-  }
-
-  resolve(index?: number): void {
-    if ((index ?? ACCEPT) !== ACCEPT) {
-      super.resolve(index);
-    } else if (!this._submitting) {
-      this._submitting = true;
-      void this.submitForm()
-        .then(done => done && super.resolve(ACCEPT))
-        .finally(() => (this._submitting = false));
-    }
-  }
-
-  private _submitting = false;
-}
-
 export interface IReinitOptions {
   provider?: ProviderId;
   /** The account or profile of the card (or notification) the dialog was opened from. */
@@ -334,7 +316,7 @@ export async function reinitializeDialog(
   const allowHub = store.canReinitializeFromHub;
   const method = options.method ?? suggestedMethod(entry, options.provider, allowHub);
   const body = new ReinitBody(trans, store, allowHub, method, prefillOf(entry), entry);
-  const dialog = new ReinitDialog(
+  const dialog = new SubmitDialog<ReinitValue>(
     {
       title: entry
         ? trans.__('Re-initialize %1', entryLabel({ provider: entry.provider, name: entry.name }))
