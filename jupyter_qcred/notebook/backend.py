@@ -224,7 +224,10 @@ class LocalBackend:
         self._loop = _LoopThread()
 
         async def create() -> CredentialService:  # on the private loop, so what the manager binds belongs to it
-            return CredentialService.without_server(settings, CredentialManager(create_providers(settings)))
+            # Every Refresh a person clicks here is made, like `jupyter qcred refresh` (a new process each time):
+            # answering from the last refresh protects a server many tabs and scripts share, not this kernel.
+            manager = CredentialManager(create_providers(settings), min_refresh_interval=0)
+            return CredentialService.without_server(settings, manager)
 
         self.service = self._loop.run(create())
 

@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from ...core.bundle import IbmAccountSpec
-from ...core.errors import QCredError, RefusedError
+from ...core.errors import FieldError, QCredError, RefusedError
 from . import auth as ibm_auth
 from .credentials import QX_AUTH_URL, HubGroupProject, InvalidHubGroupProjectError, unify_ibmq_url
 from .importing import IbmImporting
@@ -71,6 +71,15 @@ class IbmChanging(IbmImporting):
         Raises :class:`RefusedError` (IBM refused it, or the installed SDK could not load such an account anyway)
         or :class:`TransientProviderError` (IBM could not be asked).
         """
+        if (spec.hub, spec.group, spec.project) != (None, None, None):  # bad input, not a refusal: 400
+            try:
+                HubGroupProject.from_stored_format(f"{spec.hub}/{spec.group}/{spec.project}")
+            except InvalidHubGroupProjectError:
+                raise FieldError(
+                    "The account you entered",
+                    "instance",
+                    "must be hub/group/project: three names without spaces, like 'ibm-q/open/main'",
+                ) from None
         if not supported(spec.channel):
             raise RefusedError(
                 self.key,
