@@ -123,7 +123,9 @@ def configure(
     ``mapper`` turns a user's auth_state into a :class:`~jupyter_qcred.core.bundle.Bundle` (default: a bundle in
     ``auth_state["qcred"]``, or oauthenticator's tokens as the QCS profile described by ``qcs``: ``issuer``,
     ``api_url``, ``grpc_api_url``, ``client_id``, ``profile`` and ``refresh`` — "hub" for a confidential client,
-    "provider" for a public one). ``handover`` is "environment", "file" (``bundle_dir/USER.json``) or "hub".
+    "provider" for a public one, and ``handoff``: "files" for plain token payloads in the users' ``secrets.toml``
+    instead of jupyter_qcred's token command, see ``providers/qcs/handoff.py``). ``handover`` is "environment",
+    "file" (``bundle_dir/USER.json``) or "hub".
     """
     if handover not in HANDOVERS:
         raise ValueError(f"jupyter_qcred.hub.configure: handover must be one of {', '.join(HANDOVERS)}")
