@@ -172,6 +172,9 @@ def test_adopting_files_written_by_someone_else(tmp_path: Path) -> None:
     assert credentials["vault"] == {"externally_managed": {"command": "/usr/bin/vault-token"}}
     assert qcs.secrets_path.read_text().startswith("# my credentials")
     assert qcs.adopt() == [], "a second start changes nothing"
+    nothing = provider(tmp_path / "ibm-only")
+    assert nothing.adopt() == []
+    assert not (tmp_path / "ibm-only" / ".qcs").exists(), "no QCS folder for someone without QCS credentials"
     statuses = {s.name: s for s in qcs.read()}
     assert statuses["default"].account["handoff"] == "command"
     assert statuses["ext"].account["credential_kind"] == "externally_managed"

@@ -206,6 +206,8 @@ class QcsWriter(QcsStatus):
         ``QCS_SECRETS_READ_ONLY`` nothing is written.
         """
         mode = mode or self.settings.qcs_handoff
+        if not self.secrets_path.exists():
+            return []  # (no lock either: a server without QCS credentials leaves no ~/.qcs behind)
         self._refuse_if_read_only()
         with files.locked(self.secrets_path, self.settings.lock_timeout):
             settings = self._load().settings
