@@ -214,7 +214,7 @@ class QCredApp(ExtensionApp):
             return
         try:
             changed = qcs.adopt()
-        except QCredError as exc:  # QCS_SECRETS_READ_ONLY, a file the SDK cannot read: the status tells the user
+        except (QCredError, OSError) as exc:  # read-only, a file the SDK cannot read: the status tells the user
             self.log.info("jupyter_qcred: QCS credentials left as they are: %s", exc)
             return
         if changed:
