@@ -104,7 +104,7 @@ class QcsWriter(QcsStatus):
                 credential = self._apply_spec(settings_doc, secrets_doc, before, existing, spec, now, keep_newer)
                 self._memory.sources[spec.profile] = source
                 self._memory.refresh_via[credential] = spec.refresh
-                wanted[credential] = (spec.profile, getattr(spec, "handoff", None) or self.settings.qcs_handoff)
+                wanted[credential] = (spec.profile, spec.handoff or self.settings.qcs_handoff)
                 written.append(spec.profile)
             self._arrange(secrets_doc, wanted)
             if not any(spec.default for spec in specs):
