@@ -351,6 +351,13 @@ class CredentialManager:
         self.reload()
         self._wake.set()
 
+    async def aforget(self, keys: Iterable[Key]) -> None:
+        """:meth:`forget` for the event loop (the files are re-read in a worker thread)."""
+        for key in keys:
+            self._clear(key)
+        await self.areload()
+        self._wake.set()
+
     def _new_overlay(self) -> Overlay:
         return Overlay(backoff=self._new_backoff())
 

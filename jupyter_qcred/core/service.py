@@ -197,7 +197,7 @@ class CredentialService:
         # Exchanged before anything is written: a refresh token the identity provider refuses never reaches the
         # files (the error says so).
         status = await qcs.store_tokens(profile, access_token=access or None, refresh_token=refresh or None)
-        self.manager.forget([status.key])
+        await self.manager.aforget([status.key])
         statuses = await self.manager.refresh_statuses("qcs", status.name, force=False)
         return self._answer(statuses, "Saved and checked.")
 
@@ -210,7 +210,7 @@ class CredentialService:
             names = await asyncio.to_thread(self.manager.providers[provider].import_file, filename, content)
         except QCredError as exc:
             raise InputError(str(exc)) from None
-        self.manager.forget((provider, name) for name in names)
+        await self.manager.aforget((provider, name) for name in names)
         known = {status.name for status in self.manager.statuses() if status.provider == provider}
         statuses: list[CredentialStatus] = []
         for name in names:
@@ -237,7 +237,7 @@ class CredentialService:
 
     async def _signed_in(self, profile: str) -> None:
         """A browser sign-in stored new tokens: forget the old failures, then check the profile."""
-        self.manager.forget([("qcs", profile)])
+        await self.manager.aforget([("qcs", profile)])
         await self.manager.refresh("qcs", profile, force=False)
 
     # ----- defaults and restart ---------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ class CredentialService:
             await asyncio.to_thread(self.manager.providers[provider].set_default, name, instance)
         except QCredError as exc:
             raise InputError(str(exc)) from None
-        self.manager.reload()
+        await self.manager.areload()
         shown = f"{name!r}{f' ({instance})' if instance else ''}"
         return {
             **self.manager.snapshot(),
