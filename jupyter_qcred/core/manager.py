@@ -286,7 +286,7 @@ class CredentialManager:
         assert name is not None
         self._overlays.setdefault(key, self._new_overlay()).refreshing = True
         await self.areload()
-        overlay = self._overlays[key]
+        overlay = self._overlays.setdefault(key, self._new_overlay())  # the re-read may have dropped it
         before = self._statuses.get(key)
         overlay.seen_expiry = before.expires_at if before else None
         via_hub = before is not None and before.account.get("refresh_via") == "hub"
