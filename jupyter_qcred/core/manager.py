@@ -51,7 +51,7 @@ class CredentialManager:
         first_check_delay: float = 1.0,
         backoff: Callable[[], Backoff] = Backoff,
         rng: random.Random | None = None,
-        min_refresh_interval: float = 10.0,
+        min_refresh_interval: float = 0.0,
     ) -> None:
         self.providers = providers
         self.clock = clock
@@ -66,7 +66,8 @@ class CredentialManager:
         self.first_check_delay = first_check_delay
         self._new_backoff = backoff
         #: A person asking to refresh the same credential again within this many seconds gets the last result:
-        #: a refresh button (or a script) can never turn into a stream of token grants.
+        #: a refresh button (or a script) can never turn into a stream of token grants. The server sets it
+        #: (``QCredApp.refresh_min_interval``); a process of its own (the CLI) refreshes when asked.
         self.min_refresh_interval = min_refresh_interval
         self._asked: dict[Key, float] = {}
         self._first_check_at: datetime | None = None
@@ -91,21 +92,25 @@ class CredentialManager:
     # ----- reading -------------------------------------------------------------------------------------------
 
     def reload(self, publish: bool = True) -> None:
-        """Re-read every provider's stores and publish what changed."""
-        self._apply(self._read(), publish)
+        """Re-read every provider's stores and publish what changed (an OS error reading them is raised: the CLI
+        turns it into its exit status)."""
+        self._apply(self._read(tolerant=False), publish)
 
     async def areload(self, publish: bool = True) -> None:
         """:meth:`reload` for the event loop: the files are read in a worker thread, so a slow or odd file never
-        stalls the server (reads are also bounded in size and type, see :func:`jupyter_qcred.core.files.read_text`)."""
-        self._apply(await asyncio.to_thread(self._read), publish)
+        stalls the server (reads are also bounded in size and type, see :func:`jupyter_qcred.core.files.read_text`),
+        and whatever reading them raises becomes the provider's error state instead of a failing loop."""
+        self._apply(await asyncio.to_thread(self._read, tolerant=True), publish)
 
-    def _read(self) -> tuple[list[CredentialStatus], dict[Path, tuple[int, int, int, int] | None]]:
+    def _read(self, *, tolerant: bool) -> tuple[list[CredentialStatus], dict[Path, tuple[int, int, int, int] | None]]:
         """What the stores hold now, and their marks (file I/O only: safe in a worker thread)."""
         found: list[CredentialStatus] = []
         for provider in self.providers.values():
             try:
                 found += provider.read()
             except Exception as exc:  # a provider's read should not raise; never let one take the others down
+                if not (tolerant or isinstance(exc, QCredError)):
+                    raise
                 found.append(
                     CredentialStatus(provider=provider.key, name=None, state=State.ERROR, error=_sentence(exc))
                 )
@@ -463,4 +468,5 @@ def _mark(path: Path) -> tuple[int, int, int, int] | None:
 def _sentence(exc: BaseException) -> str:
     if isinstance(exc, QCredError):
         return str(exc)
-    return f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or 'unexpected failure'}; will retry."
+    where = f"{exc.filename}: " if isinstance(exc, OSError) and exc.filename else ""
+    return f"{where}{type(exc).__name__}: {getattr(exc, 'strerror', None) or 'unexpected failure'}; will retry."
