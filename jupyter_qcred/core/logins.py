@@ -103,10 +103,6 @@ class Logins:
             await on_done(login.profile)
         self._publish({"provider": "qcs", "name": login.profile, "state": f"login_{login.state}", "previous": None})
 
-    def pending(self) -> int:
-        """How many logins are polling now."""
-        return len(self._tasks)
-
     def _trim(self) -> None:
         finished = [key for key, record in self._records.items() if record.get("state") != "pending"]
         for key in finished[:-KEEP_FINISHED] if len(finished) > KEEP_FINISHED else []:

@@ -229,7 +229,7 @@ class CredentialService:
             )
         except ProviderError as exc:
             return self._not_saved("qcs", profile, exc)
-        self.manager.forget([status.key])
+        await self.manager.aforget([status.key])
         statuses = await self.manager.refresh_statuses("qcs", status.name, force=False)
         return self._answer(statuses, "Checked and saved." + self._default_news("qcs", before))
 
@@ -323,7 +323,7 @@ class CredentialService:
             )
         except QCredError as exc:
             raise InputError(upload_sentence(provider, filename, exc)) from None
-        self.manager.forget((provider, name) for name in names)
+        await self.manager.aforget((provider, name) for name in names)
         known = {status.name for status in self.manager.statuses() if status.provider == provider}
         statuses: list[CredentialStatus] = []
         for name in names:
@@ -374,7 +374,7 @@ class CredentialService:
 
     async def _signed_in(self, profile: str) -> None:
         """A browser sign-in stored new tokens: forget the old failures, then check the profile."""
-        self.manager.forget([("qcs", profile)])
+        await self.manager.aforget([("qcs", profile)])
         await self.manager.refresh("qcs", profile, force=False)
 
     # ----- defaults and restart ---------------------------------------------------------------------------------
@@ -392,7 +392,7 @@ class CredentialService:
             await asyncio.to_thread(self.manager.providers[provider].set_default, name, instance)
         except QCredError as exc:
             raise InputError(str(exc)) from None
-        self.manager.reload()
+        await self.manager.areload()
         shown = f"{name!r}{f' ({instance})' if instance else ''}"
         return {
             **self.manager.snapshot(),
