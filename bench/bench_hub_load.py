@@ -106,8 +106,8 @@ def populate(hub: LocalHub, sandbox: Sandbox, names: list[str], qcs: dict[str, A
             )
         )
     hub.start()
-    for start in range(0, len(names), 500):
-        hub.api("POST", "/users", {"usernames": names[start : start + 500]})
+    for start in range(0, len(names), 100):  # each user is a commit: small batches stay within the API timeout
+        hub.api("POST", "/users", {"usernames": names[start : start + 100]})
     hub.stop()
     os.environ["JUPYTERHUB_CRYPT_KEY"] = hub.crypt_key  # CryptKeeper reads it: the hub's own encryption
     from jupyterhub import crypto, orm
