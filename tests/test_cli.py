@@ -126,7 +126,7 @@ def test_init_then_status_refresh_and_token(setup, sandbox, cli_run: Run) -> Non
     assert status.returncode == 0
     data = json.loads(status.stdout)
     assert data["version"] == 1
-    assert {(e["provider"], e["name"]) for e in data["providers"]} == {
+    assert {(e["provider"], e["name"]) for e in data["providers"] if e["state"] != "absent"} == {
         ("ibm", "default-ibm-quantum-platform"),
         ("ibm", "legacy"),
         ("qcs", "default"),

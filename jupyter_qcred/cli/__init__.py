@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..core.errors import QCredError
+from ..providers.registry import PROVIDER_KEYS
 from .commands import cmd_demo, cmd_init, cmd_refresh, cmd_status, cmd_token, fail
 from .help import (
     COMMON_EXIT_CODES,
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(run=cmd_status)
 
     refresh = command("refresh", "refresh access tokens now")
-    refresh.add_argument("provider", nargs="?", choices=["ibm", "qcs"], help="only this provider")
+    refresh.add_argument("provider", nargs="?", choices=list(PROVIDER_KEYS), help="only this provider")
     refresh.add_argument("--name", help="only this account or profile")
     refresh.add_argument("--json", action="store_true", help="print the status JSON")
     refresh.set_defaults(run=cmd_refresh)

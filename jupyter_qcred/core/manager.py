@@ -288,7 +288,7 @@ class CredentialManager:
     def materialize(self, bundle: Bundle, *, source: str, reinit: bool = False) -> list[str]:
         """Write a validated bundle into the stores (sources -> stores), then re-read and publish."""
         written: list[str] = []
-        for key, specs in (("ibm", bundle.ibm), ("qcs", bundle.qcs)):
+        for key, specs in bundle.sections().items():
             if specs and key in self.providers:
                 names = self.providers[key].materialize(specs, source=source, reinit=reinit)
                 written += [f"{key}:{name}" for name in names]

@@ -180,6 +180,12 @@ class CredentialService:
         """An IBM API key (or legacy token), or QCS tokens, that a person typed or pasted."""
         if self.provider(provider) == "ibm":
             return await self.write(Bundle(ibm=(ibm_spec(data),)), "user")
+        if provider != "qcs":
+            try:
+                bundle = self.manager.providers[provider].pasted(data)
+            except QCredError as exc:
+                raise InputError(str(exc)) from None
+            return await self.write(bundle, "user")
         refresh, access = (data.get("refresh_token") or "").strip(), (data.get("access_token") or "").strip()
         if not refresh and not access:
             raise InputError("Paste your QCS refresh token (and optionally an access token).")

@@ -166,13 +166,7 @@ def configure(
             else:
                 environment["QCRED_BUNDLE_FILE"] = str(_write_bundle_file(directory, spawner.user.name, text))
         spawner.environment = environment
-        spawner.log.info(
-            "jupyter_qcred: %d IBM and %d QCS credential(s) for %s (%s)",
-            len(bundle.ibm),
-            len(bundle.qcs),
-            spawner.user.name,
-            handover,
-        )
+        spawner.log.info("jupyter_qcred: %s for %s (%s)", bundle.counts(), spawner.user.name, handover)
 
     c.Spawner.auth_state_hook = auth_state_hook
     c.OAuthenticator.refresh_user_hook = ahead_of_expiry_refresh_hook(_previous(c.OAuthenticator, "refresh_user_hook"))

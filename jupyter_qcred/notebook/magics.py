@@ -28,12 +28,14 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
+from ..providers.registry import PROVIDER_KEYS
+
 if TYPE_CHECKING:
     from .backend import Session
     from .feed import StatusFeed
     from .status import Status
 
-PROVIDERS = ("ibm", "qcs")
+PROVIDERS = PROVIDER_KEYS
 COMMANDS = ("status", "refresh", "reinit", "restart", "use", "help")
 
 
@@ -79,7 +81,8 @@ class QCredMagics(Magics):
           %qcred use ibm NAME HUB/GROUP/PROJECT   ... and choose its default hub/group/project
           %qcred help                     this text
 
-        PROVIDER is ``ibm`` or ``qcs``. States: ok, expiring, refreshing, expired, needs_reinit (only a new login
+        PROVIDER is one of ``ibm``, ``qcs``, ``ionq``, ``braket``.
+        States: ok, expiring, refreshing, expired, needs_reinit (only a new login
         helps: ``%qcred reinit``), error (transient: retried automatically), absent (no credential).
 
         Under a Jupyter server with the jupyter_qcred extension the commands go through the server, which keeps the

@@ -343,3 +343,19 @@ class Sandbox:
 
     def state(self) -> dict[str, Any]:
         return dict(self.admin("GET", "state"))
+
+    # -- the later providers -----------------------------------------------------------------------------------
+
+    @property
+    def ionq_url(self) -> str:
+        return str(self.info["ionq_url"])
+
+    def ionq_key(self, user: str = "alice") -> str:
+        """The user's seed IonQ API key."""
+        return str(self.credentials()["ionq"][user])
+
+    def issue_ionq_key(self, user: str = "alice") -> str:
+        return str(self.admin("POST", "ionq/keys", {"user": user})["key"])
+
+    def revoke_ionq_keys(self, user: str | None = None) -> int:
+        return int(self.admin("POST", "ionq/revoke", {"user": user} if user else {})["revoked"])

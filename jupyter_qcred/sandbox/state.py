@@ -259,7 +259,11 @@ class SandboxState:
     ibm_users: dict[str, IbmUser] = field(default_factory=dict)
     ibm_secrets: dict[str, IbmSecret] = field(default_factory=dict)
     legacy_sessions: dict[str, LegacySession] = field(default_factory=dict)
+    #: IonQ API keys by digest (see :mod:`.ionq_api`)
+    ionq_keys: dict[str, Any] = field(default_factory=dict)
     seed_credentials: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The later providers' seed secrets: provider ("ionq") -> user -> secret, handed out like the IBM ones
+    seed_keys: dict[str, dict[str, str]] = field(default_factory=dict)
     """Plain IBM secrets per user, so the admin API can hand them to a test or the demo on request."""
     started: float = field(default_factory=time.time)
 
