@@ -16,6 +16,7 @@ from .errors import FieldError, QCredError
 from .validation import Fields, kind
 
 if TYPE_CHECKING:
+    from ..providers.braket.spec import BraketProfileSpec
     from ..providers.ionq.spec import IonqKeySpec
 
 BUNDLE_VERSION = 1
@@ -29,7 +30,7 @@ DEFAULT_IBM_NAMES = {
 #: pulling fresh tokens from the hub (confidential client whose secret stays on the hub).
 QCS_REFRESH_PATHS = ("provider", "hub")
 #: The bundle's sections: one per provider, each a list of that provider's entries (all optional).
-SECTIONS = ("ibm", "qcs", "ionq")
+SECTIONS = ("ibm", "qcs", "ionq", "braket")
 
 
 class BundleError(QCredError):
@@ -88,6 +89,7 @@ class Bundle:
     ibm: tuple[IbmAccountSpec, ...] = ()
     qcs: tuple[QcsProfileSpec, ...] = ()
     ionq: tuple[IonqKeySpec, ...] = ()
+    braket: tuple[BraketProfileSpec, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -179,12 +181,14 @@ def _unique(where: str, section: str, names: list[str]) -> None:
 
 def _section_parsers() -> dict[str, tuple[Callable[[Fields], Any], Callable[[Any], str]]]:
     """Each section's entry parser and the name that must be unique, the later providers' from their own package."""
+    from ..providers.braket import spec as braket
     from ..providers.ionq import spec as ionq
 
     return {
         "ibm": (lambda fields: _ibm_account(fields.where, fields.index, fields.data), lambda a: a.name),
         "qcs": (lambda fields: _qcs_profile(fields.where, fields.index, fields.data), lambda p: p.profile),
         "ionq": (ionq.parse_entry, lambda k: k.name),
+        "braket": (braket.parse_entry, lambda p: p.profile),
     }
 
 

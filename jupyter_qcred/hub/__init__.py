@@ -51,12 +51,13 @@ DEFAULT_SERVER_ROLE_SCOPES = ("users:activity!user", "access:servers!server")
 Mapper = Callable[[Mapping[str, Any] | None], Bundle]
 
 
-def default_mapper(qcs: Mapping[str, Any] | None = None) -> Mapper:
-    """The default auth_state -> bundle mapping (see :mod:`jupyter_qcred.core.authstate`) with these QCS settings."""
+def default_mapper(qcs: Mapping[str, Any] | None = None, braket: Mapping[str, Any] | None = None) -> Mapper:
+    """The default auth_state -> bundle mapping (see :mod:`jupyter_qcred.core.authstate`) with these QCS settings
+    and, with ``braket`` (``role_arn``, ``region``, ``profile``), the login's id_token as an Amazon Braket profile."""
 
     def mapper(auth_state: Mapping[str, Any] | None) -> Bundle:
         state = {k: v for k, v in (auth_state or {}).items() if k != BUNDLE_KEY}
-        return bundle_from_auth_state(state, qcs)
+        return bundle_from_auth_state(state, qcs, braket=braket)
 
     return mapper
 
@@ -115,6 +116,7 @@ def configure(
     *,
     mapper: Mapper | None = None,
     qcs: Mapping[str, Any] | None = None,
+    braket: Mapping[str, Any] | None = None,
     handover: str = "environment",
     bundle_dir: str | os.PathLike[str] = "/run/jupyter_qcred/bundles",
 ) -> None:
@@ -123,11 +125,13 @@ def configure(
     ``mapper`` turns a user's auth_state into a :class:`~jupyter_qcred.core.bundle.Bundle` (default: a bundle in
     ``auth_state["qcred"]``, or oauthenticator's tokens as the QCS profile described by ``qcs``: ``issuer``,
     ``api_url``, ``grpc_api_url``, ``client_id``, ``profile`` and ``refresh`` — "hub" for a confidential client,
-    "provider" for a public one). ``handover`` is "environment", "file" (``bundle_dir/USER.json``) or "hub".
+    "provider" for a public one; and with ``braket`` — ``role_arn``, ``region``, ``profile`` — the login's OIDC
+    id_token as the Amazon Braket profile that assumes that role). ``handover`` is "environment", "file"
+    (``bundle_dir/USER.json``) or "hub".
     """
     if handover not in HANDOVERS:
         raise ValueError(f"jupyter_qcred.hub.configure: handover must be one of {', '.join(HANDOVERS)}")
-    mapping = mapper or default_mapper(qcs)
+    mapping = mapper or default_mapper(qcs, braket)
     qcs_env = _qcs_environment(qcs)
     directory = Path(bundle_dir)
 

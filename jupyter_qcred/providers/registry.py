@@ -5,7 +5,7 @@ A leaf module, so that anything (errors, views) can name a provider without impo
 
 from __future__ import annotations
 
-PROVIDER_KEYS = ("ibm", "qcs", "ionq")
+PROVIDER_KEYS = ("ibm", "qcs", "ionq", "braket")
 #: The names people see, in every view (panel, widget, magic, CLI, messages).
 PROVIDER_TITLES = {"ibm": "IBM Quantum", "qcs": "Rigetti QCS", "ionq": "IonQ", "braket": "Amazon Braket"}
 #: What one credential of each provider is called (views say "profile default", "account default-ibm-cloud").

@@ -350,6 +350,15 @@ class Sandbox:
     def ionq_url(self) -> str:
         return str(self.info["ionq_url"])
 
+    @property
+    def sts_url(self) -> str:
+        """``AWS_ENDPOINT_URL_STS`` for botocore: moto's STS behind the sandbox's web identity checks."""
+        return str(self.info["sts_url"])
+
+    def sts_assumes(self, since: int = 0) -> list[dict[str, Any]]:
+        """The AssumeRoleWithWebIdentity requests (``client_id`` holds the role session name)."""
+        return [e for e in self.log("sts", since) if e["grant_type"] == "AssumeRoleWithWebIdentity"]
+
     def ionq_key(self, user: str = "alice") -> str:
         """The user's seed IonQ API key."""
         return str(self.credentials()["ionq"][user])

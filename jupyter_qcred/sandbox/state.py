@@ -46,6 +46,8 @@ class SandboxConfig:
     device_code_lifetime: int = 600
     device_interval: int = 5
     auth_code_lifetime: int = 300
+    sts_session_lifetime: int = 3600
+    """Lifetime of the AWS credentials the STS front hands out when the caller asks for none (AWS: 3600 s)."""
     jupyterhub_client_secret: str = "sandbox-jupyterhub-secret"
     jupyterhub_redirect_uris: list[str] = field(default_factory=list)
     """Allowed redirect URIs of the ``jupyterhub`` client; empty accepts any http(s) URI (demo convenience)."""
