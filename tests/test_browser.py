@@ -33,7 +33,13 @@ if not os.path.exists(CHROMIUM):
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 QCS = "qcred-state-qcs-default"
 FAST = 10_000  # ms: what the UI must do at once (a push, a click)
-ALL_ACCOUNTS = [("ibm", "default-ibm-quantum-platform"), ("ibm", "legacy"), ("qcs", "default")]
+ALL_ACCOUNTS = [
+    ("ibm", "default-ibm-quantum-platform"),
+    ("ibm", "legacy"),
+    ("qcs", "default"),
+    ("ionq", "default"),
+    ("braket", "default"),
+]
 
 
 # ---------------------------------------------------------------------------------------------------- fixtures
@@ -250,11 +256,20 @@ def test_refresh_button_renews_the_tokens(page: Any, panel: Any, sandbox_m: Sand
     expect(page.get_by_test_id(QCS)).to_have_attribute("data-state", "ok")
 
 
+def qcs_refresh_token(lab: LabServer) -> str:
+    """The refresh token the QCS profile holds now (it rotates with every refresh)."""
+    import tomllib
+
+    secrets_toml = tomllib.loads((lab.home / ".qcs" / "secrets.toml").read_text())
+    return str(secrets_toml["credentials"]["default"]["token_payload"]["refresh_token"])
+
+
 def test_needs_reinit_notification_reinitializes_with_a_fresh_token(
-    page: Any, panel: Any, sandbox_m: Sandbox, secrets: SecretScanner
+    page: Any, panel: Any, sandbox_m: Sandbox, secrets: SecretScanner, lab: LabServer
 ) -> None:
     statusbar = page.get_by_test_id("qcred-statusbar")
-    sandbox_m.revoke("alice")  # every QCS refresh token of alice: only a new login helps now
+    # The QCS profile's refresh token (alice's Braket login holds another one, left alone): only a new login helps.
+    sandbox_m.revoke(refresh_token=qcs_refresh_token(lab))
     page.get_by_test_id("qcred-refresh").click()
     expect(page.get_by_test_id(QCS)).to_have_attribute("data-state", "needs_reinit")
     expect(page.get_by_test_id("qcred-error-qcs-default")).to_contain_text(re.compile(r"\w+ .*\w+ .*\w+"))
@@ -380,6 +395,32 @@ def test_every_control_is_reachable_by_keyboard_and_named(page: Any, panel: Any,
         page.keyboard.press(key)
         wait_until(lambda b=before: qcs_token_grants(sandbox_m) > b, what=f"a refresh triggered by {key!r}")
     expect(refresh).to_be_enabled()
+
+
+def test_every_cloud_shows_in_the_panel_with_the_fields_its_provider_gives(
+    page: Any, panel: Any, lab: LabServer
+) -> None:
+    """IonQ and Amazon Braket come with no code of their own in the panel: their cards, names and rows come from
+    the status JSON (``provider_info`` and ``account.fields``) once the server checked them."""
+    for provider, title in (("ionq", "IonQ"), ("braket", "Amazon Braket")):
+        card = page.get_by_test_id(f"qcred-card-{provider}")
+        expect(card.get_by_role("heading", name=title)).to_be_visible()
+        wait_until(lambda p=provider: lab.entry(p, "default")["account"].get("checked_at"), what=f"{provider} checked")
+        fields = lab.entry(provider, "default")["account"]["fields"]
+        for index, (_label, value) in enumerate(fields):
+            expect(page.get_by_test_id(f"qcred-field-{provider}-default-{index}")).to_have_text(value)
+    expect(page.get_by_test_id("qcred-field-ionq-default-0")).to_contain_text("Jupyter (project ")
+    expect(page.get_by_test_id("qcred-field-braket-default-1")).to_contain_text(
+        "arn:aws:sts::123456789012:assumed-role/braket-users/"
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    widen_sidebar(page, 380)
+    page.set_viewport_size({"width": 1280, "height": 1600})
+    try:
+        page.screenshot(path=str(SCREENSHOTS / "five-clouds.png"), clip=panel_clip(page))
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 1000})
+    assert (SCREENSHOTS / "five-clouds.png").stat().st_size > 10_000
 
 
 def test_screenshots_in_the_light_and_the_dark_theme(page: Any, panel: Any) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..providers.base import Provider
+from ..providers.registry import provider_info
 from .bundle import Bundle
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
 from .logins import Logins
@@ -128,6 +129,7 @@ class CredentialManager:
             "generated_at": isoformat(self.clock()),
             "hub": self.hub_info(),
             "defaults": defaults,
+            "provider_info": {key: provider_info(key) for key in self.providers},
             "providers": [status.to_json() for status in self.statuses()],
             "logins": self.logins.records(),
         }

@@ -19,6 +19,15 @@ PROVIDER_METHODS = {
 }
 
 
+def provider_info(key: str) -> dict[str, object]:
+    """What views need to show a provider without knowing it (status JSON ``provider_info``)."""
+    return {
+        "title": title(key),
+        "noun": PROVIDER_NOUNS.get(key, "credential"),
+        "methods": list(PROVIDER_METHODS.get(key, ())),
+    }
+
+
 def title(key: str) -> str:
     """The provider's name for people (the key itself for one we do not know)."""
     return PROVIDER_TITLES.get(key, key)

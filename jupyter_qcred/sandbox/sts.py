@@ -25,6 +25,9 @@ from .handlers import ServiceHandler
 from .state import SandboxState
 from .tokens import TokenInvalid
 
+#: The role the demo and the tests assume (moto's account); any role of a 12-digit account is accepted.
+DEMO_ROLE_ARN = "arn:aws:iam::123456789012:role/braket-users"
+
 _moto: dict[str, Any] = {}
 _moto_lock = threading.Lock()
 

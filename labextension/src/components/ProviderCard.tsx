@@ -1,6 +1,6 @@
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { accountsOf, defaultName, entriesOf, PROVIDER_TITLES } from '../model/status';
+import { accountsOf, defaultName, entriesOf, providerTitle } from '../model/status';
 import { CommandIDs } from '../tokens';
 import type { IStatus, ProviderId } from '../types';
 import { AccountItem } from './AccountItem';
@@ -18,7 +18,7 @@ export function ProviderCard({
   status: IStatus;
 }): React.ReactElement {
   const { trans } = ctx;
-  const title = trans.__(PROVIDER_TITLES[provider]);
+  const title = trans.__(providerTitle(status, provider));
   const accounts = accountsOf(status, provider);
   const headingId = `qcred-card-${provider}-title`;
   return (

@@ -4,7 +4,10 @@ import { HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import type { ProviderId } from '../types';
 
-export type ReinitMethod = 'ibm-token' | 'qcs-token' | 'file' | 'qcs-login' | 'hub';
+export type ReinitMethod = 'ibm-token' | 'qcs-token' | 'key' | 'file' | 'qcs-login' | 'hub';
+
+/** Providers offered in a select: key and the name people see. */
+export type ProviderChoices = Array<[ProviderId, string]>;
 
 /** What the user entered so far. */
 export interface IReinitForm {
@@ -15,6 +18,9 @@ export interface IReinitForm {
   ibmName: string;
   qcsRefresh: string;
   qcsProfile: string;
+  /** An API key for one of the other providers that take one (IonQ). */
+  keyToken: string;
+  keyProvider: ProviderId;
   file: { name: string; content: string } | null;
   fileProvider: ProviderId;
   fileError: string | null;
@@ -26,7 +32,7 @@ export interface IFormProps {
   set: (patch: Partial<IReinitForm>) => void;
 }
 
-type TextField = 'ibmToken' | 'ibmInstance' | 'ibmName' | 'qcsRefresh' | 'qcsProfile';
+type TextField = 'ibmToken' | 'ibmInstance' | 'ibmName' | 'qcsRefresh' | 'qcsProfile' | 'keyToken';
 
 /** A labelled text input bound to one field; secrets are password inputs, never echoed. */
 function Field({
@@ -99,6 +105,22 @@ export function QcsTokenFields(props: IFormProps): React.ReactElement {
   );
 }
 
+/** An API key for any other provider that takes a pasted key (the server lists them in `provider_info`). */
+export function KeyFields({ trans, form, set, choices }: IFormProps & { choices: ProviderChoices }): React.ReactElement {
+  return (
+    <div className="jp-qcred-form">
+      <label htmlFor="qcred-key-provider">{trans.__('Provider')}</label>
+      <HTMLSelect
+        id="qcred-key-provider"
+        value={form.keyProvider}
+        onChange={e => set({ keyProvider: e.target.value })}
+        options={choices.map(([value, label]) => ({ value, label }))}
+      />
+      <Field form={form} set={set} field="keyToken" id="qcred-key-token" label={trans.__('API key')} secret />
+    </div>
+  );
+}
+
 export function QcsLoginFields(props: IFormProps): React.ReactElement {
   return (
     <div className="jp-qcred-form">
@@ -116,23 +138,21 @@ export function FileFields({
   trans,
   form,
   set,
-  onFile
-}: IFormProps & { onFile: (file: File | null) => void }): React.ReactElement {
+  onFile,
+  choices
+}: IFormProps & { onFile: (file: File | null) => void; choices: ProviderChoices }): React.ReactElement {
   return (
     <div className="jp-qcred-form">
       <label htmlFor="qcred-file">
-        {trans.__('Credentials file (qiskit-ibm.json, qiskitrc, secrets.toml or settings.toml)')}
+        {trans.__('Credentials file (qiskit-ibm.json, qiskitrc, secrets.toml, settings.toml or .env)')}
       </label>
       <input id="qcred-file" data-testid="qcred-file" type="file" onChange={e => onFile(e.target.files?.[0] ?? null)} />
       <label htmlFor="qcred-file-provider">{trans.__('Provider')}</label>
       <HTMLSelect
         id="qcred-file-provider"
         value={form.fileProvider}
-        onChange={e => set({ fileProvider: e.target.value as ProviderId })}
-        options={[
-          { value: 'ibm', label: trans.__('IBM Quantum') },
-          { value: 'qcs', label: trans.__('Rigetti QCS') }
-        ]}
+        onChange={e => set({ fileProvider: e.target.value })}
+        options={choices.map(([value, label]) => ({ value, label }))}
       />
       {form.file && (
         <p className="jp-qcred-muted" role="status">

@@ -13,6 +13,8 @@ import {
   IbmTokenFields,
   IFormProps,
   IReinitForm,
+  KeyFields,
+  ProviderChoices,
   QcsLoginFields,
   QcsTokenFields,
   ReinitMethod
@@ -29,6 +31,8 @@ const EMPTY_FORM: IReinitForm = {
   ibmName: '',
   qcsRefresh: '',
   qcsProfile: '',
+  keyToken: '',
+  keyProvider: '',
   file: null,
   fileProvider: 'ibm',
   fileError: null
@@ -42,10 +46,13 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
   constructor(
     private trans: TranslationBundle,
     private allowHub: boolean,
-    method: ReinitMethod
+    method: ReinitMethod,
+    private keyChoices: ProviderChoices,
+    private fileChoices: ProviderChoices,
+    keyProvider: ProviderId
   ) {
     super();
-    this.form = { ...EMPTY_FORM, method };
+    this.form = { ...EMPTY_FORM, method, keyProvider };
     this.addClass('jp-qcred-dialog');
     this.node.dataset.testid = 'qcred-reinit-dialog';
   }
@@ -82,6 +89,11 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
             ...optional('profile', f.qcsProfile)
           }
         };
+      case 'key':
+        if (!f.keyToken.trim() || !f.keyProvider) {
+          return { error: t.__('Paste the API key first.') };
+        }
+        return { body: { source: 'token', provider: f.keyProvider, token: f.keyToken.trim() } };
       case 'file':
         if (f.fileError || !f.file) {
           return { error: f.fileError ?? t.__('Choose the credentials file you downloaded first.') };
@@ -97,6 +109,7 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
     const choices: Array<[ReinitMethod, string]> = [
       ['ibm-token', t.__('Paste an IBM Quantum API key')],
       ['qcs-token', t.__('Paste a Rigetti QCS refresh token')],
+      ...(this.keyChoices.length ? [this._keyChoice()] : []),
       ['file', t.__('Upload a credentials file')],
       ['qcs-login', t.__('Log in to Rigetti QCS in the browser')]
     ];
@@ -125,7 +138,10 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
         </fieldset>
         {method === 'ibm-token' && <IbmTokenFields {...props} />}
         {method === 'qcs-token' && <QcsTokenFields {...props} />}
-        {method === 'file' && <FileFields {...props} onFile={file => void this._readFile(file)} />}
+        {method === 'key' && <KeyFields {...props} choices={this.keyChoices} />}
+        {method === 'file' && (
+          <FileFields {...props} choices={this.fileChoices} onFile={file => void this._readFile(file)} />
+        )}
         {method === 'qcs-login' && <QcsLoginFields {...props} />}
         {method === 'hub' && (
           <p>{t.__('The server asks JupyterHub for your current credentials and writes them again.')}</p>
@@ -135,6 +151,11 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
         </p>
       </div>
     );
+  }
+
+  private _keyChoice(): [ReinitMethod, string] {
+    const titles = this.keyChoices.map(([, title]) => title).join(', ');
+    return ['key', this.trans.__('Paste an API key (%1)', titles)];
   }
 
   private _set(patch: Partial<IReinitForm>): void {
@@ -168,10 +189,36 @@ export async function reinitializeDialog(
   trans: TranslationBundle,
   options: { provider?: ProviderId; method?: ReinitMethod } = {}
 ): Promise<void> {
-  const method = options.method ?? (options.provider === 'qcs' ? 'qcs-token' : 'ibm-token');
+  const info = store.status?.provider_info ?? {};
+  const offering = (way: string): ProviderChoices =>
+    Object.entries(info)
+      .filter(([, i]) => i.methods.includes(way))
+      .map(([key, i]) => [key, i.title]);
+  const keyChoices = offering('token').filter(([key]) => key !== 'ibm' && key !== 'qcs');
+  const fileChoices = offering('upload');
+  const wanted = options.provider;
+  const method =
+    options.method ??
+    (wanted === 'qcs'
+      ? 'qcs-token'
+      : wanted && keyChoices.some(([key]) => key === wanted)
+        ? 'key'
+        : wanted && wanted !== 'ibm'
+          ? store.canReinitializeFromHub
+            ? 'hub'
+            : 'file'
+          : 'ibm-token');
+  const keyProvider = keyChoices.find(([key]) => key === wanted)?.[0] ?? keyChoices[0]?.[0] ?? '';
   const result = await showDialog<ReinitValue>({
     title: trans.__('Add or re-initialize quantum credentials'),
-    body: new ReinitBody(trans, store.canReinitializeFromHub, method),
+    body: new ReinitBody(
+      trans,
+      store.canReinitializeFromHub,
+      method,
+      keyChoices,
+      fileChoices.length ? fileChoices : [['ibm', 'IBM Quantum'], ['qcs', 'Rigetti QCS']],
+      keyProvider
+    ),
     buttons: [Dialog.cancelButton({ label: trans.__('Cancel') }), Dialog.okButton({ label: trans.__('Continue') })],
     focusNodeSelector: 'input:checked'
   });
