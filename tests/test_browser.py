@@ -39,6 +39,7 @@ ALL_ACCOUNTS = [
     ("qcs", "default"),
     ("ionq", "default"),
     ("braket", "default"),
+    ("nexus", "default"),
 ]
 
 
@@ -400,9 +401,9 @@ def test_every_control_is_reachable_by_keyboard_and_named(page: Any, panel: Any,
 def test_every_cloud_shows_in_the_panel_with_the_fields_its_provider_gives(
     page: Any, panel: Any, lab: LabServer
 ) -> None:
-    """IonQ and Amazon Braket come with no code of their own in the panel: their cards, names and rows come from
-    the status JSON (``provider_info`` and ``account.fields``) once the server checked them."""
-    for provider, title in (("ionq", "IonQ"), ("braket", "Amazon Braket")):
+    """IonQ, Amazon Braket and Quantinuum Nexus come with no code of their own in the panel: their cards, names
+    and rows come from the status JSON (``provider_info`` and ``account.fields``) once the server checked them."""
+    for provider, title in (("ionq", "IonQ"), ("braket", "Amazon Braket"), ("nexus", "Quantinuum Nexus")):
         card = page.get_by_test_id(f"qcred-card-{provider}")
         expect(card.get_by_role("heading", name=title)).to_be_visible()
         wait_until(lambda p=provider: lab.entry(p, "default")["account"].get("checked_at"), what=f"{provider} checked")
@@ -410,12 +411,13 @@ def test_every_cloud_shows_in_the_panel_with_the_fields_its_provider_gives(
         for index, (_label, value) in enumerate(fields):
             expect(page.get_by_test_id(f"qcred-field-{provider}-default-{index}")).to_have_text(value)
     expect(page.get_by_test_id("qcred-field-ionq-default-0")).to_contain_text("Jupyter (project ")
+    expect(page.get_by_test_id("qcred-field-nexus-default-0")).to_have_text("Alice Liddell")
     expect(page.get_by_test_id("qcred-field-braket-default-1")).to_contain_text(
         "arn:aws:sts::123456789012:assumed-role/braket-users/"
     )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     widen_sidebar(page, 380)
-    page.set_viewport_size({"width": 1280, "height": 1600})
+    page.set_viewport_size({"width": 1280, "height": 1900})
     try:
         page.screenshot(path=str(SCREENSHOTS / "five-clouds.png"), clip=panel_clip(page))
     finally:

@@ -18,6 +18,7 @@ from .validation import Fields, kind
 if TYPE_CHECKING:
     from ..providers.braket.spec import BraketProfileSpec
     from ..providers.ionq.spec import IonqKeySpec
+    from ..providers.nexus.spec import NexusLoginSpec
 
 BUNDLE_VERSION = 1
 IBM_CHANNELS = ("ibm_quantum_platform", "ibm_cloud", "ibm_quantum")
@@ -30,7 +31,7 @@ DEFAULT_IBM_NAMES = {
 #: pulling fresh tokens from the hub (confidential client whose secret stays on the hub).
 QCS_REFRESH_PATHS = ("provider", "hub")
 #: The bundle's sections: one per provider, each a list of that provider's entries (all optional).
-SECTIONS = ("ibm", "qcs", "ionq", "braket")
+SECTIONS = ("ibm", "qcs", "ionq", "braket", "nexus")
 
 
 class BundleError(QCredError):
@@ -90,6 +91,7 @@ class Bundle:
     qcs: tuple[QcsProfileSpec, ...] = ()
     ionq: tuple[IonqKeySpec, ...] = ()
     braket: tuple[BraketProfileSpec, ...] = ()
+    nexus: tuple[NexusLoginSpec, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -183,12 +185,14 @@ def _section_parsers() -> dict[str, tuple[Callable[[Fields], Any], Callable[[Any
     """Each section's entry parser and the name that must be unique, the later providers' from their own package."""
     from ..providers.braket import spec as braket
     from ..providers.ionq import spec as ionq
+    from ..providers.nexus import spec as nexus
 
     return {
         "ibm": (lambda fields: _ibm_account(fields.where, fields.index, fields.data), lambda a: a.name),
         "qcs": (lambda fields: _qcs_profile(fields.where, fields.index, fields.data), lambda p: p.profile),
         "ionq": (ionq.parse_entry, lambda k: k.name),
         "braket": (braket.parse_entry, lambda p: p.profile),
+        "nexus": (nexus.parse_entry, lambda login: login.name),
     }
 
 

@@ -38,19 +38,22 @@ class Logins:
         """The public login objects of the status JSON (link, user code, state; never the device code)."""
         return [dict(record) for record in self._records.values()]
 
-    async def start_qcs(
+    async def start(
         self, provider: QcsProvider, profile: str | None, on_done: Callable[[str], Awaitable[Any]]
     ) -> dict[str, Any]:
-        """Start a device login for a QCS profile and poll it in the background; ``on_done(profile)`` runs once
-        the tokens are stored. Returns the public login object."""
+        """Start a device login (a QCS profile, the Nexus login: any provider with ``start_device_login`` and
+        ``poll_device_login``) and poll it in the background; ``on_done(profile)`` runs once the tokens are stored.
+        Returns the public login object."""
         login = await provider.start_device_login(profile)
         self._records[login.id] = login.to_json()
         task = asyncio.ensure_future(self._poll(provider, login, on_done))
         self._tasks[login.id] = task
         task.add_done_callback(lambda _: self._tasks.pop(login.id, None))
         self._trim()
-        self._publish({"provider": "qcs", "name": login.profile, "state": "login_pending", "previous": None})
+        self._publish({"provider": login.provider, "name": login.profile, "state": "login_pending", "previous": None})
         return login.to_json()
+
+    start_qcs = start
 
     async def _poll(self, provider: QcsProvider, login: DeviceLogin, on_done: Callable[[str], Awaitable[Any]]) -> None:
         transient_failures = 0
@@ -70,10 +73,11 @@ class Logins:
                 login.state, login.error = "failed", str(exc)
         if login.id in self._records:
             self._records[login.id] = login.to_json()
-        log.info("QCS device login %s for profile %s: %s", login.id, login.profile, login.state)
+        log.info("%s device login %s for %s: %s", login.provider, login.id, login.profile, login.state)
         if login.state == "done":
             await on_done(login.profile)
-        self._publish({"provider": "qcs", "name": login.profile, "state": f"login_{login.state}", "previous": None})
+        change = {"provider": login.provider, "name": login.profile, "state": f"login_{login.state}", "previous": None}
+        self._publish(change)
 
     def _trim(self) -> None:
         finished = [key for key, record in self._records.items() if record.get("state") != "pending"]

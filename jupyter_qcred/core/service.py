@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from ..providers.registry import title
+from ..providers.registry import PROVIDER_METHODS, title
 from .bundle import BUNDLE_VERSION, Bundle, IbmAccountSpec, parse_bundle
 from .errors import QCredError
 from .manager import CredentialManager
@@ -215,15 +215,21 @@ class CredentialService:
 
     async def start_login(self, provider: str | None, profile: str | None) -> dict[str, Any]:
         """Start a browser sign-in (device code); the server polls, and views follow it through the status."""
-        if (provider or "qcs") != "qcs":
-            raise InputError("The browser login is only available for Rigetti QCS.")
-        qcs: Any = self.manager.providers["qcs"]
-        return {"login": await self.manager.logins.start_qcs(qcs, profile, on_done=self._signed_in)}
+        key = self.provider(provider or "qcs")
+        if "login" not in PROVIDER_METHODS.get(key, ()):
+            with_login = [title(k) for k in self.manager.providers if "login" in PROVIDER_METHODS.get(k, ())]
+            raise InputError(f"The browser login is only available for {' and '.join(with_login)}.")
+        chosen: Any = self.manager.providers[key]
 
-    async def _signed_in(self, profile: str) -> None:
-        """A browser sign-in stored new tokens: forget the old failures, then check the profile."""
-        self.manager.forget([("qcs", profile)])
-        await self.manager.refresh("qcs", profile, force=False)
+        async def signed_in(name: str) -> None:
+            await self._signed_in(name, key)
+
+        return {"login": await self.manager.logins.start(chosen, profile, on_done=signed_in)}
+
+    async def _signed_in(self, profile: str, provider: str = "qcs") -> None:
+        """A browser sign-in stored new tokens: forget the old failures, then check the credential."""
+        self.manager.forget([(provider, profile)])
+        await self.manager.refresh(provider, profile, force=False)
 
     # ----- defaults and restart ---------------------------------------------------------------------------------
 

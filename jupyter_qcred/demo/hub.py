@@ -80,6 +80,12 @@ def ibm_from_secret_store(authenticator, auth_state):
         ]}}
         if ionq:
             auth_state["qcred"]["ionq"] = [{{"key": ionq, "url": settings["ionq_url"]}}]
+        issue = urllib.request.Request(
+            settings["sandbox_admin"] + "/nexus/issue", data=json.dumps({{"user": user}}).encode(), method="POST"
+        )
+        with urllib.request.urlopen(issue, timeout=10) as answer:
+            nexus = json.load(answer)
+        auth_state["qcred"]["nexus"] = [{{"refresh_token": nexus["refresh_token"], "url": settings["nexus_url"]}}]
     return auth_state
 
 
@@ -152,6 +158,7 @@ class LocalHub:
             "runtime_url": self.sandbox.runtime_url,
             "ibm_auth_url": self.sandbox.ibm_auth_url,
             "ionq_url": self.sandbox.ionq_url,
+            "nexus_url": self.sandbox.nexus_url,
             # The hub's login (its id_token) assumes this AWS role in the user's kernels: Amazon Braket.
             "braket": {"role_arn": DEMO_ROLE_ARN},
             "qcs": {

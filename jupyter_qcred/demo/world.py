@@ -57,6 +57,13 @@ FOREIGN_VARIABLES = (
     "AWS_ROLE_ARN",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
     "AWS_ENDPOINT_URL",
+    "NEXUS_DOMAIN",
+    "NEXUS_HOST",
+    "NEXUS_PROTOCOL",
+    "NEXUS_PORT",
+    "NEXUS_CONFIG_FILE",
+    "NEXUS_TOKEN_PATH",
+    "NEXUS_MANAGED_TOKENS",
 )
 
 
@@ -107,6 +114,7 @@ def demo_bundle(sandbox: Sandbox, user: str = "alice", access_token_lifetime: in
             }
         ],
         "ionq": [{"key": sandbox.ionq_key(user), "url": sandbox.ionq_url}],
+        "nexus": [{**_nexus_login(sandbox, user), "url": sandbox.nexus_url}],
         "braket": [
             {
                 "profile": "default",
@@ -119,6 +127,11 @@ def demo_bundle(sandbox: Sandbox, user: str = "alice", access_token_lifetime: in
             }
         ],
     }
+
+
+def _nexus_login(sandbox: Sandbox, user: str) -> dict[str, str]:
+    tokens = sandbox.nexus_tokens(user)
+    return {"refresh_token": tokens["refresh_token"], "access_token": tokens["access_token"]}
 
 
 def sandbox_environment(sandbox: Sandbox) -> dict[str, str]:

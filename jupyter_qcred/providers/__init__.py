@@ -33,6 +33,10 @@ def create_providers(settings: Settings, keys: tuple[str, ...] = PROVIDER_KEYS) 
             from .braket.provider import BraketProvider
 
             providers[key] = BraketProvider(settings)
+        elif key == "nexus":
+            from .nexus.provider import NexusProvider
+
+            providers[key] = NexusProvider(settings)
         else:
             raise ValueError(f"Unknown provider {key!r}; known providers are {', '.join(PROVIDER_KEYS)}.")
     return providers

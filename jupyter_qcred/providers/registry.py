@@ -5,17 +5,24 @@ A leaf module, so that anything (errors, views) can name a provider without impo
 
 from __future__ import annotations
 
-PROVIDER_KEYS = ("ibm", "qcs", "ionq", "braket")
+PROVIDER_KEYS = ("ibm", "qcs", "ionq", "braket", "nexus")
 #: The names people see, in every view (panel, widget, magic, CLI, messages).
-PROVIDER_TITLES = {"ibm": "IBM Quantum", "qcs": "Rigetti QCS", "ionq": "IonQ", "braket": "Amazon Braket"}
+PROVIDER_TITLES = {
+    "ibm": "IBM Quantum",
+    "qcs": "Rigetti QCS",
+    "ionq": "IonQ",
+    "braket": "Amazon Braket",
+    "nexus": "Quantinuum Nexus",
+}
 #: What one credential of each provider is called (views say "profile default", "account default-ibm-cloud").
-PROVIDER_NOUNS = {"ibm": "account", "qcs": "profile", "ionq": "key", "braket": "profile"}
+PROVIDER_NOUNS = {"ibm": "account", "qcs": "profile", "ionq": "key", "braket": "profile", "nexus": "login"}
 #: How each provider's credential is re-initialized by hand: "token" (paste), "upload" (a file), "login" (device).
 PROVIDER_METHODS = {
     "ibm": ("token", "upload"),
     "qcs": ("token", "upload", "login"),
     "ionq": ("token", "upload"),
-    "braket": ("upload",),
+    "braket": (),
+    "nexus": ("token", "upload", "login"),
 }
 
 

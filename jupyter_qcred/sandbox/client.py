@@ -359,6 +359,21 @@ class Sandbox:
         """The AssumeRoleWithWebIdentity requests (``client_id`` holds the role session name)."""
         return [e for e in self.log("sts", since) if e["grant_type"] == "AssumeRoleWithWebIdentity"]
 
+    @property
+    def nexus_url(self) -> str:
+        """Quantinuum Nexus (qnexus: ``NEXUS_PROTOCOL=http``, ``NEXUS_DOMAIN``, ``NEXUS_PORT`` from this URL)."""
+        return str(self.info["nexus_url"])
+
+    def nexus_tokens(self, user: str = "alice") -> dict[str, str]:
+        """A fresh Nexus login for ``user``: ``refresh_token`` and ``access_token``."""
+        return dict(self.admin("POST", "nexus/issue", {"user": user}))
+
+    def revoke_nexus(self, user: str | None = None) -> int:
+        return int(self.admin("POST", "nexus/revoke", {"user": user} if user else {})["revoked"])
+
+    def approve_nexus_device(self, user_code: str, user: str = "alice") -> bool:
+        return bool(self.admin("POST", "nexus/device/approve", {"user_code": user_code, "user": user})["approved"])
+
     def ionq_key(self, user: str = "alice") -> str:
         """The user's seed IonQ API key."""
         return str(self.credentials()["ionq"][user])

@@ -263,6 +263,8 @@ class SandboxState:
     legacy_sessions: dict[str, LegacySession] = field(default_factory=dict)
     #: IonQ API keys by digest (see :mod:`.ionq_api`)
     ionq_keys: dict[str, Any] = field(default_factory=dict)
+    #: Quantinuum Nexus refresh tokens and device logins (see :mod:`.nexus_api`)
+    nexus: dict[str, Any] = field(default_factory=dict)
     seed_credentials: dict[str, dict[str, str]] = field(default_factory=dict)
     #: The later providers' seed secrets: provider ("ionq") -> user -> secret, handed out like the IBM ones
     seed_keys: dict[str, dict[str, str]] = field(default_factory=dict)
