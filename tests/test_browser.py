@@ -12,6 +12,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,9 +30,17 @@ expect.set_options(timeout=10_000)  # a loaded CI machine can need more than the
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium", allow_module_level=True)
 
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 QCS = "qcred-state-qcs-default"
 FAST = 10_000  # ms: what the UI must do at once (a push, a click)
-ALL_ACCOUNTS = [("ibm", "default-ibm-quantum-platform"), ("ibm", "legacy"), ("qcs", "default")]
+ALL_ACCOUNTS = [
+    ("ibm", "default-ibm-quantum-platform"),
+    ("ibm", "legacy"),
+    ("qcs", "default"),
+    ("ionq", "default"),
+    ("braket", "default"),
+    ("nexus", "default"),
+]
 # The installed qiskit-ibm-runtime refuses legacy (ibm_quantum) accounts: the panel flags that one (issue 11).
 STATES = {("ibm", "legacy"): "unsupported"}
 
@@ -259,11 +268,20 @@ def test_refresh_button_renews_the_tokens(page: Any, panel: Any, sandbox_m: Sand
     expect(page.get_by_test_id(QCS)).to_have_attribute("data-state", "ok")
 
 
+def qcs_refresh_token(lab: LabServer) -> str:
+    """The refresh token the QCS profile holds now (it rotates with every refresh)."""
+    import tomllib
+
+    secrets_toml = tomllib.loads((lab.home / ".qcs" / "secrets.toml").read_text())
+    return str(secrets_toml["credentials"]["default"]["token_payload"]["refresh_token"])
+
+
 def test_needs_reinit_notification_reinitializes_with_a_fresh_token(
-    page: Any, panel: Any, sandbox_m: Sandbox, secrets: SecretScanner
+    page: Any, panel: Any, sandbox_m: Sandbox, secrets: SecretScanner, lab: LabServer
 ) -> None:
     statusbar = page.get_by_test_id("qcred-statusbar")
-    sandbox_m.revoke("alice")  # every QCS refresh token of alice: only a new login helps now
+    # The QCS profile's refresh token (alice's Braket login holds another one, left alone): only a new login helps.
+    sandbox_m.revoke(refresh_token=qcs_refresh_token(lab))
     page.get_by_test_id("qcred-refresh").click()
     expect(page.get_by_test_id(QCS)).to_have_attribute("data-state", "needs_reinit")
     expect(page.get_by_test_id("qcred-error-qcs-default")).to_contain_text(re.compile(r"\w+ .*\w+ .*\w+"))
@@ -397,6 +415,56 @@ def test_every_control_is_reachable_by_keyboard_and_named(page: Any, panel: Any,
         page.keyboard.press(key)
         wait_until(lambda b=before: qcs_token_grants(sandbox_m) > b, what=f"a refresh triggered by {key!r}")
     expect(refresh).to_be_enabled()
+
+
+def test_every_cloud_shows_in_the_panel_with_the_fields_its_provider_gives(
+    page: Any, panel: Any, lab: LabServer
+) -> None:
+    """IonQ, Amazon Braket and Quantinuum Nexus come with no code of their own in the panel: their cards, names
+    and rows come from the status JSON (``provider_info`` and ``account.fields``) once the server checked them."""
+    for provider, title in (("ionq", "IonQ"), ("braket", "Amazon Braket"), ("nexus", "Quantinuum Nexus")):
+        card = page.get_by_test_id(f"qcred-card-{provider}")
+        expect(card.get_by_role("heading", name=title)).to_be_visible()
+        wait_until(lambda p=provider: lab.entry(p, "default")["account"].get("checked_at"), what=f"{provider} checked")
+        fields = lab.entry(provider, "default")["account"]["fields"]
+        for index, (_label, value) in enumerate(fields):
+            expect(page.get_by_test_id(f"qcred-field-{provider}-default-{index}")).to_have_text(value)
+    expect(page.get_by_test_id("qcred-field-ionq-default-0")).to_contain_text("Jupyter (project ")
+    expect(page.get_by_test_id("qcred-field-nexus-default-0")).to_have_text("Alice Liddell")
+    expect(page.get_by_test_id("qcred-field-braket-default-1")).to_contain_text(
+        "arn:aws:sts::123456789012:assumed-role/braket-users/"
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    widen_sidebar(page, 380)
+    page.set_viewport_size({"width": 1280, "height": 1900})
+    try:
+        page.screenshot(path=str(SCREENSHOTS / "five-clouds.png"), clip=panel_clip(page))
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 1000})
+    assert (SCREENSHOTS / "five-clouds.png").stat().st_size > 10_000
+
+
+def widen_sidebar(page: Any, width: int) -> None:
+    """Drag the handle between the left sidebar and the main area, as a person would."""
+    box = page.locator('[id="jupyter-qcred:panel"]').bounding_box()
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    hb = handle.bounding_box()
+    page.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + width, hb["y"] + hb["height"] / 2, steps=5)
+    page.mouse.up()
+    wait_until(
+        lambda: abs(page.locator('[id="jupyter-qcred:panel"]').bounding_box()["width"] - width) < 8,
+        what="the wider sidebar",
+    )
+
+
+def panel_clip(page: Any) -> dict[str, float]:
+    """The panel with the activity bar on its left and a little of the main area and the status bar."""
+    box = page.locator('[id="jupyter-qcred:panel"]').bounding_box()
+    status = page.locator("#jp-bottom-panel, .jp-StatusBar-Widget").first.bounding_box()
+    bottom = status["y"] + status["height"] if status else box["y"] + box["height"]
+    return {"x": 0, "y": 0, "width": box["x"] + box["width"] + 16, "height": bottom}
 
 
 def test_no_token_appears_in_the_page(page: Any, panel: Any, lab: LabServer, secrets: SecretScanner) -> None:

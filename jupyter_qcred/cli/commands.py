@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..core.errors import FieldError, FileFormatError, ProviderError, QCredError, RefusedError
+from ..providers.registry import title
 from .help import EXIT_ATTENTION, EXIT_FAILED, EXIT_NONE, EXIT_OK, USABLE_STATES
 
 
@@ -98,7 +99,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         ]
 
     if args.name is not None and not chosen(manager.snapshot()):
-        which = {"ibm": "IBM Quantum ", "qcs": "Rigetti QCS "}.get(args.provider or "", "")
+        which = f"{title(args.provider)} " if args.provider else ""
         return fail(
             "refresh",
             f"there is no {which}credential named {args.name!r}; `jupyter qcred status` lists them.",

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..providers.base import Provider
+from ..providers.registry import provider_info
 from . import files
 from .bundle import Bundle
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
@@ -163,6 +164,7 @@ class CredentialManager:
             "generated_at": isoformat(self.clock()),
             "hub": self.hub_info(),
             "defaults": defaults,
+            "provider_info": {key: provider_info(key) for key in self.providers},
             "providers": [status.to_json() for status in self.statuses()],
             "logins": self.logins.records(),
         }
@@ -359,8 +361,7 @@ class CredentialManager:
         """
         written: list[str] = []
         chosen = self.snapshot()["defaults"] if keep_defaults else {}
-        entries: tuple[tuple[str, tuple[Any, ...]], ...] = (("ibm", bundle.ibm), ("qcs", bundle.qcs))
-        for key, specs in entries:
+        for key, specs in bundle.sections().items():
             if chosen.get(key):
                 specs = tuple(dataclasses.replace(spec, default=False) for spec in specs)
             if specs and key in self.providers:

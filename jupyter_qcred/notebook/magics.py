@@ -28,12 +28,14 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
+from ..providers.registry import PROVIDER_KEYS
+
 if TYPE_CHECKING:
     from .backend import Session
     from .feed import StatusFeed
     from .status import Status
 
-PROVIDERS = ("ibm", "qcs")
+PROVIDERS = PROVIDER_KEYS
 COMMANDS = ("status", "refresh", "reinit", "restart", "use", "remove", "help")
 
 
@@ -80,9 +82,10 @@ class QCredMagics(Magics):
           %qcred remove PROVIDER NAME     say what would be removed; add --yes to remove it
           %qcred help                     this text
 
-        PROVIDER is ``ibm`` or ``qcs``. States: ok, expiring, refreshing, expired, needs_reinit (only a new login
-        helps: ``%qcred reinit``), unsupported (the installed SDK cannot load it: re-initialize or remove it),
-        error (a file that does not parse, or a failed check: retried automatically), absent (no credential).
+        PROVIDER is one of ``ibm``, ``qcs``, ``ionq``, ``braket``, ``nexus``. States: ok, expiring, refreshing,
+        expired, needs_reinit (only a new login helps: ``%qcred reinit``), unsupported (the installed SDK cannot load
+        it: re-initialize or remove it), error (a file that does not parse, or a failed check: retried
+        automatically), absent (no credential).
 
         Under a Jupyter server with the jupyter_qcred extension the commands go through the server, which keeps the
         tokens fresh for every process; elsewhere they read and refresh the credential files directly. No output

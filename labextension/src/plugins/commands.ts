@@ -28,7 +28,7 @@ const PALETTE = [
   CommandIDs.restart
 ];
 
-const asProvider = (v: unknown): ProviderId | undefined => (v === 'ibm' || v === 'qcs' ? v : undefined);
+const asProvider = (v: unknown): ProviderId | undefined => (typeof v === 'string' && v ? v : undefined);
 
 const text = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 
