@@ -244,7 +244,7 @@ class CredentialService:
     ) -> dict[str, Any]:
         """Any other provider's pasted credential (the IonQ key, the Nexus refresh token), by the same rules as
         IBM's: the provider turns the input into bundle entries, which are checked before they are written."""
-        self._takes(provider, "token", "a pasted token")
+        self._takes(provider, "token", "pasted token")
         store: Any = self.manager.providers[provider]
         try:
             specs = store.pasted(data).sections()[provider]
