@@ -214,7 +214,13 @@ def test_start_and_the_demo_notebook(binder: dict[str, Any], secret_scanner: Any
         server.start(timeout=90)
         status = server.api("GET", "qcred/status")
         assert {entry["state"] for entry in status["providers"]} <= {"ok", "refreshing", "expiring"}
-        assert status["defaults"] == {"ibm": "default-ibm-quantum-platform", "qcs": "default"}
+        assert status["defaults"] == {
+            "ibm": "default-ibm-quantum-platform",
+            "qcs": "default",
+            "ionq": "default",
+            "braket": "default",
+            "nexus": "default",
+        }
 
         probe = server.start_kernel()
         seen = probe.run(

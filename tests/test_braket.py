@@ -8,14 +8,13 @@ import asyncio
 import json
 import os
 import stat
-import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.gated import race
 
 from jupyter_qcred.core.authstate import bundle_from_auth_state
 from jupyter_qcred.core.bundle import dump_bundle, loads_bundle, parse_bundle
@@ -128,57 +127,15 @@ def test_the_check_assumes_the_role_and_a_refused_login_needs_reinit(tmp_path: P
     assert refused["error"].startswith("Amazon Braket: ") and "sign in to JupyterHub again" in refused["error"]
 
 
-TOKEN_SCRIPT = textwrap.dedent(
-    """
-    import pathlib, sys, time
-    from jupyter_qcred.core.settings import Settings
-    from jupyter_qcred.providers.braket.provider import BraketProvider
-    gate = pathlib.Path(sys.argv[1])
-    provider = BraketProvider(Settings.from_environment())
-    (gate.parent / f"ready-{provider.settings.environ.get('N')}").touch()
-    deadline = time.monotonic() + 60
-    while not gate.exists():
-        if time.monotonic() > deadline:
-            sys.exit("the gate never opened")
-        time.sleep(0.005)
-    print(provider.token_sync("default"))
-    """
-)
-
-
 def test_twelve_processes_renew_the_login_token_once(tmp_path: Path, sandbox: Sandbox) -> None:
     home = tmp_path / "home"
     tokens = sandbox.issue_qcs_tokens("alice")
     spec = {k: v for k, v in entry(sandbox, tokens).items() if k != "web_identity_token"}
     manager(home, sandbox).materialize(parse_bundle({"version": 1, "braket": [spec]}), source="bundle")
-    gates = tmp_path / "gates"
-    gates.mkdir()
-    gate = gates / "go"
     before = len(sandbox.token_requests())
-    processes = [
-        subprocess.Popen(
-            [PYTHON, "-c", TOKEN_SCRIPT, str(gate)],
-            env={**environ(home, sandbox), "N": str(n)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(12)
-    ]
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(gates.glob("ready-*"))) < 12:
-            assert time.monotonic() < deadline, "the processes did not all start"
-            assert all(p.poll() is None for p in processes), "a process died before the gate"
-            time.sleep(0.01)
-        gate.touch()
-        outputs = [p.communicate(timeout=120) for p in processes]
-    finally:
-        for p in processes:
-            if p.poll() is None:
-                p.kill()
-    assert all(p.returncode == 0 for p in processes), [err[-500:] for _out, err in outputs if err]
-    printed = {out.strip() for out, _err in outputs}
+    printed = {
+        out for out, _err in race(tmp_path, "braket", 'provider.token_sync("default")', environ(home, sandbox), 12)
+    }
     assert len(printed) == 1, "every process got the same token"
     assert len(sandbox.token_requests()) - before == 1, "exactly one token request for twelve processes"
     assert (home / ".aws" / "qcred" / "default.token").read_text() == printed.pop()

@@ -17,14 +17,15 @@ from typing import Any
 
 import pytest
 from helpers import wait_until
+from support.gated import race
 
 from jupyter_qcred.core.bundle import dump_bundle, loads_bundle, parse_bundle
 from jupyter_qcred.core.errors import FieldError
 from jupyter_qcred.core.manager import CredentialManager
 from jupyter_qcred.core.service import CredentialService
 from jupyter_qcred.core.settings import Settings
-from jupyter_qcred.core.states import utcnow
 from jupyter_qcred.providers import create_providers
+from jupyter_qcred.providers.common import token_due
 from jupyter_qcred.sandbox.client import Sandbox
 
 PYTHON = sys.executable
@@ -95,24 +96,6 @@ def test_the_files_are_qnexus_own_and_the_url_goes_to_its_config(tmp_path: Path,
     assert refused["state"] == "needs_reinit" and refused["error"].startswith("Quantinuum Nexus: ")
 
 
-TOKEN_SCRIPT = textwrap.dedent(
-    """
-    import pathlib, sys, time
-    from jupyter_qcred.core.settings import Settings
-    from jupyter_qcred.providers.nexus.provider import NexusProvider
-    gate = pathlib.Path(sys.argv[1])
-    provider = NexusProvider(Settings.from_environment())
-    (gate.parent / f"ready-{provider.settings.environ['N']}").touch()
-    deadline = time.monotonic() + 60
-    while not gate.exists():
-        if time.monotonic() > deadline:
-            sys.exit("the gate never opened")
-        time.sleep(0.005)
-    print(provider.token_sync())
-    """
-)
-
-
 def test_twelve_processes_renew_the_access_token_once(tmp_path: Path) -> None:
     with Sandbox(tls=False) as sandbox:
         home = tmp_path / "home"
@@ -120,34 +103,9 @@ def test_twelve_processes_renew_the_access_token_once(tmp_path: Path) -> None:
         manager(home).materialize(bundle(sandbox, sandbox.nexus_tokens("alice")), source="bundle")
         sandbox.configure(access_token_lifetime=3600)  # the renewed one is not: one renewal serves everyone
         provider = create_providers(Settings.from_environment(environ(home)), ("nexus",))["nexus"]
-        wait_until(lambda: provider._due(provider.store.access_token(), utcnow()), timeout=5, what="a due token")
-        gates = tmp_path / "gates"
-        gates.mkdir()
-        gate = gates / "go"
-        processes = [
-            subprocess.Popen(
-                [PYTHON, "-c", TOKEN_SCRIPT, str(gate)],
-                env={**environ(home), "N": str(n)},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for n in range(12)
-        ]
-        try:
-            deadline = time.monotonic() + 60
-            while len(list(gates.glob("ready-*"))) < 12:
-                assert time.monotonic() < deadline, "the processes did not all start"
-                assert all(p.poll() is None for p in processes), "a process died before the gate"
-                time.sleep(0.01)
-            gate.touch()
-            outputs = [p.communicate(timeout=120) for p in processes]
-        finally:
-            for p in processes:
-                if p.poll() is None:
-                    p.kill()
-        assert all(p.returncode == 0 for p in processes), [err[-500:] for _out, err in outputs if err]
-        assert len({out.strip() for out, _err in outputs}) == 1, "every process got the same token"
+        wait_until(lambda: token_due(provider.settings, provider.store.access_token()), timeout=5, what="a due token")
+        printed = [out for out, _err in race(tmp_path, "nexus", "provider.token_sync()", environ(home), 12)]
+        assert len(set(printed)) == 1, "every process got the same token"
         assert len(nexus_log(sandbox, "nexus_refresh")) == 1, "exactly one refresh for twelve processes"
 
 

@@ -79,8 +79,17 @@ def demo_root() -> Path:
     return Path(jupyter_data_dir()) / "jupyter_qcred" / "demo"
 
 
-def demo_bundle(sandbox: Sandbox, user: str = "alice", access_token_lifetime: int | None = None) -> dict[str, Any]:
-    """A spawn bundle (schema v1) with ``user``'s sandbox credentials for every provider.
+#: Every cloud the sandbox fakes, as bundle sections.
+ALL_CLOUDS = ("ibm", "qcs", "ionq", "braket", "nexus")
+
+
+def demo_bundle(
+    sandbox: Sandbox,
+    user: str = "alice",
+    access_token_lifetime: int | None = None,
+    clouds: tuple[str, ...] = ALL_CLOUDS,
+) -> dict[str, Any]:
+    """A spawn bundle (schema v1) with ``user``'s sandbox credentials for each of ``clouds`` (default: all).
 
     Braket gets its own login (another refresh token of the same user): its token file is renewed apart from QCS.
     """
@@ -89,7 +98,7 @@ def demo_bundle(sandbox: Sandbox, user: str = "alice", access_token_lifetime: in
     ibm = sandbox.ibm_credentials(user)
     tokens = sandbox.issue_qcs_tokens(user, access_token_lifetime=access_token_lifetime)
     aws = sandbox.issue_qcs_tokens(user, access_token_lifetime=access_token_lifetime)
-    return {
+    bundle: dict[str, Any] = {
         "version": 1,
         "ibm": [
             {
@@ -127,6 +136,7 @@ def demo_bundle(sandbox: Sandbox, user: str = "alice", access_token_lifetime: in
             }
         ],
     }
+    return {key: value for key, value in bundle.items() if key == "version" or key in clouds}
 
 
 def _nexus_login(sandbox: Sandbox, user: str) -> dict[str, str]:

@@ -28,14 +28,11 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from ..providers.registry import PROVIDER_KEYS
-
 if TYPE_CHECKING:
     from .backend import Session
     from .feed import StatusFeed
     from .status import Status
 
-PROVIDERS = PROVIDER_KEYS
 COMMANDS = ("status", "refresh", "reinit", "restart", "use", "remove", "help")
 
 
@@ -227,8 +224,10 @@ def _no_arguments(command: str, args: list[str]) -> None:
 
 def _provider(command: str, word: str) -> str:
     key = word.lower()
-    if key not in PROVIDERS:
-        raise UsageError(f"%qcred {command}: unknown provider {word!r}; use one of: {', '.join(PROVIDERS)}.")
+    from ..providers.registry import PROVIDER_KEYS  # here: %load_ext imports nothing of the providers
+
+    if key not in PROVIDER_KEYS:
+        raise UsageError(f"%qcred {command}: unknown provider {word!r}; use one of: {', '.join(PROVIDER_KEYS)}.")
     return key
 
 

@@ -7,6 +7,8 @@ to its cloud.
   remembered by the fingerprint of the refused secret, so a new secret clears it without a check);
 - :func:`status_from_checks`: the status of one stored credential from the file and those checks;
 - :func:`run_flow` / :func:`arun_flow`: a provider's request flows driven with the same client settings;
+- :func:`token_due`, :func:`renew_sync` / :func:`renew`: the refresh-once pattern of a token kept in a file (whoever
+  finds it due takes the file's lock and runs a flow that re-reads it and asks only if it is still due);
 - :class:`LineFile`: a lossless ``KEY=VALUE`` file (``.env``), edited in place, other lines kept as they were.
 """
 
@@ -154,6 +156,32 @@ async def arun_flow(flow: Flow[T], settings: Settings, provider: str) -> T:
     """Drive ``flow`` with an async client (the server)."""
     options = {**flows.async_client_options(timeout=settings.timeout), "verify": _verify(settings)}
     return await flows.run_async(flow, lambda: flows.async_client(**options), provider)
+
+
+def token_due(settings: Settings, token: str | None, now: datetime | None = None) -> bool:
+    """Whether a stored JWT must be renewed now (no token, or one whose expiry cannot be read, is due)."""
+    from .qcs.times import jwt_times
+
+    times = jwt_times(token)
+    if times.expires_at is None:
+        return True
+    return settings.policy.is_due(times.issued_at, times.expires_at, now or utcnow())
+
+
+def renew_sync(settings: Settings, provider: str, lock: Path, flow: Flow[T]) -> T:
+    """Run a renewal ``flow`` under the lock of ``lock`` (blocking: the CLI, a kernel on its own)."""
+    from ..core import files
+
+    with files.locked(lock, settings.lock_timeout):
+        return run_flow(flow, settings, provider)
+
+
+async def renew(settings: Settings, provider: str, lock: Path, flow: Flow[T]) -> T:
+    """The async twin of :func:`renew_sync` (the server)."""
+    from ..core import files
+
+    async with files.alocked(lock, settings.lock_timeout):
+        return await arun_flow(flow, settings, provider)
 
 
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ...core import files
 from ...core.errors import FileFormatError, QCredError, RefusedError
 from ...core.flows import Flow
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
-from ..common import Checks, SpecProvider, arun_flow, run_flow, status_from_checks
+from ..common import Checks, SpecProvider, arun_flow, renew, renew_sync, status_from_checks, token_due
 from ..qcs.oidc import Discovery, refresh_grant_flow
 from ..qcs.times import jwt_times
 from ..registry import PROVIDER_TITLES
@@ -113,18 +111,12 @@ class BraketProvider(SpecProvider):
 
     # ----- refreshing ----------------------------------------------------------------------------------------
 
-    def _due(self, token: str | None, now: datetime) -> bool:
-        times = jwt_times(token)
-        if times.expires_at is None:
-            return True
-        return self.settings.policy.is_due(times.issued_at, times.expires_at, now)
-
     def _locked_refresh_flow(self, profile: str, force: bool, seen: str | None) -> Flow[str]:
         """Under the profile's lock: re-read, and renew the token only if still due (or forced and no other process
         renewed it since the caller looked)."""
         stored = self.store.load(profile)
         someone_refreshed = seen is not None and stored.token != seen
-        if stored.token and not self._due(stored.token, utcnow()) and (not force or someone_refreshed):
+        if stored.token and not token_due(self.settings, stored.token) and (not force or someone_refreshed):
             return stored.token
         meta = stored.meta
         refresh_token = meta.get("refresh_token")
@@ -160,7 +152,7 @@ class BraketProvider(SpecProvider):
             raise QCredError(f"There is no Amazon Braket profile named {profile!r}.")
         if stored.refresh_via == "hub":
             return stored, stored.token or ""
-        if not force and stored.token and not self._due(stored.token, utcnow()):
+        if not force and stored.token and not token_due(self.settings, stored.token):
             return stored, stored.token
         return stored, None
 
@@ -169,16 +161,16 @@ class BraketProvider(SpecProvider):
         stored, token = self._fast(profile, force)
         if token is not None:
             return token
-        with files.locked(self.store.meta_path(profile), self.settings.lock_timeout):
-            return run_flow(self._locked_refresh_flow(profile, force, stored.token), self.settings, PROVIDER)
+        flow = self._locked_refresh_flow(profile, force, stored.token)
+        return renew_sync(self.settings, PROVIDER, self.store.meta_path(profile), flow)
 
     async def token(self, profile: str, *, force: bool = False) -> str:
         """The async twin of :meth:`token_sync` (same flow, same lock)."""
         stored, token = self._fast(profile, force)
         if token is not None:
             return token
-        async with files.alocked(self.store.meta_path(profile), self.settings.lock_timeout):
-            return await arun_flow(self._locked_refresh_flow(profile, force, stored.token), self.settings, PROVIDER)
+        flow = self._locked_refresh_flow(profile, force, stored.token)
+        return await renew(self.settings, PROVIDER, self.store.meta_path(profile), flow)
 
     async def refresh(self, name: str, *, force: bool = False) -> CredentialStatus:
         """Renew the login token if due (hub profiles: the manager pulled it already), then assume the role once

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,7 +23,7 @@ from ...core.errors import FileFormatError, QCredError, RefusedError
 from ...core.flows import Flow
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
-from ..common import Checks, SpecProvider, arun_flow, run_flow, status_from_checks
+from ..common import Checks, SpecProvider, arun_flow, renew, renew_sync, status_from_checks, token_due
 from ..qcs.signin import DeviceLogin
 from ..qcs.times import jwt_times
 from ..registry import PROVIDER_TITLES
@@ -90,19 +90,13 @@ class NexusProvider(SpecProvider):
 
     # ----- refreshing ----------------------------------------------------------------------------------------
 
-    def _due(self, token: str | None, now: datetime) -> bool:
-        times = jwt_times(token)
-        if times.expires_at is None:
-            return True
-        return self.settings.policy.is_due(times.issued_at, times.expires_at, now)
-
     def _locked_flow(self, force: bool, seen: str | None) -> Flow[str]:
         """Under the lock of the access token file: re-read, and ask Nexus only if still due."""
         refresh, access = self.store.refresh_token(), self.store.access_token()
         if refresh is None:
             raise RefusedError(PROVIDER, "there is no Nexus login to refresh; sign in to Nexus first.")
         someone_refreshed = seen is not None and access != seen
-        if access and not self._due(access, utcnow()) and (not force or someone_refreshed):
+        if access and not token_due(self.settings, access) and (not force or someone_refreshed):
             return access
         try:
             token = yield from refresh_flow(self.store.url, refresh)
@@ -116,7 +110,7 @@ class NexusProvider(SpecProvider):
 
     def _fast(self, force: bool) -> tuple[str | None, str | None]:
         access = self.store.access_token()
-        if not force and access and not self._due(access, utcnow()):
+        if not force and access and not token_due(self.settings, access):
             return access, access
         return None, access
 
@@ -125,15 +119,13 @@ class NexusProvider(SpecProvider):
         token, seen = self._fast(force)
         if token is not None:
             return token
-        with files.locked(self.store.access_path, self.settings.lock_timeout):
-            return run_flow(self._locked_flow(force, seen), self.settings, PROVIDER)
+        return renew_sync(self.settings, PROVIDER, self.store.access_path, self._locked_flow(force, seen))
 
     async def token(self, *, force: bool = False) -> str:
         token, seen = self._fast(force)
         if token is not None:
             return token
-        async with files.alocked(self.store.access_path, self.settings.lock_timeout):
-            return await arun_flow(self._locked_flow(force, seen), self.settings, PROVIDER)
+        return await renew(self.settings, PROVIDER, self.store.access_path, self._locked_flow(force, seen))
 
     async def refresh(self, name: str, *, force: bool = False) -> CredentialStatus:
         """Renew the access token if due, then read who the login belongs to and how long it lasts."""
