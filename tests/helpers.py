@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import tomllib
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from typing import Any
@@ -99,3 +100,16 @@ async def login_cookie(http_server_client: Any, jp_base_url: str, serverapp: Any
     for header in answer.headers.get_list("Set-Cookie"):
         cookies.load(header)
     return "; ".join(f"{key}={morsel.value}" for key, morsel in cookies.items()), xsrf
+
+
+def stored_qcs_payload(secrets_text: str, credential: str = "default") -> dict[str, Any]:
+    """The token payload jupyter_qcred keeps for the SDK credential ``credential`` of a ``secrets.toml`` text, read
+    with the standard library's parser: from its ``jupyter_qcred-NAME`` entry when the credential is handed off to the
+    token command (``externally_managed``), else from the credential itself."""
+    from jupyter_qcred.providers.qcs import handoff
+
+    credentials = tomllib.loads(secrets_text)["credentials"]
+    entry = credentials[credential]
+    if "externally_managed" in entry:
+        entry = credentials[handoff.managed_name(credential)]
+    return dict(entry["token_payload"])

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +31,7 @@ if not os.path.exists(CHROMIUM):
 pytestmark = pytest.mark.timeout(600)
 
 NAMED = "gpu"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(autouse=True)
@@ -95,10 +98,16 @@ def restart_from_the_panel(page: Any, hub: LocalHub, name: str, lab_path: str) -
     expect(restart).to_be_enabled(timeout=60_000)
     restart.click()
     page.locator(".jp-qcred-confirm-restart").click()
+    clicked = time.monotonic()
 
     progress = page.get_by_test_id("qcred-restart-progress")
     expect(progress).to_be_visible()
     expect(page.get_by_test_id("qcred-restart-phase")).to_contain_text("Restarting your server")
+    if name == "":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(
+            path=str(SCREENSHOTS / "restart-progress.png"), clip={"x": 0, "y": 0, "width": 1280, "height": 600}
+        )
 
     # On its own: the hub stops the server, the page starts it again and lands in the new JupyterLab.
     page.wait_for_function("() => window.__qcredOldPage !== true", timeout=120_000, polling=500)
@@ -113,6 +122,8 @@ def restart_from_the_panel(page: Any, hub: LocalHub, name: str, lab_path: str) -
     expect(page.locator(".Toastify__toast").filter(has_text="Your server restarted")).to_be_visible()
     expect(page.get_by_test_id("qcred-restart-progress")).to_have_count(0)
     assert page.locator("body").inner_text().strip(), "not a blank page"
+    took = time.monotonic() - clicked
+    print(f"restart of server {name!r}: back in a new JupyterLab {took:.1f} s after the click")
 
 
 def test_restart_lands_in_a_new_lab_with_the_panel_open_twice(page: Any, hub: LocalHub) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,84 @@ def success_toasts(page: Any) -> Any:
     return page.locator(".Toastify__toast--success")
 
 
+# ------------------------------------------------- reading (first: the screenshots show alice as the bundle set her up)
+
+
+def set_sidebar_width(page: Any, width: int) -> None:
+    """Drag the handle between the left sidebar and the main area, as a person would."""
+    panel = page.locator('[id="jupyter-qcred:panel"]')
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    for _ in range(3):
+        box, hb = panel.bounding_box(), handle.bounding_box()
+        page.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + width + hb["width"] / 2, hb["y"] + hb["height"] / 2, steps=5)
+        page.mouse.up()
+        if abs(panel.bounding_box()["width"] - width) < 4:
+            return
+    raise AssertionError(f"the sidebar is {panel.bounding_box()['width']} px wide, not {width}")
+
+
+READABILITY = """() => {
+    const panel = document.getElementById('jupyter-qcred:panel');
+    const problems = [];
+    if (panel.scrollWidth > panel.clientWidth + 1) problems.push(`panel scrolls sideways (${panel.scrollWidth})`);
+    for (const card of panel.querySelectorAll('.jp-qcred-account, .jp-qcred-card, .jp-qcred-message')) {
+        if (card.scrollWidth > card.clientWidth + 1) problems.push(`${card.dataset.testid} overflows`);
+        const box = card.getBoundingClientRect();
+        for (const el of card.querySelectorAll('time, .jp-qcred-countdown-wrap, .jp-qcred-badge')) {
+            const r = el.getBoundingClientRect();
+            const outside = r.right > box.right + 1 || r.left < box.left - 1;
+            if (r.width && outside) problems.push(`${el.textContent} leaves its card`);
+        }
+    }
+    for (const v of panel.querySelectorAll('.jp-qcred-value, .jp-qcred-account-name')) {
+        const lines = v.getClientRects().length;
+        const lineHeight = parseFloat(getComputedStyle(v).lineHeight) || 18;
+        if (lines > 1 || v.getBoundingClientRect().height > lineHeight * 1.5) problems.push(`'${v.textContent}' wraps`);
+        if (v.scrollWidth > v.clientWidth + 1) {
+            const cut = getComputedStyle(v).textOverflow !== 'ellipsis';
+            if (cut) problems.push(`'${v.textContent}' is cut without an ellipsis`);
+            if (v.title !== v.textContent) problems.push(`'${v.textContent}' has not its whole value in the tooltip`);
+        }
+    }
+    return problems;
+}"""
+
+
+@pytest.mark.parametrize("width", [250, 500])
+def test_the_panel_reads_cleanly_in_light_and_dark(page: Any, panel: Any, width: int) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 1500 if width < 400 else 1000})  # the whole panel
+    set_sidebar_width(page, width)
+    page.get_by_test_id("qcred-refresh").focus()
+    page.evaluate("document.activeElement.blur()")
+    try:
+        for theme, light in (("JupyterLab Light", "true"), ("JupyterLab Dark", "false")):
+            change_theme(page, theme)
+            expect(page.locator("body")).to_have_attribute("data-jp-theme-light", light)
+            dismiss_toasts(page)
+            assert page.evaluate(READABILITY) == [], theme
+            # The whole CRN is one copy away, however narrow the card.
+            crn = page.get_by_test_id(f"qcred-instance-value-ibm-{PLATFORM}")
+            expect(crn).to_have_attribute("title", re.compile(r"^crn:v1:"))
+            expect(page.get_by_test_id(f"qcred-instance-value-ibm-{PLATFORM}-copy")).to_be_visible()
+            name = f"panel-{width}-{'light' if light == 'true' else 'dark'}.png"
+            page.screenshot(path=str(SCREENSHOTS / name), clip=panel_clip(page), animations="disabled")
+    finally:
+        change_theme(page, "JupyterLab Light")
+        page.set_viewport_size({"width": 1280, "height": 1000})
+    assert (SCREENSHOTS / f"panel-{width}-dark.png").stat().st_size > 10_000
+
+
+def panel_clip(page: Any) -> dict[str, float]:
+    box = page.locator('[id="jupyter-qcred:panel"]').bounding_box()
+    panel_height = page.evaluate(
+        "() => { const r = document.querySelector('.jp-qcred-root'); return r.getBoundingClientRect().bottom; }"
+    )
+    return {"x": 0, "y": 0, "width": box["x"] + box["width"] + 12, "height": panel_height + 12}
+
+
 # ------------------------------------------------------------------------------------------------------- dialogs
 
 
@@ -152,6 +231,7 @@ def test_a_key_the_provider_refuses_is_shown_in_the_dialog_and_not_saved(page: A
     message = page.get_by_test_id("qcred-reinit-message")
     expect(message).to_have_attribute("data-kind", "refused")
     expect(message).to_contain_text(re.compile(r"\w+ \w+ \w+"))
+    assert "0123456789abcdef" not in message.inner_text(), "the refusal does not echo the key"
     expect(dialog).to_be_visible()
     expect(success_toasts(page)).to_have_count(0)  # no green "updated" next to the refusal
     expect(page.get_by_test_id("qcred-account-ibm-pasted")).to_have_count(0)
@@ -192,6 +272,22 @@ def test_an_existing_name_asks_replace_or_a_new_name_then_remove_it(
     assert not accounts["second"].get("is_default_account"), "not made the default without a word"
     expect(page.get_by_test_id(f"qcred-default-mark-ibm-{PLATFORM}")).to_be_visible()
 
+    # The same name again, and this time "Replace": the account is written over, after being asked.
+    dismiss_toasts(page)
+    open_add_dialog(page)
+    page.get_by_test_id("qcred-method-ibm-token").check()
+    page.locator("#qcred-ibm-token").fill(sandbox_m.ibm_credentials("alice")["apikey"])
+    page.locator("#qcred-ibm-name").fill("second")
+    page.locator("#qcred-ibm-channel").select_option("ibm_cloud")
+    page.locator(ACCEPT).click()
+    expect(page.get_by_test_id("qcred-conflict")).to_contain_text("Replace 'second'?")
+    assert ibm_accounts(lab)["second"]["channel"] == "ibm_quantum_platform", "asking wrote nothing"
+    page.get_by_test_id("qcred-conflict-replace").check()
+    page.locator(ACCEPT).click()
+    expect(page.get_by_test_id(DIALOG)).to_have_count(0)
+    expect(page.get_by_test_id("qcred-channel-ibm-second")).to_have_text("ibm_cloud")
+    assert ibm_accounts(lab)["second"]["channel"] == "ibm_cloud"
+
     # Remove, from the card, after a confirmation.
     page.get_by_test_id("qcred-remove-ibm-second").click()
     confirm = page.locator(".jp-Dialog").filter(has_text="Remove IBM Quantum second?")
@@ -219,6 +315,35 @@ def test_removing_a_broken_account_turns_the_status_bar_green(page: Any, panel: 
     expect(page.get_by_test_id("qcred-account-ibm-typo")).to_have_count(0)
     expect(statusbar).not_to_have_attribute("data-health", "action")
     assert "typo" not in ibm_accounts(lab)
+    dismiss_toasts(page)
+
+
+def test_the_first_profile_is_made_the_default_unless_unchecked(
+    page: Any, panel: Any, lab: LabServer, sandbox_m: Sandbox
+) -> None:
+    """Remove alice's only QCS profile from its card, then paste a refresh token: "make it the default" starts
+    checked for a provider's first credential, and the QCS SDK's settings then name it."""
+    settings = lab.home / ".qcs" / "settings.toml"
+    page.get_by_test_id("qcred-remove-qcs-default").click()
+    expect(page.locator(".jp-Dialog").filter(has_text="Remove Rigetti QCS default?")).to_be_visible()
+    page.locator(".jp-qcred-confirm-remove").click()
+    expect(page.get_by_test_id("qcred-account-qcs-default")).to_have_count(0)
+    expect(page.get_by_test_id("qcred-setup-qcs")).to_be_visible()
+    assert "default" not in tomllib.loads(settings.read_text()).get("profiles", {})
+
+    open_add_dialog(page)
+    page.get_by_test_id("qcred-method-qcs-token").check()
+    expect(page.get_by_test_id("qcred-make-default")).to_be_checked()
+    page.get_by_test_id("qcred-method-ibm-token").check()
+    expect(page.get_by_test_id("qcred-make-default")).not_to_be_checked()  # IBM has accounts already
+    page.get_by_test_id("qcred-method-qcs-token").check()
+    page.locator("#qcred-qcs-refresh").fill(sandbox_m.issue_qcs_tokens("alice")["refresh_token"])
+    page.locator("#qcred-qcs-profile").fill("default")
+    page.locator(ACCEPT).click()
+    expect(page.get_by_test_id(DIALOG)).to_have_count(0)
+    expect(page.get_by_test_id("qcred-state-qcs-default")).to_have_attribute("data-state", "ok")
+    expect(page.get_by_test_id("qcred-default-mark-qcs-default")).to_be_visible()
+    assert tomllib.loads(settings.read_text()).get("default_profile_name") == "default"
     dismiss_toasts(page)
 
 
@@ -325,84 +450,6 @@ def test_restart_outside_a_hub_is_shown_disabled_with_the_reason(page: Any, pane
     expect(restart).to_be_visible()
     expect(restart).to_be_disabled()
     expect(page.get_by_test_id("qcred-restart-reason")).to_contain_text("not running under JupyterHub")
-
-
-# ------------------------------------------------------------------------------------------------------- reading
-
-
-def set_sidebar_width(page: Any, width: int) -> None:
-    """Drag the handle between the left sidebar and the main area, as a person would."""
-    panel = page.locator('[id="jupyter-qcred:panel"]')
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
-    for _ in range(3):
-        box, hb = panel.bounding_box(), handle.bounding_box()
-        page.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2)
-        page.mouse.down()
-        page.mouse.move(box["x"] + width + hb["width"] / 2, hb["y"] + hb["height"] / 2, steps=5)
-        page.mouse.up()
-        if abs(panel.bounding_box()["width"] - width) < 4:
-            return
-    raise AssertionError(f"the sidebar is {panel.bounding_box()['width']} px wide, not {width}")
-
-
-READABILITY = """() => {
-    const panel = document.getElementById('jupyter-qcred:panel');
-    const problems = [];
-    if (panel.scrollWidth > panel.clientWidth + 1) problems.push(`panel scrolls sideways (${panel.scrollWidth})`);
-    for (const card of panel.querySelectorAll('.jp-qcred-account, .jp-qcred-card, .jp-qcred-message')) {
-        if (card.scrollWidth > card.clientWidth + 1) problems.push(`${card.dataset.testid} overflows`);
-        const box = card.getBoundingClientRect();
-        for (const el of card.querySelectorAll('time, .jp-qcred-countdown-wrap, .jp-qcred-badge')) {
-            const r = el.getBoundingClientRect();
-            const outside = r.right > box.right + 1 || r.left < box.left - 1;
-            if (r.width && outside) problems.push(`${el.textContent} leaves its card`);
-        }
-    }
-    for (const v of panel.querySelectorAll('.jp-qcred-value, .jp-qcred-account-name')) {
-        const lines = v.getClientRects().length;
-        const lineHeight = parseFloat(getComputedStyle(v).lineHeight) || 18;
-        if (lines > 1 || v.getBoundingClientRect().height > lineHeight * 1.5) problems.push(`'${v.textContent}' wraps`);
-        if (v.scrollWidth > v.clientWidth + 1) {
-            const cut = getComputedStyle(v).textOverflow !== 'ellipsis';
-            if (cut) problems.push(`'${v.textContent}' is cut without an ellipsis`);
-            if (v.title !== v.textContent) problems.push(`'${v.textContent}' has not its whole value in the tooltip`);
-        }
-    }
-    return problems;
-}"""
-
-
-@pytest.mark.parametrize("width", [250, 500])
-def test_the_panel_reads_cleanly_in_light_and_dark(page: Any, panel: Any, width: int) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1280, "height": 1500 if width < 400 else 1000})  # the whole panel
-    set_sidebar_width(page, width)
-    page.get_by_test_id("qcred-refresh").focus()
-    page.evaluate("document.activeElement.blur()")
-    try:
-        for theme, light in (("JupyterLab Light", "true"), ("JupyterLab Dark", "false")):
-            change_theme(page, theme)
-            expect(page.locator("body")).to_have_attribute("data-jp-theme-light", light)
-            dismiss_toasts(page)
-            assert page.evaluate(READABILITY) == [], theme
-            # The whole CRN is one copy away, however narrow the card.
-            crn = page.get_by_test_id(f"qcred-instance-value-ibm-{PLATFORM}")
-            expect(crn).to_have_attribute("title", re.compile(r"^crn:v1:"))
-            expect(page.get_by_test_id(f"qcred-instance-value-ibm-{PLATFORM}-copy")).to_be_visible()
-            name = f"panel-{width}-{'light' if light == 'true' else 'dark'}.png"
-            page.screenshot(path=str(SCREENSHOTS / name), clip=panel_clip(page), animations="disabled")
-    finally:
-        change_theme(page, "JupyterLab Light")
-        page.set_viewport_size({"width": 1280, "height": 1000})
-    assert (SCREENSHOTS / f"panel-{width}-dark.png").stat().st_size > 10_000
-
-
-def panel_clip(page: Any) -> dict[str, float]:
-    box = page.locator('[id="jupyter-qcred:panel"]').bounding_box()
-    panel_height = page.evaluate(
-        "() => { const r = document.querySelector('.jp-qcred-root'); return r.getBoundingClientRect().bottom; }"
-    )
-    return {"x": 0, "y": 0, "width": box["x"] + box["width"] + 12, "height": panel_height + 12}
 
 
 def test_the_verification_link_is_a_link_only_for_a_safe_address(page: Any, panel: Any, sandbox_m: Sandbox) -> None:

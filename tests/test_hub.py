@@ -10,7 +10,6 @@ import base64
 import json
 import os
 import secrets
-import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import wait_until
+from helpers import stored_qcs_payload, wait_until
 from support.kernels import credential_file_secrets
 
 from jupyter_qcred.demo.hub import LocalHub
@@ -46,8 +45,7 @@ def claims(jwt: str) -> dict[str, Any]:
 
 
 def qcs_tokens(home: Path) -> dict[str, Any]:
-    secrets_toml = tomllib.loads((home / ".qcs" / "secrets.toml").read_text())
-    return secrets_toml["credentials"]["default"]["token_payload"]
+    return stored_qcs_payload((home / ".qcs" / "secrets.toml").read_text())
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import wait_until
+from helpers import stored_qcs_payload, wait_until
 
 from jupyter_qcred.demo.hub import LocalHub
 from jupyter_qcred.sandbox.client import Sandbox
@@ -94,7 +93,7 @@ def test_two_named_servers_get_credentials_reinitialize_and_restart(hub_env: tup
         assert status["hub"]["server_name"] == name
         assert status["hub"]["spawn_url"] == f"/hub/spawn/alice/{name}"
         wait_until(lambda name=name: ok_providers(hub, name) >= {"ibm", "qcs"}, timeout=30, what=f"{name} checked")
-    stored = tomllib.loads((home / ".qcs/secrets.toml").read_text())["credentials"]["default"]["token_payload"]
+    stored = stored_qcs_payload((home / ".qcs/secrets.toml").read_text())
     assert stored["refresh_token"] == auth_state["refresh_token"]
 
     # alice logs in again: new tokens in auth_state; Re-initialize from server "two" pulls them.
@@ -104,7 +103,7 @@ def test_two_named_servers_get_credentials_reinitialize_and_restart(hub_env: tup
     code, answer = server_api(hub, "two", "POST", "reinitialize", {"source": "hub"})
     assert code == 200, answer
     assert answer["result"]["outcome"] != "error", answer["result"]
-    stored = tomllib.loads((home / ".qcs/secrets.toml").read_text())["credentials"]["default"]["token_payload"]
+    stored = stored_qcs_payload((home / ".qcs/secrets.toml").read_text())
     assert stored["refresh_token"] == newest
 
     # Restart from server "one" stops that server only; its spawn page is the named one.

@@ -7,20 +7,18 @@ import asyncio
 import json
 import os
 import secrets
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import wait_until
+from helpers import stored_qcs_payload, wait_until
 from support.kernels import JupyterServer
 from traitlets.config import Config
 
 from jupyter_qcred import hub
 from jupyter_qcred.demo.hub import LocalHub
 from jupyter_qcred.demo.world import sandbox_environment
-from jupyter_qcred.providers.qcs import handoff
 from jupyter_qcred.sandbox.client import Sandbox
 
 kubespawner = pytest.importorskip("kubespawner")
@@ -230,9 +228,7 @@ def test_pod_from_kubespawner_starts_with_the_users_credentials(
     try:
         secrets_toml = home / ".qcs" / "secrets.toml"
         wait_until(secrets_toml.exists, timeout=60, what="the server's pull from the hub")
-        credentials = tomllib.loads(secrets_toml.read_text())["credentials"]
-        # Handed off by default (issue 12): the tokens live in the credential only jupyter_qcred reads.
-        stored = credentials[handoff.managed_name("default")]["token_payload"]
+        stored = stored_qcs_payload(secrets_toml.read_text())
         now = local_hub.api("GET", "/users/alice")["auth_state"]
         assert stored["refresh_token"] == now["refresh_token"]
         ibm = json.loads((home / ".qiskit" / "qiskit-ibm.json").read_text())

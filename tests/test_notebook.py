@@ -17,6 +17,7 @@ import pytest
 from support.kernels import JupyterServer, KernelDriver, credential_file_secrets
 
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
+from jupyter_qcred.providers.ibm.sdk import runtime_channels
 from jupyter_qcred.sandbox.client import Sandbox
 
 pytestmark = pytest.mark.timeout(180)
@@ -148,11 +149,21 @@ def test_refresh_goes_through_the_server(kernel: KernelDriver, server: JupyterSe
     assert entry(server.api("GET", "qcred/status"), "ibm", "legacy")["account"]["instances"]
 
 
+#: Whether the installed qiskit-ibm-runtime still loads legacy (ibm_quantum) accounts; recent versions do not.
+LEGACY_SUPPORTED = "ibm_quantum" in (runtime_channels() or {"ibm_quantum"})
+
+
 def test_use_sets_the_hub_group_project(kernel: KernelDriver, server: JupyterServer) -> None:
     instances = entry(server.api("GET", "qcred/status"), "ibm", "legacy")["account"]["instances"]
-    other = next(i for i in instances if not i["default"])
+    other = next((i for i in instances if not i["default"]), {"hub": "h", "group": "g", "project": "p"})
     hgp = f"{other['hub']}/{other['group']}/{other['project']}"
+    before = entry(server.api("GET", "qcred/status"), "ibm", "legacy")["account"]["default_instance"]
     result = magic(kernel, f"%qcred use ibm legacy {hgp}")
+    if not LEGACY_SUPPORTED:  # the SDK cannot load it: refused, with what to do, and nothing changed
+        assert "is now the default" not in result.stdout + result.stderr
+        assert "It was not made the default." in result.stderr
+        assert entry(server.api("GET", "qcred/status"), "ibm", "legacy")["account"]["default_instance"] == before
+        return
     assert f"IBM Quantum: 'legacy' ({hgp}) is now the default." in result.stdout
     assert hgp in result.results[0]
     assert entry(server.api("GET", "qcred/status"), "ibm", "legacy")["account"]["default_instance"] == hgp
@@ -160,6 +171,13 @@ def test_use_sets_the_hub_group_project(kernel: KernelDriver, server: JupyterSer
 
 def test_use_changes_the_default_account(kernel: KernelDriver, server: JupyterServer) -> None:
     result = magic(kernel, "%qcred use ibm legacy")
+    if not LEGACY_SUPPORTED:
+        assert "is now the default" not in result.stdout + result.stderr
+        assert "no longer accepts" in result.stderr
+        assert server.api("GET", "qcred/status")["defaults"]["ibm"] == "default-ibm-quantum-platform"
+        result = magic(kernel, "%qcred use qcs default")
+        assert "Rigetti QCS: 'default' is now the default." in result.stdout
+        return
     assert "IBM Quantum: 'legacy' is now the default." in result.stdout
     assert server.api("GET", "qcred/status")["defaults"]["ibm"] == "legacy"
     assert "legacy *" in result.results[0]

@@ -31,7 +31,10 @@ def bundle(sandbox, secret_scanner, monkeypatch) -> dict[str, Any]:
 
 @pytest.fixture
 def jp_server_config(bundle) -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_qcred": True}}, "QCredApp": {"watch_interval": 0.1}}
+    return {  # refresh_min_interval 0: each refresh the test asks for is made, none answered from the last one
+        "ServerApp": {"jpserver_extensions": {"jupyter_qcred": True}},
+        "QCredApp": {"watch_interval": 0.1, "refresh_min_interval": 0},
+    }
 
 
 def series(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

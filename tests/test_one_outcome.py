@@ -60,7 +60,12 @@ def lab(sandbox_m: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     server = LabServer(
         tmp_path_factory.mktemp("outcome-lab"),
         env,
-        extra_args=["--QCredApp.watch_interval=0.2", "--QCredApp.retry_initial_seconds=120"],
+        # Each view makes its own refresh: no coalescing of requests made within seconds of each other.
+        extra_args=[
+            "--QCredApp.watch_interval=0.2",
+            "--QCredApp.retry_initial_seconds=120",
+            "--QCredApp.refresh_min_interval=0",
+        ],
     )
     server.start()
     yield server

@@ -530,6 +530,9 @@ def test_import_settings_file(tmp_path: Path) -> None:
     qcs = provider(tmp_path)
     assert qcs.import_file("settings.toml", FOREIGN_SETTINGS) == ["lab"]
     _doc, model = load_settings(qcs.settings_path, qcs.settings_path.read_text())
+    assert model.default_profile_name == "default", "the file's default counts only when asked (make_default)"
+    assert qcs.import_file("settings.toml", FOREIGN_SETTINGS, make_default=True) == ["lab"]
+    _doc, model = load_settings(qcs.settings_path, qcs.settings_path.read_text())
     assert model.default_profile_name == "lab"
     assert {"default", "lab"} <= set(model.profiles)
     assert qcs.secrets_path.exists()

@@ -20,6 +20,7 @@ import pytest
 from helpers import async_wait_until
 
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
+from jupyter_qcred.providers.ibm.sdk import runtime_channels
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -87,7 +88,7 @@ async def test_an_announced_retry_reaches_the_provider_at_the_announced_time(
     assert status["result"]["outcome"] == "failed"
     shown = entry(status, provider, name)
     announced = when(shown["retry_at"])
-    assert "retries automatically at" in shown["error"] and "HTTP 503" in shown["error"]
+    assert "HTTP 503" in shown["error"] and "will retry" not in shown["error"]
     (failed,) = sandbox.log(endpoint)
     assert failed["status"] == 503
 
@@ -416,3 +417,87 @@ async def test_uploading_a_file_that_is_not_credentials_says_where_to_get_the_ri
     assert answer["message"].startswith(f"This file ({filename}) is not {kind}")
     assert "download it again from" in answer["message"]
     assert "fix it by hand" not in answer["message"]
+
+
+async def test_a_legacy_token_the_sdk_cannot_load_is_not_saved(
+    jp_serverapp, jp_home_dir, sandbox, api, secret_scanner
+) -> None:
+    if "ibm_quantum" in (runtime_channels() or {"ibm_quantum"}):
+        pytest.skip("the installed qiskit-ibm-runtime still loads legacy accounts")
+    carol = sandbox.add_ibm_user("carol")
+    secret_scanner.add_secrets(carol["apikey"], carol["legacy_token"])
+    home = Path(jp_home_dir) / ".qiskit"
+    before = {name: read(home / name) for name in ("qiskit-ibm.json", "qiskitrc")}
+    body = {"source": "token", "provider": "ibm", "token": carol["legacy_token"], "channel": "ibm_quantum"}
+    code, status = await api("reinitialize", "POST", {**body, "name": "old", "url": sandbox.ibm_auth_url})
+    assert code == 200, status
+    assert status["result"]["outcome"] == "refused"
+    assert "cannot load accounts of the channel 'ibm_quantum'" in status["result"]["message"]
+    assert "Nothing was saved." in status["result"]["message"]
+    assert {name: read(home / name) for name in before} == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code", "words"),
+    [
+        (
+            "reinitialize",
+            {"source": "token", "provider": "ibm", "token": "k" * 20, "replace": "yes"},
+            400,
+            "true or false",
+        ),
+        (
+            "reinitialize",
+            {"source": "token", "provider": "ibm", "token": "k" * 20, "make_default": 1},
+            400,
+            "true or false",
+        ),
+        ("remove", {"provider": "ibm"}, 400, "'name' is required"),
+        ("remove", {"provider": "azure", "name": "x"}, 400, "Unknown provider 'azure'"),
+        ("remove", {"provider": "qcs", "name": "nope"}, 404, "no Rigetti QCS credential named 'nope'"),
+    ],
+)
+async def test_bad_requests_get_a_sentence(jp_serverapp, api, path: str, body: Any, code: int, words: str) -> None:
+    got, answer = await api(path, "POST", body)
+    assert got == code, answer
+    assert words in answer["message"]
+
+
+async def test_use_of_a_supported_account_is_what_the_sdk_then_uses(
+    jp_serverapp, jp_home_dir, sandbox, api, secret_scanner
+) -> None:
+    carol = new_ibm_user(sandbox, secret_scanner)
+    body = {"source": "token", "provider": "ibm", "token": carol["apikey"], "name": "carol"}
+    body.update(instance=carol["instance"], url=sandbox.runtime_url)
+    code, status = await api("reinitialize", "POST", body)
+    assert code == 200 and status["defaults"]["ibm"] == "default-ibm-quantum-platform", status
+    code, status = await api("default", "PUT", {"provider": "ibm", "name": "carol"})
+    assert code == 200, status
+    assert status["result"]["message"] == "IBM Quantum: 'carol' is now the default."
+    assert status["defaults"]["ibm"] == "carol"
+    assert run_sdk(RUNTIME_SCRIPT, jp_home_dir, sandbox)["sha"] == sha(carol["apikey"])
+
+
+async def test_an_ibm_cloud_key_replaces_a_legacy_account(
+    jp_serverapp, jp_home_dir, sandbox, api, secret_scanner
+) -> None:
+    """The advice of an unsupported account, followed from its card: paste an IBM Cloud API key over it."""
+    if "ibm_quantum" in (runtime_channels() or {"ibm_quantum"}):
+        pytest.skip("the installed qiskit-ibm-runtime still loads legacy accounts")
+    carol = new_ibm_user(sandbox, secret_scanner)
+    body = {"source": "token", "provider": "ibm", "token": carol["apikey"], "name": "legacy", "replace": True}
+    code, status = await api(
+        "reinitialize", "POST", {**body, "instance": carol["instance"], "url": sandbox.runtime_url}
+    )
+    assert code == 200, status
+    assert status["result"]["outcome"] == "ok", status["result"]
+    legacy = entry(status, "ibm", "legacy")
+    assert legacy["state"] == "ok" and legacy["account"]["channel"] == "ibm_quantum_platform"
+    assert (
+        json.loads(read(Path(jp_home_dir) / ".qiskit/qiskit-ibm.json"))["legacy"]["channel"] == "ibm_quantum_platform"
+    )
+    used = run_sdk(RUNTIME_SCRIPT, jp_home_dir, sandbox, "legacy")
+    assert used["sha"] == sha(carol["apikey"])
+    # Its old qiskitrc section went with it: no stray legacy entry appears in its place.
+    assert [e["name"] for e in status["providers"] if e["provider"] == "ibm"].count("qiskitrc") == 0
+    assert "[ibmq]" not in (Path(jp_home_dir) / ".qiskit/qiskitrc").read_text()

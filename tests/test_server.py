@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -74,9 +75,23 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-async def test_files_are_written_before_the_first_request(jp_serverapp, jp_home_dir, api, bundle) -> None:
+@pytest.fixture
+def slow_writes(monkeypatch) -> None:
+    """Writing the start-up files takes half a second (a slow disk): the server must still not answer first."""
+    from jupyter_qcred.core.manager import CredentialManager
+
+    materialize = CredentialManager.materialize
+
+    def slowly(self: CredentialManager, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)
+        return materialize(self, *args, **kwargs)
+
+    monkeypatch.setattr(CredentialManager, "materialize", slowly)
+
+
+async def test_files_are_written_before_the_first_request(slow_writes, jp_serverapp, jp_home_dir, api, bundle) -> None:
     home = Path(jp_home_dir)
-    # No request has been served yet: the files must already be there.
+    code, status = await api("status")  # the first request, while the (slow) writing may still be under way
     for relative in (".qcs/secrets.toml", ".qcs/settings.toml", ".qiskit/qiskit-ibm.json", ".qiskit/qiskitrc"):
         path = home / relative
         assert path.exists(), f"{relative} missing at start"
@@ -84,7 +99,6 @@ async def test_files_are_written_before_the_first_request(jp_serverapp, jp_home_
     assert bundle["qcs"][0]["refresh_token"] in (home / ".qcs/secrets.toml").read_text()
     assert "QCRED_BUNDLE" not in os.environ, "kernels started later must not inherit the bundle"
 
-    code, status = await api("status")
     assert code == 200
     qcs = entry(status, "qcs", "default")
     assert qcs["state"] in ("ok", "refreshing") and qcs["default"]

@@ -26,7 +26,10 @@ def _manager(provider_keys: Sequence[str] | None = None, settings: Any = None) -
     from ..core.manager import CredentialManager
     from ..providers import PROVIDER_KEYS, create_providers
 
-    return CredentialManager(create_providers(settings or _settings(), tuple(provider_keys or PROVIDER_KEYS)))
+    manager = CredentialManager(create_providers(settings or _settings(), tuple(provider_keys or PROVIDER_KEYS)))
+    if manager.read_errors:  # a file the OS would not let us read: exit 1 with its sentence (see cli.main)
+        raise manager.read_errors[0]
+    return manager
 
 
 # ----- exit codes ------------------------------------------------------------------------------------------------
@@ -98,17 +101,13 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             and (args.name is None or entry["name"] == args.name)
         ]
 
-    if args.name is not None and not chosen(manager.snapshot()):
-        which = f"{title(args.provider)} " if args.provider else ""
-        return fail(
-            "refresh",
-            f"there is no {which}credential named {args.name!r}; `jupyter qcred status` lists them.",
-            EXIT_NONE,
-        )
-    from ..core.service import CredentialService
+    from ..core.service import CredentialService, NotFoundError
 
     service = CredentialService.without_server(_settings(), manager)
-    snapshot = asyncio.run(service.refresh(args.provider, args.name))
+    try:
+        snapshot = asyncio.run(service.refresh(args.provider, args.name))
+    except NotFoundError as exc:
+        return fail("refresh", f"{exc} `jupyter qcred status` lists them.", EXIT_NONE)
     result = snapshot.pop("result")
     _show(snapshot, args.json)
     if result["outcome"] != "ok":  # the sentence the panel, the widget and %qcred show for the same outcome
@@ -228,7 +227,6 @@ def cmd_token(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     """Remove an account or profile through the service layer (the same sentence as the panel and %qcred)."""
     from ..core.service import CredentialService, kind_of
-    from ..providers.registry import title
 
     manager = _manager()
     entry = next(

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..providers.base import Provider
-from ..providers.registry import provider_info
+from ..providers.registry import provider_info, title
 from . import files
 from .bundle import Bundle
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
@@ -91,6 +91,9 @@ class CredentialManager:
         self._version = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
+        #: The OS errors of the last read (a file we may not open, a symlink loop): shown as error entries, and
+        #: the CLI's exit code 1.
+        self.read_errors: list[OSError] = []
         self.reload(publish=False)
 
     # ----- reading -------------------------------------------------------------------------------------------
@@ -107,10 +110,13 @@ class CredentialManager:
     def _read(self) -> tuple[list[CredentialStatus], dict[Path, tuple[int, int, int, int] | None]]:
         """What the stores hold now, and their marks (file I/O only: safe in a worker thread)."""
         found: list[CredentialStatus] = []
+        errors: list[OSError] = []
         for provider in self.providers.values():
             try:
                 found += provider.read()
             except Exception as exc:  # a provider's read should not raise; never let one take the others down
+                if isinstance(exc, OSError):
+                    errors.append(exc)
                 found.append(
                     CredentialStatus(provider=provider.key, name=None, state=State.ERROR, error=_sentence(exc))
                 )
@@ -122,6 +128,7 @@ class CredentialManager:
                 warning = exposed[status.file]
                 if warning:
                     status.warnings.append(warning)
+        self.read_errors = errors
         return found, {path: _mark(path) for path in self._watched()}
 
     def _apply(
@@ -262,7 +269,8 @@ class CredentialManager:
             and (name is None or status.name == name)
         ]
         if name is not None and not keys:
-            raise QCredError(f"There is no {provider or ''} credential named {name!r}.".replace("  ", " "))
+            which = f"{title(provider)} " if provider else ""
+            raise QCredError(f"There is no {which}credential named {name!r}.")
         return keys
 
     async def _refresh_one(self, key: Key, *, force: bool) -> CredentialStatus:
@@ -303,14 +311,14 @@ class CredentialManager:
         except RefusedError as exc:
             overlay.refused(self.clock(), str(exc))
         except (ProviderError, FileFormatError, QCredError, OSError) as exc:
-            if self._task is not None:  # only a running loop retries; a one-shot CLI call just reports
+            # The sentence is the provider's answer only, the same in every view; when (and whether) it is retried is
+            # ``retry_at``, which only a running loop sets, so a one-shot CLI call never promises a retry.
+            overlay.failed(self.clock(), _sentence(exc))
+            if self._task is not None:
                 delay = overlay.backoff.next_delay(self._rng)
                 overlay.retry_at, overlay.retry_force = self.clock() + timedelta(seconds=delay), force
-                when = isoformat(overlay.retry_at)
-                overlay.failed(self.clock(), f"{_sentence(exc)} jupyter_qcred retries automatically at {when}.")
                 log.warning("%s %s: refresh failed, retrying in %.1f s: %s", provider_key, name, delay, overlay.error)
             else:
-                overlay.failed(self.clock(), f"{_sentence(exc)} Try again later.")
                 log.warning("%s %s: refresh failed: %s", provider_key, name, overlay.error)
         else:
             overlay.succeeded(self.clock(), keep_retry=via_hub)
@@ -490,4 +498,6 @@ def _mark(path: Path) -> tuple[int, int, int, int] | None:
 def _sentence(exc: BaseException) -> str:
     if isinstance(exc, QCredError):
         return str(exc)
+    if isinstance(exc, OSError) and exc.filename:  # a path is no secret; the error's other text could be
+        return f"Could not read {exc.filename}: {exc.strerror or type(exc).__name__}; check that path."
     return f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or 'unexpected failure'}."

@@ -16,27 +16,22 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from ..providers.registry import PROVIDER_METHODS, title
-from .answers import (
+from .bundle import Bundle
+from .errors import (
     ExistsError,
     ForbiddenError,
     InputError,
     NotFoundError,
+    ProviderError,
+    QCredError,
     UnavailableError,
-    ibm_spec,
-    kind_of,
-    not_saved,
-    outcome_of,
-    upload_sentence,
 )
-from .bundle import Bundle
-from .errors import ProviderError, QCredError
 from .manager import CredentialManager
+from .sentences import kind_of, not_saved, outcome_of, upload_sentence
 from .settings import Settings
 from .sources import resolve_source
 from .states import CredentialStatus
 
-log = logging.getLogger("jupyter_qcred.service")
-#: The answers' names, re-exported: views and tests import them from here.
 __all__ = [
     "CredentialService",
     "ExistsError",
@@ -44,11 +39,11 @@ __all__ = [
     "InputError",
     "NotFoundError",
     "UnavailableError",
-    "ibm_spec",
     "kind_of",
     "outcome_of",
-    "upload_sentence",
 ]
+
+log = logging.getLogger("jupyter_qcred.service")
 
 
 class CredentialService:
@@ -222,7 +217,10 @@ class CredentialService:
 
     async def _add_ibm(self, data: Mapping[str, Any], *, replace: bool, make_default: bool) -> dict[str, Any]:
         ibm: Any = self.manager.providers["ibm"]
-        spec = ibm_spec(data)
+        try:
+            spec = ibm.pasted(data).ibm[0]
+        except QCredError as exc:
+            raise InputError(str(exc)) from None
         existing = await asyncio.to_thread(ibm.names)
         self._new_name("ibm", spec.name, replace, existing)
         if spec.name in existing:
@@ -233,7 +231,10 @@ class CredentialService:
             return self._not_saved("ibm", spec.name, exc)
         spec = dataclasses.replace(spec, default=make_default or not existing)
         before = self._defaults()
+        section = await asyncio.to_thread(ibm.rc_section_of, spec.name) if spec.name in existing else None
         await asyncio.to_thread(self.manager.materialize, Bundle(ibm=(spec,)), source="user", reinit=True)
+        if section is not None and spec.channel != "ibm_quantum":  # a legacy account replaced by a current one
+            await asyncio.to_thread(ibm.drop_rc_section, section)
         ibm.remember_check(spec.name, check)
         self.manager.forget([("ibm", spec.name)])
         statuses = await self.manager.refresh_statuses("ibm", spec.name, force=False)
@@ -294,6 +295,7 @@ class CredentialService:
         return f" {title(provider)}: {after!r} is now the default."
 
     def _not_saved(self, provider: str, name: str, exc: ProviderError) -> dict[str, Any]:
+        """The answer when the provider refused the credential or could not be asked: nothing was written."""
         return {**self.manager.snapshot(), "result": not_saved(provider, name, exc)}
 
     async def import_file(

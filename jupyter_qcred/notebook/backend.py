@@ -17,7 +17,7 @@ import dataclasses
 import json
 import os
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -224,17 +224,22 @@ class LocalBackend:
         self._loop = _LoopThread()
 
         async def create() -> CredentialService:  # on the private loop, so what the manager binds belongs to it
-            return CredentialService.without_server(settings, CredentialManager(create_providers(settings)))
+            # Every Refresh a person clicks here is made, like `jupyter qcred refresh` (a new process each time):
+            # answering from the last refresh protects a server many tabs and scripts share, not this kernel.
+            manager = CredentialManager(create_providers(settings), min_refresh_interval=0)
+            return CredentialService.without_server(settings, manager)
 
         self.service = self._loop.run(create())
 
-    def _run(self, operation: Callable[[], Coroutine[Any, Any, dict[str, Any]]]) -> dict[str, Any]:
+    def _run(self, operation: Callable[[], Awaitable[dict[str, Any]] | dict[str, Any]]) -> dict[str, Any]:
         """Re-read the files (other processes change them), then run ``operation`` on the private loop."""
+        from jupyter_core.utils import ensure_async
+
         from ..core.errors import QCredError
 
         async def run() -> dict[str, Any]:
             self.service.manager.reload()
-            return dict(await operation())
+            return dict(await ensure_async(operation()))
 
         try:
             return self._loop.run(run())
@@ -242,7 +247,7 @@ class LocalBackend:
             raise NotebookError(str(exc)) from None
 
     def status(self) -> dict[str, Any]:
-        return self._run(lambda: _ready(self.service.status()))
+        return self._run(self.service.status)
 
     def refresh(self, provider: str | None = None, name: str | None = None) -> dict[str, Any]:
         return self._run(lambda: self.service.refresh(provider, name))
@@ -258,10 +263,6 @@ class LocalBackend:
 
     def remove(self, provider: str, name: str) -> dict[str, Any]:
         return self._run(lambda: self.service.remove(provider, name))
-
-
-async def _ready(value: T) -> T:
-    return value
 
 
 # ----- choosing ----------------------------------------------------------------------------------------------

@@ -191,7 +191,7 @@ class QCredMagics(Magics):
         default = " It is the default." if entry.get("default") else ""
         print(
             f"This would remove the {title(provider)} {kind_of(provider)} {name!r}{where}.{default} Nothing was "
-            f"changed; to remove it, run: %qcred remove {provider} {name} --yes"
+            f"changed; to remove it, run: %qcred remove {provider} {shlex.quote(name)} --yes"
         )
         return None
 

@@ -1,14 +1,17 @@
 """The Jupyter Server extension: credentials in place before the first request, kept fresh while the server lives.
 
-At start (synchronously, before the server answers anything) the spawn bundle is written into the SDKs' files;
-the refresh loop then runs in the background, so start-up never waits on the network and a provider that is down
-shows as a state, not as a slow server.
+At start the spawn bundle is written into the SDKs' files before the server answers anything: the writing (mostly
+fsync waits) runs in a worker thread while Jupyter Server loads its other extensions, and the event loop's first
+callback waits for it, so no request is served before the files are in place. The refresh loop then runs in the
+background, so start-up never waits on the network and a provider that is down shows as a state, not as a slow
+server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
@@ -211,10 +214,14 @@ class QCredApp(ExtensionApp):
         self.active_sources = list(self.startup_sources)
         if self.core_settings.environ.get("QCRED_PULL_FROM_HUB") and "hub" not in self.active_sources:
             self.active_sources.append("hub")  # set by jupyter_qcred.hub.configure(c, handover="hub")
-        for source in self.active_sources:
-            if source != "hub":
-                self._materialize_startup(source)
-        self._adopt_qcs()
+        loaded = [self._load_startup(source) for source in self.active_sources if source != "hub"]
+        self._writing = threading.Thread(
+            target=self._write_startup,
+            args=([item for item in loaded if item is not None],),
+            name="jupyter_qcred-startup",
+            daemon=True,
+        )
+        self._writing.start()
         self.service = CredentialService(
             self.manager,
             hub_pull=self.hub.fetch_bundle if self.hub.available else None,
@@ -222,11 +229,7 @@ class QCredApp(ExtensionApp):
             reinitialize_source=self.reinitialize_source,
             stop_server=self.stop_via_hub if self.hub.available else None,
         )
-        from .observability import Observability
-
-        self.observability = Observability(
-            self.manager, self.service, getattr(self.serverapp, "event_logger", None), self.hub.server_name
-        )
+        self.observability: Any = None  # see _start_background
         self._started = False
         IOLoop.current().add_callback(self._start_background)
 
@@ -237,16 +240,16 @@ class QCredApp(ExtensionApp):
             return
         try:
             changed = qcs.adopt()
-        except QCredError as exc:  # QCS_SECRETS_READ_ONLY, a file the SDK cannot read: the status tells the user
-            self.log.info("jupyter_qcred: QCS credentials left as they are: %s", exc)
+        except Exception as exc:  # QCS_SECRETS_READ_ONLY, a file the SDK cannot read: the status tells the user
+            self.log.info("jupyter_qcred: QCS credentials left as they are: %s", _loggable(exc))
             return
         if changed:
             self.manager.reload(publish=False)
 
-    def _materialize_startup(self, source: str) -> None:
-        """Write one start-up source; nothing that goes wrong here may stop the server or reach the log as text
-        (an exception's repr can carry a whole credentials file): errors are logged as our own sentences, or by
-        their type only."""
+    def _load_startup(self, source: str) -> tuple[str, Bundle, str] | None:
+        """Read one start-up source (cheap, on the main thread, while the settings hold the bundle); nothing that
+        goes wrong here or in :meth:`_write_startup` may stop the server or reach the log as text (an exception's
+        repr can carry a whole credentials file): errors are logged as our own sentences, or by their type only."""
         from ..core import sources
 
         try:
@@ -254,20 +257,28 @@ class QCredApp(ExtensionApp):
         except Exception as exc:
             if not isinstance(exc, QCredError):
                 self.log.error("jupyter_qcred: could not read the start-up source %s (%s)", source, type(exc).__name__)
-                return
+                return None
             if source == "bundle" and not any(self.core_settings.environ.get(v) for v in BUNDLE_VARIABLES):
                 self.log.debug("jupyter_qcred: no spawn bundle; using the credentials already on disk")
             else:
                 self.log.error("jupyter_qcred: %s", exc)
-            return
+            return None
         if source == "bundle":
-            self.startup_bundle = bundle  # kept in memory only: the variables are removed below
-        try:
-            written = self.manager.materialize(bundle, source=source, keep_defaults=True)
-        except Exception as exc:  # a read-only or full home, or a file in the way, must not stop the server
-            self.log.error("jupyter_qcred: could not write credentials from %s: %s", origin, _loggable(exc))
-            return
-        self.log.info("jupyter_qcred: wrote %d credential(s) from %s", len(written), origin)
+            self.startup_bundle = bundle  # kept in memory only: the variables are gone already
+        return source, bundle, origin
+
+    def _write_startup(self, loaded: list[tuple[str, Bundle, str]]) -> None:
+        """Write the start-up sources into the SDKs' files, then lay out QCS for the hand-off (the worker thread of
+        :meth:`initialize_settings`: mostly fsync waits, overlapping the loading of Jupyter Server's other
+        extensions)."""
+        for source, bundle, origin in loaded:
+            try:
+                written = self.manager.materialize(bundle, source=source, keep_defaults=True)
+            except Exception as exc:  # a read-only or full home, or a file in the way, must not stop the server
+                self.log.error("jupyter_qcred: could not write credentials from %s: %s", origin, _loggable(exc))
+                continue
+            self.log.info("jupyter_qcred: wrote %d credential(s) from %s", len(written), origin)
+        self._adopt_qcs()
 
     def initialize_handlers(self) -> None:
         """Register the REST API and the push channel under ``{base_url}qcred/``."""
@@ -284,6 +295,15 @@ class QCredApp(ExtensionApp):
         if self._started:
             return
         self._started = True
+        # Blocks the loop on purpose (usually for no time at all): this is the loop's first callback, so no
+        # request is answered before the start-up files are written.
+        self._writing.join()
+        from .observability import Observability
+
+        # After the writing, so the metrics and events start from the files as written (no start-up transitions).
+        self.observability = Observability(
+            self.manager, self.service, getattr(self.serverapp, "event_logger", None), self.hub.server_name
+        )
         # Kernels started from now on inherit this and talk to us (the one place that refreshes); they
         # authenticate with the server's runtime file, or under JupyterHub with JUPYTERHUB_API_TOKEN.
         if self.serverapp is not None:
@@ -337,5 +357,6 @@ class QCredApp(ExtensionApp):
             task.cancel()
         await self.manager.stop()
         await self.hub.stop()
-        self.observability.close()
+        if self.observability is not None:
+            self.observability.close()
         self.manager.logins.cancel_all()

@@ -6,8 +6,11 @@ import {
   RESTART_FLAG_MAX_AGE_MS,
   serverState,
   spawnUrlWithNext,
+  STOP_DEADLINE_MS,
+  waitForStop,
   xsrfFromHubPage
 } from '../src/model/restart';
+import type { HubServerState } from '../src/model/restart';
 import type { IHubInfo } from '../src/types';
 
 const HUB: IHubInfo = {
@@ -68,7 +71,10 @@ describe('xsrfFromHubPage', () => {
 
 describe('spawnUrlWithNext', () => {
   it('comes back to this JupyterLab', () => {
-    assert.equal(spawnUrlWithNext('/hub/spawn/alice', '/user/alice/lab'), '/hub/spawn/alice?next=%2Fuser%2Falice%2Flab');
+    assert.equal(
+      spawnUrlWithNext('/hub/spawn/alice', '/user/alice/lab'),
+      '/hub/spawn/alice?next=%2Fuser%2Falice%2Flab'
+    );
     assert.equal(spawnUrlWithNext('/hub/spawn/a?x=1', '/user/a/lab'), '/hub/spawn/a?x=1&next=%2Fuser%2Fa%2Flab');
   });
 });
@@ -81,5 +87,69 @@ describe('isRecentRestart', () => {
     assert.equal(isRecentRestart(null, now), false);
     assert.equal(isRecentRestart('garbage', now), false);
     assert.equal(isRecentRestart(String(now + 60_000), now), false);
+  });
+});
+
+/** A fake clock: `sleep` advances it, so the deadline is reached without waiting. */
+function clock(): { now: () => number; sleep: (ms: number) => Promise<void>; slept: number[] } {
+  let t = 0;
+  const slept: number[] = [];
+  return {
+    now: () => t,
+    sleep: async ms => {
+      slept.push(ms);
+      t += ms;
+    },
+    slept
+  };
+}
+
+function states(...sequence: HubServerState[]): () => Promise<HubServerState> {
+  let i = 0;
+  return async () => sequence[Math.min(i++, sequence.length - 1)];
+}
+
+describe('waitForStop', () => {
+  it('waits while the hub is still stopping, then goes on', async () => {
+    const c = clock();
+    const waited = await waitForStop({
+      state: states('running', 'stopping', 'stopping', 'stopped'),
+      refusal: () => null,
+      ...c
+    });
+    assert.deepEqual(waited, { kind: 'stopped' });
+    assert.equal(c.slept.length, 3, 'asked the hub four times, one second apart');
+  });
+  it('goes on when the server is already starting again', async () => {
+    assert.deepEqual(await waitForStop({ state: states('starting'), refusal: () => null, ...clock() }), {
+      kind: 'stopped'
+    });
+  });
+  it("says the hub's refusal while the server still runs", async () => {
+    const waited = await waitForStop({
+      state: states('running'),
+      refusal: () => 'JupyterHub refused the request to stop this server (HTTP 403).',
+      ...clock()
+    });
+    assert.deepEqual(waited, {
+      kind: 'refused',
+      message: 'JupyterHub refused the request to stop this server (HTTP 403).'
+    });
+  });
+  it('gives up at the deadline', async () => {
+    const c = clock();
+    const waited = await waitForStop({ state: states('stopping'), refusal: () => null, ...c });
+    assert.deepEqual(waited, { kind: 'timeout' });
+    assert.ok(c.now() > STOP_DEADLINE_MS && c.now() <= STOP_DEADLINE_MS + 2000, String(c.now()));
+  });
+  it('says when the hub cannot be asked', async () => {
+    const waited = await waitForStop({
+      state: async () => {
+        throw new Error('JupyterHub answered 403 Forbidden');
+      },
+      refusal: () => null,
+      ...clock()
+    });
+    assert.equal(waited.kind, 'unreachable');
   });
 });

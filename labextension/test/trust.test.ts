@@ -107,7 +107,8 @@ describe('make it the default', () => {
 
 describe('safeLink', () => {
   it('links https and loopback http only', () => {
-    assert.equal(safeLink('https://auth.qcs.rigetti.com/activate?user_code=AB-CD'), 'https://auth.qcs.rigetti.com/activate?user_code=AB-CD');
+    const qcs = 'https://auth.qcs.rigetti.com/activate?user_code=AB-CD';
+    assert.equal(safeLink(qcs), qcs);
     assert.equal(safeLink('http://127.0.0.1:8080/activate'), 'http://127.0.0.1:8080/activate');
     assert.equal(safeLink('http://localhost:1/x'), 'http://localhost:1/x');
     assert.equal(safeLink('http://[::1]:9/x'), 'http://[::1]:9/x');

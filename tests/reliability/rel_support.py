@@ -10,17 +10,18 @@ import os
 import sys
 import threading
 import time
-import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import stored_qcs_payload
 
 import jupyter_qcred
 from jupyter_qcred.core.bundle import IbmAccountSpec, QcsProfileSpec
 from jupyter_qcred.core.policy import Backoff, RefreshPolicy
 from jupyter_qcred.core.settings import Settings
+from jupyter_qcred.providers.qcs import handoff
 from jupyter_qcred.providers.qcs.model import jwt_times, load_secrets, load_settings
 from jupyter_qcred.sandbox.client import Sandbox
 
@@ -154,8 +155,8 @@ def read_qcs_tokens(settings_path: Path, secrets_path: Path, credential: str = "
     assert settings_text and secrets_text, "a QCS file is empty"
     load_settings(settings_path, settings_text)
     _document, model = load_secrets(secrets_path, secrets_text)
-    plain = tomllib.loads(secrets_text)["credentials"][credential]["token_payload"]
-    found = model.credentials[credential].token_payload
+    plain = stored_qcs_payload(secrets_text, credential)
+    found = handoff.view(model).credentials[credential].token_payload
     assert found is not None, "the credential lost its token payload"
     assert found.access_token == plain["access_token"] and found.refresh_token == plain.get("refresh_token")
     assert found.access_token, "the credential lost its access token"

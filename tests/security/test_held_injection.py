@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import tornado.httpclient
 import tornado.websocket
-from helpers import login_cookie
+from helpers import login_cookie, stored_qcs_payload
 
 from jupyter_qcred.core.bundle import IbmAccountSpec, QcsProfileSpec
 from jupyter_qcred.core.errors import QCredError
@@ -63,9 +63,10 @@ def test_toml_injection_stays_a_value(settings: Settings, payload: str) -> None:
         return
     secrets_toml = tomllib.loads(settings.qcs_secrets_path.read_text())
     settings_toml = tomllib.loads(settings.qcs_settings_path.read_text())
-    assert list(secrets_toml["credentials"]) == ["default"]
-    assert secrets_toml["credentials"]["default"]["token_payload"]["access_token"] == payload
-    assert secrets_toml["credentials"]["default"]["token_payload"]["refresh_token"] == payload + "-refresh"
+    assert set(secrets_toml["credentials"]) <= {"default", "jupyter_qcred-default"}  # the SDK's and the hand-off's
+    stored = stored_qcs_payload(settings.qcs_secrets_path.read_text())
+    assert stored["access_token"] == payload
+    assert stored["refresh_token"] == payload + "-refresh"
     assert list(settings_toml["profiles"]) == ["default"]
     assert list(settings_toml.get("auth_servers", {})) in ([], ["default"])
 

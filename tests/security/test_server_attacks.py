@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from helpers import SecretScanner, async_wait_until
 
+from jupyter_qcred.providers.ibm.reading import supported
 from jupyter_qcred.server.app import QCredApp
 
 from .conftest import entry
@@ -291,9 +292,13 @@ async def test_bad_hub_names_and_a_settings_upload_answer_4xx_or_200_never_5xx(
         ("default", "PUT", {"provider": "ibm", "name": "legacy", "instance": "hub/group"}),
     ]
     secret_scanner.add_secrets("ibm-key-bad-hub-000001")
+    # 'legacy' is an ibm_quantum account: where the installed SDK cannot load those at all, making it the default is
+    # refused for that reason first (409), whatever the instance.
+    legacy_default = 400 if supported("ibm_quantum") else 409
     for path, method, body in bad:
         code, answer = await api(path, method, body)
-        assert code == 400 and answer["message"].endswith("."), (body, code, answer)
+        expected = legacy_default if path == "default" else 400
+        assert code == expected and answer["message"].endswith("."), (body, code, answer)
     settings = '[profiles.lab]\napi_url = "https://api.example"\ncredentials_name = "lab"\n'
     code, answer = await api(
         "reinitialize", "POST", {"source": "file", "provider": "qcs", "filename": "settings.toml", "content": settings}

@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from ...core.bundle import IbmAccountSpec
-from ...core.errors import QCredError
+from ...core.errors import FieldError, QCredError, RefusedError
 from . import auth as ibm_auth
 from .credentials import QX_AUTH_URL, HubGroupProject, InvalidHubGroupProjectError, unify_ibmq_url
 from .importing import IbmImporting
@@ -43,11 +43,17 @@ class IbmChanging(IbmImporting):
         if old is None:
             return spec
         changes: dict[str, object] = {}
-        if "channel" not in given and isinstance(old.get("channel"), str) and old["channel"] != spec.channel:
-            changes["channel"] = old["channel"]
+        old_channel = old.get("channel")
+        # An account the installed SDK cannot load is re-initialized into a channel it can: nothing of the old
+        # channel's (its legacy url, its hub/group/project) is carried over.
+        carry = isinstance(old_channel, str) and (supported(old_channel) or "channel" in given)
+        if carry and "channel" not in given and old_channel != spec.channel:
+            changes["channel"] = old_channel
         channel = str(changes.get("channel", spec.channel))
         for field in _KEPT:
             if field in given or old.get(field) is None:
+                continue
+            if not carry and field in ("url", "instance"):
                 continue
             if field == "instance" and channel == "ibm_quantum":
                 try:
@@ -62,8 +68,24 @@ class IbmChanging(IbmImporting):
     async def check_spec(self, spec: IbmAccountSpec) -> AccountCheck:
         """Ask IBM whether ``spec``'s key (or legacy token) is accepted, before it is written anywhere.
 
-        Raises :class:`RefusedError` (IBM refused it) or :class:`TransientProviderError` (IBM could not be asked).
+        Raises :class:`RefusedError` (IBM refused it, or the installed SDK could not load such an account anyway)
+        or :class:`TransientProviderError` (IBM could not be asked).
         """
+        if (spec.hub, spec.group, spec.project) != (None, None, None):  # bad input, not a refusal: 400
+            try:
+                HubGroupProject.from_stored_format(f"{spec.hub}/{spec.group}/{spec.project}")
+            except InvalidHubGroupProjectError:
+                raise FieldError(
+                    "The account you entered",
+                    "instance",
+                    "must be hub/group/project: three names without spaces, like 'ibm-q/open/main'",
+                ) from None
+        if not supported(spec.channel):
+            raise RefusedError(
+                self.key,
+                f"the installed qiskit-ibm-runtime cannot load accounts of the channel {spec.channel!r} (account "
+                f"{spec.name!r}); use an IBM Cloud API key (channel ibm_quantum_platform) instead",
+            )
         if spec.channel == "ibm_quantum":
             base = unify_ibmq_url(spec.url or QX_AUTH_URL)[1]
             flow = self._legacy(base, spec.token, None)
@@ -100,6 +122,20 @@ class IbmChanging(IbmImporting):
         if account is not None and not supported(account.channel):
             return unsupported_advice(account.name, account.channel) + " It was not made the default."
         return None
+
+    def rc_section_of(self, name: str) -> str | None:
+        """The qiskitrc section that is the same (legacy) account as ``name``, if any."""
+        account = next((a for a in self._stores().accounts if a.name == name), None)
+        return account.rc_entry.section if account is not None and account.rc_entry is not None else None
+
+    def drop_rc_section(self, section: str) -> None:
+        """Remove a qiskitrc section left behind by a legacy account that was replaced by a current one."""
+        with ExitStack() as stack:
+            self._locked(stack)
+            data, json_before, document, rc_before = self._load_for_write(False)
+            if document.remove_section(section):
+                self._save(data, json_before, document, rc_before)
+                log.info("removed [%s] from %s: its account was replaced", section, self.qiskitrc_path)
 
     def remove(self, name: str) -> list[Path]:
         """Take account ``name`` out of qiskit-ibm.json and qiskitrc (every other entry, field, section and

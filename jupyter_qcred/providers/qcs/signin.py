@@ -108,16 +108,17 @@ class QcsSignIn(QcsRefresher):
     ) -> CredentialStatus:
         """Re-initialize ``profile`` from tokens a person pasted, and return its status.
 
-        With only a refresh token it is exchanged at once (nothing is written if the provider refuses it: the
-        error says so); with an access token both are written as given.
+        A refresh token is exchanged at once (nothing is written if the provider refuses it: the error says so); an
+        access token pasted alone is checked with the profile's QCS API first (the default profile's for a new one).
         """
         access_token = (access_token or "").strip() or None
         refresh_token = (refresh_token or "").strip() or None
         if not access_token and not refresh_token:
             raise FieldError("QCS sign-in", "refresh_token", "is required (or an access_token)")
         name, server, _credential = self._profile_target(profile)
-        if access_token is None:
-            assert refresh_token is not None
+        if refresh_token is not None:
+            # The refresh token is what keeps the profile alive: exchanging it proves it (a pasted access token is
+            # superseded by the fresh one).
             try:
                 tokens = await self._run_async(
                     refresh_grant_flow(
@@ -135,8 +136,7 @@ class QcsSignIn(QcsRefresher):
                 raise
             access_token, refresh_token = tokens.access_token, tokens.refresh_token or refresh_token
         else:
-            # No exchange to prove it: ask the profile's own QCS API (the default profile's for a new one) whether
-            # the access token is accepted, before anything is written.
+            assert access_token is not None
             try:
                 await self._run_async(account_flow(self._api_url_for(name), access_token))
             except RefusedError:

@@ -64,7 +64,11 @@ export function Toolbar({ ctx, status }: { ctx: IContext; status: IStatus | null
         </Button>
       )}
       {status && !store.canRestart && (
-        <p className="jp-qcred-muted jp-qcred-toolbar-note" id="qcred-restart-reason" data-testid="qcred-restart-reason">
+        <p
+          className="jp-qcred-muted jp-qcred-toolbar-note"
+          id="qcred-restart-reason"
+          data-testid="qcred-restart-reason"
+        >
           {restartReason(trans, status)}
         </p>
       )}

@@ -38,7 +38,7 @@ import {
   ReinitMethod
 } from './forms';
 import { loginQcs } from './login';
-import { SubmittingDialog } from './submitting';
+import { SubmitDialog } from './submit';
 
 type ReinitValue = { body: ReinitializeBody } | { login: { profile?: string } } | { error: string };
 
@@ -339,7 +339,7 @@ export async function reinitializeDialog(
     );
   const initial = { ...prefillOf(entry), ...(entry ? {} : { keyProvider: options.provider }) };
   const body = new ReinitBody(trans, store, allowHub, method, initial, entry, keys, fileChoices(store.status));
-  const dialog = new SubmittingDialog<ReinitValue>(
+  const dialog = new SubmitDialog<ReinitValue>(
     {
       title: entry
         ? trans.__('Re-initialize %1', entryLabel({ provider: entry.provider, name: entry.name }))

@@ -9,7 +9,6 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { errorMessage, isUnreachable } from '../client';
 import {
-  HUB_POLL_MS,
   HubServerState,
   IRestartTarget,
   RESTART_FLAG,
@@ -17,6 +16,7 @@ import {
   serverState,
   spawnUrlWithNext,
   STOP_DEADLINE_MS,
+  waitForStop,
   xsrfFromHubPage
 } from '../model/restart';
 import { QcredStore } from '../store';
@@ -112,8 +112,6 @@ class HubWatcher {
   private _xsrf: string | null = null;
 }
 
-const delay = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms));
-
 /** Confirm, then restart; resolves when the restart failed (else the browser has left this page). */
 export async function confirmRestart(store: QcredStore, trans: TranslationBundle): Promise<void> {
   const result = await showDialog({
@@ -158,37 +156,32 @@ async function restart(store: QcredStore, trans: TranslationBundle, body: Restar
   body.hubHome = `${target.hubUrl}home`;
   body.set('stopping');
   const watcher = new HubWatcher(target);
-  const deadline = Date.now() + STOP_DEADLINE_MS;
-  for (;;) {
-    let state: HubServerState;
-    try {
-      state = await watcher.state();
-    } catch (err) {
-      body.set(
-        'failed',
-        trans.__('Could not ask JupyterHub whether your server stopped (%1). Open the hub\'s home page to start it.', errorMessage(err))
-      );
-      return;
-    }
-    if (state === 'stopped' || state === 'starting') {
-      break;
-    }
-    const refused = store.status?.hub?.restart_error;
-    if (state === 'running' && refused) {
-      body.set('failed', refused);
-      return;
-    }
-    if (Date.now() > deadline) {
+  const waited = await waitForStop({
+    state: () => watcher.state(),
+    refusal: () => store.status?.hub?.restart_error
+  });
+  switch (waited.kind) {
+    case 'unreachable':
       body.set(
         'failed',
         trans.__(
-          'JupyterHub has not finished stopping your server after %1 seconds. Open the hub\'s home page to stop or start it.',
+          "Could not ask JupyterHub whether your server stopped (%1). Open the hub's home page to start it.",
+          errorMessage(waited.error)
+        )
+      );
+      return;
+    case 'refused':
+      body.set('failed', waited.message);
+      return;
+    case 'timeout':
+      body.set(
+        'failed',
+        trans.__(
+          "JupyterHub has not finished stopping your server after %1 seconds. Open the hub's home page to stop or start it.",
           STOP_DEADLINE_MS / 1000
         )
       );
       return;
-    }
-    await delay(HUB_POLL_MS);
   }
   body.set('starting');
   window.sessionStorage.setItem(RESTART_FLAG, String(Date.now()));

@@ -89,3 +89,47 @@ export function isRecentRestart(flag: string | null, now = Date.now()): boolean 
   const at = flag === null ? NaN : Number(flag);
   return Number.isFinite(at) && now - at >= 0 && now - at < RESTART_FLAG_MAX_AGE_MS;
 }
+
+/** How waiting for the stop ended. */
+export type StopWait =
+  | { kind: 'stopped' }
+  | { kind: 'refused'; message: string }
+  | { kind: 'unreachable'; error: unknown }
+  | { kind: 'timeout' };
+
+/**
+ * Ask `state` until the hub no longer runs (or stops) the server: `stopped` once it is gone (or already starting
+ * again), `refused` when the hub said no (`refusal`, read while the server still runs), `unreachable` when the hub
+ * could not be asked, `timeout` after `deadlineMs`.
+ */
+export async function waitForStop(options: {
+  state: () => Promise<HubServerState>;
+  refusal: () => string | null | undefined;
+  deadlineMs?: number;
+  intervalMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}): Promise<StopWait> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)));
+  const deadline = now() + (options.deadlineMs ?? STOP_DEADLINE_MS);
+  for (;;) {
+    let state: HubServerState;
+    try {
+      state = await options.state();
+    } catch (error) {
+      return { kind: 'unreachable', error };
+    }
+    if (state === 'stopped' || state === 'starting') {
+      return { kind: 'stopped' };
+    }
+    const refused = state === 'running' ? options.refusal() : null;
+    if (refused) {
+      return { kind: 'refused', message: refused };
+    }
+    if (now() > deadline) {
+      return { kind: 'timeout' };
+    }
+    await sleep(options.intervalMs ?? HUB_POLL_MS);
+  }
+}

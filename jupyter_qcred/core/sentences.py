@@ -1,49 +1,14 @@
-"""What the service answers with: its errors (each REST status), the ``result`` of an operation, and the sentences
-and input checks the operations share. Kept apart from :mod:`jupyter_qcred.core.service` so the operations read on
-their own; the service re-exports every name here.
-"""
+"""The sentences every view shows for an operation, written once: the ``result`` of an operation, what a
+credential is called, and what the upload dialog says about a file that is not a credentials file."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from ..providers.registry import PROVIDER_NOUNS, title
-from .bundle import BUNDLE_VERSION, IbmAccountSpec, parse_bundle
+from ..providers.registry import DOWNLOAD_HINTS, PROVIDER_NOUNS, title
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
 from .states import CredentialStatus
-
-
-class InputError(QCredError):
-    """The user's input cannot be used (REST answers 400)."""
-
-
-class UnavailableError(QCredError):
-    """What was asked for does not exist here, e.g. a restart without JupyterHub (REST answers 409)."""
-
-
-class NotFoundError(QCredError):
-    """There is no such credential (REST answers 404)."""
-
-
-class ExistsError(QCredError):
-    """A credential of that name exists and the request did not ask to replace it (REST answers 409 with
-    ``reason: "exists"``, the provider and the name, so a view can offer "replace" or another name)."""
-
-    def __init__(self, provider: str, name: str) -> None:
-        self.provider, self.name = provider, name
-        super().__init__(
-            f"The {title(provider)} {kind_of(provider)} {name!r} already exists; choose another name or replace it."
-        )
-
-
-def kind_of(provider: str) -> str:
-    """What one credential of ``provider`` is called: an IBM account, a QCS profile, the IonQ key."""
-    return PROVIDER_NOUNS.get(provider, "credential")
-
-
-class ForbiddenError(QCredError):
-    """The hub does not allow this server to do it, e.g. a token without the restart scope (REST answers 403)."""
 
 
 def outcome_of(statuses: Iterable[CredentialStatus], done: str = "Refreshed.") -> dict[str, Any]:
@@ -74,20 +39,9 @@ def outcome_of(statuses: Iterable[CredentialStatus], done: str = "Refreshed.") -
     return {"outcome": outcome, "message": " ".join(text for _, text in problems), "credentials": credentials}
 
 
-def ibm_spec(data: Mapping[str, Any]) -> IbmAccountSpec:
-    """The IBM account a person typed (API key or legacy token, channel, instance, name), validated by the same
-    rules as a spawn bundle's accounts."""
-    token = (data.get("token") or "").strip()
-    if not token:
-        raise InputError("Paste your IBM Quantum API key (or legacy API token) into the 'token' field.")
-    entry: dict[str, Any] = {"token": token}
-    entry.update({key: data[key] for key in ("name", "channel", "instance", "url") if data.get(key)})
-    if entry.get("channel") == "ibm_quantum" and "instance" in entry:
-        parts = entry.pop("instance").split("/")
-        if len(parts) != 3 or not all(parts):
-            raise InputError("For channel ibm_quantum the instance is hub/group/project.")
-        entry.update(zip(("hub", "group", "project"), parts, strict=True))
-    return parse_bundle({"version": BUNDLE_VERSION, "ibm": [entry]}, where="the account you entered").ibm[0]
+def kind_of(provider: str) -> str:
+    """What one credential of ``provider`` is called: an IBM account, a QCS profile, the IonQ key."""
+    return PROVIDER_NOUNS.get(provider, "credential")
 
 
 def article(word: str) -> str:
@@ -98,8 +52,6 @@ def article(word: str) -> str:
 def upload_sentence(provider: str, filename: str, exc: QCredError) -> str:
     """What the upload dialog says about a file that is not a credentials file of ``provider``: what it is not and
     where to get the right one (not the advice for a broken file on disk, which is about the user's own files)."""
-    from ..providers.registry import DOWNLOAD_HINTS
-
     name = filename.rsplit("/", 1)[-1] or "the uploaded file"
     detail = exc.detail if isinstance(exc, FileFormatError) else str(exc).rstrip(".")
     line = f", line {exc.line}" if isinstance(exc, FileFormatError) and exc.line else ""
