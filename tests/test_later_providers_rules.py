@@ -9,12 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from jupyter_qcred.core.bundle import parse_bundle
 from jupyter_qcred.core.manager import CredentialManager
 from jupyter_qcred.core.service import CredentialService, ExistsError, InputError, UnavailableError
 from jupyter_qcred.core.settings import Settings
-from jupyter_qcred.providers import create_providers
+from jupyter_qcred.providers import PROVIDER_KEYS, create_providers
 from jupyter_qcred.sandbox.client import Sandbox
 
 
@@ -113,3 +114,17 @@ def test_braket_takes_only_the_hub_login_and_remove_keeps_other_profiles(tmp_pat
     # What we added (the section and the blank line before it) is gone; the rest is as it was.
     assert (aws / "config").read_text().rstrip("\n") == "# mine\n[profile other]\nregion = eu-west-1"
     assert not (aws / "qcred" / "lab.token").exists() and not (aws / "qcred" / "lab.json").exists()
+
+
+def test_every_event_schema_names_every_provider() -> None:
+    """An event whose provider its schema does not list is dropped by jupyter_events' validation (the server's
+    re-initialized event of a five-cloud bundle was, before the schemas listed the later providers)."""
+    schemas = Path(__file__).resolve().parent.parent / "jupyter_qcred" / "server" / "event_schemas"
+    enums = []
+    for path in sorted(schemas.glob("*/v*.yaml")):
+        text = yaml.safe_load(path.read_text())
+        found = [text["properties"].get("provider")]
+        found += [(text["properties"].get("credentials") or {}).get("items", {}).get("properties", {}).get("provider")]
+        enums += [(path.parent.name, set(item["enum"])) for item in found if item and "enum" in item]
+    assert len(enums) == 5, enums
+    assert all(values == set(PROVIDER_KEYS) for _name, values in enums), enums
