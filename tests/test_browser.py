@@ -89,7 +89,9 @@ def bundle(sandbox_m: Sandbox, secrets: SecretScanner) -> dict[str, Any]:
 def lab(sandbox_m: Sandbox, bundle: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     env = {**os.environ, **sandbox_environment(sandbox_m), "QCRED_BUNDLE": json.dumps(bundle)}
     env.pop("QCRED_BUNDLE_FILE", None)
-    server = LabServer(tmp_path_factory.mktemp("browser-lab"), env, extra_args=["--QCredApp.watch_interval=0.2"])
+    # Each test presses Refresh and expects a new refresh: no "result of the refresh a moment ago" between tests.
+    extra = ["--QCredApp.watch_interval=0.2", "--QCredApp.refresh_min_interval=0"]
+    server = LabServer(tmp_path_factory.mktemp("browser-lab"), env, extra_args=extra)
     server.start()
     yield server
     server.stop()

@@ -246,3 +246,30 @@ def test_pod_from_kubespawner_starts_with_the_users_credentials(
     finally:
         server.stop()
     assert spawner.user.name == "alice"
+
+
+def test_a_real_jupyterhub_refuses_to_start_with_a_handover_that_cannot_work(tmp_path: Path) -> None:
+    """The sentence reaches the admin where they look: the hub does not start, and its output says why."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "jupyterhub_config.py"
+    config.write_text(
+        "c.JupyterHub.spawner_class = 'kubespawner.KubeSpawner'\n"
+        f"c.JupyterHub.db_url = 'sqlite:///{tmp_path}/jupyterhub.sqlite'\n"
+        "import jupyter_qcred.hub\n"
+        "jupyter_qcred.hub.configure(c, handover='environment')\n"
+    )
+    env = {**os.environ, "JUPYTERHUB_CRYPT_KEY": secrets.token_hex(32)}
+    result = subprocess.run(
+        [sys.executable, "-m", "jupyterhub", "-f", str(config)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert 'handover="environment" would put users\' credentials into the pod spec' in output, output[-2000:]

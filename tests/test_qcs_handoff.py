@@ -33,7 +33,7 @@ SDK = textwrap.dedent(
     import hashlib, json
     from qcs_api_client_common.configuration import ClientConfiguration
     token = ClientConfiguration.load_default().get_bearer_access_token().secret
-    print(json.dumps({"sha": hashlib.sha256(token.encode()).hexdigest()}))
+    print(json.dumps({"sha": hashlib.sha256(token.encode()).hexdigest()}), flush=True)
     """
 )
 PYQUIL_LOAD = textwrap.dedent(
@@ -41,9 +41,10 @@ PYQUIL_LOAD = textwrap.dedent(
     import json
     from pyquil.api import QCSClient, list_quantum_computers
     try:
-        print(json.dumps({"names": list_quantum_computers(client_configuration=QCSClient.load(), qvms=False)}))
+        names = list_quantum_computers(client_configuration=QCSClient.load(), qvms=False)
+        print(json.dumps({"names": names}), flush=True)
     except Exception as exc:
-        print(json.dumps({"error": str(exc)}))
+        print(json.dumps({"error": str(exc)}), flush=True)
     """
 )
 
@@ -171,6 +172,9 @@ def test_adopting_files_written_by_someone_else(tmp_path: Path) -> None:
     assert credentials["vault"] == {"externally_managed": {"command": "/usr/bin/vault-token"}}
     assert qcs.secrets_path.read_text().startswith("# my credentials")
     assert qcs.adopt() == [], "a second start changes nothing"
+    nothing = provider(tmp_path / "ibm-only")
+    assert nothing.adopt() == []
+    assert not (tmp_path / "ibm-only" / ".qcs").exists(), "no QCS folder for someone without QCS credentials"
     statuses = {s.name: s for s in qcs.read()}
     assert statuses["default"].account["handoff"] == "command"
     assert statuses["ext"].account["credential_kind"] == "externally_managed"
@@ -338,3 +342,14 @@ def test_plain_reader_agrees_with_tomllib_or_steps_aside() -> None:
     assert strings(fasttoken._plain_toml(plain) or {}) == strings(tomllib.loads(plain))
     for other in ('a = """x"""', '"quoted" = "k"', "a.b = 1", "x = {a = 1}", "[[t]]", 's = "a\\"b"', "a = [\n1]"):
         assert fasttoken._plain_toml(other) is None, other
+
+
+def test_lost_tokens_of_a_handed_off_credential_are_named(tmp_path: Path, secret_scanner: SecretScanner) -> None:
+    qcs = provider(tmp_path)
+    secret_scanner.add_secrets(write(qcs, None, 3600))
+    text = qcs.secrets_path.read_text()
+    qcs.secrets_path.write_text(text[: text.index("[credentials.jupyter_qcred-default")])
+    with pytest.raises(QCredError, match=r"handed off to jupyter_qcred, but its tokens .*default.* missing"):
+        qcs.token_sync()
+    done = run([str(SCRIPT), "token", "qcs"], {"HOME": str(tmp_path)}, secret_scanner)
+    assert done.returncode == 1 and "re-initialize" in done.stderr and done.stdout == ""

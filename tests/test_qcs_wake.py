@@ -59,10 +59,10 @@ PYQUIL_KERNEL = textwrap.dedent(
     try:
         names = list_quantum_computers(client_configuration=client, qvms=False)
     except Exception as exc:  # what a notebook cell would show
-        print(json.dumps({"error": type(exc).__name__}))
+        print(json.dumps({"error": type(exc).__name__}), flush=True)
         sys.exit(0)
     token = client.oauth_session.access_token
-    print(json.dumps({"names": names, "sha": hashlib.sha256(token.encode()).hexdigest()}))
+    print(json.dumps({"names": names, "sha": hashlib.sha256(token.encode()).hexdigest()}), flush=True)
     """
 )
 SDK_KERNEL = textwrap.dedent(
@@ -74,11 +74,11 @@ SDK_KERNEL = textwrap.dedent(
         configuration = ClientConfiguration.load_default()
         token = configuration.get_bearer_access_token().secret
     except Exception as exc:
-        print(json.dumps({"error": type(exc).__name__}))
+        print(json.dumps({"error": type(exc).__name__}), flush=True)
         sys.exit(0)
     with httpx.Client() as client:
         answer = client.get(configuration.api_url + "/v1/auth:getUser", headers={"Authorization": f"Bearer {token}"})
-    print(json.dumps({"status": answer.status_code, "sha": hashlib.sha256(token.encode()).hexdigest()}))
+    print(json.dumps({"status": answer.status_code, "sha": hashlib.sha256(token.encode()).hexdigest()}), flush=True)
     """
 )
 
@@ -171,8 +171,9 @@ def wake(
     results = []
     for process in processes:
         out, err = process.communicate(timeout=200)
-        assert process.returncode == 0, err[-2000:]
-        results.append(json.loads(out.strip().splitlines()[-1]))
+        lines = out.strip().splitlines()  # (the SDKs may abort at interpreter exit, after printing: not checked)
+        assert lines, f"a kernel printed nothing (exit {process.returncode}): {err[-2000:]}"
+        results.append(json.loads(lines[-1]))
     cli_out, _cli_err = cli.communicate(timeout=200)
     token = cli_out.strip() if cli.returncode == 0 else None
     return results, token, jupyter

@@ -352,6 +352,7 @@ async def test_remove_a_qcs_profile_keeps_a_credential_another_profile_uses(
     assert code == 200, status
     assert "Removed the Rigetti QCS profile 'group'" in status["result"]["message"]
     assert "[profiles.group]" not in settings.read_text() and "[credentials.group" not in secrets.read_text()
+    assert "jupyter_qcred-group" not in secrets.read_text(), "the hand-off's entry with the real tokens went too"
     assert "# my lab" in settings.read_text()
 
     code, status = await api("remove", "POST", {"provider": "qcs", "name": "default"})

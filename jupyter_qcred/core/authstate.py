@@ -30,7 +30,8 @@ def oauth_qcs_profile(auth_state: Mapping[str, Any], qcs: Mapping[str, Any] | No
     """The QCS profile for oauthenticator's auth_state, or None when it holds no token.
 
     ``qcs`` gives the profile's settings: ``profile``, ``api_url``, ``grpc_api_url``, ``issuer``, ``client_id`` and
-    ``refresh`` ("hub" when the hub's OAuth client is confidential, so only the hub can refresh).
+    ``refresh`` ("hub" when the hub's OAuth client is confidential, so only the hub can refresh), and ``handoff``
+    ("files" to give kernels plain token payloads instead of jupyter_qcred's token command).
     """
     access, refresh = auth_state.get("access_token"), auth_state.get("refresh_token")
     if not isinstance(access, str) and not isinstance(refresh, str):
@@ -46,6 +47,7 @@ def oauth_qcs_profile(auth_state: Mapping[str, Any], qcs: Mapping[str, Any] | No
         client_id=options.get("client_id"),
         default=True,
         refresh=str(options.get("refresh") or "hub"),
+        handoff=options.get("handoff"),
     )
 
 

@@ -106,10 +106,6 @@ class Logins:
         change = {"provider": login.provider, "name": login.profile, "state": f"login_{login.state}", "previous": None}
         self._publish(change)
 
-    def pending(self) -> int:
-        """How many logins are polling now."""
-        return len(self._tasks)
-
     def _trim(self) -> None:
         finished = [key for key, record in self._records.items() if record.get("state") != "pending"]
         for key in finished[:-KEEP_FINISHED] if len(finished) > KEEP_FINISHED else []:

@@ -53,7 +53,7 @@ class CredentialManager:
         first_check_delay: float = 1.0,
         backoff: Callable[[], Backoff] = Backoff,
         rng: random.Random | None = None,
-        min_refresh_interval: float = 10.0,
+        min_refresh_interval: float = 0.0,
     ) -> None:
         self.providers = providers
         self.clock = clock
@@ -68,7 +68,8 @@ class CredentialManager:
         self.first_check_delay = first_check_delay
         self._new_backoff = backoff
         #: A person asking to refresh the same credential again within this many seconds gets the last result:
-        #: a refresh button (or a script) can never turn into a stream of token grants.
+        #: a refresh button (or a script) can never turn into a stream of token grants. The server sets it
+        #: (``QCredApp.refresh_min_interval``); a process of its own (the CLI) refreshes when asked.
         self.min_refresh_interval = min_refresh_interval
         self._asked: dict[Key, float] = {}
         self._first_check_at: datetime | None = None
@@ -99,7 +100,8 @@ class CredentialManager:
     # ----- reading -------------------------------------------------------------------------------------------
 
     def reload(self, publish: bool = True) -> None:
-        """Re-read every provider's stores and publish what changed."""
+        """Re-read every provider's stores and publish what changed (an OS error reading them becomes the provider's
+        error state and is kept in :attr:`read_errors`, which the CLI turns into its exit status)."""
         self._apply(self._read(), publish)
 
     async def areload(self, publish: bool = True) -> None:
@@ -300,7 +302,7 @@ class CredentialManager:
         assert name is not None
         self._overlays.setdefault(key, self._new_overlay()).refreshing = True
         await self.areload()
-        overlay = self._overlays[key]
+        overlay = self._overlays.setdefault(key, self._new_overlay())  # the re-read may have dropped it
         before = self._statuses.get(key)
         overlay.seen_expiry = before.expires_at if before else None
         via_hub = before is not None and before.account.get("refresh_via") == "hub"
@@ -386,6 +388,13 @@ class CredentialManager:
         for key in keys:
             self._clear(key)
         self.reload()
+        self._wake.set()
+
+    async def aforget(self, keys: Iterable[Key]) -> None:
+        """:meth:`forget` for the event loop (the files are re-read in a worker thread)."""
+        for key in keys:
+            self._clear(key)
+        await self.areload()
         self._wake.set()
 
     def _new_overlay(self) -> Overlay:

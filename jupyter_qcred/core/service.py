@@ -211,7 +211,7 @@ class CredentialService:
             )
         except ProviderError as exc:
             return self._not_saved("qcs", profile, exc)
-        self.manager.forget([status.key])
+        await self.manager.aforget([status.key])
         statuses = await self.manager.refresh_statuses("qcs", status.name, force=False)
         return self._answer(statuses, "Checked and saved." + self._default_news("qcs", before))
 
@@ -264,7 +264,7 @@ class CredentialService:
             self.manager.materialize, Bundle(**{provider: specs}), source="user", reinit=True
         )
         names = [item.split(":", 1)[1] for item in written]
-        self.manager.forget((provider, name) for name in names)
+        await self.manager.aforget((provider, name) for name in names)
         statuses: list[CredentialStatus] = []
         for name in names:
             statuses += await self.manager.refresh_statuses(provider, name, force=False)
@@ -329,7 +329,7 @@ class CredentialService:
             )
         except QCredError as exc:
             raise InputError(upload_sentence(provider, filename, exc)) from None
-        self.manager.forget((provider, name) for name in names)
+        await self.manager.aforget((provider, name) for name in names)
         known = {status.name for status in self.manager.statuses() if status.provider == provider}
         statuses: list[CredentialStatus] = []
         for name in names:
@@ -387,7 +387,7 @@ class CredentialService:
 
     async def _signed_in(self, profile: str, provider: str = "qcs") -> None:
         """A browser sign-in stored new tokens: forget the old failures, then check the credential."""
-        self.manager.forget([(provider, profile)])
+        await self.manager.aforget([(provider, profile)])
         await self.manager.refresh(provider, profile, force=False)
 
     # ----- defaults and restart ---------------------------------------------------------------------------------
@@ -405,7 +405,7 @@ class CredentialService:
             await asyncio.to_thread(self.manager.providers[provider].set_default, name, instance)
         except QCredError as exc:
             raise InputError(str(exc)) from None
-        self.manager.reload()
+        await self.manager.areload()
         shown = f"{name!r}{f' ({instance})' if instance else ''}"
         return {
             **self.manager.snapshot(),

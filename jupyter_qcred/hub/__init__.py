@@ -147,9 +147,11 @@ def configure(
     ``mapper`` turns a user's auth_state into a :class:`~jupyter_qcred.core.bundle.Bundle` (default: a bundle in
     ``auth_state["qcred"]``, or oauthenticator's tokens as the QCS profile described by ``qcs``: ``issuer``,
     ``api_url``, ``grpc_api_url``, ``client_id``, ``profile`` and ``refresh`` — "hub" for a confidential client,
-    "provider" for a public one; and with ``braket`` — ``role_arn``, ``region``, ``profile`` — the login's OIDC
-    id_token as the Amazon Braket profile that assumes that role). ``handover`` is "auto" (the default: what suits
-    each spawner, see :mod:`jupyter_qcred.hub.spawners`), "environment", "file" (``bundle_dir/USER.json``) or "hub".
+    "provider" for a public one, and ``handoff``: "files" for plain token payloads in the users' ``secrets.toml``
+    instead of jupyter_qcred's token command, see ``providers/qcs/handoff.py``; and with ``braket`` — ``role_arn``,
+    ``region``, ``profile`` — the login's OIDC id_token as the Amazon Braket profile that assumes that role).
+    ``handover`` is "auto" (the default: what suits each spawner, see :mod:`jupyter_qcred.hub.spawners`),
+    "environment", "file" (``bundle_dir/USER.json``) or "hub".
 
     ``policy`` is the servers' :class:`~jupyter_qcred.core.policy.RefreshPolicy` (``c.QCredApp.refresh_fraction``,
     ``refresh_latest_seconds`` and ``refresh_jitter`` on the user image; default: their defaults); the hub

@@ -60,7 +60,7 @@ class Sandbox:
         if not rotate_refresh_tokens:
             args.append("--no-rotate")
         if jupyterhub_client_secret is not None:
-            args += ["--jupyterhub-client-secret", jupyterhub_client_secret]
+            args.append(f"--jupyterhub-client-secret={jupyterhub_client_secret}")  # a secret may start with "-"
         for uri in jupyterhub_redirect_uris or []:
             args += ["--jupyterhub-redirect-uri", uri]
         if device_interval is not None:

@@ -72,14 +72,16 @@ class QCredHandler(APIHandler):
         see a connection reset instead of the sentence (the unread data makes the kernel reset the connection).
         """
         await super().prepare()  # authentication (the method's decorators then decide)
+        if not self.current_user:  # nobody to answer politely: refused before a single byte of the body is read
+            raise web.HTTPError(403)
         length = self.request.headers.get("Content-Length", "")
         self._too_large = length.isdigit() and int(length) > MAX_BODY_BYTES
         # Up to DRAIN_BYTES are read (and dropped) so the sentence arrives; beyond, Tornado cuts the connection.
         self.request.connection.set_max_body_size(DRAIN_BYTES)  # type: ignore[union-attr]
 
     def data_received(self, chunk: bytes) -> None:
-        """Keep at most MAX_BODY_BYTES of the body (and nothing of an anonymous request's); drop the rest."""
-        if self._too_large or not self.current_user:
+        """Keep at most MAX_BODY_BYTES of the body; drop the rest."""
+        if self._too_large:
             return
         if len(self._received) + len(chunk) > MAX_BODY_BYTES:
             self._too_large = True

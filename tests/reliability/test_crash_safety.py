@@ -34,6 +34,7 @@ from jupyter_qcred.core.settings import Settings
 from jupyter_qcred.providers.ibm.accounts_json import parse_accounts
 from jupyter_qcred.providers.ibm.provider import IbmProvider
 from jupyter_qcred.providers.ibm.qiskitrc import parse_qiskitrc
+from jupyter_qcred.providers.qcs import handoff
 from jupyter_qcred.providers.qcs.model import load_secrets, load_settings
 from jupyter_qcred.providers.qcs.provider import QcsProvider
 
@@ -187,7 +188,7 @@ def check_qcs(settings: Settings) -> None:
     assert plain["profiles"]["lab"]["future_setting"] == {"nested": [1, 2, 3]}
     lab = model.credentials["lab"].token_payload
     assert lab is not None and (lab.access_token, lab.refresh_token) == FOREIGN_SECRETS_VALUES
-    assert model.credentials["alice"].token_payload is not None, "our own credential was lost"
+    assert handoff.view(model).credentials["alice"].token_payload is not None, "our own credential was lost"
     tomllib.loads(secrets_text)
     from qcs_api_client_common.configuration import ClientConfiguration
 

@@ -19,7 +19,7 @@ from ...core import files
 from ...core.errors import QCredError, RefusedError
 from ...core.flows import Flow
 from ...core.states import CredentialStatus, fingerprint, utcnow
-from . import store
+from . import handoff, store
 from .base import REINIT_ADVICE, ClientToken, Target, log
 from .model import Credential, TokenPayload
 from .oidc import PROVIDER, TokenResponse, account_flow, client_credentials_flow, refresh_grant_flow
@@ -58,6 +58,12 @@ class QcsRefresher(QcsWriter):
         """The stored token when no request is needed (no lock, no network): the common case."""
         credential = target.credential
         now = utcnow()
+        external = credential.externally_managed
+        if external is not None and handoff.is_token_command(external):
+            raise QCredError(
+                f"Rigetti QCS profile {target.profile.name!r} is handed off to jupyter_qcred, but its tokens "
+                f"({handoff.managed_name(credential.name)!r}) are missing from {self.secrets_path}; " + REINIT_ADVICE
+            )
         if credential.kind == "externally_managed":
             raise QCredError(
                 f"Rigetti QCS profile {target.profile.name!r} uses an externally managed credential "

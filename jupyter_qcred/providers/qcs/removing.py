@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ...core import files
 from ...core.errors import QCredError
+from . import handoff
 from .base import log
 from .model import secrets_from_document, settings_from_document
 from .signin import QcsSignIn
@@ -38,7 +39,7 @@ class QcsRemoving(QcsSignIn):
             settings_doc = self._document_for_write(self.settings_path, settings_from_document, reinit=False)
             secrets_doc = self._document_for_write(self.secrets_path, secrets_from_document, reinit=False)
             settings = settings_from_document(settings_doc, self.settings_path)
-            secrets = secrets_from_document(secrets_doc, self.secrets_path)
+            secrets = handoff.view(secrets_from_document(secrets_doc, self.secrets_path))
             profile = settings.profiles.get(name)
             if profile is None:
                 raise QCredError(f"Rigetti QCS has no profile named {name!r} in {self.settings_path}.")
@@ -49,9 +50,13 @@ class QcsRemoving(QcsSignIn):
             others = {p.credentials_name for key, p in settings.profiles.items() if key != name}
             credential = profile.credentials_name
             table = secrets_doc.get("credentials")
-            if credential not in others and table is not None and credential in table:
-                del table[credential]
-                changed.append(self.secrets_path)
+            if credential not in others and table is not None:
+                # the SDK's entry and, when handed off, jupyter_qcred's own entry holding its real tokens
+                for entry in (credential, handoff.managed_name(credential)):
+                    if entry in table:
+                        del table[entry]
+                        if self.secrets_path not in changed:
+                            changed.append(self.secrets_path)
             if settings.default_profile_name == name:
                 usable = [
                     key

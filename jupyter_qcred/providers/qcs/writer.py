@@ -104,7 +104,7 @@ class QcsWriter(QcsStatus):
                 credential = self._apply_spec(settings_doc, secrets_doc, before, existing, spec, now, keep_newer)
                 self._memory.sources[spec.profile] = source
                 self._memory.refresh_via[credential] = spec.refresh
-                wanted[credential] = (spec.profile, getattr(spec, "handoff", None) or self.settings.qcs_handoff)
+                wanted[credential] = (spec.profile, spec.handoff or self.settings.qcs_handoff)
                 written.append(spec.profile)
             self._arrange(secrets_doc, wanted)
             if not any(spec.default for spec in specs):
@@ -206,6 +206,8 @@ class QcsWriter(QcsStatus):
         ``QCS_SECRETS_READ_ONLY`` nothing is written.
         """
         mode = mode or self.settings.qcs_handoff
+        if not self.secrets_path.exists():
+            return []  # (no lock either: a server without QCS credentials leaves no ~/.qcs behind)
         self._refuse_if_read_only()
         with files.locked(self.secrets_path, self.settings.lock_timeout):
             settings = self._load().settings
