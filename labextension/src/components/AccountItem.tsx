@@ -10,15 +10,20 @@ import { IbmDetails, InstancePicker } from './IbmAccount';
 import { QcsDetails } from './QcsProfile';
 import { Value } from './Value';
 
-/** What any other provider says about a credential: its `account.fields`, label and value, as given. */
-function FieldDetails({ entry, testid }: IAccountProps): React.ReactElement {
+/**
+ * What any other provider says about a credential: its `account.fields`, label and value, as given; each value on
+ * one line like IBM's and QCS's (an ellipsis in a narrow card, the whole value in the tooltip).
+ */
+function FieldDetails({ ctx, entry, testid }: IAccountProps): React.ReactElement {
   const fields = (entry.account?.fields ?? []) as Array<[string, string]>;
   return (
     <>
       {fields.map(([label, value], i) => (
         <React.Fragment key={i}>
           <dt>{label}</dt>
-          <dd data-testid={`qcred-field-${testid}-${i}`}>{value}</dd>
+          <dd>
+            <Value ctx={ctx} value={String(value)} testid={`qcred-field-${testid}-${i}`} />
+          </dd>
         </React.Fragment>
       ))}
     </>
