@@ -469,6 +469,62 @@ def panel_clip(page: Any) -> dict[str, float]:
     return {"x": 0, "y": 0, "width": box["x"] + box["width"] + 16, "height": bottom}
 
 
+def test_an_ionq_key_follows_the_rules_of_every_credential(
+    page: Any, panel: Any, lab: LabServer, sandbox_m: Sandbox, secrets: SecretScanner
+) -> None:
+    """The later providers get issue 11's behaviour through the same dialog and service: a key that IonQ refuses is
+    not saved (said inside the dialog), an existing key is replaced only after asking, and Remove takes it out of
+    ~/.env (every other line kept). The test puts alice's key back at the end."""
+    dotenv = lab.home / ".env"
+    dialog = page.get_by_test_id("qcred-reinit-dialog")
+    accept = page.locator(".jp-Dialog-button.jp-mod-accept")
+    before = dotenv.read_text()
+
+    page.get_by_test_id("qcred-reinit").click()
+    page.get_by_test_id("qcred-method-key").check()
+    page.locator("#qcred-key-provider").select_option("ionq")
+    page.locator("#qcred-key-token").fill("not-a-key-ionq-knows")
+    accept.click()
+    conflict = page.get_by_test_id("qcred-conflict")
+    expect(conflict).to_contain_text("Replace 'default'?")
+    expect(page.get_by_test_id("qcred-conflict-rename")).to_have_count(0)  # IonQ keeps one key: no other name
+    page.get_by_test_id("qcred-conflict-replace").check()
+    accept.click()
+    expect(page.get_by_test_id("qcred-reinit-message")).to_have_attribute("data-kind", "refused")
+    expect(page.get_by_test_id("qcred-reinit-message")).to_contain_text("Nothing was saved")
+    assert dotenv.read_text() == before, "a refused key never reaches the file"
+
+    new_key = sandbox_m.issue_ionq_key("alice")
+    secrets.add_secrets(new_key)
+    page.locator("#qcred-key-token").fill(new_key)
+    accept.click()
+    expect(conflict).to_contain_text("Replace 'default'?")
+    assert new_key not in dotenv.read_text(), "asking wrote nothing"
+    page.get_by_test_id("qcred-conflict-replace").check()
+    accept.click()
+    expect(dialog).to_have_count(0)
+    assert new_key in dotenv.read_text()
+    expect(page.get_by_test_id("qcred-state-ionq-default")).to_have_attribute("data-state", "ok")
+
+    page.get_by_test_id("qcred-remove-ionq-default").click()
+    expect(page.locator(".jp-Dialog").filter(has_text="Remove IonQ default?")).to_be_visible()
+    page.locator(".jp-qcred-confirm-remove").click()
+    expect(page.get_by_test_id("qcred-account-ionq-default")).to_have_count(0)
+    expect(page.get_by_test_id("qcred-setup-ionq")).to_be_visible()
+    assert new_key not in dotenv.read_text()
+
+    # Set up again from the card: the dialog offers the key first, for IonQ; no replace question for a new key.
+    page.get_by_test_id("qcred-setup-ionq").click()
+    expect(page.get_by_test_id("qcred-method-key")).to_be_checked()
+    page.locator("#qcred-key-token").fill(sandbox_m.ionq_key("alice"))
+    accept.click()
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_test_id("qcred-state-ionq-default")).to_have_attribute("data-state", "ok")
+    close = page.locator(".Toastify__toast [title='Dismiss notification']")
+    while close.count():
+        close.first.click()
+
+
 def test_no_token_appears_in_the_page(page: Any, panel: Any, lab: LabServer, secrets: SecretScanner) -> None:
     secrets.add_secrets(credential_file_secrets(lab.home))
     assert len(secrets.secrets) >= 4, "the bundle alone holds four secrets"
