@@ -200,7 +200,7 @@ export type ReinitializeBody =
     }
   | { source: 'token'; provider: ProviderId; token: string }
   | { source: 'file'; provider: ProviderId; filename: string; content: string }
-  | { source: 'device'; provider: 'qcs'; profile?: string };
+  | { source: 'device'; provider: ProviderId; profile?: string };
 
 export type DefaultBody = { provider: ProviderId; name: string; instance?: string };
 
