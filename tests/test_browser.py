@@ -344,6 +344,30 @@ def test_qcs_device_login_finishes_by_itself(page: Any, panel: Any, sandbox_m: S
     expect(page.locator(".Toastify__toast").filter(has_text="Logged in to Rigetti QCS")).to_be_visible()
 
 
+def test_nexus_login_from_its_card_finishes_by_itself(
+    page: Any, panel: Any, sandbox_m: Sandbox, lab: LabServer
+) -> None:
+    """The same device-login dialog serves Nexus: its card offers "Log in…" once the login is gone."""
+    (lab.home / ".qnx" / "auth" / "token.json").unlink()
+    card = page.get_by_test_id("qcred-card-nexus")
+    button = page.get_by_test_id("qcred-setup-nexus")
+    expect(button).to_have_text("Log in…")
+    button.click()
+    login = page.get_by_test_id("qcred-login-dialog")
+    expect(login).to_contain_text("Log in to Quantinuum Nexus and confirm this code:")
+    code = page.get_by_test_id("qcred-login-code").inner_text().strip()
+    assert (
+        page.get_by_test_id("qcred-login-link")
+        .get_attribute("href", timeout=FAST)
+        .startswith(sandbox_m.http_url + "/nexus/activate?")
+    )
+    assert sandbox_m.approve_nexus_device(code, "alice")
+    expect(login).to_have_count(0)  # closed by itself
+    expect(page.get_by_test_id("qcred-state-nexus-default")).to_have_attribute("data-state", "ok")
+    expect(card.get_by_test_id("qcred-field-nexus-default-0")).to_have_text("Alice Liddell")
+    expect(page.locator(".Toastify__toast").filter(has_text="Logged in to Quantinuum Nexus")).to_be_visible()
+
+
 ACCESSIBLE_NAME = """el => (
     el.getAttribute('aria-label')
     || (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)

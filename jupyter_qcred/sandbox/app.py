@@ -16,6 +16,7 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,9 @@ async def serve(opts: Options) -> None:
 
     stop_event = asyncio.Event()
     app = make_app(state, stop_event.set)
+    # moto takes seconds to import and start: begin now, beside whoever waits for the ready line (STS requests wait
+    # for it; a sandbox without moto serves everything else).
+    threading.Thread(target=sts.warm_up, name="moto-start", daemon=True).start()
     servers = [HTTPServer(app)]
     servers[0].add_sockets(http_socks)
     if tls_files is not None:

@@ -13,6 +13,7 @@ on first use, so a sandbox without moto installed still serves everything else.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from typing import Any
@@ -43,6 +44,12 @@ def moto_url() -> str:
             host, port = server.get_host_and_port()
             _moto.update(server=server, url=f"http://{host}:{port}")
         return str(_moto["url"])
+
+
+def warm_up() -> None:
+    """Start moto ahead of the first STS request, when it is installed (errors show on that request instead)."""
+    with contextlib.suppress(Exception):  # moto missing or failing: the first STS request reports it
+        moto_url()
 
 
 def _error(code: str, message: str) -> str:

@@ -75,6 +75,7 @@ function SetUp({
 }): React.ReactElement {
   const { trans } = ctx;
   const absent = entriesOf(status, provider).find(e => e.state === 'absent');
+  const login = provider === 'qcs' || !!status.provider_info?.[provider]?.methods.includes('login');
   return (
     <div className="jp-qcred-card-empty" data-testid={`qcred-empty-${provider}`}>
       <p>{absent?.error ?? trans.__('No %1 credential is configured.', title)}</p>
@@ -82,9 +83,9 @@ function SetUp({
         small
         data-testid={`qcred-setup-${provider}`}
         aria-label={trans.__('Set up %1', title)}
-        onClick={() => exec(ctx, provider === 'qcs' ? CommandIDs.loginQcs : CommandIDs.addCredentials, { provider })}
+        onClick={() => exec(ctx, login ? CommandIDs.loginQcs : CommandIDs.addCredentials, { provider })}
       >
-        {provider === 'qcs' ? trans.__('Log in…') : trans.__('Set up…')}
+        {login ? trans.__('Log in…') : trans.__('Set up…')}
       </Button>
     </div>
   );
