@@ -9,11 +9,9 @@ by polling the files' ``stat`` — cheap, portable, and enough at a one-second s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
-import os
 import random
 import threading
 import time
@@ -28,6 +26,7 @@ from . import files
 from .bundle import Bundle
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
 from .logins import Logins
+from .loop import RefreshLoop, mark
 from .overlay import Overlay
 from .policy import Backoff
 from .states import CredentialStatus, State, isoformat, utcnow
@@ -38,7 +37,7 @@ Listener = Callable[[dict[str, Any]], None]
 Key = tuple[str, str | None]
 
 
-class CredentialManager:
+class CredentialManager(RefreshLoop):
     """Holds the providers, the current statuses and the refresh loop."""
 
     def __init__(
@@ -131,7 +130,7 @@ class CredentialManager:
                 if warning:
                     status.warnings.append(warning)
         self.read_errors = errors
-        return found, {path: _mark(path) for path in self._watched()}
+        return found, {path: mark(path) for path in self._watched()}
 
     def _apply(
         self, read: tuple[list[CredentialStatus], dict[Path, tuple[int, int, int, int] | None]], publish: bool
@@ -407,101 +406,9 @@ class CredentialManager:
         if overlay is not None:
             overlay.clear()
 
-    # ----- the loop ------------------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Start the background loop (refresh ahead of expiry, watch files). Returns at once."""
-        if self._task is None:
-            self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
-            self._first_check_at = self.clock() + timedelta(seconds=self.first_check_delay)
-            self._task = asyncio.ensure_future(self._run())
-
-    async def stop(self) -> None:
-        """Stop the loop and wait for in-flight refreshes to settle."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        pending = list(self._inflight.values())
-        for running in pending:
-            running.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                if await asyncio.to_thread(self._files_changed):
-                    await self.areload()
-                wait = self._schedule_due()
-            except Exception:  # the loop must survive anything a provider does
-                log.exception("The credentials loop failed; retrying")
-                wait = self.watch_interval
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=min(wait, self.watch_interval))
-
-    def _schedule_due(self) -> float:
-        """Start refreshes that are due; return the seconds until the next one."""
-        now = self.clock()
-        next_at: datetime | None = None
-        for status in self.statuses():
-            due = self._due_at(status, now)
-            if due is None:
-                continue
-            if due <= now:
-                # A scheduled refresh must happen even though the jitter moved it before the provider's own due
-                # time; first checks and retries after a failure only refresh what is due.
-                overlay = self._overlays[status.key]
-                if overlay.retry_at is not None:
-                    self._launch(status.key, force=overlay.retry_force)
-                else:
-                    self._launch(status.key, force=overlay.checked)
-            elif next_at is None or due < next_at:
-                next_at = due
-        return max((next_at - now).total_seconds(), 0.05) if next_at else self.watch_interval
-
-    def _due_at(self, status: CredentialStatus, now: datetime) -> datetime | None:
-        if status.name is None or status.state in (
-            State.NEEDS_REINIT,
-            State.UNSUPPORTED,
-            State.ABSENT,
-            State.REFRESHING,
-        ):
-            return None
-        overlay = self._overlays.setdefault(status.key, self._new_overlay())
-        if overlay.retry_at is not None:
-            return overlay.retry_at
-        if not overlay.checked:
-            return self._first_check_at or now
-        if status.next_refresh_at is None:
-            return None
-        if overlay.jitter_for != status.next_refresh_at:  # new token: draw its jitter once
-            policy = self.providers[status.provider].settings.policy
-            overlay.jitter_for = status.next_refresh_at
-            overlay.scheduled_at = policy.jittered(status.next_refresh_at, status.expires_at, self._rng)
-        return overlay.scheduled_at
-
-    def _watched(self) -> list[Path]:
-        paths: list[Path] = []
-        for provider in self.providers.values():
-            paths += provider.watched_paths()
-        return paths
-
-    def _files_changed(self) -> bool:
-        return any(_mark(path) != mark for path, mark in self._file_marks.items())
-
 
 def _is_due(status: CredentialStatus, now: datetime) -> bool:
     return status.next_refresh_at is not None and status.next_refresh_at <= now
-
-
-def _mark(path: Path) -> tuple[int, int, int, int] | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_mode)  # a chmod changes the warnings
 
 
 def _sentence(exc: BaseException) -> str:

@@ -160,41 +160,39 @@ class QcsStatus(QcsBase):
             account["refresh_token_state"] = "refused"
             status.state, status.error = State.NEEDS_REINIT, refused
             return
+        profile = f"Rigetti QCS profile {name!r}"
+        # (state, sentence) with a refresh token to renew the access token, and without one.
+        outcomes: tuple[tuple[State, str], tuple[State, str]] | None = None
         if times.expires_at is None:
-            if has_refresh:
-                status.state = State.EXPIRED
-                status.error = (
-                    f"The stored access token of Rigetti QCS profile {name!r} {times.problem}, so its expiry is "
-                    "unknown; the next refresh replaces it."
-                )
-            else:
-                status.state = State.ERROR
-                status.error = (
-                    f"The stored access token of Rigetti QCS profile {name!r} {times.problem} and there is no "
-                    "refresh token; " + REINIT_ADVICE
-                )
-            return
-        if has_refresh:
+            stored = f"The stored access token of {profile} {times.problem}"
+            outcomes = (
+                (State.EXPIRED, f"{stored}, so its expiry is unknown; the next refresh replaces it."),
+                (State.ERROR, f"{stored} and there is no refresh token; {REINIT_ADVICE}"),
+            )
+        elif now >= times.expires_at:
+            outcomes = (
+                (
+                    State.EXPIRED,
+                    f"The access token of {profile} expired at {isoformat(times.expires_at)}; it is renewed with "
+                    "the refresh token at the next refresh.",
+                ),
+                (
+                    State.NEEDS_REINIT,
+                    f"The access token of {profile} expired and there is no refresh token to renew it; {REINIT_ADVICE}",
+                ),
+            )
+        if has_refresh and times.expires_at is not None:
             status.next_refresh_at = self.settings.policy.due_at(times.issued_at, times.expires_at)
-        if now >= times.expires_at:
-            if has_refresh:
-                status.state = State.EXPIRED
-                status.error = (
-                    f"The access token of Rigetti QCS profile {name!r} expired at {isoformat(times.expires_at)}; "
-                    "it is renewed with the refresh token at the next refresh."
-                )
-            else:
-                status.state = State.NEEDS_REINIT
-                status.error = (
-                    f"The access token of Rigetti QCS profile {name!r} expired and there is no refresh token to "
-                    "renew it; " + REINIT_ADVICE
-                )
-        elif self.settings.policy.is_due(times.issued_at, times.expires_at, now):
+        if outcomes is not None:
+            status.state, status.error = outcomes[0] if has_refresh else outcomes[1]
+            return
+        assert times.expires_at is not None
+        if self.settings.policy.is_due(times.issued_at, times.expires_at, now):
             status.state = State.EXPIRING
             if not has_refresh:
                 status.error = (
-                    f"The access token of Rigetti QCS profile {name!r} expires at {isoformat(times.expires_at)} "
-                    "and there is no refresh token to renew it; " + REINIT_ADVICE
+                    f"The access token of {profile} expires at {isoformat(times.expires_at)} and there is no refresh "
+                    f"token to renew it; {REINIT_ADVICE}"
                 )
 
     def _client_credentials_status(self, status: CredentialStatus, name: str, credential: Credential) -> None:
