@@ -176,3 +176,32 @@ def menu_item(page: Any, label: str) -> Any:
     return page.locator(".lm-Menu .lm-Menu-item").filter(
         has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(label)}$"))
     )
+
+
+#: What a person reading the panel would trip over, as a list of sentences (empty: reads cleanly): sideways
+#: scrolling, a card or badge leaving its card, a value broken over lines or cut without an ellipsis and tooltip.
+READABILITY = """() => {
+    const panel = document.getElementById('jupyter-qcred:panel');
+    const problems = [];
+    if (panel.scrollWidth > panel.clientWidth + 1) problems.push(`panel scrolls sideways (${panel.scrollWidth})`);
+    for (const card of panel.querySelectorAll('.jp-qcred-account, .jp-qcred-card, .jp-qcred-message')) {
+        if (card.scrollWidth > card.clientWidth + 1) problems.push(`${card.dataset.testid} overflows`);
+        const box = card.getBoundingClientRect();
+        for (const el of card.querySelectorAll('time, .jp-qcred-countdown-wrap, .jp-qcred-badge')) {
+            const r = el.getBoundingClientRect();
+            const outside = r.right > box.right + 1 || r.left < box.left - 1;
+            if (r.width && outside) problems.push(`${el.textContent} leaves its card`);
+        }
+    }
+    for (const v of panel.querySelectorAll('.jp-qcred-value, .jp-qcred-account-name')) {
+        const lines = v.getClientRects().length;
+        const lineHeight = parseFloat(getComputedStyle(v).lineHeight) || 18;
+        if (lines > 1 || v.getBoundingClientRect().height > lineHeight * 1.5) problems.push(`'${v.textContent}' wraps`);
+        if (v.scrollWidth > v.clientWidth + 1) {
+            const cut = getComputedStyle(v).textOverflow !== 'ellipsis';
+            if (cut) problems.push(`'${v.textContent}' is cut without an ellipsis`);
+            if (v.title !== v.textContent) problems.push(`'${v.textContent}' has not its whole value in the tooltip`);
+        }
+    }
+    return problems;
+}"""

@@ -61,6 +61,12 @@ class SecretScanner:
             self.add_secrets(entry.get("token"))
         for entry in bundle.get("qcs", []):
             self.add_secrets(entry.get("access_token"), entry.get("refresh_token"), entry.get("client_secret"))
+        for entry in bundle.get("ionq", []):
+            self.add_secrets(entry.get("key"))
+        for entry in bundle.get("nexus", []):
+            self.add_secrets(entry.get("refresh_token"), entry.get("access_token"))
+        for entry in bundle.get("braket", []):
+            self.add_secrets(entry.get("web_identity_token"), entry.get("refresh_token"))
 
     def saw(self, where: str, text: Any) -> None:
         self.seen.append((where, text if isinstance(text, str) else json.dumps(text, default=str)))

@@ -221,7 +221,13 @@ def test_start_and_the_demo_notebook(binder: dict[str, Any], secret_scanner: Any
         assert {e["state"] for e in status["providers"] if e["name"] == "legacy"} <= (
             usable if legacy_ok else {"unsupported"}
         )
-        assert status["defaults"] == {"ibm": "default-ibm-quantum-platform", "qcs": "default"}
+        assert status["defaults"] == {
+            "ibm": "default-ibm-quantum-platform",
+            "qcs": "default",
+            "ionq": "default",
+            "braket": "default",
+            "nexus": "default",
+        }
 
         probe = server.start_kernel()
         seen = probe.run(

@@ -149,7 +149,13 @@ def test_the_readme_install_runs_the_demo_with_the_extension_and_healthy_credent
             return answer if all(states.get(key) == "ok" for key in wanted) else None
 
         answer = wait_until(healthy, timeout=60, what="the demo's IBM and QCS credentials to be ok")
-        assert answer["defaults"] == {"ibm": "default-ibm-quantum-platform", "qcs": "default"}
+        assert answer["defaults"] == {
+            "ibm": "default-ibm-quantum-platform",
+            "qcs": "default",
+            "ionq": "default",
+            "braket": "default",
+            "nexus": "default",
+        }
         raw = get(lab["url"] + "qcred/status", lab["token"])[1].decode()
         leaked = [
             token[-6:] for token in credential_file_secrets(demo_home(installed["home"])) if token in raw

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from helpers import stored_qcs_payload, wait_until
+from support.kernels import credential_file_secrets
 
 from jupyter_qcred.demo.hub import LocalHub
 from jupyter_qcred.sandbox.client import Sandbox
@@ -193,6 +194,21 @@ def test_hub_end_to_end(hub_env: tuple[Sandbox, LocalHub], browser: Any) -> None
     (qcs,) = [e for e in status["providers"] if e["provider"] == "qcs"]
     assert qcs["state"] in ("ok", "refreshing", "expiring")
 
+    # The hub login's id_token is alice's Amazon Braket token (hub.configure(braket=...)), renewed through the hub
+    # like QCS; IonQ and Nexus came from the institutional secret store in auth_state["qcred"].
+    braket_token = alice_home / ".aws" / "qcred" / "default.token"
+    first_id = wait_until(lambda: braket_token.exists() and braket_token.read_text(), timeout=30)
+    assert claims(first_id)["aud"] == "jupyterhub" and claims(first_id)["sub"] == claims(first["access_token"])["uid"]
+    wait_until(
+        lambda: claims(braket_token.read_text())["exp"] > claims(first_id)["exp"],
+        timeout=QCS_LIFETIME + 30,
+        what="alice's Braket login token renewed through the hub",
+    )
+    code, status = user_api(hub, "alice", "GET", "status")
+    by = {e["provider"]: e for e in status["providers"]}
+    assert by["braket"]["account"]["refresh_via"] == "hub" and by["braket"]["state"] in ("ok", "refreshing", "expiring")
+    assert by["ionq"]["state"] == "ok" and by["nexus"]["state"] in ("ok", "refreshing", "expiring")
+
     # 4. Alice logs in again at the hub (new tokens in auth_state); re-initialize pulls them into her files.
     pages["alice"].goto(hub.public_url + "hub/logout")
     pages["alice"] = login(browser, hub, "alice")
@@ -219,4 +235,6 @@ def test_hub_end_to_end(hub_env: tuple[Sandbox, LocalHub], browser: Any) -> None
     secrets_handed_out += [
         sandbox.ibm_credentials(user)[key] for user in ("alice", "bob") for key in ("apikey", "legacy_token")
     ]
+    for user in ("alice", "bob"):  # IonQ keys, Braket login tokens, Nexus tokens too
+        secrets_handed_out += credential_file_secrets(homes / user)
     assert not [token[-4:] for token in secrets_handed_out if token in seen]

@@ -35,7 +35,7 @@ def sandbox_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
 @pytest.fixture(scope="module")
 def secrets(sandbox_module: Sandbox) -> dict[str, Any]:
     """The bundle handed to the server (its secrets must never show) and where things live."""
-    return {"bundle": demo_bundle(sandbox_module), "extra": []}
+    return {"bundle": demo_bundle(sandbox_module, clouds=("ibm", "qcs")), "extra": []}
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,8 @@ def test_status_prints_the_table_once_and_returns_data(kernel: KernelDriver) -> 
         "print(type(s).__name__, s.state('qcs') in ('ok', 'refreshing'), s['defaults'], magics.session.mode)",
     )
     assert result.results == [], "assigning the result shows nothing"
-    assert result.stdout.strip() == ("Status True {'ibm': 'default-ibm-quantum-platform', 'qcs': 'default'} server")
+    defaults = "{'ibm': 'default-ibm-quantum-platform', 'qcs': 'default', 'ionq': None, 'braket': None, 'nexus': None}"
+    assert result.stdout.strip() == f"Status True {defaults} server", "the world holds IBM and QCS credentials only"
 
 
 def test_refresh_goes_through_the_server(kernel: KernelDriver, server: JupyterServer, sandbox_module: Sandbox) -> None:

@@ -53,7 +53,7 @@ def sandbox_m(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def lab(sandbox_m: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    bundle = demo_bundle(sandbox_m, "alice")
+    bundle = demo_bundle(sandbox_m, "alice", clouds=("ibm", "qcs"))
     env = {**os.environ, **sandbox_environment(sandbox_m), "QCRED_BUNDLE": json.dumps(bundle)}
     env.pop("QCRED_BUNDLE_FILE", None)
     # Retries after a failure wait 60 s or more, so the failures counted below are exactly the views' own.

@@ -9,12 +9,12 @@ import ssl
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import tomlkit
+from support.gated import race
 from test_qcs_support import PYTHON, provider, sandbox_env
 
 from jupyter_qcred.core.bundle import QcsProfileSpec
@@ -185,53 +185,11 @@ def test_sdk_runs_our_token_command_as_externally_managed(
     assert statuses["kernel"].account["credential_kind"] == "externally_managed"
 
 
-TOKEN_SCRIPT = textwrap.dedent(
-    """
-    import os, sys, time
-    from pathlib import Path
-    from jupyter_qcred.providers.qcs.provider import QcsProvider
-    from jupyter_qcred.core.settings import Settings
-
-    provider = QcsProvider(Settings.from_environment())
-    gate = Path(sys.argv[1])
-    (gate.parent / f"ready-{os.getpid()}").touch()
-    deadline = time.monotonic() + 60
-    while not gate.exists():          # start together: every process waits for the same gate
-        if time.monotonic() > deadline:
-            sys.exit("the gate never opened")
-        time.sleep(0.005)
-    print(provider.token_sync())
-    """
-)
-
-
 def test_twenty_processes_refresh_once(tmp_path: Path, sandbox: Sandbox, secret_scanner: Any) -> None:
     home = tmp_path / "home"
     qcs, tokens = setup(home, sandbox, secret_scanner, handoff_mode="command")
-    gates = tmp_path / "gates"
-    gates.mkdir()
-    gate = gates / "go"
-    env = sandbox_env(home, sandbox.ca_file)
-    processes = [
-        subprocess.Popen(
-            [PYTHON, "-c", TOKEN_SCRIPT, str(gate)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(20)
-    ]
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(gates.glob("ready-*"))) < 20:
-            assert time.monotonic() < deadline, "the processes did not all start"
-            assert all(p.poll() is None for p in processes), "a process died before the gate"
-            time.sleep(0.01)
-        gate.touch()
-        outputs = [p.communicate(timeout=120) for p in processes]
-    finally:
-        for p in processes:
-            if p.poll() is None:
-                p.kill()
-    assert all(p.returncode == 0 for p in processes), [err[-500:] for _out, err in outputs if err]
-    printed = {out.strip() for out, _err in outputs}
+    outputs = race(tmp_path, "qcs", "provider.token_sync()", sandbox_env(home, sandbox.ca_file), 20)
+    printed = {out for out, _err in outputs}
     assert len(printed) == 1
     token = printed.pop()
     secret_scanner.add_secrets(token)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..core.errors import QCredError
+from ..providers.registry import PROVIDER_KEYS
 from .commands import cmd_demo, cmd_init, cmd_refresh, cmd_remove, cmd_status, cmd_token, fail
 from .help import (
     COMMON_EXIT_CODES,
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(run=cmd_status)
 
     refresh = command("refresh", "refresh access tokens now")
-    refresh.add_argument("provider", nargs="?", choices=["ibm", "qcs"], help="only this provider")
+    refresh.add_argument("provider", nargs="?", choices=list(PROVIDER_KEYS), help="only this provider")
     refresh.add_argument("--name", help="only this account or profile")
     refresh.add_argument("--json", action="store_true", help="print the status JSON")
     refresh.set_defaults(run=cmd_refresh)
@@ -102,9 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--profile", help="QCS profile (default: QCS_PROFILE_NAME or default_profile_name)")
     token.set_defaults(run=cmd_token)
 
-    remove = command("remove", "remove an IBM Quantum account or a QCS profile")
-    remove.add_argument("provider", choices=["ibm", "qcs"], help="the provider")
-    remove.add_argument("name", help="the account (ibm) or profile (qcs) to remove")
+    remove = command("remove", "remove a credential (an IBM Quantum account, a QCS profile, the IonQ key, ...)")
+    remove.add_argument("provider", choices=list(PROVIDER_KEYS), help="the provider")
+    remove.add_argument("name", help="the account, profile or key to remove (`jupyter qcred status` names them)")
     remove.add_argument("--yes", action="store_true", help="remove without asking")
     remove.set_defaults(run=cmd_remove)
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..core.errors import FieldError, FileFormatError, ProviderError, QCredError, RefusedError
+from ..providers.registry import title
 from .help import EXIT_ATTENTION, EXIT_FAILED, EXIT_NONE, EXIT_OK, USABLE_STATES
 
 
@@ -226,7 +227,6 @@ def cmd_token(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     """Remove an account or profile through the service layer (the same sentence as the panel and %qcred)."""
     from ..core.service import CredentialService, kind_of
-    from ..providers.registry import title
 
     manager = _manager()
     entry = next(

@@ -133,8 +133,10 @@ DESCRIPTIONS: dict[str, str] = {
         "pull fresh credentials from the hub first. The token is the only output; messages go to stderr."
     ),
     "remove": (
-        "Remove an IBM Quantum account (from ~/.qiskit/qiskit-ibm.json and qiskitrc) or a Rigetti QCS profile "
-        "(from ~/.qcs/settings.toml, and its credential from secrets.toml when no other profile uses it). Every "
+        "Remove an IBM Quantum account (from ~/.qiskit/qiskit-ibm.json and qiskitrc), a Rigetti QCS profile "
+        "(from ~/.qcs/settings.toml, and its credential from secrets.toml when no other profile uses it), the IonQ "
+        "key (from ~/.env), an Amazon Braket profile (from ~/.aws/config, with its token files) or the Quantinuum "
+        "Nexus login (qnexus's token files). Every "
         "other entry and comment is kept; if it was the default, the message says which one is the default now. "
         "Asks for confirmation on a terminal; --yes removes without asking (for scripts)."
     ),
@@ -205,12 +207,12 @@ def readme_section() -> str:
     return (
         "```\n"
         "jupyter qcred status [--json]                 every credential's state (offline: reads the files)\n"
-        "jupyter qcred refresh [ibm|qcs] [--name NAME] [--json]\n"
+        "jupyter qcred refresh [PROVIDER] [--name NAME] [--json]\n"
         "                                              refresh now, once for every process\n"
         "jupyter qcred init [--from auto|bundle|env|hub] [--reinit] [--check] [--quiet] [--handoff command|files]\n"
         "                                              write what a source hands over into the SDKs' files\n"
         "jupyter qcred token qcs [--profile P]         print a valid access token (refreshing it first if due)\n"
-        "jupyter qcred remove ibm|qcs NAME [--yes]     remove an account or profile (asks first on a terminal)\n"
+        "jupyter qcred remove PROVIDER NAME [--yes]    remove a credential (asks first on a terminal)\n"
         "jupyter qcred demo [--hub] [--port N] [--no-browser] [--env]\n"
         "```\n"
         "`jupyter qcred COMMAND --help` says what each command reads and writes. Exit codes:\n\n"

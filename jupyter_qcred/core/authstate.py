@@ -7,15 +7,20 @@ Pure functions with no JupyterHub import, so the single-user server can use them
 2. ``auth_state["qcred"]``: a bundle an authenticator or admin script stored directly (e.g. IBM keys from an
    institutional secret store, added by ``modify_auth_state_hook``);
 3. oauthenticator's fields (``access_token``, ``refresh_token``): the hub logged in against the QCS identity
-   provider, so those tokens are the user's QCS credentials (used when the bundle of 2. has no QCS entry).
+   provider, so those tokens are the user's QCS credentials (used when the bundle of 2. has no QCS entry);
+4. oauthenticator's ``id_token``, when the admin named an AWS role (``braket`` options): the login's OIDC token is
+   what AWS STS trusts for that role, so it becomes the user's Amazon Braket profile (refreshed through the hub).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .bundle import Bundle, QcsProfileSpec, parse_bundle
+
+if TYPE_CHECKING:
+    from ..providers.braket.spec import BraketProfileSpec
 
 BUNDLE_KEY = "qcred_bundle"
 DIRECT_KEY = "qcred"
@@ -46,8 +51,21 @@ def oauth_qcs_profile(auth_state: Mapping[str, Any], qcs: Mapping[str, Any] | No
     )
 
 
+def oauth_braket_profile(auth_state: Mapping[str, Any], braket: Mapping[str, Any] | None) -> BraketProfileSpec | None:
+    """The Braket profile for the login's id_token, or None without a role (``braket``: ``role_arn``, ``region``,
+    ``profile``) or an id_token; validated like a bundle entry."""
+    id_token = auth_state.get("id_token")
+    if not braket or not braket.get("role_arn") or not isinstance(id_token, str) or not id_token:
+        return None
+    entry = {"profile": "default", **dict(braket), "web_identity_token": id_token, "refresh": "hub", "default": True}
+    return parse_bundle({"version": 1, "braket": [entry]}, where="jupyter_qcred.hub.configure(braket=...)").braket[0]
+
+
 def bundle_from_auth_state(
-    auth_state: Mapping[str, Any] | None, qcs: Mapping[str, Any] | None = None, where: str = "auth_state"
+    auth_state: Mapping[str, Any] | None,
+    qcs: Mapping[str, Any] | None = None,
+    where: str = "auth_state",
+    braket: Mapping[str, Any] | None = None,
 ) -> Bundle:
     """The default mapping (see the module's docstring); an empty bundle when auth_state holds nothing for us."""
     if not auth_state:
@@ -57,7 +75,11 @@ def bundle_from_auth_state(
     direct = Bundle()
     if auth_state.get(DIRECT_KEY) is not None:
         direct = parse_bundle(auth_state[DIRECT_KEY], f"{where}[{DIRECT_KEY!r}]")
-        if direct.qcs:
-            return direct
-    profile = oauth_qcs_profile(auth_state, qcs)
-    return Bundle(ibm=direct.ibm, qcs=(profile,) if profile else ())
+    sections = direct.sections()
+    if not direct.qcs:
+        profile = oauth_qcs_profile(auth_state, qcs)
+        sections["qcs"] = (profile,) if profile else ()
+    if not direct.braket:
+        aws = oauth_braket_profile(auth_state, braket)
+        sections["braket"] = (aws,) if aws else ()
+    return Bundle(**sections)

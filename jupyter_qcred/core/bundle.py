@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import safejson
 from .errors import FieldError, QCredError
 from .validation import Fields, kind
+
+if TYPE_CHECKING:
+    from ..providers.braket.spec import BraketProfileSpec
+    from ..providers.ionq.spec import IonqKeySpec
+    from ..providers.nexus.spec import NexusLoginSpec
 
 BUNDLE_VERSION = 1
 IBM_CHANNELS = ("ibm_quantum_platform", "ibm_cloud", "ibm_quantum")
@@ -27,6 +32,8 @@ DEFAULT_IBM_NAMES = {
 #: pulling fresh tokens from the hub (confidential client whose secret stays on the hub).
 QCS_REFRESH_PATHS = ("provider", "hub")
 QCS_HANDOFFS = ("command", "files")
+#: The bundle's sections: one per provider, each a list of that provider's entries (all optional).
+SECTIONS = ("ibm", "qcs", "ionq", "braket", "nexus")
 
 
 class BundleError(QCredError):
@@ -87,11 +94,22 @@ class Bundle:
 
     ibm: tuple[IbmAccountSpec, ...] = ()
     qcs: tuple[QcsProfileSpec, ...] = ()
+    ionq: tuple[IonqKeySpec, ...] = ()
+    braket: tuple[BraketProfileSpec, ...] = ()
+    nexus: tuple[NexusLoginSpec, ...] = ()
 
     @property
     def empty(self) -> bool:
         """True when the bundle carries no credential at all."""
-        return not self.ibm and not self.qcs
+        return not any(self.sections().values())
+
+    def sections(self) -> dict[str, tuple[Any, ...]]:
+        """Each provider's entries, by provider key (in the order of :data:`SECTIONS`)."""
+        return {key: getattr(self, key) for key in SECTIONS}
+
+    def counts(self) -> str:
+        """How many credentials of each provider, for a log line ("1 ibm, 1 qcs")."""
+        return ", ".join(f"{len(specs)} {key}" for key, specs in self.sections().items() if specs) or "no credentials"
 
 
 _IBM_FIELDS = {f.name for f in dataclasses.fields(IbmAccountSpec)}
@@ -171,10 +189,25 @@ def _unique(where: str, section: str, names: list[str]) -> None:
         seen.add(name)
 
 
+def _section_parsers() -> dict[str, tuple[Callable[[Fields], Any], Callable[[Any], str]]]:
+    """Each section's entry parser and the name that must be unique, the later providers' from their own package."""
+    from ..providers.braket import spec as braket
+    from ..providers.ionq import spec as ionq
+    from ..providers.nexus import spec as nexus
+
+    return {
+        "ibm": (lambda fields: _ibm_account(fields.where, fields.index, fields.data), lambda a: a.name),
+        "qcs": (lambda fields: _qcs_profile(fields.where, fields.index, fields.data), lambda p: p.profile),
+        "ionq": (ionq.parse_entry, lambda k: k.name),
+        "braket": (braket.parse_entry, lambda p: p.profile),
+        "nexus": (nexus.parse_entry, lambda login: login.name),
+    }
+
+
 def parse_bundle(data: object, where: str = "bundle") -> Bundle:
-    """Validate a decoded bundle object."""
+    """Validate a decoded bundle object (a section a provider does not know of is an error naming it)."""
     fields = Fields(where, "", data)
-    fields.unknown({"version", "ibm", "qcs"})
+    fields.unknown({"version", *SECTIONS})
     version = fields.data.get("version")
     if version != BUNDLE_VERSION:
         raise BundleError(
@@ -182,21 +215,21 @@ def parse_bundle(data: object, where: str = "bundle") -> Bundle:
             f"{BUNDLE_VERSION}. Update jupyter_qcred on the hub and in the user image to the same release."
         )
     lists = {}
-    for section in ("ibm", "qcs"):
+    for section in SECTIONS:
         value = fields.data.get(section, [])
         if value is None:
             value = []
         if not isinstance(value, list):
             raise FieldError(where, section, f"must be a list, not {kind(value)}")
         lists[section] = value
-    ibm = tuple(_ibm_account(where, i, item) for i, item in enumerate(lists["ibm"]))
-    qcs = tuple(_qcs_profile(where, i, item) for i, item in enumerate(lists["qcs"]))
-    _unique(where, "ibm", [a.name for a in ibm])
-    _unique(where, "qcs", [p.profile for p in qcs])
-    for section, defaults in (("ibm", [a for a in ibm if a.default]), ("qcs", [p for p in qcs if p.default])):
-        if len(defaults) > 1:
+    parsed: dict[str, tuple[Any, ...]] = {}
+    for section, (parse, name_of) in _section_parsers().items():
+        entries = tuple(parse(Fields(where, f"{section}[{i}]", item, index=i)) for i, item in enumerate(lists[section]))
+        _unique(where, section, [name_of(entry) for entry in entries])
+        if sum(1 for entry in entries if entry.default) > 1:
             raise FieldError(where, section, "marks more than one entry as default")
-    return Bundle(ibm=ibm, qcs=qcs)
+        parsed[section] = entries
+    return Bundle(**parsed)
 
 
 def loads_bundle(text: str, where: str = "bundle") -> Bundle:
@@ -242,6 +275,14 @@ def dump_bundle(bundle: Bundle) -> str:
             if key == "verify" or not (value is defaults[key] and value in (None, False))
         }
 
-    return json.dumps(
-        {"version": BUNDLE_VERSION, "ibm": [clean(a) for a in bundle.ibm], "qcs": [clean(p) for p in bundle.qcs]}
-    )
+    # The sections of the later providers are written only when they hold something, so a hub that hands over
+    # IBM and QCS only still produces a bundle an older jupyter_qcred (which knows ibm and qcs alone) accepts.
+    data: dict[str, Any] = {
+        "version": BUNDLE_VERSION,
+        "ibm": [clean(a) for a in bundle.ibm],
+        "qcs": [clean(p) for p in bundle.qcs],
+    }
+    for key, specs in bundle.sections().items():
+        if key not in data and specs:
+            data[key] = [clean(spec) for spec in specs]
+    return json.dumps(data)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..providers.registry import title
+from ..providers.registry import PROVIDER_NOUNS, title
 
 
 class QCredError(Exception):
@@ -74,6 +74,35 @@ class LockTimeoutError(QCredError):
             f"{path}: another process has held this lock too long. If no jupyter_qcred or SDK process is "
             "refreshing right now, delete the lock file and try again."
         )
+
+
+# ----- what the service layer answers (each a REST status) ------------------------------------------------
+
+
+class InputError(QCredError):
+    """The user's input cannot be used (REST answers 400)."""
+
+
+class UnavailableError(QCredError):
+    """What was asked for does not exist here, e.g. a restart without JupyterHub (REST answers 409)."""
+
+
+class NotFoundError(QCredError):
+    """There is no such credential (REST answers 404)."""
+
+
+class ExistsError(QCredError):
+    """A credential of that name exists and the request did not ask to replace it (REST answers 409 with
+    ``reason: "exists"``, the provider and the name, so a view can offer "replace" or another name)."""
+
+    def __init__(self, provider: str, name: str) -> None:
+        self.provider, self.name = provider, name
+        noun = PROVIDER_NOUNS.get(provider, "credential")
+        super().__init__(f"The {title(provider)} {noun} {name!r} already exists; choose another name or replace it.")
+
+
+class ForbiddenError(QCredError):
+    """The hub does not allow this server to do it, e.g. a token without the restart scope (REST answers 403)."""
 
 
 def describe_response(status_code: int, body: object) -> str:

@@ -9,6 +9,8 @@ a URL's query or a header.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,6 +24,30 @@ T = TypeVar("T")
 Flow = Generator["httpx.Request", "httpx.Response", T]
 
 DEFAULT_TIMEOUT = 20.0
+#: A header httpcore's DEBUG trace shows as ``(b'Name', b'value')`` whose value is a secret (Nexus answers its
+#: access token as a cookie).
+_SECRET_HEADER = re.compile(
+    r"\((b'(?:set-cookie|cookie|authorization)'), b(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")\)", re.IGNORECASE
+)
+
+
+class _HeaderRedactor(logging.Filter):
+    """httpcore logs every response's headers at DEBUG; secret header values are replaced before any handler (or a
+    test's secret scan) sees the record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        redacted = _SECRET_HEADER.sub(r"(\1, b'<redacted>')", text)
+        if redacted != text:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def _redact_http_traces() -> None:
+    for name in ("httpcore.http11", "httpcore.http2"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _HeaderRedactor) for f in logger.filters):
+            logger.addFilter(_HeaderRedactor())
 
 
 def request(method: str, url: str, **kwargs: Any) -> httpx.Request:
@@ -35,6 +61,7 @@ def sync_client(**options: Any) -> httpx.Client:
     """A blocking httpx client (for :func:`run_sync`), importing httpx on first use."""
     import httpx
 
+    _redact_http_traces()
     return httpx.Client(**options)
 
 
@@ -42,6 +69,7 @@ def async_client(**options: Any) -> httpx.AsyncClient:
     """An async httpx client (for :func:`run_async`), importing httpx on first use."""
     import httpx
 
+    _redact_http_traces()
     return httpx.AsyncClient(**options)
 
 

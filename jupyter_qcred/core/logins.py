@@ -46,19 +46,21 @@ class Logins:
         """The public login objects of the status JSON (link, user code, state; never the device code)."""
         return [dict(record) for record in self._records.values()]
 
-    async def start_qcs(
+    async def start(
         self, provider: QcsProvider, profile: str | None, on_done: Callable[[str], Awaitable[Any]]
     ) -> dict[str, Any]:
-        """Start a device login for a QCS profile and poll it in the background; ``on_done(profile)`` runs once
-        the tokens are stored. Returns the public login object.
+        """Start a device login (a QCS profile, the Nexus login: any provider with ``login_profile``,
+        ``start_device_login`` and ``poll_device_login``) and poll it in the background; ``on_done(profile)`` runs
+        once the tokens are stored. Returns the public login object.
 
-        Asking again for a profile whose login is still waiting answers that login (same code, no new request to the
-        identity provider); at most :data:`MAX_PENDING` logins wait at once.
+        Asking again for a login of the same provider and profile that is still waiting answers that login (same
+        code, no new request to the identity provider); at most :data:`MAX_PENDING` logins wait at once.
         """
         wanted = provider.login_profile(profile)
         for login_id, record in list(self._records.items()):
             running = self._tasks.get(login_id)
-            if record["profile"] == wanted and record["state"] == "pending" and running is not None:
+            same = record["provider"] == provider.key and record["profile"] == wanted
+            if same and record["state"] == "pending" and running is not None:
                 left = (_parse_time(record["expires_at"]) - utcnow()).total_seconds()
                 if left >= REUSE_MIN_SECONDS_LEFT:
                     return dict(record)
@@ -67,7 +69,7 @@ class Logins:
                 self._records[login_id] = {**record, "state": "expired", "error": "A new login code replaced this one."}
         if len(self._tasks) >= MAX_PENDING:
             raise BusyError(
-                f"{len(self._tasks)} QCS logins are already waiting for a browser sign-in; finish one or let it "
+                f"{len(self._tasks)} logins are already waiting for a browser sign-in; finish one or let it "
                 "expire, then start the login again."
             )
         login = await provider.start_device_login(profile)
@@ -76,14 +78,14 @@ class Logins:
         self._tasks[login.id] = task
         task.add_done_callback(lambda _: self._tasks.pop(login.id, None))
         self._trim()
-        self._publish({"provider": "qcs", "name": login.profile, "state": "login_pending", "previous": None})
+        self._publish({"provider": login.provider, "name": login.profile, "state": "login_pending", "previous": None})
         return login.to_json()
 
     async def _poll(self, provider: QcsProvider, login: DeviceLogin, on_done: Callable[[str], Awaitable[Any]]) -> None:
         transient_failures = 0
         while not login.finished:
             if utcnow() >= login.expires_at:
-                login.state, login.error = "expired", "The login code expired; start the QCS login again."
+                login.state, login.error = "expired", "The login code expired; start the login again."
                 break
             # The pace RFC 8628 tells clients to poll at (it grows on slow_down), never faster than the floor.
             await asyncio.sleep(max(float(login.interval), MIN_POLL_INTERVAL))
@@ -98,10 +100,11 @@ class Logins:
                 login.state, login.error = "failed", str(exc)
         if login.id in self._records:
             self._records[login.id] = login.to_json()
-        log.info("QCS device login %s for profile %s: %s", login.id, login.profile, login.state)
+        log.info("%s device login %s for %s: %s", login.provider, login.id, login.profile, login.state)
         if login.state == "done":
             await on_done(login.profile)
-        self._publish({"provider": "qcs", "name": login.profile, "state": f"login_{login.state}", "previous": None})
+        change = {"provider": login.provider, "name": login.profile, "state": f"login_{login.state}", "previous": None}
+        self._publish(change)
 
     def _trim(self) -> None:
         finished = [key for key, record in self._records.items() if record.get("state") != "pending"]

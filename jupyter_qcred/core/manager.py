@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..providers.base import Provider
-from ..providers.registry import title
+from ..providers.registry import provider_info, title
 from . import files
 from .bundle import Bundle
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
@@ -172,6 +172,7 @@ class CredentialManager(RefreshLoop):
             "generated_at": isoformat(self.clock()),
             "hub": self.hub_info(),
             "defaults": defaults,
+            "provider_info": {key: provider_info(key) for key in self.providers},
             "providers": [status.to_json() for status in self.statuses()],
             "logins": self.logins.records(),
         }
@@ -369,8 +370,7 @@ class CredentialManager(RefreshLoop):
         """
         written: list[str] = []
         chosen = self.snapshot()["defaults"] if keep_defaults else {}
-        entries: tuple[tuple[str, tuple[Any, ...]], ...] = (("ibm", bundle.ibm), ("qcs", bundle.qcs))
-        for key, specs in entries:
+        for key, specs in bundle.sections().items():
             if chosen.get(key):
                 specs = tuple(dataclasses.replace(spec, default=False) for spec in specs)
             if specs and key in self.providers:

@@ -44,6 +44,8 @@ def _span(seconds: float) -> str:
 def account_summary(entry: dict[str, Any]) -> str:
     """The one-line 'where' of an account: instance, hub/group/project or QCS user and groups."""
     account = entry.get("account") or {}
+    if account.get("summary"):  # a provider that describes itself (any provider but IBM and QCS)
+        return str(account["summary"])
     if entry["provider"] == "ibm":
         return str(account.get("default_instance") or account.get("instance") or account.get("channel") or "")
     user = account.get("user") or {}

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..providers.registry import DOWNLOAD_HINTS, title
-from .errors import FileFormatError, QCredError
+from ..providers.registry import DOWNLOAD_HINTS, PROVIDER_NOUNS, title
+from .errors import FileFormatError, ProviderError, QCredError, RefusedError
 from .states import CredentialStatus
 
 
@@ -40,8 +40,8 @@ def outcome_of(statuses: Iterable[CredentialStatus], done: str = "Refreshed.") -
 
 
 def kind_of(provider: str) -> str:
-    """What one credential of ``provider`` is called: an IBM account, a QCS profile."""
-    return "profile" if provider == "qcs" else "account"
+    """What one credential of ``provider`` is called: an IBM account, a QCS profile, the IonQ key."""
+    return PROVIDER_NOUNS.get(provider, "credential")
 
 
 def article(word: str) -> str:
@@ -60,3 +60,20 @@ def upload_sentence(provider: str, filename: str, exc: QCredError) -> str:
         "changed; "
         f"{DOWNLOAD_HINTS.get(provider, 'download it again from the provider')} and upload that."
     )
+
+
+def not_saved(provider: str, name: str, exc: ProviderError) -> dict[str, Any]:
+    """The ``result`` when the provider refused a credential or could not be asked: nothing was written."""
+    refused = isinstance(exc, RefusedError)
+    text = str(exc).rstrip(". ") + "."
+    message = (
+        f"{text} Nothing was saved."
+        if refused
+        else f"{text} It could not be checked, so nothing was saved; try again in a moment."
+    )
+    outcome = "refused" if refused else "failed"
+    return {
+        "outcome": outcome,
+        "message": message,
+        "credentials": [{"provider": provider, "name": name, "outcome": outcome, "error": message}],
+    }

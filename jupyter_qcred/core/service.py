@@ -15,11 +15,19 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from ..providers.registry import title
-from .bundle import BUNDLE_VERSION, Bundle, IbmAccountSpec, parse_bundle
-from .errors import ProviderError, QCredError, RefusedError
+from ..providers.registry import PROVIDER_METHODS, title
+from .bundle import Bundle
+from .errors import (
+    ExistsError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    ProviderError,
+    QCredError,
+    UnavailableError,
+)
 from .manager import CredentialManager
-from .sentences import kind_of, outcome_of, upload_sentence
+from .sentences import kind_of, not_saved, outcome_of, upload_sentence
 from .settings import Settings
 from .sources import resolve_source
 from .states import CredentialStatus
@@ -31,39 +39,11 @@ __all__ = [
     "InputError",
     "NotFoundError",
     "UnavailableError",
-    "ibm_spec",
     "kind_of",
     "outcome_of",
 ]
 
 log = logging.getLogger("jupyter_qcred.service")
-
-
-class InputError(QCredError):
-    """The user's input cannot be used (REST answers 400)."""
-
-
-class UnavailableError(QCredError):
-    """What was asked for does not exist here, e.g. a restart without JupyterHub (REST answers 409)."""
-
-
-class NotFoundError(QCredError):
-    """There is no such credential (REST answers 404)."""
-
-
-class ExistsError(QCredError):
-    """A credential of that name exists and the request did not ask to replace it (REST answers 409 with
-    ``reason: "exists"``, the provider and the name, so a view can offer "replace" or another name)."""
-
-    def __init__(self, provider: str, name: str) -> None:
-        self.provider, self.name = provider, name
-        super().__init__(
-            f"The {title(provider)} {kind_of(provider)} {name!r} already exists; choose another name or replace it."
-        )
-
-
-class ForbiddenError(QCredError):
-    """The hub does not allow this server to do it, e.g. a token without the restart scope (REST answers 403)."""
 
 
 class CredentialService:
@@ -207,7 +187,7 @@ class CredentialService:
     async def add_token(
         self, provider: str, data: Mapping[str, Any], *, replace: bool = False, make_default: bool = False
     ) -> dict[str, Any]:
-        """An IBM API key (or legacy token), or QCS tokens, that a person typed or pasted.
+        """An IBM API key (or legacy token), QCS tokens, or another provider's token, that a person typed or pasted.
 
         Checked with the provider before anything is written: a refused or uncheckable credential leaves every file
         as it was (``result.outcome`` ``refused``/``failed``). An existing name is replaced only with ``replace``
@@ -216,6 +196,8 @@ class CredentialService:
         """
         if self.provider(provider) == "ibm":
             return await self._add_ibm(data, replace=replace, make_default=make_default)
+        if provider != "qcs":
+            return await self._add_pasted(provider, data, replace=replace, make_default=make_default)
         refresh, access = (data.get("refresh_token") or "").strip(), (data.get("access_token") or "").strip()
         if not refresh and not access:
             raise InputError("Paste your QCS refresh token (and optionally an access token).")
@@ -235,7 +217,10 @@ class CredentialService:
 
     async def _add_ibm(self, data: Mapping[str, Any], *, replace: bool, make_default: bool) -> dict[str, Any]:
         ibm: Any = self.manager.providers["ibm"]
-        spec = ibm_spec(data)
+        try:
+            spec = ibm.pasted(data).ibm[0]
+        except QCredError as exc:
+            raise InputError(str(exc)) from None
         existing = await asyncio.to_thread(ibm.names)
         self._new_name("ibm", spec.name, replace, existing)
         if spec.name in existing:
@@ -254,6 +239,41 @@ class CredentialService:
         self.manager.forget([("ibm", spec.name)])
         statuses = await self.manager.refresh_statuses("ibm", spec.name, force=False)
         return self._answer(statuses, "Checked and saved." + self._default_news("ibm", before))
+
+    async def _add_pasted(
+        self, provider: str, data: Mapping[str, Any], *, replace: bool, make_default: bool
+    ) -> dict[str, Any]:
+        """Any other provider's pasted credential (the IonQ key, the Nexus refresh token), by the same rules as
+        IBM's: the provider turns the input into bundle entries, which are checked before they are written."""
+        self._takes(provider, "token", "pasted token")
+        store: Any = self.manager.providers[provider]
+        try:
+            specs = store.pasted(data).sections()[provider]
+        except QCredError as exc:
+            raise InputError(str(exc)) from None
+        existing = await asyncio.to_thread(store.names)
+        for spec in specs:
+            self._new_name(provider, spec.name, replace, existing)
+        try:
+            await store.check_specs(specs)
+        except ProviderError as exc:
+            return self._not_saved(provider, ", ".join(spec.name for spec in specs), exc)
+        specs = tuple(dataclasses.replace(spec, default=make_default or not existing) for spec in specs)
+        before = self._defaults()
+        written = await asyncio.to_thread(
+            self.manager.materialize, Bundle(**{provider: specs}), source="user", reinit=True
+        )
+        names = [item.split(":", 1)[1] for item in written]
+        await self.manager.aforget((provider, name) for name in names)
+        statuses: list[CredentialStatus] = []
+        for name in names:
+            statuses += await self.manager.refresh_statuses(provider, name, force=False)
+        return self._answer(statuses, "Checked and saved." + self._default_news(provider, before))
+
+    def _takes(self, provider: str, method: str, what: str) -> None:
+        """Refuse an input the provider's credentials never come from (Amazon Braket: only JupyterHub's login)."""
+        if method not in PROVIDER_METHODS.get(provider, (method,)):
+            raise InputError(f"{title(provider)} takes no {what}; re-initialize it from JupyterHub instead.")
 
     def _new_name(self, provider: str, name: str, replace: bool, existing: Iterable[str] | None = None) -> None:
         """Adding never silently replaces: an existing name needs ``replace``."""
@@ -276,22 +296,7 @@ class CredentialService:
 
     def _not_saved(self, provider: str, name: str, exc: ProviderError) -> dict[str, Any]:
         """The answer when the provider refused the credential or could not be asked: nothing was written."""
-        refused = isinstance(exc, RefusedError)
-        text = str(exc).rstrip(". ") + "."
-        message = (
-            f"{text} Nothing was saved."
-            if refused
-            else f"{text} It could not be checked, so nothing was saved; try again in a moment."
-        )
-        outcome = "refused" if refused else "failed"
-        return {
-            **self.manager.snapshot(),
-            "result": {
-                "outcome": outcome,
-                "message": message,
-                "credentials": [{"provider": provider, "name": name, "outcome": outcome, "error": message}],
-            },
-        }
+        return {**self.manager.snapshot(), "result": not_saved(provider, name, exc)}
 
     async def import_file(
         self, provider: str, filename: str, content: str, *, replace: bool = False, make_default: bool = False
@@ -304,6 +309,7 @@ class CredentialService:
         provider = self.provider(provider)
         if not content.strip():
             raise InputError("The credentials file is empty: choose the file you downloaded from the provider.")
+        self._takes(provider, "upload", "credentials file")
         store: Any = self.manager.providers[provider]
         try:
             incoming = await asyncio.to_thread(store.upload_names, filename, content)
@@ -342,11 +348,11 @@ class CredentialService:
         return answer
 
     async def remove(self, provider: str, name: str | None) -> dict[str, Any]:
-        """Remove an IBM account (from qiskit-ibm.json and qiskitrc) or a QCS profile (and its credential when no
-        other profile uses it); everything else in the files is kept."""
+        """Remove a credential: an IBM account (from qiskit-ibm.json and qiskitrc), a QCS profile (and its credential
+        when no other profile uses it), the IonQ key, a Braket profile, the Nexus login; everything else is kept."""
         provider = self.provider(provider)
         if not name:
-            raise InputError("Field 'name' is required: the account or profile to remove.")
+            raise InputError("Field 'name' is required: the credential to remove.")
         self._known(provider, name)
         before = self._defaults()
         try:
@@ -366,16 +372,23 @@ class CredentialService:
         }
 
     async def start_login(self, provider: str | None, profile: str | None) -> dict[str, Any]:
-        """Start a browser sign-in (device code); the server polls, and views follow it through the status."""
-        if (provider or "qcs") != "qcs":
-            raise InputError("The browser login is only available for Rigetti QCS.")
-        qcs: Any = self.manager.providers["qcs"]
-        return {"login": await self.manager.logins.start_qcs(qcs, profile, on_done=self._signed_in)}
+        """Start a browser sign-in (device code) with a provider that has one (QCS, Nexus); the server polls, and
+        views follow it through the status."""
+        key = self.provider(provider or "qcs")
+        if "login" not in PROVIDER_METHODS.get(key, ()):
+            with_login = [title(k) for k in self.manager.providers if "login" in PROVIDER_METHODS.get(k, ())]
+            raise InputError(f"The browser login is only available for {' and '.join(with_login)}.")
+        chosen: Any = self.manager.providers[key]
 
-    async def _signed_in(self, profile: str) -> None:
-        """A browser sign-in stored new tokens: forget the old failures, then check the profile."""
-        await self.manager.aforget([("qcs", profile)])
-        await self.manager.refresh("qcs", profile, force=False)
+        async def signed_in(name: str) -> None:
+            await self._signed_in(name, key)
+
+        return {"login": await self.manager.logins.start(chosen, profile, on_done=signed_in)}
+
+    async def _signed_in(self, profile: str, provider: str = "qcs") -> None:
+        """A browser sign-in stored new tokens: forget the old failures, then check the credential."""
+        await self.manager.aforget([(provider, profile)])
+        await self.manager.refresh(provider, profile, force=False)
 
     # ----- defaults and restart ---------------------------------------------------------------------------------
 
@@ -409,19 +422,3 @@ class CredentialService:
             raise UnavailableError(self.unavailable_restart)
         self._notify("restart_requested", {})
         return await self.stop_server()
-
-
-def ibm_spec(data: Mapping[str, Any]) -> IbmAccountSpec:
-    """The IBM account a person typed (API key or legacy token, channel, instance, name), validated by the same
-    rules as a spawn bundle's accounts."""
-    token = (data.get("token") or "").strip()
-    if not token:
-        raise InputError("Paste your IBM Quantum API key (or legacy API token) into the 'token' field.")
-    entry: dict[str, Any] = {"token": token}
-    entry.update({key: data[key] for key in ("name", "channel", "instance", "url") if data.get(key)})
-    if entry.get("channel") == "ibm_quantum" and "instance" in entry:
-        parts = entry.pop("instance").split("/")
-        if len(parts) != 3 or not all(parts):
-            raise InputError("For channel ibm_quantum the instance is hub/group/project.")
-        entry.update(zip(("hub", "group", "project"), parts, strict=True))
-    return parse_bundle({"version": BUNDLE_VERSION, "ibm": [entry]}, where="the account you entered").ibm[0]

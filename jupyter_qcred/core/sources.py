@@ -52,11 +52,12 @@ def spawn_bundle(settings: Settings) -> Bundle | None:
 
 
 def from_environment(settings: Settings) -> tuple[Bundle, str]:
-    """Credentials the SDKs' own environment variables define (QE_*, QISKIT_IBM_*)."""
+    """Credentials the SDKs' own environment variables define (QE_*, QISKIT_IBM_*, IONQ_API_KEY, ...)."""
     from ..providers import create_providers
 
-    providers = create_providers(settings, ("ibm",))
-    return Bundle(ibm=tuple(providers["ibm"].environment_specs())), "the environment"
+    providers = create_providers(settings, ("ibm", "ionq"))
+    specs = {key: tuple(provider.environment_specs()) for key, provider in providers.items()}
+    return Bundle(**specs), "the environment"
 
 
 def from_hub(settings: Settings) -> tuple[Bundle, str]:

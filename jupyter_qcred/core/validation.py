@@ -16,10 +16,12 @@ from .errors import FieldError
 class Fields:
     """Reads typed fields from one JSON object, raising :class:`FieldError` that names the path."""
 
-    def __init__(self, where: str, path: str, data: object) -> None:
+    def __init__(self, where: str, path: str, data: object, index: int = 0) -> None:
         if not isinstance(data, Mapping):
             raise FieldError(where, path, "must be an object")
         self.where, self.path, self.data = where, path, data
+        #: The entry's position in its list (bundle sections), for parsers that name it.
+        self.index = index
 
     def _name(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -77,6 +79,13 @@ class Fields:
             if value is not None and not isinstance(value, str):
                 raise FieldError(self.where, self._name(key), f"must be a string, not {kind(value)}")
             self._writable(key, value)
+
+    def url(self, key: str) -> str | None:
+        """An http(s) URL (or None when absent)."""
+        value = self.text(key)
+        if value and not value.startswith(("https://", "http://")):
+            raise FieldError(self.where, self._name(key), "must be an http(s) URL")
+        return value
 
     def unknown(self, known: Set[str]) -> None:
         extra = sorted(set(self.data) - known)

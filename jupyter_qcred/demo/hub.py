@@ -21,8 +21,10 @@ from typing import Any
 from urllib.parse import urljoin
 
 from ..sandbox.client import Sandbox
+from ..sandbox.sts import DEMO_ROLE_ARN
 from .processes import ProcessTree, StopSignals, free_port, tools_path, wait_until_serving
 from .proxy import ensure_proxy
+from .world import sandbox_environment
 
 CONFIG_TEMPLATE = '''\
 # Written by jupyter_qcred.demo.hub: a local JupyterHub against the sandbox services.
@@ -65,10 +67,11 @@ c.Authenticator.auth_refresh_age = settings["auth_refresh_age"]
 
 
 def ibm_from_secret_store(authenticator, auth_state):
-    """IBM keys for this user from the (sandbox's) institutional secret store."""
+    """IBM and IonQ keys for this user from the (sandbox's) institutional secret store."""
     user = (auth_state.get("oauth_user") or {{}}).get("preferred_username")
     with urllib.request.urlopen(settings["sandbox_admin"] + "/credentials", timeout=10) as answer:
-        ibm = json.load(answer)["ibm"].get(user)
+        store = json.load(answer)
+    ibm, ionq = store["ibm"].get(user), store.get("ionq", {{}}).get(user)
     if ibm:
         auth_state["qcred"] = {{"version": 1, "ibm": [
             {{"name": "default-ibm-quantum-platform", "channel": "ibm_quantum_platform", "token": ibm["apikey"],
@@ -76,12 +79,20 @@ def ibm_from_secret_store(authenticator, auth_state):
             {{"name": "legacy", "channel": "ibm_quantum", "token": ibm["legacy_token"],
              "url": settings["ibm_auth_url"]}},
         ]}}
+        if ionq:
+            auth_state["qcred"]["ionq"] = [{{"key": ionq, "url": settings["ionq_url"]}}]
+        issue = urllib.request.Request(
+            settings["sandbox_admin"] + "/nexus/issue", data=json.dumps({{"user": user}}).encode(), method="POST"
+        )
+        with urllib.request.urlopen(issue, timeout=10) as answer:
+            nexus = json.load(answer)
+        auth_state["qcred"]["nexus"] = [{{"refresh_token": nexus["refresh_token"], "url": settings["nexus_url"]}}]
     return auth_state
 
 
 c.GenericOAuthenticator.modify_auth_state_hook = ibm_from_secret_store
 {admin}
-jupyter_qcred.hub.configure(c, qcs=settings["qcs"])
+jupyter_qcred.hub.configure(c, qcs=settings["qcs"], braket=settings["braket"])
 {extra}
 '''
 
@@ -128,9 +139,7 @@ class LocalHub:
         (self.state_dir / "home").mkdir(exist_ok=True)
         spawner_env = {
             "PATH": tools_path(),  # kernels and terminals find this environment's tools first
-            "IAM_URL": self.sandbox.iam_url,
-            "QISKIT_FUNCTIONS_EXPERIMENTAL": "1",
-            **({"SSL_CERT_FILE": self.sandbox.ca_file} if self.sandbox.ca_file else {}),
+            **sandbox_environment(self.sandbox),
             **self.environment,
         }
         args = ["--allow-root"] if os.getuid() == 0 else []
@@ -154,6 +163,10 @@ class LocalHub:
             "sandbox_admin": self.sandbox.admin_url,
             "runtime_url": self.sandbox.runtime_url,
             "ibm_auth_url": self.sandbox.ibm_auth_url,
+            "ionq_url": self.sandbox.ionq_url,
+            "nexus_url": self.sandbox.nexus_url,
+            # The hub's login (its id_token) assumes this AWS role in the user's kernels: Amazon Braket.
+            "braket": {"role_arn": DEMO_ROLE_ARN},
             "qcs": {
                 "issuer": self.sandbox.qcs_issuer,
                 "api_url": self.sandbox.qcs_api_url,

@@ -42,6 +42,28 @@ FOREIGN_VARIABLES = (
     "JUPYTERHUB_API_URL",
     "JUPYTERHUB_API_TOKEN",
     "JUPYTERHUB_USER",
+    "QISKIT_IONQ_API_TOKEN",
+    "IONQ_API_KEY",
+    "IONQ_API_TOKEN",
+    "QISKIT_IONQ_API_URL",
+    "IONQ_API_URL",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ENDPOINT_URL",
+    "NEXUS_DOMAIN",
+    "NEXUS_HOST",
+    "NEXUS_PROTOCOL",
+    "NEXUS_PORT",
+    "NEXUS_CONFIG_FILE",
+    "NEXUS_TOKEN_PATH",
+    "NEXUS_MANAGED_TOKENS",
 )
 
 
@@ -57,11 +79,26 @@ def demo_root() -> Path:
     return Path(jupyter_data_dir()) / "jupyter_qcred" / "demo"
 
 
-def demo_bundle(sandbox: Sandbox, user: str = "alice", access_token_lifetime: int | None = None) -> dict[str, Any]:
-    """A spawn bundle (schema v1) with ``user``'s sandbox credentials for both providers."""
+#: Every cloud the sandbox fakes, as bundle sections.
+ALL_CLOUDS = ("ibm", "qcs", "ionq", "braket", "nexus")
+
+
+def demo_bundle(
+    sandbox: Sandbox,
+    user: str = "alice",
+    access_token_lifetime: int | None = None,
+    clouds: tuple[str, ...] = ALL_CLOUDS,
+) -> dict[str, Any]:
+    """A spawn bundle (schema v1) with ``user``'s sandbox credentials for each of ``clouds`` (default: all).
+
+    Braket gets its own login (another refresh token of the same user): its token file is renewed apart from QCS.
+    """
+    from ..sandbox.sts import DEMO_ROLE_ARN
+
     ibm = sandbox.ibm_credentials(user)
     tokens = sandbox.issue_qcs_tokens(user, access_token_lifetime=access_token_lifetime)
-    return {
+    aws = sandbox.issue_qcs_tokens(user, access_token_lifetime=access_token_lifetime)
+    bundle: dict[str, Any] = {
         "version": 1,
         "ibm": [
             {
@@ -85,12 +122,37 @@ def demo_bundle(sandbox: Sandbox, user: str = "alice", access_token_lifetime: in
                 "default": True,
             }
         ],
+        "ionq": [{"key": sandbox.ionq_key(user), "url": sandbox.ionq_url}],
+        "nexus": [{**_nexus_login(sandbox, user), "url": sandbox.nexus_url}],
+        "braket": [
+            {
+                "profile": "default",
+                "role_arn": DEMO_ROLE_ARN,
+                "web_identity_token": aws["id_token"],
+                "refresh_token": aws["refresh_token"],
+                "issuer": sandbox.qcs_issuer,
+                "client_id": sandbox.qcs_client_id,
+                "default": True,
+            }
+        ],
     }
+    return {key: value for key, value in bundle.items() if key == "version" or key in clouds}
+
+
+def _nexus_login(sandbox: Sandbox, user: str) -> dict[str, str]:
+    tokens = sandbox.nexus_tokens(user)
+    return {"refresh_token": tokens["refresh_token"], "access_token": tokens["access_token"]}
 
 
 def sandbox_environment(sandbox: Sandbox) -> dict[str, str]:
     """Variables that make the real SDKs (and jupyter_qcred) talk to the sandbox instead of the clouds."""
-    env = {"IAM_URL": sandbox.iam_url, "QISKIT_FUNCTIONS_EXPERIMENTAL": "1"}
+    env = {
+        "IAM_URL": sandbox.iam_url,
+        "QISKIT_FUNCTIONS_EXPERIMENTAL": "1",
+        # boto3 (and the Braket SDK) assume the role through the sandbox's STS; no instance metadata lookups.
+        "AWS_ENDPOINT_URL_STS": sandbox.sts_url,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
     if sandbox.ca_file:
         env["SSL_CERT_FILE"] = sandbox.ca_file
     return env

@@ -54,12 +54,13 @@ DEFAULT_SERVER_ROLE_SCOPES = ("users:activity!user", "access:servers!server")
 Mapper = Callable[[Mapping[str, Any] | None], Bundle]
 
 
-def default_mapper(qcs: Mapping[str, Any] | None = None) -> Mapper:
-    """The default auth_state -> bundle mapping (see :mod:`jupyter_qcred.core.authstate`) with these QCS settings."""
+def default_mapper(qcs: Mapping[str, Any] | None = None, braket: Mapping[str, Any] | None = None) -> Mapper:
+    """The default auth_state -> bundle mapping (see :mod:`jupyter_qcred.core.authstate`) with these QCS settings
+    and, with ``braket`` (``role_arn``, ``region``, ``profile``), the login's id_token as an Amazon Braket profile."""
 
     def mapper(auth_state: Mapping[str, Any] | None) -> Bundle:
         state = {k: v for k, v in (auth_state or {}).items() if k != BUNDLE_KEY}
-        return bundle_from_auth_state(state, qcs)
+        return bundle_from_auth_state(state, qcs, braket=braket)
 
     return mapper
 
@@ -136,6 +137,7 @@ def configure(
     *,
     mapper: Mapper | None = None,
     qcs: Mapping[str, Any] | None = None,
+    braket: Mapping[str, Any] | None = None,
     handover: str = spawners.AUTO,
     bundle_dir: str | os.PathLike[str] = "/run/jupyter_qcred/bundles",
     policy: Any = None,
@@ -146,9 +148,10 @@ def configure(
     ``auth_state["qcred"]``, or oauthenticator's tokens as the QCS profile described by ``qcs``: ``issuer``,
     ``api_url``, ``grpc_api_url``, ``client_id``, ``profile`` and ``refresh`` — "hub" for a confidential client,
     "provider" for a public one, and ``handoff``: "files" for plain token payloads in the users' ``secrets.toml``
-    instead of jupyter_qcred's token command, see ``providers/qcs/handoff.py``). ``handover`` is "auto" (the
-    default: what suits each spawner, see :mod:`jupyter_qcred.hub.spawners`), "environment", "file"
-    (``bundle_dir/USER.json``) or "hub".
+    instead of jupyter_qcred's token command, see ``providers/qcs/handoff.py``; and with ``braket`` — ``role_arn``,
+    ``region``, ``profile`` — the login's OIDC id_token as the Amazon Braket profile that assumes that role).
+    ``handover`` is "auto" (the default: what suits each spawner, see :mod:`jupyter_qcred.hub.spawners`),
+    "environment", "file" (``bundle_dir/USER.json``) or "hub".
 
     ``policy`` is the servers' :class:`~jupyter_qcred.core.policy.RefreshPolicy` (``c.QCredApp.refresh_fraction``,
     ``refresh_latest_seconds`` and ``refresh_jitter`` on the user image; default: their defaults); the hub
@@ -162,7 +165,7 @@ def configure(
     configured_spawner = spawners.resolve_spawner_class(_previous(c.JupyterHub, "spawner_class"))
     if configured_spawner is not None:
         spawners.check(handover, configured_spawner)
-    mapping = mapper or default_mapper(qcs)
+    mapping = mapper or default_mapper(qcs, braket)
     qcs_env = _qcs_environment(qcs)
     directory = Path(bundle_dir)
 
@@ -208,13 +211,7 @@ def configure(
             else:
                 environment["QCRED_BUNDLE_FILE"] = str(_write_bundle_file(directory, spawner.user.name, text))
         spawner.environment = environment
-        spawner.log.info(
-            "jupyter_qcred: %d IBM and %d QCS credential(s) for %s (%s)",
-            len(bundle.ibm),
-            len(bundle.qcs),
-            spawner.user.name,
-            chosen,
-        )
+        spawner.log.info("jupyter_qcred: %s for %s (%s)", bundle.counts(), spawner.user.name, chosen)
 
     c.Spawner.auth_state_hook = auth_state_hook
     c.OAuthenticator.refresh_user_hook = ahead_of_expiry_refresh_hook(

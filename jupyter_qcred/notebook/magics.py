@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from .feed import StatusFeed
     from .status import Status
 
-PROVIDERS = ("ibm", "qcs")
 COMMANDS = ("status", "refresh", "reinit", "restart", "use", "remove", "help")
 
 
@@ -80,9 +79,10 @@ class QCredMagics(Magics):
           %qcred remove PROVIDER NAME     say what would be removed; add --yes to remove it
           %qcred help                     this text
 
-        PROVIDER is ``ibm`` or ``qcs``. States: ok, expiring, refreshing, expired, needs_reinit (only a new login
-        helps: ``%qcred reinit``), unsupported (the installed SDK cannot load it: re-initialize or remove it),
-        error (a file that does not parse, or a failed check: retried automatically), absent (no credential).
+        PROVIDER is one of ``ibm``, ``qcs``, ``ionq``, ``braket``, ``nexus``. States: ok, expiring, refreshing,
+        expired, needs_reinit (only a new login helps: ``%qcred reinit``), unsupported (the installed SDK cannot load
+        it: re-initialize or remove it), error (a file that does not parse, or a failed check: retried
+        automatically), absent (no credential).
 
         Under a Jupyter server with the jupyter_qcred extension the commands go through the server, which keeps the
         tokens fresh for every process; elsewhere they read and refresh the credential files directly. No output
@@ -224,8 +224,10 @@ def _no_arguments(command: str, args: list[str]) -> None:
 
 def _provider(command: str, word: str) -> str:
     key = word.lower()
-    if key not in PROVIDERS:
-        raise UsageError(f"%qcred {command}: unknown provider {word!r}; use one of: {', '.join(PROVIDERS)}.")
+    from ..providers.registry import PROVIDER_KEYS  # here: %load_ext imports nothing of the providers
+
+    if key not in PROVIDER_KEYS:
+        raise UsageError(f"%qcred {command}: unknown provider {word!r}; use one of: {', '.join(PROVIDER_KEYS)}.")
     return key
 
 

@@ -18,7 +18,7 @@ import ipywidgets as widgets
 
 from ..core.report import STATE_LABELS, describe_expiry
 from ..core.validation import web_url
-from ..providers.registry import title
+from ..providers.registry import PROVIDER_NOUNS, title
 from .backend import NotebookError, Session
 from .feed import StatusFeed
 from .status import Status
@@ -52,7 +52,8 @@ def render_credential(entry: dict[str, Any]) -> str:
     name = entry.get("name")
     head = f"<b>{_e(title(provider))}</b>"
     if name:
-        head += f" &middot; {'profile ' if provider == 'qcs' else ''}<code>{_e(name)}</code>"
+        noun = PROVIDER_NOUNS.get(provider, "")
+        head += f" &middot; {noun + ' ' if noun != 'account' else ''}<code>{_e(name)}</code>"
     if entry.get("default"):
         head += " <span style='opacity:.7'>(default)</span>"
     badge = (
@@ -81,6 +82,8 @@ def render_credential(entry: dict[str, Any]) -> str:
         rows.append(_row("Groups", _e(groups or "none")))
         if account.get("refresh_token_state"):
             rows.append(_row("Refresh token", _e(account["refresh_token_state"])))
+    for label, value in account.get("fields") or []:  # what any other provider says about itself
+        rows.append(_row(str(label), _e(value)))
     if name:
         rows.append(_row("Access token", _e(describe_expiry(entry.get("expires_at")))))
         source = " · ".join(str(part) for part in (entry.get("source"), entry.get("token_hint")) if part)

@@ -26,6 +26,18 @@ def create_providers(settings: Settings, keys: tuple[str, ...] = PROVIDER_KEYS) 
             from .qcs.provider import QcsProvider
 
             providers[key] = QcsProvider(settings)
+        elif key == "ionq":
+            from .ionq.provider import IonqProvider
+
+            providers[key] = IonqProvider(settings)
+        elif key == "braket":
+            from .braket.provider import BraketProvider
+
+            providers[key] = BraketProvider(settings)
+        elif key == "nexus":
+            from .nexus.provider import NexusProvider
+
+            providers[key] = NexusProvider(settings)
         else:
             raise ValueError(f"Unknown provider {key!r}; known providers are {', '.join(PROVIDER_KEYS)}.")
     return providers

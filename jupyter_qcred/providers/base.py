@@ -9,12 +9,16 @@ or ``FileFormatError`` (a file does not parse; left untouched); the manager turn
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..core.errors import QCredError
 from ..core.settings import Settings
 from ..core.states import CredentialStatus
+
+if TYPE_CHECKING:
+    from ..core.bundle import Bundle
 
 
 class Provider(abc.ABC):
@@ -86,6 +90,13 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     def watched_paths(self) -> list[Path]:
         """Files whose changes by other processes the manager should pick up."""
+
+    def pasted(self, data: Mapping[str, Any]) -> Bundle:
+        """The bundle for what a person pasted (``{"token": ...}`` and the provider's own fields).
+
+        IBM and QCS have their own paths in :mod:`jupyter_qcred.core.service`; a later provider only implements this.
+        """
+        raise QCredError(f"{self.title} cannot take a pasted token; upload its credentials file instead.")
 
     def environment_specs(self) -> list[Any]:
         """Credentials the SDKs' environment variables define, as bundle specs (a source; default: none)."""

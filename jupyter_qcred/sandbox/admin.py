@@ -248,6 +248,7 @@ class CredentialsHandler(AdminHandler):
                     "client_secret": state.config.jupyterhub_client_secret,
                 },
                 "qcs_client_id": QCS_CLI_CLIENT_ID,
+                **state.seed_keys,
             }
         )
 

@@ -16,6 +16,7 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from . import admin, iam, ibm_legacy, oidc, qcs_api, runtime
+from . import admin, iam, ibm_legacy, ionq_api, nexus_api, oidc, qcs_api, runtime, sts
 from .seed import seed_demo
 from .state import JUPYTERHUB_CLIENT_ID, QCS_CLI_CLIENT_ID, SandboxConfig, SandboxState, SandboxUrls
 from .tls import TlsFiles, generate
@@ -81,7 +82,7 @@ def log_request(handler: web.RequestHandler) -> None:
 
 def make_app(state: SandboxState, stop: Any = None) -> web.Application:
     handlers: list[Any] = []
-    for module in (oidc, qcs_api, ibm_legacy, iam, runtime, admin):
+    for module in (oidc, qcs_api, ibm_legacy, iam, runtime, ionq_api, sts, nexus_api, admin):
         handlers.extend(module.routes())
     return web.Application(
         handlers,
@@ -110,6 +111,9 @@ def ready_info(state: SandboxState, tls: TlsFiles | None, state_dir: Path) -> di
         "ibm_auth_url": urls.ibm_auth_url,
         "iam_url": urls.iam_url,
         "runtime_url": urls.runtime_url,
+        "ionq_url": urls.http_base + ionq_api.PREFIX,
+        "sts_url": urls.http_base + "/sts",
+        "nexus_url": urls.http_base,
         "admin_url": urls.http_base + "/_sandbox",
     }
 
@@ -142,6 +146,9 @@ async def serve(opts: Options) -> None:
 
     stop_event = asyncio.Event()
     app = make_app(state, stop_event.set)
+    # moto takes seconds to import and start: begin now, beside whoever waits for the ready line (STS requests wait
+    # for it; a sandbox without moto serves everything else).
+    threading.Thread(target=sts.warm_up, name="moto-start", daemon=True).start()
     servers = [HTTPServer(app)]
     servers[0].add_sockets(http_socks)
     if tls_files is not None:

@@ -343,3 +343,43 @@ class Sandbox:
 
     def state(self) -> dict[str, Any]:
         return dict(self.admin("GET", "state"))
+
+    # -- the later providers -----------------------------------------------------------------------------------
+
+    @property
+    def ionq_url(self) -> str:
+        return str(self.info["ionq_url"])
+
+    @property
+    def sts_url(self) -> str:
+        """``AWS_ENDPOINT_URL_STS`` for botocore: moto's STS behind the sandbox's web identity checks."""
+        return str(self.info["sts_url"])
+
+    def sts_assumes(self, since: int = 0) -> list[dict[str, Any]]:
+        """The AssumeRoleWithWebIdentity requests (``client_id`` holds the role session name)."""
+        return [e for e in self.log("sts", since) if e["grant_type"] == "AssumeRoleWithWebIdentity"]
+
+    @property
+    def nexus_url(self) -> str:
+        """Quantinuum Nexus (qnexus: ``NEXUS_PROTOCOL=http``, ``NEXUS_DOMAIN``, ``NEXUS_PORT`` from this URL)."""
+        return str(self.info["nexus_url"])
+
+    def nexus_tokens(self, user: str = "alice") -> dict[str, str]:
+        """A fresh Nexus login for ``user``: ``refresh_token`` and ``access_token``."""
+        return dict(self.admin("POST", "nexus/issue", {"user": user}))
+
+    def revoke_nexus(self, user: str | None = None) -> int:
+        return int(self.admin("POST", "nexus/revoke", {"user": user} if user else {})["revoked"])
+
+    def approve_nexus_device(self, user_code: str, user: str = "alice") -> bool:
+        return bool(self.admin("POST", "nexus/device/approve", {"user_code": user_code, "user": user})["approved"])
+
+    def ionq_key(self, user: str = "alice") -> str:
+        """The user's seed IonQ API key."""
+        return str(self.credentials()["ionq"][user])
+
+    def issue_ionq_key(self, user: str = "alice") -> str:
+        return str(self.admin("POST", "ionq/keys", {"user": user})["key"])
+
+    def revoke_ionq_keys(self, user: str | None = None) -> int:
+        return int(self.admin("POST", "ionq/revoke", {"user": user} if user else {})["revoked"])

@@ -7,6 +7,7 @@ the admin API (``GET /_sandbox/credentials``) hands them out to whoever sets up 
 
 from __future__ import annotations
 
+from .ionq_api import issue_key
 from .state import OAuthClient, SandboxState
 from .tokens import opaque
 
@@ -45,3 +46,4 @@ def seed_demo(state: SandboxState) -> None:
     state.clients[SERVICE_CLIENT_ID] = OAuthClient(SERVICE_CLIENT_ID, secret=opaque("sbxcs_", 24), service_user="alice")
     for username in QCS_PEOPLE:
         state.add_ibm_user(username)
+        state.seed_keys.setdefault("ionq", {})[username] = issue_key(state, username)

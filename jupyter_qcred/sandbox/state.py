@@ -48,6 +48,8 @@ class SandboxConfig:
     device_verification_uri: str = ""
     """A hostile identity provider: answer device logins with this ``verification_uri`` (empty: the real page)."""
     auth_code_lifetime: int = 300
+    sts_session_lifetime: int = 3600
+    """Lifetime of the AWS credentials the STS front hands out when the caller asks for none (AWS: 3600 s)."""
     jupyterhub_client_secret: str = "sandbox-jupyterhub-secret"
     jupyterhub_redirect_uris: list[str] = field(default_factory=list)
     """Allowed redirect URIs of the ``jupyterhub`` client; empty accepts any http(s) URI (demo convenience)."""
@@ -261,7 +263,13 @@ class SandboxState:
     ibm_users: dict[str, IbmUser] = field(default_factory=dict)
     ibm_secrets: dict[str, IbmSecret] = field(default_factory=dict)
     legacy_sessions: dict[str, LegacySession] = field(default_factory=dict)
+    #: IonQ API keys by digest (see :mod:`.ionq_api`)
+    ionq_keys: dict[str, Any] = field(default_factory=dict)
+    #: Quantinuum Nexus refresh tokens and device logins (see :mod:`.nexus_api`)
+    nexus: dict[str, Any] = field(default_factory=dict)
     seed_credentials: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The later providers' seed secrets: provider ("ionq") -> user -> secret, handed out like the IBM ones
+    seed_keys: dict[str, dict[str, str]] = field(default_factory=dict)
     """Plain IBM secrets per user, so the admin API can hand them to a test or the demo on request."""
     started: float = field(default_factory=time.time)
 

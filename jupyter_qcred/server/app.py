@@ -54,7 +54,7 @@ class QCredApp(ExtensionApp):
     providers = List(
         Unicode(),
         default_value=list(PROVIDER_KEYS),
-        help="Providers to manage, in the order views show them: any of 'ibm', 'qcs'.",
+        help="Providers to manage, in the order views show them: any of 'ibm', 'qcs', 'ionq', 'braket', 'nexus'.",
     ).tag(config=True)
 
     startup_sources = List(

@@ -5,7 +5,17 @@
  * @jupyterlab/services into the unit tests.
  */
 
-export type ProviderId = 'ibm' | 'qcs';
+/** A provider's key ('ibm', 'qcs', 'ionq', 'braket', ...): the panel shows whatever the server manages. */
+export type ProviderId = string;
+
+/** What the server says about each provider it manages (status JSON `provider_info`). */
+export interface IProviderInfo {
+  title: string;
+  /** What one credential is called: account, profile, key. */
+  noun: string;
+  /** How a person can provide one: 'token' (paste), 'upload' (a file), 'login' (device). */
+  methods: string[];
+}
 
 export type CredentialState =
   | 'ok'
@@ -104,7 +114,13 @@ export interface ICredentialEntry {
   /** When the server retries after a transient failure. */
   retry_at?: string | null;
   last_refresh?: ILastRefresh | null;
-  account?: (IQcsAccount & IIbmAccount) | null;
+  account?: (IQcsAccount & IIbmAccount & IGenericAccount) | null;
+}
+
+/** What a provider other than IBM and QCS puts in `account`: one line, and label/value rows the views show. */
+export interface IGenericAccount {
+  summary?: string;
+  fields?: Array<[string, string]>;
 }
 
 export interface ILogin {
@@ -124,6 +140,7 @@ export interface IStatus {
   generated_at?: string | null;
   hub?: IHubInfo | null;
   defaults?: Partial<Record<ProviderId, string | null>> | null;
+  provider_info?: Record<ProviderId, IProviderInfo> | null;
   providers: ICredentialEntry[];
   logins?: ILogin[] | null;
 }
@@ -196,8 +213,9 @@ export type ReinitializeBody =
       access_token?: string;
       profile?: string;
     } & IWriteOptions)
+  | ({ source: 'token'; provider: ProviderId; token: string } & IWriteOptions)
   | ({ source: 'file'; provider: ProviderId; filename: string; content: string } & IWriteOptions)
-  | { source: 'device'; provider: 'qcs'; profile?: string };
+  | { source: 'device'; provider: ProviderId; profile?: string };
 
 export interface IRemoveBody {
   provider: ProviderId;
@@ -212,9 +230,7 @@ export interface IExistsAnswer {
   name: string;
 }
 
-export type DefaultBody =
-  | { provider: 'ibm'; name: string; instance?: string }
-  | { provider: 'qcs'; name: string };
+export type DefaultBody = { provider: ProviderId; name: string; instance?: string };
 
 export interface IRestartAnswer {
   stopping: boolean;

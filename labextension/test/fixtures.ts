@@ -1,7 +1,7 @@
-import type { CredentialState, ICredentialEntry, IOperationResult, IStatus } from '../src/types';
+import type { CredentialState, ICredentialEntry, IOperationResult, IStatus, ProviderId } from '../src/types';
 
 export function entry(
-  provider: 'ibm' | 'qcs',
+  provider: ProviderId,
   name: string | null,
   state: CredentialState,
   extra: Partial<ICredentialEntry> = {}

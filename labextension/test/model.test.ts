@@ -16,6 +16,8 @@ import {
   entriesOf,
   isLegacyIbm,
   parseEventMessage,
+  providerTitle,
+  shownProviders,
   slug,
   sortEntries
 } from '../src/model/status';
@@ -163,13 +165,25 @@ describe('sorting and lookup', () => {
 
 describe('settings and parsing', () => {
   it('normalizes settings', () => {
-    assert.deepEqual(normalizeSettings(null), { warningMinutes: 10, providers: ['ibm', 'qcs'], notifications: true });
+    assert.deepEqual(normalizeSettings(null), { warningMinutes: 10, providers: null, notifications: true });
     assert.deepEqual(normalizeSettings({ warningMinutes: 3, providers: ['qcs', 'bogus'], notifications: false }), {
       warningMinutes: 3,
-      providers: ['qcs'],
+      providers: ['qcs', 'bogus'],
       notifications: false
     });
     assert.equal(normalizeSettings({ warningMinutes: -1 }).warningMinutes, 10);
+  });
+  it('shows the providers the server manages, with its names', () => {
+    const status = {
+      version: 1,
+      defaults: { ibm: null, qcs: null, ionq: 'default' },
+      provider_info: { ionq: { title: 'IonQ', noun: 'key', methods: ['token', 'upload'] } },
+      providers: []
+    };
+    assert.deepEqual(shownProviders(status, null), ['ibm', 'qcs', 'ionq']);
+    assert.deepEqual(shownProviders(status, ['ionq', 'bogus']), ['ionq']);
+    assert.equal(providerTitle(status, 'ionq'), 'IonQ');
+    assert.equal(providerTitle(status, 'other'), 'other');
   });
   it('parses socket messages', () => {
     const m = parseEventMessage(
@@ -188,6 +202,8 @@ describe('settings and parsing', () => {
     assert.equal(providerForFilename('qiskit-ibm.json'), 'ibm');
     assert.equal(providerForFilename('/home/a/.qiskit/qiskitrc'), 'ibm');
     assert.equal(providerForFilename('notes.txt'), null);
+    assert.equal(providerForFilename('.env'), 'ionq');
+    assert.equal(providerForFilename('/home/a/.qnx/auth/token.json'), 'nexus');
   });
 });
 

@@ -2,7 +2,15 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { stateBadge } from '../src/model/badges';
 import { safeLink } from '../src/model/links';
-import { makeDefaultInitially, methodOrder, methodProvider, prefill, suggestedMethod } from '../src/model/reinit';
+import {
+  fileChoices,
+  keyChoices,
+  makeDefaultInitially,
+  methodOrder,
+  methodProvider,
+  prefill,
+  suggestedMethod
+} from '../src/model/reinit';
 import { entry, status } from './fixtures';
 
 const CRN = 'crn:v1:bluemix:public:quantum-computing:us-east:a/0123456789abcdef:01234567-89ab-cdef-0123-456789abcdef::';
@@ -27,6 +35,41 @@ describe('suggestedMethod: the fix a person can do first', () => {
     assert.deepEqual(methodOrder('qcs-login', false), ['qcs-login', 'ibm-token', 'qcs-token', 'file']);
     assert.deepEqual(methodOrder('hub', true), ['hub', 'ibm-token', 'qcs-token', 'file', 'qcs-login']);
     assert.deepEqual(methodOrder('hub', false), ['ibm-token', 'qcs-token', 'file', 'qcs-login']);
+  });
+});
+
+describe('the later providers in the dialog (the server says what each takes)', () => {
+  const info = {
+    ibm: { title: 'IBM Quantum', noun: 'account', methods: ['token', 'upload'] },
+    qcs: { title: 'Rigetti QCS', noun: 'profile', methods: ['token', 'upload', 'login'] },
+    ionq: { title: 'IonQ', noun: 'key', methods: ['token', 'upload'] },
+    braket: { title: 'Amazon Braket', noun: 'profile', methods: [] },
+    nexus: { title: 'Quantinuum Nexus', noun: 'login', methods: ['token', 'upload', 'login'] }
+  };
+  const s = status([], { provider_info: info });
+  it('offers a pasted key for IonQ and Nexus, uploads for every provider that takes a file', () => {
+    assert.deepEqual(keyChoices(s), [
+      ['ionq', 'IonQ'],
+      ['nexus', 'Quantinuum Nexus']
+    ]);
+    assert.deepEqual(
+      fileChoices(s).map(([key]) => key),
+      ['ibm', 'qcs', 'ionq', 'nexus']
+    );
+    assert.deepEqual(fileChoices(null), [
+      ['ibm', 'IBM Quantum'],
+      ['qcs', 'Rigetti QCS']
+    ]);
+  });
+  it('suggests the key for IonQ and Nexus, JupyterHub (else a file) for Braket', () => {
+    const keys = ['ionq', 'nexus'];
+    assert.equal(suggestedMethod(entry('ionq', 'default', 'needs_reinit'), 'ionq', false, keys), 'key');
+    assert.equal(suggestedMethod(null, 'nexus', true, keys), 'key');
+    assert.equal(suggestedMethod(entry('braket', 'default', 'needs_reinit'), 'braket', true, keys), 'hub');
+    assert.equal(suggestedMethod(null, 'braket', false, keys), 'file');
+    assert.deepEqual(methodOrder('key', false, true), ['key', 'ibm-token', 'qcs-token', 'file', 'qcs-login']);
+    assert.equal(methodProvider('key', 'ibm', 'ionq'), 'ionq');
+    assert.deepEqual(prefill(entry('ionq', 'default', 'ok')), { keyProvider: 'ionq', fileProvider: 'ionq' });
   });
 });
 

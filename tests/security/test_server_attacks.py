@@ -139,7 +139,7 @@ async def test_device_logins_are_capped_and_answered_again_per_profile(api: Any,
         code, answer = await api("reinitialize", "POST", {"source": "device", "provider": "qcs", "profile": profile})
         codes.append(code)
     assert codes == [200, 200, 429]
-    assert "3 QCS logins are already waiting for a browser sign-in" in answer["message"]
+    assert "3 logins are already waiting for a browser sign-in" in answer["message"]
     _, status = await api("status")
     assert len([login for login in status["logins"] if login["state"] == "pending"]) == 3
 

@@ -150,6 +150,19 @@ def credential_file_secrets(home: Path) -> list[str]:
     rc = home / ".qiskit" / "qiskitrc"
     if rc.exists():
         found += [line.split("=", 1)[1].strip() for line in rc.read_text().splitlines() if line.startswith("token")]
+    dotenv = home / ".env"
+    if dotenv.exists():
+        lines = dotenv.read_text().splitlines()
+        found += [line.split("=", 1)[1].strip() for line in lines if "_API_KEY=" in line or "_API_TOKEN=" in line]
+    for name in ("auth/token.json", "auth/id.json", "managed_auth/id.json"):
+        qnx = home / ".qnx" / name
+        if qnx.exists():
+            found += [str(value) for value in json.loads(qnx.read_text())["data"].values() if value]
+    aws = home / ".aws" / "qcred"
+    for token_file in aws.glob("*.token") if aws.exists() else []:
+        found.append(token_file.read_text().strip())
+    for note in aws.glob("*.json") if aws.exists() else []:
+        found.append(json.loads(note.read_text()).get("refresh_token") or "")
     return [token for token in found if len(token) >= 12]
 
 

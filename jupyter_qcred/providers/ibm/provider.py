@@ -15,8 +15,11 @@ environment). The formats and protocols they use live in :mod:`.credentials` (th
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
+from ...core.bundle import BUNDLE_VERSION, Bundle, parse_bundle
+from ...core.errors import QCredError
 from ..registry import PROVIDER_TITLES
 from .changing import IbmChanging
 from .credentials import QX_AUTH_URL, Credentials, HubGroupProject, InvalidHubGroupProjectError
@@ -37,3 +40,18 @@ class IbmProvider(IbmChanging):
 
     key: ClassVar[str] = "ibm"
     title: ClassVar[str] = PROVIDER_TITLES["ibm"]
+
+    def pasted(self, data: Mapping[str, Any]) -> Bundle:
+        """The account a person typed (API key or legacy token, channel, instance, name), validated by the same
+        rules as a spawn bundle's accounts."""
+        token = (data.get("token") or "").strip()
+        if not token:
+            raise QCredError("Paste your IBM Quantum API key (or legacy API token) into the 'token' field.")
+        entry: dict[str, Any] = {"token": token}
+        entry.update({key: data[key] for key in ("name", "channel", "instance", "url") if data.get(key)})
+        if entry.get("channel") == "ibm_quantum" and "instance" in entry:
+            parts = entry.pop("instance").split("/")
+            if len(parts) != 3 or not all(parts):
+                raise QCredError("For channel ibm_quantum the instance is hub/group/project.")
+            entry.update(zip(("hub", "group", "project"), parts, strict=True))
+        return parse_bundle({"version": BUNDLE_VERSION, "ibm": [entry]}, where="the account you entered")

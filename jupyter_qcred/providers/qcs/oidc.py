@@ -82,31 +82,31 @@ def _allowed_url(url: str) -> bool:
     return web_url(url)
 
 
-def discovery_flow(issuer: str, cache: MutableMapping[str, Discovery]) -> Flow[Discovery]:
+def discovery_flow(issuer: str, cache: MutableMapping[str, Discovery], provider: str = PROVIDER) -> Flow[Discovery]:
     """Fetch (once per issuer and process) and check ``{issuer}/.well-known/openid-configuration``."""
     cached = cache.get(issuer)
     if cached is not None:
         return cached
     if not _allowed_url(issuer):
         raise ProviderError(
-            PROVIDER,
+            provider,
             f"the issuer {issuer!r} is not an https URL; fix issuer in the auth server of settings.toml.",
         )
     what = f"the discovery document of {issuer}"
     response = yield flows.request("GET", issuer.rstrip("/") + "/.well-known/openid-configuration", headers=_JSON)
-    body = flows.require(flows.expect_ok(response, PROVIDER, what), PROVIDER, what, "issuer", "token_endpoint")
+    body = flows.require(flows.expect_ok(response, provider, what), provider, what, "issuer", "token_endpoint")
     if body["issuer"] != issuer:
         raise ProviderError(
-            PROVIDER,
+            provider,
             f"{what} names another issuer; the issuer in settings.toml must match the provider's exactly.",
         )
     scopes = body.get("scopes_supported")
     if not isinstance(scopes, list) or "openid" not in scopes:
-        raise ProviderError(PROVIDER, f"{what} does not list the openid scope; this is not an OpenID provider.")
+        raise ProviderError(provider, f"{what} does not list the openid scope; this is not an OpenID provider.")
     endpoint = body["token_endpoint"]
     device = body.get("device_authorization_endpoint")
     if not isinstance(endpoint, str) or not _allowed_url(endpoint):
-        raise TransientProviderError(PROVIDER, f"{what} has no usable token_endpoint; try again later.")
+        raise TransientProviderError(provider, f"{what} has no usable token_endpoint; try again later.")
     discovery = Discovery(
         issuer=issuer,
         token_endpoint=endpoint,
@@ -137,7 +137,7 @@ def _token_response(body: Mapping[str, Any], what: str) -> TokenResponse:
     )
 
 
-def _check_refused(response: httpx.Response, what: str, advice: str) -> None:
+def _check_refused(response: httpx.Response, what: str, advice: str, provider: str = PROVIDER) -> None:
     """Raise :class:`RefusedError` when the answer says the credential itself was rejected."""
     if response.status_code not in (400, 401):
         return
@@ -145,7 +145,7 @@ def _check_refused(response: httpx.Response, what: str, advice: str) -> None:
     code = body.get("error") if isinstance(body, dict) else None
     if response.status_code == 401 or code in REFUSED_CODES:
         described = describe_response(response.status_code, body)
-        raise RefusedError(PROVIDER, f"{what} refused the credential ({described}); {advice}")
+        raise RefusedError(provider, f"{what} refused the credential ({described}); {advice}")
 
 
 def token_flow(
@@ -155,6 +155,7 @@ def token_flow(
     what: str,
     advice: str,
     basic: tuple[str, str] | None = None,
+    provider: str = PROVIDER,
 ) -> Flow[TokenResponse]:
     """POST ``form`` to the token endpoint and read the tokens (``basic``: HTTP Basic client authentication)."""
     import httpx
@@ -164,20 +165,27 @@ def token_flow(
     if auth is not None:
         request = next(auth.auth_flow(request))
     response = yield request
-    _check_refused(response, what, advice)
-    body = flows.expect_ok(response, PROVIDER, what)
+    _check_refused(response, what, advice, provider)
+    body = flows.expect_ok(response, provider, what)
     if not isinstance(body, Mapping):
-        raise TransientProviderError(PROVIDER, f"{what} answered something that is not a token; try again later.")
+        raise TransientProviderError(provider, f"{what} answered something that is not a token; try again later.")
     return _token_response(body, what)
 
 
 def refresh_grant_flow(
-    issuer: str, client_id: str, refresh_token: str, cache: MutableMapping[str, Discovery], *, what: str, advice: str
+    issuer: str,
+    client_id: str,
+    refresh_token: str,
+    cache: MutableMapping[str, Discovery],
+    *,
+    what: str,
+    advice: str,
+    provider: str = PROVIDER,
 ) -> Flow[TokenResponse]:
-    """The refresh_token grant of a public client, exactly as the QCS SDK sends it."""
-    discovery = yield from discovery_flow(issuer, cache)
+    """The refresh_token grant of a public client, exactly as the QCS SDK sends it (``provider`` names who asks)."""
+    discovery = yield from discovery_flow(issuer, cache, provider)
     form = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": refresh_token}
-    return (yield from token_flow(discovery, form, what=what, advice=advice))
+    return (yield from token_flow(discovery, form, what=what, advice=advice, provider=provider))
 
 
 def client_credentials_flow(

@@ -10,6 +10,26 @@ import { IbmDetails, InstancePicker } from './IbmAccount';
 import { QcsDetails } from './QcsProfile';
 import { Value } from './Value';
 
+/**
+ * What any other provider says about a credential: its `account.fields`, label and value, as given; each value on
+ * one line like IBM's and QCS's (an ellipsis in a narrow card, the whole value in the tooltip).
+ */
+function FieldDetails({ ctx, entry, testid }: IAccountProps): React.ReactElement {
+  const fields = (entry.account?.fields ?? []) as Array<[string, string]>;
+  return (
+    <>
+      {fields.map(([label, value], i) => (
+        <React.Fragment key={i}>
+          <dt>{label}</dt>
+          <dd>
+            <Value ctx={ctx} value={String(value)} testid={`qcred-field-${testid}-${i}`} />
+          </dd>
+        </React.Fragment>
+      ))}
+    </>
+  );
+}
+
 /** Props of the parts of an account item; `testid` ends every test id: `<provider>-<name>`. */
 export interface IAccountProps {
   ctx: IContext;
@@ -48,7 +68,13 @@ export function AccountItem({ ctx, entry }: { ctx: IContext; entry: ICredentialE
         </span>
       </div>
       <dl className="jp-qcred-details">
-        {entry.provider === 'ibm' ? <IbmDetails {...props} /> : <QcsDetails {...props} />}
+        {entry.provider === 'ibm' ? (
+          <IbmDetails {...props} />
+        ) : entry.provider === 'qcs' ? (
+          <QcsDetails {...props} />
+        ) : (
+          <FieldDetails {...props} />
+        )}
         <CommonDetails {...props} />
       </dl>
       {entry.provider === 'ibm' && <InstancePicker {...props} />}

@@ -2,7 +2,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { Button, VDomRenderer } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
 import * as React from 'react';
-import { entriesOf } from '../model/status';
+import { entriesOf, shownProviders } from '../model/status';
 import { QcredStore } from '../store';
 import type { ConnectionState } from '../stream';
 import { PANEL_ID } from '../tokens';
@@ -78,7 +78,7 @@ function NoStatus({ ctx }: { ctx: IContext }): React.ReactElement {
 
 function Cards({ ctx, status }: { ctx: IContext; status: IStatus }): React.ReactElement {
   const { store, trans } = ctx;
-  const providers = store.settings.providers;
+  const providers = shownProviders(status, store.settings.providers);
   const configured = providers.some(p => entriesOf(status, p).some(e => e.state !== 'absent'));
   return (
     <>

@@ -1,6 +1,6 @@
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { accountsOf, defaultName, entriesOf, PROVIDER_TITLES } from '../model/status';
+import { accountsOf, defaultName, entriesOf, providerTitle } from '../model/status';
 import { CommandIDs } from '../tokens';
 import type { IStatus, ProviderId } from '../types';
 import { AccountItem } from './AccountItem';
@@ -19,7 +19,7 @@ export function ProviderCard({
   status: IStatus;
 }): React.ReactElement {
   const { trans } = ctx;
-  const title = trans.__(PROVIDER_TITLES[provider]);
+  const title = trans.__(providerTitle(status, provider));
   const accounts = accountsOf(status, provider);
   // A file the server could not read is an error to show with its file, line and column, not "not set up".
   const broken = entriesOf(status, provider).filter(e => e.name === null && e.state === 'error');
@@ -43,7 +43,7 @@ export function ProviderCard({
             <DefaultPicker
               ctx={ctx}
               id={`qcred-default-${provider}`}
-              label={provider === 'qcs' ? trans.__('Default profile') : trans.__('Default account')}
+              label={trans.__('Default %1', nounOf(status, provider))}
               current={current}
               choices={choices}
               body={name => ({ provider, name })}
@@ -75,6 +75,7 @@ function SetUp({
 }): React.ReactElement {
   const { trans } = ctx;
   const absent = entriesOf(status, provider).find(e => e.state === 'absent');
+  const login = provider === 'qcs' || !!status.provider_info?.[provider]?.methods.includes('login');
   return (
     <div className="jp-qcred-card-empty" data-testid={`qcred-empty-${provider}`}>
       <p>{absent?.error ?? trans.__('No %1 credential is configured.', title)}</p>
@@ -82,9 +83,9 @@ function SetUp({
         small
         data-testid={`qcred-setup-${provider}`}
         aria-label={trans.__('Set up %1', title)}
-        onClick={() => exec(ctx, provider === 'qcs' ? CommandIDs.loginQcs : CommandIDs.addCredentials, { provider })}
+        onClick={() => exec(ctx, login ? CommandIDs.loginQcs : CommandIDs.addCredentials, { provider })}
       >
-        {provider === 'qcs' ? trans.__('Log in…') : trans.__('Set up…')}
+        {login ? trans.__('Log in…') : trans.__('Set up…')}
       </Button>
     </div>
   );
@@ -130,4 +131,9 @@ function BrokenFile({
       </div>
     </div>
   );
+}
+
+/** What one credential of `provider` is called (the server says; older servers: IBM accounts, QCS profiles). */
+function nounOf(status: IStatus, provider: ProviderId): string {
+  return status.provider_info?.[provider]?.noun ?? (provider === 'qcs' ? 'profile' : 'account');
 }

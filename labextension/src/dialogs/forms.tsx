@@ -2,10 +2,10 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import { HTMLSelect } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import type { ReinitMethod } from '../model/reinit';
+import type { ProviderChoices, ReinitMethod } from '../model/reinit';
 import type { ProviderId } from '../types';
 
-export type { ReinitMethod };
+export type { ProviderChoices, ReinitMethod };
 
 /** A name the server already has: replace it, or save under another name. */
 export interface IConflict {
@@ -25,6 +25,9 @@ export interface IReinitForm {
   ibmName: string;
   qcsRefresh: string;
   qcsProfile: string;
+  /** An API key for one of the other providers that take one (IonQ). */
+  keyToken: string;
+  keyProvider: ProviderId;
   file: { name: string; content: string } | null;
   fileProvider: ProviderId;
   fileError: string | null;
@@ -32,13 +35,30 @@ export interface IReinitForm {
   makeDefault: boolean | null;
 }
 
+/** The form before the user typed anything (the dialog adds its suggestion and the card's fields). */
+export const EMPTY_FORM: IReinitForm = {
+  method: 'ibm-token',
+  ibmToken: '',
+  ibmChannel: 'ibm_quantum_platform',
+  ibmInstance: '',
+  ibmName: '',
+  qcsRefresh: '',
+  qcsProfile: '',
+  keyToken: '',
+  keyProvider: '',
+  file: null,
+  fileProvider: 'ibm',
+  fileError: null,
+  makeDefault: null
+};
+
 export interface IFormProps {
   trans: TranslationBundle;
   form: IReinitForm;
   set: (patch: Partial<IReinitForm>) => void;
 }
 
-type TextField = 'ibmToken' | 'ibmInstance' | 'ibmName' | 'qcsRefresh' | 'qcsProfile';
+type TextField = 'ibmToken' | 'ibmInstance' | 'ibmName' | 'qcsRefresh' | 'qcsProfile' | 'keyToken';
 
 /** A labelled text input bound to one field; secrets are password inputs, never echoed. */
 function Field({
@@ -111,6 +131,22 @@ export function QcsTokenFields(props: IFormProps): React.ReactElement {
   );
 }
 
+/** An API key for any other provider that takes a pasted key (the server lists them in `provider_info`). */
+export function KeyFields({ trans, form, set, choices }: IFormProps & { choices: ProviderChoices }): React.ReactElement {
+  return (
+    <div className="jp-qcred-form">
+      <label htmlFor="qcred-key-provider">{trans.__('Provider')}</label>
+      <HTMLSelect
+        id="qcred-key-provider"
+        value={form.keyProvider}
+        onChange={e => set({ keyProvider: e.target.value })}
+        options={choices.map(([value, label]) => ({ value, label }))}
+      />
+      <Field form={form} set={set} field="keyToken" id="qcred-key-token" label={trans.__('API key')} secret />
+    </div>
+  );
+}
+
 export function QcsLoginFields(props: IFormProps): React.ReactElement {
   return (
     <div className="jp-qcred-form">
@@ -128,23 +164,21 @@ export function FileFields({
   trans,
   form,
   set,
-  onFile
-}: IFormProps & { onFile: (file: File | null) => void }): React.ReactElement {
+  onFile,
+  choices
+}: IFormProps & { onFile: (file: File | null) => void; choices: ProviderChoices }): React.ReactElement {
   return (
     <div className="jp-qcred-form">
       <label htmlFor="qcred-file">
-        {trans.__('Credentials file (qiskit-ibm.json, qiskitrc, secrets.toml or settings.toml)')}
+        {trans.__('Credentials file (qiskit-ibm.json, qiskitrc, secrets.toml, settings.toml or .env)')}
       </label>
       <input id="qcred-file" data-testid="qcred-file" type="file" onChange={e => onFile(e.target.files?.[0] ?? null)} />
       <label htmlFor="qcred-file-provider">{trans.__('Provider')}</label>
       <HTMLSelect
         id="qcred-file-provider"
         value={form.fileProvider}
-        onChange={e => set({ fileProvider: e.target.value as ProviderId })}
-        options={[
-          { value: 'ibm', label: trans.__('IBM Quantum') },
-          { value: 'qcs', label: trans.__('Rigetti QCS') }
-        ]}
+        onChange={e => set({ fileProvider: e.target.value })}
+        options={choices.map(([value, label]) => ({ value, label }))}
       />
       {form.file && (
         <p className="jp-qcred-muted" role="status">

@@ -1,4 +1,4 @@
-/** The Rigetti QCS device-code login: a link and a code, and a dialog that closes by itself. */
+/** A device-code login (Rigetti QCS, Quantinuum Nexus): a link and a code, and a dialog that closes by itself. */
 import { Clipboard, Dialog, Notification, showErrorMessage } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Button, ReactWidget } from '@jupyterlab/ui-components';
@@ -7,7 +7,7 @@ import * as React from 'react';
 import { errorMessage, isLoginAnswer } from '../client';
 import { LoginLink } from '../components/Logins';
 import { safeLink } from '../model/links';
-import { findLogin } from '../model/status';
+import { findLogin, providerTitle } from '../model/status';
 import { QcredStore } from '../store';
 import type { ILogin, IStatus } from '../types';
 
@@ -30,7 +30,8 @@ function loginStateText(trans: TranslationBundle, l: ILogin): string {
 class LoginBody extends ReactWidget {
   constructor(
     private trans: TranslationBundle,
-    public login: ILogin
+    public login: ILogin,
+    private cloud: string
   ) {
     super();
     this.addClass('jp-qcred-dialog');
@@ -49,7 +50,7 @@ class LoginBody extends ReactWidget {
             <LoginLink url={link} testid="qcred-login-link" />
           </li>
           <li>
-            {t.__('Log in to Rigetti QCS and confirm this code:')}{' '}
+            {t.__('Log in to %1 and confirm this code:', this.cloud)}{' '}
             <code className="jp-qcred-code jp-qcred-code--big" data-testid="qcred-login-code">
               {l.user_code}
             </code>{' '}
@@ -71,28 +72,40 @@ class LoginBody extends ReactWidget {
   }
 }
 
-async function startLogin(store: QcredStore, trans: TranslationBundle, profile?: string): Promise<ILogin | null> {
+async function startLogin(
+  store: QcredStore,
+  trans: TranslationBundle,
+  provider: string,
+  title: string,
+  profile?: string
+): Promise<ILogin | null> {
   try {
-    const answer = await store.reinitialize({ source: 'device', provider: 'qcs', ...(profile ? { profile } : {}) });
+    const answer = await store.reinitialize({ source: 'device', provider, ...(profile ? { profile } : {}) });
     if (isLoginAnswer(answer)) {
       return answer.login;
     }
     throw new Error(trans.__('The server did not start a login.'));
   } catch (err) {
-    await showErrorMessage(trans.__('Rigetti QCS login could not start'), errorMessage(err));
+    await showErrorMessage(trans.__('%1 login could not start', title), errorMessage(err));
     return null;
   }
 }
 
-/** Start the QCS device-code login and follow it until done, failed or closed. */
-export async function loginQcs(store: QcredStore, trans: TranslationBundle, profile?: string): Promise<void> {
-  const login = await startLogin(store, trans, profile);
+/** Start a device-code login (QCS by default) and follow it until done, failed or closed. */
+export async function loginQcs(
+  store: QcredStore,
+  trans: TranslationBundle,
+  profile?: string,
+  provider = 'qcs'
+): Promise<void> {
+  const title = providerTitle(store.status, provider);
+  const login = await startLogin(store, trans, provider, title, profile);
   if (!login) {
     return;
   }
-  const body = new LoginBody(trans, login);
+  const body = new LoginBody(trans, login, title);
   const dialog = new Dialog({
-    title: trans.__('Log in to Rigetti QCS'),
+    title: trans.__('Log in to %1', title),
     body,
     buttons: [Dialog.cancelButton({ label: trans.__('Close') })]
   });
@@ -106,7 +119,7 @@ export async function loginQcs(store: QcredStore, trans: TranslationBundle, prof
     body.update();
     if (l.state === 'done') {
       finished = true;
-      Notification.success(trans.__('Logged in to Rigetti QCS.'), { autoClose: 4000 });
+      Notification.success(trans.__('Logged in to %1.', title), { autoClose: 4000 });
       dialog.resolve(0);
     }
   };

@@ -10,6 +10,8 @@ import * as React from 'react';
 import { errorMessage, existsConflict, isStatus } from '../client';
 import { showResult } from '../feedback';
 import {
+  fileChoices,
+  keyChoices,
   makeDefaultInitially,
   methodOrder,
   methodProvider,
@@ -22,12 +24,15 @@ import { QcredStore } from '../store';
 import type { ICredentialEntry, IWriteOptions, Outcome, ProviderId, ReinitializeBody } from '../types';
 import {
   ConflictFields,
+  EMPTY_FORM,
   FileFields,
   IbmTokenFields,
   IConflict,
   IFormProps,
   IReinitForm,
+  KeyFields,
   MakeDefaultField,
+  ProviderChoices,
   QcsLoginFields,
   QcsTokenFields,
   ReinitMethod
@@ -36,20 +41,6 @@ import { loginQcs } from './login';
 import { SubmitDialog } from './submit';
 
 type ReinitValue = { body: ReinitializeBody } | { login: { profile?: string } } | { error: string };
-
-const EMPTY_FORM: IReinitForm = {
-  method: 'ibm-token',
-  ibmToken: '',
-  ibmChannel: 'ibm_quantum_platform',
-  ibmInstance: '',
-  ibmName: '',
-  qcsRefresh: '',
-  qcsProfile: '',
-  file: null,
-  fileProvider: 'ibm',
-  fileError: null,
-  makeDefault: null
-};
 
 /** `{key: value}` for a value that is not blank, else nothing. */
 const optional = <K extends string>(key: K, value: string): Partial<Record<K, string>> =>
@@ -69,11 +60,17 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
     method: ReinitMethod,
     initial: Partial<IReinitForm>,
     /** The account or profile this dialog re-initializes (its card's): writing it again replaces it. */
-    private target: ICredentialEntry | null
+    private target: ICredentialEntry | null,
+    private keyChoices: ProviderChoices,
+    private fileChoices: ProviderChoices
   ) {
     super();
+    const valid = (choices: ProviderChoices, wanted: ProviderId | undefined): ProviderId =>
+      choices.find(([key]) => key === wanted)?.[0] ?? choices[0]?.[0] ?? '';
     this.form = { ...EMPTY_FORM, ...initial, method };
-    this.order = methodOrder(method, allowHub);
+    this.form.keyProvider = valid(keyChoices, initial.keyProvider);
+    this.form.fileProvider = valid(fileChoices, initial.fileProvider ?? EMPTY_FORM.fileProvider);
+    this.order = methodOrder(method, allowHub, keyChoices.length > 0);
     this.addClass('jp-qcred-dialog');
     this.node.dataset.testid = 'qcred-reinit-dialog';
   }
@@ -85,7 +82,7 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
 
   /** Where the chosen method writes, and whether it becomes the default. */
   get provider(): ProviderId | null {
-    return methodProvider(this.form.method, this.form.fileProvider);
+    return methodProvider(this.form.method, this.form.fileProvider, this.form.keyProvider);
   }
 
   get makeDefault(): boolean {
@@ -136,6 +133,14 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
           }
         };
       }
+      case 'key': {
+        if (!f.keyToken.trim() || !f.keyProvider) {
+          return { error: t.__('Paste the API key first.') };
+        }
+        const same = this.target?.provider === f.keyProvider ? this.target.name : null;
+        const body = { source: 'token' as const, provider: f.keyProvider, token: f.keyToken.trim() };
+        return { body: { ...body, ...this._writeOptions(same) } };
+      }
       case 'file':
         if (f.fileError || !f.file) {
           return { error: f.fileError ?? t.__('Choose the credentials file you downloaded first.') };
@@ -167,17 +172,21 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
 
   protected render(): React.ReactElement {
     const t = this.trans;
+    const keyTitles = this.keyChoices.map(([, title]) => title).join(', ');
     const labels: Record<ReinitMethod, string> = {
       hub: t.__('Fetch again from JupyterHub'),
       'ibm-token': t.__('Paste an IBM Quantum API key'),
       'qcs-token': t.__('Paste a Rigetti QCS refresh token'),
+      key: t.__('Paste an API key or token (%1)', keyTitles),
       file: t.__('Upload a credentials file'),
       'qcs-login': t.__('Log in to Rigetti QCS in the browser')
     };
     const props: IFormProps = { trans: t, form: this.form, set: patch => this._set(patch) };
     const method = this.form.method;
     const provider = this.provider;
+    // Only IBM and QCS keep several credentials to choose a default among (the others keep one, always used).
     const writes = method === 'ibm-token' || method === 'qcs-token' || method === 'file';
+    const choosesDefault = writes && (provider === 'ibm' || provider === 'qcs');
     return (
       <div>
         {this.target && (
@@ -204,12 +213,15 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
         </fieldset>
         {method === 'ibm-token' && <IbmTokenFields {...props} />}
         {method === 'qcs-token' && <QcsTokenFields {...props} />}
-        {method === 'file' && <FileFields {...props} onFile={file => void this._readFile(file)} />}
+        {method === 'key' && <KeyFields {...props} choices={this.keyChoices} />}
+        {method === 'file' && (
+          <FileFields {...props} choices={this.fileChoices} onFile={file => void this._readFile(file)} />
+        )}
         {method === 'qcs-login' && <QcsLoginFields {...props} />}
         {method === 'hub' && (
           <p>{t.__('The server asks JupyterHub for your current credentials and writes them again.')}</p>
         )}
-        {writes && provider && (
+        {choosesDefault && provider && (
           <MakeDefaultField
             trans={t}
             provider={provider}
@@ -221,7 +233,7 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
           <ConflictFields
             trans={t}
             conflict={this.conflict}
-            canRename={method !== 'file'}
+            canRename={method !== 'file' && method !== 'key'}
             set={patch => this._setConflict(patch)}
           />
         )}
@@ -264,7 +276,7 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
   }
 
   private _set(patch: Partial<IReinitForm>): void {
-    const names = 'ibmName' in patch || 'qcsProfile' in patch || 'method' in patch || 'file' in patch;
+    const names = ['ibmName', 'qcsProfile', 'method', 'file', 'keyProvider'].some(key => key in patch);
     this.form = { ...this.form, ...patch };
     // A new answer is needed once what was sent changed; a conflict is about the name (and file) sent.
     this.tell(null, names ? null : this.conflict);
@@ -285,7 +297,9 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
     } else {
       try {
         const content = await f.text();
-        const fileProvider = providerForFilename(f.name) ?? this.form.fileProvider;
+        const guess = providerForFilename(f.name);
+        const offered = this.fileChoices.some(([key]) => key === guess);
+        const fileProvider = guess && offered ? guess : this.form.fileProvider;
         this._set({ file: { name: f.name, content }, fileProvider, fileError: null });
       } catch (err) {
         this._set({ file: null, fileError: this.trans.__('Could not read %1: %2', f.name, errorMessage(err)) });
@@ -314,8 +328,17 @@ export async function reinitializeDialog(
       ? ((store.status?.providers ?? []).find(e => e.provider === options.provider && e.name === options.name) ?? null)
       : null;
   const allowHub = store.canReinitializeFromHub;
-  const method = options.method ?? suggestedMethod(entry, options.provider, allowHub);
-  const body = new ReinitBody(trans, store, allowHub, method, prefillOf(entry), entry);
+  const keys = keyChoices(store.status);
+  const method =
+    options.method ??
+    suggestedMethod(
+      entry,
+      options.provider,
+      allowHub,
+      keys.map(([key]) => key)
+    );
+  const initial = { ...prefillOf(entry), ...(entry ? {} : { keyProvider: options.provider }) };
+  const body = new ReinitBody(trans, store, allowHub, method, initial, entry, keys, fileChoices(store.status));
   const dialog = new SubmitDialog<ReinitValue>(
     {
       title: entry

@@ -27,7 +27,7 @@ export function isExpiring(e: ICredentialEntry, now: number, warningMinutes: num
  */
 export function overallHealth(
   status: IStatus | null,
-  opts: { now: number; warningMinutes: number; providers: ProviderId[]; unreachable?: boolean }
+  opts: { now: number; warningMinutes: number; providers: ProviderId[] | null; unreachable?: boolean }
 ): Health {
   if (opts.unreachable) {
     return 'offline';

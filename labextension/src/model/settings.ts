@@ -1,22 +1,22 @@
 import type { ProviderId } from '../types';
-import { PROVIDERS } from './status';
 
 /** User settings (schema/plugin.json). */
 export interface ISettings {
   warningMinutes: number;
-  providers: ProviderId[];
+  /** The providers to show; null: every provider the server manages. */
+  providers: ProviderId[] | null;
   notifications: boolean;
 }
 
 export const DEFAULT_SETTINGS: ISettings = {
   warningMinutes: 10,
-  providers: ['ibm', 'qcs'],
+  providers: null,
   notifications: true
 };
 
 /** Normalize whatever the setting registry holds. */
 export function normalizeSettings(raw: Partial<Record<keyof ISettings, unknown>> | null | undefined): ISettings {
-  const out: ISettings = { ...DEFAULT_SETTINGS, providers: [...DEFAULT_SETTINGS.providers] };
+  const out: ISettings = { ...DEFAULT_SETTINGS };
   if (!raw) {
     return out;
   }
@@ -26,7 +26,7 @@ export function normalizeSettings(raw: Partial<Record<keyof ISettings, unknown>>
   }
   if (Array.isArray(raw.providers)) {
     const wanted = raw.providers as unknown[];
-    out.providers = PROVIDERS.filter(p => wanted.includes(p));
+    out.providers = wanted.filter((p): p is string => typeof p === 'string' && p !== '');
   }
   if (typeof raw.notifications === 'boolean') {
     out.notifications = raw.notifications;

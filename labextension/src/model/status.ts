@@ -5,12 +5,34 @@ export const PROVIDERS: ProviderId[] = ['ibm', 'qcs'];
 
 export const PROVIDER_TITLES: Record<ProviderId, string> = {
   ibm: 'IBM Quantum',
-  qcs: 'Rigetti QCS'
+  qcs: 'Rigetti QCS',
+  // Names of the later providers for the few places without a status at hand (notifications); the panel uses
+  // the server's `provider_info`.
+  ionq: 'IonQ',
+  braket: 'Amazon Braket',
+  nexus: 'Quantinuum Nexus'
 };
 
-/** Entries of the providers the user wants to see. */
-export function visibleEntries(status: IStatus | null, providers: ProviderId[]): ICredentialEntry[] {
-  return (status?.providers ?? []).filter(e => providers.includes(e.provider));
+/** The providers the server manages, in its order (`defaults` has one key per enabled provider). */
+export function serverProviders(status: IStatus | null): ProviderId[] {
+  const keys = Object.keys(status?.defaults ?? {});
+  return keys.length ? keys : [...new Set((status?.providers ?? []).map(e => e.provider))];
+}
+
+/** The providers to show: the user's choice (setting `providers`), or null for all the server manages. */
+export function shownProviders(status: IStatus | null, chosen: ProviderId[] | null): ProviderId[] {
+  const managed = serverProviders(status);
+  return chosen === null ? managed : managed.filter(p => chosen.includes(p));
+}
+
+/** A provider's name for people: the server's, else ours, else its key. */
+export function providerTitle(status: IStatus | null, provider: ProviderId): string {
+  return status?.provider_info?.[provider]?.title ?? PROVIDER_TITLES[provider] ?? provider;
+}
+
+/** Entries of the providers the user wants to see (null: all). */
+export function visibleEntries(status: IStatus | null, providers: ProviderId[] | null): ICredentialEntry[] {
+  return (status?.providers ?? []).filter(e => providers === null || providers.includes(e.provider));
 }
 
 /** Default first, then by name; `absent` placeholders last. Stable for the UI. */

@@ -9,6 +9,12 @@ export function providerForFilename(filename: string): ProviderId | null {
   if (base.endsWith('.toml')) {
     return 'qcs';
   }
+  if (base === '.env' || base.endsWith('.env')) {
+    return 'ionq';
+  }
+  if (base === 'token.json') {
+    return 'nexus'; // qnexus's ~/.qnx/auth/token.json
+  }
   if (base.endsWith('.json') || base.endsWith('qiskitrc')) {
     return 'ibm';
   }

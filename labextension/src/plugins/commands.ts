@@ -11,7 +11,7 @@ import { reinitializeDialog, reinitializeFromHub } from '../dialogs/reinitialize
 import { confirmRemove } from '../dialogs/remove';
 import { confirmRestart } from '../dialogs/restart';
 import { showResult } from '../feedback';
-import { defaultName } from '../model/status';
+import { defaultName, providerTitle } from '../model/status';
 import { QcredStore } from '../store';
 import { CommandIDs, IQcredStore, PANEL_ID, PluginIDs, TRANSLATION_DOMAIN } from '../tokens';
 import type { DefaultBody, IRefreshBody, ProviderId } from '../types';
@@ -28,7 +28,7 @@ const PALETTE = [
   CommandIDs.restart
 ];
 
-const asProvider = (v: unknown): ProviderId | undefined => (v === 'ibm' || v === 'qcs' ? v : undefined);
+const asProvider = (v: unknown): ProviderId | undefined => (typeof v === 'string' && v ? v : undefined);
 
 const text = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 
@@ -132,9 +132,10 @@ function addCommands(
     execute: () => reinitializeDialog(store, trans, { method: 'file' })
   });
   commands.addCommand(CommandIDs.loginQcs, {
-    label: trans.__('Log in to Rigetti QCS…'),
+    label: args => trans.__('Log in to %1…', providerTitle(store.status, asProvider(args.provider) ?? 'qcs')),
     caption: trans.__('Browser login (device code) for Rigetti QCS'),
-    execute: args => loginQcs(store, trans, args.profile ? text(args.profile) : undefined)
+    execute: args =>
+      loginQcs(store, trans, args.profile ? text(args.profile) : undefined, asProvider(args.provider) ?? 'qcs')
   });
   commands.addCommand(CommandIDs.restart, {
     label: trans.__('Restart Server for Quantum Credentials…'),

@@ -41,7 +41,7 @@ class QcredNotifier {
     }
     // Planned even when notifications are off, so turning them on later does not replay old ones.
     for (const effect of this._planner.update(status)) {
-      if (effect.kind === 'resolved' || settings.providers.includes(effect.entry.provider)) {
+      if (effect.kind === 'resolved' || (settings.providers ?? [effect.entry.provider]).includes(effect.entry.provider)) {
         this._apply(effect, settings.notifications);
       }
     }

@@ -1,0 +1,221 @@
+"""Amazon Braket profiles: the OIDC token file kept fresh (once for every process), checked with STS.
+
+botocore's ``AssumeRoleWithWebIdentityProvider`` (selected by ``role_arn`` + ``web_identity_token_file`` in the
+profile) re-reads the token file each time its assumed-role credentials need renewing, which it does by itself ahead
+of their expiry. So the kernels never see an AWS secret; all they need is a token file that is valid whenever
+botocore looks. The server renews the token ahead of its expiry: with the login's refresh token (``refresh:
+provider``, the OIDC refresh grant, under the lock of the profile's note so N processes make one request) or by
+pulling the hub's freshest id_token (``refresh: hub``; the manager does the pull, this provider only reads).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ...core.errors import FileFormatError, QCredError, RefusedError
+from ...core.flows import Flow
+from ...core.settings import Settings
+from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
+from ..common import Checks, SpecProvider, arun_flow, renew, renew_sync, status_from_checks, token_due
+from ..qcs.oidc import Discovery, refresh_grant_flow
+from ..qcs.times import jwt_times
+from ..registry import PROVIDER_TITLES
+from .spec import BraketProfileSpec
+from .store import BraketStore, Stored
+from .sts import PROVIDER, assume_role_flow, sts_endpoint
+
+log = logging.getLogger("jupyter_qcred.braket")
+
+REINIT_ADVICE = "sign in to JupyterHub again (or restart your server from the hub) to get a new login token."
+
+
+class BraketProvider(SpecProvider):
+    """AWS profiles for the Braket SDK that assume a role with the hub login's OIDC token."""
+
+    key: ClassVar[str] = PROVIDER
+    title: ClassVar[str] = PROVIDER_TITLES[PROVIDER]
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.store = BraketStore(settings)
+        self.checks = Checks()
+        self._discovery: dict[str, Discovery] = {}
+
+    def watched_paths(self) -> list[Path]:
+        paths = [self.store.config_path]
+        try:
+            for stored in self.store.profiles():
+                paths += [stored.token_file, self.store.meta_path(stored.profile)]
+        except QCredError:
+            pass
+        return paths
+
+    # ----- reading -------------------------------------------------------------------------------------------
+
+    def read(self) -> list[CredentialStatus]:
+        try:
+            profiles = self.store.profiles()
+        except QCredError as exc:
+            path = exc.path if isinstance(exc, FileFormatError) else self.store.config_path
+            return [CredentialStatus(provider=PROVIDER, name=None, state=State.ERROR, error=str(exc), file=path)]
+        if not profiles:
+            hint = "No Amazon Braket profile: JupyterHub sets one up from your login when the admin maps a role to it."
+            return [absent(PROVIDER, self.store.config_path, hint)]
+        default = self.settings.environ.get("AWS_PROFILE") or "default"
+        return [self._status(stored, stored.profile == default or len(profiles) == 1) for stored in profiles]
+
+    def _status(self, stored: Stored, default: bool) -> CredentialStatus:
+        times = jwt_times(stored.token)
+        now = utcnow()
+        next_refresh = None
+        if times.expires_at is not None:
+            next_refresh = self.settings.policy.due_at(times.issued_at, times.expires_at)
+        via = stored.refresh_via
+        account: dict[str, Any] = {
+            "role_arn": stored.role_arn,
+            "region": stored.region,
+            "token_file": str(stored.token_file),
+            "refresh_via": via,
+        }
+        status = status_from_checks(
+            PROVIDER,
+            stored.profile,
+            stored.token,
+            self.checks,
+            file=self.store.config_path,
+            default=default,
+            expires_at=times.expires_at,
+            next_refresh_at=next_refresh,
+            account=account,
+            now=now,
+        )
+        if stored.token is None and status.state is State.OK:
+            status.state, status.error = (
+                State.EXPIRED,
+                "There is no login token yet; it is fetched at the next refresh.",
+            )
+        elif status.state is State.OK and next_refresh is not None and next_refresh <= now:
+            status.state = State.EXPIRING
+        assumed = status.account.get("assumed_role")
+        status.account["summary"] = f"{assumed or stored.role_arn} ({stored.region})"
+        status.account["fields"] = [
+            ["Role", stored.role_arn or "missing"],
+            ["Assumed as", assumed or "not checked yet"],
+            ["Region", stored.region or "botocore's default"],
+            ["Login token", f"renewed {'by JupyterHub' if via == 'hub' else 'by this server'}; AWS keys never stored"],
+        ]
+        return status
+
+    # ----- refreshing ----------------------------------------------------------------------------------------
+
+    def _locked_refresh_flow(self, profile: str, force: bool, seen: str | None) -> Flow[str]:
+        """Under the profile's lock: re-read, and renew the token only if still due (or forced and no other process
+        renewed it since the caller looked)."""
+        stored = self.store.load(profile)
+        someone_refreshed = seen is not None and stored.token != seen
+        if stored.token and not token_due(self.settings, stored.token) and (not force or someone_refreshed):
+            return stored.token
+        meta = stored.meta
+        refresh_token = meta.get("refresh_token")
+        if not (refresh_token and meta.get("issuer") and meta.get("client_id")):
+            raise RefusedError(
+                PROVIDER, f"profile {profile!r} has no refresh token to renew its login token; {REINIT_ADVICE}"
+            )
+        try:
+            tokens = yield from refresh_grant_flow(
+                str(meta["issuer"]),
+                str(meta["client_id"]),
+                str(refresh_token),
+                self._discovery,
+                what=f"the identity provider of profile {profile!r}",
+                advice=REINIT_ADVICE,
+                provider=PROVIDER,
+            )
+        except RefusedError as exc:
+            self.checks.refuse(profile, stored.token, str(exc))
+            raise
+        if not tokens.id_token:
+            raise RefusedError(
+                PROVIDER, f"the identity provider of profile {profile!r} returned no id_token (is 'openid' granted?)"
+            )
+        self.store.write_tokens(profile, meta, tokens.id_token, tokens.refresh_token or str(refresh_token))
+        self.checks.refreshed_at[profile] = utcnow()
+        log.info("Braket profile %s: renewed the login token", profile)
+        return tokens.id_token
+
+    def _fast(self, profile: str, force: bool) -> tuple[Stored, str | None]:
+        stored = self.store.load(profile)
+        if stored.role_arn is None:
+            raise QCredError(f"There is no Amazon Braket profile named {profile!r}.")
+        if stored.refresh_via == "hub":
+            return stored, stored.token or ""
+        if not force and stored.token and not token_due(self.settings, stored.token):
+            return stored, stored.token
+        return stored, None
+
+    def token_sync(self, profile: str, *, force: bool = False) -> str:
+        """A valid login token for ``profile``, renewed once for every process (the CLI, a kernel on its own)."""
+        stored, token = self._fast(profile, force)
+        if token is not None:
+            return token
+        flow = self._locked_refresh_flow(profile, force, stored.token)
+        return renew_sync(self.settings, PROVIDER, self.store.meta_path(profile), flow)
+
+    async def token(self, profile: str, *, force: bool = False) -> str:
+        """The async twin of :meth:`token_sync` (same flow, same lock)."""
+        stored, token = self._fast(profile, force)
+        if token is not None:
+            return token
+        flow = self._locked_refresh_flow(profile, force, stored.token)
+        return await renew(self.settings, PROVIDER, self.store.meta_path(profile), flow)
+
+    async def refresh(self, name: str, *, force: bool = False) -> CredentialStatus:
+        """Renew the login token if due (hub profiles: the manager pulled it already), then assume the role once
+        with STS to show the identity the kernels get."""
+        token = await self.token(name, force=force)
+        stored = self.store.load(name)
+        if token and stored.role_arn:
+            endpoint = sts_endpoint(self.settings.environ, stored.region)
+            try:
+                account = await arun_flow(
+                    assume_role_flow(endpoint, stored.role_arn, token, name), self.settings, PROVIDER
+                )
+            except RefusedError as exc:
+                self.checks.refuse(name, token, str(exc))
+                raise
+            self.checks.accepted(name, {**account, "fingerprint": fingerprint(token)})
+        return next(s for s in self.read() if s.name == name)
+
+    # ----- writing -------------------------------------------------------------------------------------------
+
+    def materialize(self, specs: Sequence[Any], *, source: str, reinit: bool = False) -> list[str]:
+        names = []
+        for spec in specs:
+            assert isinstance(spec, BraketProfileSpec)
+            self.store.write_profile(spec, reinit=reinit)
+            self.checks.refused.pop(spec.profile, None)
+            names.append(spec.profile)
+            log.info("Braket profile %s: written from %s", spec.profile, source)
+        return names
+
+    def can_be_default(self, name: str) -> str | None:
+        return (
+            "AWS SDKs choose their profile by AWS_PROFILE or boto3.Session(profile_name=...); use "
+            f"AwsSession(boto3.Session(profile_name={name!r})) in the notebook."
+        )
+
+    def set_default(self, name: str, instance: str | None = None) -> None:
+        raise QCredError(self.can_be_default(name) or "")
+
+    def remove(self, name: str) -> list[Path]:
+        """The profile's section of the AWS config (other sections and comments kept) and its token files."""
+        return self.store.remove_profile(name)
+
+    def upload_specs(self, filename: str, content: str) -> list[Any]:
+        raise QCredError(
+            "Amazon Braket credentials come from your JupyterHub login (no AWS keys are stored); re-initialize from "
+            "JupyterHub instead of uploading a file."
+        )

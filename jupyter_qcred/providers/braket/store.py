@@ -1,0 +1,155 @@
+"""The files of a Braket profile: a section of the AWS config file, the token file botocore reads, and our note of
+how to renew that token.
+
+- ``~/.aws/config`` (``$AWS_CONFIG_FILE``): ``[profile NAME]`` (``[default]`` for "default") with ``role_arn``,
+  ``web_identity_token_file`` and ``region``; every other section, key and comment is kept (the lossless INI editor
+  of :mod:`jupyter_qcred.providers.ibm.rcdocument`);
+- ``~/.aws/qcred/NAME.token``: the OIDC id_token alone, as botocore's ``FileWebIdentityTokenLoader`` reads it;
+- ``~/.aws/qcred/NAME.json``: how to renew it (``refresh``: "provider" with ``issuer``, ``client_id`` and the
+  ``refresh_token``, or "hub"). Its lock is the refresh lock: whoever renews the token holds it.
+
+A profile is ours when its ``web_identity_token_file`` is in ``~/.aws/qcred``; other profiles are not shown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from ...core import files
+from ...core.errors import FileFormatError
+from ...core.settings import Settings
+from ..ibm.rcdocument import RcDocument
+from .spec import BraketProfileSpec
+
+
+@dataclasses.dataclass
+class Stored:
+    """One of our profiles as the files hold it."""
+
+    profile: str
+    role_arn: str | None
+    region: str | None
+    token_file: Path
+    token: str | None = dataclasses.field(repr=False)
+    meta: dict[str, Any] = dataclasses.field(repr=False)
+
+    @property
+    def refresh_via(self) -> str:
+        return str(self.meta.get("refresh") or "hub")
+
+
+def section_of(profile: str) -> str:
+    return "default" if profile == "default" else f"profile {profile}"
+
+
+def profile_of(section: str) -> str | None:
+    if section == "default":
+        return "default"
+    return section[len("profile ") :].strip() if section.startswith("profile ") else None
+
+
+class BraketStore:
+    """Reads and writes the files above (atomic, locked, 0600)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def config_path(self) -> Path:
+        return Path(self.settings.environ.get("AWS_CONFIG_FILE") or self.settings.home / ".aws" / "config")
+
+    @property
+    def folder(self) -> Path:
+        return self.settings.home / ".aws" / "qcred"
+
+    def token_path(self, profile: str) -> Path:
+        return self.folder / f"{profile}.token"
+
+    def meta_path(self, profile: str) -> Path:
+        return self.folder / f"{profile}.json"
+
+    def document(self) -> RcDocument:
+        return RcDocument(files.read_text(self.config_path) or "", self.config_path)
+
+    def profiles(self) -> list[Stored]:
+        """Our profiles, in the config file's order."""
+        document = self.document()
+        found = []
+        for section in document.sections():
+            profile = profile_of(section)
+            values = document.values(section)
+            token_file = values.get("web_identity_token_file")
+            if profile is None or not token_file or Path(token_file).expanduser().parent != self.folder:
+                continue
+            found.append(self.load(profile, values))
+        return found
+
+    def load(self, profile: str, values: dict[str, str] | None = None) -> Stored:
+        if values is None:
+            values = self.document().values(section_of(profile))
+        token = files.read_text(self.token_path(profile))
+        meta_text = files.read_text(self.meta_path(profile))
+        try:
+            meta = json.loads(meta_text) if meta_text else {}
+        except ValueError:
+            raise FileFormatError(self.meta_path(profile), "is not valid JSON") from None
+        if not isinstance(meta, dict):
+            raise FileFormatError(self.meta_path(profile), "is not a JSON object")
+        return Stored(
+            profile=profile,
+            role_arn=values.get("role_arn"),
+            region=values.get("region"),
+            token_file=self.token_path(profile),
+            token=(token or "").strip() or None,
+            meta=meta,
+        )
+
+    def write_profile(self, spec: BraketProfileSpec, *, reinit: bool) -> None:
+        """The profile's section, its token (if the spec has one) and how to renew it."""
+        with files.locked(self.config_path, self.settings.lock_timeout):
+            try:
+                document = self.document()
+            except FileFormatError:
+                if not reinit:
+                    raise
+                files.backup(self.config_path)
+                document = RcDocument("", self.config_path)
+            values = {
+                "role_arn": spec.role_arn,
+                "web_identity_token_file": str(self.token_path(spec.profile)),
+                "region": spec.region,
+            }
+            document.set_section(section_of(spec.profile), values)
+            files.atomic_write(self.config_path, document.text)
+        meta = {"refresh": spec.refresh, "issuer": spec.issuer, "client_id": spec.client_id}
+        with files.locked(self.meta_path(spec.profile), self.settings.lock_timeout):
+            self.write_tokens(spec.profile, meta, spec.web_identity_token, spec.refresh_token)
+
+    def write_tokens(self, profile: str, meta: dict[str, Any], id_token: str | None, refresh_token: str | None) -> None:
+        """Under the caller's lock of the meta file: the token file first (what botocore reads), then the note."""
+        if id_token:
+            files.atomic_write(self.token_path(profile), id_token)
+        meta = {key: value for key, value in meta.items() if value is not None and key != "refresh_token"}
+        if refresh_token:
+            meta["refresh_token"] = refresh_token
+        files.atomic_write(self.meta_path(profile), json.dumps(meta, indent=2) + "\n")
+
+    def remove_profile(self, profile: str) -> list[Path]:
+        """Remove one of our profiles: its section, then its token file and note; returns the files changed."""
+        changed = []
+        with files.locked(self.config_path, self.settings.lock_timeout):
+            document = self.document()
+            if document.remove_section(section_of(profile)):
+                files.atomic_write(self.config_path, document.text)
+                changed.append(self.config_path)
+        with files.locked(self.meta_path(profile), self.settings.lock_timeout):
+            for path in (self.token_path(profile), self.meta_path(profile)):
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                changed.append(path)
+        return changed

@@ -1,0 +1,211 @@
+"""IonQ API keys in the ``.env`` file qiskit-ionq reads, checked with IonQ's ``GET /whoami``.
+
+qiskit-ionq (``helpers.resolve_credentials``) takes the key from python-dotenv's ``dotenv_values()`` first, then from
+the environment, each in the order ``QISKIT_IONQ_API_TOKEN``, ``IONQ_API_KEY``, ``IONQ_API_TOKEN``, and the URL from
+``QISKIT_IONQ_API_URL`` / ``IONQ_API_URL`` (default ``https://api.ionq.co/v0.4``). In a notebook python-dotenv looks
+for ``.env`` in the working folder and each folder above it, so ``~/.env`` serves every notebook under the home
+folder (a project's own ``.env`` nearer the notebook wins, as python-dotenv decides).
+
+What a key check can tell: IonQ keys do not expire and carry nothing readable, so the only way to know whether a key
+works is to ask. ``GET /whoami`` answers 200 with the key's name and project for a key IonQ accepts now, and 401 for
+one it does not know or that was revoked. It says nothing about the key's quota, its permissions on a given
+backend, or whether it will still work tomorrow: the state is "ok" until a check is refused ("needs_reinit").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ...core import files, flows
+from ...core.bundle import Bundle
+from ...core.errors import FileFormatError, QCredError, RefusedError
+from ...core.flows import Flow
+from ...core.states import CredentialStatus, absent, fingerprint
+from ..common import Checks, LineFile, SpecProvider, arun_flow, status_from_checks
+from ..registry import PROVIDER_TITLES
+from .spec import KEY_NAME, IonqKeySpec
+
+log = logging.getLogger("jupyter_qcred.ionq")
+
+PROVIDER = "ionq"
+#: The names qiskit-ionq reads, in its order of preference.
+KEY_VARIABLES = ("QISKIT_IONQ_API_TOKEN", "IONQ_API_KEY", "IONQ_API_TOKEN")
+URL_VARIABLES = ("QISKIT_IONQ_API_URL", "IONQ_API_URL")
+DEFAULT_URL = "https://api.ionq.co/v0.4"
+REINIT_ADVICE = "create a new key at cloud.ionq.com (API Keys) and paste it, or re-initialize from JupyterHub."
+NOTE = (
+    "IonQ API keys do not expire; a check tells whether IonQ accepts the key now (not revoked) and which project "
+    "it belongs to, nothing about quotas or backends."
+)
+
+
+def whoami_flow(url: str, key: str) -> Flow[dict[str, Any]]:
+    """``GET {url}/whoami`` with the key: the key's name and project, or :class:`RefusedError` for a 401/403."""
+    what = f"the API at {url.split('://', 1)[-1].split('/', 1)[0]}"
+    headers = {"Authorization": f"apiKey {key}", "Accept": "application/json"}
+    response = yield flows.request("GET", url.rstrip("/") + "/whoami", headers=headers)
+    if response.status_code in (401, 403):
+        raise RefusedError(
+            PROVIDER, f"{what} does not accept this API key (HTTP {response.status_code}); {REINIT_ADVICE}"
+        )
+    body = flows.require(flows.expect_ok(response, PROVIDER, what), PROVIDER, what, "key_name")
+    return {key: body.get(key) for key in ("key_name", "key_id", "project_id")}
+
+
+class IonqProvider(SpecProvider):
+    """The IonQ API key qiskit-ionq finds (see the module docstring)."""
+
+    key: ClassVar[str] = PROVIDER
+    title: ClassVar[str] = PROVIDER_TITLES[PROVIDER]
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.checks = Checks()
+
+    @property
+    def path(self) -> Path:
+        """The ``.env`` file we keep the key in: ``$QCRED_IONQ_DOTENV`` or ``~/.env``."""
+        return Path(self.settings.environ.get("QCRED_IONQ_DOTENV") or self.settings.home / ".env")
+
+    def watched_paths(self) -> list[Path]:
+        return [self.path]
+
+    def _document(self) -> LineFile:
+        return LineFile(files.read_text(self.path))
+
+    def _found(self) -> tuple[str | None, str, str]:
+        """(key, url, source) as qiskit-ionq would resolve them from our file and the environment."""
+        document = self._document()
+        env = self.settings.environ
+        key = next((document.get(name) for name in KEY_VARIABLES if document.get(name)), None)
+        source = "file"
+        if key is None:
+            key, source = next((env[name] for name in KEY_VARIABLES if env.get(name)), None), "env"
+        url = next(
+            (v for v in [*(document.get(n) for n in URL_VARIABLES), *(env.get(n) for n in URL_VARIABLES)] if v), None
+        )
+        return key, url or DEFAULT_URL, source
+
+    def read(self) -> list[CredentialStatus]:
+        try:
+            key, url, source = self._found()
+        except QCredError as exc:
+            return [absent(PROVIDER, self.path, str(exc))]
+        if key is None:
+            return [
+                absent(
+                    PROVIDER,
+                    self.path,
+                    "No IonQ API key: paste one (cloud.ionq.com, API Keys), upload a .env file, or set IONQ_API_KEY.",
+                )
+            ]
+        status = status_from_checks(
+            PROVIDER,
+            KEY_NAME,
+            key,
+            self.checks,
+            file=self.path if source == "file" else None,
+            source=source,
+            account={"url": url, "expires": "never", "note": NOTE},
+        )
+        account = status.account
+        checked = account.get("key_name")
+        account["summary"] = f"key {checked!r}, project {account.get('project_id')}" if checked else "not checked yet"
+        account["fields"] = [
+            ["Key", f"{checked} (project {account.get('project_id')})" if checked else "not checked yet"],
+            ["API", url],
+            ["Expires", "never: a check only tells whether IonQ accepts the key now"],
+        ]
+        return [status]
+
+    async def refresh(self, name: str, *, force: bool = False) -> CredentialStatus:
+        """Check the key with IonQ (there is nothing to renew: the key does not expire)."""
+        key, url, _source = self._found()
+        if key is None or name != KEY_NAME:
+            raise QCredError(f"There is no IonQ API key named {name!r}.")
+        try:
+            account = await arun_flow(whoami_flow(url, key), self.settings, PROVIDER)
+        except RefusedError as exc:
+            self.checks.refuse(name, key, str(exc))
+            raise
+        self.checks.accepted(name, {**account, "fingerprint": fingerprint(key)})
+        return self.read()[0]
+
+    def materialize(self, specs: Sequence[Any], *, source: str, reinit: bool = False) -> list[str]:
+        """Write the key (and URL) into ``.env``: into every key variable already there (so none shadows ours),
+        else ``IONQ_API_KEY``; every other line is kept."""
+        if not specs:
+            return []
+        spec: IonqKeySpec = specs[0]
+        with files.locked(self.path, self.settings.lock_timeout):
+            try:
+                document = self._document()
+            except FileFormatError:
+                if not reinit:
+                    raise
+                files.backup(self.path)
+                document = LineFile("")
+            present = [name for name in KEY_VARIABLES if document.get(name)] or ["IONQ_API_KEY"]
+            for name in present:
+                document.set(name, spec.key)
+            if spec.url:
+                for name in [n for n in URL_VARIABLES if document.get(n)] or ["IONQ_API_URL"]:
+                    document.set(name, spec.url)
+            files.atomic_write(self.path, document.text())
+        self.checks.refused.pop(KEY_NAME, None)
+        log.info("IonQ: wrote the API key into %s (from %s)", self.path, source)
+        return [KEY_NAME]
+
+    def set_default(self, name: str, instance: str | None = None) -> None:
+        if name != KEY_NAME:
+            raise QCredError(f"IonQ has one API key ({KEY_NAME!r}); there is no {name!r} to make the default.")
+
+    def upload_specs(self, filename: str, content: str) -> list[Any]:
+        """A ``.env`` file holding one of qiskit-ionq's key variables (or the bare key pasted as a file)."""
+        document = LineFile(content)
+        key = next((document.get(name) for name in KEY_VARIABLES if document.get(name)), None)
+        lines = [line.strip() for line in content.splitlines() if line.strip()]
+        if key is None and len(lines) == 1 and "=" not in lines[0] and " " not in lines[0]:
+            key = lines[0]
+        if key is None:
+            raise FileFormatError(
+                Path(filename).name or "uploaded file", f"holds no IonQ key ({', '.join(KEY_VARIABLES)})"
+            )
+        url = next((document.get(n) for n in URL_VARIABLES if document.get(n)), None)
+        return [IonqKeySpec(key=key, url=url)]
+
+    async def check_specs(self, specs: Sequence[Any]) -> None:
+        """Ask IonQ's ``/whoami`` about the key before it is written (at the URL it comes with, else ours)."""
+        for spec in specs:
+            await arun_flow(whoami_flow(spec.url or self._found()[1], spec.key), self.settings, PROVIDER)
+
+    def remove(self, name: str) -> list[Path]:
+        """Take every key variable qiskit-ionq reads out of ``.env``; every other line (the URL too) is kept."""
+        if name != KEY_NAME:
+            raise QCredError(f"IonQ has one API key ({KEY_NAME!r}); there is no {name!r} to remove.")
+        with files.locked(self.path, self.settings.lock_timeout):
+            document = self._document()
+            if not any(document.get(variable) for variable in KEY_VARIABLES):
+                return []
+            for variable in KEY_VARIABLES:
+                document.set(variable, None)
+            files.atomic_write(self.path, document.text())
+        self.checks.refused.pop(KEY_NAME, None)
+        self.checks.accounts.pop(KEY_NAME, None)
+        log.info("IonQ: removed the API key from %s", self.path)
+        return [self.path]
+
+    def pasted(self, data: Mapping[str, Any]) -> Bundle:
+        token = str(data.get("token") or data.get("key") or "").strip()
+        if not token:
+            raise QCredError("Paste your IonQ API key (cloud.ionq.com, API Keys) into the 'token' field.")
+        return Bundle(ionq=(IonqKeySpec(key=token, url=(data.get("url") or None)),))
+
+    def environment_specs(self) -> list[Any]:
+        env = self.settings.environ
+        key = next((env[name] for name in KEY_VARIABLES if env.get(name)), None)
+        url = next((env[name] for name in URL_VARIABLES if env.get(name)), None)
+        return [IonqKeySpec(key=key, url=url)] if key else []

@@ -1,0 +1,247 @@
+"""Quantinuum Nexus logins in qnexus's own files, refreshed ahead of expiry once for every process.
+
+qnexus refreshes only after a request failed with 401, in each process on its own, and writes ``id.json`` without a
+lock. Here whoever finds the stored access token due takes the lock of ``id.json``, re-reads it, and asks Nexus only
+if it is still due; kernels then find a valid token in the file (qnexus reads it at import and after a 401). In
+managed-token mode (``NEXUS_MANAGED_TOKENS``) ``token.json`` belongs to the hub: it is written from the bundle only,
+and access tokens go to ``~/.qnx/managed_auth/id.json``, where qnexus looks for them in that mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ...core import files, safejson
+from ...core.bundle import Bundle
+from ...core.errors import FileFormatError, QCredError, RefusedError
+from ...core.flows import Flow
+from ...core.settings import Settings
+from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
+from ..common import Checks, SpecProvider, arun_flow, renew, renew_sync, status_from_checks, token_due
+from ..qcs.signin import DeviceLogin
+from ..qcs.times import jwt_times
+from ..registry import PROVIDER_TITLES
+from .protocol import PROVIDER, account_flow, device_poll_flow, device_start_flow, refresh_flow
+from .spec import LOGIN_NAME, NexusLoginSpec
+from .store import NexusStore
+
+log = logging.getLogger("jupyter_qcred.nexus")
+
+
+class NexusProvider(SpecProvider):
+    """The qnexus login of this home (see the module docstring)."""
+
+    key: ClassVar[str] = PROVIDER
+    title: ClassVar[str] = PROVIDER_TITLES[PROVIDER]
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.store = NexusStore(settings)
+        self.checks = Checks()
+
+    def watched_paths(self) -> list[Path]:
+        return [self.store.refresh_path, self.store.access_path, self.store.config_path]
+
+    # ----- reading -------------------------------------------------------------------------------------------
+
+    def read(self) -> list[CredentialStatus]:
+        try:
+            refresh, access = self.store.refresh_token(), self.store.access_token()
+        except QCredError as exc:
+            path = exc.path if isinstance(exc, FileFormatError) else self.store.refresh_path
+            return [CredentialStatus(provider=PROVIDER, name=None, state=State.ERROR, error=str(exc), file=path)]
+        if refresh is None:
+            hint = "No Quantinuum Nexus login: sign in with the Nexus login, or re-initialize from JupyterHub."
+            return [absent(PROVIDER, self.store.refresh_path, hint)]
+        times = jwt_times(access)
+        due = self.settings.policy.due_at(times.issued_at, times.expires_at) if times.expires_at else None
+        status = status_from_checks(
+            PROVIDER,
+            LOGIN_NAME,
+            refresh,
+            self.checks,
+            file=self.store.refresh_path,
+            expires_at=times.expires_at,
+            next_refresh_at=due or utcnow(),
+            account={"url": self.store.url, "managed_tokens": self.store.managed},
+        )
+        status.token_hint = f"…{refresh[-4:]}" if len(refresh) > 8 else "…"
+        if status.state is State.EXPIRED or access is None:
+            status.state = State.EXPIRING  # the refresh token still works: renewing is routine
+        elif status.state is State.OK and due is not None and due <= utcnow():
+            status.state = State.EXPIRING
+        account = status.account
+        who = account.get("display_name")
+        ttl = account.get("refresh_token_ttl")
+        account["summary"] = f"{who} at {self.store.url}" if who else self.store.url
+        account["fields"] = [
+            ["User", who or "not checked yet"],
+            ["Nexus", self.store.url],
+            ["Login", f"valid {_days(ttl)} more" if isinstance(ttl, int) else "not checked yet"],
+            ["Tokens", "managed (NEXUS_MANAGED_TOKENS)" if self.store.managed else "~/.qnx/auth"],
+        ]
+        return [status]
+
+    # ----- refreshing ----------------------------------------------------------------------------------------
+
+    def _locked_flow(self, force: bool, seen: str | None) -> Flow[str]:
+        """Under the lock of the access token file: re-read, and ask Nexus only if still due."""
+        refresh, access = self.store.refresh_token(), self.store.access_token()
+        if refresh is None:
+            raise RefusedError(PROVIDER, "there is no Nexus login to refresh; sign in to Nexus first.")
+        someone_refreshed = seen is not None and access != seen
+        if access and not token_due(self.settings, access) and (not force or someone_refreshed):
+            return access
+        try:
+            token = yield from refresh_flow(self.store.url, refresh)
+        except RefusedError as exc:
+            self.checks.refuse(LOGIN_NAME, refresh, str(exc))
+            raise
+        self.store.write_access(token)
+        self.checks.refreshed_at[LOGIN_NAME] = utcnow()
+        log.info("Nexus: renewed the access token")
+        return token
+
+    def _fast(self, force: bool) -> tuple[str | None, str | None]:
+        access = self.store.access_token()
+        if not force and access and not token_due(self.settings, access):
+            return access, access
+        return None, access
+
+    def token_sync(self, *, force: bool = False) -> str:
+        """A valid access token, renewed once for every process (the CLI, a kernel on its own)."""
+        token, seen = self._fast(force)
+        if token is not None:
+            return token
+        return renew_sync(self.settings, PROVIDER, self.store.access_path, self._locked_flow(force, seen))
+
+    async def token(self, *, force: bool = False) -> str:
+        token, seen = self._fast(force)
+        if token is not None:
+            return token
+        return await renew(self.settings, PROVIDER, self.store.access_path, self._locked_flow(force, seen))
+
+    async def refresh(self, name: str, *, force: bool = False) -> CredentialStatus:
+        """Renew the access token if due, then read who the login belongs to and how long it lasts."""
+        if name != LOGIN_NAME:
+            raise QCredError(f"There is no Nexus login named {name!r}.")
+        access = await self.token(force=force)
+        refresh = self.store.refresh_token() or ""
+        try:
+            account = await arun_flow(account_flow(self.store.url, refresh, access), self.settings, PROVIDER)
+        except RefusedError as exc:
+            self.checks.refuse(name, refresh, str(exc))
+            raise
+        self.checks.accepted(name, {**account, "fingerprint": fingerprint(refresh)})
+        return self.read()[0]
+
+    # ----- writing and signing in ----------------------------------------------------------------------------
+
+    def materialize(self, specs: Sequence[Any], *, source: str, reinit: bool = False) -> list[str]:
+        if not specs:
+            return []
+        spec: NexusLoginSpec = specs[0]
+        if spec.url:
+            self.store.write_url(spec.url)
+        self._save(spec.refresh_token, spec.access_token)
+        log.info("Nexus: login written from %s%s", source, " (managed tokens)" if self.store.managed else "")
+        return [LOGIN_NAME]
+
+    def _save(self, refresh_token: str, access_token: str | None) -> None:
+        with files.locked(self.store.access_path, self.settings.lock_timeout):
+            try:
+                self.store.write_refresh(refresh_token)
+            except OSError as exc:
+                raise QCredError(
+                    f"{self.store.refresh_path} cannot be written ({exc.strerror}); with NEXUS_MANAGED_TOKENS the hub "
+                    "must be able to write it."
+                ) from None
+            if access_token:
+                self.store.write_access(access_token)
+        self.checks.refused.pop(LOGIN_NAME, None)
+
+    def set_default(self, name: str, instance: str | None = None) -> None:
+        if name != LOGIN_NAME:
+            raise QCredError(f"qnexus keeps one login ({LOGIN_NAME!r}); there is no {name!r}.")
+
+    def upload_specs(self, filename: str, content: str) -> list[Any]:
+        """``token.json`` from another machine's ``~/.qnx/auth`` (the refresh token)."""
+        try:
+            token = safejson.loads(content)["data"]["refresh_token"]
+        except (ValueError, KeyError, TypeError):
+            raise FileFormatError(
+                Path(filename).name, 'is not qnexus\'s token.json ({"data": {"refresh_token": ...}})'
+            ) from None
+        if not isinstance(token, str) or not token:
+            raise FileFormatError(Path(filename).name, "holds no refresh token")
+        return [NexusLoginSpec(refresh_token=token)]
+
+    async def check_specs(self, specs: Sequence[Any]) -> None:
+        """Exchange the refresh token for an access token once before it is written (Nexus does not rotate it)."""
+        for spec in specs:
+            await arun_flow(refresh_flow(spec.url or self.store.url, spec.refresh_token), self.settings, PROVIDER)
+
+    def remove(self, name: str) -> list[Path]:
+        """Sign out as ``qnx.auth.logout()`` does: both token files go; the Nexus URL in the config stays."""
+        if name != LOGIN_NAME:
+            raise QCredError(f"qnexus keeps one login ({LOGIN_NAME!r}); there is no {name!r} to remove.")
+        removed = []
+        with files.locked(self.store.access_path, self.settings.lock_timeout):
+            for path in (self.store.refresh_path, self.store.access_path):
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    raise QCredError(f"{path} cannot be removed ({exc.strerror}); nothing else was changed.") from None
+                removed.append(path)
+        self.checks.refused.pop(LOGIN_NAME, None)
+        self.checks.accounts.pop(LOGIN_NAME, None)
+        log.info("Nexus: removed the login (%d files)", len(removed))
+        return removed
+
+    def login_profile(self, profile: str | None) -> str:
+        """The one login qnexus keeps, whatever was asked for."""
+        return LOGIN_NAME
+
+    def pasted(self, data: Mapping[str, Any]) -> Bundle:
+        token = str(data.get("token") or data.get("refresh_token") or "").strip()
+        if not token:
+            raise QCredError("Paste your Nexus refresh token (the myqos_oat cookie), or use the Nexus login instead.")
+        return Bundle(nexus=(NexusLoginSpec(refresh_token=token),))
+
+    async def start_device_login(self, profile: str | None = None) -> DeviceLogin:
+        answer = await arun_flow(device_start_flow(self.store.url), self.settings, PROVIDER)
+        return DeviceLogin(
+            id=secrets.token_hex(8),
+            profile=LOGIN_NAME,
+            user_code=str(answer["user_code"]),
+            verification_uri=str(answer.get("verification_uri") or answer["verification_uri_complete"]),
+            verification_uri_complete=str(answer["verification_uri_complete"]),
+            expires_at=utcnow() + timedelta(seconds=int(answer["expires_in"])),
+            interval=max(1, int(answer["interval"])),
+            provider=PROVIDER,
+            device_code=str(answer["device_code"]),
+        )
+
+    async def poll_device_login(self, login: DeviceLogin) -> DeviceLogin:
+        if login.finished:
+            return login
+        if utcnow() >= login.expires_at:
+            login.state, login.error = "expired", "The Nexus login code expired; start the login again."
+            return login
+        tokens = await arun_flow(device_poll_flow(self.store.url, login.device_code), self.settings, PROVIDER)
+        if tokens is not None:
+            await asyncio.to_thread(self._save, str(tokens["refresh_token"]), str(tokens["access_token"]))
+            login.state = "done"
+        return login
+
+
+def _days(seconds: int) -> str:
+    return f"{seconds // 86400} days" if seconds >= 2 * 86400 else f"{max(seconds, 0) // 3600} h"
