@@ -205,3 +205,36 @@ READABILITY = """() => {
     }
     return problems;
 }"""
+
+
+def escape_dialog(page: Any) -> None:
+    """Close the open dialog with Escape, as a person would, once it holds the focus: JupyterLab moves the focus into
+    a new dialog a moment after showing it, and an Escape before that goes to the page behind (on a busy machine the
+    test could be faster than that)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".jp-Dialog :focus")).to_have_count(1)
+    page.keyboard.press("Escape")
+
+
+def show_panel(page: Any, timeout: float = 120.0) -> Any:
+    """Open the Quantum credentials panel (its tab in the sidebar) and return it.
+
+    JupyterLab restores the saved layout a moment after the page loads, which may open or close the sidebar on its
+    own: the tab is clicked only while the panel is not shown, and the check repeats until it stays shown.
+    """
+    from helpers import wait_until
+    from playwright.sync_api import expect
+
+    panel = page.get_by_test_id("qcred-panel")
+    tab = page.get_by_role("tab", name="Quantum credentials")
+    expect(tab).to_be_visible(timeout=timeout * 1000)
+
+    def shown() -> bool:
+        if panel.is_visible():
+            return True
+        tab.click()
+        return False
+
+    wait_until(shown, timeout=timeout, interval=1.0, what="the Quantum credentials panel")
+    return panel

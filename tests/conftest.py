@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from helpers import SecretScanner
 from support.sandbox_fixtures import sandbox, sandbox_session  # noqa: F401
+from support.server_fixtures import api, bundle, qcs_lifetime  # noqa: F401
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

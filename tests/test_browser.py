@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, READABILITY, LabServer, launch_chromium
+from browser_support import CHROMIUM, READABILITY, LabServer, escape_dialog, launch_chromium
 from helpers import SecretScanner, stored_qcs_payload, wait_until
 from support.kernels import credential_file_secrets
+from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.sandbox.client import Sandbox
@@ -50,18 +51,6 @@ def usual_state(provider: str, name: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(autouse=True)
-def jp_asyncio_loop() -> None:
-    """Playwright's sync API keeps an event loop of its own running in this thread: pytest-jupyter's autouse loop
-    fixture would pick that loop up and close it. This module runs no in-process server, so it needs neither."""
-    return None
-
-
-@pytest.fixture(autouse=True)
-def jp_server_cleanup() -> None:
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -423,7 +412,7 @@ def test_every_control_is_reachable_by_keyboard_and_named(page: Any, panel: Any,
         page.get_by_test_id(f"qcred-method-{method}").check()
         names = dialog.locator("input, select, button, a[href]").evaluate_all(f"els => els.map({ACCESSIBLE_NAME})")
         assert names and all(names), f"a control without a name in the dialog ({method}): {names}"
-    page.keyboard.press("Escape")
+    escape_dialog(page)
     expect(page.get_by_test_id("qcred-reinit-dialog")).to_have_count(0)
 
     # The status bar item is a named button too.

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import BUILT_LABEXTENSION, CHROMIUM, launch_chromium
+from browser_support import BUILT_LABEXTENSION, CHROMIUM, launch_chromium, show_panel
 from helpers import wait_until
+from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 
 from jupyter_qcred.demo.hub import LocalHub
 from jupyter_qcred.sandbox.client import Sandbox
@@ -32,17 +33,6 @@ pytestmark = pytest.mark.timeout(600)
 
 NAMED = "gpu"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-
-
-@pytest.fixture(autouse=True)
-def jp_asyncio_loop() -> None:
-    """Playwright's sync API runs its own loop in this thread; this module starts no in-process server."""
-    return None
-
-
-@pytest.fixture(autouse=True)
-def jp_server_cleanup() -> None:
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +81,7 @@ def restart_from_the_panel(page: Any, hub: LocalHub, name: str, lab_path: str) -
     """Click Restart in the panel and follow what the person sees until the new server's panel shows."""
     before = wait_until(lambda: server_model(hub, name), timeout=120, what=f"alice's server {name!r}")
     page.evaluate("window.__qcredOldPage = true")
-    panel = page.get_by_test_id("qcred-panel")
-    if not panel.is_visible():
-        page.get_by_role("tab", name="Quantum credentials").click()
+    show_panel(page)
     restart = page.get_by_test_id("qcred-restart")
     expect(restart).to_be_enabled(timeout=60_000)
     restart.click()
@@ -135,7 +123,6 @@ def test_restart_of_a_named_server(page: Any, hub: LocalHub) -> None:
     hub.api("POST", f"/users/alice/servers/{NAMED}", {})
     wait_until(lambda: server_model(hub, NAMED), timeout=120, what="alice's named server")
     page.goto(hub.public_url + f"user/alice/{NAMED}/lab")
-    expect(page.get_by_role("tab", name="Quantum credentials")).to_be_visible(timeout=120_000)
     for _ in range(2):
         restart_from_the_panel(page, hub, NAMED, f"/user/alice/{NAMED}/lab")
     assert server_model(hub, ""), "the default server kept running"

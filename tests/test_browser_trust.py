@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, READABILITY, LabServer, change_theme, launch_chromium
+from browser_support import CHROMIUM, READABILITY, LabServer, change_theme, escape_dialog, launch_chromium
 from helpers import wait_until
+from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.sandbox.client import Sandbox
@@ -33,17 +34,6 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PLATFORM = "default-ibm-quantum-platform"
 DIALOG = "qcred-reinit-dialog"
 ACCEPT = ".jp-Dialog-button.jp-mod-accept"
-
-
-@pytest.fixture(autouse=True)
-def jp_asyncio_loop() -> None:
-    """Playwright's sync API runs its own loop in this thread; this module starts no in-process server."""
-    return None
-
-
-@pytest.fixture(autouse=True)
-def jp_server_cleanup() -> None:
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +180,7 @@ def test_an_empty_field_is_answered_inside_the_open_form(page: Any, panel: Any) 
     expect(dialog).to_be_visible()  # the form stays open, with what was typed
     expect(page.locator("#qcred-ibm-name")).to_have_value("kept")
     expect(page.locator(".jp-Dialog")).to_have_count(1)  # no second "Nothing was changed" dialog
-    page.keyboard.press("Escape")
+    escape_dialog(page)
     expect(dialog).to_have_count(0)
 
 
@@ -212,7 +202,7 @@ def test_a_key_the_provider_refuses_is_shown_in_the_dialog_and_not_saved(page: A
     expect(page.get_by_test_id("qcred-account-ibm-pasted")).to_have_count(0)
     assert ibm_file(lab).read_bytes() == before, "nothing the provider refused reaches the SDK's file"
     assert ibm_accounts(lab)[PLATFORM].get("is_default_account") is True
-    page.keyboard.press("Escape")
+    escape_dialog(page)
 
 
 def test_an_existing_name_asks_replace_or_a_new_name_then_remove_it(
@@ -336,7 +326,7 @@ def test_uploading_a_file_that_is_not_a_credentials_file_says_so_inline(page: An
     assert "fix it by hand" not in text and "re-initialize" not in text.lower(), text  # no circle back here
     expect(dialog).to_be_visible()
     expect(success_toasts(page)).to_have_count(0)
-    page.keyboard.press("Escape")
+    escape_dialog(page)
 
 
 def test_a_cards_re_initialize_prefills_it_and_offers_the_doable_fix_first(
@@ -350,7 +340,7 @@ def test_a_cards_re_initialize_prefills_it_and_offers_the_doable_fix_first(
     expect(page.locator("#qcred-ibm-name")).to_have_value(PLATFORM)
     expect(page.locator("#qcred-ibm-channel")).to_have_value("ibm_quantum_platform")
     expect(page.locator("#qcred-ibm-instance")).to_have_value(crn)
-    page.keyboard.press("Escape")
+    escape_dialog(page)
 
     page.get_by_test_id("qcred-reinit-qcs-default").click()
     expect(dialog).to_be_visible()
@@ -358,7 +348,7 @@ def test_a_cards_re_initialize_prefills_it_and_offers_the_doable_fix_first(
     expect(first).to_have_attribute("data-testid", "qcred-method-qcs-login")  # QCS: the browser login first
     expect(first).to_be_checked()
     expect(page.locator("#qcred-qcs-profile")).to_have_value("default")
-    page.keyboard.press("Escape")
+    escape_dialog(page)
     expect(dialog).to_have_count(0)
 
 

@@ -107,8 +107,11 @@ class DemoRun:
     def tree(self) -> list[Any]:
         """The demo and every process below it now (remembered for :meth:`running` and the cleanup)."""
         top = psutil.Process(self.process.pid)
-        processes = [top, *top.children(recursive=True)]
-        self.seen.update({p.pid: p.create_time() for p in processes})
+        processes = []
+        for process in [top, *top.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):  # one that ended meanwhile (a zombie too) is gone
+                self.seen[process.pid] = process.create_time()
+                processes.append(process)
         return processes
 
     def running(self) -> list[str]:
@@ -197,7 +200,7 @@ def start_kernel(client: httpx.Client, server_url: str, headers: dict[str, str])
 
 
 def kernel_processes(demo: DemoRun) -> list[Any]:
-    return [p for p in demo.tree() if any("ipykernel" in part for part in p.cmdline())]
+    return [p for p in demo.tree() if any("ipykernel" in line for line in command_lines([p]))]
 
 
 def cli_status(lines: list[str], env: dict[str, str]) -> dict[str, Any]:

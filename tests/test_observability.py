@@ -13,20 +13,9 @@ from helpers import async_wait_until
 from prometheus_client.parser import text_string_to_metric_families
 from support.kernels import credential_file_secrets
 
-from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.server.observability import EVENTS, schema_id
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def bundle(sandbox, secret_scanner, monkeypatch) -> dict[str, Any]:
-    data = demo_bundle(sandbox)
-    secret_scanner.add_bundle(data)
-    monkeypatch.setenv("QCRED_BUNDLE", json.dumps(data))
-    for key, value in sandbox_environment(sandbox).items():
-        monkeypatch.setenv(key, value)
-    return data
 
 
 @pytest.fixture

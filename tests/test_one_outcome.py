@@ -23,6 +23,7 @@ import pytest
 from browser_support import LabServer, launch_chromium
 from helpers import wait_until
 from support.kernels import KernelDriver
+from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.sandbox.client import Sandbox
@@ -33,16 +34,6 @@ expect = playwright_api.expect
 pytestmark = pytest.mark.timeout(300)
 FAST = 20_000
 QCS = "qcred-state-qcs-default"
-
-
-@pytest.fixture(autouse=True)
-def jp_asyncio_loop() -> None:
-    """No in-process Jupyter server here (see tests/test_browser.py)."""
-
-
-@pytest.fixture(autouse=True)
-def jp_server_cleanup() -> None:
-    """No in-process Jupyter server here."""
 
 
 @pytest.fixture(scope="module")

@@ -19,20 +19,10 @@ from typing import Any
 import pytest
 from helpers import async_wait_until
 
-from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
+from jupyter_qcred.demo.world import sandbox_environment
 from jupyter_qcred.providers.ibm.sdk import runtime_channels
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def bundle(sandbox, secret_scanner, monkeypatch) -> dict[str, Any]:
-    data = demo_bundle(sandbox)
-    secret_scanner.add_bundle(data)
-    monkeypatch.setenv("QCRED_BUNDLE", json.dumps(data))
-    for key, value in sandbox_environment(sandbox).items():
-        monkeypatch.setenv(key, value)
-    return data
 
 
 @pytest.fixture
@@ -41,21 +31,6 @@ def jp_server_config(bundle) -> dict[str, Any]:
         "ServerApp": {"jpserver_extensions": {"jupyter_qcred": True}},
         "QCredApp": {"watch_interval": 0.1, "retry_initial_seconds": 2.0},
     }
-
-
-@pytest.fixture
-def api(jp_fetch, secret_scanner):
-    """Call the qcred API, record every answer for the secret scan, and return (status, JSON)."""
-
-    async def call(path: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
-        if body is not None and not isinstance(body, str | bytes):
-            body = json.dumps(body)
-        response = await jp_fetch("qcred", path, method=method, body=body, raise_error=False)
-        text = response.body.decode()
-        secret_scanner.saw(f"{method} {path}", text)
-        return response.code, json.loads(text) if text else None
-
-    return call
 
 
 def entry(status: dict[str, Any], provider: str, name: str | None = None) -> dict[str, Any]:

@@ -14,7 +14,6 @@ import pytest
 from helpers import async_wait_until, login_cookie
 from tornado.httpclient import HTTPClientError
 
-from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.server.handlers import ROUTES
 
 pytestmark = pytest.mark.timeout(120)
@@ -26,43 +25,11 @@ def when(text: str | None) -> datetime:
 
 
 @pytest.fixture
-def qcs_lifetime(request: pytest.FixtureRequest) -> int:
-    marker = request.node.get_closest_marker("qcs_lifetime")
-    return int(marker.args[0]) if marker else 3600
-
-
-@pytest.fixture
-def bundle(sandbox, secret_scanner, monkeypatch, qcs_lifetime) -> dict[str, Any]:
-    sandbox.configure(access_token_lifetime=qcs_lifetime)
-    data = demo_bundle(sandbox, access_token_lifetime=qcs_lifetime)
-    secret_scanner.add_bundle(data)
-    monkeypatch.setenv("QCRED_BUNDLE", json.dumps(data))
-    for key, value in sandbox_environment(sandbox).items():
-        monkeypatch.setenv(key, value)
-    return data
-
-
-@pytest.fixture
 def jp_server_config(bundle) -> dict[str, Any]:
     return {
         "ServerApp": {"jpserver_extensions": {"jupyter_qcred": True}},
         "QCredApp": {"watch_interval": 0.1},
     }
-
-
-@pytest.fixture
-def api(jp_fetch, secret_scanner):
-    """Call the qcred API, record every answer for the secret scan, and return (status, JSON)."""
-
-    async def call(path: str, method: str = "GET", body: Any = None, **kwargs: Any) -> tuple[int, Any]:
-        if body is not None and not isinstance(body, str | bytes):
-            body = json.dumps(body)
-        response = await jp_fetch("qcred", path, method=method, body=body, raise_error=False, **kwargs)
-        text = response.body.decode()
-        secret_scanner.saw(f"{method} {path}", text)
-        return response.code, json.loads(text) if text else None
-
-    return call
 
 
 def entry(status: dict[str, Any], provider: str, name: str | None = None) -> dict[str, Any]:

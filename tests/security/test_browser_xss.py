@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from browser_support import CHROMIUM, LabServer, launch_chromium
+from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 
 from jupyter_qcred.demo.world import sandbox_environment
 from jupyter_qcred.sandbox.client import Sandbox
@@ -36,17 +37,6 @@ PAYLOADS = {
     "qcs_profile": f"<b onmouseover='{RUN}'>lab</b>",
     "instance": f"crn:v1:<img src=w onerror='{RUN}'>",
 }
-
-
-@pytest.fixture(autouse=True)
-def jp_asyncio_loop() -> None:
-    """Playwright's sync API runs its own loop in this thread; this module needs no pytest-jupyter loop."""
-    return None
-
-
-@pytest.fixture(autouse=True)
-def jp_server_cleanup() -> None:
-    return None
 
 
 @pytest.fixture(scope="module")
