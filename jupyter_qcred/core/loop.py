@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("jupyter_qcred.core.manager")
 
 Key = tuple[str, str | None]
+#: How long a stopping server waits for cancelled refreshes to finish their cleanup.
+STOP_GRACE_SECONDS = 5.0
 
 
 def mark(path: Path) -> tuple[int, int, int, int] | None:
@@ -69,7 +71,7 @@ class RefreshLoop:
             self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
-        """Stop the loop and wait for in-flight refreshes to settle."""
+        """Stop the loop and wait (at most :data:`STOP_GRACE_SECONDS`) for in-flight refreshes to settle."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -78,7 +80,8 @@ class RefreshLoop:
         pending = list(self._inflight.values())
         for running in pending:
             running.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        if pending:  # a provider's request cannot hold up the server's shutdown for more than a moment
+            await asyncio.wait(pending, timeout=STOP_GRACE_SECONDS)
 
     async def _run(self) -> None:
         while True:
