@@ -221,7 +221,9 @@ def test_hub_end_to_end(hub_env: tuple[Sandbox, LocalHub], browser: Any) -> None
     # 5. Restart stops the server through the hub; the spawn page brings it back.
     code, answer = user_api(hub, "alice", "POST", "restart", {})
     assert code == 202 and answer["spawn_url"] == "/hub/spawn/alice"
-    wait_until(lambda: server_gone(hub, "alice"), timeout=60, what="alice's server to stop")
+    # JupyterHub stops a local server with SIGINT, then SIGTERM and SIGKILL after its own timeouts: on a busy machine
+    # that alone can take most of a minute.
+    wait_until(lambda: server_gone(hub, "alice"), timeout=120, what="alice's server to stop")
     pages["alice"].goto(hub.public_url.rstrip("/") + answer["spawn_url"])
     wait_until(lambda: server_ready(hub, "alice"), timeout=90, what="alice's server to come back")
     code, status = user_api(hub, "alice", "GET", "status")
