@@ -113,3 +113,18 @@ def stored_qcs_payload(secrets_text: str, credential: str = "default") -> dict[s
     if "externally_managed" in entry:
         entry = credentials[handoff.managed_name(credential)]
     return dict(entry["token_payload"])
+
+
+def qcs_spec(sandbox: Any, tokens: dict[str, Any], profile: str = "default") -> Any:
+    """A default bundle profile (``QcsProfileSpec``) for tokens the sandbox issued, on the sandbox's QCS deployment."""
+    from jupyter_qcred.core.bundle import QcsProfileSpec
+
+    return QcsProfileSpec(
+        profile=profile,
+        access_token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+        issuer=sandbox.qcs_issuer,
+        client_id=sandbox.qcs_client_id,
+        api_url=sandbox.qcs_api_url,
+        default=True,
+    )

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SecretScanner
+from helpers import SecretScanner, qcs_spec
 
-from jupyter_qcred.core.bundle import QcsProfileSpec
 from jupyter_qcred.core.settings import Settings
 from jupyter_qcred.demo.world import sandbox_environment
 from jupyter_qcred.providers.qcs.provider import QcsProvider
@@ -33,16 +32,7 @@ def written_before_start(
     secret_scanner.add_secrets(tokens)
     other = "files" if handoff_mode == "command" else "command"
     qcs = QcsProvider(Settings.from_environment({"HOME": str(jp_home_dir), "QCRED_QCS_HANDOFF": other}))
-    spec = QcsProfileSpec(
-        profile="default",
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        issuer=sandbox.qcs_issuer,
-        client_id=sandbox.qcs_client_id,
-        api_url=sandbox.qcs_api_url,
-        default=True,
-    )
-    qcs.materialize([spec], source="someone else")
+    qcs.materialize([qcs_spec(sandbox, tokens)], source="someone else")
     return tokens
 
 

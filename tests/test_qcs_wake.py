@@ -31,13 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SecretScanner, wait_until
+from helpers import SecretScanner, qcs_spec, wait_until
 from support.kernels import JupyterServer
 from support.sessions import start_session
 from test_qcs_support import PYTHON, provider, sandbox_env
 
 from jupyter_qcred.core import files
-from jupyter_qcred.core.bundle import QcsProfileSpec
 from jupyter_qcred.core.errors import RefusedError
 from jupyter_qcred.providers.qcs import handoff
 from jupyter_qcred.providers.qcs.model import jwt_times, load_secrets
@@ -109,16 +108,7 @@ def write_expired(home: Path, sandbox: Sandbox, scanner: SecretScanner, mode: st
     tokens = sandbox.issue_qcs_tokens("alice", access_token_lifetime=-100)
     scanner.add_secrets(tokens)
     qcs = provider(home, SSL_CERT_FILE=sandbox.ca_file or "", QCRED_QCS_HANDOFF=mode)
-    spec = QcsProfileSpec(
-        profile="default",
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        issuer=sandbox.qcs_issuer,
-        client_id=sandbox.qcs_client_id,
-        api_url=sandbox.qcs_api_url,
-        default=True,
-    )
-    qcs.materialize([spec], source="bundle")
+    qcs.materialize([qcs_spec(sandbox, tokens)], source="bundle")
     sandbox.clear_log()
     return qcs
 

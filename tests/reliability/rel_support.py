@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import stored_qcs_payload
+from helpers import qcs_spec, stored_qcs_payload  # noqa: F401 - qcs_spec: the reliability tests import it from here
 
 import jupyter_qcred
-from jupyter_qcred.core.bundle import IbmAccountSpec, QcsProfileSpec
+from jupyter_qcred.core.bundle import IbmAccountSpec
 from jupyter_qcred.core.policy import Backoff, RefreshPolicy
 from jupyter_qcred.core.settings import Settings
 from jupyter_qcred.providers.qcs import handoff
@@ -108,19 +108,6 @@ def sandbox_environ(home: Path, sandbox: Sandbox) -> dict[str, str]:
 def settings_for(home: Path, sandbox: Sandbox, **overrides: Any) -> Settings:
     """Core settings of a server whose HOME is ``home``, talking to the sandbox."""
     return Settings.from_environment(sandbox_environ(home, sandbox), **overrides)
-
-
-def qcs_spec(sandbox: Sandbox, tokens: dict[str, Any], profile: str = "default") -> QcsProfileSpec:
-    """A bundle profile for tokens the sandbox issued."""
-    return QcsProfileSpec(
-        profile=profile,
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        issuer=sandbox.qcs_issuer,
-        client_id=sandbox.qcs_client_id,
-        api_url=sandbox.qcs_api_url,
-        default=True,
-    )
 
 
 def ibm_spec(sandbox: Sandbox, user: str = "alice") -> IbmAccountSpec:
