@@ -75,6 +75,15 @@ class Provider(abc.ABC):
     async def check_upload(self, filename: str, content: str) -> None:
         """Check an upload's credentials with the provider before they are written (RefusedError otherwise)."""
 
+    def upload_hosts(self, filename: str, content: str) -> list[str]:
+        """The hosts an upload would send tokens to that are not already in use for this provider (its official
+        hosts, or hosts the stores already use), so the user confirms them before any token goes there.
+
+        Raises a QCredError with a sentence for what an upload may never do (point an existing credential's tokens
+        at another host, add a command to run, name an internal entry). Default: an upload names no host.
+        """
+        return []
+
     @abc.abstractmethod
     def names(self) -> list[str]:
         """The names of the credentials the stores hold now."""
