@@ -95,10 +95,30 @@ class ExistsError(QCredError):
     """A credential of that name exists and the request did not ask to replace it (REST answers 409 with
     ``reason: "exists"``, the provider and the name, so a view can offer "replace" or another name)."""
 
-    def __init__(self, provider: str, name: str) -> None:
+    def __init__(self, provider: str, name: str, noun: str | None = None) -> None:
         self.provider, self.name = provider, name
-        noun = PROVIDER_NOUNS.get(provider, "credential")
+        noun = noun or PROVIDER_NOUNS.get(provider, "credential")
         super().__init__(f"The {title(provider)} {noun} {name!r} already exists; choose another name or replace it.")
+
+
+class UploadRefusedError(InputError):
+    """An upload asks for what no upload may do: point an existing credential's tokens at another host, add a
+    command for an SDK to run, or touch jupyter_qcred's internal entries. Not confirmable (REST answers 400); the
+    sentence names the file and the field, and says that nothing was written."""
+
+
+class HostsError(QCredError):
+    """An upload would send tokens to hosts the user has not seen yet (REST answers 409 with ``reason: "hosts"``,
+    the provider and the hosts, so a view shows them and asks before anything is written or sent)."""
+
+    def __init__(self, provider: str, filename: str, hosts: list[str]) -> None:
+        self.provider, self.hosts = provider, list(hosts)
+        name = filename.rsplit("/", 1)[-1] or "the uploaded file"
+        listed = ", ".join(self.hosts)
+        super().__init__(
+            f"This file ({name}) sends your {title(provider)} tokens to {listed}. Only continue if you trust "
+            f"{'this host' if len(self.hosts) == 1 else 'these hosts'}; nothing was written or sent yet."
+        )
 
 
 class ForbiddenError(QCredError):

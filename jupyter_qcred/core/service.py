@@ -20,11 +20,13 @@ from .bundle import Bundle
 from .errors import (
     ExistsError,
     ForbiddenError,
+    HostsError,
     InputError,
     NotFoundError,
     ProviderError,
     QCredError,
     UnavailableError,
+    UploadRefusedError,
 )
 from .manager import CredentialManager
 from .sentences import kind_of, not_saved, outcome_of, upload_sentence
@@ -36,6 +38,7 @@ __all__ = [
     "CredentialService",
     "ExistsError",
     "ForbiddenError",
+    "HostsError",
     "InputError",
     "NotFoundError",
     "UnavailableError",
@@ -299,12 +302,21 @@ class CredentialService:
         return {**self.manager.snapshot(), "result": not_saved(provider, name, exc)}
 
     async def import_file(
-        self, provider: str, filename: str, content: str, *, replace: bool = False, make_default: bool = False
+        self,
+        provider: str,
+        filename: str,
+        content: str,
+        *,
+        replace: bool = False,
+        make_default: bool = False,
+        trust_hosts: bool = False,
     ) -> dict[str, Any]:
         """A credentials file the user downloaded (QCS secrets/settings TOML, qiskit-ibm.json, qiskitrc).
 
         The same rules as a pasted token: names already there need ``replace``; the file's own "default" marks
-        count only with ``make_default`` (or for the provider's first credential).
+        count only with ``make_default`` (or for the provider's first credential). An upload is data, never where
+        tokens go: what no upload may do is refused (:class:`UploadRefusedError`), and hosts the user's tokens have
+        not gone to before need ``trust_hosts`` (else :class:`HostsError`), before anything is written or sent.
         """
         provider = self.provider(provider)
         if not content.strip():
@@ -313,11 +325,20 @@ class CredentialService:
         store: Any = self.manager.providers[provider]
         try:
             incoming = await asyncio.to_thread(store.upload_names, filename, content)
+            replaces = await asyncio.to_thread(getattr(store, "upload_replaces", lambda *_: []), filename, content)
+            hosts = await asyncio.to_thread(store.upload_hosts, filename, content)
+        except UploadRefusedError:
+            raise
         except QCredError as exc:
             raise InputError(upload_sentence(provider, filename, exc)) from None
         existing = await asyncio.to_thread(store.names)
         for name in incoming:
             self._new_name(provider, name, replace, existing)
+        for noun, name in replaces:
+            if not replace:
+                raise ExistsError(provider, name, noun)
+        if hosts and not trust_hosts:
+            raise HostsError(provider, filename, hosts)
         try:
             await store.check_upload(filename, content)
         except ProviderError as exc:
@@ -327,6 +348,8 @@ class CredentialService:
             names = await asyncio.to_thread(
                 store.import_file, filename, content, make_default=make_default or not existing
             )
+        except UploadRefusedError:
+            raise
         except QCredError as exc:
             raise InputError(upload_sentence(provider, filename, exc)) from None
         await self.manager.aforget((provider, name) for name in names)

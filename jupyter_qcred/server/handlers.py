@@ -21,7 +21,15 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..core import safejson
-from ..core.errors import BusyError, FieldError, LockTimeoutError, ProviderError, QCredError, RefusedError
+from ..core.errors import (
+    BusyError,
+    FieldError,
+    HostsError,
+    LockTimeoutError,
+    ProviderError,
+    QCredError,
+    RefusedError,
+)
 from ..core.service import (
     CredentialService,
     ExistsError,
@@ -127,6 +135,13 @@ class QCredHandler(APIHandler):
                 json.dumps({"message": str(exc), "reason": "exists", "provider": exc.provider, "name": exc.name})
             )
             return
+        except HostsError as exc:
+            # Hosts an upload would send tokens to: a view shows them and asks before anything is written or sent.
+            self.set_status(409)
+            self.finish(
+                json.dumps({"message": str(exc), "reason": "hosts", "provider": exc.provider, "hosts": exc.hosts})
+            )
+            return
         except QCredError as exc:
             code = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 409)
             raise web.HTTPError(code, str(exc)) from None
@@ -178,7 +193,7 @@ class ReinitializeHandler(QCredHandler):
         }
     )
 
-    FLAGS = frozenset({"replace", "make_default"})
+    FLAGS = frozenset({"replace", "make_default", "trust_hosts"})
 
     @web.authenticated
     @authorized
@@ -196,7 +211,8 @@ class ReinitializeHandler(QCredHandler):
             if len(content.encode()) > MAX_FILE_BYTES:
                 raise web.HTTPError(400, "The credentials file is too large (at most 256 KiB).")
             provider, filename = data.get("provider") or "", data.get("filename") or ""
-            await self.run(service.import_file(provider, filename, content, **choices))
+            trust = data.get("trust_hosts") is True
+            await self.run(service.import_file(provider, filename, content, **choices, trust_hosts=trust))
         elif source == "device":
             await self.run(service.start_login(data.get("provider"), data.get("profile")))
         else:

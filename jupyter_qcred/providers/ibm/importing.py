@@ -9,13 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from ...core.bundle import DEFAULT_IBM_NAMES, IBM_CHANNELS, IbmAccountSpec
-from ...core.errors import FieldError, FileFormatError
+from ...core.errors import FieldError, FileFormatError, QCredError, UploadRefusedError
+from ...core.hosts import host_of, new_hosts
+from ...core.validation import web_url
 from . import accounts_json as ibm_json
-from .credentials import HubGroupProject, InvalidHubGroupProjectError
+from . import auth as ibm_auth
+from .credentials import QX_AUTH_URL, HubGroupProject, InvalidHubGroupProjectError
 from .qiskitrc import PREFERENCES_SECTION, parse_qiskitrc
 from .writing import IbmWriting
 
 log = logging.getLogger("jupyter_qcred.ibm")
+#: IBM's own domains (the SDKs' defaults live there): keys go there without asking.
+IBM_DOMAINS = ("ibm.com",)
 
 
 class IbmImporting(IbmWriting):
@@ -39,6 +44,57 @@ class IbmImporting(IbmWriting):
         if not incoming.entries:
             raise FileFormatError(where, "holds no [ibmq] section")
         return [entry.name for entry in incoming.entries]
+
+    def upload_hosts(self, filename: str, content: str) -> list[str]:
+        """The hosts an uploaded file's accounts would send their keys to (``url``, the IAM host the SDK derives from
+        it, ``proxies``) that are neither IBM's nor used by our accounts now; a ``url`` that is not https (or http
+        on loopback) is refused. An upload's accounts always bring their own token, so no existing key moves."""
+        where = Path(Path(filename).name or "uploaded file")
+        wanted: set[str] = set()
+        for name, url, legacy, proxies in self._upload_destinations(where, filename, content):
+            if not web_url(url):
+                raise UploadRefusedError(
+                    f"The uploaded {where.name} sets the url of {name!r} to an address that is not https (or http "
+                    "on this computer only): the IBM SDKs send your API key there; nothing was written. Fix that "
+                    "url in the file and upload it again."
+                )
+            wanted |= self._destinations(url, legacy, proxies)
+        try:
+            accounts = self.accounts()
+        except QCredError:
+            accounts = []
+        in_use: set[str] = set()
+        for account in accounts:
+            url = account.url or (QX_AUTH_URL if account.legacy else ibm_json.IBM_CLOUD_URL)
+            in_use |= self._destinations(url, account.legacy, account.proxies)
+        return new_hosts(wanted, in_use, IBM_DOMAINS)
+
+    def _upload_destinations(
+        self, where: Path, filename: str, content: str
+    ) -> list[tuple[str, str, bool, dict[str, Any] | None]]:
+        """(account, url, legacy, proxies) of each account of an upload (validated as :meth:`upload_names` does)."""
+        if self._kind(filename, content) == "json":
+            found = []
+            for name, entry in self._incoming_json(where, content).items():
+                legacy = entry["channel"] == "ibm_quantum"
+                url = entry.get("url") or (QX_AUTH_URL if legacy else ibm_json.IBM_CLOUD_URL)
+                found.append((name, url, legacy, entry.get("proxies")))
+            return found
+        return [
+            (entry.name, entry.credentials.url, True, entry.credentials.proxies or None)
+            for entry in parse_qiskitrc(content, where).entries
+        ]
+
+    def _destinations(self, url: str, legacy: bool, proxies: dict[str, Any] | None) -> set[str]:
+        """The hosts a key goes to: the account's URL, the IAM host the SDK derives from it (current channels,
+        unless ``IAM_URL`` says where), and its proxies."""
+        hosts = {host_of(url)}
+        if not legacy:
+            hosts.add(host_of(ibm_auth.iam_url(url, self.settings.environ)))
+        urls = proxies.get("urls") if isinstance(proxies, dict) else None
+        if isinstance(urls, dict):
+            hosts |= {host_of(value) for value in urls.values() if isinstance(value, str)}
+        return hosts
 
     def import_file(self, filename: str, content: str, *, make_default: bool = False) -> list[str]:
         """Merge an uploaded qiskit-ibm.json or qiskitrc: validated completely first, then merged account by

@@ -7,7 +7,7 @@ disk yet. A file the SDK cannot read is an error, except on re-initialization, w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from ...core import files
 from ...core.bundle import QcsProfileSpec
 from ...core.errors import FieldError, FileFormatError, QCredError
 from ...core.states import utcnow
-from . import handoff, store
+from . import handoff, store, uploads
 from .base import log
 from .model import (
     DEFAULT_PROFILE_NAME,
@@ -266,18 +266,56 @@ class QcsWriter(QcsStatus):
             log.info("QCS: default profile set to %s, but QCS_PROFILE_NAME overrides it in this environment", name)
 
     def upload_names(self, filename: str, content: str) -> list[str]:
-        """The credentials (secrets.toml) or profiles (settings.toml) an upload holds, validated as the SDK would
-        read it; nothing is written (FileFormatError, FieldError or QCredError otherwise)."""
-        label = Path(Path(filename or "upload.toml").name)
-        document = parse_toml(content, label)
-        if self._upload_kind(label.name.lower(), document) == "secrets":
+        """The credentials (secrets.toml) or the new and changed profiles (settings.toml) an upload holds, validated
+        as the SDK would read it and against the upload rules (:mod:`.uploads`); nothing is written (FileFormatError,
+        FieldError, UploadRefusedError or QCredError otherwise)."""
+        label, document, kind = self._upload(filename, content)
+        if kind == "secrets":
             uploaded = secrets_from_document(document, label)
             if not uploaded.credentials:
                 raise FieldError(str(label), "credentials", "is missing: the file holds no credential")
+            uploads.review_secrets(label, document, uploaded)
             return list(uploaded.credentials)
-        settings_from_document(document, label)
-        profiles = document.get("profiles")
-        return [str(name) for name in profiles] if isinstance(profiles, Mapping) else []
+        return self._review_settings(label, document).names
+
+    def upload_hosts(self, filename: str, content: str) -> list[str]:
+        """The hosts an uploaded settings.toml would send tokens to that neither Rigetti nor our files use now (a
+        secrets.toml names no host: its credentials go where our profiles, or the SDK's defaults, say)."""
+        label, document, kind = self._upload(filename, content)
+        return [] if kind == "secrets" else self._review_settings(label, document).hosts
+
+    def upload_replaces(self, filename: str, content: str) -> list[tuple[str, str]]:
+        """The existing profiles and auth servers an uploaded settings.toml would change, as (what, name): each needs
+        the "Replace it?" step (identical content is no change)."""
+        label, document, kind = self._upload(filename, content)
+        return [] if kind == "secrets" else self._review_settings(label, document).replaces
+
+    def _upload(self, filename: str, content: str) -> tuple[Path, tomlkit.TOMLDocument, str]:
+        label = Path(Path(filename or "upload.toml").name)
+        document = parse_toml(content, label)
+        return label, document, uploads.check_kind(label.name.lower(), document)
+
+    def _review_settings(
+        self,
+        label: Path,
+        document: tomlkit.TOMLDocument,
+        ours: tuple[tomlkit.TOMLDocument, tomlkit.TOMLDocument] | None = None,
+    ) -> uploads.SettingsReview:
+        """The upload rules against our files (``ours``: the documents held under the lock; else read now, a file
+        that does not parse counting as empty, as the upload will replace it)."""
+        if ours is None:
+            ours = (self._readable(self.settings_path), self._readable(self.secrets_path))
+        settings_doc, secrets_doc = ours
+        credentials = set(secrets_from_document(secrets_doc, self.secrets_path).credentials)
+        return uploads.review_settings(label, document, settings_doc, self.settings_path, credentials)
+
+    def _readable(self, path: Path) -> tomlkit.TOMLDocument:
+        try:
+            document = parse_toml(files.read_text(path) or "", path)
+            (settings_from_document if path == self.settings_path else secrets_from_document)(document, path)
+            return document
+        except (FileFormatError, FieldError):
+            return tomlkit.document()
 
     async def check_upload(self, filename: str, content: str) -> None:
         """Uploaded QCS files are checked by the refresh that follows the import (their access tokens may have
@@ -286,10 +324,11 @@ class QcsWriter(QcsStatus):
     def import_file(self, filename: str, content: str, *, make_default: bool = False) -> list[str]:
         """Merge a downloaded ``secrets.toml`` or ``settings.toml`` into ours; returns the names imported.
 
-        The upload is validated first (as the SDK would read it); a bad one raises a clear error and nothing is
-        written. Its entries replace ours of the same name; everything else in our files stays. A credential no
-        profile uses gets a profile of its own name. Imported tokens without ``updated_at`` get the current time.
-        Uploading is a re-initialization: one of our files the SDK cannot read is kept as a backup and replaced.
+        The upload is validated first (as the SDK would read it, and by the upload rules of :mod:`.uploads`, again
+        under the lock); a bad one raises a clear error and nothing is written. Its entries replace ours of the same
+        name; everything else in our files stays. A credential no profile uses gets a profile of its own name.
+        Imported tokens without ``updated_at`` get the current time. Uploading is a re-initialization: one of our
+        files the SDK cannot read is kept as a backup and replaced.
         """
         label = Path(Path(filename or "upload.toml").name)
         try:
@@ -300,7 +339,7 @@ class QcsWriter(QcsStatus):
                 f"The uploaded {label} {exc.detail}{where}; nothing was changed. Upload the file exactly as "
                 "downloaded from the QCS tokens page."
             ) from None
-        kind = self._upload_kind(label.name.lower(), document)
+        kind = uploads.check_kind(label.name.lower(), document)
         now = utcnow()
         with (
             files.locked(self.settings_path, self.settings.lock_timeout),
@@ -312,6 +351,7 @@ class QcsWriter(QcsStatus):
                 uploaded = secrets_from_document(document, label)
                 if not uploaded.credentials:
                     raise FieldError(str(label), "credentials", "is missing: the file holds no credential")
+                uploads.review_secrets(label, document, uploaded)
                 entries = document["credentials"]
                 for name, credential in uploaded.credentials.items():
                     table = entries[name]
@@ -335,13 +375,8 @@ class QcsWriter(QcsStatus):
                     self._choose_default(settings_doc, secrets_doc, names[0])
             else:
                 uploaded_settings = settings_from_document(document, label)
-                names = []
-                store.keep_implicit_defaults(settings_doc)
-                for section in ("auth_servers", "profiles"):
-                    if section in document:
-                        merged = store.merge_entries(settings_doc, section, dict(document[section]))
-                        if section == "profiles":
-                            names = merged
+                self._review_settings(label, document, (settings_doc, secrets_doc))
+                names = uploads.merge_settings(settings_doc, document)
                 if "default_profile_name" in document and make_default:
                     store.set_default_profile(settings_doc, uploaded_settings.default_profile_name)
                 for name in names:
@@ -357,22 +392,6 @@ class QcsWriter(QcsStatus):
         settings = settings_from_document(settings_doc, self.settings_path)
         users = {profile.credentials_name: profile.name for profile in settings.profiles.values()}
         self._arrange(secrets_doc, {name: (users.get(name, name), self.settings.qcs_handoff) for name in names})
-
-    @staticmethod
-    def _upload_kind(filename: str, document: tomlkit.TOMLDocument) -> str:
-        keys = set(document)
-        if "secret" in filename or (keys and keys <= {"credentials"}):
-            if keys - {"credentials"}:
-                raise FieldError(filename, sorted(keys - {"credentials"})[0], "does not belong in a secrets.toml")
-            return "secrets"
-        if "setting" in filename or keys & {"profiles", "auth_servers", "default_profile_name"}:
-            if "credentials" in keys:
-                raise FieldError(filename, "credentials", "belongs in secrets.toml, not settings.toml")
-            return "settings"
-        raise QCredError(
-            f"{filename}: this is neither a QCS secrets.toml (with [credentials...]) nor a settings.toml (with "
-            "[profiles...]); upload the file downloaded from the QCS tokens page."
-        )
 
 
 def _newer(on_disk: str | None, incoming: str | None) -> bool:
