@@ -153,7 +153,7 @@ def test_init_then_status_refresh_and_token(setup, sandbox, cli_run: Run) -> Non
     # init handed the credential off: the SDK runs our console script by absolute path, the tokens live apart.
     command = credentials["default"]["externally_managed"]
     assert Path(command["command"]).is_absolute() and Path(command["command"]).name == "jupyter-qcred"
-    assert command["args"] == ["token", "qcs", "--profile", "default"]
+    assert command["args"] == ["token", "qcs", "--profile=default"]
     stored = credentials["jupyter_qcred-default"]["token_payload"]
     assert token.returncode == 0
     assert token.stdout.strip() == stored["access_token"]

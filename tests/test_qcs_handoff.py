@@ -104,7 +104,7 @@ def test_written_profile_is_handed_off_and_described_as_the_real_credential(
     sdk_facing = credentials["default"]
     command = sdk_facing["externally_managed"]
     assert command["command"] == str(SCRIPT) and Path(command["command"]).is_absolute()
-    assert command["args"] == ["token", "qcs", "--profile", "default"]
+    assert command["args"] == ["token", "qcs", "--profile=default"]
     assert command["timeout_seconds"] == handoff.TIMEOUT_SECONDS
     # Older clients (pyquil 4) read the access token beside the command; no refresh token for them to spend.
     assert sdk_facing["token_payload"] == {
@@ -166,7 +166,7 @@ def test_adopting_files_written_by_someone_else(tmp_path: Path) -> None:
     )
     assert qcs.adopt() == ["mine"]
     credentials = secrets_toml(qcs)
-    assert credentials["mine"]["externally_managed"]["args"] == ["token", "qcs", "--profile", "default"]
+    assert credentials["mine"]["externally_managed"]["args"] == ["token", "qcs", "--profile=default"]
     assert credentials["jupyter_qcred-mine"]["token_payload"]["refresh_token"] == "rt-1"
     assert credentials["robot"] == {"client_credentials": {"client_id": "c", "client_secret": "s3cret-s3cret"}}
     assert credentials["vault"] == {"externally_managed": {"command": "/usr/bin/vault-token"}}

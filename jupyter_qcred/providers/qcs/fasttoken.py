@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 
 from ...core.margin import margin_seconds
@@ -64,14 +65,35 @@ def _plain_toml(text: str) -> dict[str, Any] | None:
     return root
 
 
+#: As :data:`jupyter_qcred.core.files.MAX_READ_BYTES` (not imported: this path stays on the standard library).
+MAX_READ_BYTES = 1024 * 1024
+
+
 def _read(path: str) -> dict[str, Any] | None:
+    """The file's tables; ``{}`` when it is missing; None for anything the full command must explain: a FIFO
+    (reading it would wait forever), a device such as ``/dev/zero`` (endless), a file over the size limit, or
+    text that does not decode."""
     try:
-        with open(path, "rb") as handle:
-            text = handle.read().decode()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return {}
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_READ_BYTES:
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1
+            data = handle.read(MAX_READ_BYTES + 1)
+        if len(data) > MAX_READ_BYTES:
+            return None
+        text = data.decode()
     except (OSError, ValueError):
         return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
     plain = _plain_toml(text)
     if plain is not None:
         return plain

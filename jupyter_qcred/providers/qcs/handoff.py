@@ -7,7 +7,7 @@ jupyter_qcred manages, ``secrets.toml`` holds two entries:
 - ``[credentials.NAME.externally_managed]``: what every SDK process reads (the profile's ``credentials_name``
   still says ``NAME``). Its ``command`` is the absolute path of our console script (``jupyter-qcred``, not the
   ``jupyter`` launcher, so a kernel without the venv's ``bin`` on ``PATH`` still finds it) with
-  ``args = ["token", "qcs", "--profile", PROFILE]``. qcs_api_client_common 0.27 runs it (no shell, this process's
+  ``args = ["token", "qcs", "--profile=PROFILE"]``. qcs_api_client_common 0.27 runs it (no shell, this process's
   environment, ``timeout_seconds``), takes the trimmed stdout as the access token, caches it in memory until it
   expires and never writes it back; pyquil 4's API calls do the same.
 - ``[credentials.jupyter_qcred-NAME.token_payload]``: the real tokens, which only jupyter_qcred reads and
@@ -59,7 +59,9 @@ def token_command(profile: str) -> tuple[str, list[str]]:
     only a fallback (a ``--user`` install), and the result is always absolute, so the SDK does not depend on the
     kernel's ``PATH``.
     """
-    args = ["token", "qcs", "--profile", profile]
+    # One ``--profile=NAME`` argument: as two, a profile named ``-x`` or ``--help`` reads as an option and the
+    # command stops with a usage error the moment a refresh is due, so the SDK gets no token.
+    args = ["token", "qcs", f"--profile={profile}"]
     beside = Path(sys.executable).parent / SCRIPT
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside.absolute()), args
