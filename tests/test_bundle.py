@@ -76,7 +76,7 @@ def test_round_trip_through_dump() -> None:
         (lambda b: b["ibm"][0].update(channel="ibm_moon"), "ibm[0].channel", "must be one of"),
         (lambda b: b["ibm"][1].pop("project"), "ibm[1].hub", "must be given together"),
         (lambda b: b["qcs"][0].update(refresh_token=42), "qcs[0].refresh_token", "not a number"),
-        (lambda b: b["qcs"][0].update(api_url="ftp://x"), "qcs[0].api_url", "http(s) URL"),
+        (lambda b: b["qcs"][0].update(api_url="ftp://x"), "qcs[0].api_url", "must be an https address"),
         (lambda b: b["qcs"][0].update(colour="blue"), "qcs[0].colour", "is not a known field"),
         (lambda b: b.update(qcs={"profile": "x"}), "qcs", "must be a list, not an object"),
         (lambda b: b["ibm"].append(dict(b["ibm"][0], default=False)), "ibm[2]", "repeats the name"),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import safejson
 from .errors import FieldError, QCredError
-from .validation import Fields, kind
+from .validation import Fields, kind, proxy_problem
 
 if TYPE_CHECKING:
     from ..providers.braket.spec import BraketProfileSpec
@@ -131,13 +131,13 @@ def _ibm_account(where: str, index: int, data: object) -> IbmAccountSpec:
         name=fields.text("name") or DEFAULT_IBM_NAMES[channel],
         channel=channel,
         token=fields.text("token", required=True) or "",
-        url=fields.text("url"),
+        url=fields.url("url"),
         instance=fields.text("instance"),
         hub=hgp[0],
         group=hgp[1],
         project=hgp[2],
         verify=bool(fields.flag("verify", True)),
-        proxies=fields.mapping("proxies"),
+        proxies=_proxies(fields),
         default=bool(fields.flag("default", False)),
         region=fields.text("region"),
         plans_preference=fields.strings("plans_preference"),
@@ -155,9 +155,9 @@ def _qcs_profile(where: str, index: int, data: object) -> QcsProfileSpec:
         refresh_token=fields.text("refresh_token"),
         client_id=fields.text("client_id"),
         client_secret=fields.text("client_secret"),
-        api_url=fields.text("api_url"),
-        grpc_api_url=fields.text("grpc_api_url"),
-        issuer=fields.text("issuer"),
+        api_url=fields.url("api_url"),
+        grpc_api_url=fields.url("grpc_api_url"),
+        issuer=fields.url("issuer"),
         credentials_name=fields.text("credentials_name"),
         auth_server_name=fields.text("auth_server_name"),
         default=bool(fields.flag("default", False)),
@@ -174,11 +174,23 @@ def _qcs_profile(where: str, index: int, data: object) -> QcsProfileSpec:
         )
     if spec.client_secret and not spec.client_id:
         raise FieldError(where, f"qcs[{index}].client_id", "is required with client_secret")
-    for key in ("api_url", "grpc_api_url", "issuer"):
-        value = getattr(spec, key)
-        if value and not value.startswith(("https://", "http://")):
-            raise FieldError(where, f"qcs[{index}].{key}", "must be an http(s) URL")
     return spec
+
+
+def _proxies(fields: Fields) -> dict[str, Any] | None:
+    """An IBM account's ``proxies``: each of ``urls`` a proxy address (:func:`proxy_problem`), checked here so a bad
+    one is a field error of the bundle, never a crash of the SDK or of our own check later."""
+    proxies = fields.mapping("proxies")
+    urls = (proxies or {}).get("urls")
+    if urls is None:
+        return proxies
+    if not isinstance(urls, dict):
+        raise FieldError(fields.where, f"{fields.path}.proxies.urls", "must map protocols to proxy addresses")
+    for scheme, url in urls.items():
+        problem = proxy_problem(url)
+        if problem:
+            raise FieldError(fields.where, f"{fields.path}.proxies.urls.{scheme}", problem)
+    return proxies
 
 
 def _unique(where: str, section: str, names: list[str]) -> None:

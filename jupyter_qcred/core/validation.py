@@ -6,6 +6,8 @@ naming where the object came from and the field's path, so every bad input gets 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping, Set
 from typing import Any
 from urllib.parse import urlsplit
@@ -81,10 +83,36 @@ class Fields:
             self._writable(key, value)
 
     def url(self, key: str) -> str | None:
-        """An http(s) URL (or None when absent)."""
+        """A web address tokens may be sent to (or None when absent): see :func:`url_problem`."""
         value = self.text(key)
-        if value and not value.startswith(("https://", "http://")):
-            raise FieldError(self.where, self._name(key), "must be an http(s) URL")
+        if value is not None:
+            problem = url_problem(value)
+            if problem:
+                raise FieldError(self.where, self._name(key), problem)
+        return value
+
+    def region(self, key: str) -> str | None:
+        """An AWS region name (``us-east-1``), or None: it becomes part of a host name (``sts.REGION.amazonaws.com``),
+        so anything else could send a token to another host."""
+        value = self.text(key)
+        if value is not None and not aws_region(value):
+            raise FieldError(self.where, self._name(key), REGION_RULE)
+        return value
+
+    def name(self, key: str, default: str | None = None) -> str | None:
+        """A name that becomes a file name or a section name (see :func:`file_name`)."""
+        value = self.text(key) or default
+        if value is not None and not file_name(value):
+            raise FieldError(self.where, self._name(key), NAME_RULE)
+        return value
+
+    def secret(self, key: str, required: bool = False) -> str | None:
+        """A key or token written into a line-based file (``.env``): see :func:`line_problem`."""
+        value = self.text(key, required=required)
+        if value is not None:
+            problem = line_problem(value)
+            if problem:
+                raise FieldError(self.where, self._name(key), problem)
         return value
 
     def unknown(self, known: Set[str]) -> None:
@@ -96,21 +124,110 @@ class Fields:
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+URL_RULE = "must be an https address (or http on this machine's loopback address: 127.0.0.1, ::1 or localhost)"
+REGION_RULE = "must be an AWS region name such as us-east-1 (lower-case letters, dashes and a number)"
+NAME_RULE = "must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
+#: Characters a URL we accept never holds: whitespace and controls (checked separately), quotes, markup, backslash.
+_URL_UNSAFE = set("\\\"'<>`{}|^")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+#: A device login's user code (RFC 8628 section 6.1: short, typed by a person; letters, digits and separators).
+_USER_CODE = re.compile(r"[A-Za-z0-9 _.-]{1,64}")
+#: Unicode categories that end, hide or reorder a line: controls, format characters (bidi overrides, zero-width),
+#: line and paragraph separators (``str.splitlines`` breaks on several of them).
+_LINE_BREAKING = ("Cc", "Cf", "Zl", "Zp")
+
+
+def url_problem(url: object) -> str | None:
+    """Why ``url`` is not an address we send tokens to or render as a link (a phrase after "field X"), or None.
+
+    https, or http on loopback only (a local test service): a token must never cross a network in clear, and a view
+    must never render ``javascript:`` or ``data:``. No whitespace, control characters, quotes or markup (they would
+    let a value end a line in a file or a tag in a page), no user name or password (a URL like
+    ``https://api.example@evil.example`` reads as one host and goes to another), and it must parse: an invalid IPv6
+    literal (``http://[::1``) or port is a refusal here, never an exception later.
+    """
+    if not isinstance(url, str) or not url:
+        return "must be a non-empty string (an https address)"
+    if any(unicodedata.category(char) in _LINE_BREAKING or char.isspace() or char in _URL_UNSAFE for char in url):
+        return "must not contain spaces, control characters, quotes, backslashes or markup (an https address)"
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port
+    except ValueError:  # an invalid IPv6 literal, a port that is not a number
+        return "is not a valid address (check the host and port); " + URL_RULE
+    if parts.scheme not in ("https", "http") or not host:
+        return URL_RULE
+    if parts.username is not None or parts.password is not None:
+        return "must not hold a user name or password; " + URL_RULE
+    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+        return "is plain http to another machine, which would send the token in clear; " + URL_RULE
+    return None
 
 
 def web_url(url: object) -> bool:
-    """https, or http on loopback only (a local test service): the only addresses we send tokens to, and the only
-    links a view renders (never ``javascript:``, ``data:``, or anything with spaces, quotes or markup)."""
-    if not isinstance(url, str) or any(ord(char) < 0x21 or char in "\\\"'<>`" for char in url):
-        return False
+    """https, or http on loopback only: the only addresses we send tokens to, and the only links a view renders
+    (never ``javascript:``, ``data:``, or anything with spaces, quotes or markup). See :func:`url_problem`."""
+    return url_problem(url) is None
+
+
+def host_of(url: str) -> str:
+    """The host (and a port that is not the scheme's own) of an accepted URL, as a person reads it."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    shown = f"[{host}]" if ":" in host else host
+    return shown if parts.port in (None, default) else f"{shown}:{parts.port}"
+
+
+def proxy_problem(url: object) -> str | None:
+    """Why ``url`` is not a proxy address, or None. Unlike :func:`url_problem`, plain http to another host is fine:
+    requests (and so the IBM SDKs) reach an https service through an http proxy with ``CONNECT``, so the token
+    stays inside TLS to the real host; what a proxy URL may not do is end a line, hold markup, or fail to parse."""
+    if not isinstance(url, str) or not url:
+        return "must be a non-empty string (a proxy address)"
+    if any(unicodedata.category(char) in _LINE_BREAKING or char.isspace() or char in _URL_UNSAFE for char in url):
+        return "must not contain spaces, control characters, quotes, backslashes or markup (a proxy address)"
     try:
         parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:  # e.g. an invalid IPv6 host
-        return False
-    if parts.scheme == "https" and host:
-        return True
-    return parts.scheme == "http" and host in LOOPBACK_HOSTS
+        host, _port = parts.hostname, parts.port
+    except ValueError:
+        return "is not a valid proxy address (check the host and port)"
+    if parts.scheme not in ("http", "https", "socks5", "socks5h") or not host:
+        return "must be a proxy address: http://, https://, socks5:// or socks5h:// with a host"
+    return None
+
+
+def aws_region(value: object) -> bool:
+    """An AWS region name (``us-east-1``, ``us-gov-west-1``, ``cn-north-1``): nothing that could change a host."""
+    return isinstance(value, str) and _REGION.fullmatch(value) is not None
+
+
+def file_name(value: object) -> bool:
+    """A name safe as a file name or an INI/TOML section name: no path separator, no ``..``, no line break."""
+    return isinstance(value, str) and _NAME.fullmatch(value) is not None
+
+
+def user_code(value: object) -> bool:
+    """A device login's user code a view may show as text: letters, digits, spaces and ``_.-``, never markup."""
+    return isinstance(value, str) and _USER_CODE.fullmatch(value) is not None
+
+
+def line_problem(value: str) -> str | None:
+    """Why ``value`` cannot be written as one ``KEY=VALUE`` line of a ``.env`` file, or None.
+
+    A line break or control character (also the Unicode separators ``str.splitlines`` breaks on), a quote or a
+    backslash in a value could end the value early and add a line python-dotenv loads (``PYTHONPATH=...``), and
+    python-dotenv expands ``${NAME}`` even in single quotes; no API key, token or URL holds these, so such a value
+    is refused rather than escaped.
+    """
+    if any(unicodedata.category(char) in _LINE_BREAKING for char in value):
+        return "holds a line break or control character, which no key or address contains; nothing was written"
+    if any(char in "\\'\"" for char in value):
+        return "holds a quote or a backslash, which no key or address contains; nothing was written"
+    if "${" in value:
+        return "holds '${', which python-dotenv would replace by another variable's value; nothing was written"
+    return None
 
 
 def encodable(value: object) -> bool:

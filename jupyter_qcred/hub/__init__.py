@@ -38,7 +38,7 @@ from jupyter_core.utils import ensure_async
 
 from ..core import files
 from ..core.authstate import BUNDLE_KEY, bundle_from_auth_state
-from ..core.bundle import Bundle, dump_bundle
+from ..core.bundle import Bundle, dump_bundle, loads_bundle
 from ..core.errors import QCredError
 from . import spawners
 
@@ -112,9 +112,15 @@ def _wrap_refresh_user(authenticator: Any, mapper: Mapper) -> None:
 
 def _map(mapper: Mapper, auth_state: Mapping[str, Any] | None, user: str) -> Bundle | None:
     """The mapper's bundle, or None when it failed: a bad mapping must not break the login or the spawn, and the
-    log names the failure without its text (an admin's mapper may put auth_state, tokens included, into it)."""
+    log names the failure without its text (an admin's mapper may put auth_state, tokens included, into it).
+
+    Whatever the mapper built (the default one from oauthenticator's fields and ``configure(qcs=...)``, or an
+    admin's own, which may construct the dataclasses directly) goes through the bundle's validators before it is
+    handed over or kept in auth_state: a URL that is not https (or http on loopback), a region that is not a region,
+    a key that would break ``~/.env`` fail here, with the field named, exactly as in a bundle."""
     try:
-        return mapper(auth_state)
+        bundle = mapper(auth_state)
+        return loads_bundle(dump_bundle(bundle), "the jupyter_qcred credentials mapper's bundle")
     except Exception as exc:
         detail = str(exc) if isinstance(exc, QCredError) else f"{type(exc).__name__}; its message is not logged"
         log.error("jupyter_qcred: the credentials mapper failed for %s (%s); no credentials handed over", user, detail)

@@ -57,15 +57,18 @@ class BraketProvider(SpecProvider):
 
     def read(self) -> list[CredentialStatus]:
         try:
-            profiles = self.store.profiles()
+            profiles, ignored = self.store.profiles(), self.store.ignored()
         except QCredError as exc:
             path = exc.path if isinstance(exc, FileFormatError) else self.store.config_path
             return [CredentialStatus(provider=PROVIDER, name=None, state=State.ERROR, error=str(exc), file=path)]
         if not profiles:
             hint = "No Amazon Braket profile: JupyterHub sets one up from your login when the admin maps a role to it."
-            return [absent(PROVIDER, self.store.config_path, hint)]
+            return [absent(PROVIDER, self.store.config_path, " ".join([hint, *ignored]))]
         default = self.settings.environ.get("AWS_PROFILE") or "default"
-        return [self._status(stored, stored.profile == default or len(profiles) == 1) for stored in profiles]
+        statuses = [self._status(stored, stored.profile == default or len(profiles) == 1) for stored in profiles]
+        # Sections that look like ours but are not: a warning on our first profile (they stop nothing from working).
+        statuses[0].warnings.extend(ignored)
+        return statuses
 
     def _status(self, stored: Stored, default: bool) -> CredentialStatus:
         times = jwt_times(stored.token)

@@ -12,7 +12,6 @@ from ...core.validation import Fields
 #: hub's freshest id_token (the hub's confidential client refreshes its login).
 REFRESH_PATHS = ("provider", "hub")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-PROFILE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,12 +37,14 @@ class BraketProfileSpec:
 
 
 def parse_entry(fields: Fields) -> BraketProfileSpec:
-    """One entry of ``braket`` (see DESIGN: no AWS secret, only the role and the OIDC token source)."""
+    """One entry of ``braket`` (see DESIGN: no AWS secret, only the role and the OIDC token source).
+
+    The profile name becomes a section of ``~/.aws/config`` and the names of files in ``~/.aws/qcred``, and the
+    region part of the STS host (``sts.REGION.amazonaws.com``) the login's token is sent to: both are checked by
+    the shared validators, so neither can point outside that folder or at another host."""
     fields.unknown({f.name for f in dataclasses.fields(BraketProfileSpec)})
     where, path = fields.where, fields.path
-    profile = fields.text("profile") or "default"
-    if not PROFILE_NAME.match(profile):
-        raise FieldError(where, f"{path}.profile", "must be letters, digits, '.', '_' or '-' (an AWS profile name)")
+    profile = fields.name("profile", "default") or "default"
     role_arn = fields.text("role_arn", required=True) or ""
     if not ROLE_ARN.match(role_arn):
         raise FieldError(where, f"{path}.role_arn", "must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
@@ -51,7 +52,7 @@ def parse_entry(fields: Fields) -> BraketProfileSpec:
     spec = BraketProfileSpec(
         profile=profile,
         role_arn=role_arn,
-        region=fields.text("region") or "us-east-1",
+        region=fields.region("region") or "us-east-1",
         web_identity_token=fields.text("web_identity_token"),
         refresh_token=refresh_token,
         issuer=fields.url("issuer"),

@@ -8,7 +8,11 @@ how to renew that token.
 - ``~/.aws/qcred/NAME.json``: how to renew it (``refresh``: "provider" with ``issuer``, ``client_id`` and the
   ``refresh_token``, or "hub"). Its lock is the refresh lock: whoever renews the token holds it.
 
-A profile is ours when its ``web_identity_token_file`` is in ``~/.aws/qcred``; other profiles are not shown.
+A profile is ours when its ``web_identity_token_file`` is in ``~/.aws/qcred`` and its name is a plain file name
+(:func:`~jupyter_qcred.core.validation.file_name`); other profiles are not shown. A section that points into
+``~/.aws/qcred`` but whose name is not one (``[profile ../../../victim/data]``) is listed in
+:meth:`BraketStore.ignored` with a sentence, and no file is ever read or removed for it: every path this store
+touches is built from a checked name, inside ``~/.aws/qcred``.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from ...core import files
-from ...core.errors import FileFormatError
+from ...core.errors import FileFormatError, QCredError
 from ...core.settings import Settings
+from ...core.validation import NAME_RULE, file_name
 from ..ibm.rcdocument import RcDocument
 from .spec import BraketProfileSpec
 
@@ -66,25 +71,41 @@ class BraketStore:
         return self.settings.home / ".aws" / "qcred"
 
     def token_path(self, profile: str) -> Path:
-        return self.folder / f"{profile}.token"
+        return self.folder / f"{_checked(profile)}.token"
 
     def meta_path(self, profile: str) -> Path:
-        return self.folder / f"{profile}.json"
+        return self.folder / f"{_checked(profile)}.json"
 
     def document(self) -> RcDocument:
         return RcDocument(files.read_text(self.config_path) or "", self.config_path)
 
     def profiles(self) -> list[Stored]:
-        """Our profiles, in the config file's order."""
+        """Our profiles, in the config file's order (see the module docstring for which are ours)."""
         document = self.document()
+        return [self.load(profile, values) for profile, values in self._sections(document) if file_name(profile)]
+
+    def ignored(self) -> list[str]:
+        """A sentence for each section that points its token file into ``~/.aws/qcred`` but is not ours."""
+        return [
+            f"{self.config_path}: [{section_of(profile)}] is ignored: its name is not one jupyter_qcred writes "
+            f"({NAME_RULE.removeprefix('must be ')}), so no file is read or removed for it; remove that section by "
+            "hand if you did not add it."
+            for profile, _values in self._sections(self.document())
+            if not file_name(profile)
+        ]
+
+    def _sections(self, document: RcDocument) -> list[tuple[str, dict[str, str]]]:
+        """(profile, values) of each section whose token file is in our folder (ours by name or not)."""
         found = []
         for section in document.sections():
             profile = profile_of(section)
             values = document.values(section)
             token_file = values.get("web_identity_token_file")
-            if profile is None or not token_file or Path(token_file).expanduser().parent != self.folder:
+            if profile is None or not token_file:
                 continue
-            found.append(self.load(profile, values))
+            if Path(token_file).expanduser().parent != self.folder:
+                continue  # not ours at all (the user's own web identity profile): not shown, never touched
+            found.append((profile, values))
         return found
 
     def load(self, profile: str, values: dict[str, str] | None = None) -> Stored:
@@ -138,7 +159,9 @@ class BraketStore:
         files.atomic_write(self.meta_path(profile), json.dumps(meta, indent=2) + "\n")
 
     def remove_profile(self, profile: str) -> list[Path]:
-        """Remove one of our profiles: its section, then its token file and note; returns the files changed."""
+        """Remove one of our profiles: its section, then its token file and note; returns the files changed.
+        A name that is not ours is refused before anything is touched."""
+        _checked(profile)
         changed = []
         with files.locked(self.config_path, self.settings.lock_timeout):
             document = self.document()
@@ -153,3 +176,13 @@ class BraketStore:
                     continue
                 changed.append(path)
         return changed
+
+
+def _checked(profile: str) -> str:
+    """``profile`` when it is a plain file name; a QCredError with a sentence otherwise (never a path outside)."""
+    if not file_name(profile):
+        raise QCredError(
+            f"{profile!r} is not an Amazon Braket profile jupyter_qcred manages (a profile name {NAME_RULE}); "
+            "nothing was read or changed."
+        )
+    return profile

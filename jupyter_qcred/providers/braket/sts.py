@@ -12,6 +12,7 @@ from typing import Any
 from ...core import flows
 from ...core.errors import ProviderError, RefusedError, TransientProviderError
 from ...core.flows import Flow
+from ...core.validation import REGION_RULE, aws_region
 
 PROVIDER = "braket"
 _NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
@@ -19,13 +20,27 @@ _NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
 REFUSED = ("InvalidIdentityToken", "AccessDenied", "IDPRejectedClaim")
 
 
+class ConfigurationError(ProviderError):
+    """A setting of the profile makes the check impossible: retrying does not help, fixing the setting does."""
+
+    transient = False
+
+
 def sts_endpoint(environ: dict[str, str] | Any, region: str | None) -> str:
-    """Where botocore sends STS calls: ``AWS_ENDPOINT_URL_STS`` (or ``AWS_ENDPOINT_URL``), else the regional one."""
-    return str(
-        environ.get("AWS_ENDPOINT_URL_STS")
-        or environ.get("AWS_ENDPOINT_URL")
-        or f"https://sts.{region or 'us-east-1'}.amazonaws.com"
-    )
+    """Where botocore sends STS calls: ``AWS_ENDPOINT_URL_STS`` (or ``AWS_ENDPOINT_URL``), else the regional one.
+
+    The region becomes part of the host, so it must be a region name (:func:`aws_region`): a ``region`` such as
+    ``x@127.0.0.1:8000/#`` (from a bundle, or a hand-edited ``~/.aws/config``) would otherwise make
+    ``https://sts.x@127.0.0.1:8000/#.amazonaws.com`` and send the login's token to that host. ProviderError (not
+    transient: only fixing the region helps) before any request.
+    """
+    if region is not None and not aws_region(region):
+        raise ConfigurationError(
+            PROVIDER,
+            f"the profile's region {REGION_RULE}, so the login's token was not sent; fix region in ~/.aws/config.",
+        )
+    configured = environ.get("AWS_ENDPOINT_URL_STS") or environ.get("AWS_ENDPOINT_URL")
+    return str(configured or f"https://sts.{region or 'us-east-1'}.amazonaws.com")
 
 
 def _find(root: ET.Element, name: str) -> str | None:

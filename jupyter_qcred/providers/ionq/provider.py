@@ -21,9 +21,10 @@ from typing import Any, ClassVar
 
 from ...core import files, flows
 from ...core.bundle import Bundle
-from ...core.errors import FileFormatError, QCredError, RefusedError
+from ...core.errors import FieldError, FileFormatError, QCredError, RefusedError
 from ...core.flows import Flow
 from ...core.states import CredentialStatus, absent, fingerprint
+from ...core.validation import host_of, line_problem, url_problem
 from ..common import Checks, LineFile, SpecProvider, arun_flow, status_from_checks
 from ..registry import PROVIDER_TITLES
 from .spec import KEY_NAME, IonqKeySpec
@@ -74,7 +75,7 @@ class IonqProvider(SpecProvider):
         return [self.path]
 
     def _document(self) -> LineFile:
-        return LineFile(files.read_text(self.path))
+        return LineFile(files.read_text(self.path), where=str(self.path))
 
     def _found(self) -> tuple[str | None, str, str]:
         """(key, url, source) as qiskit-ionq would resolve them from our file and the environment."""
@@ -126,6 +127,12 @@ class IonqProvider(SpecProvider):
         key, url, _source = self._found()
         if key is None or name != KEY_NAME:
             raise QCredError(f"There is no IonQ API key named {name!r}.")
+        problem = url_problem(url)
+        if problem:  # the user's own .env or environment: qiskit-ionq would send it there too, we will not
+            raise QCredError(
+                f"IonQ: the API URL (IONQ_API_URL in {self.path} or the environment) {problem}, so the key was not "
+                "checked; fix or remove IONQ_API_URL."
+            )
         try:
             account = await arun_flow(whoami_flow(url, key), self.settings, PROVIDER)
         except RefusedError as exc:
@@ -147,7 +154,7 @@ class IonqProvider(SpecProvider):
                 if not reinit:
                     raise
                 files.backup(self.path)
-                document = LineFile("")
+                document = LineFile("", where=str(self.path))
             present = [name for name in KEY_VARIABLES if document.get(name)] or ["IONQ_API_KEY"]
             for name in present:
                 document.set(name, spec.key)
@@ -164,18 +171,39 @@ class IonqProvider(SpecProvider):
             raise QCredError(f"IonQ has one API key ({KEY_NAME!r}); there is no {name!r} to make the default.")
 
     def upload_specs(self, filename: str, content: str) -> list[Any]:
-        """A ``.env`` file holding one of qiskit-ionq's key variables (or the bare key pasted as a file)."""
-        document = LineFile(content)
-        key = next((document.get(name) for name in KEY_VARIABLES if document.get(name)), None)
+        """A ``.env`` file holding one of qiskit-ionq's key variables (or the bare key pasted as a file); the key must
+        fit on one ``.env`` line and the URL (if any) be https, or http on loopback: FieldError naming it otherwise."""
+        where = Path(filename).name or "uploaded file"
+        document = LineFile(content, where=where)
+        variable = next((name for name in KEY_VARIABLES if document.get(name)), None)
+        key = document.get(variable) if variable else None
         lines = [line.strip() for line in content.splitlines() if line.strip()]
         if key is None and len(lines) == 1 and "=" not in lines[0] and " " not in lines[0]:
-            key = lines[0]
+            variable, key = "key", lines[0]
         if key is None:
-            raise FileFormatError(
-                Path(filename).name or "uploaded file", f"holds no IonQ key ({', '.join(KEY_VARIABLES)})"
-            )
-        url = next((document.get(n) for n in URL_VARIABLES if document.get(n)), None)
+            raise FileFormatError(where, f"holds no IonQ key ({', '.join(KEY_VARIABLES)})")
+        problem = line_problem(key)
+        if problem:
+            raise FieldError(where, variable or "key", problem)
+        url_variable = next((n for n in URL_VARIABLES if document.get(n)), None)
+        url = document.get(url_variable) if url_variable else None
+        problem = url_problem(url) if url_variable else None
+        if problem:
+            raise FieldError(where, url_variable or "url", problem)
         return [IonqKeySpec(key=key, url=url)]
+
+    def upload_hosts(self, filename: str, content: str) -> list[str]:
+        """The API host an uploaded ``.env`` names (``IONQ_API_URL``) when it is neither IonQ's own nor the one the
+        key already goes to: the uploaded key is checked there before anything is written, so the user confirms it."""
+        used = {host_of(DEFAULT_URL)}
+        try:
+            current = self._found()[1]
+        except QCredError:
+            current = DEFAULT_URL
+        if url_problem(current) is None:
+            used.add(host_of(current))
+        hosts = {host_of(spec.url) for spec in self.upload_specs(filename, content) if spec.url}
+        return sorted(hosts - used)
 
     async def check_specs(self, specs: Sequence[Any]) -> None:
         """Ask IonQ's ``/whoami`` about the key before it is written (at the URL it comes with, else ours)."""
@@ -199,10 +227,20 @@ class IonqProvider(SpecProvider):
         return [self.path]
 
     def pasted(self, data: Mapping[str, Any]) -> Bundle:
+        """The key a person pasted (and the API URL, if they typed one): validated like a bundle entry, so a key
+        that would break ``~/.env`` or a URL that is not https (or http on loopback) is a 400 naming the field."""
         token = str(data.get("token") or data.get("key") or "").strip()
         if not token:
             raise QCredError("Paste your IonQ API key (cloud.ionq.com, API Keys) into the 'token' field.")
-        return Bundle(ionq=(IonqKeySpec(key=token, url=(data.get("url") or None)),))
+        where = "The IonQ key you entered"
+        problem = line_problem(token)
+        if problem:
+            raise FieldError(where, "token", problem)
+        url = str(data.get("url") or "").strip() or None
+        problem = url_problem(url) if url is not None else None
+        if problem:
+            raise FieldError(where, "url", problem)
+        return Bundle(ionq=(IonqKeySpec(key=token, url=url),))
 
     def environment_specs(self) -> list[Any]:
         env = self.settings.environ

@@ -28,10 +28,13 @@ class IonqKeySpec:
 
 
 def parse_entry(fields: Fields) -> IonqKeySpec:
-    """One entry of ``ionq``: ``key`` (required), ``url``; a second entry is an error (the SDK reads one key)."""
+    """One entry of ``ionq``: ``key`` (required), ``url``; a second entry is an error (the SDK reads one key).
+
+    The key becomes a line of ``~/.env`` that python-dotenv loads into every notebook: it may hold nothing that ends
+    that line (:meth:`Fields.secret`); the URL is where the key is sent: https, or http on loopback only."""
     fields.unknown({"key", "url", "default"})
     if fields.index > 0:
         raise FieldError(fields.where, fields.path, "is a second IonQ key; qiskit-ionq reads one key, give one entry")
     return IonqKeySpec(
-        key=fields.text("key", required=True) or "", url=fields.url("url"), default=bool(fields.flag("default", True))
+        key=fields.secret("key", required=True) or "", url=fields.url("url"), default=bool(fields.flag("default", True))
     )

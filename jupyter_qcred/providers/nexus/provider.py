@@ -99,7 +99,7 @@ class NexusProvider(SpecProvider):
         if access and not token_due(self.settings, access) and (not force or someone_refreshed):
             return access
         try:
-            token = yield from refresh_flow(self.store.url, refresh)
+            token = yield from refresh_flow(self.store.checked_url(), refresh)
         except RefusedError as exc:
             self.checks.refuse(LOGIN_NAME, refresh, str(exc))
             raise
@@ -134,7 +134,7 @@ class NexusProvider(SpecProvider):
         access = await self.token(force=force)
         refresh = self.store.refresh_token() or ""
         try:
-            account = await arun_flow(account_flow(self.store.url, refresh, access), self.settings, PROVIDER)
+            account = await arun_flow(account_flow(self.store.checked_url(), refresh, access), self.settings, PROVIDER)
         except RefusedError as exc:
             self.checks.refuse(name, refresh, str(exc))
             raise
@@ -185,7 +185,8 @@ class NexusProvider(SpecProvider):
     async def check_specs(self, specs: Sequence[Any]) -> None:
         """Exchange the refresh token for an access token once before it is written (Nexus does not rotate it)."""
         for spec in specs:
-            await arun_flow(refresh_flow(spec.url or self.store.url, spec.refresh_token), self.settings, PROVIDER)
+            url = spec.url or self.store.checked_url()
+            await arun_flow(refresh_flow(url, spec.refresh_token), self.settings, PROVIDER)
 
     def remove(self, name: str) -> list[Path]:
         """Sign out as ``qnx.auth.logout()`` does: both token files go; the Nexus URL in the config stays."""
@@ -217,7 +218,7 @@ class NexusProvider(SpecProvider):
         return Bundle(nexus=(NexusLoginSpec(refresh_token=token),))
 
     async def start_device_login(self, profile: str | None = None) -> DeviceLogin:
-        answer = await arun_flow(device_start_flow(self.store.url), self.settings, PROVIDER)
+        answer = await arun_flow(device_start_flow(self.store.checked_url()), self.settings, PROVIDER)
         return DeviceLogin(
             id=secrets.token_hex(8),
             profile=LOGIN_NAME,
@@ -236,7 +237,8 @@ class NexusProvider(SpecProvider):
         if utcnow() >= login.expires_at:
             login.state, login.error = "expired", "The Nexus login code expired; start the login again."
             return login
-        tokens = await arun_flow(device_poll_flow(self.store.url, login.device_code), self.settings, PROVIDER)
+        url = self.store.checked_url()
+        tokens = await arun_flow(device_poll_flow(url, login.device_code), self.settings, PROVIDER)
         if tokens is not None:
             await asyncio.to_thread(self._save, str(tokens["refresh_token"]), str(tokens["access_token"]))
             login.state = "done"

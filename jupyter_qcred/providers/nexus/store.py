@@ -17,8 +17,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...core import files
-from ...core.errors import FileFormatError
+from ...core.errors import FileFormatError, QCredError
 from ...core.settings import Settings
+from ...core.validation import url_problem
 from ..common import LineFile
 
 DEFAULTS = {"NEXUS_PROTOCOL": "https", "NEXUS_DOMAIN": "nexus.quantinuum.com", "NEXUS_PORT": "443"}
@@ -43,7 +44,7 @@ class NexusStore:
         value = env.get("NEXUS_DOMAIN") or env.get("NEXUS_HOST") if name == "NEXUS_DOMAIN" else env.get(name)
         if value:
             return value
-        document = LineFile(files.read_text(self.config_path))
+        document = LineFile(files.read_text(self.config_path), where=str(self.config_path))
         return document.get(name) or (document.get("NEXUS_HOST") if name == "NEXUS_DOMAIN" else None)
 
     @property
@@ -51,6 +52,18 @@ class NexusStore:
         """``{protocol}://{domain}:{port}``, the URL qnexus builds."""
         parts = [self._setting(name) or DEFAULTS[name] for name in ("NEXUS_PROTOCOL", "NEXUS_DOMAIN", "NEXUS_PORT")]
         return f"{parts[0]}://{parts[1]}:{parts[2]}"
+
+    def checked_url(self) -> str:
+        """:attr:`url`, refused with a sentence when it is not one we send tokens to (https, or http on loopback):
+        qnexus would send the refresh token there in clear, we do not."""
+        url = self.url
+        problem = url_problem(url)
+        if problem:
+            raise QCredError(
+                f"Quantinuum Nexus: the Nexus address built from NEXUS_PROTOCOL, NEXUS_DOMAIN and NEXUS_PORT (the "
+                f"environment or {self.config_path}) {problem}, so no token was sent; fix those settings."
+            )
+        return url
 
     @property
     def auth_dir(self) -> Path:
@@ -94,7 +107,7 @@ class NexusStore:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         with files.locked(self.config_path, self.settings.lock_timeout):
-            document = LineFile(files.read_text(self.config_path))
+            document = LineFile(files.read_text(self.config_path), where=str(self.config_path))
             for name, value in (
                 ("NEXUS_PROTOCOL", parts.scheme),
                 ("NEXUS_DOMAIN", parts.hostname),
