@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import BusyError, QCredError, TransientProviderError
+from .errors import BusyError, ProviderError, QCredError, TransientProviderError
 from .states import utcnow
+from .validation import web_url
 
 if TYPE_CHECKING:
     from ..providers.qcs.provider import DeviceLogin, QcsProvider
@@ -41,6 +43,8 @@ class Logins:
         self._publish = publish
         self._records: dict[str, dict[str, Any]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        #: (provider, profile) -> the login being started (the identity provider has not answered yet)
+        self._starting: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
 
     def records(self) -> list[dict[str, Any]]:
         """The public login objects of the status JSON (link, user code, state; never the device code)."""
@@ -57,6 +61,9 @@ class Logins:
         code, no new request to the identity provider); at most :data:`MAX_PENDING` logins wait at once.
         """
         wanted = provider.login_profile(profile)
+        starting = self._starting.get((provider.key, wanted))
+        if starting is not None:  # the same login is being started: answer it, never a second request
+            return dict(await asyncio.shield(starting))
         for login_id, record in list(self._records.items()):
             running = self._tasks.get(login_id)
             same = record["provider"] == provider.key and record["profile"] == wanted
@@ -67,13 +74,27 @@ class Logins:
                 running.cancel()  # about to expire: a fresh code replaces it
                 self._tasks.pop(login_id, None)
                 self._records[login_id] = {**record, "state": "expired", "error": "A new login code replaced this one."}
-        if len(self._tasks) >= MAX_PENDING:
+        # Logins being started count too: the check and the slot are taken before the identity provider is asked,
+        # so starts that arrive together while it answers slowly cannot all pass the check.
+        busy = len(self._tasks) + len(self._starting)
+        if busy >= MAX_PENDING:
             raise BusyError(
-                f"{len(self._tasks)} logins are already waiting for a browser sign-in; finish one or let it "
+                f"{busy} logins are already waiting for a browser sign-in; finish one or let it "
                 "expire, then start the login again."
             )
-        login = await provider.start_device_login(profile)
+        slot: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._starting[(provider.key, wanted)] = slot
+        try:
+            login = await provider.start_device_login(profile)
+            _check_shown(login)
+        except BaseException as exc:
+            slot.set_exception(exc)
+            slot.exception()  # (retrieved: no "never retrieved" warning when nobody else waited)
+            raise
+        finally:
+            del self._starting[(provider.key, wanted)]
         self._records[login.id] = login.to_json()
+        slot.set_result(login.to_json())
         task = asyncio.ensure_future(self._poll(provider, login, on_done))
         self._tasks[login.id] = task
         task.add_done_callback(lambda _: self._tasks.pop(login.id, None))
@@ -115,6 +136,32 @@ class Logins:
         """Stop polling (the server is stopping)."""
         for task in list(self._tasks.values()):
             task.cancel()
+
+
+#: What a user code may hold (RFC 8628 section 6.1: short, typed by a person; letters, digits and separators).
+_USER_CODE = re.compile(r"[A-Za-z0-9 _.-]{1,64}")
+
+
+def _check_shown(login: DeviceLogin) -> None:
+    """Refuse a login whose link or code a view would show but that is not a web address or a plain code.
+
+    Every view renders the link as something a person clicks and the code as text: a ``javascript:`` link or
+    markup in a code must never reach them, whichever provider's identity provider sent it.
+    """
+    if not web_url(login.verification_uri) or (
+        login.verification_uri_complete is not None and not web_url(login.verification_uri_complete)
+    ):
+        raise ProviderError(
+            login.provider,
+            "the identity provider answered the device login with a sign-in link that is not an https address, so "
+            "the login was not started; ask your administrator to check the identity provider.",
+        )
+    if not _USER_CODE.fullmatch(login.user_code):
+        raise ProviderError(
+            login.provider,
+            "the identity provider answered the device login with a code that is not letters and digits, so the "
+            "login was not started; ask your administrator to check the identity provider.",
+        )
 
 
 def _parse_time(text: str) -> datetime:

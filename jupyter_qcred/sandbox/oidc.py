@@ -335,7 +335,7 @@ class DeviceAuthorizeHandler(ServiceHandler):
             self.oauth_error("invalid_client", "Client authentication failed: unknown client.", 401)
             return
         device_code = opaque("sbxdc_", 24)
-        user_code = new_user_code()
+        user_code = state.config.device_user_code or new_user_code()
         lifetime = state.config.device_code_lifetime
         state.device_grants[digest(device_code)] = DeviceGrant(
             user_code=user_code,

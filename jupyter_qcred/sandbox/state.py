@@ -47,6 +47,8 @@ class SandboxConfig:
     device_interval: int = 5
     device_verification_uri: str = ""
     """A hostile identity provider: answer device logins with this ``verification_uri`` (empty: the real page)."""
+    device_user_code: str = ""
+    """A hostile identity provider: answer device logins with this ``user_code`` (empty: a fresh real one)."""
     auth_code_lifetime: int = 300
     sts_session_lifetime: int = 3600
     """Lifetime of the AWS credentials the STS front hands out when the caller asks for none (AWS: 3600 s)."""
