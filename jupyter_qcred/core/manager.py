@@ -25,6 +25,7 @@ from ..providers.registry import provider_info, title
 from . import files
 from .bundle import Bundle
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
+from .hubpulls import HubPulls, _is_due
 from .logins import Logins
 from .loop import RefreshLoop, mark
 from .overlay import Overlay
@@ -37,7 +38,7 @@ Listener = Callable[[dict[str, Any]], None]
 Key = tuple[str, str | None]
 
 
-class CredentialManager(RefreshLoop):
+class CredentialManager(RefreshLoop, HubPulls):
     """Holds the providers, the current statuses and the refresh loop."""
 
     def __init__(
@@ -66,6 +67,7 @@ class CredentialManager(RefreshLoop):
         #: never competes with the server's own start-up.
         self.first_check_delay = first_check_delay
         self._new_backoff = backoff
+        self._hub_backoff = backoff()
         #: A person asking to refresh the same credential again within this many seconds gets the last result:
         #: a refresh button (or a script) can never turn into a stream of token grants. The server sets it
         #: (``QCredApp.refresh_min_interval``); a process of its own (the CLI) refreshes when asked.
@@ -305,8 +307,15 @@ class CredentialManager(RefreshLoop):
         before = self._statuses.get(key)
         overlay.seen_expiry = before.expires_at if before else None
         via_hub = before is not None and before.account.get("refresh_via") == "hub"
+        pull = via_hub and (force or before is None or _is_due(before, self.clock()))
+        gate = self.hub_gate() if pull else None
+        if gate is not None:
+            # The hub could not renew a due credential a moment ago: wait for its backoff, ask nobody now.
+            overlay.retry_at, overlay.refreshing, overlay.checked = gate, False, True
+            await self.areload()
+            return self._statuses.get(key) or CredentialStatus(provider_key, name, State.ABSENT)
         try:
-            if via_hub and (force or before is None or _is_due(before, self.clock())):
+            if pull:
                 await self._refresh_through_hub(key)
             await self.providers[provider_key].refresh(name, force=force and not via_hub)
         except RefusedError as exc:
@@ -326,6 +335,9 @@ class CredentialManager(RefreshLoop):
         finally:
             overlay.refreshing = False
             overlay.checked = True
+        gate = self.hub_gate() if via_hub else None
+        if gate is not None and overlay.retry_at is not None:  # a failure's own retry waits for the hub's backoff
+            overlay.retry_at = max(overlay.retry_at, gate)
         await self.areload()
         self._wake.set()
         outcome = (overlay.last_refresh or {}).get("outcome", "failed")
@@ -335,28 +347,6 @@ class CredentialManager(RefreshLoop):
             except Exception:  # metrics or events must never break a refresh
                 log.exception("A refresh observer failed")
         return self._statuses.get(key) or CredentialStatus(provider_key, name, State.ABSENT)
-
-    async def _refresh_through_hub(self, key: Key) -> None:
-        """Ask the hub for fresh tokens; if it had nothing newer yet, try again a little later (not an error)."""
-        if self.hub_refresh is None:
-            raise QCredError(
-                f"{key[0]} {key[1]}: only JupyterHub can refresh this credential, and this server is not running "
-                "under JupyterHub. Re-initialize it with a token, a credentials file or the QCS login."
-            )
-        before = self._statuses.get(key)
-        await self.hub_refresh()
-        await self.areload(publish=False)
-        after = self._statuses.get(key)
-        overlay = self._overlays.setdefault(key, self._new_overlay())
-        overlay.retry_at = None
-        # The hub handed back the token we had (its own policy found it not yet due, e.g. our jitter moved this pull
-        # earlier): ask again a little later, not at once, else the schedule (still in the past) pulls back to back.
-        now = self.clock()
-        unchanged = before is not None and after is not None and after.expires_at == before.expires_at
-        scheduled = overlay.scheduled_at is not None and overlay.scheduled_at <= now
-        if after is not None and ((unchanged and scheduled) or _is_due(after, now)):
-            left = (after.expires_at - self.clock()).total_seconds() if after.expires_at else self.hub_retry
-            overlay.retry_at = self.clock() + timedelta(seconds=max(1.0, min(self.hub_retry, left / 4)))
 
     # ----- writing -------------------------------------------------------------------------------------------
 
@@ -405,10 +395,6 @@ class CredentialManager(RefreshLoop):
         overlay = self._overlays.get(key)
         if overlay is not None:
             overlay.clear()
-
-
-def _is_due(status: CredentialStatus, now: datetime) -> bool:
-    return status.next_refresh_at is not None and status.next_refresh_at <= now
 
 
 def _sentence(exc: BaseException) -> str:
