@@ -54,9 +54,9 @@ ROLE = "arn:aws:iam::123456789012:role/qcred-braket"
 class Listener:
     """A loopback TCP port standing for the attacker's host: records every connection and the bytes it got."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.sock.listen(16)
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
@@ -170,6 +170,35 @@ def test_a_hub_mapper_that_builds_a_bad_url_hands_over_nothing(caplog: pytest.Lo
 
     mapped = hub._map(good, {}, "alice")
     assert mapped is not None and mapped.qcs[0].issuer == "https://id.example/o"
+
+
+async def test_an_ibm_key_is_never_sent_in_clear_to_another_host(tmp_path: Path) -> None:
+    """The check of a stored account (a file the user was handed, or ``IAM_URL``): plain http to another host (here
+    127.0.0.2, which is not this machine's loopback name) is refused before the request. Before: the API key was
+    POSTed there in clear."""
+    other = Listener("127.0.0.2")
+    try:
+        home = tmp_path / "home"
+        accounts = home / ".qiskit" / "qiskit-ibm.json"
+        accounts.parent.mkdir(parents=True)
+        account = {
+            "channel": "ibm_quantum_platform",
+            "token": "ibm-key-hostile-0001",
+            "url": "https://quantum.cloud.ibm.com",
+        }
+        accounts.write_text(json.dumps({"work": account}))
+        manager = CredentialManager(
+            create_providers(settings(home, IAM_URL=f"http://127.0.0.2:{other.port}"), ("ibm",))
+        )
+        with pytest.raises(ProviderError) as caught:
+            await manager.providers["ibm"].refresh("work", force=True)
+        message = str(caught.value)
+        assert "is plain http to another machine" in message and "so it was not sent" in message
+        assert "ibm-key-hostile-0001" not in message
+        await asyncio.sleep(0.3)
+        assert other.received == []
+    finally:
+        other.close()
 
 
 # ----- 6. Braket region ------------------------------------------------------------------------------------------

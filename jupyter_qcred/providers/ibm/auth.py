@@ -23,6 +23,7 @@ from ...core import flows
 from ...core.errors import ProviderError, RefusedError, TransientProviderError, describe_response
 from ...core.flows import Flow, json_or_none
 from ...core.states import utcnow
+from ...core.validation import url_problem, web_url
 
 if TYPE_CHECKING:
     import httpx
@@ -174,6 +175,7 @@ def legacy_account_flow(
     A 401 on ``users/me`` or ``Network`` with a reused access token means it was revoked or expired early: log in
     again, once. A 401 right after a fresh login means the account itself is refused.
     """
+    check_destination(base_url)
     yield from version_flow(base_url)
     user_id: str | None = None
     fresh = access_token is None or not access_token.valid(now())
@@ -192,6 +194,7 @@ def legacy_account_flow(
         urls = body.get("urls") if isinstance(body, dict) else None
         urls = urls if isinstance(urls, dict) else {}
         http_url = urls.get("http") if isinstance(urls.get("http"), str) else None
+        http_url = http_url if web_url(http_url) else None  # the access token goes there: https (or loopback) only
         instances: list[dict[str, Any]] = []
         if http_url:
             network = yield flows.request("GET", _join(http_url, "Network"), headers=headers)
@@ -209,6 +212,24 @@ def legacy_account_flow(
         ws_url = urls.get("ws") if isinstance(urls.get("ws"), str) else None
         return LegacyAccount(access_token, user_id, http_url, ws_url, services, instances)
     raise RefusedError(PROVIDER, "the legacy API keeps refusing fresh access tokens; re-initialize the account.")
+
+
+class DestinationError(ProviderError):
+    """The address a key would be sent to is not https (or http on loopback): nothing was sent; retrying does not
+    help, fixing the account's url (or ``IAM_URL``) does."""
+
+    transient = False
+
+
+def check_destination(url: str) -> str:
+    """``url`` when a key may be sent there (:func:`~jupyter_qcred.core.validation.url_problem`), else
+    :class:`DestinationError` before any request: the one rule for every address a token goes to."""
+    problem = url_problem(url)
+    if problem:
+        raise DestinationError(
+            PROVIDER, f"the address the key would be sent to {problem}, so it was not sent; fix the account's url."
+        )
+    return url
 
 
 def iam_url(account_url: str | None, environ: Mapping[str, str]) -> str:
@@ -231,6 +252,7 @@ def _epoch(value: Any) -> datetime | None:
 
 def iam_token_flow(base_url: str, api_key: str, now: Callable[[], datetime] = utcnow) -> Flow[AccessToken]:
     """``POST {IAM}/identity/token`` with the API key grant; the JWT and its expiry."""
+    check_destination(base_url)
     request = flows.request(
         "POST",
         _join(base_url, "identity/token"),
