@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import BusyError, ProviderError, QCredError, TransientProviderError
 from .states import utcnow
-from .validation import web_url
+from .validation import user_code, web_url
 
 if TYPE_CHECKING:
     from ..providers.qcs.provider import DeviceLogin, QcsProvider
@@ -138,10 +137,6 @@ class Logins:
             task.cancel()
 
 
-#: What a user code may hold (RFC 8628 section 6.1: short, typed by a person; letters, digits and separators).
-_USER_CODE = re.compile(r"[A-Za-z0-9 _.-]{1,64}")
-
-
 def _check_shown(login: DeviceLogin) -> None:
     """Refuse a login whose link or code a view would show but that is not a web address or a plain code.
 
@@ -156,7 +151,7 @@ def _check_shown(login: DeviceLogin) -> None:
             "the identity provider answered the device login with a sign-in link that is not an https address, so "
             "the login was not started; ask your administrator to check the identity provider.",
         )
-    if not _USER_CODE.fullmatch(login.user_code):
+    if not user_code(login.user_code):
         raise ProviderError(
             login.provider,
             "the identity provider answered the device login with a code that is not letters and digits, so the "
