@@ -36,19 +36,18 @@ def oauth_qcs_profile(auth_state: Mapping[str, Any], qcs: Mapping[str, Any] | No
     access, refresh = auth_state.get("access_token"), auth_state.get("refresh_token")
     if not isinstance(access, str) and not isinstance(refresh, str):
         return None
-    options = dict(qcs or {})
-    return QcsProfileSpec(
-        profile=str(options.get("profile") or "default"),
-        access_token=access if isinstance(access, str) else None,
-        refresh_token=refresh if isinstance(refresh, str) else None,
-        api_url=options.get("api_url"),
-        grpc_api_url=options.get("grpc_api_url"),
-        issuer=options.get("issuer"),
-        client_id=options.get("client_id"),
-        default=True,
-        refresh=str(options.get("refresh") or "hub"),
-        handoff=options.get("handoff"),
-    )
+    options = {key: value for key, value in dict(qcs or {}).items() if value is not None}
+    entry = {
+        "profile": "default",
+        **options,
+        "access_token": access if isinstance(access, str) else None,
+        "refresh_token": refresh if isinstance(refresh, str) else None,
+        "default": True,
+        "refresh": str(options.get("refresh") or "hub"),
+    }
+    # Validated like a bundle entry (the URLs through core.validation): the options come from the hub's
+    # configuration or the server's QCRED_QCS_* variables, and name where the tokens are sent.
+    return parse_bundle({"version": 1, "qcs": [entry]}, where="jupyter_qcred.hub.configure(qcs=...)").qcs[0]
 
 
 def oauth_braket_profile(auth_state: Mapping[str, Any], braket: Mapping[str, Any] | None) -> BraketProfileSpec | None:

@@ -172,6 +172,19 @@ def test_a_hub_mapper_that_builds_a_bad_url_hands_over_nothing(caplog: pytest.Lo
     assert mapped is not None and mapped.qcs[0].issuer == "https://id.example/o"
 
 
+def test_the_servers_own_mapping_of_auth_state_checks_the_qcs_options() -> None:
+    """The server's hub pull maps auth_state with ``configure(qcs=...)`` / ``QCRED_QCS_*`` options itself (no hub
+    mapper runs there): an issuer that is plain http to another machine hands over nothing."""
+    from jupyter_qcred.core.authstate import bundle_from_auth_state
+
+    state = {"access_token": "at-hostile-0001", "refresh_token": "rt-hostile-0001"}
+    with pytest.raises(FieldError, match=r"qcs\[0\]\.issuer") as refused:
+        bundle_from_auth_state(state, {"issuer": "http://198.51.100.7/oauth2"})
+    assert "rt-hostile-0001" not in str(refused.value)
+    good = bundle_from_auth_state(state, {"issuer": "https://id.example/o", "refresh": "hub"})
+    assert good.qcs[0].issuer == "https://id.example/o" and good.qcs[0].refresh_token == "rt-hostile-0001"
+
+
 async def test_an_ibm_key_is_never_sent_in_clear_to_another_host(tmp_path: Path) -> None:
     """The check of a stored account (a file the user was handed, or ``IAM_URL``): plain http to another host (here
     127.0.0.2, which is not this machine's loopback name) is refused before the request. Before: the API key was
