@@ -10,7 +10,14 @@ Each scenario runs on a real ``jupyter_server`` with the extension and the demo 
 - ``deep``     ``qiskit-ibm.json`` nested 100,000 deep: ``RecursionError`` lines logged in 5 s;
 - ``body``     a 200 MB ``POST qcred/refresh``: the answer, and the server's peak RSS before and after;
 - ``logins``   50 device-login starts: logins left pending, device-authorization requests sent;
-- ``interval`` an identity provider answering ``interval: 0``: polls in 5 s.
+- ``interval`` an identity provider answering ``interval: 0``: polls in 5 s;
+- ``race``     30 device-login starts at once (30 profiles, then 30 of one profile) against an identity provider
+  that takes 1 s to answer: logins left pending, device-authorization requests sent (issue 20);
+- ``uploads``  the three hostile QCS uploads of issue 20 (a settings.toml pointing a new profile at alice's credential
+  and another host, a secrets.toml naming ``jupyter_qcred-default``, one with an ``externally_managed`` command): the
+  answers, the requests the other host received, and whether ``secrets.toml`` changed;
+- ``pullstorm`` a real JupyterHub (``LocalHub``) whose user's refresh token was revoked: ``GET /hub/api/users/alice``
+  pulls by her server per minute once her hub-refreshed QCS token has expired (counted in the hub's log).
 
 ``--checkout DIR`` measures another copy of the package (e.g. ``git archive <commit> jupyter_qcred | tar -x -C DIR``)
 with this checkout's sandbox, so the numbers before and after a change come from the same scenarios.
@@ -25,8 +32,11 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
@@ -169,23 +179,160 @@ def interval(one: JupyterServer, sandbox: Sandbox) -> str:
     return f"{len(polls)} polls in 5 s"
 
 
+def race(one: JupyterServer, sandbox: Sandbox) -> str:
+    sandbox.configure(device_interval=5)
+    sandbox.fault("qcs_device", "delay", delay=1.0)
+    answers: list[str] = []
+    try:
+        for profiles in (["same"] * 30, [f"p{i}" for i in range(30)]):
+            sandbox.clear_log()
+            with ThreadPoolExecutor(30) as pool, client(one) as http:
+                codes = list(
+                    pool.map(
+                        lambda profile: (
+                            http.post(
+                                "qcred/reinitialize", json={"source": "device", "provider": "qcs", "profile": profile}
+                            ).status_code
+                        ),
+                        profiles,
+                    )
+                )
+                waiting = [e for e in http.get("qcred/status").json()["logins"] if e["state"] == "pending"]
+            kind = "30 profiles" if len(set(profiles)) > 1 else "1 profile"
+            answers.append(
+                f"{kind}: {len(waiting)} pending since the start, {len(sandbox.log('qcs_device'))} device requests, "
+                f"answers {dict(sorted(Counter(codes).items()))}"
+            )
+    finally:
+        sandbox.clear_faults()
+    return "; ".join(answers)
+
+
+class Listener:
+    """A loopback HTTP server standing for another host: counts what reaches it (a token would be in there)."""
+
+    def __enter__(self) -> Listener:
+        import http.server
+        import threading
+
+        seen = self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                seen.append(self.path)
+                self.send_response(500)
+                self.end_headers()
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+
+
+def uploads(one: JupyterServer) -> str:
+    secrets_toml = one.home / ".qcs" / "secrets.toml"
+    results = []
+    with Listener() as other, client(one) as http:
+        files = {
+            "settings": (
+                "settings.toml",
+                f'[auth_servers.helper]\nissuer = "{other.url}"\nclient_id = "x"\n'
+                f'[profiles.helper]\napi_url = "{other.url}"\nauth_server_name = "helper"\n'
+                'credentials_name = "default"\n',
+            ),
+            "internal": (
+                "secrets.toml",
+                '[credentials.jupyter_qcred-default.token_payload]\naccess_token = "other-account-access"\n'
+                'refresh_token = "other-account-refresh"\n',
+            ),
+            "command": (
+                "secrets.toml",
+                '[credentials.work.externally_managed]\ncommand = "/bin/sh"\nargs = ["-c", "id"]\n',
+            ),
+        }
+        for name, (filename, content) in files.items():
+            before = secrets_toml.read_bytes()
+            answer = http.post(
+                "qcred/reinitialize",
+                json={"source": "file", "provider": "qcs", "filename": filename, "content": content},
+            )
+            changed = "changed" if secrets_toml.read_bytes() != before else "unchanged"
+            http.post("qcred/refresh", json={"provider": "qcs"})  # would send tokens to where the files now say
+            results.append(f"{name}: HTTP {answer.status_code}, secrets.toml {changed}")
+        results.append(f"{len(other.requests)} requests reached the other host")
+    return "; ".join(results)
+
+
+def pullstorm(root: Path, checkout: Path | None, seconds: float = 90.0) -> str:
+    import secrets as random_secrets
+
+    from jupyter_qcred.demo.hub import LocalHub
+
+    secret = random_secrets.token_urlsafe(24)
+    env = {"PYTHONPATH": str(checkout)} if checkout is not None else {}
+    with (
+        Sandbox(tls=True, state_dir=root / "storm-sandbox", jupyterhub_client_secret=secret) as sandbox,
+        LocalHub(sandbox, root / "storm-hub", client_secret=secret, environment=env, auth_refresh_age=5) as hub,
+    ):
+        lifetime = 20
+        sandbox.configure(access_token_lifetime=lifetime)
+        hub.login("alice")
+        hub.api("POST", "/users/alice/server")
+        deadline = time.monotonic() + 120
+        while not (hub.api("GET", "/users/alice")["servers"].get("") or {}).get("ready"):
+            if time.monotonic() > deadline:
+                raise TimeoutError("alice's server did not start")
+            time.sleep(0.2)
+        log = hub.state_dir / "jupyterhub.log"
+        pulls = "GET /hub/api/users/alice (alice@"
+        before = log.read_text(errors="replace").count(pulls)
+        cpu = hub_cpu(hub)
+        sandbox.revoke("alice")  # the hub can no longer renew her tokens, which expire within `lifetime` seconds
+        time.sleep(seconds)
+        count = log.read_text(errors="replace").count(pulls) - before
+        cpu = hub_cpu(hub) - cpu
+        grants = len([e for e in sandbox.token_requests() if e.get("grant_type") == "refresh_token"])
+    per_minute = count * 60 / seconds
+    return (
+        f"{count} pulls in the {seconds:g} s after the revocation (token lifetime 20 s; {per_minute:.1f} per minute), "
+        f"hub CPU {cpu:.2f} s, "
+        f"{grants} refresh-token grants asked of the identity provider in all"
+    )
+
+
+def hub_cpu(hub: Any) -> float:
+    """CPU seconds of the hub process (user + system), from /proc."""
+    fields = Path(f"/proc/{hub.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkout", type=Path, help="folder holding the jupyter_qcred package to measure")
-    parser.add_argument("--only", default="refresh,logins,interval,body,fifo,big,deep")
+    parser.add_argument("--only", default="refresh,logins,race,uploads,interval,body,fifo,big,deep,pullstorm")
     args = parser.parse_args()
     checkout = args.checkout.resolve() if args.checkout else None
     chosen = args.only.split(",")
     results: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="qcred-hostile-") as tmp, Sandbox(state_dir=Path(tmp) / "sb") as sandbox:
         root = Path(tmp)
-        shared = [name for name in ("refresh", "logins", "body") if name in chosen]
+        shared = [name for name in ("refresh", "logins", "race", "uploads", "body") if name in chosen]
         if shared:
             with server(root, sandbox, checkout) as one:
                 for name in shared:
                     results[name] = {
                         "refresh": lambda: refresh(one, sandbox),
                         "logins": lambda: logins(one, sandbox),
+                        "race": lambda: race(one, sandbox),
+                        "uploads": lambda: uploads(one),
                         "body": lambda: body(one),
                     }[name]()
                     print(f"{name}: {results[name]}", flush=True)
@@ -195,6 +342,9 @@ def main() -> None:
                 with server(root, sandbox, checkout) as one:
                     results[name] = scenario(one)
                     print(f"{name}: {results[name]}", flush=True)
+        if "pullstorm" in chosen:
+            results["pullstorm"] = pullstorm(root, checkout)
+            print(f"pullstorm: {results['pullstorm']}", flush=True)
     print(json.dumps({"checkout": str(checkout or BENCH.parent), **results}, indent=1))
 
 
