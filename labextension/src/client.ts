@@ -9,6 +9,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import type {
   DefaultBody,
   IExistsAnswer,
+  IHostsAnswer,
   ILoginAnswer,
   IOperationAnswer,
   IRefreshBody,
@@ -98,6 +99,22 @@ export function existsConflict(err: unknown): IExistsAnswer | null {
   const data = err.data as Partial<IExistsAnswer> | null;
   return data && data.reason === 'exists' && typeof data.name === 'string'
     ? { message: err.message, reason: 'exists', provider: data.provider as IExistsAnswer['provider'], name: data.name }
+    : null;
+}
+
+/** The "new hosts" answer of an uploaded file (nothing was written or sent yet), else null. */
+export function hostsConflict(err: unknown): IHostsAnswer | null {
+  if (!(err instanceof QcredResponseError) || err.response.status !== 409) {
+    return null;
+  }
+  const data = err.data as Partial<IHostsAnswer> | null;
+  const hosts = data?.hosts;
+  return data &&
+    data.reason === 'hosts' &&
+    Array.isArray(hosts) &&
+    hosts.length > 0 &&
+    hosts.every(host => typeof host === 'string')
+    ? { message: err.message, reason: 'hosts', provider: data.provider as IHostsAnswer['provider'], hosts }
     : null;
 }
 

@@ -195,6 +195,12 @@ export interface IWriteOptions {
   make_default?: boolean;
 }
 
+/** What an uploaded file may also ask for. */
+export interface IUploadOptions extends IWriteOptions {
+  /** The user chose to send their tokens to the hosts the file names (else the server answers 409, reason "hosts"). */
+  trust_hosts?: boolean;
+}
+
 export type ReinitializeBody =
   | { source: 'hub' }
   | { source: 'bundle' }
@@ -214,7 +220,7 @@ export type ReinitializeBody =
       profile?: string;
     } & IWriteOptions)
   | ({ source: 'token'; provider: ProviderId; token: string } & IWriteOptions)
-  | ({ source: 'file'; provider: ProviderId; filename: string; content: string } & IWriteOptions)
+  | ({ source: 'file'; provider: ProviderId; filename: string; content: string } & IUploadOptions)
   | { source: 'device'; provider: ProviderId; profile?: string };
 
 export interface IRemoveBody {
@@ -228,6 +234,14 @@ export interface IExistsAnswer {
   reason: 'exists';
   provider: ProviderId;
   name: string;
+}
+
+/** The 409 answer when an uploaded file would send tokens to hosts they have not gone to before. */
+export interface IHostsAnswer {
+  message: string;
+  reason: 'hosts';
+  provider: ProviderId;
+  hosts: string[];
 }
 
 export type DefaultBody = { provider: ProviderId; name: string; instance?: string };

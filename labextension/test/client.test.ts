@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerConnection } from '@jupyterlab/services';
-import { errorMessage, isLoginAnswer, isStatus, isUnreachable } from '../src/client';
+import { errorMessage, existsConflict, hostsConflict, isLoginAnswer, isStatus, isUnreachable } from '../src/client';
 import { fakeClient, json } from './fake-client';
 import { API_EXAMPLE, result } from './fixtures';
 
@@ -29,6 +29,27 @@ describe('QcredClient', () => {
     assert.equal(seen[0].headers.get('Authorization'), 'token tok');
     assert.equal(seen[1].body, '');
     assert.deepEqual(JSON.parse(seen[4].body), {});
+  });
+
+  it('reads the 409 that names the new hosts of an uploaded file, and tells it from "exists"', async () => {
+    const message = 'This file (settings.toml) sends your Rigetti QCS tokens to evil.example. Only continue if you trust this host; nothing was written or sent yet.';
+    const answer = { message, reason: 'hosts', provider: 'qcs', hosts: ['evil.example', '127.0.0.1:8443'] };
+    const { client, seen } = fakeClient(() => json(answer, 409));
+    const body = { source: 'file' as const, provider: 'qcs', filename: 'settings.toml', content: '[profiles.x]\n' };
+    const err = await client.reinitialize({ ...body, trust_hosts: true }).catch((e: unknown) => e);
+    assert.deepEqual(hostsConflict(err), { message, reason: 'hosts', provider: 'qcs', hosts: answer.hosts });
+    assert.equal(existsConflict(err), null);
+    assert.equal(JSON.parse(seen[0].body).trust_hosts, true);
+    // Not a hosts answer: another reason, no hosts, hosts that are not strings, another status.
+    for (const [data, status] of [
+      [{ message, reason: 'exists', provider: 'qcs', name: 'x' }, 409],
+      [{ message, reason: 'hosts', provider: 'qcs', hosts: [] }, 409],
+      [{ message, reason: 'hosts', provider: 'qcs', hosts: [1] }, 409],
+      [answer, 400]
+    ] as const) {
+      const other = fakeClient(() => json(data, status)).client;
+      assert.equal(hostsConflict(await other.reinitialize(body).catch((e: unknown) => e)), null);
+    }
   });
 
   it('answers errors as ServerConnection.ResponseError with the server sentence', async () => {

@@ -16,6 +16,15 @@ export interface IConflict {
   newName: string;
 }
 
+/** Hosts an uploaded file sends tokens to: the user must choose, explicitly, to send them there. */
+export interface IHostsQuestion {
+  provider: ProviderId;
+  hosts: string[];
+  message: string;
+  /** Never preselected: false until the user ticks "Send my tokens to HOST". */
+  trusted: boolean;
+}
+
 /** What the user entered so far. */
 export interface IReinitForm {
   method: ReinitMethod;
@@ -271,6 +280,36 @@ export function ConflictFields({
           />
         </>
       )}
+    </fieldset>
+  );
+}
+
+/** The file sends tokens to hosts they have not gone to: show them, and ask for an explicit, unticked choice. */
+export function HostsFields({
+  trans,
+  question,
+  set
+}: {
+  trans: TranslationBundle;
+  question: IHostsQuestion;
+  set: (trusted: boolean) => void;
+}): React.ReactElement {
+  const hosts = question.hosts.join(', ');
+  return (
+    <fieldset className="jp-qcred-fieldset jp-qcred-conflict" data-testid="qcred-hosts">
+      <legend>{trans.__('Send your tokens to a new host?')}</legend>
+      <p data-testid="qcred-hosts-list">
+        {trans.__('This file sends your tokens to: %1. Only continue if you trust it.', hosts)}
+      </p>
+      <label className="jp-qcred-radio">
+        <input
+          type="checkbox"
+          data-testid="qcred-hosts-trust"
+          checked={question.trusted}
+          onChange={e => set(e.target.checked)}
+        />{' '}
+        {trans.__('Send my tokens to %1', hosts)}
+      </label>
     </fieldset>
   );
 }

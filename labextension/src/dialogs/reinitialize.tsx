@@ -1,13 +1,14 @@
 /**
  * The re-initialize dialog: from JupyterHub, a pasted token, an uploaded file or the QCS login. Whatever the server
  * answers that the user can act on stays inside the dialog (empty fields, the provider's refusal, a name that exists,
- * a file that is not a credentials file): the form stays open with what was typed, and nothing was saved.
+ * a file that is not a credentials file, the new hosts a file sends tokens to): the form stays open with what was
+ * typed, and nothing was saved.
  */
 import { Dialog, showErrorMessage } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { errorMessage, existsConflict, isStatus } from '../client';
+import { errorMessage, existsConflict, hostsConflict, isStatus } from '../client';
 import { showResult } from '../feedback';
 import {
   fileChoices,
@@ -21,14 +22,16 @@ import {
 import { entryLabel } from '../model/status';
 import { MAX_UPLOAD_BYTES, providerForFilename } from '../model/upload';
 import { QcredStore } from '../store';
-import type { ICredentialEntry, IWriteOptions, Outcome, ProviderId, ReinitializeBody } from '../types';
+import type { ICredentialEntry, IUploadOptions, IWriteOptions, Outcome, ProviderId, ReinitializeBody } from '../types';
 import {
   ConflictFields,
   EMPTY_FORM,
   FileFields,
+  HostsFields,
   IbmTokenFields,
   IConflict,
   IFormProps,
+  IHostsQuestion,
   IReinitForm,
   KeyFields,
   MakeDefaultField,
@@ -78,6 +81,8 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
   form: IReinitForm;
   message: IMessage | null = null;
   conflict: IConflict | null = null;
+  /** The hosts the chosen file sends tokens to, once the server named them (reset when another file is chosen). */
+  hosts: IHostsQuestion | null = null;
   busy = false;
 
   /** Where the chosen method writes, and whether it becomes the default. */
@@ -145,13 +150,17 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
         if (f.fileError || !f.file) {
           return { error: f.fileError ?? t.__('Choose the credentials file you downloaded first.') };
         }
+        if (this.hosts && !this.hosts.trusted) {
+          const hosts = this.hosts.hosts.join(', ');
+          return { error: t.__('Choose "Send my tokens to %1" to continue, or Cancel.', hosts) };
+        }
         return {
           body: {
             source: 'file',
             provider: f.fileProvider,
             filename: f.file.name,
             content: f.file.content,
-            ...this._writeOptions(null)
+            ...this._uploadOptions()
           }
         };
       case 'qcs-login':
@@ -237,6 +246,9 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
             set={patch => this._setConflict(patch)}
           />
         )}
+        {this.hosts && method === 'file' && (
+          <HostsFields trans={t} question={this.hosts} set={trusted => this._setHosts(trusted)} />
+        )}
         {this.message && (
           <p
             className={this.message.kind === 'invalid' ? 'jp-qcred-warn' : 'jp-qcred-error'}
@@ -275,8 +287,29 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
     return { replace, make_default: this.makeDefault };
   }
 
+  /** An upload's options: the user's explicit choice about the hosts the file names, once the server asked. */
+  private _uploadOptions(): IUploadOptions {
+    return { ...this._writeOptions(null), ...(this.hosts?.trusted ? { trust_hosts: true } : {}) };
+  }
+
+  /** Ask about the hosts the file sends tokens to (unticked: the user chooses). */
+  askHosts(question: IHostsQuestion): void {
+    this.hosts = question;
+    this.tell(null);
+  }
+
+  private _setHosts(trusted: boolean): void {
+    if (this.hosts) {
+      this.hosts = { ...this.hosts, trusted };
+      this.tell(null);
+    }
+  }
+
   private _set(patch: Partial<IReinitForm>): void {
     const names = ['ibmName', 'qcsProfile', 'method', 'file', 'keyProvider'].some(key => key in patch);
+    if (['file', 'fileProvider', 'method'].some(key => key in patch)) {
+      this.hosts = null; // the question was about the file sent
+    }
     this.form = { ...this.form, ...patch };
     // A new answer is needed once what was sent changed; a conflict is about the name (and file) sent.
     this.tell(null, names ? null : this.conflict);
@@ -383,8 +416,12 @@ async function submit(store: QcredStore, trans: TranslationBundle, body: ReinitB
     return true;
   } catch (err) {
     const exists = existsConflict(err);
+    const hosts = hostsConflict(err);
     if (exists) {
       body.tell(null, { ...exists, choice: 'replace', newName: '' });
+    } else if (hosts) {
+      // Nothing was written or sent: show the hosts and let the user choose, explicitly, to send tokens there.
+      body.askHosts({ provider: hosts.provider, hosts: hosts.hosts, message: hosts.message, trusted: false });
     } else {
       body.tell({ kind: 'error', text: errorMessage(err) });
     }
