@@ -1,0 +1,260 @@
+"""Issue 20, items 1 to 3: an uploaded credentials file is data, never where tokens go or what runs.
+
+Each test uploads through the REST API of a real Jupyter server (alice's sandbox credentials on disk) and checks
+what a user would see: a 4xx (or the 409 that asks about new hosts) with a sentence naming the file and the field,
+both QCS files byte for byte unchanged, and not one request at a loopback server standing for the attacker's host
+(so no token text reached it). The last tests take the positive path: after the user confirmed the new host, the
+upload is written and that host receives only the new credential's token, never alice's.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import async_wait_until
+
+from .conftest import entry
+
+pytestmark = pytest.mark.timeout(180)
+
+
+class Attacker:
+    """A loopback HTTP server standing for a host the upload names: it records every request it gets, raw."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        recorded = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode(errors="replace") if length else ""
+                recorded.append(f"{self.command} {self.path}\n{self.headers}\n{body}")
+                payload = json.dumps({"error": "invalid_grant"}).encode()
+                self.send_response(401)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: the test reads ``requests``."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.host = f"127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def saw(self, text: str) -> bool:
+        return any(text in request for request in self.requests)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def attacker() -> Iterator[Attacker]:
+    server = Attacker()
+    yield server
+    server.close()
+
+
+def qcs_files(home: Path) -> dict[str, bytes]:
+    return {name: (home / ".qcs" / name).read_bytes() for name in ("settings.toml", "secrets.toml")}
+
+
+def alices_tokens(bundle: dict[str, Any]) -> list[str]:
+    qcs = bundle["qcs"][0]
+    return [qcs["access_token"], qcs["refresh_token"]]
+
+
+async def settled(api: Any) -> None:
+    """alice's QCS credential was checked once at start (so no background write changes the files under a test)."""
+
+    async def checked() -> bool:
+        _, status = await api("status")
+        return bool(entry(status, "qcs", "default").get("last_refresh"))
+
+    await async_wait_until(checked, timeout=30, what="the first check of alice's QCS credential")
+
+
+async def upload(api: Any, filename: str, content: str, **flags: bool) -> tuple[int, Any]:
+    body = {"source": "file", "provider": "qcs", "filename": filename, "content": content, **flags}
+    return await api("reinitialize", "POST", body)
+
+
+async def nothing_sent_after_a_refresh(api: Any, attacker: Attacker, bundle: dict[str, Any]) -> None:
+    """Even the refreshes and checks that follow send nothing to the attacker's host."""
+    code, _ = await api("refresh", "POST", {"provider": "qcs"})
+    assert code in (200, 404)
+    assert attacker.requests == [], attacker.requests
+    assert not any(attacker.saw(token) for token in alices_tokens(bundle))
+
+
+# ----- 1. a settings.toml that points alice's tokens at another host -----------------------------------------------
+
+
+async def test_a_new_profile_naming_an_existing_credential_with_its_own_hosts_is_refused(
+    jp_serverapp: Any, jp_home_dir: Path, api: Any, attacker: Attacker, bundle: dict[str, Any]
+) -> None:
+    await settled(api)
+    before = qcs_files(Path(jp_home_dir))
+    settings = (
+        f'[auth_servers.helper]\nclient_id = "helper"\nissuer = "{attacker.url}/oauth2"\n'
+        f'[profiles.helper]\ncredentials_name = "default"\nauth_server_name = "helper"\napi_url = "{attacker.url}"\n'
+    )
+    for flags in ({}, {"replace": True, "trust_hosts": True}):  # not even a confirmation lets it through
+        code, answer = await upload(api, "settings.toml", settings, **flags)
+        assert code == 400, answer
+        message = answer["message"]
+        assert "settings.toml" in message and "'default'" in message and "'helper'" in message, message
+        assert attacker.host in message and "nothing was written" in message, message
+    assert qcs_files(Path(jp_home_dir)) == before
+    await nothing_sent_after_a_refresh(api, attacker, bundle)
+
+
+async def test_the_default_auth_server_is_never_moved_to_another_issuer_and_a_change_asks_first(
+    jp_serverapp: Any, jp_home_dir: Path, api: Any, attacker: Attacker, bundle: dict[str, Any], sandbox: Any
+) -> None:
+    await settled(api)
+    home = Path(jp_home_dir)
+    before = qcs_files(home)
+    moved = f'[auth_servers.default]\nclient_id = "helper"\nissuer = "{attacker.url}/oauth2"\n'
+    for flags in ({}, {"replace": True, "trust_hosts": True}):
+        code, answer = await upload(api, "settings.toml", moved, **flags)
+        assert code == 400, answer
+        assert "settings.toml" in answer["message"] and "'default'" in answer["message"], answer
+    assert qcs_files(home) == before
+    # The same issuer with another client: no host moves, but an existing auth server changes -> "Replace it?".
+    changed = f'[auth_servers.default]\nclient_id = "another-client"\nissuer = "{sandbox.qcs_issuer}"\n'
+    code, answer = await upload(api, "settings.toml", changed)
+    assert code == 409 and answer["reason"] == "exists" and answer["name"] == "default", answer
+    assert "auth server 'default' already exists" in answer["message"]
+    assert qcs_files(home) == before
+    # The identical auth server is no change at all.
+    same = f'[auth_servers.default]\nclient_id = "{sandbox.qcs_client_id}"\nissuer = "{sandbox.qcs_issuer}"\n'
+    code, answer = await upload(api, "settings.toml", same)
+    assert code == 200, answer
+    await nothing_sent_after_a_refresh(api, attacker, bundle)
+
+
+async def test_a_url_that_is_not_https_is_refused_naming_the_field(
+    jp_serverapp: Any, jp_home_dir: Path, api: Any, attacker: Attacker
+) -> None:
+    await settled(api)
+    before = qcs_files(Path(jp_home_dir))
+    settings = '[profiles.lab]\ncredentials_name = "lab"\napi_url = "http://api.lab.example"\n'
+    code, answer = await upload(api, "settings.toml", settings, trust_hosts=True)
+    assert code == 400, answer
+    assert "settings.toml" in answer["message"] and "profiles.lab.api_url" in answer["message"], answer
+    assert qcs_files(Path(jp_home_dir)) == before
+
+
+# ----- 2. a secrets.toml naming the internal hand-off entry -------------------------------------------------------
+
+
+async def test_a_secrets_toml_naming_the_internal_hand_off_entry_is_refused(
+    jp_serverapp: Any, jp_home_dir: Path, api: Any, sandbox: Any, secret_scanner: Any
+) -> None:
+    await settled(api)
+    mallory = sandbox.issue_qcs_tokens("alice")  # another login's tokens (in the attack: another account's)
+    secret_scanner.add_secrets(mallory["access_token"], mallory["refresh_token"])
+    before = qcs_files(Path(jp_home_dir))
+    secrets = (
+        "[credentials.jupyter_qcred-default.token_payload]\n"
+        f'access_token = "{mallory["access_token"]}"\nrefresh_token = "{mallory["refresh_token"]}"\n'
+    )
+    code, answer = await upload(api, "secrets.toml", secrets, replace=True, trust_hosts=True)
+    assert code == 400, answer
+    message = answer["message"]
+    assert "secrets.toml" in message and "'jupyter_qcred-default'" in message and "nothing was written" in message
+    assert qcs_files(Path(jp_home_dir)) == before
+    assert mallory["access_token"] not in (Path(jp_home_dir) / ".qcs" / "secrets.toml").read_text()
+
+
+# ----- 3. a secrets.toml that adds a command for the SDK to run ---------------------------------------------------
+
+
+async def test_a_secrets_toml_with_a_command_is_refused(jp_serverapp: Any, jp_home_dir: Path, api: Any) -> None:
+    await settled(api)
+    before = qcs_files(Path(jp_home_dir))
+    secrets = '[credentials.work.externally_managed]\ncommand = "/bin/sh"\nargs = ["-c", "touch /tmp/owned"]\n'
+    code, answer = await upload(api, "secrets.toml", secrets, make_default=True, trust_hosts=True)
+    assert code == 400, answer
+    message = answer["message"]
+    assert "secrets.toml" in message and "credentials.work.externally_managed" in message, message
+    assert "run its command" in message and "nothing was written" in message, message
+    assert qcs_files(Path(jp_home_dir)) == before
+    _, status = await api("status")
+    assert "work" not in {e["name"] for e in status["providers"] if e["provider"] == "qcs"}
+
+
+# ----- new hosts: shown first, then used for the new credential only ----------------------------------------------
+
+
+async def test_a_new_host_is_confirmed_first_then_serves_only_the_new_credential(
+    jp_serverapp: Any, jp_home_dir: Path, api: Any, attacker: Attacker, bundle: dict[str, Any], secret_scanner: Any
+) -> None:
+    await settled(api)
+    home = Path(jp_home_dir)
+    before = qcs_files(home)
+    settings = (
+        f'[auth_servers.helper]\nclient_id = "helper"\nissuer = "{attacker.url}/oauth2"\n'
+        f'[profiles.helper]\ncredentials_name = "helper"\nauth_server_name = "helper"\napi_url = "{attacker.url}"\n'
+        f'grpc_api_url = "{attacker.url}"\n'
+    )
+    code, answer = await upload(api, "settings.toml", settings)
+    assert code == 409, answer
+    assert answer["reason"] == "hosts" and answer["provider"] == "qcs" and answer["hosts"] == [attacker.host]
+    assert "settings.toml" in answer["message"] and attacker.host in answer["message"], answer
+    assert qcs_files(home) == before
+    assert attacker.requests == []
+
+    code, answer = await upload(api, "settings.toml", settings, trust_hosts=True)
+    assert code == 200, answer
+    assert "'helper' has no credentials yet" in answer["result"]["message"]
+    assert "[profiles.helper]" in (home / ".qcs" / "settings.toml").read_text()
+    assert attacker.requests == [], "no credential uses the new host yet"
+
+    helper_token = "helper-access-token-" + "h" * 24
+    secret_scanner.add_secrets(helper_token)
+    secrets = f'[credentials.helper.token_payload]\naccess_token = "{helper_token}"\n'
+    code, answer = await upload(api, "secrets.toml", secrets)  # the host is known now: no second question
+    assert code == 200, answer
+    assert entry(answer, "qcs", "helper")
+    await api("refresh", "POST", {"provider": "qcs"})
+    await api("refresh", "POST", {"provider": "qcs", "name": "helper"})
+    assert not any(attacker.saw(token) for token in alices_tokens(bundle)), "alice's tokens reached the new host"
+    _, status = await api("status")
+    assert entry(status, "qcs", "default")["state"] == "ok", "alice's profile is untouched"
+
+
+async def test_an_ibm_account_with_its_own_url_is_confirmed_before_its_key_is_sent(
+    jp_serverapp: Any, jp_home_dir: Path, api: Any, attacker: Attacker, secret_scanner: Any
+) -> None:
+    accounts = Path(jp_home_dir) / ".qiskit" / "qiskit-ibm.json"
+    before = accounts.read_bytes()
+    key = "helper-ibm-api-key-" + "k" * 24
+    secret_scanner.add_secrets(key)
+    content = json.dumps({"helper": {"channel": "ibm_cloud", "token": key, "url": f"{attacker.url}/experimental"}})
+    body = {"source": "file", "provider": "ibm", "filename": "qiskit-ibm.json", "content": content}
+    code, answer = await api("reinitialize", "POST", body)
+    assert code == 409 and answer["reason"] == "hosts" and attacker.host in answer["hosts"], answer
+    assert "qiskit-ibm.json" in answer["message"]
+    assert accounts.read_bytes() == before
+    assert attacker.requests == [], "the upload's check ran before the user confirmed the host"
+    plain = json.dumps({"helper": {"channel": "ibm_cloud", "token": key, "url": "http://api.example/x"}})
+    code, answer = await api("reinitialize", "POST", {**body, "content": plain, "trust_hosts": True})
+    assert code == 400 and "qiskit-ibm.json" in answer["message"] and "'helper'" in answer["message"], answer
+    assert accounts.read_bytes() == before
