@@ -9,8 +9,10 @@ upload is written and that host receives only the new credential's token, never 
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -68,6 +70,14 @@ def attacker() -> Iterator[Attacker]:
     server = Attacker()
     yield server
     server.close()
+
+
+def jwt(**claims: Any) -> str:
+    """An access token of the file's own account, valid for an hour (unsigned: only its host ever reads it)."""
+    now = int(time.time())
+    parts = [{"alg": "none", "typ": "JWT"}, {"iat": now, "exp": now + 3600, **claims}]
+    encoded = [base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode() for part in parts]
+    return ".".join([*encoded, "x"])
 
 
 def qcs_files(home: Path) -> dict[str, bytes]:
@@ -155,9 +165,10 @@ async def test_a_url_that_is_not_https_is_refused_naming_the_field(
     await settled(api)
     before = qcs_files(Path(jp_home_dir))
     settings = '[profiles.lab]\ncredentials_name = "lab"\napi_url = "http://api.lab.example"\n'
-    code, answer = await upload(api, "settings.toml", settings, trust_hosts=True)
-    assert code == 400, answer
-    assert "settings.toml" in answer["message"] and "profiles.lab.api_url" in answer["message"], answer
+    for flags in ({}, {"trust_hosts": True}):
+        code, answer = await upload(api, "settings.toml", settings, **flags)
+        assert code == 400, answer
+        assert "settings.toml" in answer["message"] and "profiles.lab.api_url" in answer["message"], answer
     assert qcs_files(Path(jp_home_dir)) == before
 
 
@@ -175,10 +186,11 @@ async def test_a_secrets_toml_naming_the_internal_hand_off_entry_is_refused(
         "[credentials.jupyter_qcred-default.token_payload]\n"
         f'access_token = "{mallory["access_token"]}"\nrefresh_token = "{mallory["refresh_token"]}"\n'
     )
-    code, answer = await upload(api, "secrets.toml", secrets, replace=True, trust_hosts=True)
-    assert code == 400, answer
-    message = answer["message"]
-    assert "secrets.toml" in message and "'jupyter_qcred-default'" in message and "nothing was written" in message
+    for flags in ({}, {"replace": True, "trust_hosts": True}):
+        code, answer = await upload(api, "secrets.toml", secrets, **flags)
+        assert code == 400, answer
+        message = answer["message"]
+        assert "secrets.toml" in message and "'jupyter_qcred-default'" in message and "nothing was written" in message
     assert qcs_files(Path(jp_home_dir)) == before
     assert mallory["access_token"] not in (Path(jp_home_dir) / ".qcs" / "secrets.toml").read_text()
 
@@ -190,11 +202,12 @@ async def test_a_secrets_toml_with_a_command_is_refused(jp_serverapp: Any, jp_ho
     await settled(api)
     before = qcs_files(Path(jp_home_dir))
     secrets = '[credentials.work.externally_managed]\ncommand = "/bin/sh"\nargs = ["-c", "touch /tmp/owned"]\n'
-    code, answer = await upload(api, "secrets.toml", secrets, make_default=True, trust_hosts=True)
-    assert code == 400, answer
-    message = answer["message"]
-    assert "secrets.toml" in message and "credentials.work.externally_managed" in message, message
-    assert "run its command" in message and "nothing was written" in message, message
+    for flags in ({"make_default": True}, {"make_default": True, "replace": True, "trust_hosts": True}):
+        code, answer = await upload(api, "secrets.toml", secrets, **flags)
+        assert code == 400, answer
+        message = answer["message"]
+        assert "secrets.toml" in message and "credentials.work.externally_managed" in message, message
+        assert "run its command" in message and "nothing was written" in message, message
     assert qcs_files(Path(jp_home_dir)) == before
     _, status = await api("status")
     assert "work" not in {e["name"] for e in status["providers"] if e["provider"] == "qcs"}
@@ -227,7 +240,7 @@ async def test_a_new_host_is_confirmed_first_then_serves_only_the_new_credential
     assert "[profiles.helper]" in (home / ".qcs" / "settings.toml").read_text()
     assert attacker.requests == [], "no credential uses the new host yet"
 
-    helper_token = "helper-access-token-" + "h" * 24
+    helper_token = jwt(sub="helper")
     secret_scanner.add_secrets(helper_token)
     secrets = f'[credentials.helper.token_payload]\naccess_token = "{helper_token}"\n'
     code, answer = await upload(api, "secrets.toml", secrets)  # the host is known now: no second question
@@ -235,6 +248,7 @@ async def test_a_new_host_is_confirmed_first_then_serves_only_the_new_credential
     assert entry(answer, "qcs", "helper")
     await api("refresh", "POST", {"provider": "qcs"})
     await api("refresh", "POST", {"provider": "qcs", "name": "helper"})
+    assert attacker.saw(f"Bearer {helper_token}"), "the new credential was checked with its own host"
     assert not any(attacker.saw(token) for token in alices_tokens(bundle)), "alice's tokens reached the new host"
     _, status = await api("status")
     assert entry(status, "qcs", "default")["state"] == "ok", "alice's profile is untouched"
@@ -255,6 +269,7 @@ async def test_an_ibm_account_with_its_own_url_is_confirmed_before_its_key_is_se
     assert accounts.read_bytes() == before
     assert attacker.requests == [], "the upload's check ran before the user confirmed the host"
     plain = json.dumps({"helper": {"channel": "ibm_cloud", "token": key, "url": "http://api.example/x"}})
-    code, answer = await api("reinitialize", "POST", {**body, "content": plain, "trust_hosts": True})
-    assert code == 400 and "qiskit-ibm.json" in answer["message"] and "'helper'" in answer["message"], answer
+    for flags in ({}, {"trust_hosts": True}):
+        code, answer = await api("reinitialize", "POST", {**body, "content": plain, **flags})
+        assert code == 400 and "qiskit-ibm.json" in answer["message"] and "'helper'" in answer["message"], answer
     assert accounts.read_bytes() == before
