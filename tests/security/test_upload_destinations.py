@@ -246,6 +246,8 @@ async def test_a_new_host_is_confirmed_first_then_serves_only_the_new_credential
     code, answer = await upload(api, "secrets.toml", secrets)  # the host is known now: no second question
     assert code == 200, answer
     assert entry(answer, "qcs", "helper")
+    code, again = await upload(api, "secrets.toml", secrets)  # a credential we hold is replaced only when asked
+    assert code == 409 and again["reason"] == "exists" and again["name"] == "helper", again
     await api("refresh", "POST", {"provider": "qcs"})
     await api("refresh", "POST", {"provider": "qcs", "name": "helper"})
     assert attacker.saw(f"Bearer {helper_token}"), "the new credential was checked with its own host"

@@ -23,12 +23,13 @@ from typing import Any
 
 import tomlkit
 
-from ...core.errors import FieldError, QCredError, UploadRefusedError
+from ...core import files
+from ...core.errors import FieldError, FileFormatError, QCredError, UploadRefusedError
 from ...core.hosts import host_of, new_hosts
 from ...core.validation import web_url
 from . import store
 from .fasttoken import MANAGED_PREFIX
-from .model import Profile, QcsSecrets, QcsSettings, dotted, settings_from_document
+from .model import Profile, QcsSecrets, QcsSettings, dotted, parse_toml, secrets_from_document, settings_from_document
 
 #: Rigetti's own hosts (the SDK's defaults): tokens go there without asking.
 QCS_HOSTS = frozenset({"api.qcs.rigetti.com", "grpc.qcs.rigetti.com", "auth.qcs.rigetti.com"})
@@ -135,11 +136,11 @@ def review_settings(
         if moved:
             raise UploadRefusedError(_moved_sentence(label, credential, sorted(moved), after))
     replaces: list[tuple[str, str]] = []
-    for name in _names(document, "auth_servers"):
+    for name in names_in(document, "auth_servers"):
         if name in before.auth_servers and before.auth_servers[name] != after.auth_servers.get(name):
             replaces.append(("auth server", name))
     names = []
-    for name in _names(document, "profiles"):
+    for name in names_in(document, "profiles"):
         if name not in before.profiles or before.profiles[name] != after.profiles.get(name):
             names.append(name)
         if name in before.profiles and before.profiles[name] != after.profiles.get(name):
@@ -148,17 +149,29 @@ def review_settings(
     return SettingsReview(names, replaces, hosts)
 
 
-def _names(document: Mapping[str, Any], section: str) -> list[str]:
+def readable(path: Path, *, settings: bool = False) -> tomlkit.TOMLDocument:
+    """One of our files to check an upload against; one that does not parse counts as empty (the upload, being a
+    re-initialization, will keep it as a backup and replace it)."""
+    try:
+        document = parse_toml(files.read_text(path) or "", path)
+        (settings_from_document if settings else secrets_from_document)(document, path)
+        return document
+    except (FileFormatError, FieldError):
+        return tomlkit.document()
+
+
+def names_in(document: Mapping[str, Any], section: str) -> list[str]:
+    """The entry names of ``[section.NAME]`` tables (none when the section is missing or not a table)."""
     entries = document.get(section)
     return [str(name) for name in entries] if isinstance(entries, Mapping) else []
 
 
 def _refuse_names_and_urls(label: Path, document: Mapping[str, Any], uploaded: QcsSettings) -> None:
     """No internal names; every URL a token goes to is https, or http on loopback only."""
-    for name in _names(document, "auth_servers"):
+    for name in names_in(document, "auth_servers"):
         refuse_internal(label, dotted("auth_servers", name), name)
         _web(label, dotted("auth_servers", name, "issuer"), uploaded.auth_servers[name].issuer)
-    for name in _names(document, "profiles"):
+    for name in names_in(document, "profiles"):
         refuse_internal(label, dotted("profiles", name), name)
         profile = uploaded.profiles[name]
         refuse_internal(label, dotted("profiles", name, "credentials_name"), profile.credentials_name)

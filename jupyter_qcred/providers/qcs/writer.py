@@ -285,10 +285,16 @@ class QcsWriter(QcsStatus):
         return [] if kind == "secrets" else self._review_settings(label, document).hosts
 
     def upload_replaces(self, filename: str, content: str) -> list[tuple[str, str]]:
-        """The existing profiles and auth servers an uploaded settings.toml would change, as (what, name): each needs
-        the "Replace it?" step (identical content is no change)."""
+        """What an upload would replace, as (what, name): the credentials of a secrets.toml we hold already (even
+        one no profile of its own name shows), a settings.toml's changed profiles and auth servers (identical
+        content is no change). Each needs the "Replace it?" step."""
         label, document, kind = self._upload(filename, content)
-        return [] if kind == "secrets" else self._review_settings(label, document).replaces
+        if kind == "secrets":
+            ours = handoff.view(secrets_from_document(uploads.readable(self.secrets_path), self.secrets_path))
+            return [
+                ("credential", name) for name in uploads.names_in(document, "credentials") if name in ours.credentials
+            ]
+        return self._review_settings(label, document).replaces
 
     def _upload(self, filename: str, content: str) -> tuple[Path, tomlkit.TOMLDocument, str]:
         label = Path(Path(filename or "upload.toml").name)
@@ -296,26 +302,15 @@ class QcsWriter(QcsStatus):
         return label, document, uploads.check_kind(label.name.lower(), document)
 
     def _review_settings(
-        self,
-        label: Path,
-        document: tomlkit.TOMLDocument,
-        ours: tuple[tomlkit.TOMLDocument, tomlkit.TOMLDocument] | None = None,
+        self, label: Path, document: tomlkit.TOMLDocument, ours: tuple[Any, Any] | None = None
     ) -> uploads.SettingsReview:
         """The upload rules against our files (``ours``: the documents held under the lock; else read now, a file
         that does not parse counting as empty, as the upload will replace it)."""
         if ours is None:
-            ours = (self._readable(self.settings_path), self._readable(self.secrets_path))
+            ours = (uploads.readable(self.settings_path, settings=True), uploads.readable(self.secrets_path))
         settings_doc, secrets_doc = ours
         credentials = set(secrets_from_document(secrets_doc, self.secrets_path).credentials)
         return uploads.review_settings(label, document, settings_doc, self.settings_path, credentials)
-
-    def _readable(self, path: Path) -> tomlkit.TOMLDocument:
-        try:
-            document = parse_toml(files.read_text(path) or "", path)
-            (settings_from_document if path == self.settings_path else secrets_from_document)(document, path)
-            return document
-        except (FileFormatError, FieldError):
-            return tomlkit.document()
 
     async def check_upload(self, filename: str, content: str) -> None:
         """Uploaded QCS files are checked by the refresh that follows the import (their access tokens may have
