@@ -26,10 +26,9 @@ from .errors import (
     ProviderError,
     QCredError,
     UnavailableError,
-    UploadRefusedError,
 )
 from .manager import CredentialManager
-from .sentences import kind_of, not_saved, outcome_of, upload_sentence
+from .sentences import kind_of, not_saved, outcome_of
 from .settings import Settings
 from .sources import resolve_source
 from .states import CredentialStatus
@@ -311,64 +310,13 @@ class CredentialService:
         make_default: bool = False,
         trust_hosts: bool = False,
     ) -> dict[str, Any]:
-        """A credentials file the user downloaded (QCS secrets/settings TOML, qiskit-ibm.json, qiskitrc).
+        """A credentials file the user downloaded (QCS secrets/settings TOML, qiskit-ibm.json, qiskitrc): see
+        :func:`jupyter_qcred.core.uploading.import_file` for its rules (names, hosts, what no upload may do)."""
+        from .uploading import import_file
 
-        The same rules as a pasted token: names already there need ``replace``; the file's own "default" marks
-        count only with ``make_default`` (or for the provider's first credential). An upload is data, never where
-        tokens go: what no upload may do is refused (:class:`UploadRefusedError`), and hosts the user's tokens have
-        not gone to before need ``trust_hosts`` (else :class:`HostsError`), before anything is written or sent.
-        """
-        provider = self.provider(provider)
-        if not content.strip():
-            raise InputError("The credentials file is empty: choose the file you downloaded from the provider.")
-        self._takes(provider, "upload", "credentials file")
-        store: Any = self.manager.providers[provider]
-        try:
-            incoming = await asyncio.to_thread(store.upload_names, filename, content)
-            replaces = await asyncio.to_thread(getattr(store, "upload_replaces", lambda *_: []), filename, content)
-            hosts = await asyncio.to_thread(store.upload_hosts, filename, content)
-        except UploadRefusedError:
-            raise
-        except QCredError as exc:
-            raise InputError(upload_sentence(provider, filename, exc)) from None
-        existing = await asyncio.to_thread(store.names)
-        for name in incoming:
-            self._new_name(provider, name, replace, existing)
-        for noun, name in replaces:
-            if not replace:
-                raise ExistsError(provider, name, noun)
-        if hosts and not trust_hosts:
-            raise HostsError(provider, filename, hosts)
-        try:
-            await store.check_upload(filename, content)
-        except ProviderError as exc:
-            return self._not_saved(provider, ", ".join(incoming), exc)
-        before = self._defaults()
-        try:
-            names = await asyncio.to_thread(
-                store.import_file, filename, content, make_default=make_default or not existing
-            )
-        except UploadRefusedError:
-            raise
-        except QCredError as exc:
-            raise InputError(upload_sentence(provider, filename, exc)) from None
-        await self.manager.aforget((provider, name) for name in names)
-        known = {status.name for status in self.manager.statuses() if status.provider == provider}
-        statuses: list[CredentialStatus] = []
-        for name in names:
-            if name in known:
-                statuses += await self.manager.refresh_statuses(provider, name, force=False)
-        imported = ", ".join(repr(name) for name in names)
-        answer = self._answer(statuses, f"Imported {imported} and checked." + self._default_news(provider, before))
-        waiting = [repr(name) for name in names if name not in known]
-        if waiting:  # written, but nothing to check yet (a settings.toml whose profiles have no tokens here)
-            result = answer["result"]
-            head = result["message"] if statuses else f"Imported {imported}."
-            result["message"] = (
-                f"{head} {', '.join(waiting)} {'has' if len(waiting) == 1 else 'have'} no credentials yet: upload "
-                "the matching secrets.toml, paste a token or use the login."
-            )
-        return answer
+        return await import_file(
+            self, provider, filename, content, replace=replace, make_default=make_default, trust_hosts=trust_hosts
+        )
 
     async def remove(self, provider: str, name: str | None) -> dict[str, Any]:
         """Remove a credential: an IBM account (from qiskit-ibm.json and qiskitrc), a QCS profile (and its credential
