@@ -41,10 +41,10 @@ async def import_file(
     if not content.strip():
         raise InputError("The credentials file is empty: choose the file you downloaded from the provider.")
     service._takes(provider, "upload", "credentials file")
-    store: Any = service.manager.providers[provider]
+    store = service.manager.providers[provider]
     try:
         incoming = await asyncio.to_thread(store.upload_names, filename, content)
-        replaces = await asyncio.to_thread(getattr(store, "upload_replaces", lambda *_: []), filename, content)
+        replaces = await asyncio.to_thread(store.upload_replaces, filename, content)
         hosts = await asyncio.to_thread(store.upload_hosts, filename, content)
     except UploadRefusedError:
         raise

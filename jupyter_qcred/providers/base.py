@@ -84,6 +84,12 @@ class Provider(abc.ABC):
         """
         return []
 
+    def upload_replaces(self, filename: str, content: str) -> list[tuple[str, str]]:
+        """What an upload would change besides credentials of the names :meth:`upload_names` gives, as (noun, name)
+        pairs (QCS: an auth server or profile whose content differs), so the service asks "Replace it?" first.
+        Default: nothing else."""
+        return []
+
     @abc.abstractmethod
     def names(self) -> list[str]:
         """The names of the credentials the stores hold now."""

@@ -175,7 +175,7 @@ async def test_hostile_names_and_upload_file_names_never_reach_the_filesystem(
         code, _ = await call(
             "reinitialize", "POST", {"source": "file", "provider": provider, "filename": filename, "content": content}
         )
-        assert code in (200, 400, 404), (filename, code)
+        assert code in (200, 400, 404, 409), (filename, code)  # (409: the qiskitrc names a host not used before)
     for name in ("../../evil", "/tmp/evil", "..", "a/b"):
         await call(
             "reinitialize", "POST", {"source": "token", "provider": "qcs", "refresh_token": "r" * 20, "profile": name}

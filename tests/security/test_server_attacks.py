@@ -300,9 +300,10 @@ async def test_bad_hub_names_and_a_settings_upload_answer_4xx_or_200_never_5xx(
         expected = legacy_default if path == "default" else 400
         assert code == expected and answer["message"].endswith("."), (body, code, answer)
     settings = '[profiles.lab]\napi_url = "https://api.example"\ncredentials_name = "lab"\n'
-    code, answer = await api(
-        "reinitialize", "POST", {"source": "file", "provider": "qcs", "filename": "settings.toml", "content": settings}
-    )
+    upload = {"source": "file", "provider": "qcs", "filename": "settings.toml", "content": settings}
+    code, answer = await api("reinitialize", "POST", upload)
+    assert (code, answer["reason"], answer["hosts"]) == (409, "hosts", ["api.example"]), answer  # a new host: asked
+    code, answer = await api("reinitialize", "POST", {**upload, "trust_hosts": True})
     assert code == 200, answer  # before: 502, although the file was written
     assert answer["result"]["message"] == (
         "Imported 'lab'. 'lab' has no credentials yet: upload the matching secrets.toml, paste a token or use the "
