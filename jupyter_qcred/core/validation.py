@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Set
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from .errors import FieldError
 
@@ -147,15 +147,10 @@ def url_problem(url: object) -> str | None:
     ``https://api.example@evil.example`` reads as one host and goes to another), and it must parse: an invalid IPv6
     literal (``http://[::1``) or port is a refusal here, never an exception later.
     """
-    if not isinstance(url, str) or not url:
-        return "must be a non-empty string (an https address)"
-    if any(unicodedata.category(char) in _LINE_BREAKING or char.isspace() or char in _URL_UNSAFE for char in url):
-        return "must not contain spaces, control characters, quotes, backslashes or markup (an https address)"
-    try:
-        parts = urlsplit(url)
-        host, _port = parts.hostname, parts.port
-    except ValueError:  # an invalid IPv6 literal, a port that is not a number
-        return "is not a valid address (check the host and port); " + URL_RULE
+    parts = _split(url, "an https address")
+    if isinstance(parts, str):
+        return parts
+    host = parts.hostname
     if parts.scheme not in ("https", "http") or not host:
         return URL_RULE
     if parts.username is not None or parts.password is not None:
@@ -163,6 +158,22 @@ def url_problem(url: object) -> str | None:
     if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
         return "is plain http to another machine, which would send the token in clear; " + URL_RULE
     return None
+
+
+def _split(url: object, what: str) -> SplitResult | str:
+    """``url``'s parts, or why it is no address at all (``what`` names the kind wanted): not a string, a character
+    that could end a line or a tag, or a host or port that does not parse (an invalid IPv6 literal such as
+    ``http://[::1``: a refusal here, never an exception later)."""
+    if not isinstance(url, str) or not url:
+        return f"must be a non-empty string ({what})"
+    if any(unicodedata.category(char) in _LINE_BREAKING or char.isspace() or char in _URL_UNSAFE for char in url):
+        return f"must not contain spaces, control characters, quotes, backslashes or markup ({what})"
+    try:
+        parts = urlsplit(url)
+        parts.hostname, parts.port  # noqa: B018 - both parse lazily: make them raise here
+    except ValueError:
+        return f"is not a valid address (check the host and port); it must be {what}"
+    return parts
 
 
 def web_url(url: object) -> bool:
@@ -184,16 +195,10 @@ def proxy_problem(url: object) -> str | None:
     """Why ``url`` is not a proxy address, or None. Unlike :func:`url_problem`, plain http to another host is fine:
     requests (and so the IBM SDKs) reach an https service through an http proxy with ``CONNECT``, so the token
     stays inside TLS to the real host; what a proxy URL may not do is end a line, hold markup, or fail to parse."""
-    if not isinstance(url, str) or not url:
-        return "must be a non-empty string (a proxy address)"
-    if any(unicodedata.category(char) in _LINE_BREAKING or char.isspace() or char in _URL_UNSAFE for char in url):
-        return "must not contain spaces, control characters, quotes, backslashes or markup (a proxy address)"
-    try:
-        parts = urlsplit(url)
-        host, _port = parts.hostname, parts.port
-    except ValueError:
-        return "is not a valid proxy address (check the host and port)"
-    if parts.scheme not in ("http", "https", "socks5", "socks5h") or not host:
+    parts = _split(url, "a proxy address")
+    if isinstance(parts, str):
+        return parts
+    if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
         return "must be a proxy address: http://, https://, socks5:// or socks5h:// with a host"
     return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.attacker import attacker  # noqa: F401 - the fixture: a loopback host standing for the attacker's
 
 
 @pytest.fixture

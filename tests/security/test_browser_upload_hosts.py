@@ -7,15 +7,13 @@ Uses the Lab, page and panel fixtures of tests/test_browser_trust.py (alice's IB
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import test_browser_trust as trust
 from browser_support import escape_dialog
+from support.attacker import Attacker
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 from test_browser_trust import ACCEPT, DIALOG, SCREENSHOTS, dismiss_toasts, expect, open_add_dialog, success_toasts
 
@@ -26,43 +24,26 @@ pytestmark = pytest.mark.timeout(300)
 sandbox_m, lab, page, panel = trust.sandbox_m, trust.lab, trust.page, trust.panel
 
 
-@pytest.fixture
-def other_host() -> Iterator[tuple[str, list[str]]]:
-    """A loopback server standing for the host the file names: records every request (a token would be in it)."""
-    seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            seen.append(f"{self.command} {self.path} {self.headers.get('Authorization', '')}")
-            self.send_response(500)
-            self.end_headers()
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: object) -> None:
-            """Quiet: the test reads ``seen``."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
+def upload_qcs_file(page: Any, path: Path) -> None:
+    """Add… → Upload a credentials file → Rigetti QCS → the file → Continue, as a person does."""
+    open_add_dialog(page)
+    page.get_by_test_id("qcred-method-file").check()
+    page.locator("#qcred-file-provider").select_option("qcs")
+    page.get_by_test_id("qcred-file").set_input_files(str(path))
+    page.locator(ACCEPT).click()
 
 
 def test_an_upload_naming_a_new_host_asks_before_anything_is_written_or_sent(
-    page: Any, panel: Any, lab: Any, sandbox_m: Sandbox, tmp_path: Path, other_host: tuple[str, list[str]]
+    page: Any, panel: Any, lab: Any, sandbox_m: Sandbox, tmp_path: Path, attacker: Attacker
 ) -> None:
-    url, seen = other_host
+    url, seen = attacker.url, attacker.requests
     host = url.removeprefix("http://")
     settings_toml = lab.home / ".qcs" / "settings.toml"
     before = settings_toml.read_bytes()
     upload = tmp_path / "settings.toml"
     upload.write_text(f'[profiles.course]\napi_url = "{url}"\ncredentials_name = "course"\n')
 
-    open_add_dialog(page)
-    page.get_by_test_id("qcred-method-file").check()
-    page.locator("#qcred-file-provider").select_option("qcs")
-    page.get_by_test_id("qcred-file").set_input_files(str(upload))
-    page.locator(ACCEPT).click()
+    upload_qcs_file(page, upload)
     question = page.get_by_test_id("qcred-hosts")
     expect(question).to_be_visible()
     expect(page.get_by_test_id("qcred-hosts-list")).to_contain_text(host)
@@ -89,9 +70,9 @@ def test_an_upload_naming_a_new_host_asks_before_anything_is_written_or_sent(
 
 
 def test_an_upload_pointing_alices_credential_elsewhere_is_refused_in_the_dialog(
-    page: Any, panel: Any, lab: Any, tmp_path: Path, other_host: tuple[str, list[str]]
+    page: Any, panel: Any, lab: Any, tmp_path: Path, attacker: Attacker
 ) -> None:
-    url, seen = other_host
+    url, seen = attacker.url, attacker.requests
     settings_toml, secrets_toml = lab.home / ".qcs" / "settings.toml", lab.home / ".qcs" / "secrets.toml"
     before = (settings_toml.read_bytes(), secrets_toml.read_bytes())
     upload = tmp_path / "settings.toml"
@@ -99,11 +80,7 @@ def test_an_upload_pointing_alices_credential_elsewhere_is_refused_in_the_dialog
         f'[auth_servers.helper]\nissuer = "{url}"\nclient_id = "x"\n'
         f'[profiles.helper]\napi_url = "{url}"\nauth_server_name = "helper"\ncredentials_name = "default"\n'
     )
-    open_add_dialog(page)
-    page.get_by_test_id("qcred-method-file").check()
-    page.locator("#qcred-file-provider").select_option("qcs")
-    page.get_by_test_id("qcred-file").set_input_files(str(upload))
-    page.locator(ACCEPT).click()
+    upload_qcs_file(page, upload)
     message = page.get_by_test_id("qcred-reinit-message")
     expect(message).to_be_visible()
     expect(message).to_contain_text("settings.toml")

@@ -20,10 +20,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from helpers import SecretScanner
+from helpers import SecretScanner, qcs_spec
 from test_qcs_support import PYTHON, provider, sandbox_env
 
-from jupyter_qcred.core.bundle import QcsProfileSpec
 from jupyter_qcred.providers.qcs import fasttoken
 from jupyter_qcred.sandbox.client import Sandbox
 
@@ -48,15 +47,7 @@ def test_a_profile_named_like_an_option_gets_a_fresh_token_through_the_sdk(
     qcs = provider(tmp_path, SSL_CERT_FILE=sandbox.ca_file or "")
     tokens = sandbox.issue_qcs_tokens("alice", access_token_lifetime=-100)  # expired: a refresh is due
     secret_scanner.add_secrets(tokens)
-    spec = QcsProfileSpec(
-        profile=profile,
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        issuer=sandbox.qcs_issuer,
-        client_id=sandbox.qcs_client_id,
-        api_url=sandbox.qcs_api_url,
-        default=True,
-    )
+    spec = qcs_spec(sandbox, tokens, profile)
     qcs.materialize([spec], source="bundle")
     sandbox.clear_log()
     command = tomllib.loads(qcs.secrets_path.read_text())["credentials"][profile]["externally_managed"]
