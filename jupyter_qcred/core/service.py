@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from ..providers.registry import PROVIDER_METHODS, title
+from . import uploading
 from .bundle import Bundle
 from .errors import (
     ExistsError,
@@ -300,23 +301,9 @@ class CredentialService:
         """The answer when the provider refused the credential or could not be asked: nothing was written."""
         return {**self.manager.snapshot(), "result": not_saved(provider, name, exc)}
 
-    async def import_file(
-        self,
-        provider: str,
-        filename: str,
-        content: str,
-        *,
-        replace: bool = False,
-        make_default: bool = False,
-        trust_hosts: bool = False,
-    ) -> dict[str, Any]:
-        """A credentials file the user downloaded (QCS secrets/settings TOML, qiskit-ibm.json, qiskitrc): see
-        :func:`jupyter_qcred.core.uploading.import_file` for its rules (names, hosts, what no upload may do)."""
-        from .uploading import import_file
-
-        return await import_file(
-            self, provider, filename, content, replace=replace, make_default=make_default, trust_hosts=trust_hosts
-        )
+    #: A credentials file the user downloaded (QCS secrets/settings TOML, qiskit-ibm.json, qiskitrc, .env): the
+    #: rules of uploads (names, hosts, what no upload may do) live in their own module, as a method of the service.
+    import_file = uploading.import_file
 
     async def remove(self, provider: str, name: str | None) -> dict[str, Any]:
         """Remove a credential: an IBM account (from qiskit-ibm.json and qiskitrc), a QCS profile (and its credential
