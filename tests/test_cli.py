@@ -150,10 +150,12 @@ def test_init_then_status_refresh_and_token(setup, sandbox, cli_run: Run) -> Non
 
     token = cli_run("token", "qcs", env=env)
     credentials = tomllib.loads((home / ".qcs/secrets.toml").read_text())["credentials"]
-    # init handed the credential off: the SDK runs our console script by absolute path, the tokens live apart.
+    # init handed the credential off: the SDK runs our token command with this Python, by absolute path (no PATH
+    # needed); the tokens live apart.
     command = credentials["default"]["externally_managed"]
-    assert Path(command["command"]).is_absolute() and Path(command["command"]).name == "jupyter-qcred"
-    assert command["args"] == ["token", "qcs", "--profile=default"]
+    assert Path(command["command"]).is_absolute() and Path(command["command"]).name.startswith("python")
+    assert command["args"][:2] == ["-I", "-S"] and Path(command["args"][2]).name == "tokenlaunch.py"
+    assert command["args"][3:] == ["token", "qcs", "--profile=default"]
     stored = credentials["jupyter_qcred-default"]["token_payload"]
     assert token.returncode == 0
     assert token.stdout.strip() == stored["access_token"]

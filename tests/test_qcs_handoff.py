@@ -103,8 +103,8 @@ def test_written_profile_is_handed_off_and_described_as_the_real_credential(
     credentials = secrets_toml(qcs)
     sdk_facing = credentials["default"]
     command = sdk_facing["externally_managed"]
-    assert command["command"] == str(SCRIPT) and Path(command["command"]).is_absolute()
-    assert command["args"] == ["token", "qcs", "--profile=default"]
+    assert command["command"] == str(Path(sys.executable).absolute())  # the server's own Python, no PATH needed
+    assert command["args"] == ["-I", "-S", str(handoff.LAUNCHER), "token", "qcs", "--profile=default"]
     assert command["timeout_seconds"] == handoff.TIMEOUT_SECONDS
     # Older clients (pyquil 4) read the access token beside the command; no refresh token for them to spend.
     assert sdk_facing["token_payload"] == {
@@ -166,7 +166,7 @@ def test_adopting_files_written_by_someone_else(tmp_path: Path) -> None:
     )
     assert qcs.adopt() == ["mine"]
     credentials = secrets_toml(qcs)
-    assert credentials["mine"]["externally_managed"]["args"] == ["token", "qcs", "--profile=default"]
+    assert credentials["mine"]["externally_managed"]["args"][-3:] == ["token", "qcs", "--profile=default"]
     assert credentials["jupyter_qcred-mine"]["token_payload"]["refresh_token"] == "rt-1"
     assert credentials["robot"] == {"client_credentials": {"client_id": "c", "client_secret": "s3cret-s3cret"}}
     assert credentials["vault"] == {"externally_managed": {"command": "/usr/bin/vault-token"}}
@@ -264,30 +264,41 @@ def test_fast_path_answers_exactly_when_no_refresh_is_due(tmp_path: Path) -> Non
         assert fasttoken.stored_token([], env) is None
 
 
-def test_token_command_imports_nothing_heavy_when_no_refresh_is_due(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["hand-off", "console script"])
+def test_token_command_imports_nothing_heavy_when_no_refresh_is_due(tmp_path: Path, how: str) -> None:
+    """As the SDK runs it (the hand-off's command: ``python -I -S tokenlaunch.py``, no site-packages at all) and as a
+    person runs ``jupyter-qcred token qcs``: a token that is not due is printed with the standard library alone."""
     qcs = provider(tmp_path)
     tokens = write(qcs, None, 3600)
     probe = (
-        "import runpy, sys; sys.argv = [sys.argv[1], 'token', 'qcs', '--profile', 'default']\n"
+        "import runpy, sys; sys.argv = [sys.argv[1], 'token', 'qcs', '--profile=default']\n"
         "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\nexcept SystemExit as exit:\n"
         "    heavy = sorted(m for m in ('httpx', 'asyncio', 'tomlkit', 'portalocker') if m in sys.modules)\n"
         "    print(exit.code, heavy, file=sys.stderr)\n"
     )
+    flags, target = (["-I", "-S"], handoff.LAUNCHER) if how == "hand-off" else ([], SCRIPT)
     done = subprocess.run(
-        [PYTHON, "-c", probe, str(SCRIPT)],
+        [PYTHON, *flags, "-c", probe, str(target)],
         env={"HOME": str(tmp_path), "PATH": "/usr/bin"},
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.stdout.strip() == tokens["access_token"]
-    assert done.stderr.strip() == "0 []"
+    assert done.stderr.strip() == "0 []", done.stderr
     write(qcs, None, -5)  # due: the full command runs (and here fails: no issuer to reach)
     due = subprocess.run(
-        [PYTHON, "-c", probe, str(SCRIPT)], env={"HOME": str(tmp_path)}, capture_output=True, text=True, timeout=60
+        [PYTHON, *flags, "-c", probe, str(target)],
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert due.stdout == ""
-    assert "tomlkit" in due.stderr.splitlines()[-1]
+    if how == "console script":
+        assert "tomlkit" in due.stderr.splitlines()[-1]
+    else:  # the launcher hands over to a whole Python (site-packages included), which says what went wrong
+        assert due.returncode != 0 and "Traceback" not in due.stderr and "Rigetti QCS" in due.stderr, due.stderr
 
 
 # ----- QCS_SECRETS_READ_ONLY ----------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ async def test_server_start_lays_out_what_it_finds(
     (entry,) = [e for e in json.loads(response.body)["providers"] if e["provider"] == "qcs"]
     credentials = tomllib.loads((jp_home_dir / ".qcs" / "secrets.toml").read_text())["credentials"]
     if handoff_mode == "command":
-        assert credentials["default"]["externally_managed"]["args"] == ["token", "qcs", "--profile=default"]
+        assert credentials["default"]["externally_managed"]["args"][-3:] == ["token", "qcs", "--profile=default"]
         stored = credentials["jupyter_qcred-default"]["token_payload"]
         assert (entry["account"]["handoff"], entry["account"]["stored_as"]) == ("command", "jupyter_qcred-default")
     else:

@@ -51,7 +51,7 @@ def test_a_profile_named_like_an_option_gets_a_fresh_token_through_the_sdk(
     qcs.materialize([spec], source="bundle")
     sandbox.clear_log()
     command = tomllib.loads(qcs.secrets_path.read_text())["credentials"][profile]["externally_managed"]
-    assert command["args"] == ["token", "qcs", f"--profile={profile}"]
+    assert command["args"][-3:] == ["token", "qcs", f"--profile={profile}"]
 
     env = {**sandbox_env(tmp_path, sandbox.ca_file), "QCRED_TEST_PROFILE": profile}
     done = subprocess.run([PYTHON, "-c", SDK], env=env, capture_output=True, text=True, timeout=90)

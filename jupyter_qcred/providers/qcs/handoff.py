@@ -5,11 +5,11 @@ own memory, and with an issuer that rotates refresh tokens the chain is broken f
 jupyter_qcred manages, ``secrets.toml`` holds two entries:
 
 - ``[credentials.NAME.externally_managed]``: what every SDK process reads (the profile's ``credentials_name``
-  still says ``NAME``). Its ``command`` is the absolute path of our console script (``jupyter-qcred``, not the
-  ``jupyter`` launcher, so a kernel without the venv's ``bin`` on ``PATH`` still finds it) with
-  ``args = ["token", "qcs", "--profile=PROFILE"]``. qcs_api_client_common 0.27 runs it (no shell, this process's
-  environment, ``timeout_seconds``), takes the trimmed stdout as the access token, caches it in memory until it
-  expires and never writes it back; pyquil 4's API calls do the same.
+  still says ``NAME``). Its ``command`` is the absolute path of the interpreter jupyter_qcred runs in (so a kernel
+  without the venv's ``bin`` on ``PATH`` still finds it) with ``args = ["-I", "-S", ".../tokenlaunch.py",
+  "token", "qcs", "--profile=PROFILE"]`` (see :mod:`.tokenlaunch`). qcs_api_client_common 0.27 runs it (no shell,
+  this process's environment, ``timeout_seconds``), takes the trimmed stdout as the access token, caches it in
+  memory until it expires and never writes it back; pyquil 4's API calls do the same.
 - ``[credentials.jupyter_qcred-NAME.token_payload]``: the real tokens, which only jupyter_qcred reads and
   refreshes (no profile names this credential, so no SDK ever uses it).
 
@@ -22,8 +22,6 @@ the tokens back into ``NAME`` as plain files, the way back if jupyter_qcred is r
 from __future__ import annotations
 
 import dataclasses
-import os
-import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,9 +30,11 @@ from .fasttoken import MANAGED_PREFIX
 from .model import ExternallyManaged, QcsSecrets
 
 __all__ = ["MANAGED_PREFIX", "managed_name", "secrets_read_only", "token_command", "view"]
-#: The console script (``[project.scripts]``); its entry point answers ``token qcs`` without heavy imports.
+#: What SDK processes run (see :mod:`.tokenlaunch`).
+LAUNCHER = Path(__file__).with_name("tokenlaunch.py")
+#: How earlier versions wrote the command: the console script (``[project.scripts]``), or ``python -m`` of the
+#: console module; still recognized, and rewritten to the launcher by the next :meth:`adopt`.
 SCRIPT = "jupyter-qcred"
-#: Run with ``python -m`` when the console script cannot be found (a source checkout without an install).
 CONSOLE_MODULE = "jupyter_qcred.console"
 #: How long the SDK lets our command run: enough to wait for another process's refresh (lock) and make our own.
 TIMEOUT_SECONDS = 120
@@ -53,29 +53,25 @@ def secrets_read_only(environ: Mapping[str, str]) -> bool:
 
 
 def token_command(profile: str) -> tuple[str, list[str]]:
-    """``command`` and ``args`` for the SDK: our console script by absolute path, next to this interpreter first.
+    """``command`` and ``args`` for the SDK: this interpreter, by absolute path, running :mod:`.tokenlaunch`.
 
-    The script of the environment jupyter_qcred runs in is the one whose files and lock we share; ``PATH`` is
-    only a fallback (a ``--user`` install), and the result is always absolute, so the SDK does not depend on the
-    kernel's ``PATH``.
+    The interpreter jupyter_qcred runs in is the one whose files and lock we share, and an absolute path does not
+    depend on the kernel's ``PATH``. ``-I -S`` start it without ``site`` (see :mod:`.tokenlaunch`): the token
+    command then costs about what the interpreter's own start does, in every SDK process that needs a token.
     """
     # One ``--profile=NAME`` argument: as two, a profile named ``-x`` or ``--help`` reads as an option and the
     # command stops with a usage error the moment a refresh is due, so the SDK gets no token.
-    args = ["token", "qcs", f"--profile={profile}"]
-    beside = Path(sys.executable).parent / SCRIPT
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside.absolute()), args
-    found = shutil.which(SCRIPT)
-    if found:
-        return os.path.abspath(found), args
-    return str(Path(sys.executable).absolute()), ["-m", CONSOLE_MODULE, *args]
+    return str(Path(sys.executable).absolute()), ["-I", "-S", str(LAUNCHER), "token", "qcs", f"--profile={profile}"]
 
 
 def is_token_command(command: ExternallyManaged) -> bool:
-    """Whether an ``externally_managed`` table runs our ``token qcs`` (as written by :func:`token_command`)."""
+    """Whether an ``externally_managed`` table runs our ``token qcs``: as :func:`token_command` writes it, or as
+    earlier versions did (the ``jupyter-qcred`` console script, or ``python -m jupyter_qcred.console``)."""
     args = list(command.args)
     return any(args[i : i + 2] == ["token", "qcs"] for i in range(len(args))) and (
-        Path(command.command).name == SCRIPT or CONSOLE_MODULE in args
+        Path(command.command).name == SCRIPT
+        or CONSOLE_MODULE in args
+        or any(Path(arg).name == LAUNCHER.name for arg in args)
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from ...core.errors import FieldError, FileFormatError, QCredError
 from ...core.states import CredentialStatus, State, absent, fingerprint, isoformat, mask, utcnow
+from . import handoff
 from .base import REINIT_ADVICE, QcsBase, Snapshot
 from .model import Credential, TokenPayload
 from .oidc import PROVIDER
@@ -97,8 +98,8 @@ class QcsStatus(QcsBase):
             "handoff": "command" if credential.handoff else ("files" if credential.kind == "token_payload" else None),
             "stored_as": credential.stored_as,
         }
-        if credential.handoff is not None:
-            account["command"] = os.path.basename(credential.handoff.command)
+        if credential.handoff is not None:  # our token command, whichever way it is started (see handoff.py)
+            account["command"] = handoff.SCRIPT
         if self.read_only and credential.kind == "token_payload":
             account["secrets_read_only"] = (
                 f"QCS_SECRETS_READ_ONLY is set, so jupyter_qcred never writes {self.secrets_path}: a token it "
