@@ -5,7 +5,7 @@ Parts (``--only`` takes a comma-separated subset, in any order; they always run 
 - ``startup``  Jupyter Server start-up with / without the extension, same spawn bundle (goal: ratio ≤ 1.02);
 - ``status``   ``GET qcred/status`` vs ``GET api/status`` requests per second on one server (goal: ratio ≥ 0.9);
 - ``tokens``   QCS token requests when N = 1, 5, 20 processes need a token at once: ours vs the SDK alone;
-- ``command``  the hand-off's token command with no refresh due vs ``python -c pass`` (goal: ratio ≤ 2.5);
+- ``command``  the hand-off's token command with no refresh due vs ``python -c pass`` (goal: ratio ≤ 1.5);
 - ``kernel``   ``%load_ext jupyter_qcred`` vs ``import qiskit_ibm_runtime`` (bench/bench_import.py);
 - ``hub``      JupyterHub spawn-to-ready with / without the extension.
 
