@@ -12,7 +12,6 @@ command then runs, which refreshes under the lock or explains the problem. It ne
 from __future__ import annotations
 
 import os
-import re
 import stat
 import time
 
@@ -30,38 +29,107 @@ DEFAULT = "default"
 FALLBACK_LIFETIME = 3600.0
 
 
-_BARE = r"[A-Za-z0-9_-]+"
-_SCALAR = r"[0-9A-Za-z_.:+-]+"
-_STRING = r"\"(?P<basic>[^\"\\]*)\"|'(?P<literal>[^']*)'"
-_ITEM = rf"\s*(?:\"[^\"\\]*\"|'[^']*'|{_SCALAR})\s*"
-_LINE = re.compile(
-    rf"\s*(?:\[\s*(?P<header>{_BARE}(?:\s*\.\s*{_BARE})*)\s*\]"
-    rf"|(?P<key>{_BARE})\s*=\s*(?:{_STRING}|\[(?:{_ITEM},)*(?:{_ITEM})?\]|{_SCALAR}))?\s*(?:#.*)?"
-)
+_BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_SCALAR = _BARE | frozenset(".:+")
+
+
+class _NotPlain(Exception):
+    """A line outside the plain style: the caller parses the file with ``tomllib`` instead."""
+
+
+def _bare(text: str) -> str:
+    if not text or not _BARE.issuperset(text):
+        raise _NotPlain
+    return text
+
+
+def _quoted(line: str, start: int) -> tuple[str, int]:
+    """The single-line string opening at ``start`` (no escapes in a basic one) and the index after it."""
+    quote = line[start]
+    end = line.find(quote, start + 1)
+    if end < 0 or (quote == '"' and "\\" in line[start + 1 : end]):
+        raise _NotPlain
+    return line[start + 1 : end], end + 1
+
+
+def _item(line: str, start: int) -> tuple[str | None, int]:
+    """A string or a bare scalar (number, date, boolean) at ``start``: its text if a string, and the index after."""
+    if line[start : start + 1] in ("'", '"'):
+        return _quoted(line, start)
+    end = start
+    while end < len(line) and line[end] in _SCALAR:
+        end += 1
+    if end == start:
+        raise _NotPlain
+    return None, end
+
+
+def _skip_space(line: str, index: int) -> int:
+    while index < len(line) and line[index].isspace():
+        index += 1
+    return index
+
+
+def _value(line: str, start: int) -> tuple[str | None, int]:
+    """A value (a string, a scalar, or a one-line array of them) and the index after it; strings keep their text."""
+    if line[start : start + 1] != "[":
+        return _item(line, start)
+    index = start + 1
+    if line[index : index + 1] == "]":
+        return None, index + 1
+    while True:
+        _, index = _item(line, _skip_space(line, index))
+        index = _skip_space(line, index)
+        if line[index : index + 1] == "]":
+            return None, index + 1
+        if line[index : index + 1] != ",":
+            raise _NotPlain
+        index += 1
+        if line[index : index + 1] == "]":
+            return None, index + 1
 
 
 def _plain_toml(text: str) -> dict[str, Any] | None:
     """The tables and string values of a TOML file written in the plain style tomlkit (and people) write: bare
     keys, one ``key = value`` per line, single-line strings without escapes. Anything else gives None, and the
-    caller parses the file with ``tomllib`` instead (whose import costs more than this whole path)."""
+    caller parses the file with ``tomllib`` instead (whose import, like that of ``re``, costs more than this whole
+    path: so the lines are read with string methods)."""
     root: dict[str, Any] = {}
     table = root
-    for line in text.splitlines():
-        match = _LINE.fullmatch(line)
-        if match is None:
-            return None
-        header, key = match.group("header"), match.group("key")
-        if header is not None:
-            table = root
-            for part in header.split("."):
-                table = table.setdefault(part.strip(), {})
-                if not isinstance(table, dict):
-                    return None
-        elif key is not None:
-            if key in table:
-                return None
-            basic, literal = match.group("basic"), match.group("literal")
-            table[key] = basic if basic is not None else literal
+    headers: set[str] = set()
+    try:
+        for line in text.splitlines():
+            index = _skip_space(line, 0)
+            if index == len(line) or line[index] == "#":
+                continue
+            if line[index] == "[":
+                close = line.find("]", index)
+                if close < 0:
+                    raise _NotPlain
+                table = root
+                names = [_bare(part.strip()) for part in line[index + 1 : close].split(".")]
+                if ".".join(names) in headers:  # a table defined twice: TOML refuses the file
+                    raise _NotPlain
+                headers.add(".".join(names))
+                for name in names:
+                    table = table.setdefault(name, {})
+                    if not isinstance(table, dict):
+                        raise _NotPlain
+                index = close + 1
+            else:
+                equals = line.find("=", index)
+                if equals < 0:
+                    raise _NotPlain
+                key = _bare(line[index:equals].rstrip())
+                value, index = _value(line, _skip_space(line, equals + 1))
+                if key in table:
+                    raise _NotPlain
+                table[key] = value
+            rest = line[index:].lstrip()
+            if rest and rest[0] != "#":
+                raise _NotPlain
+    except _NotPlain:
+        return None
     return root
 
 
@@ -149,7 +217,7 @@ def stored_token(args: Sequence[str], environ: Mapping[str, str]) -> str | None:
     token = payload.get("access_token") if isinstance(payload, dict) else None
     if not isinstance(token, str) or not token:
         return None
-    claims = jwt_claims(token)
+    claims = jwt_claims(token, fallback=False)
     if isinstance(claims, str):
         return None
     expires, issued = _number(claims.get("exp")), _number(claims.get("iat"))
