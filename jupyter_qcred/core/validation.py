@@ -182,15 +182,6 @@ def web_url(url: object) -> bool:
     return url_problem(url) is None
 
 
-def host_of(url: str) -> str:
-    """The host (and a port that is not the scheme's own) of an accepted URL, as a person reads it."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    default = {"https": 443, "http": 80}.get(parts.scheme)
-    shown = f"[{host}]" if ":" in host else host
-    return shown if parts.port in (None, default) else f"{shown}:{parts.port}"
-
-
 def proxy_problem(url: object) -> str | None:
     """Why ``url`` is not a proxy address, or None. Unlike :func:`url_problem`, plain http to another host is fine:
     requests (and so the IBM SDKs) reach an https service through an http proxy with ``CONNECT``, so the token

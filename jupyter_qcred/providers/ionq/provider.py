@@ -23,8 +23,9 @@ from ...core import files, flows
 from ...core.bundle import Bundle
 from ...core.errors import FieldError, FileFormatError, QCredError, RefusedError
 from ...core.flows import Flow
+from ...core.hosts import host_of, new_hosts
 from ...core.states import CredentialStatus, absent, fingerprint
-from ...core.validation import host_of, line_problem, url_problem
+from ...core.validation import line_problem, url_problem
 from ..common import Checks, LineFile, SpecProvider, arun_flow, status_from_checks
 from ..registry import PROVIDER_TITLES
 from .spec import KEY_NAME, IonqKeySpec
@@ -195,15 +196,13 @@ class IonqProvider(SpecProvider):
     def upload_hosts(self, filename: str, content: str) -> list[str]:
         """The API host an uploaded ``.env`` names (``IONQ_API_URL``) when it is neither IonQ's own nor the one the
         key already goes to: the uploaded key is checked there before anything is written, so the user confirms it."""
-        used = {host_of(DEFAULT_URL)}
         try:
             current = self._found()[1]
         except QCredError:
             current = DEFAULT_URL
-        if url_problem(current) is None:
-            used.add(host_of(current))
-        hosts = {host_of(spec.url) for spec in self.upload_specs(filename, content) if spec.url}
-        return sorted(hosts - used)
+        in_use = {host_of(DEFAULT_URL)} | ({host_of(current)} if url_problem(current) is None else set())
+        wanted = {host_of(spec.url) for spec in self.upload_specs(filename, content) if spec.url}
+        return new_hosts(wanted, in_use, ())
 
     async def check_specs(self, specs: Sequence[Any]) -> None:
         """Ask IonQ's ``/whoami`` about the key before it is written (at the URL it comes with, else ours)."""
