@@ -156,7 +156,11 @@ SDK_SCRIPT = textwrap.dedent(
         if not keys or keys[-1] != key:
             keys.append(key)
         time.sleep(0.25)
-    print(json.dumps({"keys": keys, "arns": sorted(arns), "account": aws.account_id, "region": aws.region}))
+    account, region = aws.account_id, aws.region  # (a call too: it may renew the credentials once more)
+    key = session.get_credentials().get_frozen_credentials().access_key
+    if keys[-1] != key:
+        keys.append(key)
+    print(json.dumps({"keys": keys, "arns": sorted(arns), "account": account, "region": region}))
     """
 )
 
