@@ -40,8 +40,6 @@ class HubPulls:
     _hub_backoff: Backoff
     _hub_not_before: datetime | None = None
     _hub_pull: asyncio.Future[None] | None = None
-    #: Pulls made by this manager (the benches and tests count them).
-    hub_pulls: int = 0
 
     if TYPE_CHECKING:  # the manager's own
 
@@ -70,7 +68,7 @@ class HubPulls:
         now = self.clock()
         unchanged = before is not None and after is not None and after.expires_at == before.expires_at
         scheduled = overlay.scheduled_at is not None and overlay.scheduled_at <= now
-        if after is not None and ((unchanged and scheduled) or _is_due(after, now)):
+        if after is not None and ((unchanged and scheduled) or is_due(after, now)):
             left = (after.expires_at - now).total_seconds() if after.expires_at else self.hub_retry
             at = now + timedelta(seconds=max(1.0, min(self.hub_retry, left / 4)))
             gate = self.hub_gate()
@@ -94,9 +92,8 @@ class HubPulls:
         due = {
             key: status.expires_at
             for key, status in self._statuses.items()
-            if status.account.get("refresh_via") == "hub" and _is_due(status, now)
+            if status.account.get("refresh_via") == "hub" and is_due(status, now)
         }
-        self.hub_pulls += 1
         try:
             await self.hub_refresh()
         except Exception:
@@ -117,5 +114,6 @@ class HubPulls:
         self._hub_not_before = self.clock() + timedelta(seconds=delay)
 
 
-def _is_due(status: CredentialStatus, now: datetime) -> bool:
+def is_due(status: CredentialStatus, now: datetime) -> bool:
+    """Whether the credential's refresh time (without jitter) has come."""
     return status.next_refresh_at is not None and status.next_refresh_at <= now

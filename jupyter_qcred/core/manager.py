@@ -25,7 +25,7 @@ from ..providers.registry import provider_info, title
 from . import files
 from .bundle import Bundle
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
-from .hubpulls import HubPulls, _is_due
+from .hubpulls import HubPulls, is_due
 from .logins import Logins
 from .loop import RefreshLoop, mark
 from .overlay import Overlay
@@ -307,7 +307,7 @@ class CredentialManager(RefreshLoop, HubPulls):
         before = self._statuses.get(key)
         overlay.seen_expiry = before.expires_at if before else None
         via_hub = before is not None and before.account.get("refresh_via") == "hub"
-        pull = via_hub and (force or before is None or _is_due(before, self.clock()))
+        pull = via_hub and (force or before is None or is_due(before, self.clock()))
         gate = self.hub_gate() if pull else None
         if gate is not None:
             # The hub could not renew a due credential a moment ago: wait for its backoff, ask nobody now.
