@@ -6,67 +6,55 @@ Pure functions with no JupyterHub import, so the single-user server can use them
    :func:`jupyter_qcred.hub.configure` at login and after each ``refresh_user``);
 2. ``auth_state["qcred"]``: a bundle an authenticator or admin script stored directly (e.g. IBM keys from an
    institutional secret store, added by ``modify_auth_state_hook``);
-3. oauthenticator's fields (``access_token``, ``refresh_token``): the hub logged in against the QCS identity
-   provider, so those tokens are the user's QCS credentials (used when the bundle of 2. has no QCS entry);
-4. oauthenticator's ``id_token``, when the admin named an AWS role (``braket`` options): the login's OIDC token is
-   what AWS STS trusts for that role, so it becomes the user's Amazon Braket profile (refreshed through the hub).
+3. for each provider the bundle of 2. leaves empty, what the login itself gives it (``Provider.from_auth_state``):
+   QCS takes oauthenticator's ``access_token``/``refresh_token`` (the hub logged in against the QCS identity
+   provider), Amazon Braket the ``id_token`` when the admin named an AWS role.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .bundle import Bundle, QcsProfileSpec, parse_bundle
-
-if TYPE_CHECKING:
-    from ..providers.braket.spec import BraketProfileSpec
+from . import registry
+from .bundle import Bundle, parse_bundle, parse_section
 
 BUNDLE_KEY = "qcred_bundle"
 DIRECT_KEY = "qcred"
+#: The admin's options for one provider's entries from the login (``configure(c, qcs={...}, braket={...})``).
+Options = Mapping[str, Mapping[str, Any] | None]
 
 
-def oauth_qcs_profile(auth_state: Mapping[str, Any], qcs: Mapping[str, Any] | None = None) -> QcsProfileSpec | None:
-    """The QCS profile for oauthenticator's auth_state, or None when it holds no token.
+def option_variable(key: str, option: str) -> str:
+    """The variable the hub sets on a user's server for one of a provider's login options (``QCRED_QCS_ISSUER``),
+    so the server maps auth_state as the hub does when it pulls fresh tokens."""
+    return f"QCRED_{key.upper()}_{option.upper()}"
 
-    ``qcs`` gives the profile's settings: ``profile``, ``api_url``, ``grpc_api_url``, ``issuer``, ``client_id`` and
-    ``refresh`` ("hub" when the hub's OAuth client is confidential, so only the hub can refresh), and ``handoff``
-    ("files" to give kernels plain token payloads instead of jupyter_qcred's token command).
-    """
-    access, refresh = auth_state.get("access_token"), auth_state.get("refresh_token")
-    if not isinstance(access, str) and not isinstance(refresh, str):
-        return None
-    options = {key: value for key, value in dict(qcs or {}).items() if value is not None}
-    entry = {
-        "profile": "default",
-        **options,
-        "access_token": access if isinstance(access, str) else None,
-        "refresh_token": refresh if isinstance(refresh, str) else None,
-        "default": True,
-        "refresh": str(options.get("refresh") or "hub"),
+
+def login_options(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Each provider's login options from the variables :func:`option_variable` names."""
+    return {
+        key: {
+            name: environ[option_variable(key, name)]
+            for name in cls.login_options
+            if environ.get(option_variable(key, name))
+        }
+        for key, cls in ((key, registry.provider_class(key)) for key in registry.provider_keys())
     }
-    # Validated like a bundle entry (the URLs through core.validation): the options come from the hub's
-    # configuration or the server's QCRED_QCS_* variables, and name where the tokens are sent.
-    return parse_bundle({"version": 1, "qcs": [entry]}, where="jupyter_qcred.hub.configure(qcs=...)").qcs[0]
 
 
-def oauth_braket_profile(auth_state: Mapping[str, Any], braket: Mapping[str, Any] | None) -> BraketProfileSpec | None:
-    """The Braket profile for the login's id_token, or None without a role (``braket``: ``role_arn``, ``region``,
-    ``profile``) or an id_token; validated like a bundle entry."""
-    id_token = auth_state.get("id_token")
-    if not braket or not braket.get("role_arn") or not isinstance(id_token, str) or not id_token:
-        return None
-    entry = {"profile": "default", **dict(braket), "web_identity_token": id_token, "refresh": "hub", "default": True}
-    return parse_bundle({"version": 1, "braket": [entry]}, where="jupyter_qcred.hub.configure(braket=...)").braket[0]
+def from_login(auth_state: Mapping[str, Any], key: str, options: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    """Provider ``key``'s entries from the login's own tokens, validated like a bundle's section: the options come
+    from the hub's configuration or the server's ``QCRED_<PROVIDER>_*`` variables, and name where tokens are sent."""
+    entries = registry.provider_class(key).from_auth_state(auth_state, options)
+    return parse_section(key, entries, where=f"jupyter_qcred.hub.configure({key}=...)") if entries else ()
 
 
 def bundle_from_auth_state(
-    auth_state: Mapping[str, Any] | None,
-    qcs: Mapping[str, Any] | None = None,
-    where: str = "auth_state",
-    braket: Mapping[str, Any] | None = None,
+    auth_state: Mapping[str, Any] | None, options: Options | None = None, where: str = "auth_state"
 ) -> Bundle:
-    """The default mapping (see the module's docstring); an empty bundle when auth_state holds nothing for us."""
+    """The default mapping (see the module's docstring); an empty bundle when auth_state holds nothing for us.
+    ``options``: each provider's options by key (``{"qcs": {"issuer": ...}, "braket": {"role_arn": ...}}``)."""
     if not auth_state:
         return Bundle()
     if auth_state.get(BUNDLE_KEY) is not None:
@@ -75,10 +63,7 @@ def bundle_from_auth_state(
     if auth_state.get(DIRECT_KEY) is not None:
         direct = parse_bundle(auth_state[DIRECT_KEY], f"{where}[{DIRECT_KEY!r}]")
     sections = direct.sections()
-    if not direct.qcs:
-        profile = oauth_qcs_profile(auth_state, qcs)
-        sections["qcs"] = (profile,) if profile else ()
-    if not direct.braket:
-        aws = oauth_braket_profile(auth_state, braket)
-        sections["braket"] = (aws,) if aws else ()
-    return Bundle(**sections)
+    for key in registry.provider_keys():
+        if not sections.get(key):
+            sections[key] = from_login(auth_state, key, (options or {}).get(key))
+    return Bundle(sections)

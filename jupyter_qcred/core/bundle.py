@@ -1,196 +1,76 @@
 """The spawn bundle (schema v1): what JupyterHub hands a user's server, validated field by field.
 
-The bundle arrives as JSON in ``QCRED_BUNDLE`` or in the file named by ``QCRED_BUNDLE_FILE`` (see DESIGN.md). Every
-error names the field (``ibm[1].token``) and what was expected, and never echoes a value: values may be secrets.
+The bundle arrives as JSON in ``QCRED_BUNDLE`` or in the file named by ``QCRED_BUNDLE_FILE`` (see DESIGN.md). It
+has one section per registered provider (:mod:`jupyter_qcred.core.registry`), each a list of that provider's
+entries, parsed by the provider's ``parse_entry``. Every error names the field (``ibm[1].token``) and what was
+expected, and never echoes a value: values may be secrets.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import safejson
+from . import registry, safejson
 from .errors import FieldError, QCredError
-from .validation import Fields, kind, proxy_problem
-
-if TYPE_CHECKING:
-    from ..providers.braket.spec import BraketProfileSpec
-    from ..providers.ionq.spec import IonqKeySpec
-    from ..providers.nexus.spec import NexusLoginSpec
+from .validation import Fields, kind
 
 BUNDLE_VERSION = 1
-IBM_CHANNELS = ("ibm_quantum_platform", "ibm_cloud", "ibm_quantum")
-DEFAULT_IBM_NAMES = {
-    "ibm_quantum_platform": "default-ibm-quantum-platform",
-    "ibm_cloud": "default-ibm-cloud",
-    "ibm_quantum": "default-ibm-quantum",
-}
-#: How a QCS credential is kept fresh: by the server talking to the identity provider itself (public client), or by
-#: pulling fresh tokens from the hub (confidential client whose secret stays on the hub).
-QCS_REFRESH_PATHS = ("provider", "hub")
-QCS_HANDOFFS = ("command", "files")
-#: The bundle's sections: one per provider, each a list of that provider's entries (all optional).
-SECTIONS = ("ibm", "qcs", "ionq", "braket", "nexus")
 
 
 class BundleError(QCredError):
     """The bundle is not valid JSON or does not follow schema v1."""
 
 
-@dataclasses.dataclass(frozen=True)
-class IbmAccountSpec:
-    """One IBM Quantum account of the bundle."""
-
-    name: str
-    channel: str
-    token: str
-    url: str | None = None
-    instance: str | None = None
-    hub: str | None = None
-    group: str | None = None
-    project: str | None = None
-    verify: bool = True
-    proxies: dict[str, Any] | None = None
-    default: bool = False
-    region: str | None = None
-    plans_preference: list[str] | None = None
-    tags: list[str] | None = None
-    private_endpoint: bool | None = None
-
-    def __repr__(self) -> str:  # never show the token
-        return f"IbmAccountSpec(name={self.name!r}, channel={self.channel!r})"
-
-
-@dataclasses.dataclass(frozen=True)
-class QcsProfileSpec:
-    """One Rigetti QCS profile of the bundle, with the credential it uses."""
-
-    profile: str
-    access_token: str | None = None
-    refresh_token: str | None = None
-    client_id: str | None = None
-    client_secret: str | None = None
-    api_url: str | None = None
-    grpc_api_url: str | None = None
-    issuer: str | None = None
-    credentials_name: str | None = None
-    auth_server_name: str | None = None
-    default: bool = False
-    refresh: str = "provider"
-    #: How SDK processes get this credential's tokens: "command" (jupyter_qcred's token command) or "files"
-    #: (plain token payloads); None: the deployment's setting (``c.QCredApp.qcs_handoff``, default "command").
-    handoff: str | None = None
-
-    def __repr__(self) -> str:  # never show the tokens
-        return f"QcsProfileSpec(profile={self.profile!r})"
-
-
-@dataclasses.dataclass(frozen=True)
 class Bundle:
-    """A validated bundle."""
+    """A validated bundle: each provider's entries by provider key (``bundle.ibm``, ``bundle.qcs``: empty tuples
+    for a provider the bundle does not mention).
 
-    ibm: tuple[IbmAccountSpec, ...] = ()
-    qcs: tuple[QcsProfileSpec, ...] = ()
-    ionq: tuple[IonqKeySpec, ...] = ()
-    braket: tuple[BraketProfileSpec, ...] = ()
-    nexus: tuple[NexusLoginSpec, ...] = ()
+    ``Bundle(ibm=(spec,))`` or ``Bundle({"ibm": [spec]})``; immutable, compared by content.
+    """
+
+    __slots__ = ("_sections",)
+    _sections: dict[str, tuple[Any, ...]]
+
+    def __init__(self, sections: Mapping[str, Iterable[Any]] | None = None, /, **by_key: Iterable[Any]) -> None:
+        merged = {**dict(sections or {}), **by_key}
+        object.__setattr__(self, "_sections", {key: tuple(specs) for key, specs in merged.items() if specs})
+
+    def __getattr__(self, key: str) -> tuple[Any, ...]:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        return self._sections.get(key, ())
+
+    def __setattr__(self, key: str, value: object) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {key!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Bundle) and self._sections == other._sections
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._sections.items())))
+
+    def __repr__(self) -> str:  # the specs' own reprs never show a secret
+        return f"Bundle({self.counts()})"
 
     @property
     def empty(self) -> bool:
         """True when the bundle carries no credential at all."""
-        return not any(self.sections().values())
+        return not self._sections
 
     def sections(self) -> dict[str, tuple[Any, ...]]:
-        """Each provider's entries, by provider key (in the order of :data:`SECTIONS`)."""
-        return {key: getattr(self, key) for key in SECTIONS}
+        """Each provider's entries by key: the registered providers first, in their order, then any other key."""
+        order = {key: index for index, key in enumerate(registry.provider_keys())}
+        keys = sorted(self._sections, key=lambda key: (order.get(key, len(order)), key))
+        return {key: self._sections[key] for key in keys}
 
     def counts(self) -> str:
         """How many credentials of each provider, for a log line ("1 ibm, 1 qcs")."""
-        return ", ".join(f"{len(specs)} {key}" for key, specs in self.sections().items() if specs) or "no credentials"
-
-
-_IBM_FIELDS = {f.name for f in dataclasses.fields(IbmAccountSpec)}
-_QCS_FIELDS = {f.name for f in dataclasses.fields(QcsProfileSpec)}
-
-
-def _ibm_account(where: str, index: int, data: object) -> IbmAccountSpec:
-    fields = Fields(where, f"ibm[{index}]", data)
-    fields.unknown(_IBM_FIELDS)
-    channel = fields.text("channel") or "ibm_quantum_platform"
-    if channel not in IBM_CHANNELS:
-        raise FieldError(where, f"ibm[{index}].channel", f"must be one of {', '.join(IBM_CHANNELS)}")
-    hgp = [fields.text("hub"), fields.text("group"), fields.text("project")]
-    if any(hgp) and not all(hgp):
-        raise FieldError(where, f"ibm[{index}].hub", "and group and project must be given together")
-    if all(hgp) and channel != "ibm_quantum":
-        raise FieldError(where, f"ibm[{index}].hub", "is only meaningful for channel ibm_quantum")
-    return IbmAccountSpec(
-        name=fields.text("name") or DEFAULT_IBM_NAMES[channel],
-        channel=channel,
-        token=fields.text("token", required=True) or "",
-        url=fields.url("url"),
-        instance=fields.text("instance"),
-        hub=hgp[0],
-        group=hgp[1],
-        project=hgp[2],
-        verify=bool(fields.flag("verify", True)),
-        proxies=_proxies(fields),
-        default=bool(fields.flag("default", False)),
-        region=fields.text("region"),
-        plans_preference=fields.strings("plans_preference"),
-        tags=fields.strings("tags"),
-        private_endpoint=fields.flag("private_endpoint", None),
-    )
-
-
-def _qcs_profile(where: str, index: int, data: object) -> QcsProfileSpec:
-    fields = Fields(where, f"qcs[{index}]", data)
-    fields.unknown(_QCS_FIELDS)
-    spec = QcsProfileSpec(
-        profile=fields.text("profile") or "default",
-        access_token=fields.text("access_token"),
-        refresh_token=fields.text("refresh_token"),
-        client_id=fields.text("client_id"),
-        client_secret=fields.text("client_secret"),
-        api_url=fields.url("api_url"),
-        grpc_api_url=fields.url("grpc_api_url"),
-        issuer=fields.url("issuer"),
-        credentials_name=fields.text("credentials_name"),
-        auth_server_name=fields.text("auth_server_name"),
-        default=bool(fields.flag("default", False)),
-        refresh=fields.text("refresh") or "provider",
-        handoff=fields.text("handoff"),
-    )
-    if spec.handoff is not None and spec.handoff not in QCS_HANDOFFS:
-        raise FieldError(where, f"qcs[{index}].handoff", f"must be one of {', '.join(QCS_HANDOFFS)}")
-    if spec.refresh not in QCS_REFRESH_PATHS:
-        raise FieldError(where, f"qcs[{index}].refresh", f"must be one of {', '.join(QCS_REFRESH_PATHS)}")
-    if not (spec.access_token or spec.refresh_token or spec.client_secret):
-        raise FieldError(
-            where, f"qcs[{index}]", "needs an access_token, a refresh_token, or a client_id with client_secret"
-        )
-    if spec.client_secret and not spec.client_id:
-        raise FieldError(where, f"qcs[{index}].client_id", "is required with client_secret")
-    return spec
-
-
-def _proxies(fields: Fields) -> dict[str, Any] | None:
-    """An IBM account's ``proxies``: each of ``urls`` a proxy address (:func:`proxy_problem`), checked here so a bad
-    one is a field error of the bundle, never a crash of the SDK or of our own check later."""
-    proxies = fields.mapping("proxies")
-    urls = (proxies or {}).get("urls")
-    if urls is None:
-        return proxies
-    if not isinstance(urls, dict):
-        raise FieldError(fields.where, f"{fields.path}.proxies.urls", "must map protocols to proxy addresses")
-    for scheme, url in urls.items():
-        problem = proxy_problem(url)
-        if problem:
-            raise FieldError(fields.where, f"{fields.path}.proxies.urls.{scheme}", problem)
-    return proxies
+        return ", ".join(f"{len(specs)} {key}" for key, specs in self.sections().items()) or "no credentials"
 
 
 def _unique(where: str, section: str, names: list[str]) -> None:
@@ -201,25 +81,21 @@ def _unique(where: str, section: str, names: list[str]) -> None:
         seen.add(name)
 
 
-def _section_parsers() -> dict[str, tuple[Callable[[Fields], Any], Callable[[Any], str]]]:
-    """Each section's entry parser and the name that must be unique, the later providers' from their own package."""
-    from ..providers.braket import spec as braket
-    from ..providers.ionq import spec as ionq
-    from ..providers.nexus import spec as nexus
-
-    return {
-        "ibm": (lambda fields: _ibm_account(fields.where, fields.index, fields.data), lambda a: a.name),
-        "qcs": (lambda fields: _qcs_profile(fields.where, fields.index, fields.data), lambda p: p.profile),
-        "ionq": (ionq.parse_entry, lambda k: k.name),
-        "braket": (braket.parse_entry, lambda p: p.profile),
-        "nexus": (nexus.parse_entry, lambda login: login.name),
-    }
+def parse_section(section: str, entries: list[Any], where: str = "bundle") -> tuple[Any, ...]:
+    """One provider's section (a list of entries), by that provider's ``parse_entry``."""
+    parse = registry.provider_class(section).parse_entry
+    specs = tuple(parse(Fields(where, f"{section}[{i}]", item, index=i)) for i, item in enumerate(entries))
+    _unique(where, section, [spec.name for spec in specs])
+    if sum(1 for spec in specs if spec.default) > 1:
+        raise FieldError(where, section, "marks more than one entry as default")
+    return specs
 
 
 def parse_bundle(data: object, where: str = "bundle") -> Bundle:
-    """Validate a decoded bundle object (a section a provider does not know of is an error naming it)."""
+    """Validate a decoded bundle object (a section no registered provider knows is an error naming it)."""
+    sections = registry.provider_keys()
     fields = Fields(where, "", data)
-    fields.unknown({"version", *SECTIONS})
+    fields.unknown({"version", *sections})
     version = fields.data.get("version")
     if version != BUNDLE_VERSION:
         raise BundleError(
@@ -227,21 +103,14 @@ def parse_bundle(data: object, where: str = "bundle") -> Bundle:
             f"{BUNDLE_VERSION}. Update jupyter_qcred on the hub and in the user image to the same release."
         )
     lists = {}
-    for section in SECTIONS:
+    for section in sections:
         value = fields.data.get(section, [])
         if value is None:
             value = []
         if not isinstance(value, list):
             raise FieldError(where, section, f"must be a list, not {kind(value)}")
         lists[section] = value
-    parsed: dict[str, tuple[Any, ...]] = {}
-    for section, (parse, name_of) in _section_parsers().items():
-        entries = tuple(parse(Fields(where, f"{section}[{i}]", item, index=i)) for i, item in enumerate(lists[section]))
-        _unique(where, section, [name_of(entry) for entry in entries])
-        if sum(1 for entry in entries if entry.default) > 1:
-            raise FieldError(where, section, "marks more than one entry as default")
-        parsed[section] = entries
-    return Bundle(**parsed)
+    return Bundle({section: parse_section(section, lists[section], where) for section in sections})
 
 
 def loads_bundle(text: str, where: str = "bundle") -> Bundle:
@@ -287,14 +156,31 @@ def dump_bundle(bundle: Bundle) -> str:
             if key == "verify" or not (value is defaults[key] and value in (None, False))
         }
 
-    # The sections of the later providers are written only when they hold something, so a hub that hands over
-    # IBM and QCS only still produces a bundle an older jupyter_qcred (which knows ibm and qcs alone) accepts.
-    data: dict[str, Any] = {
-        "version": BUNDLE_VERSION,
-        "ibm": [clean(a) for a in bundle.ibm],
-        "qcs": [clean(p) for p in bundle.qcs],
-    }
+    # A bundle names only the sections that hold something, so a hub that hands over IBM and QCS only still
+    # produces a bundle an older jupyter_qcred (which knows fewer sections) accepts.
+    data: dict[str, Any] = {"version": BUNDLE_VERSION}
     for key, specs in bundle.sections().items():
-        if key not in data and specs:
-            data[key] = [clean(spec) for spec in specs]
+        data[key] = [clean(spec) for spec in specs]
     return json.dumps(data)
+
+
+#: Names this module had before the providers' sections moved into their packages (jupyterhub_config.py files
+#: import them to build a bundle in their own mapper): each resolves to its provider's ``spec`` module.
+_MOVED = {
+    "IbmAccountSpec": "ibm",
+    "IBM_CHANNELS": "ibm",
+    "DEFAULT_IBM_NAMES": "ibm",
+    "QcsProfileSpec": "qcs",
+    "QCS_REFRESH_PATHS": "qcs",
+    "QCS_HANDOFFS": "qcs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The moved names, found through the registered provider's package (never imported by core itself)."""
+    if name in _MOVED:
+        package = registry.provider_class(_MOVED[name]).__module__.rsplit(".", 1)[0]
+        return getattr(importlib.import_module(f"{package}.spec"), name)
+    if name == "SECTIONS":
+        return registry.provider_keys()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..providers.registry import PROVIDER_NOUNS, title
+
+def title(provider: str) -> str:
+    """The provider's name for people (imported late: the registry's own errors are these)."""
+    from .registry import title as name
+
+    return name(provider)
 
 
 class QCredError(Exception):
@@ -97,7 +102,10 @@ class ExistsError(QCredError):
 
     def __init__(self, provider: str, name: str, noun: str | None = None) -> None:
         self.provider, self.name = provider, name
-        noun = noun or PROVIDER_NOUNS.get(provider, "credential")
+        if noun is None:
+            from .registry import noun as noun_of
+
+            noun = noun_of(provider)
         super().__init__(f"The {title(provider)} {noun} {name!r} already exists; choose another name or replace it.")
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .authstate import bundle_from_auth_state
+from .authstate import Options, bundle_from_auth_state, login_options
 from .bundle import Bundle
 from .errors import QCredError
 from .flows import expect_ok
@@ -60,7 +60,7 @@ class HubClient:
         server_name: str = "",
         base_url: str = "/",
         timeout: float = 20.0,
-        qcs_options: Mapping[str, Any] | None = None,
+        options: Options | None = None,
     ) -> None:
         self.api_url = (api_url or "").rstrip("/")
         self._token = token
@@ -68,7 +68,8 @@ class HubClient:
         self.server_name = server_name
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.timeout = timeout
-        self.qcs_options = dict(qcs_options or {})
+        #: Each provider's options for entries from the login's own tokens (see :mod:`.authstate`).
+        self.options = dict(options or {})
         self.scopes: set[str] | None = None
         #: Why the last restart failed (shown in the status JSON until the next one).
         self.restart_error: str | None = None
@@ -77,11 +78,6 @@ class HubClient:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str], timeout: float = 20.0) -> HubClient:
         """From the variables JupyterHub sets for a single-user server (and those hub.configure adds)."""
-        qcs = {
-            key: environ[f"QCRED_QCS_{key.upper()}"]
-            for key in ("issuer", "api_url", "grpc_api_url", "client_id", "refresh", "profile")
-            if environ.get(f"QCRED_QCS_{key.upper()}")
-        }
         return cls(
             api_url=environ.get("JUPYTERHUB_API_URL"),
             token=environ.get("JUPYTERHUB_API_TOKEN"),
@@ -89,7 +85,7 @@ class HubClient:
             server_name=environ.get("JUPYTERHUB_SERVER_NAME", ""),
             base_url=environ.get("JUPYTERHUB_BASE_URL", "/"),
             timeout=timeout,
-            qcs_options=qcs,
+            options=login_options(environ),
         )
 
     def __repr__(self) -> str:
@@ -228,7 +224,7 @@ class HubClient:
                 "JupyterHub holds no credentials for you (auth_state is empty): log out of the hub and log in "
                 "again, or ask the admin to enable auth_state (c.Authenticator.enable_auth_state = True)."
             )
-        return bundle_from_auth_state(model["auth_state"], self.qcs_options, where="JupyterHub auth_state")
+        return bundle_from_auth_state(model["auth_state"], self.options, where="JupyterHub auth_state")
 
     async def stop_server(self) -> str:
         """Ask the hub to stop this server; returns the spawn page the browser should go to next."""

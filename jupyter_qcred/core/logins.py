@@ -9,17 +9,18 @@ published, so views finish by themselves.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import BusyError, ProviderError, QCredError, TransientProviderError
-from .states import utcnow
+from .states import isoformat, utcnow
 from .validation import user_code, web_url
 
 if TYPE_CHECKING:
-    from ..providers.qcs.provider import DeviceLogin, QcsProvider
+    from .provider import Provider
 
 log = logging.getLogger("jupyter_qcred.core.logins")
 #: Finished logins kept in the status so views can show how they ended.
@@ -33,6 +34,49 @@ MAX_PENDING = 3
 MIN_POLL_INTERVAL = 1.0
 #: A pending login of the same profile with at least this many seconds left is answered again instead of a new one.
 REUSE_MIN_SECONDS_LEFT = 60.0
+
+
+@dataclasses.dataclass
+class DeviceLogin:
+    """A pending RFC 8628 device login for one profile.
+
+    The ``device_code`` is what the poller proves itself with, so it stays private: it is in neither ``repr`` nor
+    :meth:`to_json`; people only ever see the user code and the verification URL.
+    """
+
+    id: str
+    profile: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str | None
+    expires_at: datetime
+    interval: int
+    state: str = "pending"
+    error: str | None = None
+    provider: str = ""
+    device_code: str = dataclasses.field(default="", repr=False, compare=False)
+    token_endpoint: str = dataclasses.field(default="", repr=False, compare=False)
+    client_id: str = dataclasses.field(default="", repr=False, compare=False)
+
+    @property
+    def finished(self) -> bool:
+        """Whether polling can stop (done, failed or expired)."""
+        return self.state != "pending"
+
+    def to_json(self) -> dict[str, Any]:
+        """The login object of docs/api.md (never the device code)."""
+        return {
+            "id": self.id,
+            "provider": self.provider,
+            "profile": self.profile,
+            "state": self.state,
+            "verification_uri": self.verification_uri,
+            "verification_uri_complete": self.verification_uri_complete,
+            "user_code": self.user_code,
+            "expires_at": isoformat(self.expires_at),
+            "interval": self.interval,
+            "error": self.error,
+        }
 
 
 class Logins:
@@ -50,7 +94,7 @@ class Logins:
         return [dict(record) for record in self._records.values()]
 
     async def start(
-        self, provider: QcsProvider, profile: str | None, on_done: Callable[[str], Awaitable[Any]]
+        self, provider: Provider, profile: str | None, on_done: Callable[[str], Awaitable[Any]]
     ) -> dict[str, Any]:
         """Start a device login (a QCS profile, the Nexus login: any provider with ``login_profile``,
         ``start_device_login`` and ``poll_device_login``) and poll it in the background; ``on_done(profile)`` runs
@@ -101,7 +145,7 @@ class Logins:
         self._publish({"provider": login.provider, "name": login.profile, "state": "login_pending", "previous": None})
         return login.to_json()
 
-    async def _poll(self, provider: QcsProvider, login: DeviceLogin, on_done: Callable[[str], Awaitable[Any]]) -> None:
+    async def _poll(self, provider: Provider, login: DeviceLogin, on_done: Callable[[str], Awaitable[Any]]) -> None:
         transient_failures = 0
         while not login.finished:
             if utcnow() >= login.expires_at:

@@ -21,7 +21,7 @@ from .overlay import Overlay
 from .states import CredentialStatus, State
 
 if TYPE_CHECKING:
-    from ..providers.base import Provider
+    from .provider import Provider
 
 log = logging.getLogger("jupyter_qcred.core.manager")
 

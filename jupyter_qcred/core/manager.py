@@ -15,13 +15,11 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..providers.base import Provider
-from ..providers.registry import provider_info, title
 from . import files
 from .bundle import Bundle
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
@@ -30,6 +28,8 @@ from .logins import Logins
 from .loop import RefreshLoop, mark
 from .overlay import Overlay
 from .policy import Backoff
+from .provider import Provider
+from .registry import provider_info, title
 from .states import CredentialStatus, State, isoformat, utcnow
 
 log = logging.getLogger("jupyter_qcred.core.manager")
@@ -371,6 +371,15 @@ class CredentialManager(RefreshLoop, HubPulls):
         self.reload()
         self._wake.set()
         return written
+
+    def save(self, key: str, specs: Sequence[Any]) -> list[str]:
+        """Write checked entries a person gave (:meth:`Provider.save`), then re-read and publish."""
+        names = self.providers[key].save(specs)
+        for name in names:  # new credentials start with a clean slate
+            self._clear((key, name))
+        self.reload()
+        self._wake.set()
+        return names
 
     def forget(self, keys: Iterable[Key]) -> None:
         """Drop what the manager remembers about these credentials (after a re-initialization)."""

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from ..providers.registry import title
+from .registry import title
 
 STATE_LABELS = {
     "ok": "ok",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..providers.registry import DOWNLOAD_HINTS, PROVIDER_NOUNS, title
 from .errors import FileFormatError, ProviderError, QCredError, RefusedError
+from .registry import download_hint, noun, title
 from .states import CredentialStatus
 
 
@@ -41,7 +41,7 @@ def outcome_of(statuses: Iterable[CredentialStatus], done: str = "Refreshed.") -
 
 def kind_of(provider: str) -> str:
     """What one credential of ``provider`` is called: an IBM account, a QCS profile, the IonQ key."""
-    return PROVIDER_NOUNS.get(provider, "credential")
+    return noun(provider)
 
 
 def article(word: str) -> str:
@@ -58,7 +58,7 @@ def upload_sentence(provider: str, filename: str, exc: QCredError) -> str:
     return (
         f"This file ({name}) is not {article(title(provider))} credentials file: {detail}{line}. Nothing was "
         "changed; "
-        f"{DOWNLOAD_HINTS.get(provider, 'download it again from the provider')} and upload that."
+        f"{download_hint(provider)} and upload that."
     )
 
 

@@ -15,7 +15,6 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from ..providers.registry import PROVIDER_METHODS, title
 from . import uploading
 from .bundle import Bundle
 from .errors import (
@@ -29,6 +28,7 @@ from .errors import (
     UnavailableError,
 )
 from .manager import CredentialManager
+from .registry import methods, title
 from .sentences import kind_of, not_saved, outcome_of
 from .settings import Settings
 from .sources import resolve_source
@@ -190,83 +190,33 @@ class CredentialService:
     async def add_token(
         self, provider: str, data: Mapping[str, Any], *, replace: bool = False, make_default: bool = False
     ) -> dict[str, Any]:
-        """An IBM API key (or legacy token), QCS tokens, or another provider's token, that a person typed or pasted.
+        """A credential a person typed or pasted (an IBM API key, QCS tokens, an IonQ key, a Nexus refresh token):
+        the provider turns the input into bundle entries, which follow the rules of every credential.
 
         Checked with the provider before anything is written: a refused or uncheckable credential leaves every file
         as it was (``result.outcome`` ``refused``/``failed``). An existing name is replaced only with ``replace``
-        (else :class:`ExistsError`); nothing becomes the default unless ``make_default`` or it is the provider's
-        first credential, and ``result.message`` says when the default changed.
+        (else :class:`ExistsError`), completed with what the stored one holds and the person did not type; nothing
+        becomes the default unless ``make_default`` or it is the provider's first credential, and
+        ``result.message`` says when the default changed.
         """
-        if self.provider(provider) == "ibm":
-            return await self._add_ibm(data, replace=replace, make_default=make_default)
-        if provider != "qcs":
-            return await self._add_pasted(provider, data, replace=replace, make_default=make_default)
-        refresh, access = (data.get("refresh_token") or "").strip(), (data.get("access_token") or "").strip()
-        if not refresh and not access:
-            raise InputError("Paste your QCS refresh token (and optionally an access token).")
-        qcs: Any = self.manager.providers["qcs"]
-        profile = data.get("profile") or self.manager.snapshot()["defaults"].get("qcs") or "default"
-        self._new_name("qcs", profile, replace)
-        before = self._defaults()
-        try:
-            status = await qcs.store_tokens(
-                profile, access_token=access or None, refresh_token=refresh or None, default=make_default
-            )
-        except ProviderError as exc:
-            return self._not_saved("qcs", profile, exc)
-        await self.manager.aforget([status.key])
-        statuses = await self.manager.refresh_statuses("qcs", status.name, force=False)
-        return self._answer(statuses, "Checked and saved." + self._default_news("qcs", before))
-
-    async def _add_ibm(self, data: Mapping[str, Any], *, replace: bool, make_default: bool) -> dict[str, Any]:
-        ibm: Any = self.manager.providers["ibm"]
-        try:
-            spec = ibm.pasted(data).ibm[0]
-        except QCredError as exc:
-            raise InputError(str(exc)) from None
-        existing = await asyncio.to_thread(ibm.names)
-        self._new_name("ibm", spec.name, replace, existing)
-        if spec.name in existing:
-            spec = ibm.replacement(spec, {key for key in ("channel", "instance", "url") if data.get(key)})
-        try:
-            check = await ibm.check_spec(spec)
-        except ProviderError as exc:
-            return self._not_saved("ibm", spec.name, exc)
-        spec = dataclasses.replace(spec, default=make_default or not existing)
-        before = self._defaults()
-        section = await asyncio.to_thread(ibm.rc_section_of, spec.name) if spec.name in existing else None
-        await asyncio.to_thread(self.manager.materialize, Bundle(ibm=(spec,)), source="user", reinit=True)
-        if section is not None and spec.channel != "ibm_quantum":  # a legacy account replaced by a current one
-            await asyncio.to_thread(ibm.drop_rc_section, section)
-        ibm.remember_check(spec.name, check)
-        self.manager.forget([("ibm", spec.name)])
-        statuses = await self.manager.refresh_statuses("ibm", spec.name, force=False)
-        return self._answer(statuses, "Checked and saved." + self._default_news("ibm", before))
-
-    async def _add_pasted(
-        self, provider: str, data: Mapping[str, Any], *, replace: bool, make_default: bool
-    ) -> dict[str, Any]:
-        """Any other provider's pasted credential (the IonQ key, the Nexus refresh token), by the same rules as
-        IBM's: the provider turns the input into bundle entries, which are checked before they are written."""
+        store = self.manager.providers[self.provider(provider)]
         self._takes(provider, "token", "pasted token")
-        store: Any = self.manager.providers[provider]
         try:
-            specs = store.pasted(data).sections()[provider]
+            specs = store.pasted(data)
         except QCredError as exc:
             raise InputError(str(exc)) from None
         existing = await asyncio.to_thread(store.names)
+        given = {key for key, value in data.items() if value}
         for spec in specs:
             self._new_name(provider, spec.name, replace, existing)
+        specs = [store.replacement(spec, given) if spec.name in existing else spec for spec in specs]
         try:
-            await store.check_specs(specs)
+            specs = await store.check_specs(specs)
         except ProviderError as exc:
             return self._not_saved(provider, ", ".join(spec.name for spec in specs), exc)
-        specs = tuple(dataclasses.replace(spec, default=make_default or not existing) for spec in specs)
+        specs = [dataclasses.replace(spec, default=make_default or not existing) for spec in specs]
         before = self._defaults()
-        written = await asyncio.to_thread(
-            self.manager.materialize, Bundle(**{provider: specs}), source="user", reinit=True
-        )
-        names = [item.split(":", 1)[1] for item in written]
+        names = await asyncio.to_thread(self.manager.save, provider, specs)
         await self.manager.aforget((provider, name) for name in names)
         statuses: list[CredentialStatus] = []
         for name in names:
@@ -275,7 +225,7 @@ class CredentialService:
 
     def _takes(self, provider: str, method: str, what: str) -> None:
         """Refuse an input the provider's credentials never come from (Amazon Braket: only JupyterHub's login)."""
-        if method not in PROVIDER_METHODS.get(provider, (method,)):
+        if method not in methods(provider):
             raise InputError(f"{title(provider)} takes no {what}; re-initialize it from JupyterHub instead.")
 
     def _new_name(self, provider: str, name: str, replace: bool, existing: Iterable[str] | None = None) -> None:
@@ -332,11 +282,12 @@ class CredentialService:
     async def start_login(self, provider: str | None, profile: str | None) -> dict[str, Any]:
         """Start a browser sign-in (device code) with a provider that has one (QCS, Nexus); the server polls, and
         views follow it through the status."""
-        key = self.provider(provider or "qcs")
-        if "login" not in PROVIDER_METHODS.get(key, ()):
-            with_login = [title(k) for k in self.manager.providers if "login" in PROVIDER_METHODS.get(k, ())]
-            raise InputError(f"The browser login is only available for {' and '.join(with_login)}.")
-        chosen: Any = self.manager.providers[key]
+        with_login = [key for key in self.manager.providers if "login" in methods(key)]
+        key = self.provider(provider or next(iter(with_login), None))
+        if key not in with_login:
+            names = " and ".join(title(k) for k in with_login) or "no provider enabled here"
+            raise InputError(f"The browser login is only available for {names}.")
+        chosen = self.manager.providers[key]
 
         async def signed_in(name: str) -> None:
             await self._signed_in(name, key)

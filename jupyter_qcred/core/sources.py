@@ -53,9 +53,9 @@ def spawn_bundle(settings: Settings) -> Bundle | None:
 
 def from_environment(settings: Settings) -> tuple[Bundle, str]:
     """Credentials the SDKs' own environment variables define (QE_*, QISKIT_IBM_*, IONQ_API_KEY, ...)."""
-    from ..providers import create_providers
+    from .registry import create_providers
 
-    providers = create_providers(settings, ("ibm", "ionq"))
+    providers = create_providers(settings)
     specs = {key: tuple(provider.environment_specs()) for key, provider in providers.items()}
     return Bundle(**specs), "the environment"
 

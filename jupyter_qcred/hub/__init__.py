@@ -37,7 +37,7 @@ from typing import Any
 from jupyter_core.utils import ensure_async
 
 from ..core import files
-from ..core.authstate import BUNDLE_KEY, bundle_from_auth_state
+from ..core.authstate import BUNDLE_KEY, bundle_from_auth_state, option_variable
 from ..core.bundle import Bundle, dump_bundle, loads_bundle
 from ..core.errors import QCredError
 from . import spawners
@@ -54,19 +54,30 @@ DEFAULT_SERVER_ROLE_SCOPES = ("users:activity!user", "access:servers!server")
 Mapper = Callable[[Mapping[str, Any] | None], Bundle]
 
 
-def default_mapper(qcs: Mapping[str, Any] | None = None, braket: Mapping[str, Any] | None = None) -> Mapper:
-    """The default auth_state -> bundle mapping (see :mod:`jupyter_qcred.core.authstate`) with these QCS settings
-    and, with ``braket`` (``role_arn``, ``region``, ``profile``), the login's id_token as an Amazon Braket profile."""
+def default_mapper(
+    qcs: Mapping[str, Any] | None = None, braket: Mapping[str, Any] | None = None, **options: Mapping[str, Any] | None
+) -> Mapper:
+    """The default auth_state -> bundle mapping (see :mod:`jupyter_qcred.core.authstate`) with each provider's
+    options for the login's own tokens: ``qcs`` (the QCS profile of oauthenticator's tokens), ``braket``
+    (``role_arn``, ``region``, ``profile``: the login's id_token as an Amazon Braket profile), and those of any
+    other registered provider by its key."""
+    chosen = {"qcs": qcs, "braket": braket, **options}
 
     def mapper(auth_state: Mapping[str, Any] | None) -> Bundle:
         state = {k: v for k, v in (auth_state or {}).items() if k != BUNDLE_KEY}
-        return bundle_from_auth_state(state, qcs, braket=braket)
+        return bundle_from_auth_state(state, chosen)
 
     return mapper
 
 
-def _qcs_environment(qcs: Mapping[str, Any] | None) -> dict[str, str]:
-    return {f"QCRED_QCS_{key.upper()}": str(value) for key, value in (qcs or {}).items() if value}
+def _options_environment(options: Mapping[str, Mapping[str, Any] | None]) -> dict[str, str]:
+    """The login options each user's server needs to map auth_state as the hub does (``QCRED_QCS_ISSUER``...)."""
+    return {
+        option_variable(key, name): str(value)
+        for key, chosen in options.items()
+        for name, value in (chosen or {}).items()
+        if value
+    }
 
 
 def _write_bundle_file(directory: Path, username: str, text: str) -> Path:
@@ -172,7 +183,7 @@ def configure(
     if configured_spawner is not None:
         spawners.check(handover, configured_spawner)
     mapping = mapper or default_mapper(qcs, braket)
-    qcs_env = _qcs_environment(qcs)
+    login_env = _options_environment({"qcs": qcs, "braket": braket})
     directory = Path(bundle_dir)
 
     c.Authenticator.enable_auth_state = True
@@ -203,7 +214,7 @@ def configure(
             await ensure_async(admin_auth_state_hook(spawner, auth_state))
         _wrap_refresh_user(spawner.authenticator, mapping)
         environment = dict(spawner.environment)
-        environment.update(qcs_env)
+        environment.update(login_env)
         for name in ("QCRED_BUNDLE", "QCRED_BUNDLE_FILE", "QCRED_PULL_FROM_HUB"):
             environment.pop(name, None)
         bundle = _map(mapping, auth_state, spawner.user.name) or Bundle()

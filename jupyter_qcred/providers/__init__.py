@@ -1,43 +1,40 @@
-"""Providers: everything specific to one quantum cloud lives in one module behind :class:`base.Provider`."""
+"""The built-in providers, one subpackage per quantum cloud, each registered through the entry point group
+``jupyter_qcred.providers`` (see :mod:`jupyter_qcred.core.registry`) exactly as another package's would be.
+
+This package stays empty at import: the QCS token command's fast path imports it in every SDK process.
+"""
 
 from __future__ import annotations
 
-from .registry import PROVIDER_KEYS, PROVIDER_TITLES, title
+from typing import Any
 
 # Not typing's TYPE_CHECKING: the QCS token command's fast path imports this package in every SDK process.
 TYPE_CHECKING = False
 
+if TYPE_CHECKING:
+    from ..core.provider import Provider
+    from ..core.settings import Settings
+
 __all__ = ["PROVIDER_KEYS", "PROVIDER_TITLES", "create_providers", "title"]
 
-if TYPE_CHECKING:
-    from ..core.settings import Settings
-    from .base import Provider
+
+def create_providers(settings: Settings, keys: tuple[str, ...] | None = None) -> dict[str, Provider]:
+    """One instance per enabled provider (:func:`jupyter_qcred.core.registry.create_providers`)."""
+    from ..core.registry import create_providers as create
+
+    return create(settings, keys)
 
 
-def create_providers(settings: Settings, keys: tuple[str, ...] = PROVIDER_KEYS) -> dict[str, Provider]:
-    """One instance per enabled provider, in the order given (imports are lazy so kernels stay light)."""
-    providers: dict[str, Provider] = {}
-    for key in keys:
-        if key == "ibm":
-            from .ibm.provider import IbmProvider
+def title(key: str) -> str:
+    """The provider's name for people (:func:`jupyter_qcred.core.registry.title`)."""
+    from ..core.registry import title as name
 
-            providers[key] = IbmProvider(settings)
-        elif key == "qcs":
-            from .qcs.provider import QcsProvider
+    return name(key)
 
-            providers[key] = QcsProvider(settings)
-        elif key == "ionq":
-            from .ionq.provider import IonqProvider
 
-            providers[key] = IonqProvider(settings)
-        elif key == "braket":
-            from .braket.provider import BraketProvider
+def __getattr__(name: str) -> Any:
+    if name in ("PROVIDER_KEYS", "PROVIDER_TITLES"):
+        from . import registry
 
-            providers[key] = BraketProvider(settings)
-        elif key == "nexus":
-            from .nexus.provider import NexusProvider
-
-            providers[key] = NexusProvider(settings)
-        else:
-            raise ValueError(f"Unknown provider {key!r}; known providers are {', '.join(PROVIDER_KEYS)}.")
-    return providers
+        return getattr(registry, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

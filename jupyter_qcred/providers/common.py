@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -73,10 +73,6 @@ class SpecProvider(Provider):
     def upload_specs(self, filename: str, content: str) -> list[Any]:
         """The bundle entries a credentials file holds (FileFormatError naming the file otherwise)."""
         raise QCredError(f"{self.title} takes no credentials file; re-initialize it from JupyterHub instead.")
-
-    async def check_specs(self, specs: Sequence[Any]) -> None:
-        """Check entries with the cloud before they are written: RefusedError when it refuses them, a
-        ProviderError when it cannot be asked. Default: there is nothing to check before writing."""
 
     def upload_names(self, filename: str, content: str) -> list[str]:
         return [spec.name for spec in self.upload_specs(filename, content)]

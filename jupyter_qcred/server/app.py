@@ -19,13 +19,13 @@ from tornado.ioloop import IOLoop
 from traitlets import Bool, Float, List, Unicode, default, validate
 
 from .._version import __version__
+from ..core import registry
 from ..core.bundle import Bundle
 from ..core.errors import QCredError
 from ..core.manager import CredentialManager
 from ..core.policy import Backoff, RefreshPolicy
 from ..core.service import CredentialService, ForbiddenError
 from ..core.settings import Settings
-from ..providers import PROVIDER_KEYS, create_providers
 
 BUNDLE_VARIABLES = ("QCRED_BUNDLE", "QCRED_BUNDLE_FILE")
 STARTUP_SOURCES = ("bundle", "env", "hub")
@@ -53,8 +53,9 @@ class QCredApp(ExtensionApp):
 
     providers = List(
         Unicode(),
-        default_value=list(PROVIDER_KEYS),
-        help="Providers to manage, in the order views show them: any of 'ibm', 'qcs', 'ionq', 'braket', 'nexus'.",
+        help="""Providers to manage, in the order views show them (default: every provider registered through the
+        entry point group ``jupyter_qcred.providers``: 'ibm', 'qcs', 'ionq', 'braket', 'nexus' and any installed
+        plugin's).""",
     ).tag(config=True)
 
     startup_sources = List(
@@ -157,10 +158,15 @@ class QCredApp(ExtensionApp):
 
     @validate("providers")
     def _check_providers(self, proposal: dict[str, Any]) -> list[str]:
-        unknown = [key for key in proposal["value"] if key not in PROVIDER_KEYS]
+        known = registry.provider_keys()
+        unknown = [key for key in proposal["value"] if key not in known]
         if unknown:
-            raise ValueError(f"QCredApp.providers: unknown provider {unknown[0]!r}; known: {', '.join(PROVIDER_KEYS)}")
+            raise ValueError(f"QCredApp.providers: unknown provider {unknown[0]!r}; known: {', '.join(known)}")
         return list(proposal["value"])
+
+    @default("providers")
+    def _default_providers(self) -> list[str]:
+        return list(registry.provider_keys())
 
     @validate("startup_sources")
     def _check_sources(self, proposal: dict[str, Any]) -> list[str]:
@@ -204,7 +210,7 @@ class QCredApp(ExtensionApp):
         self._background: set[asyncio.Future[Any]] = set()
         self.hub = HubClient.from_environment(self.core_settings.environ, timeout=self.request_timeout)
         self.manager = CredentialManager(
-            create_providers(self.core_settings, tuple(self.providers)),
+            registry.create_providers(self.core_settings, tuple(self.providers)),
             watch_interval=self.watch_interval,
             hub_info=self.hub.info,
             hub_refresh=self.pull_from_hub if self.hub.available else None,

@@ -11,7 +11,7 @@ pulling the hub's freshest id_token (``refresh: hub``; the manager does the pull
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,8 +22,7 @@ from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
 from ..common import Checks, SpecProvider, arun_flow, renew, renew_sync, status_from_checks, token_due
 from ..qcs.oidc import Discovery, refresh_grant_flow
 from ..qcs.times import jwt_times
-from ..registry import PROVIDER_TITLES
-from .spec import BraketProfileSpec
+from .spec import BraketProfileSpec, parse_entry
 from .store import BraketStore, Stored
 from .sts import PROVIDER, assume_role_flow, sts_endpoint
 
@@ -36,7 +35,24 @@ class BraketProvider(SpecProvider):
     """AWS profiles for the Braket SDK that assume a role with the hub login's OIDC token."""
 
     key: ClassVar[str] = PROVIDER
-    title: ClassVar[str] = PROVIDER_TITLES[PROVIDER]
+    title: ClassVar[str] = "Amazon Braket"
+    noun: ClassVar[str] = "profile"
+    methods: ClassVar[tuple[str, ...]] = ()
+    order: ClassVar[int] = 40
+    parse_entry = staticmethod(parse_entry)
+    login_options: ClassVar[tuple[str, ...]] = ("role_arn", "region", "profile")
+
+    @classmethod
+    def from_auth_state(cls, auth_state: Mapping[str, Any], options: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+        """The profile that assumes the admin's AWS role (``options``: ``role_arn``, ``region``, ``profile``) with the
+        login's OIDC id_token (what AWS STS trusts for that role), refreshed through the hub; none without a role or
+        an id_token."""
+        id_token = auth_state.get("id_token")
+        if not options or not options.get("role_arn") or not isinstance(id_token, str) or not id_token:
+            return []
+        return [
+            {"profile": "default", **dict(options), "web_identity_token": id_token, "refresh": "hub", "default": True}
+        ]
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)

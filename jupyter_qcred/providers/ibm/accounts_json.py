@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ...core import safejson
-from ...core.bundle import IbmAccountSpec
 from ...core.errors import FieldError, FileFormatError
 from .credentials import QX_AUTH_URL, HubGroupProject
+from .spec import IbmAccountSpec
 
 #: The fields the SDK reads; anything else in an entry is kept untouched.
 KNOWN_FIELDS = (

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
-from ...core.bundle import IbmAccountSpec
 from ...core.errors import FieldError, QCredError, RefusedError
 from . import auth as ibm_auth
 from .credentials import QX_AUTH_URL, HubGroupProject, InvalidHubGroupProjectError, unify_ibmq_url
 from .importing import IbmImporting
 from .reading import AccountCheck, supported
 from .sdk import unsupported_advice
+from .spec import IbmAccountSpec
 
 log = logging.getLogger("jupyter_qcred.ibm")
 
@@ -111,6 +113,24 @@ class IbmChanging(IbmImporting):
                 proxies=entry.get("proxies"),
             )
             self._checks[name] = await self.check_spec(spec)
+
+    async def check_specs(self, specs: Sequence[Any]) -> list[Any]:
+        """Check each account with IBM before it is written; the check counts for the account written (same key),
+        so saving it makes no second request."""
+        for spec in specs:
+            self._checks[spec.name] = await self.check_spec(spec)
+        return list(specs)
+
+    def save(self, specs: Sequence[Any]) -> list[str]:
+        """Write checked accounts a person gave; a legacy account replaced by a current one leaves no qiskitrc
+        section behind."""
+        names: list[str] = []
+        for spec in specs:
+            section = self.rc_section_of(spec.name)
+            names += self.materialize([spec], source="user", reinit=True)
+            if section is not None and spec.channel != "ibm_quantum":
+                self.drop_rc_section(section)
+        return names
 
     def remember_check(self, name: str, check: AccountCheck) -> None:
         """The check made before writing counts for the account written (same key): no second request."""

@@ -8,7 +8,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from ...core.bundle import DEFAULT_IBM_NAMES, IBM_CHANNELS, IbmAccountSpec
 from ...core.errors import FieldError, FileFormatError, QCredError, UploadRefusedError
 from ...core.hosts import host_of, new_hosts
 from ...core.validation import web_url
@@ -16,6 +15,7 @@ from . import accounts_json as ibm_json
 from . import auth as ibm_auth
 from .credentials import QX_AUTH_URL, HubGroupProject, InvalidHubGroupProjectError
 from .qiskitrc import PREFERENCES_SECTION, parse_qiskitrc
+from .spec import DEFAULT_IBM_NAMES, IBM_CHANNELS, IbmAccountSpec
 from .writing import IbmWriting
 
 log = logging.getLogger("jupyter_qcred.ibm")

@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ...core.bundle import BUNDLE_VERSION, Bundle, parse_bundle
 from ...core.errors import QCredError
-from ..registry import PROVIDER_TITLES
+from ...core.validation import Fields
 from .changing import IbmChanging
 from .credentials import QX_AUTH_URL, Credentials, HubGroupProject, InvalidHubGroupProjectError
 from .reading import IbmAccount
+from .spec import parse_entry
 
 __all__ = [
     "QX_AUTH_URL",
@@ -39,9 +39,17 @@ class IbmProvider(IbmChanging):
     """IBM Quantum accounts of both SDKs (see the module docstring)."""
 
     key: ClassVar[str] = "ibm"
-    title: ClassVar[str] = PROVIDER_TITLES["ibm"]
+    title: ClassVar[str] = "IBM Quantum"
+    noun: ClassVar[str] = "account"
+    methods: ClassVar[tuple[str, ...]] = ("token", "upload")
+    download_hint: ClassVar[str] = (
+        "download it again from IBM Quantum (a qiskit-ibm.json saved by QiskitRuntimeService.save_account, or a "
+        "qiskitrc)"
+    )
+    order: ClassVar[int] = 10
+    parse_entry = staticmethod(parse_entry)
 
-    def pasted(self, data: Mapping[str, Any]) -> Bundle:
+    def pasted(self, data: Mapping[str, Any]) -> list[Any]:
         """The account a person typed (API key or legacy token, channel, instance, name), validated by the same
         rules as a spawn bundle's accounts."""
         token = (data.get("token") or "").strip()
@@ -54,4 +62,4 @@ class IbmProvider(IbmChanging):
             if len(parts) != 3 or not all(parts):
                 raise QCredError("For channel ibm_quantum the instance is hub/group/project.")
             entry.update(zip(("hub", "group", "project"), parts, strict=True))
-        return parse_bundle({"version": BUNDLE_VERSION, "ibm": [entry]}, where="the account you entered")
+        return [parse_entry(Fields("the account you entered", "ibm[0]", entry))]

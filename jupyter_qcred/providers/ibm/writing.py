@@ -13,7 +13,6 @@ from contextlib import ExitStack
 from typing import Any
 
 from ...core import files
-from ...core.bundle import IBM_CHANNELS, IbmAccountSpec
 from ...core.errors import FieldError, FileFormatError, QCredError
 from . import accounts_json as ibm_json
 from .checking import IbmChecking
@@ -21,6 +20,7 @@ from .credentials import QX_AUTH_URL, Credentials, HubGroupProject, InvalidHubGr
 from .qiskitrc import SECTION_PREFIX, parse_qiskitrc, section_name, section_values
 from .rcdocument import RcDocument
 from .reading import IbmAccount
+from .spec import IBM_CHANNELS, IbmAccountSpec
 
 log = logging.getLogger("jupyter_qcred.ibm")
 

@@ -20,15 +20,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ...core import files, flows
-from ...core.bundle import Bundle
 from ...core.errors import FieldError, FileFormatError, QCredError, RefusedError
 from ...core.flows import Flow
 from ...core.hosts import host_of, new_hosts
 from ...core.states import CredentialStatus, absent, fingerprint
 from ...core.validation import line_problem, url_problem
 from ..common import Checks, LineFile, SpecProvider, arun_flow, status_from_checks
-from ..registry import PROVIDER_TITLES
-from .spec import KEY_NAME, IonqKeySpec
+from .spec import KEY_NAME, IonqKeySpec, parse_entry
 
 log = logging.getLogger("jupyter_qcred.ionq")
 
@@ -61,7 +59,14 @@ class IonqProvider(SpecProvider):
     """The IonQ API key qiskit-ionq finds (see the module docstring)."""
 
     key: ClassVar[str] = PROVIDER
-    title: ClassVar[str] = PROVIDER_TITLES[PROVIDER]
+    title: ClassVar[str] = "IonQ"
+    noun: ClassVar[str] = "key"
+    methods: ClassVar[tuple[str, ...]] = ("token", "upload")
+    download_hint: ClassVar[str] = (
+        "create a key at cloud.ionq.com (API Keys) and upload a .env file with the line IONQ_API_KEY=<key>"
+    )
+    order: ClassVar[int] = 30
+    parse_entry = staticmethod(parse_entry)
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
@@ -204,10 +209,11 @@ class IonqProvider(SpecProvider):
         wanted = {host_of(spec.url) for spec in self.upload_specs(filename, content) if spec.url}
         return new_hosts(wanted, in_use, ())
 
-    async def check_specs(self, specs: Sequence[Any]) -> None:
+    async def check_specs(self, specs: Sequence[Any]) -> list[Any]:
         """Ask IonQ's ``/whoami`` about the key before it is written (at the URL it comes with, else ours)."""
         for spec in specs:
             await arun_flow(whoami_flow(spec.url or self._found()[1], spec.key), self.settings, PROVIDER)
+        return list(specs)
 
     def remove(self, name: str) -> list[Path]:
         """Take every key variable qiskit-ionq reads out of ``.env``; every other line (the URL too) is kept."""
@@ -225,7 +231,7 @@ class IonqProvider(SpecProvider):
         log.info("IonQ: removed the API key from %s", self.path)
         return [self.path]
 
-    def pasted(self, data: Mapping[str, Any]) -> Bundle:
+    def pasted(self, data: Mapping[str, Any]) -> list[Any]:
         """The key a person pasted (and the API URL, if they typed one): validated like a bundle entry, so a key
         that would break ``~/.env`` or a URL that is not https (or http on loopback) is a 400 naming the field."""
         token = str(data.get("token") or data.get("key") or "").strip()
@@ -239,7 +245,7 @@ class IonqProvider(SpecProvider):
         problem = url_problem(url) if url is not None else None
         if problem:
             raise FieldError(where, "url", problem)
-        return Bundle(ionq=(IonqKeySpec(key=token, url=url),))
+        return [IonqKeySpec(key=token, url=url)]
 
     def environment_specs(self) -> list[Any]:
         env = self.settings.environ

@@ -18,17 +18,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ...core import files, safejson
-from ...core.bundle import Bundle
 from ...core.errors import FileFormatError, QCredError, RefusedError
 from ...core.flows import Flow
+from ...core.logins import DeviceLogin
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
 from ..common import Checks, SpecProvider, arun_flow, renew, renew_sync, status_from_checks, token_due
-from ..qcs.signin import DeviceLogin
 from ..qcs.times import jwt_times
-from ..registry import PROVIDER_TITLES
 from .protocol import PROVIDER, account_flow, device_poll_flow, device_start_flow, refresh_flow
-from .spec import LOGIN_NAME, NexusLoginSpec
+from .spec import LOGIN_NAME, NexusLoginSpec, parse_entry
 from .store import NexusStore
 
 log = logging.getLogger("jupyter_qcred.nexus")
@@ -38,7 +36,14 @@ class NexusProvider(SpecProvider):
     """The qnexus login of this home (see the module docstring)."""
 
     key: ClassVar[str] = PROVIDER
-    title: ClassVar[str] = PROVIDER_TITLES[PROVIDER]
+    title: ClassVar[str] = "Quantinuum Nexus"
+    noun: ClassVar[str] = "login"
+    methods: ClassVar[tuple[str, ...]] = ("token", "upload", "login")
+    download_hint: ClassVar[str] = (
+        "take ~/.qnx/auth/token.json from a machine where qnexus is logged in (qnx.auth.login())"
+    )
+    order: ClassVar[int] = 50
+    parse_entry = staticmethod(parse_entry)
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -182,11 +187,12 @@ class NexusProvider(SpecProvider):
             raise FileFormatError(Path(filename).name, "holds no refresh token")
         return [NexusLoginSpec(refresh_token=token)]
 
-    async def check_specs(self, specs: Sequence[Any]) -> None:
+    async def check_specs(self, specs: Sequence[Any]) -> list[Any]:
         """Exchange the refresh token for an access token once before it is written (Nexus does not rotate it)."""
         for spec in specs:
             url = spec.url or self.store.checked_url()
             await arun_flow(refresh_flow(url, spec.refresh_token), self.settings, PROVIDER)
+        return list(specs)
 
     def remove(self, name: str) -> list[Path]:
         """Sign out as ``qnx.auth.logout()`` does: both token files go; the Nexus URL in the config stays."""
@@ -211,11 +217,11 @@ class NexusProvider(SpecProvider):
         """The one login qnexus keeps, whatever was asked for."""
         return LOGIN_NAME
 
-    def pasted(self, data: Mapping[str, Any]) -> Bundle:
+    def pasted(self, data: Mapping[str, Any]) -> list[Any]:
         token = str(data.get("token") or data.get("refresh_token") or "").strip()
         if not token:
             raise QCredError("Paste your Nexus refresh token (the myqos_oat cookie), or use the Nexus login instead.")
-        return Bundle(nexus=(NexusLoginSpec(refresh_token=token),))
+        return [NexusLoginSpec(refresh_token=token)]
 
     async def start_device_login(self, profile: str | None = None) -> DeviceLogin:
         answer = await arun_flow(device_start_flow(self.store.checked_url()), self.settings, PROVIDER)

@@ -10,17 +10,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
-from ...core.bundle import QcsProfileSpec
-from ...core.errors import FieldError, RefusedError
+from ...core.errors import FieldError, QCredError, RefusedError
 from ...core.flows import Flow
-from ...core.states import CredentialStatus, isoformat, utcnow
+from ...core.logins import DeviceLogin
+from ...core.states import CredentialStatus, utcnow
+from ...core.validation import Fields
 from .base import Snapshot, log
 from .model import DEFAULT_PROFILE_NAME, AuthServer, Profile
 from .oidc import (
-    PROVIDER,
     TokenResponse,
     account_flow,
     device_authorization_flow,
@@ -28,50 +29,8 @@ from .oidc import (
     refresh_grant_flow,
 )
 from .refresh import QcsRefresher
+from .spec import QcsProfileSpec, parse_entry
 from .times import jwt_times
-
-
-@dataclasses.dataclass
-class DeviceLogin:
-    """A pending RFC 8628 device login for one profile.
-
-    The ``device_code`` is what the poller proves itself with, so it stays private: it is in neither ``repr`` nor
-    :meth:`to_json`; people only ever see the user code and the verification URL.
-    """
-
-    id: str
-    profile: str
-    user_code: str
-    verification_uri: str
-    verification_uri_complete: str | None
-    expires_at: datetime
-    interval: int
-    state: str = "pending"
-    error: str | None = None
-    provider: str = PROVIDER
-    device_code: str = dataclasses.field(default="", repr=False, compare=False)
-    token_endpoint: str = dataclasses.field(default="", repr=False, compare=False)
-    client_id: str = dataclasses.field(default="", repr=False, compare=False)
-
-    @property
-    def finished(self) -> bool:
-        """Whether polling can stop (done, failed or expired)."""
-        return self.state != "pending"
-
-    def to_json(self) -> dict[str, Any]:
-        """The login object of docs/api.md (never the device code)."""
-        return {
-            "id": self.id,
-            "provider": self.provider,
-            "profile": self.profile,
-            "state": self.state,
-            "verification_uri": self.verification_uri,
-            "verification_uri_complete": self.verification_uri_complete,
-            "user_code": self.user_code,
-            "expires_at": isoformat(self.expires_at),
-            "interval": self.interval,
-            "error": self.error,
-        }
 
 
 class QcsSignIn(QcsRefresher):
@@ -98,6 +57,61 @@ class QcsSignIn(QcsRefresher):
         account on the same QCS deployment), rather than the public service's defaults."""
         return snapshot.settings.profiles.get(snapshot.settings.effective_default(self._environ()))
 
+    def pasted(self, data: Mapping[str, Any]) -> list[Any]:
+        """The tokens a person pasted for ``profile`` (None: the default profile; a new profile starts from the
+        default one's API and auth server when it is saved)."""
+        access = str(data.get("access_token") or "").strip() or None
+        refresh = str(data.get("refresh_token") or "").strip() or None
+        if not access and not refresh:
+            raise QCredError("Paste your QCS refresh token (and optionally an access token).")
+        name = self._profile_target(str(data.get("profile") or "") or None)[0]
+        entry = {"profile": name, "access_token": access, "refresh_token": refresh}
+        return [parse_entry(Fields("The QCS tokens you entered", "qcs[0]", entry))]
+
+    async def check_specs(self, specs: Sequence[Any]) -> list[Any]:
+        """A pasted refresh token is exchanged at once, and the fresh pair is what is written (a pasted access token
+        is superseded); an access token pasted alone is checked with the profile's QCS API (the default profile's
+        for a new one). A refusal raises RefusedError, and nothing is written."""
+        checked = []
+        for spec in specs:
+            access, refresh = spec.access_token, spec.refresh_token
+            if refresh is not None:
+                server = self._profile_target(spec.profile)[1]
+                try:
+                    tokens = await self._run_async(
+                        refresh_grant_flow(
+                            server.issuer,
+                            server.client_id,
+                            refresh,
+                            self._discovery,
+                            what="the identity provider",
+                            advice="the pasted refresh token is not valid (expired, revoked or from another client); "
+                            "copy a fresh one.",
+                        )
+                    )
+                except RefusedError:
+                    log.warning(
+                        "QCS profile %s: the pasted refresh token was refused; nothing was written", spec.profile
+                    )
+                    raise
+                access, refresh = tokens.access_token, tokens.refresh_token or refresh
+            else:
+                try:
+                    await self._run_async(account_flow(self._api_url_for(spec.profile), access))
+                except RefusedError:
+                    log.warning(
+                        "QCS profile %s: the pasted access token was refused; nothing was written", spec.profile
+                    )
+                    raise
+            checked.append(dataclasses.replace(spec, access_token=access, refresh_token=refresh))
+        return checked
+
+    def save(self, specs: Sequence[Any]) -> list[str]:
+        """Checked tokens a person gave replace whatever each profile held (creating it if needed)."""
+        for spec in specs:
+            self._save_sign_in(spec.profile, spec.access_token, spec.refresh_token, "token", spec.default)
+        return [spec.profile for spec in specs]
+
     async def store_tokens(
         self,
         profile: str | None = None,
@@ -106,44 +120,16 @@ class QcsSignIn(QcsRefresher):
         refresh_token: str | None = None,
         default: bool = False,
     ) -> CredentialStatus:
-        """Re-initialize ``profile`` from tokens a person pasted, and return its status.
-
-        A refresh token is exchanged at once (nothing is written if the provider refuses it: the error says so); an
-        access token pasted alone is checked with the profile's QCS API first (the default profile's for a new one).
-        """
-        access_token = (access_token or "").strip() or None
-        refresh_token = (refresh_token or "").strip() or None
-        if not access_token and not refresh_token:
-            raise FieldError("QCS sign-in", "refresh_token", "is required (or an access_token)")
-        name, server, _credential = self._profile_target(profile)
-        if refresh_token is not None:
-            # The refresh token is what keeps the profile alive: exchanging it proves it (a pasted access token is
-            # superseded by the fresh one).
-            try:
-                tokens = await self._run_async(
-                    refresh_grant_flow(
-                        server.issuer,
-                        server.client_id,
-                        refresh_token,
-                        self._discovery,
-                        what="the identity provider",
-                        advice="the pasted refresh token is not valid (expired, revoked or from another client); "
-                        "copy a fresh one.",
-                    )
-                )
-            except RefusedError:
-                log.warning("QCS profile %s: the pasted refresh token was refused; nothing was written", name)
-                raise
-            access_token, refresh_token = tokens.access_token, tokens.refresh_token or refresh_token
-        else:
-            assert access_token is not None
-            try:
-                await self._run_async(account_flow(self._api_url_for(name), access_token))
-            except RefusedError:
-                log.warning("QCS profile %s: the pasted access token was refused; nothing was written", name)
-                raise
-        await asyncio.to_thread(self._save_sign_in, name, access_token, refresh_token, "token", default)
-        return await self._after_sign_in(name)
+        """Re-initialize ``profile`` from pasted tokens (:meth:`pasted`, :meth:`check_specs`, :meth:`save`; the
+        service's ``add_token`` adds the rules about names and defaults), and return its status."""
+        data = {"profile": profile, "access_token": access_token, "refresh_token": refresh_token}
+        try:
+            (spec,) = self.pasted(data)
+        except QCredError:
+            raise FieldError("QCS sign-in", "refresh_token", "is required (or an access_token)") from None
+        (spec,) = await self.check_specs([dataclasses.replace(spec, default=default)])
+        await asyncio.to_thread(self.save, [spec])
+        return await self._after_sign_in(spec.profile)
 
     async def _after_sign_in(self, name: str) -> CredentialStatus:
         snapshot = self._load()
@@ -165,6 +151,7 @@ class QcsSignIn(QcsRefresher):
         return DeviceLogin(
             id=secrets.token_urlsafe(6),
             profile=name,
+            provider=self.key,
             user_code=authorization.user_code,
             verification_uri=authorization.verification_uri,
             verification_uri_complete=authorization.verification_uri_complete,

@@ -15,7 +15,6 @@ from typing import Any
 import tomlkit
 
 from ...core import files
-from ...core.bundle import QcsProfileSpec
 from ...core.errors import FieldError, FileFormatError, QCredError
 from ...core.states import utcnow
 from . import handoff, store, uploads
@@ -29,6 +28,7 @@ from .model import (
     secrets_from_document,
     settings_from_document,
 )
+from .spec import QcsProfileSpec
 from .status import QcsStatus
 from .times import format_rfc3339, jwt_times
 

@@ -1,0 +1,105 @@
+"""The providers this installation has, found through the entry point group ``jupyter_qcred.providers``.
+
+Each entry point names a :class:`~jupyter_qcred.core.provider.Provider` class; its name is the provider's key. The
+built-in clouds register in jupyter_qcred's own ``pyproject.toml`` exactly as another package would
+(``[project.entry-points."jupyter_qcred.providers"] mycloud = "mypackage.provider:MyCloudProvider"``), so bundle
+sections, titles, sentences, event schemas, metrics and every view come from here and ``core/`` never imports a
+provider. The group is scanned once per process, on first use (never by the QCS token command's fast path).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import TYPE_CHECKING
+
+from .errors import QCredError
+
+if TYPE_CHECKING:
+    from .provider import Provider
+    from .settings import Settings
+
+log = logging.getLogger("jupyter_qcred.registry")
+
+GROUP = "jupyter_qcred.providers"
+
+
+@functools.cache
+def _classes() -> dict[str, type[Provider]]:
+    """Every registered provider class by key, in the views' order; one that cannot be loaded is logged and left
+    out (a broken plugin must not take the other clouds down with it)."""
+    from importlib.metadata import entry_points
+
+    from .provider import Provider
+
+    found: dict[str, type[Provider]] = {}
+    for point in entry_points(group=GROUP):
+        if point.name in found:
+            continue  # the first on sys.path wins, as for imports
+        try:
+            cls = point.load()
+        except Exception as exc:
+            log.error("jupyter_qcred: the provider %r (%s) cannot be loaded: %s", point.name, point.value, exc)
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, Provider)) or getattr(cls, "key", None) != point.name:
+            log.error(
+                "jupyter_qcred: the entry point %r (%s) does not name a Provider class whose key is %r; left out",
+                point.name,
+                point.value,
+                point.name,
+            )
+            continue
+        found[point.name] = cls
+    return dict(sorted(found.items(), key=lambda item: (item[1].order, item[0])))
+
+
+def reset() -> None:
+    """Scan the entry points again on next use (after installing a provider into a running process: tests)."""
+    _classes.cache_clear()
+
+
+def provider_keys() -> tuple[str, ...]:
+    """The registered providers' keys, in the order views list them."""
+    return tuple(_classes())
+
+
+def provider_class(key: str) -> type[Provider]:
+    """The class registered as ``key`` (a QCredError naming the known ones otherwise)."""
+    classes = _classes()
+    if key not in classes:
+        raise QCredError(f"Unknown provider {key!r}; known providers are {', '.join(classes) or 'none'}.")
+    return classes[key]
+
+
+def title(key: str) -> str:
+    """The provider's name for people (the key itself for one not registered)."""
+    cls = _classes().get(key)
+    return cls.title if cls is not None else key
+
+
+def noun(key: str) -> str:
+    """What one credential of the provider is called ("credential" for one not registered)."""
+    cls = _classes().get(key)
+    return cls.noun if cls is not None else "credential"
+
+
+def methods(key: str) -> tuple[str, ...]:
+    """How the provider's credentials are re-initialized by hand ("token", "upload", "login")."""
+    cls = _classes().get(key)
+    return cls.methods if cls is not None else ()
+
+
+def download_hint(key: str) -> str:
+    """Where a person gets the provider's credentials file again."""
+    cls = _classes().get(key)
+    return cls.download_hint if cls is not None else "download it again from the provider"
+
+
+def provider_info(key: str) -> dict[str, object]:
+    """What views need to show a provider without knowing it (status JSON ``provider_info``)."""
+    return {"title": title(key), "noun": noun(key), "methods": list(methods(key))}
+
+
+def create_providers(settings: Settings, only: tuple[str, ...] | None = None) -> dict[str, Provider]:
+    """One instance per enabled provider (``only``: these keys, in this order; None: every registered one)."""
+    return {key: provider_class(key)(settings) for key in (provider_keys() if only is None else only)}
