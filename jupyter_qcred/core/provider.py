@@ -128,6 +128,12 @@ class Provider(abc.ABC):
         returns the credentials changed. Default: nothing to do."""
         return []
 
+    def command_token(self, name: str | None = None) -> str:
+        """A valid access token of credential ``name`` (None: the SDK's default), renewed first (once for every
+        process) if it is due: ``jupyter qcred token KEY`` for SDKs that run a command for their token. Default: the
+        provider's SDKs read their files and need no command."""
+        raise QCredError(f"{self.title} has no token command: its SDKs read their credentials from their files.")
+
     def environment_specs(self) -> list[Any]:
         """Credentials the SDKs' environment variables define, as bundle entries (a source; default: none)."""
         return []
