@@ -31,6 +31,10 @@ class QcsProvider(QcsRemoving):
     parse_entry = staticmethod(parse_entry)
     login_options: ClassVar[tuple[str, ...]] = ("issuer", "api_url", "grpc_api_url", "client_id", "refresh", "profile")
 
+    def command_token(self, name: str | None = None) -> str:
+        """``jupyter qcred token qcs [--profile P]``: :meth:`token_sync`, the SDK's ``externally_managed`` command."""
+        return self.token_sync(name)
+
     @classmethod
     def from_auth_state(cls, auth_state: Mapping[str, Any], options: Mapping[str, Any] | None) -> list[dict[str, Any]]:
         """The QCS profile of oauthenticator's tokens (the hub logged in against the QCS identity provider), or none
