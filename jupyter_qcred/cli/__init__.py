@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..core.errors import QCredError
-from ..providers.registry import PROVIDER_KEYS
 from .commands import cmd_demo, cmd_init, cmd_refresh, cmd_remove, cmd_status, cmd_token, fail
 from .help import (
     COMMON_EXIT_CODES,
@@ -38,6 +37,11 @@ __all__ = [
     "main",
     "readme_section",
 ]
+
+
+#: How the commands that take a provider name it (no fixed list: providers are plugins, and listing them would load
+#: them all before ``token`` could answer).
+PROVIDERS = "its key, as `jupyter qcred status --json` names it: ibm, qcs, ionq, braket, nexus or a plugin's"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(run=cmd_status)
 
     refresh = command("refresh", "refresh access tokens now")
-    refresh.add_argument("provider", nargs="?", choices=list(PROVIDER_KEYS), help="only this provider")
+    refresh.add_argument("provider", nargs="?", help=f"only this provider ({PROVIDERS})")
     refresh.add_argument("--name", help="only this account or profile")
     refresh.add_argument("--json", action="store_true", help="print the status JSON")
     refresh.set_defaults(run=cmd_refresh)
@@ -99,12 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(run=cmd_init)
 
     token = command("token", "print a valid access token (for QCS externally_managed)")
-    token.add_argument("provider", choices=["qcs"], help="the provider (qcs)")
+    token.add_argument("provider", help="the provider whose SDK runs a command for its token (qcs)")
     token.add_argument("--profile", help="QCS profile (default: QCS_PROFILE_NAME or default_profile_name)")
     token.set_defaults(run=cmd_token)
 
     remove = command("remove", "remove a credential (an IBM Quantum account, a QCS profile, the IonQ key, ...)")
-    remove.add_argument("provider", choices=list(PROVIDER_KEYS), help="the provider")
+    remove.add_argument("provider", help=f"the provider ({PROVIDERS})")
     remove.add_argument("name", help="the account, profile or key to remove (`jupyter qcred status` names them)")
     remove.add_argument("--yes", action="store_true", help="remove without asking")
     remove.set_defaults(run=cmd_remove)

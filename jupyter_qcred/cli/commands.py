@@ -11,8 +11,9 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..core import registry
 from ..core.errors import FieldError, FileFormatError, ProviderError, QCredError, RefusedError
-from ..providers.registry import title
+from ..core.registry import title
 from .help import EXIT_ATTENTION, EXIT_FAILED, EXIT_NONE, EXIT_OK, USABLE_STATES
 
 
@@ -24,12 +25,21 @@ def _settings() -> Any:
 
 def _manager(provider_keys: Sequence[str] | None = None, settings: Any = None) -> Any:
     from ..core.manager import CredentialManager
-    from ..providers import PROVIDER_KEYS, create_providers
+    from ..core.registry import create_providers
 
-    manager = CredentialManager(create_providers(settings or _settings(), tuple(provider_keys or PROVIDER_KEYS)))
+    manager = CredentialManager(
+        create_providers(settings or _settings(), tuple(provider_keys) if provider_keys else None)
+    )
     if manager.read_errors:  # a file the OS would not let us read: exit 1 with its sentence (see cli.main)
         raise manager.read_errors[0]
     return manager
+
+
+def _service(manager: Any, settings: Any = None) -> Any:
+    """The service of a process with no Jupyter server behind it: every command goes through it."""
+    from ..core.service import CredentialService
+
+    return CredentialService.without_server(settings or _settings(), manager)
 
 
 # ----- exit codes ------------------------------------------------------------------------------------------------
@@ -145,12 +155,13 @@ def cmd_init(args: argparse.Namespace) -> int:
             raise
         bundle, origin = None, None  # `init --handoff files` alone: only lay out what is on disk
     manager = _manager(settings=settings)
+    service = _service(manager, settings)
     try:
-        written = manager.materialize(bundle, source=source, reinit=args.reinit) if bundle else []
-        if args.handoff and "qcs" in manager.providers:
-            changed = manager.providers["qcs"].adopt(args.handoff)
-            manager.reload(publish=False)
-            print(f"Rigetti QCS hand-off {args.handoff!r}: {', '.join(changed) or 'nothing to change'}.")
+        written, laid_out = service.write_files(bundle, source, reinit=args.reinit, handoff=args.handoff, strict=True)
+        if args.handoff:
+            mode = args.handoff
+            changes = [f"{title(key)} hand-off {mode!r}: {', '.join(names)}." for key, names in laid_out.items() if names]
+            print("\n".join(changes) or f"Hand-off {mode!r}: nothing to change.")
     except (FileFormatError, FieldError) as exc:
         # A store file the SDK cannot read either: never overwritten silently, so a person decides.
         return fail(
@@ -164,7 +175,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     snapshot = manager.snapshot()
     entries = snapshot["providers"]
     if args.check:
-        snapshot = asyncio.run(manager.refresh(force=False))
+        snapshot = asyncio.run(service.check())
         entries = _unless_unchecked(snapshot["providers"], entries)
     code = exit_code(entries, renewable_ok=True)
     if not args.quiet:
@@ -177,17 +188,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     return code
 
 
-def _token_failure_code(settings: Any, profile: str | None) -> int:
-    """Tell "no such profile / no credential" (4) and "a person must act" (3) from other failures (1).
+def _token_failure_code(manager: Any, provider: str, name: str | None) -> int:
+    """Tell "no such credential" (4) and "a person must act" (3) from other failures (1).
 
-    Only runs after ``token_sync`` failed, so the hot path (a token that is not due) reads the files once.
+    Only runs after the token could not be had, so the hot path (a token that is not due) reads the files once.
     """
-    from ..providers.qcs.provider import QcsProvider
-
-    entries = [status.to_json() for status in QcsProvider(settings).read()]
+    manager.reload(publish=False)
+    entries = [entry for entry in manager.snapshot()["providers"] if entry["provider"] == provider]
     if any(entry["name"] is None and entry["state"] == "error" for entry in entries):
         return EXIT_ATTENTION
-    wanted = profile or next((entry["name"] for entry in entries if entry["default"] and entry["name"]), None)
+    wanted = name or next((entry["name"] for entry in entries if entry["default"] and entry["name"]), None)
     entry = next((entry for entry in entries if wanted is not None and entry["name"] == wanted), None)
     if entry is None:
         return EXIT_NONE
@@ -195,23 +205,11 @@ def _token_failure_code(settings: Any, profile: str | None) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    """Print a valid QCS access token (refreshing it first if due): an ``externally_managed`` command for the SDK."""
-    from ..core.sources import under_hub
-    from ..providers.qcs.provider import QcsProvider
-
+    """Print a valid access token (refreshing it first if due): QCS's ``externally_managed`` command."""
     settings = _settings()
     try:
-        try:
-            token = QcsProvider(settings).token_sync(args.profile)
-        except RefusedError:
-            if not under_hub(settings):
-                raise
-            # The hub's login may own this credential (a confidential client only the hub can refresh): pull.
-            from ..core import sources
-
-            bundle, _ = sources.from_hub(settings)
-            _manager(("qcs",)).materialize(bundle, source="hub", keep_defaults=True)
-            token = QcsProvider(settings).token_sync(args.profile)
+        manager = _manager((args.provider,), settings)
+        token = asyncio.run(_service(manager, settings).token(args.provider, args.profile))
     except RefusedError as exc:
         return fail("token", exc, EXIT_ATTENTION)
     except ProviderError as exc:  # unreachable, 5xx, garbage: trying again later may help
@@ -219,14 +217,18 @@ def cmd_token(args: argparse.Namespace) -> int:
     except (FileFormatError, FieldError) as exc:
         return fail("token", exc, EXIT_ATTENTION)
     except QCredError as exc:
-        return fail("token", exc, _token_failure_code(settings, args.profile))
+        if args.provider not in registry.provider_keys():
+            return fail("token", exc, EXIT_FAILED)
+        return fail(
+            "token", exc, _token_failure_code(_manager((args.provider,), settings), args.provider, args.profile)
+        )
     sys.stdout.write(token + "\n")
     return EXIT_OK
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
     """Remove an account or profile through the service layer (the same sentence as the panel and %qcred)."""
-    from ..core.service import CredentialService, kind_of
+    from ..core.service import kind_of
 
     manager = _manager()
     entry = next(
@@ -245,7 +247,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing was removed.")
             return EXIT_ATTENTION
-    service = CredentialService.without_server(_settings(), manager)
+    service = _service(manager)
     try:
         answer_json = asyncio.run(service.remove(args.provider, args.name))
     except (FileFormatError, FieldError, QCredError) as exc:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .authstate import Options, bundle_from_auth_state, login_options
 from .bundle import Bundle
-from .errors import QCredError
+from .errors import ForbiddenError, QCredError
 from .flows import expect_ok
 
 if TYPE_CHECKING:
@@ -74,6 +74,7 @@ class HubClient:
         #: Why the last restart failed (shown in the status JSON until the next one).
         self.restart_error: str | None = None
         self._probe: asyncio.Task[None] | None = None
+        self._stopping: set[asyncio.Future[None]] = set()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str], timeout: float = 20.0) -> HubClient:
@@ -161,8 +162,34 @@ class HubClient:
         if self.available and self._probe is None:
             self._probe = asyncio.ensure_future(self._learn_scopes())
 
+    async def restart(self, on_failed: Callable[[], None], delay: float = 0.2) -> dict[str, Any]:
+        """Ask the hub to stop this server shortly, once the HTTP answer that announced it has left (the hub stops
+        this very process); the answer tells the browser where to start it again. A failure is kept in
+        :attr:`restart_error` (the status's ``hub`` part) and announced with ``on_failed()``."""
+        if self.info()["can_restart"] is False:
+            raise ForbiddenError(NO_RESTART_SCOPE)
+        self.restart_error = None  # a new attempt: the browser watches for this one's failure only
+
+        async def stop_later() -> None:
+            try:
+                await self.stop_server()
+            except QCredError as exc:
+                self.restart_error = str(exc)
+                log.error("jupyter_qcred: restart failed: %s", exc)
+                on_failed()
+
+        def launch() -> None:
+            task = asyncio.ensure_future(stop_later())
+            self._stopping.add(task)
+            task.add_done_callback(self._stopping.discard)
+
+        asyncio.get_running_loop().call_later(delay, launch)
+        return self.restart_answer()
+
     async def stop(self) -> None:
-        """Cancel the background probe."""
+        """Cancel the background probe and a restart in flight (this server is stopping anyway)."""
+        for task in list(self._stopping):
+            task.cancel()
         if self._probe is not None:
             self._probe.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -372,6 +372,22 @@ class CredentialManager(RefreshLoop, HubPulls):
         self._wake.set()
         return written
 
+    def adopt(self, mode: str | None = None, *, strict: bool = False) -> dict[str, list[str]]:
+        """Each provider lays out its credentials for SDK processes (:meth:`Provider.adopt`); returns those changed
+        by provider. Unless ``strict`` (the CLI, which tells the person), a provider that cannot (its files
+        read-only or unreadable) leaves them as they are, and the status says why."""
+        changed: dict[str, list[str]] = {}
+        for key, provider in self.providers.items():
+            try:
+                changed[key] = provider.adopt(mode)
+            except Exception as exc:
+                if strict:
+                    raise
+                log.info("%s: credentials left as they are: %s", title(key), _sentence(exc))
+        if any(changed.values()):
+            self.reload(publish=False)
+        return changed
+
     def save(self, key: str, specs: Sequence[Any]) -> list[str]:
         """Write checked entries a person gave (:meth:`Provider.save`), then re-read and publish."""
         names = self.providers[key].save(specs)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from . import uploading
+from . import handover, uploading
 from .bundle import Bundle
 from .errors import (
     ExistsError,
@@ -147,6 +147,12 @@ class CredentialService:
             )
         return answer
 
+    async def check(self, provider: str | None = None, name: str | None = None) -> dict[str, Any]:
+        """Check the chosen credentials with their providers, renewing only tokens that are due (``jupyter qcred
+        init --check``: a start script must not spend a refresh on every start)."""
+        statuses = await self.manager.refresh_statuses(provider, name, force=False)
+        return self._answer(statuses, "Checked.")
+
     # ----- re-initializing --------------------------------------------------------------------------------------
 
     async def reinitialize(self, source: str = "auto", *, explicit: bool = True) -> dict[str, Any]:
@@ -250,6 +256,12 @@ class CredentialService:
     def _not_saved(self, provider: str, name: str, exc: ProviderError) -> dict[str, Any]:
         """The answer when the provider refused the credential or could not be asked: nothing was written."""
         return {**self.manager.snapshot(), "result": not_saved(provider, name, exc)}
+
+    #: What moves credentials without a person choosing them (start-up, ``init``, the hub's pulls, the token an
+    #: SDK process asks for): :mod:`.handover`.
+    write_files = handover.write_files
+    pull_from_hub = handover.pull_from_hub
+    token = handover.token
 
     #: A credentials file the user downloaded (QCS secrets/settings TOML, qiskit-ibm.json, qiskitrc, .env): the
     #: rules of uploads (names, hosts, what no upload may do) live in their own module, as a method of the service.

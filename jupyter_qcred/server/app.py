@@ -24,7 +24,7 @@ from ..core.bundle import Bundle
 from ..core.errors import QCredError
 from ..core.manager import CredentialManager
 from ..core.policy import Backoff, RefreshPolicy
-from ..core.service import CredentialService, ForbiddenError
+from ..core.service import CredentialService
 from ..core.settings import Settings
 
 BUNDLE_VARIABLES = ("QCRED_BUNDLE", "QCRED_BUNDLE_FILE")
@@ -213,7 +213,6 @@ class QCredApp(ExtensionApp):
             registry.create_providers(self.core_settings, tuple(self.providers)),
             watch_interval=self.watch_interval,
             hub_info=self.hub.info,
-            hub_refresh=self.pull_from_hub if self.hub.available else None,
             backoff=lambda: Backoff(initial=self.retry_initial_seconds, maximum=self.retry_max_seconds),
             min_refresh_interval=self.refresh_min_interval,
         )
@@ -221,6 +220,15 @@ class QCredApp(ExtensionApp):
         if self.core_settings.environ.get("QCRED_PULL_FROM_HUB") and "hub" not in self.active_sources:
             self.active_sources.append("hub")  # set by jupyter_qcred.hub.configure(c, handover="hub")
         loaded = [self._load_startup(source) for source in self.active_sources if source != "hub"]
+        self.service = CredentialService(
+            self.manager,
+            hub_pull=self.hub.fetch_bundle if self.hub.available else None,
+            spawn_bundle=lambda: self.startup_bundle,
+            reinitialize_source=self.reinitialize_source,
+            stop_server=self._restart if self.hub.available else None,
+        )
+        if self.hub.available:  # credentials only the hub can refresh are pulled through the service
+            self.manager.hub_refresh = self.service.pull_from_hub
         self._writing = threading.Thread(
             target=self._write_startup,
             args=([item for item in loaded if item is not None],),
@@ -228,29 +236,9 @@ class QCredApp(ExtensionApp):
             daemon=True,
         )
         self._writing.start()
-        self.service = CredentialService(
-            self.manager,
-            hub_pull=self.hub.fetch_bundle if self.hub.available else None,
-            spawn_bundle=lambda: self.startup_bundle,
-            reinitialize_source=self.reinitialize_source,
-            stop_server=self.stop_via_hub if self.hub.available else None,
-        )
         self.observability: Any = None  # see _start_background
         self._started = False
         IOLoop.current().add_callback(self._start_background)
-
-    def _adopt_qcs(self) -> None:
-        """Lay out the QCS profiles found on disk for the hand-off (written by us or by someone else)."""
-        qcs = self.manager.providers.get("qcs")
-        if qcs is None:
-            return
-        try:
-            changed = qcs.adopt()
-        except Exception as exc:  # QCS_SECRETS_READ_ONLY, a file the SDK cannot read: the status tells the user
-            self.log.info("jupyter_qcred: QCS credentials left as they are: %s", _loggable(exc))
-            return
-        if changed:
-            self.manager.reload(publish=False)
 
     def _load_startup(self, source: str) -> tuple[str, Bundle, str] | None:
         """Read one start-up source (cheap, on the main thread, while the settings hold the bundle); nothing that
@@ -279,12 +267,12 @@ class QCredApp(ExtensionApp):
         extensions)."""
         for source, bundle, origin in loaded:
             try:
-                written = self.manager.materialize(bundle, source=source, keep_defaults=True)
+                written, _ = self.service.write_files(bundle, source, keep_defaults=True)
             except Exception as exc:  # a read-only or full home, or a file in the way, must not stop the server
                 self.log.error("jupyter_qcred: could not write credentials from %s: %s", origin, _loggable(exc))
                 continue
             self.log.info("jupyter_qcred: wrote %d credential(s) from %s", len(written), origin)
-        self._adopt_qcs()
+        self.service.write_files(None, "disk")  # lay out what is on disk for SDK processes (QCS: the hand-off)
 
     def initialize_handlers(self) -> None:
         """Register the REST API and the push channel under ``{base_url}qcred/``."""
@@ -331,31 +319,13 @@ class QCredApp(ExtensionApp):
         except QCredError as exc:
             self.log.error("jupyter_qcred: could not pull credentials from JupyterHub: %s", exc)
 
-    async def stop_via_hub(self, delay: float = 0.2) -> dict[str, Any]:
-        """Restart: ask the hub to stop this server shortly, once the HTTP answer that announced it has left (the
-        hub stops this very process); the answer tells the browser where to start it again."""
-        if self.hub.info()["can_restart"] is False:
-            from ..core.hubclient import NO_RESTART_SCOPE
-
-            raise ForbiddenError(NO_RESTART_SCOPE)
-        self.hub.restart_error = None  # a new attempt: the browser watches for this one's failure only
-        asyncio.get_running_loop().call_later(delay, lambda: self._spawn(self._stop_via_hub()))
-        return self.hub.restart_answer()
-
-    async def _stop_via_hub(self) -> None:
-        try:
-            await self.hub.stop_server()
-        except QCredError as exc:
-            self.hub.restart_error = str(exc)
-            self.log.error("jupyter_qcred: restart failed: %s", exc)
-            self.manager.publish({"provider": "hub", "name": None, "state": "error", "previous": None})
-
-    async def pull_from_hub(self) -> list[str]:
-        """Fetch the user's credentials from JupyterHub (which refreshes them first) and rewrite the stores."""
-        bundle = await self.hub.fetch_bundle()
-        # A scheduled pull: never replaces a file the user edited into something we cannot read, never resets the
-        # default they chose (only an explicit Re-initialize does).
-        return await asyncio.to_thread(self.manager.materialize, bundle, source="hub", keep_defaults=True)
+    async def _restart(self) -> dict[str, Any]:
+        """The service's restart: the hub stops this server; a failure is published so the views show it."""
+        return await self.hub.restart(
+            on_failed=lambda: self.manager.publish(
+                {"provider": "hub", "name": None, "state": "error", "previous": None}
+            )
+        )
 
     async def stop_extension(self) -> None:
         """Stop the refresh loop with the server."""
