@@ -160,7 +160,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         written, laid_out = service.write_files(bundle, source, reinit=args.reinit, handoff=args.handoff, strict=True)
         if args.handoff:
             mode = args.handoff
-            changes = [f"{title(key)} hand-off {mode!r}: {', '.join(names)}." for key, names in laid_out.items() if names]
+            changes = [f"{title(key)} hand-off {mode!r}: {', '.join(done)}." for key, done in laid_out.items() if done]
             print("\n".join(changes) or f"Hand-off {mode!r}: nothing to change.")
     except (FileFormatError, FieldError) as exc:
         # A store file the SDK cannot read either: never overwritten silently, so a person decides.
