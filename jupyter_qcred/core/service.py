@@ -112,6 +112,20 @@ class CredentialService:
         """The status JSON."""
         return self.manager.snapshot()
 
+    def status_json(self) -> str:
+        """The status JSON as text (the REST answer: encoded once per change, not once per request)."""
+        return self.manager.snapshot_json()
+
+    def subscribe(self, listener: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        """Call ``listener({"type": "status", "status": ..., "change": ...})`` now and after every change (the push
+        channel, the notebook's live feed); returns the function that unsubscribes."""
+        listener({"type": "status", "status": self.manager.snapshot(), "change": None})
+        return self.manager.subscribe(listener)
+
+    def reread(self) -> None:
+        """Read the files again now (a process with no server: other processes change them meanwhile)."""
+        self.manager.reload()
+
     def _known(self, provider: str, name: str) -> None:
         self.provider(provider)
         if name not in {s.name for s in self.manager.statuses() if s.provider == provider and s.name}:

@@ -216,9 +216,9 @@ class LocalBackend:
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         from ..core.manager import CredentialManager
+        from ..core.registry import create_providers
         from ..core.service import CredentialService
         from ..core.settings import Settings
-        from ..providers import create_providers
 
         settings = Settings.from_environment(environ)
         self._loop = _LoopThread()
@@ -238,7 +238,7 @@ class LocalBackend:
         from ..core.errors import QCredError
 
         async def run() -> dict[str, Any]:
-            self.service.manager.reload()
+            self.service.reread()
             return dict(await ensure_async(operation()))
 
         try:

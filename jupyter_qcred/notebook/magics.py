@@ -179,18 +179,18 @@ class QCredMagics(Magics):
         provider, name = _provider("remove", words[0]), words[1]
         if confirmed:
             return _say("remove", self.session.remove(provider, name))
-        from ..core.service import kind_of
-        from ..providers.registry import title
+        from .widget import naming
 
         status = self.session.status()
+        title, noun = naming(status, provider)
         entry = next((e for e in status.get("providers", []) if e["provider"] == provider and e["name"] == name), None)
         if entry is None:
-            print(f"%qcred remove: there is no {title(provider)} credential named {name!r}.", file=sys.stderr)
+            print(f"%qcred remove: there is no {title} credential named {name!r}.", file=sys.stderr)
             return None
         where = f" from {entry['file']}" if entry.get("file") else ""
         default = " It is the default." if entry.get("default") else ""
         print(
-            f"This would remove the {title(provider)} {kind_of(provider)} {name!r}{where}.{default} Nothing was "
+            f"This would remove the {title} {noun} {name!r}{where}.{default} Nothing was "
             f"changed; to remove it, run: %qcred remove {provider} {shlex.quote(name)} --yes"
         )
         return None
@@ -224,10 +224,11 @@ def _no_arguments(command: str, args: list[str]) -> None:
 
 def _provider(command: str, word: str) -> str:
     key = word.lower()
-    from ..providers.registry import PROVIDER_KEYS  # here: %load_ext imports nothing of the providers
+    from ..core import registry  # here: %load_ext loads no provider
 
-    if key not in PROVIDER_KEYS:
-        raise UsageError(f"%qcred {command}: unknown provider {word!r}; use one of: {', '.join(PROVIDER_KEYS)}.")
+    known = registry.provider_keys()
+    if key not in known:
+        raise UsageError(f"%qcred {command}: unknown provider {word!r}; use one of: {', '.join(known)}.")
     return key
 
 

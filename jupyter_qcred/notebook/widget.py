@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,7 +18,6 @@ import ipywidgets as widgets
 
 from ..core.report import STATE_LABELS, describe_expiry
 from ..core.validation import web_url
-from ..providers.registry import PROVIDER_NOUNS, title
 from .backend import NotebookError, Session
 from .feed import StatusFeed
 from .status import Status
@@ -44,15 +43,27 @@ def _row(label: str, value: str) -> str:
     return f"<tr><th style='{style}'>{_e(label)}</th><td>{value}</td></tr>"
 
 
-def render_credential(entry: dict[str, Any]) -> str:
-    """One credential as an HTML card: the facts the panel shows, every value escaped."""
+def naming(status: Mapping[str, Any], provider: str) -> tuple[str, str]:
+    """How views name a provider and one of its credentials ("Rigetti QCS", "profile"): from the status's
+    ``provider_info`` (what the server's registered providers say), else from this process's registry."""
+    info = (status.get("provider_info") or {}).get(provider)
+    if isinstance(info, Mapping):
+        return str(info.get("title") or provider), str(info.get("noun") or "credential")
+    from ..core import registry
+
+    return registry.title(provider), registry.noun(provider)
+
+
+def render_credential(entry: dict[str, Any], status: Mapping[str, Any] | None = None) -> str:
+    """One credential as an HTML card: the facts the panel shows, every value escaped (``status``: the status it
+    belongs to, whose ``provider_info`` names the provider)."""
     provider, state = str(entry.get("provider")), str(entry.get("state"))
     account = entry.get("account") or {}
     colour = STATE_COLOURS.get(state, "#757575")
     name = entry.get("name")
-    head = f"<b>{_e(title(provider))}</b>"
+    title, noun = naming(status or {}, provider)
+    head = f"<b>{_e(title)}</b>"
     if name:
-        noun = PROVIDER_NOUNS.get(provider, "")
         head += f" &middot; {noun + ' ' if noun != 'account' else ''}<code>{_e(name)}</code>"
     if entry.get("default"):
         head += " <span style='opacity:.7'>(default)</span>"
@@ -102,7 +113,7 @@ def render_credential(entry: dict[str, Any]) -> str:
 
 def render_status(status: dict[str, Any]) -> str:
     """Every credential, the hub line and pending logins as HTML."""
-    parts = [render_credential(entry) for entry in status.get("providers") or []]
+    parts = [render_credential(entry, status) for entry in status.get("providers") or []]
     if not parts:
         parts.append("<div>No provider is enabled.</div>")
     for login in status.get("logins") or []:
@@ -116,9 +127,10 @@ def render_status(status: dict[str, Any]) -> str:
                 if link
                 else "the sign-in page of your identity provider"
             )
+            who = naming(status, str(login.get("provider")))[0]
             parts.append(
-                f"<div>QCS login pending: open {shown} and confirm the code <code>{_e(login.get('user_code'))}</code>."
-                "</div>"
+                f"<div>{_e(who)} login pending: open {shown} and confirm the code "
+                f"<code>{_e(login.get('user_code'))}</code>.</div>"
             )
     return "".join(parts)
 
@@ -199,9 +211,8 @@ class CredentialsWidget(widgets.VBox):
         self.manage.children = tuple(self._row(provider, name) for provider, name in entries)
 
     def _row(self, provider: str, name: str) -> widgets.HBox:
-        from ..core.service import kind_of
-
-        what = f"{title(provider)} {kind_of(provider)} {name}"
+        title, noun = naming(self.status, provider)
+        what = f"{title} {noun} {name}"
         if self._confirming == (provider, name):
             question = widgets.HTML(f"Remove the {_e(what)}?")
             confirm = widgets.Button(description="Remove", button_style="danger", tooltip=f"Remove the {what}")
@@ -227,7 +238,7 @@ class CredentialsWidget(widgets.VBox):
 
     def _remove(self, provider: str, name: str) -> None:
         self._confirming = None
-        self._act(f"Removing {title(provider)} {name}…", lambda: self.session.remove(provider, name))
+        self._act(f"Removing {naming(self.status, provider)[0]} {name}…", lambda: self.session.remove(provider, name))
 
     def _act(self, doing: str, operation: Callable[[], dict[str, Any]]) -> None:
         """Run a button's operation in the worker thread; the buttons wait until it has finished."""

@@ -160,7 +160,7 @@ class StatusHandler(QCredHandler):
     @authorized
     async def get(self) -> None:
         self.set_header("Cache-Control", "no-store")
-        self.finish(self.service.manager.snapshot_json())
+        self.finish(self.service.status_json())
 
 
 class RefreshHandler(QCredHandler):
@@ -268,9 +268,7 @@ class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)
-        manager = self.service.manager
-        self._send({"type": "status", "status": manager.snapshot(), "change": None})
-        self._unsubscribe = manager.subscribe(self._send)
+        self._unsubscribe = self.service.subscribe(self._send)
 
     def _send(self, event: dict[str, Any]) -> None:
         try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,6 @@ from prometheus_client.registry import Collector
 from ..core.manager import CredentialManager
 from ..core.service import CredentialService
 from ..core.states import CredentialStatus, State, isoformat
-from ..providers import PROVIDER_KEYS
 
 log = logging.getLogger("jupyter_qcred.server")
 
@@ -52,14 +51,31 @@ REFRESHES = Counter(
     "Credential refresh attempts of this server, by provider and outcome",
     ["provider", "outcome"],
 )
-for _provider in PROVIDER_KEYS:
-    for _outcome in REFRESH_OUTCOMES:
-        REFRESHES.labels(provider=_provider, outcome=_outcome)
 
 
 def schema_id(event: str) -> str:
     """The ``$id`` of one of our events (version 1)."""
     return f"{EVENT_BASE}{event}/v1"
+
+
+def event_schema(event: str, providers: Iterable[str]) -> dict[str, Any]:
+    """One event's schema, its ``provider`` properties limited to the keys of the enabled providers (plugins
+    included), so an event about any other provider fails validation instead of being recorded."""
+    import yaml
+
+    schema = yaml.safe_load((SCHEMAS / event / "v1.yaml").read_text("utf-8"))
+    keys = list(providers)
+
+    def limit(node: Any) -> None:
+        if isinstance(node, dict):
+            provider = node.get("properties", {}).get("provider")
+            if isinstance(provider, dict):
+                provider["enum"] = keys
+            for value in node.values():
+                limit(value)
+
+    limit(schema)
+    return dict(schema)
 
 
 class CredentialCollector(Collector):
@@ -81,7 +97,7 @@ class CredentialCollector(Collector):
         )
         statuses = self.manager.statuses() if self.manager is not None else []
         now = self.manager.clock() if self.manager is not None else None
-        for provider in PROVIDER_KEYS:
+        for provider in self.manager.providers if self.manager is not None else ():
             mine = [status for status in statuses if status.provider == provider and status.name is not None]
             for state in STATES:
                 counts.add_metric([provider, state], sum(1 for status in mine if status.state.value == state))
@@ -106,12 +122,15 @@ class Observability:
             (s.provider, s.name): s.state.value for s in manager.statuses() if s.name is not None
         }
         COLLECTOR.manager = manager
+        for provider in manager.providers:  # every series exists from the start, at 0
+            for outcome in REFRESH_OUTCOMES:
+                REFRESHES.labels(provider=provider, outcome=outcome)
         manager.refresh_observers.append(self.on_refresh)
         service.action_observers.append(self.on_action)
         self._unsubscribe = manager.subscribe(self.on_status)
         if event_logger is not None:
             for event in EVENTS:
-                event_logger.register_event_schema(SCHEMAS / event / "v1.yaml")
+                event_logger.register_event_schema(event_schema(event, manager.providers))
 
     def close(self) -> None:
         """Stop observing (the server stops)."""
