@@ -107,7 +107,8 @@ def test_the_server_writes_checks_and_reports_the_plugins_credential(lab: LabSer
     def refreshed_event() -> dict[str, Any] | None:
         lines = events_path.read_text().splitlines() if events_path.exists() else []
         records = [json.loads(line) for line in lines if line.strip()]
-        return next((r for r in records if r.get("provider") == "toy" and "credential_refreshed" in r["__schema__"]), None)
+        mine = [r for r in records if r.get("provider") == "toy" and "credential_refreshed" in r["__schema__"]]
+        return mine[0] if mine else None
 
     event = wait_until(refreshed_event, timeout=30, what="the credential_refreshed event of the toy credential")
     assert event["name"] == "lab"
