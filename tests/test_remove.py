@@ -230,23 +230,39 @@ def test_a_background_hand_over_keeps_the_chosen_default_and_a_file_the_user_bro
     assert not list(accounts.parent.glob("qiskit-ibm.json.*")), "no backup: nothing was replaced"
 
 
-def test_the_app_pulls_from_the_hub_without_reinit() -> None:
-    """The scheduled pull (server/app.py) passes neither reinit nor a default reset (checked in its source: the
-    hub-driven pull needs a real hub, which tests/test_hub.py runs)."""
-    from jupyter_qcred.server import app
+async def test_the_hubs_scheduled_pull_keeps_the_chosen_default_and_a_file_the_user_broke(
+    home: Path, sandbox, secret_scanner
+) -> None:
+    """The pull the manager makes for credentials only the hub refreshes (``CredentialService.pull_from_hub``, what
+    the server wires to its manager) writes like a background hand-over: the user's default stays, and a file they
+    broke is neither replaced nor backed up."""
+    from jupyter_qcred.core.service import CredentialService
 
-    tree = ast.parse(Path(app.__file__).read_text())
-    calls = [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and any(isinstance(a, ast.Attribute) and a.attr == "materialize" for a in node.args)
-    ]
-    assert calls, "pull_from_hub materializes through asyncio.to_thread"
-    for call in calls:
-        keywords = {k.arg: k.value for k in call.keywords}
-        assert "reinit" not in keywords
-        assert isinstance(keywords.get("keep_defaults"), ast.Constant) and keywords["keep_defaults"].value is True
+    carol = sandbox.add_ibm_user("carol")
+    secret_scanner.add_secrets(carol["apikey"], carol["legacy_token"])
+    chosen = {"name": "carol", "channel": "ibm_quantum_platform", "token": carol["apikey"]}
+    chosen.update(instance=carol["instances"][0], url=sandbox.runtime_url)
+    mine = manager(home)
+    mine.materialize(parse_bundle({"version": 1, "ibm": [chosen]}), source="user")
+    mine.providers["ibm"].set_default("carol")
+    handed = parse_bundle(demo_bundle(sandbox))
+    pulls: list[int] = []
+
+    async def hub_pull() -> Any:
+        pulls.append(1)
+        return handed
+
+    service = CredentialService(mine, hub_pull=hub_pull)
+    written = await service.pull_from_hub()
+    assert pulls == [1] and "ibm:default-ibm-quantum-platform" in written
+    assert mine.snapshot()["defaults"]["ibm"] == "carol"
+
+    accounts = home / ".qiskit/qiskit-ibm.json"
+    accounts.write_text('{"mine": {"channel": "ibm_cloud", "token": "abc"')
+    with pytest.raises(FileFormatError):
+        await service.pull_from_hub()
+    assert accounts.read_text() == '{"mine": {"channel": "ibm_cloud", "token": "abc"'
+    assert not list(accounts.parent.glob("qiskit-ibm.json.*")), "no backup: nothing was replaced"
 
 
 # ----- which channels the installed SDK accepts -------------------------------------------------------------------
