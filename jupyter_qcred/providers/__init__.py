@@ -6,12 +6,12 @@ This package stays empty at import: the QCS token command's fast path imports it
 
 from __future__ import annotations
 
-from typing import Any
-
 # Not typing's TYPE_CHECKING: the QCS token command's fast path imports this package in every SDK process.
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..core.provider import Provider
     from ..core.settings import Settings
 
