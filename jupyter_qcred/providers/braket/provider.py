@@ -19,9 +19,12 @@ from ...core.errors import FileFormatError, QCredError, RefusedError
 from ...core.flows import Flow
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
-from ..common import Checks, SpecProvider, arun_flow, renew, renew_sync, status_from_checks, token_due
-from ..qcs.oidc import Discovery, refresh_grant_flow
-from ..qcs.times import jwt_times
+from ..shared.checks import Checks, status_from_checks
+from ..shared.client import Client
+from ..shared.oidc import Oidc
+from ..shared.renewer import Renewer, token_due
+from ..shared.specprovider import SpecProvider
+from ..shared.times import jwt_times
 from .spec import BraketProfileSpec, parse_entry
 from .store import BraketStore, Stored
 from .sts import PROVIDER, assume_role_flow, sts_endpoint
@@ -58,7 +61,9 @@ class BraketProvider(SpecProvider):
         super().__init__(settings)
         self.store = BraketStore(settings)
         self.checks = Checks()
-        self._discovery: dict[str, Discovery] = {}
+        self.client = Client.from_settings(settings, PROVIDER)
+        self.oidc = Oidc(PROVIDER, self.title, "the login settings JupyterHub gave this profile")
+        self.renewer = Renewer(settings, self.client)
 
     def watched_paths(self) -> list[Path]:
         paths = [self.store.config_path]
@@ -130,28 +135,21 @@ class BraketProvider(SpecProvider):
 
     # ----- refreshing ----------------------------------------------------------------------------------------
 
-    def _locked_refresh_flow(self, profile: str, force: bool, seen: str | None) -> Flow[str]:
-        """Under the profile's lock: re-read, and renew the token only if still due (or forced and no other process
-        renewed it since the caller looked)."""
-        stored = self.store.load(profile)
-        someone_refreshed = seen is not None and stored.token != seen
-        if stored.token and not token_due(self.settings, stored.token) and (not force or someone_refreshed):
-            return stored.token
-        meta = stored.meta
+    def _renew_flow(self, stored: Stored) -> Flow[str]:
+        """Under the profile's lock, its login token still due (or forced): the OIDC refresh grant, saved."""
+        profile, meta = stored.profile, stored.meta
         refresh_token = meta.get("refresh_token")
         if not (refresh_token and meta.get("issuer") and meta.get("client_id")):
             raise RefusedError(
                 PROVIDER, f"profile {profile!r} has no refresh token to renew its login token; {REINIT_ADVICE}"
             )
         try:
-            tokens = yield from refresh_grant_flow(
+            tokens = yield from self.oidc.refresh_grant(
                 str(meta["issuer"]),
                 str(meta["client_id"]),
                 str(refresh_token),
-                self._discovery,
                 what=f"the identity provider of profile {profile!r}",
                 advice=REINIT_ADVICE,
-                provider=PROVIDER,
             )
         except RefusedError as exc:
             self.checks.refuse(profile, stored.token, str(exc))
@@ -165,31 +163,27 @@ class BraketProvider(SpecProvider):
         log.info("Braket profile %s: renewed the login token", profile)
         return tokens.id_token
 
-    def _fast(self, profile: str, force: bool) -> tuple[Stored, str | None]:
+    def _renewal(self, profile: str) -> tuple[str | None, _ProfileRenewal]:
+        """(the token to return as it is, or None to ask the renewer; the profile's renewal)."""
         stored = self.store.load(profile)
         if stored.role_arn is None:
             raise QCredError(f"There is no Amazon Braket profile named {profile!r}.")
-        if stored.refresh_via == "hub":
-            return stored, stored.token or ""
-        if not force and stored.token and not token_due(self.settings, stored.token):
-            return stored, stored.token
-        return stored, None
+        held = (stored.token or "") if stored.refresh_via == "hub" else None
+        return held, _ProfileRenewal(self, stored)
 
     def token_sync(self, profile: str, *, force: bool = False) -> str:
         """A valid login token for ``profile``, renewed once for every process (the CLI, a kernel on its own)."""
-        stored, token = self._fast(profile, force)
-        if token is not None:
-            return token
-        flow = self._locked_refresh_flow(profile, force, stored.token)
-        return renew_sync(self.settings, PROVIDER, self.store.meta_path(profile), flow)
+        held, renewal = self._renewal(profile)
+        if held is not None:  # renewed by the hub: the manager pulls it
+            return held
+        return self.renewer.token_sync(renewal, renewal.seen, force=force)
 
     async def token(self, profile: str, *, force: bool = False) -> str:
         """The async twin of :meth:`token_sync` (same flow, same lock)."""
-        stored, token = self._fast(profile, force)
-        if token is not None:
-            return token
-        flow = self._locked_refresh_flow(profile, force, stored.token)
-        return await renew(self.settings, PROVIDER, self.store.meta_path(profile), flow)
+        held, renewal = self._renewal(profile)
+        if held is not None:
+            return held
+        return await self.renewer.token(renewal, renewal.seen, force=force)
 
     async def refresh(self, name: str, *, force: bool = False) -> CredentialStatus:
         """Renew the login token if due (hub profiles: the manager pulled it already), then assume the role once
@@ -199,9 +193,7 @@ class BraketProvider(SpecProvider):
         if token and stored.role_arn:
             endpoint = sts_endpoint(self.settings.environ, stored.region)
             try:
-                account = await arun_flow(
-                    assume_role_flow(endpoint, stored.role_arn, token, name), self.settings, PROVIDER
-                )
+                account = await self.client.arun(assume_role_flow(endpoint, stored.role_arn, token, name))
             except RefusedError as exc:
                 self.checks.refuse(name, token, str(exc))
                 raise
@@ -238,3 +230,25 @@ class BraketProvider(SpecProvider):
             "Amazon Braket credentials come from your JupyterHub login (no AWS keys are stored); re-initialize from "
             "JupyterHub instead of uploading a file."
         )
+
+
+class _ProfileRenewal:
+    """A profile's login token for the renewer (:class:`~..shared.renewer.Renewal`): the token file botocore reads,
+    under the lock of the profile's note."""
+
+    def __init__(self, provider: BraketProvider, stored: Stored) -> None:
+        self.provider = provider
+        self.record = stored
+        #: the token the caller found, before locking
+        self.seen = stored.token
+        self.lock = provider.store.meta_path(stored.profile)
+
+    def stored(self) -> str | None:
+        self.record = self.provider.store.load(self.record.profile)
+        return self.record.token
+
+    def due(self, token: str) -> bool:
+        return token_due(self.provider.settings, token)
+
+    def renew(self, stored: str | None) -> Flow[str]:
+        return self.provider._renew_flow(self.record)

@@ -3,7 +3,7 @@ how to renew that token.
 
 - ``~/.aws/config`` (``$AWS_CONFIG_FILE``): ``[profile NAME]`` (``[default]`` for "default") with ``role_arn``,
   ``web_identity_token_file`` and ``region``; every other section, key and comment is kept (the lossless INI editor
-  of :mod:`jupyter_qcred.providers.ibm.rcdocument`);
+  of :mod:`jupyter_qcred.providers.shared.rcdocument`);
 - ``~/.aws/qcred/NAME.token``: the OIDC id_token alone, as botocore's ``FileWebIdentityTokenLoader`` reads it;
 - ``~/.aws/qcred/NAME.json``: how to renew it (``refresh``: "provider" with ``issuer``, ``client_id`` and the
   ``refresh_token``, or "hub"). Its lock is the refresh lock: whoever renews the token holds it.
@@ -26,7 +26,8 @@ from ...core import files
 from ...core.errors import FileFormatError, QCredError
 from ...core.settings import Settings
 from ...core.validation import NAME_RULE, file_name
-from ..ibm.rcdocument import RcDocument
+from ..shared import editing
+from ..shared.rcdocument import RcDocument
 from .spec import BraketProfileSpec
 
 
@@ -130,21 +131,21 @@ class BraketStore:
 
     def write_profile(self, spec: BraketProfileSpec, *, reinit: bool) -> None:
         """The profile's section, its token (if the spec has one) and how to renew it."""
-        with files.locked(self.config_path, self.settings.lock_timeout):
-            try:
-                document = self.document()
-            except FileFormatError:
-                if not reinit:
-                    raise
-                files.backup(self.config_path)
-                document = RcDocument("", self.config_path)
+        path = self.config_path
+        with editing.edit(
+            self.settings,
+            path,
+            lambda text: RcDocument(text, path),
+            lambda: RcDocument("", path),
+            lambda document: document.text,
+            reinit=reinit,
+        ) as document:
             values = {
                 "role_arn": spec.role_arn,
                 "web_identity_token_file": str(self.token_path(spec.profile)),
                 "region": spec.region,
             }
             document.set_section(section_of(spec.profile), values)
-            files.atomic_write(self.config_path, document.text)
         meta = {"refresh": spec.refresh, "issuer": spec.issuer, "client_id": spec.client_id}
         with files.locked(self.meta_path(spec.profile), self.settings.lock_timeout):
             self.write_tokens(spec.profile, meta, spec.web_identity_token, spec.refresh_token)

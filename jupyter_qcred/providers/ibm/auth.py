@@ -24,6 +24,7 @@ from ...core.errors import ProviderError, RefusedError, TransientProviderError, 
 from ...core.flows import Flow, json_or_none
 from ...core.states import utcnow
 from ...core.validation import url_problem, web_url
+from ..shared.client import Client
 
 if TYPE_CHECKING:
     import httpx
@@ -281,25 +282,22 @@ def iam_token_flow(base_url: str, api_key: str, now: Callable[[], datetime] = ut
     return AccessToken(body["access_token"], issued, expires)
 
 
-def _client_options(timeout: float, verify: bool, proxies: Mapping[str, Any] | None) -> tuple[dict[str, Any], bool]:
+def client(timeout: float, verify: bool = True, proxies: Mapping[str, Any] | None = None) -> Client:
+    """The client of one account as the SDK connects: its ``verify`` and ``proxies["urls"]`` (NTLM proxy
+    authentication is not supported here: a warning, and the connection is made without it)."""
     urls = proxies.get("urls") if proxies else None
-    ntlm = bool(proxies and proxies.get("username_ntlm") and proxies.get("password_ntlm"))
-    return {"timeout": timeout, "verify": verify, "proxies": urls if isinstance(urls, Mapping) else None}, ntlm
+    if proxies and proxies.get("username_ntlm") and proxies.get("password_ntlm"):
+        log.warning("IBM Quantum: NTLM proxy authentication is not supported here; connecting without it")
+    return Client(PROVIDER, timeout, verify=verify, proxies=urls if isinstance(urls, Mapping) else None)
 
 
 async def run_async(
     flow: Flow[T], *, timeout: float, verify: bool = True, proxies: Mapping[str, Any] | None = None
 ) -> T:
     """Drive ``flow`` with an async client honouring the account's ``verify`` and ``proxies["urls"]``."""
-    options, ntlm = _client_options(timeout, verify, proxies)
-    if ntlm:
-        log.warning("IBM Quantum: NTLM proxy authentication is not supported here; connecting without it")
-    return await flows.run_async(flow, lambda: flows.async_client(**flows.async_client_options(**options)), PROVIDER)
+    return await client(timeout, verify, proxies).arun(flow)
 
 
 def run_sync(flow: Flow[T], *, timeout: float, verify: bool = True, proxies: Mapping[str, Any] | None = None) -> T:
     """Drive ``flow`` with a blocking client (the CLI)."""
-    options, ntlm = _client_options(timeout, verify, proxies)
-    if ntlm:
-        log.warning("IBM Quantum: NTLM proxy authentication is not supported here; connecting without it")
-    return flows.run_sync(flow, lambda: flows.sync_client(**flows.client_options(**options)), PROVIDER)
+    return client(timeout, verify, proxies).run(flow)

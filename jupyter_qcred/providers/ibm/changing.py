@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -150,8 +149,7 @@ class IbmChanging(IbmImporting):
 
     def drop_rc_section(self, section: str) -> None:
         """Remove a qiskitrc section left behind by a legacy account that was replaced by a current one."""
-        with ExitStack() as stack:
-            self._locked(stack)
+        with self._locked():
             data, json_before, document, rc_before = self._load_for_write(False)
             if document.remove_section(section):
                 self._save(data, json_before, document, rc_before)
@@ -161,8 +159,7 @@ class IbmChanging(IbmImporting):
         """Take account ``name`` out of qiskit-ibm.json and qiskitrc (every other entry, field, section and
         comment stays); returns the files it was removed from."""
         removed: list[Path] = []
-        with ExitStack() as stack:
-            self._locked(stack)
+        with self._locked():
             stores = self._stores()
             if stores.errors:
                 raise stores.errors[0]

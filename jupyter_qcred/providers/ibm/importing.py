@@ -4,7 +4,6 @@ accounts the SDKs' environment variables define (a source like the spawn bundle)
 from __future__ import annotations
 
 import logging
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -126,8 +125,7 @@ class IbmImporting(IbmWriting):
             raise FileFormatError(where, "marks more than one account as is_default_account")
         if make_default and not defaults:
             defaults = [next(iter(incoming))]
-        with ExitStack() as stack:
-            self._locked(stack)
+        with self._locked():
             data, json_before, document, rc_before = self._load_for_write(False)
             for name, entry in incoming.items():
                 kept = data.get(name, {}).get("is_default_account")
@@ -145,8 +143,7 @@ class IbmImporting(IbmWriting):
         incoming = parse_qiskitrc(content, where)
         if not incoming.entries:
             raise FileFormatError(where, "holds no [ibmq] section")
-        with ExitStack() as stack:
-            self._locked(stack)
+        with self._locked():
             data, json_before, document, rc_before = self._load_for_write(False)
             existing = set(document.sections())
             for entry in incoming.entries:

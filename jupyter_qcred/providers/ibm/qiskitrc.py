@@ -11,7 +11,7 @@ understand), dropped ``verify = False``, wrote hub-specific URLs it could not pa
 - the caller writes it with :func:`jupyter_qcred.core.files.atomic_write` under :func:`jupyter_qcred.core.files.locked`.
 
 This module says what the sections mean (credentials, preferences, section names and values);
-:class:`~.rcdocument.RcDocument` (importable from here too) parses and edits the text.
+:class:`~jupyter_qcred.providers.shared.rcdocument.RcDocument` (importable from here too) parses and edits the text.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import FieldError, FileFormatError
+from ..shared.rcdocument import RcDocument
 from .credentials import Credentials, HubGroupProject, InvalidHubGroupProjectError
-from .rcdocument import RcDocument
 
 SECTION_PREFIX = "ibmq"
 PREFERENCES_SECTION = "ibmq.preferences"

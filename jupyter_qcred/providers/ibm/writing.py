@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from contextlib import ExitStack
+from contextlib import AbstractContextManager
 from typing import Any
 
 from ...core import files
-from ...core.errors import FieldError, FileFormatError, QCredError
+from ...core.errors import FieldError, QCredError
+from ..shared import editing
+from ..shared.rcdocument import RcDocument
 from . import accounts_json as ibm_json
 from .checking import IbmChecking
 from .credentials import QX_AUTH_URL, Credentials, HubGroupProject, InvalidHubGroupProjectError, unify_ibmq_url
 from .qiskitrc import SECTION_PREFIX, parse_qiskitrc, section_name, section_values
-from .rcdocument import RcDocument
 from .reading import IbmAccount
 from .spec import IBM_CHANNELS, IbmAccountSpec
 
@@ -28,32 +29,27 @@ log = logging.getLogger("jupyter_qcred.ibm")
 class IbmWriting(IbmChecking):
     """Adds :meth:`materialize` and :meth:`set_default`, and the locked read-modify-write both of them use."""
 
-    def _locked(self, stack: ExitStack) -> None:
+    def _locked(self) -> AbstractContextManager[None]:
         """Both files' locks, always in the same order so two writers never deadlock."""
-        stack.enter_context(files.locked(self.json_path, self.settings.lock_timeout))
-        stack.enter_context(files.locked(self.qiskitrc_path, self.settings.lock_timeout))
+        return editing.locked(self.settings, self.json_path, self.qiskitrc_path)
 
     def _load_for_write(self, reinit: bool) -> tuple[dict[str, dict[str, Any]], str, RcDocument, str]:
         """Both files parsed (under the locks), or FileFormatError; with ``reinit`` a broken file is backed up
         and started afresh."""
-        json_text = files.read_text(self.json_path) or ""
-        try:
-            data = ibm_json.parse_accounts(json_text, self.json_path)
-        except FileFormatError:
-            if not reinit:
-                raise
-            kept = files.backup(self.json_path)
-            log.warning("%s did not parse; kept it as %s and started a new one", self.json_path, kept)
-            data, json_text = {}, ""
-        rc_text = files.read_text(self.qiskitrc_path) or ""
-        try:
-            document = parse_qiskitrc(rc_text, self.qiskitrc_path).document
-        except FileFormatError:
-            if not reinit:
-                raise
-            kept = files.backup(self.qiskitrc_path)
-            log.warning("%s did not parse; kept it as %s and started a new one", self.qiskitrc_path, kept)
-            document, rc_text = RcDocument("", self.qiskitrc_path), ""
+        data, json_text = editing.read_for_write(
+            self.json_path,
+            lambda text: ibm_json.parse_accounts(text, self.json_path),
+            dict[str, dict[str, Any]],
+            reinit=reinit,
+            log=log,
+        )
+        document, rc_text = editing.read_for_write(
+            self.qiskitrc_path,
+            lambda text: parse_qiskitrc(text, self.qiskitrc_path).document,
+            lambda: RcDocument("", self.qiskitrc_path),
+            reinit=reinit,
+            log=log,
+        )
         return data, json_text, document, rc_text
 
     def _save(self, data: dict[str, dict[str, Any]], json_before: str, document: RcDocument, rc_before: str) -> None:
@@ -124,8 +120,7 @@ class IbmWriting(IbmChecking):
                 raise FieldError(source, f"ibm[{index}].channel", f"must be one of {', '.join(IBM_CHANNELS)}")
         configs = [(spec, ibm_json.saved_format(spec)) for spec in specs]
         plan = self._rc_plan(specs)
-        with ExitStack() as stack:
-            self._locked(stack)
+        with self._locked():
             data, json_before, document, rc_before = self._load_for_write(reinit)
             for spec, config in configs:
                 ibm_json.merge_account(data, spec.name, config)
@@ -146,8 +141,7 @@ class IbmWriting(IbmChecking):
         (the section is created as ``[ibmq]`` when the account lives only in qiskit-ibm.json and ``[ibmq]`` is free).
         """
         hgp: HubGroupProject | None = None
-        with ExitStack() as stack:
-            self._locked(stack)
+        with self._locked():
             account = self._account(name)
             if account.legacy and instance is not None:
                 try:

@@ -25,7 +25,11 @@ from ...core.flows import Flow
 from ...core.hosts import host_of, new_hosts
 from ...core.states import CredentialStatus, absent, fingerprint
 from ...core.validation import line_problem, url_problem
-from ..common import Checks, LineFile, SpecProvider, arun_flow, status_from_checks
+from ..shared import editing
+from ..shared.checks import Checks, status_from_checks
+from ..shared.client import Client
+from ..shared.linefile import LineFile
+from ..shared.specprovider import SpecProvider
 from .spec import KEY_NAME, IonqKeySpec, parse_entry
 
 log = logging.getLogger("jupyter_qcred.ionq")
@@ -71,6 +75,7 @@ class IonqProvider(SpecProvider):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self.checks = Checks()
+        self.client = Client.from_settings(settings, PROVIDER)
 
     @property
     def path(self) -> Path:
@@ -140,7 +145,7 @@ class IonqProvider(SpecProvider):
                 "checked; fix or remove IONQ_API_URL."
             )
         try:
-            account = await arun_flow(whoami_flow(url, key), self.settings, PROVIDER)
+            account = await self.client.arun(whoami_flow(url, key))
         except RefusedError as exc:
             self.checks.refuse(name, key, str(exc))
             raise
@@ -153,21 +158,21 @@ class IonqProvider(SpecProvider):
         if not specs:
             return []
         spec: IonqKeySpec = specs[0]
-        with files.locked(self.path, self.settings.lock_timeout):
-            try:
-                document = self._document()
-            except FileFormatError:
-                if not reinit:
-                    raise
-                files.backup(self.path)
-                document = LineFile("", where=str(self.path))
+        where = str(self.path)
+        with editing.edit(
+            self.settings,
+            self.path,
+            lambda text: LineFile(text, where=where),
+            lambda: LineFile("", where=where),
+            LineFile.text,
+            reinit=reinit,
+        ) as document:
             present = [name for name in KEY_VARIABLES if document.get(name)] or ["IONQ_API_KEY"]
             for name in present:
                 document.set(name, spec.key)
             if spec.url:
                 for name in [n for n in URL_VARIABLES if document.get(n)] or ["IONQ_API_URL"]:
                     document.set(name, spec.url)
-            files.atomic_write(self.path, document.text())
         self.checks.refused.pop(KEY_NAME, None)
         log.info("IonQ: wrote the API key into %s (from %s)", self.path, source)
         return [KEY_NAME]
@@ -212,7 +217,7 @@ class IonqProvider(SpecProvider):
     async def check_specs(self, specs: Sequence[Any]) -> list[Any]:
         """Ask IonQ's ``/whoami`` about the key before it is written (at the URL it comes with, else ours)."""
         for spec in specs:
-            await arun_flow(whoami_flow(spec.url or self._found()[1], spec.key), self.settings, PROVIDER)
+            await self.client.arun(whoami_flow(spec.url or self._found()[1], spec.key))
         return list(specs)
 
     def remove(self, name: str) -> list[Path]:

@@ -23,8 +23,11 @@ from ...core.flows import Flow
 from ...core.logins import DeviceLogin
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
-from ..common import Checks, SpecProvider, arun_flow, renew, renew_sync, status_from_checks, token_due
-from ..qcs.times import jwt_times
+from ..shared.checks import Checks, status_from_checks
+from ..shared.client import Client
+from ..shared.renewer import Renewer, token_due
+from ..shared.specprovider import SpecProvider
+from ..shared.times import jwt_times
 from .protocol import PROVIDER, account_flow, device_poll_flow, device_start_flow, refresh_flow
 from .spec import LOGIN_NAME, NexusLoginSpec, parse_entry
 from .store import NexusStore
@@ -49,6 +52,8 @@ class NexusProvider(SpecProvider):
         super().__init__(settings)
         self.store = NexusStore(settings)
         self.checks = Checks()
+        self.client = Client.from_settings(settings, PROVIDER)
+        self.renewer = Renewer(settings, self.client)
 
     def watched_paths(self) -> list[Path]:
         return [self.store.refresh_path, self.store.access_path, self.store.config_path]
@@ -95,14 +100,8 @@ class NexusProvider(SpecProvider):
 
     # ----- refreshing ----------------------------------------------------------------------------------------
 
-    def _locked_flow(self, force: bool, seen: str | None) -> Flow[str]:
-        """Under the lock of the access token file: re-read, and ask Nexus only if still due."""
-        refresh, access = self.store.refresh_token(), self.store.access_token()
-        if refresh is None:
-            raise RefusedError(PROVIDER, "there is no Nexus login to refresh; sign in to Nexus first.")
-        someone_refreshed = seen is not None and access != seen
-        if access and not token_due(self.settings, access) and (not force or someone_refreshed):
-            return access
+    def _renew_flow(self, refresh: str) -> Flow[str]:
+        """Under the lock of the access token file, the access token still due (or forced): ask Nexus, save it."""
         try:
             token = yield from refresh_flow(self.store.checked_url(), refresh)
         except RefusedError as exc:
@@ -113,24 +112,12 @@ class NexusProvider(SpecProvider):
         log.info("Nexus: renewed the access token")
         return token
 
-    def _fast(self, force: bool) -> tuple[str | None, str | None]:
-        access = self.store.access_token()
-        if not force and access and not token_due(self.settings, access):
-            return access, access
-        return None, access
-
     def token_sync(self, *, force: bool = False) -> str:
         """A valid access token, renewed once for every process (the CLI, a kernel on its own)."""
-        token, seen = self._fast(force)
-        if token is not None:
-            return token
-        return renew_sync(self.settings, PROVIDER, self.store.access_path, self._locked_flow(force, seen))
+        return self.renewer.token_sync(_LoginRenewal(self), self.store.access_token(), force=force)
 
     async def token(self, *, force: bool = False) -> str:
-        token, seen = self._fast(force)
-        if token is not None:
-            return token
-        return await renew(self.settings, PROVIDER, self.store.access_path, self._locked_flow(force, seen))
+        return await self.renewer.token(_LoginRenewal(self), self.store.access_token(), force=force)
 
     async def refresh(self, name: str, *, force: bool = False) -> CredentialStatus:
         """Renew the access token if due, then read who the login belongs to and how long it lasts."""
@@ -139,7 +126,7 @@ class NexusProvider(SpecProvider):
         access = await self.token(force=force)
         refresh = self.store.refresh_token() or ""
         try:
-            account = await arun_flow(account_flow(self.store.checked_url(), refresh, access), self.settings, PROVIDER)
+            account = await self.client.arun(account_flow(self.store.checked_url(), refresh, access))
         except RefusedError as exc:
             self.checks.refuse(name, refresh, str(exc))
             raise
@@ -191,7 +178,7 @@ class NexusProvider(SpecProvider):
         """Exchange the refresh token for an access token once before it is written (Nexus does not rotate it)."""
         for spec in specs:
             url = spec.url or self.store.checked_url()
-            await arun_flow(refresh_flow(url, spec.refresh_token), self.settings, PROVIDER)
+            await self.client.arun(refresh_flow(url, spec.refresh_token))
         return list(specs)
 
     def remove(self, name: str) -> list[Path]:
@@ -224,7 +211,7 @@ class NexusProvider(SpecProvider):
         return [NexusLoginSpec(refresh_token=token)]
 
     async def start_device_login(self, profile: str | None = None) -> DeviceLogin:
-        answer = await arun_flow(device_start_flow(self.store.checked_url()), self.settings, PROVIDER)
+        answer = await self.client.arun(device_start_flow(self.store.checked_url()))
         return DeviceLogin(
             id=secrets.token_hex(8),
             profile=LOGIN_NAME,
@@ -244,11 +231,35 @@ class NexusProvider(SpecProvider):
             login.state, login.error = "expired", "The Nexus login code expired; start the login again."
             return login
         url = self.store.checked_url()
-        tokens = await arun_flow(device_poll_flow(url, login.device_code), self.settings, PROVIDER)
+        tokens = await self.client.arun(device_poll_flow(url, login.device_code))
         if tokens is not None:
             await asyncio.to_thread(self._save, str(tokens["refresh_token"]), str(tokens["access_token"]))
             login.state = "done"
         return login
+
+
+class _LoginRenewal:
+    """The login's access token for the renewer (:class:`~..shared.renewer.Renewal`): qnexus's ``id.json``, renewed
+    with the refresh token of ``token.json``."""
+
+    def __init__(self, provider: NexusProvider) -> None:
+        self.provider = provider
+        self.lock = provider.store.access_path
+        self.refresh: str | None = None
+
+    def stored(self) -> str | None:
+        store = self.provider.store
+        self.refresh = store.refresh_token()
+        if self.refresh is None:
+            raise RefusedError(PROVIDER, "there is no Nexus login to refresh; sign in to Nexus first.")
+        return store.access_token()
+
+    def due(self, token: str) -> bool:
+        return token_due(self.provider.settings, token)
+
+    def renew(self, stored: str | None) -> Flow[str]:
+        assert self.refresh is not None
+        return self.provider._renew_flow(self.refresh)
 
 
 def _days(seconds: int) -> str:

@@ -20,7 +20,7 @@ from ...core import files
 from ...core.errors import FileFormatError, QCredError
 from ...core.settings import Settings
 from ...core.validation import url_problem
-from ..common import LineFile
+from ..shared.linefile import LineFile
 
 DEFAULTS = {"NEXUS_PROTOCOL": "https", "NEXUS_DOMAIN": "nexus.quantinuum.com", "NEXUS_PORT": "443"}
 

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import ssl
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import tomlkit
 
-from ...core import files, flows
+from ...core import files
 from ...core.errors import QCredError
-from ...core.flows import Flow
 from ...core.settings import Settings
 from ...core.states import fingerprint
 from ..base import Provider
+from ..shared.client import Client
+from ..shared.oidc import Oidc
+from ..shared.renewer import Renewer
 from . import handoff
+from .api import PROVIDER
 from .model import (
     AuthServer,
     Credential,
@@ -34,11 +36,8 @@ from .model import (
     load_secrets,
     load_settings,
 )
-from .oidc import PROVIDER, Discovery
 
 log = logging.getLogger("jupyter_qcred.qcs")
-
-T = TypeVar("T")
 
 REINIT_ADVICE = (
     "sign in again: re-initialize the QCS credential (device login, a new token, the secrets.toml from the QCS "
@@ -96,13 +95,16 @@ class Memory:
 
 
 class QcsBase(Provider):
-    """The files, the memory and the HTTP plumbing of the QCS provider; its subclasses add the jobs."""
+    """The files, the memory and the protocol parts (client, OIDC, renewer) of the QCS provider; its subclasses add
+    the jobs."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self._memory = Memory()
-        self._discovery: dict[str, Discovery] = {}
-        self._ssl: ssl.SSLContext | bool | None = None
+        #: TLS trust like the SDK: ``SSL_CERT_FILE``/``SSL_CERT_DIR`` from the settings' environment, else defaults.
+        self.client = Client.from_settings(settings, PROVIDER, files=("SSL_CERT_FILE",), folders=("SSL_CERT_DIR",))
+        self.oidc = Oidc(PROVIDER, "QCS", "the auth server of settings.toml")
+        self.renewer = Renewer(settings, self.client)
 
     @property
     def settings_path(self) -> Path:
@@ -180,22 +182,3 @@ class QcsBase(Provider):
                 f"{self.secrets_path} does not hold; " + REINIT_ADVICE
             )
         return Target(resolved, server, credential)
-
-    def _verify(self) -> ssl.SSLContext | bool:
-        """TLS trust like the SDK: ``SSL_CERT_FILE``/``SSL_CERT_DIR`` from the settings' environment, else defaults."""
-        if self._ssl is None:
-            environ = self._environ()
-            cafile, capath = environ.get("SSL_CERT_FILE"), environ.get("SSL_CERT_DIR")
-            self._ssl = ssl.create_default_context(cafile=cafile, capath=capath) if cafile or capath else True
-        return self._ssl
-
-    def _client_options(self) -> dict[str, Any]:
-        options = flows.client_options(timeout=self.settings.timeout)
-        options["verify"] = self._verify()
-        return options
-
-    def _run_sync(self, flow: Flow[T]) -> T:
-        return flows.run_sync(flow, lambda: flows.sync_client(**self._client_options()), PROVIDER)
-
-    async def _run_async(self, flow: Flow[T]) -> T:
-        return await flows.run_async(flow, lambda: flows.async_client(**self._client_options()), PROVIDER)

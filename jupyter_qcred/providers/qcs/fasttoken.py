@@ -3,7 +3,7 @@
 Every SDK process whose credential is handed off (see :mod:`.handoff`) runs the token command at its first request
 and after each expiry, so this path must cost about as much as starting Python: it imports only the standard
 library (files in the plain layout jupyter_qcred writes are read line by line, anything else with ``tomllib``),
-:mod:`.claims` and :mod:`jupyter_qcred.core.margin`, and decides "due" exactly as
+:mod:`jupyter_qcred.providers.shared.claims` and :mod:`jupyter_qcred.core.margin`, and decides "due" exactly as
 :meth:`.refresh.QcsRefresher.token_sync` does. Anything it is not sure about (a missing or odd
 file, a profile or credential it cannot follow, a token that is due or unreadable) returns ``None``: the full
 command then runs, which refreshes under the lock or explains the problem. It never writes and never logs.
@@ -16,7 +16,7 @@ import stat
 import time
 
 from ...core.margin import margin_seconds
-from .claims import jwt_claims
+from ..shared.claims import jwt_claims
 
 TYPE_CHECKING = False  # (not typing's: importing typing would double this path's own import time)
 if TYPE_CHECKING:

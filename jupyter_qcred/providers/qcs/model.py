@@ -12,7 +12,8 @@ call valid must load in the SDK and a file the SDK rejects must be reported, not
 - one wrong type anywhere makes the SDK refuse the whole file, so a type error is a file-level error here too.
 
 Nothing here logs or formats a secret: values are never part of an error; dataclass reprs hide tokens. The token
-times (RFC 3339 ``updated_at``, a JWT's ``iat``/``exp``) live in :mod:`.times` and are re-exported here.
+times (RFC 3339 ``updated_at``, a JWT's ``iat``/``exp``) live in :mod:`jupyter_qcred.providers.shared.times` and are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ import tomlkit.exceptions
 from tomlkit.items import Item
 
 from ...core.errors import FieldError, FileFormatError
-from .times import JwtTimes as JwtTimes
-from .times import format_rfc3339 as format_rfc3339
-from .times import jwt_times as jwt_times
-from .times import parse_rfc3339
+from ..shared.times import JwtTimes as JwtTimes
+from ..shared.times import format_rfc3339 as format_rfc3339
+from ..shared.times import jwt_times as jwt_times
+from ..shared.times import parse_rfc3339
 
 DEFAULT_PROFILE_NAME = "default"
 DEFAULT_API_URL = "https://api.qcs.rigetti.com"

@@ -3,8 +3,8 @@
 :class:`QcsProvider` is composed of one class per job, each standing on the previous one: :mod:`.base` (the files,
 profile resolution, this process's memory, running flows) -> :mod:`.status` (what the views show) -> :mod:`.writer`
 (bundle, uploads, default profile) -> :mod:`.refresh` (tokens renewed ahead of expiry, once for all processes) ->
-:mod:`.signin` (pasted tokens, device login). The file model is in :mod:`.model` and :mod:`.times`, the edits in
-:mod:`.store`, the protocols in :mod:`.oidc`.
+:mod:`.signin` (pasted tokens, device login). The file model is in :mod:`.model`, the edits in :mod:`.store`, the
+account API in :mod:`.api`; token times, OIDC, the client and the renewer are parts of :mod:`..shared`.
 """
 
 from __future__ import annotations

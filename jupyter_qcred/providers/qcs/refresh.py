@@ -10,7 +10,6 @@ writing so we never do either. Tokens of the client_credentials grant stay in me
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timedelta
 
 import tomlkit
@@ -19,31 +18,50 @@ from ...core import files
 from ...core.errors import QCredError, RefusedError
 from ...core.flows import Flow
 from ...core.states import CredentialStatus, fingerprint, utcnow
+from ..shared.oidc import TokenResponse
+from ..shared.renewer import token_due
+from ..shared.times import jwt_times
 from . import handoff, store
+from .api import PROVIDER, account_flow
 from .base import REINIT_ADVICE, ClientToken, Target, log
 from .model import Credential, TokenPayload
-from .oidc import PROVIDER, TokenResponse, account_flow, client_credentials_flow, refresh_grant_flow
-from .times import jwt_times
 from .writer import QcsWriter
 
 
-@dataclasses.dataclass
-class _Outcome:
-    """What a locked refresh did: the token to use, and whether a token request was made."""
+class _ProfileRenewal:
+    """One profile's access token for the renewer (:class:`~..shared.renewer.Renewal`): the token payload of its
+    credential in ``secrets.toml``, or for a client_credentials credential the token this process holds."""
 
-    access_token: str = dataclasses.field(repr=False)
-    requested: bool
+    def __init__(self, refresher: QcsRefresher, profile: str | None, target: Target) -> None:
+        self.refresher = refresher
+        self.profile = profile
+        self.target = target
+        self.lock = refresher.secrets_path
+
+    def stored(self) -> str | None:
+        refresher = self.refresher
+        self.target = refresher._resolve(refresher._load(), self.profile)
+        credential = self.target.credential
+        if credential.kind == "client_credentials":
+            return refresher._client_token_valid(credential, utcnow())
+        payload = refresher._payload(credential)
+        if payload is None:  # externally managed: the fast path already refused
+            raise QCredError(f"Rigetti QCS profile {self.target.profile.name!r} has no token to refresh.")
+        return payload.access_token
+
+    def due(self, token: str) -> bool:
+        if self.target.credential.kind == "client_credentials":
+            return False  # only a valid token this process holds is ever stored
+        return token_due(self.refresher.settings, token)
+
+    def renew(self, stored: str | None) -> Flow[str]:
+        if self.target.credential.kind == "client_credentials":
+            return (yield from self.refresher._client_credentials_flow(self.target))
+        return (yield from self.refresher._refresh_grant_flow(self.target))
 
 
 class QcsRefresher(QcsWriter):
     """Tokens for the SDK and the views: ``token_sync`` (the CLI), ``token`` and ``refresh`` (the server)."""
-
-    def _due(self, payload: TokenPayload, now: datetime) -> bool:
-        """Whether the stored access token must be renewed now (unknown expiry counts as due, like the SDK)."""
-        times = jwt_times(payload.access_token)
-        if times.expires_at is None:
-            return True
-        return self.settings.policy.is_due(times.issued_at, times.expires_at, now)
 
     def _client_token_valid(self, credential: Credential, now: datetime) -> str | None:
         assert credential.client_credentials is not None
@@ -81,40 +99,34 @@ class QcsRefresher(QcsWriter):
                 f"Rigetti QCS profile {target.profile.name!r} is refreshed through JupyterHub and its access token "
                 "has expired; re-initialize from the hub (or restart the server from JupyterHub)."
             )
-        if not force and payload.access_token and not self._due(payload, now):
+        if not force and payload.access_token and not token_due(self.settings, payload.access_token, now):
             return payload.access_token
         return None
 
-    def _locked_refresh_flow(self, profile: str | None, force: bool, seen: str | None) -> Flow[_Outcome]:
-        """Runs while holding the ``secrets.toml`` lock: re-read, and ask for a token only if still needed.
-
-        ``seen`` is the access token the caller saw before locking: if the file holds another one now, some other
-        process refreshed in between and even a forced refresh is not repeated.
-        """
+    def _renewal(self, profile: str | None, force: bool) -> tuple[str | None, _ProfileRenewal | None, str | None]:
+        """(the token when no request is needed, else the renewal and the token the caller saw before locking)."""
         target = self._resolve(self._load(), profile)
+        token = self._fast_path(target, force=force)
+        if token is not None:
+            return token, None, None
+        payload = self._payload(target.credential)
+        return None, _ProfileRenewal(self, profile, target), payload.access_token if payload else None
+
+    def _refresh_grant_flow(self, target: Target) -> Flow[str]:
+        """Under the lock, the token still due (or forced): the refresh grant, saved (or held, when read-only)."""
         credential = target.credential
         name = target.profile.name
-        if credential.kind == "client_credentials":
-            return (yield from self._client_credentials_flow(target, force))
         payload = self._payload(credential)
-        if payload is None:  # externally managed: the fast path already refused
-            raise QCredError(f"Rigetti QCS profile {name!r} has no token to refresh.")
-        now = utcnow()
-        someone_refreshed = seen is not None and payload.access_token != seen
-        if payload.access_token and not self._due(payload, now) and (not force or someone_refreshed):
-            log.debug("QCS profile %s: another process refreshed the token already", name)
-            return _Outcome(payload.access_token, requested=False)
-        if not payload.refresh_token:
+        if payload is None or not payload.refresh_token:
             raise RefusedError(
                 PROVIDER, f"profile {name!r} has no refresh token to renew its access token; " + REINIT_ADVICE
             )
         refresh_token = payload.refresh_token
         try:
-            tokens = yield from refresh_grant_flow(
+            tokens = yield from self.oidc.refresh_grant(
                 target.server.issuer,
                 target.server.client_id,
                 refresh_token,
-                self._discovery,
                 what=f"the identity provider of profile {name!r}",
                 advice=REINIT_ADVICE,
             )
@@ -130,22 +142,18 @@ class QcsRefresher(QcsWriter):
         self._memory.refused.pop(credential.name, None)
         self._memory.refreshed_at[credential.name] = obtained
         log.info("QCS profile %s: refreshed the access token of credential %s", name, credential.name)
-        return _Outcome(access, requested=True)
+        return access
 
-    def _client_credentials_flow(self, target: Target, force: bool) -> Flow[_Outcome]:
+    def _client_credentials_flow(self, target: Target) -> Flow[str]:
+        """Under the lock, no valid token held (or forced): the client_credentials grant, kept in memory."""
         credential = target.credential
         assert credential.client_credentials is not None
-        if not force:
-            valid = self._client_token_valid(credential, utcnow())
-            if valid:
-                return _Outcome(valid, requested=False)
         pair = credential.client_credentials
         try:
-            tokens = yield from client_credentials_flow(
+            tokens = yield from self.oidc.client_credentials(
                 target.server.issuer,
                 pair.client_id,
                 pair.client_secret,
-                self._discovery,
                 what=f"the identity provider of profile {target.profile.name!r}",
                 advice="check client_id and client_secret in secrets.toml or re-initialize.",
             )
@@ -162,7 +170,7 @@ class QcsRefresher(QcsWriter):
         )
         self._memory.refused.pop(credential.name, None)
         log.info("QCS profile %s: obtained an access token with the client_credentials grant", target.profile.name)
-        return _Outcome(tokens.access_token, requested=True)
+        return tokens.access_token
 
     def _hold(self, credential: Credential, tokens: TokenResponse, obtained: datetime) -> str:
         """``QCS_SECRETS_READ_ONLY``: keep a refresh result in this process only (the status says so)."""
@@ -215,29 +223,22 @@ class QcsRefresher(QcsWriter):
 
         This is ``jupyter qcred token qcs [--profile P]``, which the QCS SDK can run as an ``externally_managed``
         command. A token that is not due is returned without any request or lock; otherwise the lock on
-        ``secrets.toml`` is taken, the file re-read, and a token requested only if it is still due.
+        ``secrets.toml`` is taken, the file re-read, and a token requested only if it is still due (the renewer of
+        :mod:`jupyter_qcred.providers.shared.renewer`).
         """
-        target = self._resolve(self._load(), profile)
-        token = self._fast_path(target, force=False)
-        if token is not None:
+        token, renewal, seen = self._renewal(profile, force=False)
+        if renewal is None:
+            assert token is not None
             return token
-        payload = self._payload(target.credential)
-        seen = payload.access_token if payload else None
-        with files.locked(self.secrets_path, self.settings.lock_timeout):
-            outcome = self._run_sync(self._locked_refresh_flow(profile, False, seen))
-        return outcome.access_token
+        return self.renewer.token_sync(renewal, seen)
 
     async def token(self, profile: str | None = None, *, force: bool = False) -> str:
         """The async twin of :meth:`token_sync` (same flow, same lock)."""
-        target = self._resolve(self._load(), profile)
-        token = self._fast_path(target, force=force)
-        if token is not None:
+        token, renewal, seen = self._renewal(profile, force=force)
+        if renewal is None:
+            assert token is not None
             return token
-        payload = self._payload(target.credential)
-        seen = payload.access_token if payload else None
-        async with files.alocked(self.secrets_path, self.settings.lock_timeout):
-            outcome = await self._run_async(self._locked_refresh_flow(profile, force, seen))
-        return outcome.access_token
+        return await self.renewer.token(renewal, seen, force=force)
 
     async def refresh(self, name: str, *, force: bool = False) -> CredentialStatus:
         """Make profile ``name`` fresh, check it with QCS (user and groups), and return its status.
@@ -266,7 +267,7 @@ class QcsRefresher(QcsWriter):
         """Fetch user and groups; a failure is a note, never a credential state."""
         entry = self._memory.accounts.setdefault(credential, {})
         try:
-            user, groups = await self._run_async(account_flow(api_url, token))
+            user, groups = await self.client.arun(account_flow(api_url, token))
         except QCredError as exc:
             entry["note"] = f"Could not read the account details: {exc}"
             log.info("QCS credential %s: account details unavailable (%s)", credential, type(exc).__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...core import files
 from ...core.errors import QCredError
+from ..shared import editing
 from . import handoff
 from .base import log
 from .model import secrets_from_document, settings_from_document
@@ -32,10 +32,7 @@ class QcsRemoving(QcsSignIn):
         ``default_profile_name`` is dropped when none is left), so the SDK never loads a profile that is gone.
         """
         changed: list[Path] = []
-        with (
-            files.locked(self.settings_path, self.settings.lock_timeout),
-            files.locked(self.secrets_path, self.settings.lock_timeout),
-        ):
+        with editing.locked(self.settings, self.settings_path, self.secrets_path):
             settings_doc = self._document_for_write(self.settings_path, settings_from_document, reinit=False)
             secrets_doc = self._document_for_write(self.secrets_path, secrets_from_document, reinit=False)
             settings = settings_from_document(settings_doc, self.settings_path)

@@ -19,18 +19,13 @@ from ...core.flows import Flow
 from ...core.logins import DeviceLogin
 from ...core.states import CredentialStatus, utcnow
 from ...core.validation import Fields
+from ..shared.oidc import TokenResponse
+from ..shared.times import jwt_times
+from .api import account_flow
 from .base import Snapshot, log
 from .model import DEFAULT_PROFILE_NAME, AuthServer, Profile
-from .oidc import (
-    TokenResponse,
-    account_flow,
-    device_authorization_flow,
-    device_poll_flow,
-    refresh_grant_flow,
-)
 from .refresh import QcsRefresher
 from .spec import QcsProfileSpec, parse_entry
-from .times import jwt_times
 
 
 class QcsSignIn(QcsRefresher):
@@ -78,12 +73,11 @@ class QcsSignIn(QcsRefresher):
             if refresh is not None:
                 server = self._profile_target(spec.profile)[1]
                 try:
-                    tokens = await self._run_async(
-                        refresh_grant_flow(
+                    tokens = await self.client.arun(
+                        self.oidc.refresh_grant(
                             server.issuer,
                             server.client_id,
                             refresh,
-                            self._discovery,
                             what="the identity provider",
                             advice="the pasted refresh token is not valid (expired, revoked or from another client); "
                             "copy a fresh one.",
@@ -97,7 +91,7 @@ class QcsSignIn(QcsRefresher):
                 access, refresh = tokens.access_token, tokens.refresh_token or refresh
             else:
                 try:
-                    await self._run_async(account_flow(self._api_url_for(spec.profile), access))
+                    await self.client.arun(account_flow(self._api_url_for(spec.profile), access))
                 except RefusedError:
                     log.warning(
                         "QCS profile %s: the pasted access token was refused; nothing was written", spec.profile
@@ -145,9 +139,7 @@ class QcsSignIn(QcsRefresher):
 
     def _device_start_flow(self, profile: str | None) -> Flow[DeviceLogin]:
         name, server, _credential = self._profile_target(profile)
-        discovery, authorization = yield from device_authorization_flow(
-            server.issuer, server.client_id, self._discovery
-        )
+        discovery, authorization = yield from self.oidc.device_authorization(server.issuer, server.client_id)
         return DeviceLogin(
             id=secrets.token_urlsafe(6),
             profile=name,
@@ -164,7 +156,7 @@ class QcsSignIn(QcsRefresher):
 
     async def start_device_login(self, profile: str | None = None) -> DeviceLogin:
         """Begin a browser sign-in (RFC 8628) for ``profile``: show ``user_code`` and ``verification_uri``."""
-        login = await self._run_async(self._device_start_flow(profile))
+        login = await self.client.arun(self._device_start_flow(profile))
         log.info("QCS profile %s: device login %s started", login.profile, login.id)
         return login
 
@@ -176,7 +168,7 @@ class QcsSignIn(QcsRefresher):
             login.state = "expired"
             login.error = "The sign-in code expired before it was used; start the QCS login again."
             return None
-        poll = yield from device_poll_flow(login.token_endpoint, login.client_id, login.device_code)
+        poll = yield from self.oidc.device_poll(login.token_endpoint, login.client_id, login.device_code)
         if poll.outcome == "slow_down":
             login.interval += 5
         elif poll.outcome == "expired":
@@ -223,7 +215,7 @@ class QcsSignIn(QcsRefresher):
         which grows on ``slow_down``), or becomes ``done``, ``failed`` (denied) or ``expired``. Transport trouble
         raises :class:`TransientProviderError` and leaves the login pending.
         """
-        tokens = await self._run_async(self._device_poll_flow(login))
+        tokens = await self.client.arun(self._device_poll_flow(login))
         if tokens is not None:
             # Writing waits for the file locks: keep the event loop free meanwhile.
             await asyncio.to_thread(self._finish_login, login, tokens)

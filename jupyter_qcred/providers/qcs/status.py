@@ -13,11 +13,11 @@ from typing import Any
 
 from ...core.errors import FieldError, FileFormatError, QCredError
 from ...core.states import CredentialStatus, State, absent, fingerprint, isoformat, mask, utcnow
+from ..shared.times import jwt_times
 from . import handoff
+from .api import PROVIDER
 from .base import REINIT_ADVICE, QcsBase, Snapshot
 from .model import Credential, TokenPayload
-from .oidc import PROVIDER
-from .times import jwt_times
 
 
 class QcsStatus(QcsBase):

@@ -15,8 +15,8 @@ import tomlkit
 from tomlkit.container import Container
 from tomlkit.items import Table
 
+from ..shared.times import format_rfc3339
 from .model import DEFAULT_PROFILE_NAME, AuthServer
-from .times import format_rfc3339
 
 #: Keys of a token payload that describe one particular token response; stale once the tokens are replaced.
 RESPONSE_KEYS = ("access_token", "refresh_token", "id_token", "expires_in", "scope", "token_type", "updated_at")

@@ -17,6 +17,8 @@ import tomlkit
 from ...core import files
 from ...core.errors import FieldError, FileFormatError, QCredError
 from ...core.states import utcnow
+from ..shared import editing
+from ..shared.times import format_rfc3339, jwt_times
 from . import handoff, store, uploads
 from .base import log
 from .model import (
@@ -30,7 +32,6 @@ from .model import (
 )
 from .spec import QcsProfileSpec
 from .status import QcsStatus
-from .times import format_rfc3339, jwt_times
 
 
 class QcsWriter(QcsStatus):
@@ -44,17 +45,14 @@ class QcsWriter(QcsStatus):
         A file the SDK could not read either is an error, unless ``reinit``: it is then kept as a timestamped
         backup and replaced.
         """
-        try:
-            text = files.read_text(path)
-            document = parse_toml(text or "", path)
+
+        def parse(text: str) -> tomlkit.TOMLDocument:
+            document = parse_toml(text, path)
             validate(document, path)
             return document
-        except (FileFormatError, FieldError) as exc:
-            if not reinit:
-                raise
-            kept = files.backup(path)
-            log.warning("QCS: %s could not be read (%s); kept as %s and replaced", path, type(exc).__name__, kept)
-            return tomlkit.document()
+
+        errors = (FileFormatError, FieldError)
+        return editing.read_for_write(path, parse, tomlkit.document, reinit=reinit, errors=errors, log=log)[0]
 
     def _write_documents(self, settings_doc: tomlkit.TOMLDocument, secrets_doc: tomlkit.TOMLDocument) -> None:
         """Validate both results as the SDK will read them, then write secrets first (a profile never points at a
@@ -89,10 +87,7 @@ class QcsWriter(QcsStatus):
         for spec in specs:
             if not isinstance(spec, QcsProfileSpec):
                 raise TypeError(f"QcsProvider.materialize takes QcsProfileSpec entries, not {type(spec).__name__}")
-        with (
-            files.locked(self.settings_path, self.settings.lock_timeout),
-            files.locked(self.secrets_path, self.settings.lock_timeout),
-        ):
+        with editing.locked(self.settings, self.settings_path, self.secrets_path):
             settings_doc = self._document_for_write(self.settings_path, settings_from_document, reinit)
             secrets_doc = self._document_for_write(self.secrets_path, secrets_from_document, reinit)
             before = settings_from_document(settings_doc, self.settings_path)
@@ -336,10 +331,7 @@ class QcsWriter(QcsStatus):
             ) from None
         kind = uploads.check_kind(label.name.lower(), document)
         now = utcnow()
-        with (
-            files.locked(self.settings_path, self.settings.lock_timeout),
-            files.locked(self.secrets_path, self.settings.lock_timeout),
-        ):
+        with editing.locked(self.settings, self.settings_path, self.secrets_path):
             settings_doc = self._document_for_write(self.settings_path, settings_from_document, reinit=True)
             secrets_doc = self._document_for_write(self.secrets_path, secrets_from_document, reinit=True)
             if kind == "secrets":

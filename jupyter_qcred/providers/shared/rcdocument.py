@@ -1,10 +1,11 @@
-"""The text of a qiskitrc as lines that can be edited without touching anything else (:class:`RcDocument`).
+"""The text of an INI file (a qiskitrc, an AWS config) as lines that can be edited without touching anything else
+(:class:`RcDocument`).
 
 ``configparser`` reads the text (case preserved, no interpolation, strict) and every problem it finds becomes a
 :class:`~jupyter_qcred.core.errors.FileFormatError` naming the file and the line, never a value. An edit rewrites only
 the option lines of the section it sets, so comments, blank lines, foreign sections and unknown keys survive byte for
-byte, and the result is parsed again and compared before it is kept. What the sections mean is :mod:`.qiskitrc`'s
-business.
+byte, and the result is parsed again and compared before it is kept. What the sections mean is the
+business of the provider that edits the file (IBM's qiskitrc, Braket's AWS config).
 """
 
 from __future__ import annotations
