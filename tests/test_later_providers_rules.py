@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from jupyter_qcred.core.bundle import parse_bundle
 from jupyter_qcred.core.manager import CredentialManager
@@ -118,13 +117,19 @@ def test_braket_takes_only_the_hub_login_and_remove_keeps_other_profiles(tmp_pat
 
 def test_every_event_schema_names_every_provider() -> None:
     """An event whose provider its schema does not list is dropped by jupyter_events' validation (the server's
-    re-initialized event of a five-cloud bundle was, before the schemas listed the later providers)."""
-    schemas = Path(__file__).resolve().parent.parent / "jupyter_qcred" / "server" / "event_schemas"
+    re-initialized event of a five-cloud bundle was, before the schemas listed the later providers): the server
+    registers each schema with the keys of its enabled providers, plugins included."""
+    from jupyter_qcred.server.observability import EVENTS, event_schema
+
+    keys = ("ibm", "qcs", "ionq", "braket", "nexus", "toy")
     enums = []
-    for path in sorted(schemas.glob("*/v*.yaml")):
-        text = yaml.safe_load(path.read_text())
-        found = [text["properties"].get("provider")]
-        found += [(text["properties"].get("credentials") or {}).get("items", {}).get("properties", {}).get("provider")]
-        enums += [(path.parent.name, set(item["enum"])) for item in found if item and "enum" in item]
+    for event in EVENTS:
+        schema = event_schema(event, keys)
+        found = [schema["properties"].get("provider")]
+        found += [
+            (schema["properties"].get("credentials") or {}).get("items", {}).get("properties", {}).get("provider")
+        ]
+        enums += [(event, tuple(item["enum"])) for item in found if item and "enum" in item]
     assert len(enums) == 5, enums
-    assert all(values == set(PROVIDER_KEYS) for _name, values in enums), enums
+    assert all(values == keys for _name, values in enums), enums
+    assert set(PROVIDER_KEYS) <= set(keys)

@@ -129,7 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``jupyter-qcred`` (``jupyter qcred``)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    provider = getattr(args, "provider", None)
+    if provider is not None:
+        from ..core import registry
+
+        known = registry.registered_names()
+        if provider not in known:  # a usage error (exit 2), as argparse's own choices would say
+            parser.error(f"argument provider: invalid choice: {provider!r} (choose from {', '.join(known)})")
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING, format="jupyter qcred: %(message)s", stream=sys.stderr
     )

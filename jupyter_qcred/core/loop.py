@@ -137,10 +137,11 @@ class RefreshLoop:
             overlay.scheduled_at = policy.jittered(status.next_refresh_at, status.expires_at, self._rng)
         return overlay.scheduled_at
 
-    def _watched(self) -> list[Path]:
+    def _watched(self, keys: list[str] | None = None) -> list[Path]:
+        """The files the providers (``keys``: these only) ask to be watched."""
         paths: list[Path] = []
-        for provider in self.providers.values():
-            paths += provider.watched_paths()
+        for key in keys if keys is not None else self.providers:
+            paths += self.providers[key].watched_paths()
         return paths
 
     def _files_changed(self) -> bool:

@@ -80,6 +80,8 @@ class CredentialManager(RefreshLoop, HubPulls):
         self._overlays: dict[Key, Overlay] = {}
         self._listeners: list[Listener] = []
         self._file_marks: dict[Path, tuple[int, int, int, int] | None] = {}
+        #: Each provider's statuses as its last read gave them (before this process's overlays).
+        self._read_statuses: dict[str, list[CredentialStatus]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[Key, asyncio.Task[CredentialStatus]] = {}
@@ -105,34 +107,41 @@ class CredentialManager(RefreshLoop, HubPulls):
         error state and is kept in :attr:`read_errors`, which the CLI turns into its exit status)."""
         self._apply(self._read(), publish)
 
-    async def areload(self, publish: bool = True) -> None:
+    async def areload(self, publish: bool = True, *, only: str | None = None) -> None:
         """:meth:`reload` for the event loop: the files are read in a worker thread, so a slow or odd file never
-        stalls the server (reads are also bounded in size and type, see :func:`jupyter_qcred.core.files.read_text`)."""
-        self._apply(await asyncio.to_thread(self._read), publish)
+        stalls the server (reads are also bounded in size and type, see :func:`jupyter_qcred.core.files.read_text`).
+        ``only``: re-read that provider's stores alone (a refresh of one of its credentials)."""
+        self._apply(await asyncio.to_thread(self._read, only), publish)
 
-    def _read(self) -> tuple[list[CredentialStatus], dict[Path, tuple[int, int, int, int] | None]]:
-        """What the stores hold now, and their marks (file I/O only: safe in a worker thread)."""
-        found: list[CredentialStatus] = []
+    def _read(
+        self, only: str | None = None
+    ) -> tuple[list[CredentialStatus], dict[Path, tuple[int, int, int, int] | None]]:
+        """What the stores hold now, and their marks (file I/O only: safe in a worker thread); with ``only``, the
+        other providers' statuses and marks are those of their last read."""
+        keys = [only] if only is not None else list(self.providers)
         errors: list[OSError] = []
-        for provider in self.providers.values():
+        for key in keys:
+            provider = self.providers[key]
             try:
-                found += provider.read()
+                found = provider.read()
             except Exception as exc:  # a provider's read should not raise; never let one take the others down
                 if isinstance(exc, OSError):
                     errors.append(exc)
-                found.append(
-                    CredentialStatus(provider=provider.key, name=None, state=State.ERROR, error=_sentence(exc))
-                )
-        exposed: dict[Path, str | None] = {}
-        for status in found:
-            if status.file is not None:
-                if status.file not in exposed:
-                    exposed[status.file] = files.exposure(status.file)
-                warning = exposed[status.file]
-                if warning:
-                    status.warnings.append(warning)
-        self.read_errors = errors
-        return found, {path: mark(path) for path in self._watched()}
+                found = [CredentialStatus(provider=key, name=None, state=State.ERROR, error=_sentence(exc))]
+            exposed: dict[Path, str | None] = {}
+            for status in found:
+                if status.file is not None:
+                    if status.file not in exposed:
+                        exposed[status.file] = files.exposure(status.file)
+                    warning = exposed[status.file]
+                    if warning:
+                        status.warnings.append(warning)
+            self._read_statuses[key] = found
+        marks = dict(self._file_marks) if only is not None else {}
+        marks.update({path: mark(path) for path in self._watched(keys)})
+        if only is None:
+            self.read_errors = errors
+        return [status for key in self.providers for status in self._read_statuses.get(key, [])], marks
 
     def _apply(
         self, read: tuple[list[CredentialStatus], dict[Path, tuple[int, int, int, int] | None]], publish: bool
@@ -302,7 +311,7 @@ class CredentialManager(RefreshLoop, HubPulls):
         provider_key, name = key
         assert name is not None
         self._overlays.setdefault(key, self._new_overlay()).refreshing = True
-        await self.areload()
+        await self.areload(only=provider_key)
         overlay = self._overlays.setdefault(key, self._new_overlay())  # the re-read may have dropped it
         before = self._statuses.get(key)
         overlay.seen_expiry = before.expires_at if before else None
@@ -312,7 +321,7 @@ class CredentialManager(RefreshLoop, HubPulls):
         if gate is not None:
             # The hub could not renew a due credential a moment ago: wait for its backoff, ask nobody now.
             overlay.retry_at, overlay.refreshing, overlay.checked = gate, False, True
-            await self.areload()
+            await self.areload(only=provider_key)
             return self._statuses.get(key) or CredentialStatus(provider_key, name, State.ABSENT)
         try:
             if pull:
@@ -338,7 +347,7 @@ class CredentialManager(RefreshLoop, HubPulls):
         gate = self.hub_gate() if via_hub else None
         if gate is not None and overlay.retry_at is not None:  # a failure's own retry waits for the hub's backoff
             overlay.retry_at = max(overlay.retry_at, gate)
-        await self.areload()
+        await self.areload(only=provider_key)
         self._wake.set()
         outcome = (overlay.last_refresh or {}).get("outcome", "failed")
         for observer in list(self.refresh_observers):

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from .errors import QCredError
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
     from .provider import Provider
     from .settings import Settings
 
@@ -25,37 +27,61 @@ GROUP = "jupyter_qcred.providers"
 
 
 @functools.cache
-def _classes() -> dict[str, type[Provider]]:
-    """Every registered provider class by key, in the views' order; one that cannot be loaded is logged and left
-    out (a broken plugin must not take the other clouds down with it)."""
+def _points() -> dict[str, EntryPoint]:
+    """The group's entry points by name, not loaded (the first on ``sys.path`` wins, as for imports)."""
     from importlib.metadata import entry_points
 
-    from .provider import Provider
-
-    found: dict[str, type[Provider]] = {}
+    found: dict[str, EntryPoint] = {}
     for point in entry_points(group=GROUP):
-        if point.name in found:
-            continue  # the first on sys.path wins, as for imports
-        try:
-            cls = point.load()
-        except Exception as exc:
-            log.error("jupyter_qcred: the provider %r (%s) cannot be loaded: %s", point.name, point.value, exc)
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, Provider)) or getattr(cls, "key", None) != point.name:
-            log.error(
-                "jupyter_qcred: the entry point %r (%s) does not name a Provider class whose key is %r; left out",
-                point.name,
-                point.value,
-                point.name,
-            )
-            continue
-        found[point.name] = cls
+        found.setdefault(point.name, point)
+    return found
+
+
+_loaded: dict[str, type[Provider] | None] = {}
+
+
+def _load(key: str) -> type[Provider] | None:
+    """The class registered as ``key``, imported on first use only (``jupyter qcred token qcs`` loads QCS alone);
+    one that cannot be loaded is logged once and left out: a broken plugin must not take the other clouds down."""
+    if key not in _loaded:
+        from .provider import Provider
+
+        point = _points().get(key)
+        cls = None
+        if point is not None:
+            try:
+                cls = point.load()
+            except Exception as exc:
+                log.error("jupyter_qcred: the provider %r (%s) cannot be loaded: %s", key, point.value, exc)
+            else:
+                if not (isinstance(cls, type) and issubclass(cls, Provider)) or getattr(cls, "key", None) != key:
+                    log.error(
+                        "jupyter_qcred: the entry point %r (%s) does not name a Provider class whose key is %r; "
+                        "left out",
+                        key,
+                        point.value,
+                        key,
+                    )
+                    cls = None
+        _loaded[key] = cls
+    return _loaded[key]
+
+
+def _classes() -> dict[str, type[Provider]]:
+    """Every registered provider class that loads, by key, in the views' order."""
+    found = {key: cls for key in _points() if (cls := _load(key)) is not None}
     return dict(sorted(found.items(), key=lambda item: (item[1].order, item[0])))
+
+
+def registered_names() -> tuple[str, ...]:
+    """The names registered in the group, without loading any (what a command line may accept)."""
+    return tuple(_points())
 
 
 def reset() -> None:
     """Scan the entry points again on next use (after installing a provider into a running process: tests)."""
-    _classes.cache_clear()
+    _points.cache_clear()
+    _loaded.clear()
 
 
 def provider_keys() -> tuple[str, ...]:
@@ -65,33 +91,34 @@ def provider_keys() -> tuple[str, ...]:
 
 def provider_class(key: str) -> type[Provider]:
     """The class registered as ``key`` (a QCredError naming the known ones otherwise)."""
-    classes = _classes()
-    if key not in classes:
-        raise QCredError(f"Unknown provider {key!r}; known providers are {', '.join(classes) or 'none'}.")
-    return classes[key]
+    cls = _load(key)
+    if cls is None:
+        known = ", ".join(_classes()) or "none"
+        raise QCredError(f"Unknown provider {key!r}; known providers are {known}.")
+    return cls
 
 
 def title(key: str) -> str:
     """The provider's name for people (the key itself for one not registered)."""
-    cls = _classes().get(key)
+    cls = _load(key)
     return cls.title if cls is not None else key
 
 
 def noun(key: str) -> str:
     """What one credential of the provider is called ("credential" for one not registered)."""
-    cls = _classes().get(key)
+    cls = _load(key)
     return cls.noun if cls is not None else "credential"
 
 
 def methods(key: str) -> tuple[str, ...]:
     """How the provider's credentials are re-initialized by hand ("token", "upload", "login")."""
-    cls = _classes().get(key)
+    cls = _load(key)
     return cls.methods if cls is not None else ()
 
 
 def download_hint(key: str) -> str:
     """Where a person gets the provider's credentials file again."""
-    cls = _classes().get(key)
+    cls = _load(key)
     return cls.download_hint if cls is not None else "download it again from the provider"
 
 
