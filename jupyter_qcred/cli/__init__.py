@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     refresh = command("refresh", "refresh access tokens now")
     refresh.add_argument("provider", nargs="?", help=f"only this provider ({PROVIDERS})")
-    refresh.add_argument("--name", help="only this account or profile")
+    refresh.add_argument("--name", help="only this credential (as `jupyter qcred status` names it)")
     refresh.add_argument("--json", action="store_true", help="print the status JSON")
     refresh.set_defaults(run=cmd_refresh)
 

@@ -141,7 +141,7 @@ DESCRIPTIONS: dict[str, str] = {
         "Asks for confirmation on a terminal; --yes removes without asking (for scripts)."
     ),
     "demo": (
-        "Start the loopback sandbox (stand-ins for IBM Quantum and Rigetti QCS) and JupyterLab with the "
+        "Start the loopback sandbox (stand-ins for the quantum clouds) and JupyterLab with the "
         "extension, or with --hub a local JupyterHub that logs in through the sandbox. It runs with HOME set to "
         "a demo folder under Jupyter's data directory, so your own ~/.qcs and ~/.qiskit are never read or "
         "written. Runs until Ctrl-C (or SIGTERM, SIGHUP), which stops everything it started."

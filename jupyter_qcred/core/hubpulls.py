@@ -56,7 +56,7 @@ class HubPulls:
         if self.hub_refresh is None:
             raise QCredError(
                 f"{key[0]} {key[1]}: only JupyterHub can refresh this credential, and this server is not running "
-                "under JupyterHub. Re-initialize it with a token, a credentials file or the QCS login."
+                "under JupyterHub. Re-initialize it with a token, a credentials file or a browser login."
             )
         before = self._statuses.get(key)
         await self._pull_once_for_all()

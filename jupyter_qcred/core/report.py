@@ -88,7 +88,8 @@ def format_status(snapshot: dict[str, Any], now: datetime | None = None) -> str:
     for login in snapshot.get("logins", []):
         if login.get("state") == "pending":
             lines.append(
-                f"QCS login pending: open {login.get('verification_uri_complete') or login.get('verification_uri')} "
+                f"{title(str(login.get('provider')))} login pending: open "
+                f"{login.get('verification_uri_complete') or login.get('verification_uri')} "
                 f"and confirm the code {login.get('user_code')}."
             )
     if problems:

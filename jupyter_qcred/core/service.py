@@ -180,14 +180,15 @@ class CredentialService:
             if self.hub_pull is None:
                 raise UnavailableError(
                     "This server is not running under JupyterHub; re-initialize with a token, a credentials file "
-                    "or the QCS login instead."
+                    "or a browser login instead."
                 )
             bundle = await self.hub_pull()
         else:
             found = self.spawn_bundle()
             if found is None or found.empty:
                 raise UnavailableError(
-                    "There is no spawn bundle to re-initialize from; use a token, a credentials file or the QCS login."
+                    "There is no spawn bundle to re-initialize from; use a token, a credentials file or a browser "
+                    "login."
                 )
             bundle = found
         answer = await self.write(bundle, source, explicit=explicit)
@@ -331,7 +332,7 @@ class CredentialService:
         """Make an account (IBM, optionally with its hub/group/project) or a profile (QCS) the default."""
         provider = self.provider(provider)
         if not name:
-            raise InputError("Field 'name' is required: the account or profile to make the default.")
+            raise InputError("Field 'name' is required: the credential to make the default.")
         self._known(provider, name)
         refusal = await asyncio.to_thread(self.manager.providers[provider].can_be_default, name)
         if refusal:

@@ -1,4 +1,5 @@
-"""Loopback services that speak the IBM Quantum and Rigetti QCS protocols, for tests, the demo and binder.
+"""Loopback services that speak the protocols of the clouds jupyter_qcred serves (IBM Quantum, Rigetti QCS, IonQ,
+Amazon Braket's STS, Quantinuum Nexus), for tests, the demo and binder.
 
 Standalone on purpose (tornado, the standard library and ``cryptography`` only): it imports nothing else from
 ``jupyter_qcred``, so it can fake the clouds for any version of the package under test.  Start it with

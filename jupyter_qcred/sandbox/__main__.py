@@ -13,7 +13,7 @@ from .state import DAY, SandboxConfig
 
 def parse_args(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(
-        prog="python -m jupyter_qcred.sandbox", description="Loopback fake of the IBM Quantum and Rigetti QCS clouds."
+        prog="python -m jupyter_qcred.sandbox", description="Loopback fakes of the quantum clouds jupyter_qcred serves."
     )
     parser.add_argument("--port", type=int, default=0, help="plain HTTP port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--tls-port", type=int, default=0, help="HTTPS port with --tls (0: any free port)")
