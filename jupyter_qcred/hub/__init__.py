@@ -251,7 +251,7 @@ def ahead_of_expiry_refresh_hook(
     """
     from ..core.policy import RefreshPolicy
     from ..core.states import utcnow
-    from ..providers.qcs.model import jwt_times
+    from ..providers.shared.times import jwt_times
     from . import metrics
 
     due_policy = hub_side_policy(policy or RefreshPolicy())
