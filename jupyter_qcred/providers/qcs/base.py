@@ -1,9 +1,9 @@
-"""What every part of the QCS provider shares: the two files, read as one snapshot; a profile resolved to its auth
-server and credential; what this process learnt beyond the files; and the protocol flows run with the SDK's TLS trust.
+"""What every part of the QCS provider shares: the two files, read as one snapshot, and a profile resolved to its auth
+server and credential (:class:`QcsFiles`, the store part); what this process learnt beyond the files (:class:`Memory`).
 
-:class:`~.provider.QcsProvider` is one chain of small classes, a job each (:mod:`.status`, :mod:`.writer`,
-:mod:`.refresh`, :mod:`.signin`), all standing on :class:`QcsBase`, so every job reads the files, resolves profiles
-and reaches the network in the same way.
+:class:`~.provider.QcsProvider` is composed of parts, each a plain object given what it uses: this store, the
+statuses (:mod:`.status`), the writer (:mod:`.writer`, :mod:`.removing`), the refresher (:mod:`.refresh`) and the
+sign-in (:mod:`.signin`), with the protocol parts of :mod:`jupyter_qcred.providers.shared` (client, OIDC, renewer).
 """
 
 from __future__ import annotations
@@ -20,12 +20,7 @@ from ...core import files
 from ...core.errors import QCredError
 from ...core.settings import Settings
 from ...core.states import fingerprint
-from ..base import Provider
-from ..shared.client import Client
-from ..shared.oidc import Oidc
-from ..shared.renewer import Renewer
 from . import handoff
-from .api import PROVIDER
 from .model import (
     AuthServer,
     Credential,
@@ -94,33 +89,31 @@ class Memory:
     held: dict[str, tuple[str | None, TokenPayload]] = dataclasses.field(default_factory=dict)
 
 
-class QcsBase(Provider):
-    """The files, the memory and the protocol parts (client, OIDC, renewer) of the QCS provider; its subclasses add
-    the jobs."""
+class QcsFiles:
+    """The store part: both files (``QCS_SETTINGS_FILE_PATH`` / ``QCS_SECRETS_FILE_PATH`` honoured by
+    :class:`Settings`), read as one snapshot, and a profile resolved to its auth server and credential. Under
+    ``QCS_SECRETS_READ_ONLY`` a credential's tokens are those this process holds (``memory.held``)."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(settings)
-        self._memory = Memory()
-        #: TLS trust like the SDK: ``SSL_CERT_FILE``/``SSL_CERT_DIR`` from the settings' environment, else defaults.
-        self.client = Client.from_settings(settings, PROVIDER, files=("SSL_CERT_FILE",), folders=("SSL_CERT_DIR",))
-        self.oidc = Oidc(PROVIDER, "QCS", "the auth server of settings.toml")
-        self.renewer = Renewer(settings, self.client)
+    def __init__(self, settings: Settings, memory: Memory) -> None:
+        self.settings = settings
+        self.memory = memory
 
     @property
     def settings_path(self) -> Path:
-        """``settings.toml`` (``QCS_SETTINGS_FILE_PATH`` honoured by :class:`Settings`)."""
+        """``settings.toml``."""
         return self.settings.qcs_settings_path
 
     @property
     def secrets_path(self) -> Path:
-        """``secrets.toml`` (``QCS_SECRETS_FILE_PATH`` honoured by :class:`Settings`)."""
+        """``secrets.toml``."""
         return self.settings.qcs_secrets_path
 
     def watched_paths(self) -> list[Path]:
         """Both files: the SDK and other processes change them."""
         return [self.settings_path, self.secrets_path]
 
-    def _load(self) -> Snapshot:
+    def load(self) -> Snapshot:
+        """Both files, parsed and validated together."""
         settings_text = files.read_text(self.settings_path)
         settings_doc, settings = load_settings(self.settings_path, settings_text)
         secrets_text = files.read_text(self.secrets_path)
@@ -134,7 +127,7 @@ class QcsBase(Provider):
             secrets_text is not None,
         )
 
-    def _load_secrets(self) -> tuple[tomlkit.TOMLDocument, QcsSecrets]:
+    def load_secrets(self) -> tuple[tomlkit.TOMLDocument, QcsSecrets]:
         """``secrets.toml`` with handed-off credentials shown as their real token payloads (:func:`handoff.view`)."""
         document, model = load_secrets(self.secrets_path, files.read_text(self.secrets_path))
         return document, handoff.view(model)
@@ -142,23 +135,23 @@ class QcsBase(Provider):
     @property
     def read_only(self) -> bool:
         """``QCS_SECRETS_READ_ONLY`` is set: we never write ``secrets.toml`` (as the SDK does not)."""
-        return handoff.secrets_read_only(self._environ())
+        return handoff.secrets_read_only(self.environ())
 
-    def _payload(self, credential: Credential) -> TokenPayload | None:
+    def payload(self, credential: Credential) -> TokenPayload | None:
         """The token payload to use: the file's, or under ``QCS_SECRETS_READ_ONLY`` the tokens this process
         obtained since (as long as the file still holds the refresh token they replaced)."""
         payload = credential.token_payload
-        held = self._memory.held.get(credential.name) if self.read_only else None
+        held = self.memory.held.get(credential.name) if self.read_only else None
         if payload is not None and held is not None and held[0] == fingerprint(payload.refresh_token):
             return held[1]
         return payload
 
-    def _environ(self) -> dict[str, str]:
+    def environ(self) -> dict[str, str]:
         return dict(self.settings.environ)
 
-    def _resolve(self, snapshot: Snapshot, profile: str | None) -> Target:
+    def resolve(self, snapshot: Snapshot, profile: str | None) -> Target:
         """The profile (``None``: the SDK's default one) with its auth server and credential, or a clear error."""
-        environ = self._environ()
+        environ = self.environ()
         name = profile or snapshot.settings.effective_default(environ)
         found = snapshot.settings.profiles.get(name)
         if found is None:

@@ -18,14 +18,15 @@ from ...core import files
 from ...core.errors import QCredError, RefusedError
 from ...core.flows import Flow
 from ...core.states import CredentialStatus, fingerprint, utcnow
-from ..shared.oidc import TokenResponse
-from ..shared.renewer import token_due
+from ..shared.client import Client
+from ..shared.oidc import Oidc, TokenResponse
+from ..shared.renewer import Renewer, token_due
 from ..shared.times import jwt_times
 from . import handoff, store
 from .api import PROVIDER, account_flow
-from .base import REINIT_ADVICE, ClientToken, Target, log
+from .base import REINIT_ADVICE, ClientToken, Memory, QcsFiles, Target, log
 from .model import Credential, TokenPayload
-from .writer import QcsWriter
+from .status import QcsStatus
 
 
 class _ProfileRenewal:
@@ -36,15 +37,15 @@ class _ProfileRenewal:
         self.refresher = refresher
         self.profile = profile
         self.target = target
-        self.lock = refresher.secrets_path
+        self.lock = refresher.files.secrets_path
 
     def stored(self) -> str | None:
         refresher = self.refresher
-        self.target = refresher._resolve(refresher._load(), self.profile)
+        self.target = refresher.files.resolve(refresher.files.load(), self.profile)
         credential = self.target.credential
         if credential.kind == "client_credentials":
             return refresher._client_token_valid(credential, utcnow())
-        payload = refresher._payload(credential)
+        payload = refresher.files.payload(credential)
         if payload is None:  # externally managed: the fast path already refused
             raise QCredError(f"Rigetti QCS profile {self.target.profile.name!r} has no token to refresh.")
         return payload.access_token
@@ -60,12 +61,31 @@ class _ProfileRenewal:
         return (yield from self.refresher._refresh_grant_flow(self.target))
 
 
-class QcsRefresher(QcsWriter):
-    """Tokens for the SDK and the views: ``token_sync`` (the CLI), ``token`` and ``refresh`` (the server)."""
+class QcsRefresher:
+    """Tokens for the SDK and the views: ``token_sync`` (the CLI), ``token`` and ``refresh`` (the server), renewed
+    once for all processes by the shared renewer, with the OIDC grants of the profile's auth server."""
+
+    def __init__(
+        self,
+        files: QcsFiles,
+        memory: Memory,
+        reader: QcsStatus,
+        *,
+        client: Client,
+        oidc: Oidc,
+        renewer: Renewer,
+    ) -> None:
+        self.files = files
+        self.memory = memory
+        self.settings = files.settings
+        self.reader = reader
+        self.client = client
+        self.oidc = oidc
+        self.renewer = renewer
 
     def _client_token_valid(self, credential: Credential, now: datetime) -> str | None:
         assert credential.client_credentials is not None
-        token = self._memory.client_tokens.get(credential.name)
+        token = self.memory.client_tokens.get(credential.name)
         if token is None or token.fingerprint != fingerprint(credential.client_credentials.client_secret):
             return None
         if token.expires_at is None or self.settings.policy.is_due(token.issued_at, token.expires_at, now):
@@ -80,7 +100,8 @@ class QcsRefresher(QcsWriter):
         if external is not None and handoff.is_token_command(external):
             raise QCredError(
                 f"Rigetti QCS profile {target.profile.name!r} is handed off to jupyter_qcred, but its tokens "
-                f"({handoff.managed_name(credential.name)!r}) are missing from {self.secrets_path}; " + REINIT_ADVICE
+                f"({handoff.managed_name(credential.name)!r}) are missing from {self.files.secrets_path}; "
+                + REINIT_ADVICE
             )
         if credential.kind == "externally_managed":
             raise QCredError(
@@ -89,9 +110,9 @@ class QcsRefresher(QcsWriter):
             )
         if credential.kind == "client_credentials":
             return None if force else self._client_token_valid(credential, now)
-        payload = self._payload(credential)
+        payload = self.files.payload(credential)
         assert payload is not None
-        if self._memory.refresh_via.get(credential.name) == "hub":
+        if self.memory.refresh_via.get(credential.name) == "hub":
             times = jwt_times(payload.access_token)
             if payload.access_token and times.expires_at and now < times.expires_at:
                 return payload.access_token
@@ -105,18 +126,18 @@ class QcsRefresher(QcsWriter):
 
     def _renewal(self, profile: str | None, force: bool) -> tuple[str | None, _ProfileRenewal | None, str | None]:
         """(the token when no request is needed, else the renewal and the token the caller saw before locking)."""
-        target = self._resolve(self._load(), profile)
+        target = self.files.resolve(self.files.load(), profile)
         token = self._fast_path(target, force=force)
         if token is not None:
             return token, None, None
-        payload = self._payload(target.credential)
+        payload = self.files.payload(target.credential)
         return None, _ProfileRenewal(self, profile, target), payload.access_token if payload else None
 
     def _refresh_grant_flow(self, target: Target) -> Flow[str]:
         """Under the lock, the token still due (or forced): the refresh grant, saved (or held, when read-only)."""
         credential = target.credential
         name = target.profile.name
-        payload = self._payload(credential)
+        payload = self.files.payload(credential)
         if payload is None or not payload.refresh_token:
             raise RefusedError(
                 PROVIDER, f"profile {name!r} has no refresh token to renew its access token; " + REINIT_ADVICE
@@ -131,16 +152,16 @@ class QcsRefresher(QcsWriter):
                 advice=REINIT_ADVICE,
             )
         except RefusedError as exc:
-            self._memory.refused[credential.name] = (fingerprint(refresh_token), str(exc))
+            self.memory.refused[credential.name] = (fingerprint(refresh_token), str(exc))
             log.warning("QCS profile %s: the refresh token was refused; the credential needs re-initializing", name)
             raise
         obtained = utcnow()
-        if self.read_only:
+        if self.files.read_only:
             access = self._hold(credential, tokens, obtained)
         else:
             access = self._write_refreshed(credential.name, tokens, obtained)
-        self._memory.refused.pop(credential.name, None)
-        self._memory.refreshed_at[credential.name] = obtained
+        self.memory.refused.pop(credential.name, None)
+        self.memory.refreshed_at[credential.name] = obtained
         log.info("QCS profile %s: refreshed the access token of credential %s", name, credential.name)
         return access
 
@@ -158,25 +179,25 @@ class QcsRefresher(QcsWriter):
                 advice="check client_id and client_secret in secrets.toml or re-initialize.",
             )
         except RefusedError as exc:
-            self._memory.refused[credential.name] = (fingerprint(pair.client_secret), str(exc))
+            self.memory.refused[credential.name] = (fingerprint(pair.client_secret), str(exc))
             raise
         times = jwt_times(tokens.access_token)
         issued = times.issued_at or utcnow()
         expires = times.expires_at or (
             issued + timedelta(seconds=tokens.expires_in) if tokens.expires_in is not None else None
         )
-        self._memory.client_tokens[credential.name] = ClientToken(
+        self.memory.client_tokens[credential.name] = ClientToken(
             fingerprint(pair.client_secret), tokens.access_token, issued, expires
         )
-        self._memory.refused.pop(credential.name, None)
+        self.memory.refused.pop(credential.name, None)
         log.info("QCS profile %s: obtained an access token with the client_credentials grant", target.profile.name)
         return tokens.access_token
 
     def _hold(self, credential: Credential, tokens: TokenResponse, obtained: datetime) -> str:
         """``QCS_SECRETS_READ_ONLY``: keep a refresh result in this process only (the status says so)."""
         on_disk = credential.token_payload.refresh_token if credential.token_payload else None
-        payload = self._payload(credential)
-        self._memory.held[credential.name] = (
+        payload = self.files.payload(credential)
+        self.memory.held[credential.name] = (
             fingerprint(on_disk),
             TokenPayload(
                 access_token=tokens.access_token,
@@ -193,11 +214,11 @@ class QcsRefresher(QcsWriter):
 
         A handed-off credential's tokens are written where they live (``jupyter_qcred-NAME``, see :mod:`.handoff`).
         """
-        document, current = self._load_secrets()
+        document, current = self.files.load_secrets()
         existing = current.credentials.get(credential)
         if existing is None or existing.kind != "token_payload" or existing.token_payload is None:
             raise QCredError(
-                f"Rigetti QCS: the credential {credential!r} was removed from {self.secrets_path} while it was "
+                f"Rigetti QCS: the credential {credential!r} was removed from {self.files.secrets_path} while it was "
                 "being refreshed; the new token was not saved. Re-initialize if you still need it."
             )
         payload = existing.token_payload
@@ -215,7 +236,7 @@ class QcsRefresher(QcsWriter):
         )
         if existing.stored_as:  # handed off: older clients read the access token beside the command
             store.mirror(document, existing.name, existing.stored_as)
-        files.atomic_write(self.secrets_path, tomlkit.dumps(document))
+        files.atomic_write(self.files.secrets_path, tomlkit.dumps(document))
         return tokens.access_token
 
     def token_sync(self, profile: str | None = None) -> str:
@@ -251,21 +272,21 @@ class QcsRefresher(QcsWriter):
         :class:`QCredError` (no such profile or credential). A failure to read the account details does not fail
         the refresh: it becomes ``account.note``.
         """
-        target = self._resolve(self._load(), name)
+        target = self.files.resolve(self.files.load(), name)
         credential = target.credential
         if credential.kind == "externally_managed":
-            return self.status(name)
-        if self._memory.refresh_via.get(credential.name) == "hub":
+            return self.reader.status(name)
+        if self.memory.refresh_via.get(credential.name) == "hub":
             token = credential.token_payload.access_token if credential.token_payload else None
         else:
             token = await self.token(name, force=force)
         if token and not jwt_times(token).problem:
-            await self._update_account(credential.name, target.profile.api_url, token)
-        return self.status(name)
+            await self.update_account(credential.name, target.profile.api_url, token)
+        return self.reader.status(name)
 
-    async def _update_account(self, credential: str, api_url: str, token: str) -> None:
+    async def update_account(self, credential: str, api_url: str, token: str) -> None:
         """Fetch user and groups; a failure is a note, never a credential state."""
-        entry = self._memory.accounts.setdefault(credential, {})
+        entry = self.memory.accounts.setdefault(credential, {})
         try:
             user, groups = await self.client.arun(account_flow(api_url, token))
         except QCredError as exc:

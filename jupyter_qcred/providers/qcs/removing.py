@@ -8,22 +8,20 @@ from pathlib import Path
 from ...core.errors import QCredError
 from ..shared import editing
 from . import handoff
-from .base import log
+from .base import Memory, QcsFiles, log
 from .model import secrets_from_document, settings_from_document
-from .signin import QcsSignIn
 from .store import set_default_profile
+from .writer import QcsWriter
 
 
-class QcsRemoving(QcsSignIn):
-    """Adds :meth:`names`, :meth:`remove` and :meth:`can_be_default`."""
+class QcsRemover:
+    """Removes profiles, through the writer's locked read-modify-write of both files."""
 
-    def names(self) -> list[str]:
-        """The profiles that hold a usable credential (what the views list); empty when a file does not parse."""
-        return [status.name for status in self.read() if status.name]
-
-    def can_be_default(self, name: str) -> str | None:
-        """Every QCS profile the files hold can be the default."""
-        return None
+    def __init__(self, files: QcsFiles, memory: Memory, writer: QcsWriter) -> None:
+        self.files = files
+        self.memory = memory
+        self.settings = files.settings
+        self.writer = writer
 
     def remove(self, name: str) -> list[Path]:
         """Remove profile ``name`` (and its credential when no other profile uses it); returns the files changed.
@@ -32,18 +30,20 @@ class QcsRemoving(QcsSignIn):
         ``default_profile_name`` is dropped when none is left), so the SDK never loads a profile that is gone.
         """
         changed: list[Path] = []
-        with editing.locked(self.settings, self.settings_path, self.secrets_path):
-            settings_doc = self._document_for_write(self.settings_path, settings_from_document, reinit=False)
-            secrets_doc = self._document_for_write(self.secrets_path, secrets_from_document, reinit=False)
-            settings = settings_from_document(settings_doc, self.settings_path)
-            secrets = handoff.view(secrets_from_document(secrets_doc, self.secrets_path))
+        with editing.locked(self.settings, self.files.settings_path, self.files.secrets_path):
+            settings_doc = self.writer.document_for_write(
+                self.files.settings_path, settings_from_document, reinit=False
+            )
+            secrets_doc = self.writer.document_for_write(self.files.secrets_path, secrets_from_document, reinit=False)
+            settings = settings_from_document(settings_doc, self.files.settings_path)
+            secrets = handoff.view(secrets_from_document(secrets_doc, self.files.secrets_path))
             profile = settings.profiles.get(name)
             if profile is None:
-                raise QCredError(f"Rigetti QCS has no profile named {name!r} in {self.settings_path}.")
+                raise QCredError(f"Rigetti QCS has no profile named {name!r} in {self.files.settings_path}.")
             profiles = settings_doc.get("profiles")
             if profiles is not None and name in profiles:
                 del profiles[name]
-                changed.append(self.settings_path)
+                changed.append(self.files.settings_path)
             others = {p.credentials_name for key, p in settings.profiles.items() if key != name}
             credential = profile.credentials_name
             table = secrets_doc.get("credentials")
@@ -52,8 +52,8 @@ class QcsRemoving(QcsSignIn):
                 for entry in (credential, handoff.managed_name(credential)):
                     if entry in table:
                         del table[entry]
-                        if self.secrets_path not in changed:
-                            changed.append(self.secrets_path)
+                        if self.files.secrets_path not in changed:
+                            changed.append(self.files.secrets_path)
             if settings.default_profile_name == name:
                 usable = [
                     key
@@ -66,11 +66,11 @@ class QcsRemoving(QcsSignIn):
                     set_default_profile(settings_doc, usable[0])
                 elif "default_profile_name" in settings_doc:
                     del settings_doc["default_profile_name"]
-                if self.settings_path not in changed:
-                    changed.append(self.settings_path)
-            self._write_documents(settings_doc, secrets_doc)
-        self._memory.sources.pop(name, None)
-        if self.secrets_path in changed:
-            self._forget(credential)
+                if self.files.settings_path not in changed:
+                    changed.append(self.files.settings_path)
+            self.writer.write_documents(settings_doc, secrets_doc)
+        self.memory.sources.pop(name, None)
+        if self.files.secrets_path in changed:
+            self.writer.forget(credential)
         log.info("QCS profile %s removed", name)
         return changed

@@ -19,22 +19,45 @@ from ...core.flows import Flow
 from ...core.logins import DeviceLogin
 from ...core.states import CredentialStatus, utcnow
 from ...core.validation import Fields
-from ..shared.oidc import TokenResponse
+from ..shared.client import Client
+from ..shared.oidc import Oidc, TokenResponse
 from ..shared.times import jwt_times
-from .api import account_flow
-from .base import Snapshot, log
+from .api import PROVIDER, account_flow
+from .base import Memory, QcsFiles, Snapshot, log
 from .model import DEFAULT_PROFILE_NAME, AuthServer, Profile
 from .refresh import QcsRefresher
 from .spec import QcsProfileSpec, parse_entry
+from .status import QcsStatus
+from .writer import QcsWriter
 
 
-class QcsSignIn(QcsRefresher):
-    """Pasted tokens and device logins for QCS profiles."""
+class QcsSignIn:
+    """Pasted tokens and device logins for QCS profiles: checked with the cloud first, then written by the writer
+    as a re-initialization, then checked with the QCS API by the refresher."""
+
+    def __init__(
+        self,
+        files: QcsFiles,
+        memory: Memory,
+        reader: QcsStatus,
+        writer: QcsWriter,
+        refresher: QcsRefresher,
+        *,
+        client: Client,
+        oidc: Oidc,
+    ) -> None:
+        self.files = files
+        self.memory = memory
+        self.reader = reader
+        self.writer = writer
+        self.refresher = refresher
+        self.client = client
+        self.oidc = oidc
 
     def _profile_target(self, profile: str | None) -> tuple[str, AuthServer, str]:
         """Profile name, its auth server and its credential name, for a profile that may not exist yet."""
-        snapshot = self._load()
-        name = profile or snapshot.settings.effective_default(self._environ())
+        snapshot = self.files.load()
+        name = profile or snapshot.settings.effective_default(self.files.environ())
         found = snapshot.settings.profiles.get(name) or self._template(snapshot)
         server_name = found.auth_server_name if found else DEFAULT_PROFILE_NAME
         server = snapshot.settings.auth_servers.get(server_name) or AuthServer()
@@ -43,14 +66,14 @@ class QcsSignIn(QcsRefresher):
     def _api_url_for(self, name: str) -> str:
         """The QCS API a sign-in into profile ``name`` will use: the profile's, or for a new profile the default
         profile's (what :meth:`_save_sign_in` writes), never a guess."""
-        snapshot = self._load()
+        snapshot = self.files.load()
         found = snapshot.settings.profiles.get(name) or self._template(snapshot) or Profile(name)
-        return snapshot.settings.resolved(found, self._environ()).api_url
+        return snapshot.settings.resolved(found, self.files.environ()).api_url
 
     def _template(self, snapshot: Snapshot) -> Profile | None:
         """The default profile, whose API and auth server a profile created by a sign-in starts from (a group
         account on the same QCS deployment), rather than the public service's defaults."""
-        return snapshot.settings.profiles.get(snapshot.settings.effective_default(self._environ()))
+        return snapshot.settings.profiles.get(snapshot.settings.effective_default(self.files.environ()))
 
     def pasted(self, data: Mapping[str, Any]) -> list[Any]:
         """The tokens a person pasted for ``profile`` (None: the default profile; a new profile starts from the
@@ -126,12 +149,12 @@ class QcsSignIn(QcsRefresher):
         return await self._after_sign_in(spec.profile)
 
     async def _after_sign_in(self, name: str) -> CredentialStatus:
-        snapshot = self._load()
-        target = self._resolve(snapshot, name)
+        snapshot = self.files.load()
+        target = self.files.resolve(snapshot, name)
         payload = target.credential.token_payload
         if payload and payload.access_token and not jwt_times(payload.access_token).problem:
-            await self._update_account(target.credential.name, target.profile.api_url, payload.access_token)
-        return self.status(name)
+            await self.refresher.update_account(target.credential.name, target.profile.api_url, payload.access_token)
+        return self.reader.status(name)
 
     def login_profile(self, profile: str | None) -> str:
         """The profile a login for ``profile`` (None: the default) signs in to."""
@@ -143,7 +166,7 @@ class QcsSignIn(QcsRefresher):
         return DeviceLogin(
             id=secrets.token_urlsafe(6),
             profile=name,
-            provider=self.key,
+            provider=PROVIDER,
             user_code=authorization.user_code,
             verification_uri=authorization.verification_uri,
             verification_uri_complete=authorization.verification_uri_complete,
@@ -186,7 +209,7 @@ class QcsSignIn(QcsRefresher):
     ) -> None:
         """Write tokens a person just obtained into ``profile`` (creating it if needed), whatever was there."""
         name, _server, credential = self._profile_target(profile)
-        snapshot = self._load()
+        snapshot = self.files.load()
         template = None if name in snapshot.settings.profiles else self._template(snapshot)
         spec = QcsProfileSpec(
             profile=name,
@@ -198,8 +221,8 @@ class QcsSignIn(QcsRefresher):
             auth_server_name=template.auth_server_name if template else None,
             default=default,
         )
-        self._materialize([spec], source=source, reinit=True, keep_newer=False)
-        self._memory.refresh_via[credential] = "provider"
+        self.writer.write_profiles([spec], source=source, reinit=True, keep_newer=False)
+        self.memory.refresh_via[credential] = "provider"
 
     def _finish_login(self, login: DeviceLogin, tokens: TokenResponse | None) -> None:
         if tokens is None:

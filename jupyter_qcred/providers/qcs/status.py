@@ -16,17 +16,23 @@ from ...core.states import CredentialStatus, State, absent, fingerprint, isoform
 from ..shared.times import jwt_times
 from . import handoff
 from .api import PROVIDER
-from .base import REINIT_ADVICE, QcsBase, Snapshot
+from .base import REINIT_ADVICE, Memory, QcsFiles, Snapshot
 from .model import Credential, TokenPayload
 
 
-class QcsStatus(QcsBase):
-    """Statuses of QCS profiles (the ``read`` and ``status`` of the provider interface)."""
+class QcsStatus:
+    """Statuses of QCS profiles (the ``read`` and ``status`` of the provider interface), from the files and what
+    this process learnt (``memory``)."""
+
+    def __init__(self, files: QcsFiles, memory: Memory) -> None:
+        self.files = files
+        self.memory = memory
+        self.settings = files.settings
 
     def read(self) -> list[CredentialStatus]:
         """One status per profile that has a credential, from the files and this process's memory; never raises."""
         try:
-            snapshot = self._load()
+            snapshot = self.files.load()
         except (FileFormatError, FieldError, QCredError) as exc:
             path = exc.path if isinstance(exc, FileFormatError) else self._error_path(exc)
             return [CredentialStatus(PROVIDER, None, State.ERROR, error=str(exc), file=path)]
@@ -39,26 +45,26 @@ class QcsStatus(QcsBase):
             return [
                 absent(
                     PROVIDER,
-                    self.secrets_path,
-                    f"No Rigetti QCS credential is configured ({self.secrets_path} holds none that a profile of "
-                    f"{self.settings_path} uses). Sign in with the QCS device login, paste a refresh token, upload "
-                    "the secrets.toml from the QCS tokens page, or restart your server from JupyterHub.",
+                    self.files.secrets_path,
+                    f"No Rigetti QCS credential is configured ({self.files.secrets_path} holds none that a profile of "
+                    f"{self.files.settings_path} uses). Sign in with the QCS device login, paste a refresh token, "
+                    "upload the secrets.toml from the QCS tokens page, or restart your server from JupyterHub.",
                 )
             ]
         return statuses
 
     def _error_path(self, exc: Exception) -> Path:
         where = getattr(exc, "where", None)
-        if where == str(self.settings_path):
-            return self.settings_path
-        return self.secrets_path if where == str(self.secrets_path) else self.settings_path
+        if where == str(self.files.settings_path):
+            return self.files.settings_path
+        return self.files.secrets_path if where == str(self.files.secrets_path) else self.files.settings_path
 
     def status(self, name: str) -> CredentialStatus:
         """The status of profile ``name`` (an error status when the files or the profile are unusable)."""
         try:
-            snapshot = self._load()
+            snapshot = self.files.load()
         except (FileFormatError, FieldError, QCredError) as exc:
-            return CredentialStatus(PROVIDER, name, State.ERROR, error=str(exc), file=self.secrets_path)
+            return CredentialStatus(PROVIDER, name, State.ERROR, error=str(exc), file=self.files.secrets_path)
         status = self._profile_status(snapshot, name)
         if status is None:
             return CredentialStatus(
@@ -66,12 +72,12 @@ class QcsStatus(QcsBase):
                 name,
                 State.ABSENT,
                 error=f"Rigetti QCS profile {name!r} has no credential; " + REINIT_ADVICE,
-                file=self.secrets_path,
+                file=self.files.secrets_path,
             )
         return status
 
     def _profile_status(self, snapshot: Snapshot, name: str) -> CredentialStatus | None:
-        environ = self._environ()
+        environ = self.files.environ()
         found = snapshot.settings.profiles.get(name)
         if found is None:
             return None
@@ -80,7 +86,7 @@ class QcsStatus(QcsBase):
         if credential is None or not credential.usable:
             return None
         server = snapshot.settings.auth_servers.get(profile.auth_server_name)
-        memory = self._memory
+        memory = self.memory
         account: dict[str, Any] = {
             "credentials_name": credential.name,
             "credential_kind": credential.kind,
@@ -100,9 +106,9 @@ class QcsStatus(QcsBase):
         }
         if credential.handoff is not None:  # our token command, whichever way it is started (see handoff.py)
             account["command"] = handoff.SCRIPT
-        if self.read_only and credential.kind == "token_payload":
+        if self.files.read_only and credential.kind == "token_payload":
             account["secrets_read_only"] = (
-                f"QCS_SECRETS_READ_ONLY is set, so jupyter_qcred never writes {self.secrets_path}: a token it "
+                f"QCS_SECRETS_READ_ONLY is set, so jupyter_qcred never writes {self.files.secrets_path}: a token it "
                 "refreshes stays in this process, the file's access token goes stale, and SDK processes reading "
                 "the file refresh on their own."
             )
@@ -118,17 +124,17 @@ class QcsStatus(QcsBase):
             state=State.OK,
             default=name == snapshot.settings.effective_default(environ),
             source=memory.sources.get(name, "file"),
-            file=self.secrets_path,
+            file=self.files.secrets_path,
             account=account,
         )
         if server is None:
             status.state = State.ERROR
             status.error = (
                 f"Rigetti QCS profile {name!r} uses the auth server {profile.auth_server_name!r}, which "
-                f"{self.settings_path} does not define; add it (client_id and issuer) or re-initialize."
+                f"{self.files.settings_path} does not define; add it (client_id and issuer) or re-initialize."
             )
             return status
-        payload = self._payload(credential)
+        payload = self.files.payload(credential)
         if credential.kind == "token_payload" and payload is not None:
             self._token_payload_status(status, name, credential.name, payload)
         elif credential.kind == "client_credentials" and credential.client_credentials is not None:
@@ -140,7 +146,7 @@ class QcsStatus(QcsBase):
 
     def _refused(self, credential: str, secret: str | None) -> str | None:
         """The remembered refusal sentence if ``secret`` is the one that was refused (a new one clears it)."""
-        remembered = self._memory.refused.get(credential)
+        remembered = self.memory.refused.get(credential)
         if remembered and remembered[0] == fingerprint(secret):
             return remembered[1]
         return None
@@ -155,7 +161,7 @@ class QcsStatus(QcsBase):
         times = jwt_times(payload.access_token)
         status.token_hint = mask(payload.access_token)
         status.expires_at = times.expires_at
-        status.refreshed_at = self._memory.refreshed_at.get(credential) or payload.updated_at or times.issued_at
+        status.refreshed_at = self.memory.refreshed_at.get(credential) or payload.updated_at or times.issued_at
         refused = self._refused(credential, payload.refresh_token)
         if refused:
             account["refresh_token_state"] = "refused"
@@ -204,7 +210,7 @@ class QcsStatus(QcsBase):
         if refused:
             status.state, status.error = State.NEEDS_REINIT, refused
             return
-        token = self._memory.client_tokens.get(credential.name)
+        token = self.memory.client_tokens.get(credential.name)
         if token and token.fingerprint == fingerprint(secret):
             status.token_hint = mask(token.access_token)
             status.expires_at = token.expires_at

@@ -20,7 +20,7 @@ from ...core.states import utcnow
 from ..shared import editing
 from ..shared.times import format_rfc3339, jwt_times
 from . import handoff, store, uploads
-from .base import log
+from .base import Memory, QcsFiles, log
 from .model import (
     DEFAULT_PROFILE_NAME,
     AuthServer,
@@ -31,13 +31,18 @@ from .model import (
     settings_from_document,
 )
 from .spec import QcsProfileSpec
-from .status import QcsStatus
 
 
-class QcsWriter(QcsStatus):
-    """Materialize, import and choose the default (the writing half of the provider interface)."""
+class QcsWriter:
+    """Materialize, import, hand off and choose the default (the writing half of the provider interface); every
+    write is a locked read-modify-write of the files (:mod:`jupyter_qcred.providers.shared.editing`)."""
 
-    def _document_for_write(
+    def __init__(self, files: QcsFiles, memory: Memory) -> None:
+        self.files = files
+        self.memory = memory
+        self.settings = files.settings
+
+    def document_for_write(
         self, path: Path, validate: Callable[[tomlkit.TOMLDocument, Path], object], reinit: bool
     ) -> tomlkit.TOMLDocument:
         """The current document of ``path`` for a read-modify-write (we hold its lock).
@@ -54,20 +59,21 @@ class QcsWriter(QcsStatus):
         errors = (FileFormatError, FieldError)
         return editing.read_for_write(path, parse, tomlkit.document, reinit=reinit, errors=errors, log=log)[0]
 
-    def _write_documents(self, settings_doc: tomlkit.TOMLDocument, secrets_doc: tomlkit.TOMLDocument) -> None:
+    def write_documents(self, settings_doc: tomlkit.TOMLDocument, secrets_doc: tomlkit.TOMLDocument) -> None:
         """Validate both results as the SDK will read them, then write secrets first (a profile never points at a
         credential that is not on disk yet). With ``QCS_SECRETS_READ_ONLY`` nothing is written."""
         self._refuse_if_read_only()
-        settings_from_document(settings_doc, self.settings_path)
-        secrets_from_document(secrets_doc, self.secrets_path)
-        files.atomic_write(self.secrets_path, tomlkit.dumps(secrets_doc))
-        files.atomic_write(self.settings_path, tomlkit.dumps(settings_doc))
+        settings_from_document(settings_doc, self.files.settings_path)
+        secrets_from_document(secrets_doc, self.files.secrets_path)
+        files.atomic_write(self.files.secrets_path, tomlkit.dumps(secrets_doc))
+        files.atomic_write(self.files.settings_path, tomlkit.dumps(settings_doc))
 
     def _refuse_if_read_only(self) -> None:
-        if self.read_only:
+        if self.files.read_only:
             raise QCredError(
-                f"Rigetti QCS: QCS_SECRETS_READ_ONLY is set, so jupyter_qcred does not write {self.secrets_path}; "
-                "nothing was written. Unset QCS_SECRETS_READ_ONLY to let jupyter_qcred store QCS credentials."
+                "Rigetti QCS: QCS_SECRETS_READ_ONLY is set, so jupyter_qcred does not write "
+                f"{self.files.secrets_path}; nothing was written. Unset QCS_SECRETS_READ_ONLY to let jupyter_qcred "
+                "store QCS credentials."
             )
 
     def materialize(self, specs: Sequence[Any], *, source: str, reinit: bool = False) -> list[str]:
@@ -79,32 +85,32 @@ class QcsWriter(QcsStatus):
         refreshed since. ``spec.refresh == "hub"`` is remembered: such credentials are renewed by pulling from
         the hub, not by us.
         """
-        return self._materialize(list(specs), source=source, reinit=reinit, keep_newer=True)
+        return self.write_profiles(list(specs), source=source, reinit=reinit, keep_newer=True)
 
-    def _materialize(self, specs: list[QcsProfileSpec], *, source: str, reinit: bool, keep_newer: bool) -> list[str]:
+    def write_profiles(self, specs: list[QcsProfileSpec], *, source: str, reinit: bool, keep_newer: bool) -> list[str]:
         if not specs:
             return []
         for spec in specs:
             if not isinstance(spec, QcsProfileSpec):
                 raise TypeError(f"QcsProvider.materialize takes QcsProfileSpec entries, not {type(spec).__name__}")
-        with editing.locked(self.settings, self.settings_path, self.secrets_path):
-            settings_doc = self._document_for_write(self.settings_path, settings_from_document, reinit)
-            secrets_doc = self._document_for_write(self.secrets_path, secrets_from_document, reinit)
-            before = settings_from_document(settings_doc, self.settings_path)
-            existing = handoff.view(secrets_from_document(secrets_doc, self.secrets_path))
+        with editing.locked(self.settings, self.files.settings_path, self.files.secrets_path):
+            settings_doc = self.document_for_write(self.files.settings_path, settings_from_document, reinit)
+            secrets_doc = self.document_for_write(self.files.secrets_path, secrets_from_document, reinit)
+            before = settings_from_document(settings_doc, self.files.settings_path)
+            existing = handoff.view(secrets_from_document(secrets_doc, self.files.secrets_path))
             now = utcnow()
             written: list[str] = []
             wanted: dict[str, tuple[str, str]] = {}
             for spec in specs:
                 credential = self._apply_spec(settings_doc, secrets_doc, before, existing, spec, now, keep_newer)
-                self._memory.sources[spec.profile] = source
-                self._memory.refresh_via[credential] = spec.refresh
+                self.memory.sources[spec.profile] = source
+                self.memory.refresh_via[credential] = spec.refresh
                 wanted[credential] = (spec.profile, spec.handoff or self.settings.qcs_handoff)
                 written.append(spec.profile)
             self._arrange(secrets_doc, wanted)
             if not any(spec.default for spec in specs):
                 self._choose_default(settings_doc, secrets_doc, specs[0].profile)
-            self._write_documents(settings_doc, secrets_doc)
+            self.write_documents(settings_doc, secrets_doc)
         log.info("QCS: wrote profiles %s from %s", ", ".join(written), source)
         return written
 
@@ -161,7 +167,7 @@ class QcsWriter(QcsStatus):
             updated_at=now,
             expires_in=int(lifetime.total_seconds()) if lifetime and lifetime.total_seconds() >= 0 else None,
         )
-        self._forget(credential)
+        self.forget(credential)
         return credential
 
     def _arrange(self, secrets_doc: tomlkit.TOMLDocument, wanted: dict[str, tuple[str, str]]) -> None:
@@ -176,7 +182,7 @@ class QcsWriter(QcsStatus):
                 raise QCredError(
                     f"Rigetti QCS: the hand-off {mode!r} is unknown; use one of {', '.join(handoff.HANDOFF_MODES)}."
                 )
-            raw = secrets_from_document(secrets_doc, self.secrets_path).credentials
+            raw = secrets_from_document(secrets_doc, self.files.secrets_path).credentials
             current = handoff.view(QcsSecrets(raw)).credentials.get(credential)
             managed = handoff.managed_name(credential)
             if current is None or current.kind == "externally_managed":
@@ -201,17 +207,17 @@ class QcsWriter(QcsStatus):
         ``QCS_SECRETS_READ_ONLY`` nothing is written.
         """
         mode = mode or self.settings.qcs_handoff
-        if not self.secrets_path.exists():
+        if not self.files.secrets_path.exists():
             return []  # (no lock either: a server without QCS credentials leaves no ~/.qcs behind)
         self._refuse_if_read_only()
-        with files.locked(self.secrets_path, self.settings.lock_timeout):
-            settings = self._load().settings
-            text = files.read_text(self.secrets_path)
+        with files.locked(self.files.secrets_path, self.settings.lock_timeout):
+            settings = self.files.load().settings
+            text = files.read_text(self.files.secrets_path)
             if text is None:
                 return []
-            document = parse_toml(text, self.secrets_path)
-            before = secrets_from_document(document, self.secrets_path).credentials
-            default = settings.effective_default(self._environ())
+            document = parse_toml(text, self.files.secrets_path)
+            before = secrets_from_document(document, self.files.secrets_path).credentials
+            default = settings.effective_default(self.files.environ())
             wanted: dict[str, tuple[str, str]] = {}
             for name in sorted(settings.profiles, key=lambda profile: profile != default):
                 credential = settings.profiles[name].credentials_name
@@ -221,25 +227,25 @@ class QcsWriter(QcsStatus):
             after = tomlkit.dumps(document)
             if after == text:
                 return []
-            secrets_from_document(document, self.secrets_path)
-            files.atomic_write(self.secrets_path, after)
-        changed = secrets_from_document(parse_toml(after, self.secrets_path), self.secrets_path).credentials
+            secrets_from_document(document, self.files.secrets_path)
+            files.atomic_write(self.files.secrets_path, after)
+        changed = secrets_from_document(parse_toml(after, self.files.secrets_path), self.files.secrets_path).credentials
         names = sorted(name for name in wanted if changed.get(name) != before.get(name))
         log.info("QCS: hand-off %s for credentials %s", mode, ", ".join(names) or "none")
         return names
 
-    def _forget(self, credential: str) -> None:
+    def forget(self, credential: str) -> None:
         """New tokens: the old refusal and account details no longer apply."""
-        self._memory.refused.pop(credential, None)
-        self._memory.accounts.pop(credential, None)
-        self._memory.client_tokens.pop(credential, None)
+        self.memory.refused.pop(credential, None)
+        self.memory.accounts.pop(credential, None)
+        self.memory.client_tokens.pop(credential, None)
 
     def _choose_default(
         self, settings_doc: tomlkit.TOMLDocument, secrets_doc: tomlkit.TOMLDocument, candidate: str
     ) -> None:
         """Make ``candidate`` the default when the current default profile is missing or has no credential."""
-        settings = settings_from_document(settings_doc, self.settings_path)
-        credentials = secrets_from_document(secrets_doc, self.secrets_path).credentials
+        settings = settings_from_document(settings_doc, self.files.settings_path)
+        credentials = secrets_from_document(secrets_doc, self.files.secrets_path).credentials
         current = settings.profiles.get(settings.default_profile_name)
         credential = credentials.get(current.credentials_name) if current is not None else None
         if credential is None or not credential.usable:
@@ -247,17 +253,17 @@ class QcsWriter(QcsStatus):
 
     def set_default(self, name: str, instance: str | None = None) -> None:
         """Make profile ``name`` the default (``default_profile_name``; ``QCS_PROFILE_NAME`` still wins)."""
-        with files.locked(self.settings_path, self.settings.lock_timeout):
-            document = self._document_for_write(self.settings_path, settings_from_document, reinit=False)
-            settings = settings_from_document(document, self.settings_path)
+        with files.locked(self.files.settings_path, self.settings.lock_timeout):
+            document = self.document_for_write(self.files.settings_path, settings_from_document, reinit=False)
+            settings = settings_from_document(document, self.files.settings_path)
             if name not in settings.profiles:
                 known = ", ".join(sorted(settings.profiles)) or "none"
                 raise QCredError(
-                    f"Rigetti QCS: there is no profile {name!r} in {self.settings_path} (profiles: {known})."
+                    f"Rigetti QCS: there is no profile {name!r} in {self.files.settings_path} (profiles: {known})."
                 )
             store.set_default_profile(document, name)
-            files.atomic_write(self.settings_path, tomlkit.dumps(document))
-        if self._environ().get("QCS_PROFILE_NAME"):
+            files.atomic_write(self.files.settings_path, tomlkit.dumps(document))
+        if self.files.environ().get("QCS_PROFILE_NAME"):
             log.info("QCS: default profile set to %s, but QCS_PROFILE_NAME overrides it in this environment", name)
 
     def upload_names(self, filename: str, content: str) -> list[str]:
@@ -285,7 +291,9 @@ class QcsWriter(QcsStatus):
         content is no change). Each needs the "Replace it?" step."""
         label, document, kind = self._upload(filename, content)
         if kind == "secrets":
-            ours = handoff.view(secrets_from_document(uploads.readable(self.secrets_path), self.secrets_path))
+            ours = handoff.view(
+                secrets_from_document(uploads.readable(self.files.secrets_path), self.files.secrets_path)
+            )
             return [
                 ("credential", name) for name in uploads.names_in(document, "credentials") if name in ours.credentials
             ]
@@ -302,14 +310,13 @@ class QcsWriter(QcsStatus):
         """The upload rules against our files (``ours``: the documents held under the lock; else read now, a file
         that does not parse counting as empty, as the upload will replace it)."""
         if ours is None:
-            ours = (uploads.readable(self.settings_path, settings=True), uploads.readable(self.secrets_path))
+            ours = (
+                uploads.readable(self.files.settings_path, settings=True),
+                uploads.readable(self.files.secrets_path),
+            )
         settings_doc, secrets_doc = ours
-        credentials = set(secrets_from_document(secrets_doc, self.secrets_path).credentials)
-        return uploads.review_settings(label, document, settings_doc, self.settings_path, credentials)
-
-    async def check_upload(self, filename: str, content: str) -> None:
-        """Uploaded QCS files are checked by the refresh that follows the import (their access tokens may have
-        expired already, and exchanging a refresh token here would spend it)."""
+        credentials = set(secrets_from_document(secrets_doc, self.files.secrets_path).credentials)
+        return uploads.review_settings(label, document, settings_doc, self.files.settings_path, credentials)
 
     def import_file(self, filename: str, content: str, *, make_default: bool = False) -> list[str]:
         """Merge a downloaded ``secrets.toml`` or ``settings.toml`` into ours; returns the names imported.
@@ -331,9 +338,9 @@ class QcsWriter(QcsStatus):
             ) from None
         kind = uploads.check_kind(label.name.lower(), document)
         now = utcnow()
-        with editing.locked(self.settings, self.settings_path, self.secrets_path):
-            settings_doc = self._document_for_write(self.settings_path, settings_from_document, reinit=True)
-            secrets_doc = self._document_for_write(self.secrets_path, secrets_from_document, reinit=True)
+        with editing.locked(self.settings, self.files.settings_path, self.files.secrets_path):
+            settings_doc = self.document_for_write(self.files.settings_path, settings_from_document, reinit=True)
+            secrets_doc = self.document_for_write(self.files.secrets_path, secrets_from_document, reinit=True)
             if kind == "secrets":
                 uploaded = secrets_from_document(document, label)
                 if not uploaded.credentials:
@@ -346,16 +353,16 @@ class QcsWriter(QcsStatus):
                     if payload is not None and "updated_at" not in payload:
                         payload["updated_at"] = format_rfc3339(now)
                 names = store.merge_entries(secrets_doc, "credentials", {n: entries[n] for n in uploaded.credentials})
-                settings = settings_from_document(settings_doc, self.settings_path)
+                settings = settings_from_document(settings_doc, self.files.settings_path)
                 used = {profile.credentials_name for profile in settings.profiles.values()}
                 for name in names:
-                    self._forget(name)
+                    self.forget(name)
                     if name not in used:
                         store.upsert_profile(settings_doc, name, values={"credentials_name": name})
-                        self._memory.sources[name] = "import"
+                        self.memory.sources[name] = "import"
                 self._arrange_imported(settings_doc, secrets_doc, names)
                 if make_default:
-                    settings = settings_from_document(settings_doc, self.settings_path)
+                    settings = settings_from_document(settings_doc, self.files.settings_path)
                     users = [key for key, p in settings.profiles.items() if p.credentials_name == names[0]]
                     store.set_default_profile(settings_doc, names[0] if names[0] in users or not users else users[0])
                 else:
@@ -367,8 +374,8 @@ class QcsWriter(QcsStatus):
                 if "default_profile_name" in document and make_default:
                     store.set_default_profile(settings_doc, uploaded_settings.default_profile_name)
                 for name in names:
-                    self._memory.sources[name] = "import"
-            self._write_documents(settings_doc, secrets_doc)
+                    self.memory.sources[name] = "import"
+            self.write_documents(settings_doc, secrets_doc)
         log.info("QCS: imported %s %s from an uploaded file", kind, ", ".join(names))
         return names
 
@@ -376,7 +383,7 @@ class QcsWriter(QcsStatus):
         self, settings_doc: tomlkit.TOMLDocument, secrets_doc: tomlkit.TOMLDocument, names: list[str]
     ) -> None:
         """Imported credentials take the settings' hand-off, each with a profile that uses it."""
-        settings = settings_from_document(settings_doc, self.settings_path)
+        settings = settings_from_document(settings_doc, self.files.settings_path)
         users = {profile.credentials_name: profile.name for profile in settings.profiles.values()}
         self._arrange(secrets_doc, {name: (users.get(name, name), self.settings.qcs_handoff) for name in names})
 
