@@ -79,10 +79,10 @@ def test_bundles_without_braket_still_parse_and_entries_are_validated() -> None:
 
 def test_the_hub_login_id_token_maps_to_a_braket_profile() -> None:
     state = {"access_token": "at", "refresh_token": "rt", "id_token": "h.i.j"}
-    bundle = bundle_from_auth_state(state, None, braket={"role_arn": ROLE, "region": "eu-west-2"})
+    bundle = bundle_from_auth_state(state, {"braket": {"role_arn": ROLE, "region": "eu-west-2"}})
     (spec,) = bundle.braket
     assert (spec.web_identity_token, spec.refresh, spec.region, spec.role_arn) == ("h.i.j", "hub", "eu-west-2", ROLE)
-    assert bundle_from_auth_state(state, None).braket == (), "no role configured: no Braket profile"
+    assert bundle_from_auth_state(state).braket == (), "no role configured: no Braket profile"
 
 
 def test_profile_and_token_file_are_written_keeping_everything_else(tmp_path: Path, sandbox: Sandbox) -> None:
