@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, READABILITY, LabServer, escape_dialog, launch_chromium
-from helpers import SecretScanner, stored_qcs_payload, wait_until
+from support.browser import CHROMIUM, READABILITY, LabServer, escape_dialog, launch_chromium
+from support.helpers import SecretScanner, stored_qcs_payload, wait_until
 from support.kernels import credential_file_secrets
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import BUILT_LABEXTENSION, CHROMIUM, launch_chromium, show_panel
-from helpers import wait_until
+from support.browser import BUILT_LABEXTENSION, CHROMIUM, launch_chromium, show_panel
+from support.helpers import wait_until
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 
 from jupyter_qcred.demo.hub import LocalHub

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SecretScanner, wait_until
+from support.helpers import SecretScanner, wait_until
 
 from jupyter_qcred import cli
 from jupyter_qcred.demo.processes import free_port

@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlparse
 
 import httpx
 import pytest
-from helpers import wait_until
+from support.helpers import wait_until
 
 from jupyter_qcred.core.errors import QCredError
 from jupyter_qcred.demo.processes import free_port, wait_until_serving

@@ -130,7 +130,7 @@ def page_config(html: str) -> dict[str, Any]:
 def test_the_readme_install_runs_the_demo_with_the_extension_and_healthy_credentials(
     installed: dict[str, Any],
 ) -> None:
-    from helpers import wait_until
+    from support.helpers import wait_until
 
     with demo(installed) as lab:
         status, html = get(lab["url"] + "lab", lab["token"])

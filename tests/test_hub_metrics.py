@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from helpers import wait_until
 from prometheus_client.parser import text_string_to_metric_families
+from support.helpers import wait_until
 
 from jupyter_qcred.demo.hub import LocalHub
 from jupyter_qcred.sandbox.client import Sandbox

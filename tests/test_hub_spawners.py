@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import stored_qcs_payload, wait_until
+from support.helpers import stored_qcs_payload, wait_until
 from support.kernels import JupyterServer
 from traitlets.config import Config
 

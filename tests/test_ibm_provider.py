@@ -21,7 +21,7 @@ from jupyter_qcred.providers.ibm.sdk import runtime_channels
 from jupyter_qcred.sandbox.client import Sandbox
 
 if TYPE_CHECKING:
-    from conftest import SecretScanner
+    from support.helpers import SecretScanner
 
 #: What a legacy (ibm_quantum) account shows: the installed qiskit-ibm-runtime's own channel list decides.
 LEGACY_STATE = State.OK if "ibm_quantum" in (runtime_channels() or {"ibm_quantum"}) else State.UNSUPPORTED

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import wait_until
 from support.gated import race
+from support.helpers import wait_until
 
 from jupyter_qcred.core.bundle import dump_bundle, loads_bundle, parse_bundle
 from jupyter_qcred.core.errors import FieldError

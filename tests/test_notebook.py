@@ -72,7 +72,7 @@ def kernel(server: JupyterServer) -> KernelDriver:
 def no_secret_in_output(
     request: pytest.FixtureRequest, secret_scanner: Any, secrets: dict[str, Any], server: JupyterServer
 ) -> Iterator[None]:
-    """Every message the kernel sent during the test, and the files' current tokens, go to conftest's scanner."""
+    """Every message the kernel sent during the test, and the files' current tokens, go to the secret scanner."""
     yield
     secret_scanner.add_bundle(secrets["bundle"])
     secret_scanner.add_secrets(server.token, *secrets["extra"], *credential_file_secrets(server.home))  # type: ignore[attr-defined]

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import async_wait_until
 from prometheus_client.parser import text_string_to_metric_families
+from support.helpers import async_wait_until
 from support.kernels import credential_file_secrets
 
 from jupyter_qcred.server.observability import EVENTS, schema_id

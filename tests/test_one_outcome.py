@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_support import LabServer, launch_chromium
-from helpers import wait_until
+from support.browser import LabServer, launch_chromium
+from support.helpers import wait_until
 from support.kernels import KernelDriver
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_support import LabServer, launch_chromium, show_panel
-from helpers import wait_until
 from prometheus_client.parser import text_string_to_metric_families
+from support.browser import LabServer, launch_chromium, show_panel
+from support.helpers import wait_until
 from support.kernels import DriverError, KernelDriver
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 

@@ -15,7 +15,7 @@ import pytest
 import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_qcs_support import ISSUED, make_jwt, mode, provider
+from support.qcs import ISSUED, make_jwt, mode, provider
 
 from jupyter_qcred.core.bundle import QcsProfileSpec
 from jupyter_qcred.core.errors import FieldError, FileFormatError, QCredError

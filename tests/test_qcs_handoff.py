@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SecretScanner
-from test_qcs_support import PYTHON, make_jwt, mode, provider, sandbox_env
+from support.helpers import SecretScanner
+from support.qcs import PYTHON, make_jwt, mode, provider, sandbox_env
 
 from jupyter_qcred.core.bundle import QcsProfileSpec, parse_bundle
 from jupyter_qcred.core.errors import FieldError, QCredError

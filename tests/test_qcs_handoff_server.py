@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SecretScanner, qcs_spec
+from support.helpers import SecretScanner, qcs_spec
 
 from jupyter_qcred.core.settings import Settings
 from jupyter_qcred.demo.world import sandbox_environment

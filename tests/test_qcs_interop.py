@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import tomlkit
 from support.gated import race
-from test_qcs_support import PYTHON, provider, sandbox_env
+from support.qcs import PYTHON, provider, sandbox_env
 
 from jupyter_qcred.core.bundle import QcsProfileSpec
 from jupyter_qcred.core.states import State, utcnow

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import tomlkit
-from test_qcs_support import make_jwt, mode, provider
+from support.qcs import make_jwt, mode, provider
 
 from jupyter_qcred.core.bundle import QcsProfileSpec
 from jupyter_qcred.core.errors import ProviderError, QCredError, RefusedError, TransientProviderError

@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SecretScanner, qcs_spec, wait_until
+from support.helpers import SecretScanner, qcs_spec, wait_until
 from support.kernels import JupyterServer
+from support.qcs import PYTHON, provider, sandbox_env
 from support.sessions import start_session
-from test_qcs_support import PYTHON, provider, sandbox_env
 
 from jupyter_qcred.core import files
 from jupyter_qcred.core.errors import RefusedError

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import async_wait_until
+from support.helpers import async_wait_until
 
 from jupyter_qcred.demo.world import sandbox_environment
 from jupyter_qcred.providers.ibm.sdk import runtime_channels

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import async_wait_until, login_cookie
+from support.helpers import async_wait_until, login_cookie
 from tornado.httpclient import HTTPClientError
 
 from jupyter_qcred.server.handlers import ROUTES

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 import tomlkit
-from helpers import SecretScanner, wait_until
-from rel_support import PYTHON, qcs_spec, report, sandbox_environ, settings_for
+from support.helpers import SecretScanner, wait_until
+from support.reliability import PYTHON, qcs_spec, report, sandbox_environ, settings_for
 
 from jupyter_qcred.core import files
 from jupyter_qcred.core.errors import RefusedError

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SecretScanner
-from rel_support import report
+from support.helpers import SecretScanner
+from support.reliability import report
 
 from jupyter_qcred.core import files
 from jupyter_qcred.core.bundle import IbmAccountSpec, QcsProfileSpec

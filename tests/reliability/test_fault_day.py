@@ -2,7 +2,7 @@
 
 Twenty-four one-hour QCS and IAM tokens are compressed into 24 x ``QCRED_DAY_TOKEN_SECONDS`` seconds (default 2):
 the sandbox issues tokens of that lifetime, and the refresh policy and the retry backoff are scaled by the same
-factor (see :class:`rel_support.TimeScale`). Each simulated hour draws a scenario (quiet, a flaky burst of 5xx,
+factor (see :class:`support.reliability.TimeScale`). Each simulated hour draws a scenario (quiet, a flaky burst of 5xx,
 429, resets, garbage, slow answers or a hang, or an outage of a whole hour), plus two fixed ones: a refused
 refresh token (``invalid_grant``) and an outage longer than the refresh token's idle lifetime (it expires: a real
 refusal). A "kernel" thread reads ``secrets.toml`` at random moments, like the SDK does, and a "view" task samples
@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SecretScanner, async_wait_until
-from rel_support import (
+from support.helpers import SecretScanner, async_wait_until
+from support.reliability import (
     StallMeter,
     StoredTokens,
     TimeScale,

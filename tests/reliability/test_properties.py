@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from rel_support import report
+from support.reliability import report
 
 from jupyter_qcred.core.bundle import (
     DEFAULT_IBM_NAMES,

@@ -2,7 +2,7 @@
 the user's tokens have not gone to before is named inside the dialog, nothing is written or sent until the person
 ticks "Send my tokens to HOST", and only then is the file imported.
 
-Uses the Lab, page and panel fixtures of tests/test_browser_trust.py (alice's IBM and QCS world, one per module).
+Uses the Lab, page and panel fixtures of tests/support/lab_fixtures.py (alice's IBM and QCS world, one per module).
 """
 
 from __future__ import annotations
@@ -11,17 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_browser_trust as trust
-from browser_support import escape_dialog
+from support import lab_fixtures
 from support.attacker import Attacker
+from support.browser import escape_dialog
+from support.lab_fixtures import ACCEPT, DIALOG, SCREENSHOTS, dismiss_toasts, expect, open_add_dialog, success_toasts
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
-from test_browser_trust import ACCEPT, DIALOG, SCREENSHOTS, dismiss_toasts, expect, open_add_dialog, success_toasts
 
 from jupyter_qcred.sandbox.client import Sandbox
 
 pytestmark = pytest.mark.timeout(300)
-# The Lab, page and panel fixtures of tests/test_browser_trust.py (pytest makes one of each for this module).
-sandbox_m, lab, page, panel = trust.sandbox_m, trust.lab, trust.page, trust.panel
+
+# alice's lab: one sandbox, JupyterLab and page for this module (tests/support/lab_fixtures.py).
+sandbox_m, lab, page, panel = lab_fixtures.sandbox_m, lab_fixtures.lab, lab_fixtures.page, lab_fixtures.panel
 
 
 def upload_qcs_file(page: Any, path: Path) -> None:

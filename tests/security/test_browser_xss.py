@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from browser_support import CHROMIUM, LabServer, launch_chromium
+from support.browser import CHROMIUM, LabServer, launch_chromium
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 
 from jupyter_qcred.demo.world import sandbox_environment

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from helpers import SecretScanner
+from support.helpers import SecretScanner
 from traitlets.config import Config
 
 from jupyter_qcred import hub

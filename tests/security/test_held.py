@@ -22,7 +22,8 @@ import pytest
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
-from helpers import SecretScanner, login_cookie
+from support.helpers import SecretScanner, login_cookie
+from support.server_fixtures import jp_server_config  # noqa: F401 - a server with the extension
 
 from jupyter_qcred.core import files
 from jupyter_qcred.core.bundle import IbmAccountSpec, QcsProfileSpec

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 import tornado.httpclient
 import tornado.websocket
-from helpers import login_cookie, stored_qcs_payload
+from support.helpers import login_cookie, stored_qcs_payload
+from support.server_fixtures import jp_server_config  # noqa: F401 - a server with the extension
 
 from jupyter_qcred.core.bundle import IbmAccountSpec, QcsProfileSpec
 from jupyter_qcred.core.errors import QCredError

@@ -31,6 +31,8 @@ from typing import Any
 
 import pytest
 from dotenv import dotenv_values
+from support.helpers import entry
+from support.server_fixtures import jp_server_config  # noqa: F401 - a server with the extension
 
 from jupyter_qcred import hub
 from jupyter_qcred.core.bundle import Bundle, QcsProfileSpec, parse_bundle
@@ -43,8 +45,6 @@ from jupyter_qcred.providers.braket.store import BraketStore
 from jupyter_qcred.providers.common import LineFile
 from jupyter_qcred.providers.ionq.provider import IonqProvider
 from jupyter_qcred.providers.ionq.spec import IonqKeySpec
-
-from .conftest import entry
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -179,9 +179,9 @@ def test_the_servers_own_mapping_of_auth_state_checks_the_qcs_options() -> None:
 
     state = {"access_token": "at-hostile-0001", "refresh_token": "rt-hostile-0001"}
     with pytest.raises(FieldError, match=r"qcs\[0\]\.issuer") as refused:
-        bundle_from_auth_state(state, {"issuer": "http://198.51.100.7/oauth2"})
+        bundle_from_auth_state(state, {"qcs": {"issuer": "http://198.51.100.7/oauth2"}})
     assert "rt-hostile-0001" not in str(refused.value)
-    good = bundle_from_auth_state(state, {"issuer": "https://id.example/o", "refresh": "hub"})
+    good = bundle_from_auth_state(state, {"qcs": {"issuer": "https://id.example/o", "refresh": "hub"}})
     assert good.qcs[0].issuer == "https://id.example/o" and good.qcs[0].refresh_token == "rt-hostile-0001"
 
 
@@ -476,6 +476,6 @@ async def test_a_nexus_device_login_with_a_script_link_or_markup_code_is_refused
 
 
 async def _wait(condition: Any, timeout: float = 20.0) -> Any:
-    from helpers import async_wait_until
+    from support.helpers import async_wait_until
 
     return await async_wait_until(condition, timeout=timeout, what="the status")

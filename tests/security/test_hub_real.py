@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import wait_until
-from test_hub import hub_get, login, server_ready, server_token, user_api
+from support.helpers import wait_until
+from support.hub import hub_get, login, server_ready, server_token, user_api
 
 from jupyter_qcred.demo.hub import LocalHub
 from jupyter_qcred.sandbox.client import Sandbox
@@ -68,8 +68,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, Loc
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from browser_support import launch_chromium
     from playwright.sync_api import sync_playwright
+    from support.browser import launch_chromium
 
     with sync_playwright() as playwright:
         chromium = launch_chromium(playwright)

@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from support.server_fixtures import jp_server_config  # noqa: F401 - a server with the extension
 
 pytestmark = pytest.mark.timeout(120)
 

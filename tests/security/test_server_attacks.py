@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SecretScanner, async_wait_until
+from support.helpers import SecretScanner, async_wait_until, entry
+from support.server_fixtures import jp_server_config  # noqa: F401 - a server with the extension
 
 from jupyter_qcred.providers.ibm.reading import supported
 from jupyter_qcred.server.app import QCredApp
-
-from .conftest import entry
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SecretScanner, async_wait_until
+from support.helpers import SecretScanner, async_wait_until
+from support.server_fixtures import jp_server_config  # noqa: F401 - a server with the extension
 
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.providers.qcs.provider import QcsProvider

@@ -20,8 +20,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from helpers import SecretScanner, qcs_spec
-from test_qcs_support import PYTHON, provider, sandbox_env
+from support.helpers import SecretScanner, qcs_spec
+from support.qcs import PYTHON, provider, sandbox_env
 
 from jupyter_qcred.providers.qcs import fasttoken
 from jupyter_qcred.sandbox.client import Sandbox

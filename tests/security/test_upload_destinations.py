@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import async_wait_until
 from support.attacker import Attacker
-
-from .conftest import entry
+from support.helpers import async_wait_until, entry
+from support.server_fixtures import jp_server_config  # noqa: F401 - a server with the extension
 
 pytestmark = pytest.mark.timeout(180)
 

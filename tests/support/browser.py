@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from support.sessions import start_session, stop_session
 
 from jupyter_qcred.demo.processes import free_port, wait_until_serving
 
-BUILT_LABEXTENSION = Path(__file__).resolve().parent.parent / "jupyter_qcred" / "labextension"
+from .sessions import start_session, stop_session
+
+BUILT_LABEXTENSION = Path(__file__).resolve().parents[2] / "jupyter_qcred" / "labextension"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -223,8 +224,9 @@ def show_panel(page: Any, timeout: float = 120.0) -> Any:
     JupyterLab restores the saved layout a moment after the page loads, which may open or close the sidebar on its
     own: the tab is clicked only while the panel is not shown, and the check repeats until it stays shown.
     """
-    from helpers import wait_until
     from playwright.sync_api import expect
+
+    from .helpers import wait_until
 
     panel = page.get_by_test_id("qcred-panel")
     tab = page.get_by_role("tab", name="Quantum credentials")

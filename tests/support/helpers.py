@@ -1,12 +1,14 @@
-"""Helpers for tests: waiting on conditions with deadlines, and scanning for leaked secrets."""
+"""Helpers for tests: waiting on conditions with deadlines, scanning for leaked secrets (the ``secret_scanner``
+fixture), logging in like a browser, reading what the QCS files hold, and finding one credential in a status."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import tomllib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlencode
@@ -80,6 +82,37 @@ class SecretScanner:
         ]
 
 
+@pytest.fixture
+def secret_scanner(caplog: pytest.LogCaptureFixture) -> Iterator[SecretScanner]:
+    """Fails the test if any secret it registered shows up in a log record or in what it recorded as seen.
+
+    Every phase's records are searched (a server started by a fixture logs during setup), including the server
+    extension's own logger, which does not propagate to the root logger (a traitlets application's log)."""
+    caplog.set_level(logging.DEBUG)
+    # The application configures its logger's handlers itself (logging.config.dictConfig): records are copied as
+    # the logger handles them, which survives that.
+    extension_log = logging.getLogger("QCredApp")
+    original = extension_log.handle
+
+    def handle(record: logging.LogRecord) -> None:
+        caplog.handler.handle(record)
+        original(record)
+
+    extension_log.handle = handle  # type: ignore[method-assign]
+    scanner = SecretScanner()
+    try:
+        yield scanner
+    finally:
+        del extension_log.handle
+    records = [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+    for record in records:
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        scanner.saw(f"log record {record.name}", record.getMessage() + (record.exc_text or ""))
+    leaks = scanner.leaks()
+    assert not leaks, "\n".join(leaks)
+
+
 async def login_cookie(http_server_client: Any, jp_base_url: str, serverapp: Any) -> tuple[str, str]:
     """Log in through the login form like a browser; returns (cookie header, xsrf token)."""
     login = await http_server_client.fetch(f"{jp_base_url}login", raise_error=False)
@@ -128,3 +161,10 @@ def qcs_spec(sandbox: Any, tokens: dict[str, Any], profile: str = "default") -> 
         api_url=sandbox.qcs_api_url,
         default=True,
     )
+
+
+def entry(status: dict[str, Any], provider: str, name: str | None = None) -> dict[str, Any]:
+    """The status entry of one credential."""
+    found = [e for e in status["providers"] if e["provider"] == provider and (name is None or e["name"] == name)]
+    assert found, f"no {provider} {name} in {[(e['provider'], e['name']) for e in status['providers']]}"
+    return found[0]

@@ -1,4 +1,4 @@
-"""Helpers shared by the QCS provider tests (no tests here; named test_qcs_* to stay among the QCS test files)."""
+"""Helpers shared by the QCS provider tests: JWTs, a provider on a private HOME, a subprocess environment."""
 
 from __future__ import annotations
 

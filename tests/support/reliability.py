@@ -1,6 +1,7 @@
 """Shared pieces of the reliability suite: compressed time, homes wired to the sandbox, file readers, the report.
 
-Kept as a plain module (imported by name, like ``tests/helpers.py``) so each test file stays about one property.
+Kept apart from the test modules so each test file stays about one property; ``report`` lives in
+:mod:`support.report` (its lines are printed after the run).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import qcs_spec, stored_qcs_payload  # noqa: F401 - qcs_spec: the reliability tests import it from here
 
 import jupyter_qcred
 from jupyter_qcred.core.bundle import IbmAccountSpec
@@ -25,17 +25,11 @@ from jupyter_qcred.providers.qcs import handoff
 from jupyter_qcred.providers.qcs.model import jwt_times, load_secrets, load_settings
 from jupyter_qcred.sandbox.client import Sandbox
 
+from .helpers import qcs_spec, stored_qcs_payload  # noqa: F401 - qcs_spec: the reliability tests import it from here
+from .report import REPORT, report  # noqa: F401 - the reliability tests import them from here
+
 ROOT = Path(jupyter_qcred.__file__).resolve().parents[1]
 PYTHON = sys.executable
-
-#: Figures the tests want the lead to quote; printed in pytest's terminal summary by this folder's conftest.
-REPORT: list[str] = []
-
-
-def report(line: str) -> None:
-    """Record one summary line (shown at the end of the run, even without ``-s``)."""
-    REPORT.append(line)
-    print(line)
 
 
 @dataclasses.dataclass(frozen=True)

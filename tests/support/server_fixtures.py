@@ -5,7 +5,9 @@ Use from a conftest::
     from support.server_fixtures import api, bundle, qcs_lifetime  # noqa: F401
 
 A test module then only says how its server is configured (``jp_server_config``, which should depend on ``bundle``
-so the bundle is in the environment before the server starts).
+so the bundle is in the environment before the server starts), or imports the usual one from here::
+
+    from support.server_fixtures import jp_server_config  # noqa: F401
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import json
 from typing import Any
 
 import pytest
-from helpers import SecretScanner
 
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.sandbox.client import Sandbox
+
+from .helpers import SecretScanner
 
 
 @pytest.fixture
@@ -58,3 +61,10 @@ def api(jp_fetch: Any, secret_scanner: SecretScanner) -> Any:
             return response.code, text
 
     return call
+
+
+@pytest.fixture
+def jp_server_config(bundle: dict[str, Any]) -> dict[str, Any]:
+    """A server with the extension enabled, started after alice's bundle is in the environment, that notices file
+    changes within 0.1 s (the security tests' server)."""
+    return {"ServerApp": {"jpserver_extensions": {"jupyter_qcred": True}}, "QCredApp": {"watch_interval": 0.1}}
