@@ -25,7 +25,7 @@ from jupyter_qcred.sandbox.client import Sandbox
 
 pytestmark = pytest.mark.timeout(180)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ from jupyter_qcred.sandbox.client import Sandbox
 
 pytestmark = [pytest.mark.binder, pytest.mark.timeout(600)]
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT = 300
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 

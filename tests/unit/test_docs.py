@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jupyter_qcred.server.app import QCredApp
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))  # the build tools live outside the package
 
 from configdoc import configuration_markdown  # noqa: E402

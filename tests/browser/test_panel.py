@@ -31,7 +31,7 @@ expect.set_options(timeout=10_000)  # a loaded CI machine can need more than the
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium", allow_module_level=True)
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 QCS = "qcred-state-qcs-default"
 FAST = 10_000  # ms: what the UI must do at once (a push, a click)
 ALL_ACCOUNTS = [

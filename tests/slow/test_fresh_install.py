@@ -28,7 +28,7 @@ from jupyter_qcred.demo.processes import free_port, wait_until_serving
 
 pytestmark = [pytest.mark.fresh_install, pytest.mark.timeout(1200)]
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 README_EXTRA = re.compile(r'pip install "\.\[(\w+)\]"')
 INSTALL_TIMEOUT = 900
 

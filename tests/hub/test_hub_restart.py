@@ -32,7 +32,7 @@ if not os.path.exists(CHROMIUM):
 pytestmark = pytest.mark.timeout(600)
 
 NAMED = "gpu"
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")

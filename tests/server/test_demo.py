@@ -38,7 +38,7 @@ psutil = pytest.importorskip("psutil")
 
 pytestmark = pytest.mark.timeout(420)
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 OUR_BIN = {os.path.realpath(p) for p in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)) if p}
 STOP_DEADLINE = 60.0  # seconds for the demo and everything it started to be gone after the signal
 

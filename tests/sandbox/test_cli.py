@@ -28,7 +28,7 @@ from jupyter_qcred.demo.processes import free_port
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.providers.ibm.sdk import runtime_channels
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ("status", "refresh", "init", "token", "remove", "demo")
 
 Run = Callable[..., subprocess.CompletedProcess[str]]

@@ -27,7 +27,7 @@ from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # no
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-TOYCLOUD = Path(__file__).resolve().parent / "plugins" / "toycloud"
+TOYCLOUD = Path(__file__).resolve().parents[1] / "plugins" / "toycloud"
 TOKEN = "toy-secret-" + os.urandom(12).hex()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "jupyter_qcred"
+PACKAGE = Path(__file__).resolve().parents[2] / "jupyter_qcred"
 #: Provider subpackages' common ground: what every provider may import (besides core and itself).
 SHARED = ("jupyter_qcred.providers.shared", "jupyter_qcred.providers.base", "jupyter_qcred.providers.common")
 JUPYTER = ("jupyter_server", "jupyterlab", "tornado", "traitlets", "ipywidgets", "IPython", "jupyterhub")

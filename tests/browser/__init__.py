@@ -1,0 +1,1 @@
+"""Browser tier: a real JupyterLab driven by Playwright in Chromium (marker ``browser``)."""

@@ -1,0 +1,1 @@
+"""Hub tier: tests that need a real JupyterHub (some log in through it with Chromium) (marker ``hub``)."""
