@@ -168,3 +168,22 @@ def entry(status: dict[str, Any], provider: str, name: str | None = None) -> dic
     found = [e for e in status["providers"] if e["provider"] == provider and (name is None or e["name"] == name)]
     assert found, f"no {provider} {name} in {[(e['provider'], e['name']) for e in status['providers']]}"
     return found[0]
+
+
+def status_entry(**extra: object) -> dict[str, object]:
+    """A status entry of a provider the views know only through the entry (Nexus), with ``extra`` fields."""
+    return {
+        "provider": "nexus",
+        "name": "default",
+        "state": "ok",
+        "default": True,
+        "expires_at": None,
+        "error": None,
+        "source": "bundle",
+        "token_hint": "…abcd",
+        "account": {
+            "summary": "Alice Liddell at https://nexus.example",
+            "fields": [["User", "Alice <Liddell>"], ["Nexus", "https://nexus.example"]],
+        },
+        **extra,
+    }
