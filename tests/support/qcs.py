@@ -1,17 +1,25 @@
-"""Helpers shared by the QCS provider tests: JWTs, a provider on a private HOME, a subprocess environment."""
+"""Helpers shared by the QCS provider tests: JWTs, a provider on a private HOME, a subprocess environment, files that
+hold other people's profiles, and the ``no_secret_in_logs`` autouse fixture of the store tests."""
 
 from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
+import re
 import stat
 import sys
+import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import jupyter_qcred
+from jupyter_qcred.core.bundle import QcsProfileSpec
 from jupyter_qcred.core.settings import Settings
 from jupyter_qcred.providers.qcs.provider import QcsProvider
 
@@ -58,3 +66,60 @@ def mode(path: Path) -> int:
 
 
 PYTHON = sys.executable
+
+
+#: The literal secrets the tests below write (tokens from make_jwt are tracked in ISSUED).
+LITERAL_SECRETS = re.compile(r"[a-z-]*(refresh|secret|token)[a-z-]*-000\d|lab-refresh-token-0001")
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Whatever a test does, no token or secret it wrote may appear in a log record."""
+    caplog.set_level(logging.DEBUG)
+    ISSUED.clear()
+    yield
+    for record in caplog.records:
+        text = record.getMessage()
+        assert not LITERAL_SECRETS.search(text), f"a secret in log record {record.name}: {text[:40]}..."
+        assert not any(token in text for token in ISSUED), f"a token in log record {record.name}"
+
+
+def spec(profile: str = "default", **values: object) -> QcsProfileSpec:
+    return QcsProfileSpec(profile=profile, **values)  # type: ignore[arg-type]
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+
+
+FOREIGN_SETTINGS = """\
+# Settings of Alice's lab. Keep this comment!
+default_profile_name = "lab"
+unknown_top_level = "kept"   # a trailing comment
+
+[profiles.lab]
+api_url = "https://api.lab.example"   # the lab's own API
+credentials_name = "lab"
+auth_server_name = "lab"
+future_setting = { nested = [1, 2, 3] }
+
+[profiles.lab.applications.pyquil]
+qvm_url = "http://qvm.lab.example:5000"
+quilc_url = "tcp://quilc.lab.example:5555"
+
+[auth_servers.lab]
+client_id = "lab-client"
+issuer = "https://auth.lab.example/oauth2/lab"
+"""
+
+
+FOREIGN_SECRETS = """\
+# Tokens written by the QCS CLI.
+[credentials.lab.token_payload]
+access_token = "{lab_token}"
+refresh_token = "lab-refresh-token-0001"
+scope = "openid offline_access"
+updated_at = "2026-01-01T00:00:00.000000001Z"
+comment_key = "unknown but kept"   # trailing
+"""
