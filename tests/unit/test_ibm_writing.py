@@ -12,57 +12,24 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.ibm import (
+    API_KEY,
+    FOREIGN_JSON,
+    LEGACY_TOKEN,
+    LEGACY_TOKEN_2,
+    json_path,
+    legacy_spec,
+    platform_spec,
+    provider,
+    rc_path,
+)
 
 from jupyter_qcred.core.bundle import IbmAccountSpec
 from jupyter_qcred.core.errors import FieldError, FileFormatError
-from jupyter_qcred.core.settings import Settings
 from jupyter_qcred.core.states import State
 from jupyter_qcred.providers.ibm.accounts_json import dumps_accounts, parse_accounts, saved_format
-from jupyter_qcred.providers.ibm.provider import QX_AUTH_URL, Credentials, HubGroupProject, IbmProvider
+from jupyter_qcred.providers.ibm.provider import QX_AUTH_URL, Credentials, HubGroupProject
 from jupyter_qcred.providers.ibm.qiskitrc import RcDocument, parse_qiskitrc, section_name, section_values
-
-LEGACY_TOKEN = "legacy-api-token-aaaaaaaaaaaaaaaaaaaa1111"
-LEGACY_TOKEN_2 = "legacy-api-token-bbbbbbbbbbbbbbbbbbbb2222"
-API_KEY = "platform-api-key-cccccccccccccccccccc3333"
-CRN = "crn:v1:bluemix:public:quantum-computing:us-east:a/abc123:0000-1111::"
-
-
-def provider(home: Path, **env: str) -> IbmProvider:
-    return IbmProvider(Settings.from_environment({"HOME": str(home), **env}))
-
-
-def rc_path(home: Path) -> Path:
-    return home / ".qiskit" / "qiskitrc"
-
-
-def json_path(home: Path) -> Path:
-    return home / ".qiskit" / "qiskit-ibm.json"
-
-
-def legacy_spec(**overrides: Any) -> IbmAccountSpec:
-    values: dict[str, Any] = {
-        "name": "legacy",
-        "channel": "ibm_quantum",
-        "token": LEGACY_TOKEN,
-        "url": QX_AUTH_URL,
-        "hub": "ibm-q",
-        "group": "open",
-        "project": "main",
-    }
-    values.update(overrides)
-    return IbmAccountSpec(**values)
-
-
-def platform_spec(**overrides: Any) -> IbmAccountSpec:
-    values: dict[str, Any] = {
-        "name": "default-ibm-quantum-platform",
-        "channel": "ibm_quantum_platform",
-        "token": API_KEY,
-        "instance": CRN,
-    }
-    values.update(overrides)
-    return IbmAccountSpec(**values)
-
 
 # -- qiskitrc: the original's defects, fixed ---------------------------------------------------------------
 
@@ -268,24 +235,6 @@ def test_values_that_cannot_be_stored_are_refused_before_writing(tmp_path: Path)
 
 # -- qiskit-ibm.json ---------------------------------------------------------------------------------------
 
-FOREIGN_JSON = {
-    "default-ibm-quantum": {
-        "channel": "ibm_quantum",
-        "instance": "ibm-q/open/main",
-        "private_endpoint": False,
-        "token": "legacy-json-token-dddddddddddddddd4444",
-        "url": QX_AUTH_URL,
-    },
-    "team-cloud": {
-        "channel": "ibm_cloud",
-        "instance": CRN,
-        "token": "cloud-key-eeeeeeeeeeeeeeeeeeeeeee5555",
-        "url": "https://cloud.ibm.com",
-        "is_default_account": True,
-        "future_field": {"nested": [1, 2, 3]},
-    },
-}
-
 
 def test_json_unknown_fields_other_accounts_and_legacy_entries_are_kept(tmp_path: Path) -> None:
     path = json_path(tmp_path)
@@ -297,69 +246,6 @@ def test_json_unknown_fields_other_accounts_and_legacy_entries_are_kept(tmp_path
     expected_team = {k: v for k, v in FOREIGN_JSON["team-cloud"].items() if k != "is_default_account"}
     assert data["team-cloud"] == expected_team  # only the default flag moved
     assert data["default-ibm-quantum-platform"]["is_default_account"] is True
-
-
-def test_json_written_byte_for_byte_like_the_sdk(tmp_path: Path) -> None:
-    from qiskit_ibm_runtime import QiskitRuntimeService
-
-    sdk_file = tmp_path / "sdk.json"
-    sdk_file.write_text(json.dumps(FOREIGN_JSON, sort_keys=True, indent=4))
-    ours = json_path(tmp_path)
-    ours.parent.mkdir()
-    ours.write_text(json.dumps(FOREIGN_JSON, sort_keys=True, indent=4))
-    proxies = {"urls": {"https": "http://proxy.example:3128"}}
-    spec = platform_spec(
-        name="mine", proxies=proxies, region="eu-de", plans_preference=["open"], tags=["t1"], default=True
-    )
-    QiskitRuntimeService.save_account(
-        channel="ibm_quantum_platform",
-        token=API_KEY,
-        instance=CRN,
-        filename=str(sdk_file),
-        name="mine",
-        proxies=proxies,
-        verify=True,
-        overwrite=True,
-        set_as_default=True,
-        region="eu-de",
-        plans_preference=["open"],
-        tags=["t1"],
-    )
-    provider(tmp_path).materialize([spec], source="bundle")
-    assert ours.read_bytes() == sdk_file.read_bytes()
-
-
-def test_real_sdk_lists_our_accounts_unchanged(tmp_path: Path) -> None:
-    from qiskit_ibm_runtime import QiskitRuntimeService
-
-    path = json_path(tmp_path)
-    path.parent.mkdir()
-    path.write_text(json.dumps(FOREIGN_JSON))
-    specs = [
-        platform_spec(default=True, verify=False),
-        IbmAccountSpec(name="cloud2", channel="ibm_cloud", token=API_KEY + "2", instance="my-instance-name"),
-        legacy_spec(),
-    ]
-    provider(tmp_path).materialize(specs, source="bundle")
-    listed = QiskitRuntimeService.saved_accounts(filename=str(path))
-    assert set(listed) == {"default-ibm-quantum-platform", "cloud2", "team-cloud"}  # legacy entries skipped, no crash
-    ours = json.loads(path.read_text())
-    for name in ("default-ibm-quantum-platform", "cloud2"):  # ours: every field exactly as the SDK reads it
-        stored = {k: v for k, v in ours[name].items() if k != "is_default_account"}
-        assert listed[name] == stored, name
-    assert listed["team-cloud"]["token"] == FOREIGN_JSON["team-cloud"]["token"]
-    assert ours["team-cloud"]["future_field"] == {"nested": [1, 2, 3]}
-    assert listed["default-ibm-quantum-platform"]["verify"] is False
-    default = QiskitRuntimeService.saved_accounts(filename=str(path), default=True)
-    assert "default-ibm-quantum-platform" in default
-    assert ours["legacy"] == {
-        "channel": "ibm_quantum",
-        "instance": "ibm-q/open/main",
-        "private_endpoint": False,
-        "token": LEGACY_TOKEN,
-        "url": QX_AUTH_URL,
-        "verify": True,
-    }
 
 
 @pytest.mark.parametrize(
