@@ -10,14 +10,8 @@ from jupyter_qcred.core.settings import Settings
 from jupyter_qcred.providers.ibm.provider import QX_AUTH_URL, IbmProvider
 
 LEGACY_TOKEN = "legacy-api-token-aaaaaaaaaaaaaaaaaaaa1111"
-
-
 LEGACY_TOKEN_2 = "legacy-api-token-bbbbbbbbbbbbbbbbbbbb2222"
-
-
 API_KEY = "platform-api-key-cccccccccccccccccccc3333"
-
-
 CRN = "crn:v1:bluemix:public:quantum-computing:us-east:a/abc123:0000-1111::"
 
 
