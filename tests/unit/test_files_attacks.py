@@ -6,7 +6,8 @@
 - reads: a FIFO never blocks, a 20 MB file and a JSON document nested 100,000 deep are refused at once;
 - the hub's bundle file: a bundle folder others can write to is refused, and a planted temporary file never
   receives anyone's bundle; a mapper that fails leaves no secret in the hub's log;
-- SDK files others can read are reported in the status and made 0600 by our next write.
+- SDK files others can read are reported in the status and made 0600 by our next write (with the SDK that leaves
+  them so: tests/sdk/test_files_attacks.py).
 """
 
 from __future__ import annotations
@@ -167,36 +168,6 @@ def test_json_nested_100k_deep_is_a_format_error_not_a_recursion_error(tmp_path:
         IbmProvider(Settings.from_environment({"HOME": str(home)})).materialize(
             [IbmAccountSpec(name="a", channel="ibm_cloud", token="ibm-key-of-file-attack-01")], source="bundle"
         )
-
-
-# ----- 8. SDK files others can read ----------------------------------------------------------------------------
-
-
-def test_a_qiskit_ibm_json_left_0644_by_save_account_is_reported_and_fixed_by_our_next_write(tmp_path: Path) -> None:
-    from qiskit_ibm_runtime import QiskitRuntimeService
-
-    home = tmp_path / "home"
-    (home / ".qiskit").mkdir(parents=True, mode=0o700)
-    path = home / ".qiskit" / "qiskit-ibm.json"
-    old_umask = os.umask(0o022)
-    try:  # the SDK's own call, with the usual umask
-        QiskitRuntimeService.save_account(
-            channel="ibm_quantum_platform", token="ibm-key-saved-by-the-sdk-01", filename=str(path), name="sdk"
-        )
-    finally:
-        os.umask(old_umask)
-    assert mode(path) == 0o644
-    settings = Settings.from_environment({"HOME": str(home)})
-    manager = CredentialManager({"ibm": IbmProvider(settings)})
-    [entry] = manager.snapshot()["providers"]
-    assert entry["warnings"] == [
-        f"{path} can be read by other users (mode 0644); jupyter_qcred makes it private (0600) the next time it "
-        f"writes it. To fix it now, run: chmod 600 {path}"
-    ]
-    manager.providers["ibm"].set_default("sdk")  # any write of ours
-    manager.reload()
-    assert mode(path) == 0o600
-    assert manager.snapshot()["providers"][0]["warnings"] == []
 
 
 # ----- 7. the hub's bundle file -----------------------------------------------------------------------------------
