@@ -1,4 +1,5 @@
-"""QCS refresh, client credentials, account details, device login and pasted tokens against the sandbox (TLS)."""
+"""QCS refresh, client credentials and account details against the sandbox (TLS); device login and pasted tokens are in
+test_qcs_signin.py."""
 
 from __future__ import annotations
 
@@ -7,62 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomlkit
-from support.qcs import make_jwt, mode, provider
+from support.qcs import make_jwt, mode, provider, setup_profile, stored_payload
 
 from jupyter_qcred.core.bundle import QcsProfileSpec
 from jupyter_qcred.core.errors import ProviderError, QCredError, RefusedError, TransientProviderError
 from jupyter_qcred.core.states import State
-from jupyter_qcred.providers.qcs import handoff
-from jupyter_qcred.providers.qcs.model import jwt_times, load_secrets
-from jupyter_qcred.providers.qcs.provider import QcsProvider
+from jupyter_qcred.providers.qcs.model import jwt_times
 from jupyter_qcred.sandbox.client import Sandbox
-
-
-def setup_profile(
-    home: Path,
-    sandbox: Sandbox,
-    scanner: Any,
-    *,
-    lifetime: int = -100,
-    profile: str = "default",
-    user: str = "alice",
-    timeout: float | None = None,
-    refresh: str = "provider",
-) -> tuple[QcsProvider, dict[str, Any]]:
-    """A profile pointing at the sandbox holding freshly issued tokens (expired by default)."""
-    tokens = sandbox.issue_qcs_tokens(user, access_token_lifetime=lifetime)
-    scanner.add_secrets(tokens)
-    environ = {"SSL_CERT_FILE": sandbox.ca_file or ""}
-    qcs = provider(home, **environ) if timeout is None else _provider_with_timeout(home, timeout, environ)
-    qcs.materialize(
-        [
-            QcsProfileSpec(
-                profile=profile,
-                access_token=tokens["access_token"],
-                refresh_token=tokens["refresh_token"],
-                issuer=sandbox.qcs_issuer,
-                client_id=sandbox.qcs_client_id,
-                api_url=sandbox.qcs_api_url,
-                default=True,
-                refresh=refresh,
-            )
-        ],
-        source="bundle",
-    )
-    return qcs, tokens
-
-
-def _provider_with_timeout(home: Path, timeout: float, environ: dict[str, str]) -> QcsProvider:
-    from jupyter_qcred.core.settings import Settings
-
-    return QcsProvider(Settings.from_environment({"HOME": str(home), **environ}, timeout=timeout))
-
-
-def stored_payload(qcs: QcsProvider, credential: str = "default") -> Any:
-    """The real tokens of ``credential`` (handed off by default: they live in ``jupyter_qcred-NAME``)."""
-    _doc, model = load_secrets(qcs.secrets_path, qcs.secrets_path.read_text())
-    return handoff.view(model).credentials[credential].token_payload
 
 
 async def test_refresh_uses_the_refresh_grant_and_saves_the_rotation(
@@ -234,95 +186,6 @@ async def test_hub_refreshed_credentials_are_not_refreshed_by_us(
     assert sandbox.token_requests() == []
     assert status.account["refresh_via"] == "hub"
     assert status.account["user"]["email"] == "alice@example.org"
-
-
-async def test_pasted_refresh_token_is_exchanged_at_once(tmp_path: Path, sandbox: Sandbox, secret_scanner: Any) -> None:
-    tokens = sandbox.issue_qcs_tokens("alice")
-    secret_scanner.add_secrets(tokens)
-    qcs = provider(tmp_path, SSL_CERT_FILE=sandbox.ca_file or "")
-    qcs.materialize(
-        [
-            QcsProfileSpec(
-                profile="default",
-                refresh_token="placeholder-refresh-0001",
-                issuer=sandbox.qcs_issuer,
-                client_id=sandbox.qcs_client_id,
-                api_url=sandbox.qcs_api_url,
-            )
-        ],
-        source="bundle",
-    )
-    status = await qcs.store_tokens(refresh_token=tokens["refresh_token"])
-    assert status.state is State.OK
-    assert status.source == "token"
-    assert [r["grant_type"] for r in sandbox.token_requests()] == ["refresh_token"]
-    payload = stored_payload(qcs)
-    secret_scanner.add_secrets(payload.access_token, payload.refresh_token)
-    assert payload.refresh_token not in (tokens["refresh_token"], "placeholder-refresh-0001")
-    # A refused pasted token writes nothing and says so.
-    before = qcs.secrets_path.read_bytes()
-    with pytest.raises(RefusedError, match="pasted refresh token") as info:
-        await qcs.store_tokens(refresh_token="not-a-valid-refresh-token-0001")
-    secret_scanner.add_secrets("not-a-valid-refresh-token-0001")
-    secret_scanner.saw("exception", str(info.value))
-    assert qcs.secrets_path.read_bytes() == before
-    with pytest.raises(QCredError):
-        await qcs.store_tokens()
-
-
-async def test_device_login_pending_approved_and_stored(tmp_path: Path, sandbox: Sandbox, secret_scanner: Any) -> None:
-    sandbox.configure(device_interval=0)
-    qcs = provider(tmp_path, SSL_CERT_FILE=sandbox.ca_file or "")
-    qcs.import_file(
-        "settings.toml",
-        f'[profiles.lab]\ncredentials_name = "lab-cred"\napi_url = "{sandbox.qcs_api_url}"\nauth_server_name = "sb"\n'
-        f'[auth_servers.sb]\nclient_id = "{sandbox.qcs_client_id}"\nissuer = "{sandbox.qcs_issuer}"\n',
-    )
-    login = await qcs.start_device_login("lab")
-    secret_scanner.add_secrets(login.device_code)
-    public = login.to_json()
-    secret_scanner.saw("login json", public)
-    secret_scanner.saw("login repr", repr(login))
-    assert public["state"] == "pending"
-    assert public["user_code"]
-    assert public["verification_uri"].endswith("/activate")
-    assert "device_code" not in public
-    assert (await qcs.poll_device_login(login)).state == "pending"
-    sandbox.approve_device(login.user_code, "carol")
-    done = await qcs.poll_device_login(login)
-    assert done.state == "done"
-    assert done.error is None
-    grants = [r["grant_type"] for r in sandbox.token_requests()]
-    assert grants == ["urn:ietf:params:oauth:grant-type:device_code"] * 2
-    payload = stored_payload(qcs, "lab-cred")
-    secret_scanner.add_secrets(payload.access_token, payload.refresh_token)
-    assert payload.refresh_token, "offline_access gave a refresh token"
-    statuses = {s.name: s for s in qcs.read()}
-    assert statuses["lab"].state is State.OK
-    assert statuses["lab"].source == "device"
-    assert statuses["lab"].account["user"]["email"].startswith("carol")
-    settings_doc = tomlkit.parse(qcs.settings_path.read_text())
-    assert settings_doc["profiles"]["lab"]["auth_server_name"] == "sb"  # type: ignore[index]
-
-
-async def test_device_login_denied_slow_down_and_expired(tmp_path: Path, sandbox: Sandbox, secret_scanner: Any) -> None:
-    sandbox.configure(device_interval=30)
-    qcs, _tokens = setup_profile(tmp_path, sandbox, secret_scanner, lifetime=3600)
-    login = await qcs.start_device_login()
-    secret_scanner.add_secrets(login.device_code)
-    assert login.profile == "default"
-    assert login.interval == 30
-    await qcs.poll_device_login(login)
-    await qcs.poll_device_login(login)  # too fast: slow_down
-    assert login.state == "pending"
-    assert login.interval == 35
-    sandbox.approve_device(login.user_code, "alice", deny=True)
-    assert (await qcs.poll_device_login(login)).state == "failed"
-    assert "denied" in (login.error or "")
-    second = await qcs.start_device_login()
-    secret_scanner.add_secrets(second.device_code)
-    second.expires_at = second.expires_at.replace(year=2000)
-    assert (await qcs.poll_device_login(second)).state == "expired"
 
 
 async def test_concurrent_async_refreshes_in_one_process_make_one_request(

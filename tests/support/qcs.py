@@ -1,5 +1,6 @@
 """Helpers shared by the QCS provider tests: JWTs, a provider on a private HOME, a subprocess environment, files that
-hold other people's profiles, and the ``no_secret_in_logs`` autouse fixture of the store tests."""
+hold other people's profiles, a profile holding tokens the sandbox issued, and the ``no_secret_in_logs`` autouse
+fixture of the store tests."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ import pytest
 import jupyter_qcred
 from jupyter_qcred.core.bundle import QcsProfileSpec
 from jupyter_qcred.core.settings import Settings
+from jupyter_qcred.providers.qcs import handoff
+from jupyter_qcred.providers.qcs.model import load_secrets
 from jupyter_qcred.providers.qcs.provider import QcsProvider
+from jupyter_qcred.sandbox.client import Sandbox
 
 ROOT = Path(jupyter_qcred.__file__).resolve().parents[1]
 
@@ -123,3 +127,49 @@ scope = "openid offline_access"
 updated_at = "2026-01-01T00:00:00.000000001Z"
 comment_key = "unknown but kept"   # trailing
 """
+
+
+def setup_profile(
+    home: Path,
+    sandbox: Sandbox,
+    scanner: Any,
+    *,
+    lifetime: int = -100,
+    profile: str = "default",
+    user: str = "alice",
+    timeout: float | None = None,
+    refresh: str = "provider",
+) -> tuple[QcsProvider, dict[str, Any]]:
+    """A profile pointing at the sandbox holding freshly issued tokens (expired by default)."""
+    tokens = sandbox.issue_qcs_tokens(user, access_token_lifetime=lifetime)
+    scanner.add_secrets(tokens)
+    environ = {"SSL_CERT_FILE": sandbox.ca_file or ""}
+    qcs = provider(home, **environ) if timeout is None else _provider_with_timeout(home, timeout, environ)
+    qcs.materialize(
+        [
+            QcsProfileSpec(
+                profile=profile,
+                access_token=tokens["access_token"],
+                refresh_token=tokens["refresh_token"],
+                issuer=sandbox.qcs_issuer,
+                client_id=sandbox.qcs_client_id,
+                api_url=sandbox.qcs_api_url,
+                default=True,
+                refresh=refresh,
+            )
+        ],
+        source="bundle",
+    )
+    return qcs, tokens
+
+
+def _provider_with_timeout(home: Path, timeout: float, environ: dict[str, str]) -> QcsProvider:
+    from jupyter_qcred.core.settings import Settings
+
+    return QcsProvider(Settings.from_environment({"HOME": str(home), **environ}, timeout=timeout))
+
+
+def stored_payload(qcs: QcsProvider, credential: str = "default") -> Any:
+    """The real tokens of ``credential`` (handed off by default: they live in ``jupyter_qcred-NAME``)."""
+    _doc, model = load_secrets(qcs.secrets_path, qcs.secrets_path.read_text())
+    return handoff.view(model).credentials[credential].token_payload
