@@ -95,15 +95,6 @@ def test_the_bundle_chooses_per_profile(tmp_path: Path) -> None:
         parse_bundle({"version": 1, "qcs": [{"profile": "p", "access_token": "x", "handoff": "pipe"}]})
 
 
-# ----- the SDKs through the hand-off ----------------------------------------------------------------------------------
-
-
-# ----- the token command ------------------------------------------------------------------------------------------
-
-
-# ----- QCS_SECRETS_READ_ONLY ----------------------------------------------------------------------------------------
-
-
 def test_lost_tokens_of_a_handed_off_credential_are_named(tmp_path: Path, secret_scanner: SecretScanner) -> None:
     qcs = provider(tmp_path)
     secret_scanner.add_secrets(write(qcs, None, 3600))
