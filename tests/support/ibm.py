@@ -1,4 +1,4 @@
-"""Accounts, paths and a provider on a private HOME, shared by the IBM tests of the files (unit and SDK tiers)."""
+"""Accounts, paths and a provider on a private HOME, shared by the IBM tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Any
 
 from jupyter_qcred.core.bundle import IbmAccountSpec
 from jupyter_qcred.core.settings import Settings
+from jupyter_qcred.core.states import State
 from jupyter_qcred.providers.ibm.provider import QX_AUTH_URL, IbmProvider
+from jupyter_qcred.providers.ibm.sdk import runtime_channels
+from jupyter_qcred.sandbox.client import Sandbox
 
 LEGACY_TOKEN = "legacy-api-token-aaaaaaaaaaaaaaaaaaaa1111"
 LEGACY_TOKEN_2 = "legacy-api-token-bbbbbbbbbbbbbbbbbbbb2222"
@@ -15,8 +18,10 @@ API_KEY = "platform-api-key-cccccccccccccccccccc3333"
 CRN = "crn:v1:bluemix:public:quantum-computing:us-east:a/abc123:0000-1111::"
 
 
-def provider(home: Path, **env: str) -> IbmProvider:
-    return IbmProvider(Settings.from_environment({"HOME": str(home), **env}))
+def provider(home: Path, *, timeout: float = 20.0, env: dict[str, str] | None = None, **more: str) -> IbmProvider:
+    """An IBM provider whose HOME is ``home``, with ``env`` and ``more`` as its only other environment."""
+    environ = {"HOME": str(home), **(env or {}), **more}
+    return IbmProvider(Settings.from_environment(environ, timeout=timeout))
 
 
 def rc_path(home: Path) -> Path:
@@ -69,3 +74,27 @@ FOREIGN_JSON = {
         "future_field": {"nested": [1, 2, 3]},
     },
 }
+
+
+#: What a legacy (ibm_quantum) account shows: the installed qiskit-ibm-runtime's own channel list decides.
+LEGACY_STATE = State.OK if "ibm_quantum" in (runtime_channels() or {"ibm_quantum"}) else State.UNSUPPORTED
+
+
+def snapshot(home: Path) -> dict[str, tuple[bytes, int]]:
+    """Bytes and inode of every file under ~/.qiskit (lock files aside): proof that nothing was written."""
+    folder = home / ".qiskit"
+    if not folder.exists():
+        return {}
+    return {p.name: (p.read_bytes(), p.stat().st_ino) for p in folder.iterdir() if not p.name.endswith(".lock")}
+
+
+def legacy(sb: Sandbox, token: str, name: str = "legacy", **extra: Any) -> IbmAccountSpec:
+    return IbmAccountSpec(name=name, channel="ibm_quantum", token=token, url=sb.ibm_auth_url, **extra)
+
+
+def platform(
+    sb: Sandbox, key: str, instance: str, name: str = "default-ibm-quantum-platform", **extra: Any
+) -> IbmAccountSpec:
+    return IbmAccountSpec(
+        name=name, channel="ibm_quantum_platform", token=key, instance=instance, url=sb.runtime_url, **extra
+    )

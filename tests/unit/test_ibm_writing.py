@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from support.ibm import (
     API_KEY,
     FOREIGN_JSON,
+    LEGACY_STATE,
     LEGACY_TOKEN,
     LEGACY_TOKEN_2,
     json_path,
@@ -25,7 +26,7 @@ from support.ibm import (
 )
 
 from jupyter_qcred.core.bundle import IbmAccountSpec
-from jupyter_qcred.core.errors import FieldError, FileFormatError
+from jupyter_qcred.core.errors import FieldError, FileFormatError, QCredError
 from jupyter_qcred.core.states import State
 from jupyter_qcred.providers.ibm.accounts_json import dumps_accounts, parse_accounts, saved_format
 from jupyter_qcred.providers.ibm.provider import QX_AUTH_URL, Credentials, HubGroupProject
@@ -434,3 +435,40 @@ def test_concurrent_writers_in_many_processes_lose_nothing(tmp_path: Path) -> No
     rc = parse_qiskitrc(rc_path(tmp_path).read_text(), rc_path(tmp_path))
     assert rc.entries  # every writer's [ibmq] replaced the previous one in place; the file always parses
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+# -- the default account ----------------------------------------------------------------------------------
+
+
+def test_set_default(tmp_path: Path) -> None:
+    ibm = provider(tmp_path)
+    ibm.materialize(
+        [
+            IbmAccountSpec(name="a", channel="ibm_quantum_platform", token=API_KEY, default=True),
+            IbmAccountSpec(name="b", channel="ibm_cloud", token=API_KEY + "b"),
+            IbmAccountSpec(name="old", channel="ibm_quantum", token=LEGACY_TOKEN, hub="h", group="g", project="p"),
+        ],
+        source="bundle",
+    )
+    ibm.set_default("b", instance="my-instance")
+    data = json.loads((tmp_path / ".qiskit/qiskit-ibm.json").read_text())
+    assert data["b"]["is_default_account"] is True
+    assert "is_default_account" not in data["a"]
+    assert data["b"]["instance"] == "my-instance"
+    assert [s.name for s in ibm.read() if s.default] == ["b"]
+
+    ibm.set_default("old", instance="h2/g2/p2")
+    rc = parse_qiskitrc((tmp_path / ".qiskit/qiskitrc").read_text(), tmp_path / "qiskitrc")
+    assert rc.default_provider is not None
+    assert rc.default_provider.to_stored_format() == "h2/g2/p2"
+    data = json.loads((tmp_path / ".qiskit/qiskit-ibm.json").read_text())
+    assert data["old"]["instance"] == "h2/g2/p2"
+    assert "is_default_account" not in data["old"]
+    assert not any("is_default_account" in entry for entry in data.values()), "the legacy choice must show"
+    # ... where the runtime SDK still loads it; else the status shows the account QiskitRuntimeService() picks.
+    assert [s.name for s in ibm.read() if s.default] == ["old" if LEGACY_STATE is State.OK else "a"]
+
+    with pytest.raises(FieldError, match="instance"):
+        ibm.set_default("old", instance="not-a-triple")
+    with pytest.raises(QCredError, match="no account named 'nope'"):
+        ibm.set_default("nope")
