@@ -61,6 +61,7 @@ class HubClient:
         base_url: str = "/",
         timeout: float = 20.0,
         options: Options | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.api_url = (api_url or "").rstrip("/")
         self._token = token
@@ -68,8 +69,11 @@ class HubClient:
         self.server_name = server_name
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.timeout = timeout
-        #: Each provider's options for entries from the login's own tokens (see :mod:`.authstate`).
-        self.options = dict(options or {})
+        #: Each provider's options for entries from the login's own tokens (see :mod:`.authstate`); from
+        #: ``environ``'s ``QCRED_<KEY>_<OPTION>`` variables when not given, read at the first pull (which loads the
+        #: providers: never at server start).
+        self._options: dict[str, Mapping[str, Any] | None] | None = dict(options) if options is not None else None
+        self._environ = dict(environ or {})
         self.scopes: set[str] | None = None
         #: Why the last restart failed (shown in the status JSON until the next one).
         self.restart_error: str | None = None
@@ -86,8 +90,14 @@ class HubClient:
             server_name=environ.get("JUPYTERHUB_SERVER_NAME", ""),
             base_url=environ.get("JUPYTERHUB_BASE_URL", "/"),
             timeout=timeout,
-            options=login_options(environ),
+            environ=environ,
         )
+
+    def options(self) -> Options:
+        """Each provider's login options (see :attr:`_options`)."""
+        if self._options is None:
+            self._options = dict(login_options(self._environ))
+        return self._options
 
     def __repr__(self) -> str:
         return f"HubClient(api_url={self.api_url!r}, user={self.user!r}, server_name={self.server_name!r})"
@@ -251,7 +261,7 @@ class HubClient:
                 "JupyterHub holds no credentials for you (auth_state is empty): log out of the hub and log in "
                 "again, or ask the admin to enable auth_state (c.Authenticator.enable_auth_state = True)."
             )
-        return bundle_from_auth_state(model["auth_state"], self.options, where="JupyterHub auth_state")
+        return bundle_from_auth_state(model["auth_state"], self.options(), where="JupyterHub auth_state")
 
     async def stop_server(self) -> str:
         """Ask the hub to stop this server; returns the spawn page the browser should go to next."""

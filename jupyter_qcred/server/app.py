@@ -1,8 +1,9 @@
-"""The Jupyter Server extension: credentials in place before the first request, kept fresh while the server lives.
+"""The Jupyter Server extension: credentials in place before anything reads them, kept fresh while the server lives.
 
-At start the spawn bundle is written into the SDKs' files before the server answers anything: the writing (mostly
-fsync waits) runs in a worker thread while Jupyter Server loads its other extensions, and the event loop's first
-callback waits for it, so no request is served before the files are in place. The refresh loop then runs in the
+Start-up costs the server what it costs without us: at initialization the extension only takes the spawn bundle
+out of the environment and registers its handlers. Once the event loop runs, a worker thread loads the providers,
+writes the start-up sources into the SDKs' files and reads the stores; until it is done, what reads the files waits
+for it (the qcred API, and starting a kernel or a terminal: :mod:`.gate`). The refresh loop then runs in the
 background, so start-up never waits on the network and a provider that is down shows as a state, not as a slow
 server.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from concurrent.futures import Future
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
@@ -26,6 +28,7 @@ from ..core.manager import CredentialManager
 from ..core.policy import Backoff, RefreshPolicy
 from ..core.service import CredentialService
 from ..core.settings import Settings
+from .gate import gate_kernels_and_terminals
 
 BUNDLE_VARIABLES = ("QCRED_BUNDLE", "QCRED_BUNDLE_FILE")
 STARTUP_SOURCES = ("bundle", "env", "hub")
@@ -53,16 +56,18 @@ class QCredApp(ExtensionApp):
 
     providers = List(
         Unicode(),
-        help="""Providers to manage, in the order views show them (default: every provider registered through the
-        entry point group ``jupyter_qcred.providers``: 'ibm', 'qcs', 'ionq', 'braket', 'nexus' and any installed
-        plugin's).""",
+        default_value=[],
+        help="""Providers to manage, in the order views show them; empty (the default): every provider registered
+        through the entry point group ``jupyter_qcred.providers`` ('ibm', 'qcs', 'ionq', 'braket', 'nexus' and any
+        installed plugin's).""",
     ).tag(config=True)
 
     startup_sources = List(
         Unicode(),
         default_value=["bundle"],
         help="""Sources written into the SDKs' files at start, in order: 'bundle' (QCRED_BUNDLE or
-        QCRED_BUNDLE_FILE, handed over by JupyterHub at spawn; written before the first request), 'env' (the SDKs'
+        QCRED_BUNDLE_FILE, handed over by JupyterHub at spawn; written before a kernel, a terminal or the qcred API
+        may read the files), 'env' (the SDKs'
         own variables QE_*, QISKIT_IBM_*), 'hub' (pull fresh credentials from JupyterHub's API; done in the
         background so start-up never waits on the network).""",
     ).tag(config=True)
@@ -158,15 +163,11 @@ class QCredApp(ExtensionApp):
 
     @validate("providers")
     def _check_providers(self, proposal: dict[str, Any]) -> list[str]:
-        known = registry.provider_keys()
+        known = registry.registered_names()
         unknown = [key for key in proposal["value"] if key not in known]
         if unknown:
             raise ValueError(f"QCredApp.providers: unknown provider {unknown[0]!r}; known: {', '.join(known)}")
         return list(proposal["value"])
-
-    @default("providers")
-    def _default_providers(self) -> list[str]:
-        return list(registry.provider_keys())
 
     @validate("startup_sources")
     def _check_sources(self, proposal: dict[str, Any]) -> list[str]:
@@ -198,7 +199,13 @@ class QCredApp(ExtensionApp):
         )
 
     def initialize_settings(self) -> None:
-        """Build the manager and write the startup sources into the stores, before any request is served."""
+        """Take the spawn bundle out of the environment; everything else waits for the event loop.
+
+        The providers are loaded, the start-up sources written and the stores read in the worker thread
+        ``jupyter_qcred-startup``, started by the loop's first callback, so the server answers as early as it would
+        without us. What needs the files waits for that thread: the qcred API, and starting a kernel or a terminal
+        (whose SDKs read the files).
+        """
         from ..core.hubclient import HubClient
 
         self.core_settings = self.make_settings()  # holds its own copy of the environment, bundle included
@@ -209,39 +216,56 @@ class QCredApp(ExtensionApp):
         self.startup_bundle: Bundle | None = None
         self._background: set[asyncio.Future[Any]] = set()
         self.hub = HubClient.from_environment(self.core_settings.environ, timeout=self.request_timeout)
-        self.manager = CredentialManager(
-            registry.create_providers(self.core_settings, tuple(self.providers)),
-            watch_interval=self.watch_interval,
-            hub_info=self.hub.info,
-            backoff=lambda: Backoff(initial=self.retry_initial_seconds, maximum=self.retry_max_seconds),
-            min_refresh_interval=self.refresh_min_interval,
-        )
         self.active_sources = list(self.startup_sources)
         if self.core_settings.environ.get("QCRED_PULL_FROM_HUB") and "hub" not in self.active_sources:
             self.active_sources.append("hub")  # set by jupyter_qcred.hub.configure(c, handover="hub")
-        loaded = [self._load_startup(source) for source in self.active_sources if source != "hub"]
-        self.service = CredentialService(
-            self.manager,
-            hub_pull=self.hub.fetch_bundle if self.hub.available else None,
-            spawn_bundle=lambda: self.startup_bundle,
-            reinitialize_source=self.reinitialize_source,
-            stop_server=self._restart if self.hub.available else None,
-        )
-        if self.hub.available:  # credentials only the hub can refresh are pulled through the service
-            self.manager.hub_refresh = self.service.pull_from_hub
-        self._writing = threading.Thread(
-            target=self._write_startup,
-            args=([item for item in loaded if item is not None],),
-            name="jupyter_qcred-startup",
-            daemon=True,
-        )
-        self._writing.start()
+        #: The service once the start-up thread has written the files (what handlers and kernel starts wait for).
+        self.credentials: Future[CredentialService] = Future()
         self.observability: Any = None  # see _start_background
         self._started = False
+        self._startup_thread: threading.Thread | None = None
         IOLoop.current().add_callback(self._start_background)
 
+    @property
+    def service(self) -> CredentialService:
+        """The service layer (waits for the start-up thread: in-process callers that did not await
+        :attr:`credentials`)."""
+        return self.credentials.result(timeout=self.lock_timeout)
+
+    @property
+    def manager(self) -> CredentialManager:
+        return self.service.manager
+
+    def _start_credentials(self) -> None:
+        """The start-up thread: providers, manager and service, then the start-up sources written into the SDKs'
+        files (mostly fsync waits); :attr:`credentials` is resolved at the end, whatever happened."""
+        try:
+            manager = CredentialManager(
+                registry.create_providers(self.core_settings, tuple(self.providers) if self.providers else None),
+                watch_interval=self.watch_interval,
+                hub_info=self.hub.info,
+                backoff=lambda: Backoff(initial=self.retry_initial_seconds, maximum=self.retry_max_seconds),
+                min_refresh_interval=self.refresh_min_interval,
+            )
+            service = CredentialService(
+                manager,
+                hub_pull=self.hub.fetch_bundle if self.hub.available else None,
+                spawn_bundle=lambda: self.startup_bundle,
+                reinitialize_source=self.reinitialize_source,
+                stop_server=self._restart if self.hub.available else None,
+            )
+            if self.hub.available:  # credentials only the hub can refresh are pulled through the service
+                manager.hub_refresh = service.pull_from_hub
+            loaded = [self._load_startup(source) for source in self.active_sources if source != "hub"]
+            self._write_startup(service, [item for item in loaded if item is not None])
+        except BaseException as exc:
+            self.log.error("jupyter_qcred: could not start (%s): %s", type(exc).__name__, _loggable(exc))
+            self.credentials.set_exception(exc)
+            raise
+        self.credentials.set_result(service)
+
     def _load_startup(self, source: str) -> tuple[str, Bundle, str] | None:
-        """Read one start-up source (cheap, on the main thread, while the settings hold the bundle); nothing that
+        """Read one start-up source (from the settings' copy of the environment, which holds the bundle); nothing that
         goes wrong here or in :meth:`_write_startup` may stop the server or reach the log as text (an exception's
         repr can carry a whole credentials file): errors are logged as our own sentences, or by their type only."""
         from ..core import sources
@@ -261,24 +285,39 @@ class QCredApp(ExtensionApp):
             self.startup_bundle = bundle  # kept in memory only: the variables are gone already
         return source, bundle, origin
 
-    def _write_startup(self, loaded: list[tuple[str, Bundle, str]]) -> None:
-        """Write the start-up sources into the SDKs' files, then lay out QCS for the hand-off (the worker thread of
-        :meth:`initialize_settings`: mostly fsync waits, overlapping the loading of Jupyter Server's other
-        extensions)."""
+    def _write_startup(self, service: CredentialService, loaded: list[tuple[str, Bundle, str]]) -> None:
+        """Write the start-up sources into the SDKs' files, then let each provider lay out its files for SDK
+        processes (QCS: the hand-off)."""
         for source, bundle, origin in loaded:
             try:
-                written, _ = self.service.write_files(bundle, source, keep_defaults=True)
+                written, _ = service.write_files(bundle, source, keep_defaults=True)
             except Exception as exc:  # a read-only or full home, or a file in the way, must not stop the server
                 self.log.error("jupyter_qcred: could not write credentials from %s: %s", origin, _loggable(exc))
                 continue
             self.log.info("jupyter_qcred: wrote %d credential(s) from %s", len(written), origin)
-        self.service.write_files(None, "disk")  # lay out what is on disk for SDK processes (QCS: the hand-off)
+        service.write_files(None, "disk")  # lay out what is on disk for SDK processes (QCS: the hand-off)
 
     def initialize_handlers(self) -> None:
         """Register the REST API and the push channel under ``{base_url}qcred/``."""
         from .handlers import handlers
 
-        self.handlers.extend(handlers(self.service))
+        self.handlers.extend(handlers(lambda: asyncio.wrap_future(self.credentials)))
+
+    def begin_startup(self) -> None:
+        """Start the start-up thread (idempotent): the loop's first callback does, and so may an embedding that
+        wants the files now (then waits on :attr:`credentials`)."""
+        if self._startup_thread is not None:
+            return
+        # Kernels started from now on inherit this and talk to us (the one place that refreshes); they
+        # authenticate with the server's runtime file, or under JupyterHub with JUPYTERHUB_API_TOKEN.
+        if self.serverapp is not None:
+            os.environ[SERVER_URL_VARIABLE] = self.serverapp.connection_url
+            gate_kernels_and_terminals(self.serverapp, self.credentials, self.lock_timeout)
+        os.environ[SERVER_PID_VARIABLE] = str(os.getpid())
+        self._startup_thread = threading.Thread(
+            target=self._start_credentials, name="jupyter_qcred-startup", daemon=True
+        )
+        self._startup_thread.start()
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         """Jupyter Server's start hook (not called by every embedding, hence also scheduled at initialization)."""
@@ -289,21 +328,18 @@ class QCredApp(ExtensionApp):
         if self._started:
             return
         self._started = True
-        # Blocks the loop on purpose (usually for no time at all): this is the loop's first callback, so no
-        # request is answered before the start-up files are written.
-        self._writing.join()
+        self.begin_startup()
+        try:
+            service = await asyncio.wrap_future(self.credentials)
+        except Exception:  # logged by the thread; the API answers 500 and kernels start without waiting
+            return
         from .observability import Observability
 
         # After the writing, so the metrics and events start from the files as written (no start-up transitions).
         self.observability = Observability(
-            self.manager, self.service, getattr(self.serverapp, "event_logger", None), self.hub.server_name
+            service.manager, service, getattr(self.serverapp, "event_logger", None), self.hub.server_name
         )
-        # Kernels started from now on inherit this and talk to us (the one place that refreshes); they
-        # authenticate with the server's runtime file, or under JupyterHub with JUPYTERHUB_API_TOKEN.
-        if self.serverapp is not None:
-            os.environ[SERVER_URL_VARIABLE] = self.serverapp.connection_url
-        os.environ[SERVER_PID_VARIABLE] = str(os.getpid())
-        self.manager.start()
+        service.manager.start()
         await self.hub.start()
         if "hub" in self.active_sources and self.hub.available:
             self._spawn(self._startup_hub_pull())
@@ -331,8 +367,9 @@ class QCredApp(ExtensionApp):
         """Stop the refresh loop with the server."""
         for task in list(self._background):
             task.cancel()
-        await self.manager.stop()
         await self.hub.stop()
         if self.observability is not None:
             self.observability.close()
-        self.manager.logins.cancel_all()
+        if self.credentials.done() and self.credentials.exception() is None:
+            await self.manager.stop()
+            self.manager.logins.cancel_all()

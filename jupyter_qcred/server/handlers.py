@@ -67,9 +67,10 @@ class QCredHandler(APIHandler):
 
     auth_resource = AUTH_RESOURCE
 
-    def initialize(self, service: CredentialService) -> None:
-        """Tornado hands each handler the service layer, never the whole app (as jupyter-server-proxy does)."""
-        self.service = service
+    def initialize(self, ready: Callable[[], Awaitable[CredentialService]]) -> None:
+        """Tornado hands each handler the service layer, never the whole app (as jupyter-server-proxy does): as
+        ``ready()``, which waits for the start-up to have written the files."""
+        self._ready = ready
         self._received = bytearray()
         self._too_large = False
 
@@ -82,6 +83,7 @@ class QCredHandler(APIHandler):
         await super().prepare()  # authentication (the method's decorators then decide)
         if not self.current_user:  # nobody to answer politely: refused before a single byte of the body is read
             raise web.HTTPError(403)
+        self.service = await self._ready()
         length = self.request.headers.get("Content-Length", "")
         self._too_large = length.isdigit() and int(length) > MAX_BODY_BYTES
         # Up to DRAIN_BYTES are read (and dropped) so the sentence arrives; beyond, Tornado cuts the connection.
@@ -255,15 +257,16 @@ class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     auth_resource = AUTH_RESOURCE
     _unsubscribe: Callable[[], None] | None = None
 
-    def initialize(self, service: CredentialService) -> None:
+    def initialize(self, ready: Callable[[], Awaitable[CredentialService]]) -> None:
         """The service layer, as for the REST handlers."""
-        self.service = service
+        self._ready = ready
 
     @ws_authenticated
     async def get(self, *args: Any, **kwargs: Any) -> None:
         user = self.current_user
         if not await ensure_async(self.authorizer.is_authorized(self, user, "read", AUTH_RESOURCE)):
             raise web.HTTPError(403)
+        self.service = await self._ready()
         await super().get(*args, **kwargs)
 
     def open(self, *args: Any, **kwargs: Any) -> None:
@@ -296,6 +299,9 @@ ROUTES: list[tuple[str, type]] = [
 ]
 
 
-def handlers(service: CredentialService, base: str = "qcred") -> list[tuple[str, type, dict[str, Any]]]:
-    """Routes relative to the server's base_url (ExtensionApp prefixes it), each handed the service."""
-    return [(url_path_join("/", base, path), handler, {"service": service}) for path, handler in ROUTES]
+def handlers(
+    ready: Callable[[], Awaitable[CredentialService]], base: str = "qcred"
+) -> list[tuple[str, type, dict[str, Any]]]:
+    """Routes relative to the server's base_url (ExtensionApp prefixes it), each handed ``ready()``: the service,
+    once the start-up has written the files."""
+    return [(url_path_join("/", base, path), handler, {"ready": ready}) for path, handler in ROUTES]

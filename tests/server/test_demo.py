@@ -241,6 +241,10 @@ def test_lab_demo_stops_everything_on_a_signal(start_demo: Any, signum: signal.S
 def test_lab_demo_env_lines_show_alices_credentials_to_the_cli(start_demo: Any) -> None:
     demo = start_demo()
     demo.wait_serving("api")
+    # The server answers before its start-up has written the bundle (kernels and terminals wait for it): the qcred
+    # API answers once the files are there.
+    status_url, token = f"http://127.0.0.1:{demo.port}/qcred/status", {"Authorization": f"token {demo.token}"}
+    wait_until(lambda: httpx.get(status_url, headers=token, timeout=30).status_code == 200, timeout=60)
     lines = demo_env_lines(root=demo.root)
     assert (demo.root / "env.sh").read_text().splitlines() == lines, "`source env.sh` does the same"
     text = "\n".join(lines)
