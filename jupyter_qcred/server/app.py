@@ -3,7 +3,7 @@
 Start-up costs the server what it costs without us: at initialization the extension only takes the spawn bundle
 out of the environment and registers its handlers. Once the event loop runs, a worker thread loads the providers,
 writes the start-up sources into the SDKs' files and reads the stores; until it is done, what reads the files waits
-for it (the qcred API, and starting a kernel or a terminal: :mod:`.gate`). The refresh loop then runs in the
+for it (the qcred API, and starting a kernel: :mod:`.gate`). The refresh loop then runs in the
 background, so start-up never waits on the network and a provider that is down shows as a state, not as a slow
 server.
 """
@@ -28,7 +28,7 @@ from ..core.manager import CredentialManager
 from ..core.policy import Backoff, RefreshPolicy
 from ..core.service import CredentialService
 from ..core.settings import Settings
-from .gate import gate_kernels_and_terminals
+from .gate import gate_kernels
 
 BUNDLE_VARIABLES = ("QCRED_BUNDLE", "QCRED_BUNDLE_FILE")
 STARTUP_SOURCES = ("bundle", "env", "hub")
@@ -66,7 +66,7 @@ class QCredApp(ExtensionApp):
         Unicode(),
         default_value=["bundle"],
         help="""Sources written into the SDKs' files at start, in order: 'bundle' (QCRED_BUNDLE or
-        QCRED_BUNDLE_FILE, handed over by JupyterHub at spawn; written before a kernel, a terminal or the qcred API
+        QCRED_BUNDLE_FILE, handed over by JupyterHub at spawn; written before a kernel or the qcred API
         may read the files), 'env' (the SDKs'
         own variables QE_*, QISKIT_IBM_*), 'hub' (pull fresh credentials from JupyterHub's API; done in the
         background so start-up never waits on the network).""",
@@ -203,7 +203,7 @@ class QCredApp(ExtensionApp):
 
         The providers are loaded, the start-up sources written and the stores read in the worker thread
         ``jupyter_qcred-startup``, started by the loop's first callback, so the server answers as early as it would
-        without us. What needs the files waits for that thread: the qcred API, and starting a kernel or a terminal
+        without us. What needs the files waits for that thread: the qcred API, and starting a kernel
         (whose SDKs read the files).
         """
         from ..core.hubclient import HubClient
@@ -312,7 +312,7 @@ class QCredApp(ExtensionApp):
         # authenticate with the server's runtime file, or under JupyterHub with JUPYTERHUB_API_TOKEN.
         if self.serverapp is not None:
             os.environ[SERVER_URL_VARIABLE] = self.serverapp.connection_url
-            gate_kernels_and_terminals(self.serverapp, self.credentials, self.lock_timeout)
+            gate_kernels(self.serverapp, self.credentials, self.lock_timeout)
         os.environ[SERVER_PID_VARIABLE] = str(os.getpid())
         self._startup_thread = threading.Thread(
             target=self._start_credentials, name="jupyter_qcred-startup", daemon=True
