@@ -1,31 +1,22 @@
 """IonQ: the bundle's ``ionq`` section, the ``.env`` store qiskit-ionq reads, the key check against the sandbox's
-stand-in of IonQ's API, paste and upload through the service, and the real qiskit-ionq in a real kernel."""
+stand-in of IonQ's API, paste and upload through the service (the real qiskit-ionq is in tests/sdk/test_ionq.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import os
 import stat
-import textwrap
 from pathlib import Path
 
 import pytest
-from jupyter_client.manager import start_new_kernel
+from support.ionq import manager
 
 from jupyter_qcred.core.bundle import dump_bundle, loads_bundle, parse_bundle
 from jupyter_qcred.core.errors import FieldError
 from jupyter_qcred.core.manager import CredentialManager
 from jupyter_qcred.core.service import CredentialService, InputError
-from jupyter_qcred.core.settings import Settings
-from jupyter_qcred.providers import create_providers
 from jupyter_qcred.sandbox.client import Sandbox
-
-
-def manager(home: Path, **environ: str) -> CredentialManager:
-    settings = Settings.from_environment({"HOME": str(home), **environ})
-    return CredentialManager(create_providers(settings))
 
 
 def ionq_status(m: CredentialManager) -> dict:
@@ -117,39 +108,3 @@ def test_paste_and_upload_go_through_the_service_and_are_checked(tmp_path: Path,
     assert sandbox.log("ionq_whoami")[-1]["user"] == "alice"
     with pytest.raises(InputError, match=r"\(notes\.txt\) is not an IonQ credentials file: holds no IonQ key"):
         asyncio.run(service.import_file("ionq", "notes.txt", "hello world\nnothing here\n"))
-
-
-def test_qiskit_ionq_in_a_kernel_finds_the_key_we_wrote(tmp_path: Path, sandbox: Sandbox) -> None:
-    """The real SDK, in a real IPython kernel working in a folder under the home: python-dotenv walks up to
-    ``~/.env``; a job lookup reaches the stand-in with alice's key (404 for the job, not 401 for the key)."""
-    pytest.importorskip("qiskit_ionq")
-    home = tmp_path / "home"
-    work = home / "projects" / "ionq"
-    work.mkdir(parents=True)
-    key = sandbox.issue_ionq_key("alice")
-    m = manager(home)
-    m.materialize(parse_bundle({"version": 1, "ionq": [{"key": key, "url": sandbox.ionq_url}]}), source="bundle")
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("IONQ_", "QISKIT_IONQ_"))}
-    km, kc = start_new_kernel(cwd=str(work), env={**environ, "HOME": str(home)})
-    try:
-        code = textwrap.dedent(
-            """
-            from qiskit_ionq import IonQProvider
-            from qiskit_ionq.exceptions import IonQAPIError
-            backend = IonQProvider().get_backend("simulator")
-            try:
-                backend.client.retrieve_job("no-such-job")
-            except IonQAPIError as exc:
-                print("status", exc.status_code)
-            """
-        )
-        outputs: list[str] = []
-        kc.execute_interactive(
-            code, timeout=120, output_hook=lambda msg: outputs.append(str(msg["content"].get("text", "")))
-        )
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
-    assert "status 404" in "".join(outputs), outputs
-    job_lookup = sandbox.log("ionq_jobs")[-1]
-    assert job_lookup["user"] == "alice" and job_lookup["status"] == 404

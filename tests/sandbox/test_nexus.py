@@ -1,16 +1,12 @@
 """Quantinuum Nexus: the bundle's ``nexus`` section, qnexus's token files, the access token renewed once for every
-process, the device login, and the real qnexus authenticating and refreshing through our files against the
-sandbox's stand-in of Nexus, in its normal and its managed-token mode."""
+process, and the device login, against the sandbox's stand-in of Nexus (the real qnexus is in
+tests/sdk/test_nexus.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import stat
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -18,36 +14,15 @@ from typing import Any
 import pytest
 from support.gated import race
 from support.helpers import wait_until
+from support.nexus import bundle, environ, manager, nexus_log
 
 from jupyter_qcred.core.bundle import dump_bundle, loads_bundle, parse_bundle
 from jupyter_qcred.core.errors import FieldError
-from jupyter_qcred.core.manager import CredentialManager
 from jupyter_qcred.core.service import CredentialService
 from jupyter_qcred.core.settings import Settings
 from jupyter_qcred.providers import create_providers
 from jupyter_qcred.providers.common import token_due
 from jupyter_qcred.sandbox.client import Sandbox
-
-PYTHON = sys.executable
-
-
-def environ(home: Path, **extra: str) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith("NEXUS_")}
-    return {**keep, "HOME": str(home), **extra}
-
-
-def manager(home: Path, **options: Any) -> CredentialManager:
-    extra = options.pop("env", {})
-    return CredentialManager(create_providers(Settings.from_environment(environ(home, **extra)), ("nexus",)), **options)
-
-
-def bundle(sandbox: Sandbox, tokens: dict[str, str]) -> Any:
-    entry = {"refresh_token": tokens["refresh_token"], "access_token": tokens["access_token"], "url": sandbox.nexus_url}
-    return parse_bundle({"version": 1, "nexus": [entry]})
-
-
-def nexus_log(sandbox: Sandbox, endpoint: str) -> list[dict[str, Any]]:
-    return sandbox.log(endpoint)
 
 
 def test_bundles_without_nexus_still_parse_and_entries_are_validated() -> None:
@@ -107,49 +82,6 @@ def test_twelve_processes_renew_the_access_token_once(tmp_path: Path) -> None:
         printed = [out for out, _err in race(tmp_path, "nexus", "provider.token_sync()", environ(home), 12)]
         assert len(set(printed)) == 1, "every process got the same token"
         assert len(nexus_log(sandbox, "nexus_refresh")) == 1, "exactly one refresh for twelve processes"
-
-
-SDK_SCRIPT = textwrap.dedent(
-    """
-    import json, sys, time
-    import qnexus as qnx
-    names, end = set(), time.monotonic() + float(sys.argv[1])
-    while time.monotonic() < end:
-        names.add(qnx.users.get_self().display_name)
-        time.sleep(0.25)
-    print(json.dumps(sorted(names)))
-    """
-)
-
-
-@pytest.mark.parametrize("managed", [False, True], ids=["files", "managed-tokens"])
-@pytest.mark.timeout(180)
-def test_qnexus_authenticates_and_refreshes_through_our_files(tmp_path: Path, managed: bool) -> None:
-    """qnexus starts from the access token we wrote (4 s) and, each time it has expired, refreshes with the
-    refresh token we wrote; with NEXUS_MANAGED_TOKENS we write the access token to ~/.qnx/managed_auth, qnexus reads
-    and caches it there and leaves token.json alone."""
-    pytest.importorskip("qnexus")
-    with Sandbox(tls=False, access_token_lifetime=4) as sandbox:
-        home = tmp_path / "home"
-        extra = {"NEXUS_MANAGED_TOKENS": "1"} if managed else {}
-        m = manager(home, env=extra, watch_interval=0.2, first_check_delay=0.0)
-        m.materialize(bundle(sandbox, sandbox.nexus_tokens("alice")), source="bundle")
-        token_json = home / ".qnx" / "auth" / "token.json"
-        before = (token_json.read_text(), token_json.stat().st_mtime_ns)
-        access = home / ".qnx" / ("managed_auth" if managed else "auth") / "id.json"
-        assert access.exists() and (managed or not (home / ".qnx" / "managed_auth").exists())
-        result = subprocess.run(
-            [PYTHON, "-c", SDK_SCRIPT, "10"], env=environ(home, **extra), capture_output=True, text=True, timeout=120
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-        assert json.loads(result.stdout) == ["Alice Liddell"]
-        me = nexus_log(sandbox, "nexus_me")
-        refreshes = nexus_log(sandbox, "nexus_refresh")
-        assert sum(e["status"] == 200 for e in me) >= 20
-        assert len([e for e in refreshes if e["status"] == 200]) >= 2, "qnexus refreshed across two expiries"
-        assert all(e["status"] == 200 for e in refreshes), "every refresh with our refresh token succeeded"
-        assert (token_json.read_text(), token_json.stat().st_mtime_ns) == before, "token.json is left alone"
-        assert json.loads(access.read_text())["data"]["access_token"], "qnexus wrote its access token where we did"
 
 
 def test_the_nexus_device_login_stores_a_login_through_the_service(tmp_path: Path) -> None:

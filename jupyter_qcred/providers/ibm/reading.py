@@ -21,6 +21,7 @@ from ...core.errors import FileFormatError, QCredError
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint, mask, utcnow
 from ..base import Provider
+from ..shared.record import record
 from . import accounts_json as ibm_json
 from . import auth as ibm_auth
 from .credentials import QX_AUTH_URL, Credentials, unify_ibmq_url
@@ -40,7 +41,7 @@ def supported(channel: str) -> bool:
     return channels is None or channel in channels
 
 
-@dataclasses.dataclass
+@record
 class IbmAccount:
     """One account as the stores hold it, merged across qiskit-ibm.json and qiskitrc."""
 
@@ -64,7 +65,7 @@ class IbmAccount:
         return self.channel == "ibm_quantum"
 
 
-@dataclasses.dataclass
+@record
 class AccountCheck:
     """What the last refresh of an account learnt, kept in memory only."""
 
@@ -77,7 +78,7 @@ class AccountCheck:
     refused: str | None = None
 
 
-@dataclasses.dataclass
+@record
 class _Stores:
     """Both files as read at one moment, or the errors that kept them from being read."""
 

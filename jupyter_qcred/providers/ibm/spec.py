@@ -8,6 +8,7 @@ from typing import Any
 
 from ...core.errors import FieldError
 from ...core.validation import Fields, proxy_problem
+from ..shared.record import record
 
 IBM_CHANNELS = ("ibm_quantum_platform", "ibm_cloud", "ibm_quantum")
 DEFAULT_IBM_NAMES = {
@@ -17,7 +18,7 @@ DEFAULT_IBM_NAMES = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class IbmAccountSpec:
     """One IBM Quantum account of the bundle."""
 

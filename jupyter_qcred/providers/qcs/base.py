@@ -20,6 +20,7 @@ from ...core import files
 from ...core.errors import QCredError
 from ...core.settings import Settings
 from ...core.states import fingerprint
+from ..shared.record import record
 from . import handoff
 from .model import (
     AuthServer,
@@ -40,7 +41,7 @@ REINIT_ADVICE = (
 )
 
 
-@dataclasses.dataclass
+@record
 class Snapshot:
     """Both files, parsed and validated together (what the SDK would load right now); ``secrets`` is the hand-off
     view: a handed-off credential appears as its real token payload."""
@@ -53,7 +54,7 @@ class Snapshot:
     secrets_exists: bool
 
 
-@dataclasses.dataclass
+@record
 class Target:
     """A profile resolved to everything a token request needs."""
 
@@ -62,7 +63,7 @@ class Target:
     credential: Credential
 
 
-@dataclasses.dataclass
+@record
 class ClientToken:
     """An access token from the client_credentials grant (the SDK keeps those in memory only; so do we)."""
 
@@ -72,7 +73,7 @@ class ClientToken:
     expires_at: datetime | None
 
 
-@dataclasses.dataclass
+@record
 class Memory:
     """What this process learnt beyond the files (the views show it; nothing here is written to disk)."""
 

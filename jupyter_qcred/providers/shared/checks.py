@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ...core.states import CredentialStatus, State, fingerprint, isoformat, mask, utcnow
+from .record import record
 
 
-@dataclasses.dataclass
+@record
 class Checks:
     """What this process learnt by checking credentials (never written to disk)."""
 

@@ -24,6 +24,7 @@ from ...core import flows
 from ...core.errors import ProviderError, RefusedError, TransientProviderError, describe_response
 from ...core.flows import Flow
 from ...core.validation import web_url
+from .record import record
 
 if TYPE_CHECKING:
     import httpx
@@ -35,7 +36,7 @@ REFUSED_CODES = ("invalid_grant", "invalid_client", "unauthorized_client")
 _JSON = {"Accept": "application/json"}
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Discovery:
     """The parts of an issuer's OIDC discovery document we use."""
 
@@ -44,7 +45,7 @@ class Discovery:
     device_authorization_endpoint: str | None = None
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class TokenResponse:
     """A successful token endpoint answer; tokens are hidden from ``repr``."""
 
@@ -56,7 +57,7 @@ class TokenResponse:
     token_type: str | None = None
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class DeviceAuthorization:
     """The answer of the device authorization endpoint (RFC 8628 section 3.2)."""
 
@@ -68,7 +69,7 @@ class DeviceAuthorization:
     interval: int
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class DevicePoll:
     """One poll of the device flow: ``outcome`` is pending, slow_down, done, expired or denied."""
 
@@ -81,7 +82,7 @@ def _allowed_url(url: str) -> bool:
     return web_url(url)
 
 
-@dataclasses.dataclass
+@record
 class Oidc:
     """The OIDC part of a provider: its flows, with sentences that name it, and its discovery cache.
 
