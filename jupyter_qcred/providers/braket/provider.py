@@ -12,22 +12,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...core.errors import FileFormatError, QCredError, RefusedError
-from ...core.flows import Flow
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
 from ..shared.checks import Checks, status_from_checks
-from ..shared.client import Client
-from ..shared.oidc import Oidc
-from ..shared.renewer import Renewer, token_due
 from ..shared.specprovider import SpecProvider
 from ..shared.times import jwt_times
 from .spec import BraketProfileSpec, parse_entry
 from .store import BraketStore, Stored
-from .sts import PROVIDER, assume_role_flow, sts_endpoint
+
+if TYPE_CHECKING:
+    from ...core.flows import Flow
+    from ..shared.client import Client
+    from ..shared.oidc import Oidc
+    from ..shared.renewer import Renewer
+
+# The protocol modules (OIDC, the renewer, the client, STS) are imported by the first refresh, not at start-up.
+PROVIDER = "braket"
 
 log = logging.getLogger("jupyter_qcred.braket")
 
@@ -61,9 +66,26 @@ class BraketProvider(SpecProvider):
         super().__init__(settings)
         self.store = BraketStore(settings)
         self.checks = Checks()
-        self.client = Client.from_settings(settings, PROVIDER)
-        self.oidc = Oidc(PROVIDER, self.title, "the login settings JupyterHub gave this profile")
-        self.renewer = Renewer(settings, self.client)
+
+    # ----- the protocol parts, built on first use ------------------------------------------------------------
+
+    @cached_property
+    def client(self) -> Client:
+        from ..shared.client import Client
+
+        return Client.from_settings(self.settings, PROVIDER)
+
+    @cached_property
+    def oidc(self) -> Oidc:
+        from ..shared.oidc import Oidc
+
+        return Oidc(PROVIDER, self.title, "the login settings JupyterHub gave this profile")
+
+    @cached_property
+    def renewer(self) -> Renewer:
+        from ..shared.renewer import Renewer
+
+        return Renewer(self.settings, self.client)
 
     def watched_paths(self) -> list[Path]:
         paths = [self.store.config_path]
@@ -191,6 +213,8 @@ class BraketProvider(SpecProvider):
         token = await self.token(name, force=force)
         stored = self.store.load(name)
         if token and stored.role_arn:
+            from .sts import assume_role_flow, sts_endpoint
+
             endpoint = sts_endpoint(self.settings.environ, stored.region)
             try:
                 account = await self.client.arun(assume_role_flow(endpoint, stored.role_arn, token, name))
@@ -248,6 +272,8 @@ class _ProfileRenewal:
         return self.record.token
 
     def due(self, token: str) -> bool:
+        from ..shared.renewer import token_due
+
         return token_due(self.provider.settings, token)
 
     def renew(self, stored: str | None) -> Flow[str]:

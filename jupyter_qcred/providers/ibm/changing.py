@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import FieldError, QCredError, RefusedError
-from . import auth as ibm_auth
 from .credentials import QX_AUTH_URL, HubGroupProject, InvalidHubGroupProjectError, unify_ibmq_url
 from .importing import IbmImporting
 from .reading import AccountCheck, supported
@@ -72,6 +71,8 @@ class IbmChanging(IbmImporting):
         Raises :class:`RefusedError` (IBM refused it, or the installed SDK could not load such an account anyway)
         or :class:`TransientProviderError` (IBM could not be asked).
         """
+        from . import auth as ibm_auth
+
         if (spec.hub, spec.group, spec.project) != (None, None, None):  # bad input, not a refusal: 400
             try:
                 HubGroupProject.from_stored_format(f"{spec.hub}/{spec.group}/{spec.project}")

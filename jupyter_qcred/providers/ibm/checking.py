@@ -12,15 +12,17 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...core.errors import ProviderError, RefusedError
 from ...core.flows import Flow
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, fingerprint, utcnow
-from . import auth as ibm_auth
 from .credentials import QX_AUTH_URL, unify_ibmq_url
 from .reading import AccountCheck, IbmAccount, IbmReading
+
+if TYPE_CHECKING:
+    from . import auth as ibm_auth
 
 log = logging.getLogger("jupyter_qcred.ibm")
 
@@ -39,6 +41,8 @@ class IbmChecking(IbmReading):
 
     def _flow(self, account: IbmAccount, check: AccountCheck | None, force: bool) -> Flow[AccountCheck] | None:
         """The protocol run for ``account``, or None when the last check still stands (IAM, not due)."""
+        from . import auth as ibm_auth
+
         now = utcnow()
         due = force or self._due(check, now)
         token = account.token or ""
@@ -51,10 +55,14 @@ class IbmChecking(IbmReading):
         return self._iam(ibm_auth.iam_url(account.url, self.settings.environ), token)
 
     def _legacy(self, base: str, token: str, keep: ibm_auth.AccessToken | None) -> Flow[AccountCheck]:
+        from . import auth as ibm_auth
+
         result = yield from ibm_auth.legacy_account_flow(base, token, keep)
         return self._new_check(token, result.access_token, result.instances, result.default_instance)
 
     def _iam(self, url: str, token: str) -> Flow[AccountCheck]:
+        from . import auth as ibm_auth
+
         access = yield from ibm_auth.iam_token_flow(url, token)
         return self._new_check(token, access, [], None)
 
@@ -96,6 +104,8 @@ class IbmChecking(IbmReading):
         One check at a time per account in this process; an IAM token that is not yet due is not requested again
         unless ``force``; a remembered refusal is raised again without asking the provider unless ``force``.
         """
+        from . import auth as ibm_auth
+
         lock = self._refresh_locks.setdefault(name, asyncio.Lock())
         async with lock:
             account, _, flow = self._prepare(name, force)
@@ -109,6 +119,8 @@ class IbmChecking(IbmReading):
 
     def refresh_sync(self, name: str, *, force: bool = False) -> CredentialStatus:
         """:meth:`refresh` without an event loop (the CLI)."""
+        from . import auth as ibm_auth
+
         account, _, flow = self._prepare(name, force)
         if flow is not None:
             with self._failure_recorded(account):

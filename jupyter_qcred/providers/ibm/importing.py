@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import FieldError, FileFormatError, QCredError, UploadRefusedError
-from ...core.hosts import host_of, new_hosts
 from ...core.validation import web_url
 from . import accounts_json as ibm_json
-from . import auth as ibm_auth
 from .credentials import QX_AUTH_URL, HubGroupProject, InvalidHubGroupProjectError
 from .qiskitrc import PREFERENCES_SECTION, parse_qiskitrc
 from .spec import DEFAULT_IBM_NAMES, IBM_CHANNELS, IbmAccountSpec
@@ -66,6 +64,8 @@ class IbmImporting(IbmWriting):
         for account in accounts:
             url = account.url or (QX_AUTH_URL if account.legacy else ibm_json.IBM_CLOUD_URL)
             in_use |= self._destinations(url, account.legacy, account.proxies)
+        from ...core.hosts import new_hosts
+
         return new_hosts(wanted, in_use, IBM_DOMAINS)
 
     def _upload_destinations(
@@ -87,6 +87,9 @@ class IbmImporting(IbmWriting):
     def _destinations(self, url: str, legacy: bool, proxies: dict[str, Any] | None) -> set[str]:
         """The hosts a key goes to: the account's URL, the IAM host the SDK derives from it (current channels,
         unless ``IAM_URL`` says where), and its proxies."""
+        from ...core.hosts import host_of
+        from . import auth as ibm_auth
+
         hosts = {host_of(url)}
         if not legacy:
             hosts.add(host_of(ibm_auth.iam_url(url, self.settings.environ)))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...core import files
 from ...core.errors import FileFormatError, QCredError
@@ -23,10 +23,12 @@ from ...core.states import CredentialStatus, State, absent, fingerprint, mask, u
 from ..base import Provider
 from ..shared.record import record
 from . import accounts_json as ibm_json
-from . import auth as ibm_auth
 from .credentials import QX_AUTH_URL, Credentials, unify_ibmq_url
 from .qiskitrc import SECTION_PREFIX, Qiskitrc, RcEntry, parse_qiskitrc
 from .sdk import runtime_channels, unsupported_advice
+
+if TYPE_CHECKING:
+    from . import auth as ibm_auth
 
 
 def _same_url(a: str | None, b: str | None) -> bool:
@@ -185,8 +187,9 @@ class IbmReading(Provider):
         # of a legacy account unflags the others) if the installed runtime SDK still loads legacy accounts, else
         # whatever the runtime SDK would pick by name.
         default = next((name for name, entry in data.items() if entry.get("is_default_account")), None)
-        if default is None and supported("ibm_quantum"):  # else the runtime SDK ignores it: show what it uses
-            default = next((a.name for a in accounts if a.rc_entry and a.rc_entry.section == SECTION_PREFIX), None)
+        if default is None:  # the [ibmq] account counts if the installed runtime SDK loads it: show what it uses
+            chosen = next((a.name for a in accounts if a.rc_entry and a.rc_entry.section == SECTION_PREFIX), None)
+            default = chosen if chosen is not None and supported("ibm_quantum") else None
         if default is None:
             default = ibm_json.sdk_default(data, self.settings.environ.get("QISKIT_IBM_CHANNEL"))
         for account in accounts:

@@ -16,21 +16,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...core import files, flows
 from ...core.errors import FieldError, FileFormatError, QCredError, RefusedError
 from ...core.flows import Flow
-from ...core.hosts import host_of, new_hosts
 from ...core.states import CredentialStatus, absent, fingerprint
 from ...core.validation import line_problem, url_problem
 from ..shared import editing
 from ..shared.checks import Checks, status_from_checks
-from ..shared.client import Client
 from ..shared.linefile import LineFile
 from ..shared.specprovider import SpecProvider
 from .spec import KEY_NAME, IonqKeySpec, parse_entry
+
+if TYPE_CHECKING:
+    from ..shared.client import Client
 
 log = logging.getLogger("jupyter_qcred.ionq")
 
@@ -75,7 +77,13 @@ class IonqProvider(SpecProvider):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self.checks = Checks()
-        self.client = Client.from_settings(settings, PROVIDER)
+
+    @cached_property
+    def client(self) -> Client:
+        """How we reach IonQ, built by the first check (its module is not imported at start-up)."""
+        from ..shared.client import Client
+
+        return Client.from_settings(self.settings, PROVIDER)
 
     @property
     def path(self) -> Path:
@@ -210,6 +218,8 @@ class IonqProvider(SpecProvider):
             current = self._found()[1]
         except QCredError:
             current = DEFAULT_URL
+        from ...core.hosts import host_of, new_hosts
+
         in_use = {host_of(DEFAULT_URL)} | ({host_of(current)} if url_problem(current) is None else set())
         wanted = {host_of(spec.url) for spec in self.upload_specs(filename, content) if spec.url}
         return new_hosts(wanted, in_use, ())

@@ -11,26 +11,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...core import files, safejson
 from ...core.errors import FileFormatError, QCredError, RefusedError
-from ...core.flows import Flow
 from ...core.logins import DeviceLogin
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
 from ..shared.checks import Checks, status_from_checks
-from ..shared.client import Client
-from ..shared.renewer import Renewer, token_due
 from ..shared.specprovider import SpecProvider
 from ..shared.times import jwt_times
-from .protocol import PROVIDER, account_flow, device_poll_flow, device_start_flow, refresh_flow
 from .spec import LOGIN_NAME, NexusLoginSpec, parse_entry
 from .store import NexusStore
+
+if TYPE_CHECKING:
+    from ...core.flows import Flow
+    from ..shared.client import Client
+    from ..shared.renewer import Renewer
+
+# The protocol modules (the cookie-token API, the renewer, the client) are imported by the first refresh or login,
+# not at start-up.
+PROVIDER = "nexus"
 
 log = logging.getLogger("jupyter_qcred.nexus")
 
@@ -52,8 +57,18 @@ class NexusProvider(SpecProvider):
         super().__init__(settings)
         self.store = NexusStore(settings)
         self.checks = Checks()
-        self.client = Client.from_settings(settings, PROVIDER)
-        self.renewer = Renewer(settings, self.client)
+
+    @cached_property
+    def client(self) -> Client:
+        from ..shared.client import Client
+
+        return Client.from_settings(self.settings, PROVIDER)
+
+    @cached_property
+    def renewer(self) -> Renewer:
+        from ..shared.renewer import Renewer
+
+        return Renewer(self.settings, self.client)
 
     def watched_paths(self) -> list[Path]:
         return [self.store.refresh_path, self.store.access_path, self.store.config_path]
@@ -102,6 +117,8 @@ class NexusProvider(SpecProvider):
 
     def _renew_flow(self, refresh: str) -> Flow[str]:
         """Under the lock of the access token file, the access token still due (or forced): ask Nexus, save it."""
+        from .protocol import refresh_flow
+
         try:
             token = yield from refresh_flow(self.store.checked_url(), refresh)
         except RefusedError as exc:
@@ -121,6 +138,8 @@ class NexusProvider(SpecProvider):
 
     async def refresh(self, name: str, *, force: bool = False) -> CredentialStatus:
         """Renew the access token if due, then read who the login belongs to and how long it lasts."""
+        from .protocol import account_flow
+
         if name != LOGIN_NAME:
             raise QCredError(f"There is no Nexus login named {name!r}.")
         access = await self.token(force=force)
@@ -176,6 +195,8 @@ class NexusProvider(SpecProvider):
 
     async def check_specs(self, specs: Sequence[Any]) -> list[Any]:
         """Exchange the refresh token for an access token once before it is written (Nexus does not rotate it)."""
+        from .protocol import refresh_flow
+
         for spec in specs:
             url = spec.url or self.store.checked_url()
             await self.client.arun(refresh_flow(url, spec.refresh_token))
@@ -211,6 +232,10 @@ class NexusProvider(SpecProvider):
         return [NexusLoginSpec(refresh_token=token)]
 
     async def start_device_login(self, profile: str | None = None) -> DeviceLogin:
+        import secrets
+
+        from .protocol import device_start_flow
+
         answer = await self.client.arun(device_start_flow(self.store.checked_url()))
         return DeviceLogin(
             id=secrets.token_hex(8),
@@ -225,6 +250,8 @@ class NexusProvider(SpecProvider):
         )
 
     async def poll_device_login(self, login: DeviceLogin) -> DeviceLogin:
+        from .protocol import device_poll_flow
+
         if login.finished:
             return login
         if utcnow() >= login.expires_at:
@@ -255,6 +282,8 @@ class _LoginRenewal:
         return store.access_token()
 
     def due(self, token: str) -> bool:
+        from ..shared.renewer import token_due
+
         return token_due(self.provider.settings, token)
 
     def renew(self, stored: str | None) -> Flow[str]:

@@ -12,24 +12,27 @@ file model is in :mod:`.model`, the edits in :mod:`.store`, the account API in :
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...core.logins import DeviceLogin
 from ...core.provider import Provider
 from ...core.settings import Settings
 from ...core.states import CredentialStatus
-from ..shared.client import Client
-from ..shared.oidc import Oidc
-from ..shared.renewer import Renewer
 from .api import PROVIDER
 from .base import Memory, QcsFiles, Snapshot, Target
-from .refresh import QcsRefresher
-from .removing import QcsRemover
-from .signin import QcsSignIn
 from .spec import parse_entry
 from .status import QcsStatus
 from .writer import QcsWriter
+
+if TYPE_CHECKING:
+    from ..shared.client import Client
+    from ..shared.oidc import Oidc
+    from ..shared.renewer import Renewer
+    from .refresh import QcsRefresher
+    from .removing import QcsRemover
+    from .signin import QcsSignIn
 
 __all__ = ["DeviceLogin", "QcsProvider"]
 
@@ -50,17 +53,52 @@ class QcsProvider(Provider):
         super().__init__(settings)
         self._memory = Memory()
         self.files = QcsFiles(settings, self._memory)
-        #: TLS trust like the SDK: ``SSL_CERT_FILE``/``SSL_CERT_DIR`` from the settings' environment, else defaults.
-        self.client = Client.from_settings(settings, PROVIDER, files=("SSL_CERT_FILE",), folders=("SSL_CERT_DIR",))
-        self.oidc = Oidc(PROVIDER, "QCS", "the auth server of settings.toml")
-        self.renewer = Renewer(settings, self.client)
+        # What start-up needs (status, materialize, adopt) is built now; the protocol parts (client, OIDC, renewer,
+        # refresher, sign-in, remover) on first use, so the server's start imports none of their modules.
         self.reader = QcsStatus(self.files, self._memory)
         self.writer = QcsWriter(self.files, self._memory)
-        self.remover = QcsRemover(self.files, self._memory, self.writer)
-        self.refresher = QcsRefresher(
+
+    # ----- the parts built on first use ----------------------------------------------------------------------
+
+    @cached_property
+    def client(self) -> Client:
+        """TLS trust like the SDK: ``SSL_CERT_FILE``/``SSL_CERT_DIR`` from the settings' environment, else
+        defaults."""
+        from ..shared.client import Client
+
+        return Client.from_settings(self.settings, PROVIDER, files=("SSL_CERT_FILE",), folders=("SSL_CERT_DIR",))
+
+    @cached_property
+    def oidc(self) -> Oidc:
+        from ..shared.oidc import Oidc
+
+        return Oidc(PROVIDER, "QCS", "the auth server of settings.toml")
+
+    @cached_property
+    def renewer(self) -> Renewer:
+        from ..shared.renewer import Renewer
+
+        return Renewer(self.settings, self.client)
+
+    @cached_property
+    def remover(self) -> QcsRemover:
+        from .removing import QcsRemover
+
+        return QcsRemover(self.files, self._memory, self.writer)
+
+    @cached_property
+    def refresher(self) -> QcsRefresher:
+        from .refresh import QcsRefresher
+
+        return QcsRefresher(
             self.files, self._memory, self.reader, client=self.client, oidc=self.oidc, renewer=self.renewer
         )
-        self.signin = QcsSignIn(
+
+    @cached_property
+    def signin(self) -> QcsSignIn:
+        from .signin import QcsSignIn
+
+        return QcsSignIn(
             self.files, self._memory, self.reader, self.writer, self.refresher, client=self.client, oidc=self.oidc
         )
 

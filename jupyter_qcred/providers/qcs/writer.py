@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomlkit
 
@@ -19,7 +19,7 @@ from ...core.errors import FieldError, FileFormatError, QCredError
 from ...core.states import utcnow
 from ..shared import editing
 from ..shared.times import format_rfc3339, jwt_times
-from . import handoff, store, uploads
+from . import handoff, store
 from .base import Memory, QcsFiles, log
 from .model import (
     DEFAULT_PROFILE_NAME,
@@ -31,6 +31,9 @@ from .model import (
     settings_from_document,
 )
 from .spec import QcsProfileSpec
+
+if TYPE_CHECKING:
+    from . import uploads
 
 
 class QcsWriter:
@@ -270,6 +273,8 @@ class QcsWriter:
         """The credentials (secrets.toml) or the new and changed profiles (settings.toml) an upload holds, validated
         as the SDK would read it and against the upload rules (:mod:`.uploads`); nothing is written (FileFormatError,
         FieldError, UploadRefusedError or QCredError otherwise)."""
+        from . import uploads  # the upload rules: imported by the first upload, not at start-up
+
         label, document, kind = self._upload(filename, content)
         if kind == "secrets":
             uploaded = secrets_from_document(document, label)
@@ -289,6 +294,8 @@ class QcsWriter:
         """What an upload would replace, as (what, name): the credentials of a secrets.toml we hold already (even
         one no profile of its own name shows), a settings.toml's changed profiles and auth servers (identical
         content is no change). Each needs the "Replace it?" step."""
+        from . import uploads  # the upload rules: imported by the first upload, not at start-up
+
         label, document, kind = self._upload(filename, content)
         if kind == "secrets":
             ours = handoff.view(
@@ -300,6 +307,8 @@ class QcsWriter:
         return self._review_settings(label, document).replaces
 
     def _upload(self, filename: str, content: str) -> tuple[Path, tomlkit.TOMLDocument, str]:
+        from . import uploads  # the upload rules: imported by the first upload, not at start-up
+
         label = Path(Path(filename or "upload.toml").name)
         document = parse_toml(content, label)
         return label, document, uploads.check_kind(label.name.lower(), document)
@@ -309,6 +318,8 @@ class QcsWriter:
     ) -> uploads.SettingsReview:
         """The upload rules against our files (``ours``: the documents held under the lock; else read now, a file
         that does not parse counting as empty, as the upload will replace it)."""
+        from . import uploads  # the upload rules: imported by the first upload, not at start-up
+
         if ours is None:
             ours = (
                 uploads.readable(self.files.settings_path, settings=True),
@@ -327,6 +338,8 @@ class QcsWriter:
         Imported tokens without ``updated_at`` get the current time. Uploading is a re-initialization: one of our
         files the SDK cannot read is kept as a backup and replaced.
         """
+        from . import uploads  # the upload rules: imported by the first upload, not at start-up
+
         label = Path(Path(filename or "upload.toml").name)
         try:
             document = parse_toml(content, label)
