@@ -8,6 +8,9 @@ A test module then only says how its server is configured (``jp_server_config``,
 so the bundle is in the environment before the server starts), or imports the usual one from here::
 
     from support.server_fixtures import jp_server_config  # noqa: F401
+
+``qcred_started`` (autouse in tests/server through its conftest) waits for the extension's start-up of every
+in-process server a test starts.
 """
 
 from __future__ import annotations
@@ -68,3 +71,15 @@ def jp_server_config(bundle: dict[str, Any]) -> dict[str, Any]:
     """A server with the extension enabled, started after alice's bundle is in the environment, that notices file
     changes within 0.1 s (the security tests' server)."""
     return {"ServerApp": {"jpserver_extensions": {"jupyter_qcred": True}}, "QCredApp": {"watch_interval": 0.1}}
+
+
+@pytest.fixture(autouse=True)
+def qcred_started(request: pytest.FixtureRequest) -> None:
+    """In-process servers (pytest-jupyter's ``jp_serverapp``) start jupyter_qcred's start-up thread at once and wait for
+    it, as a kernel, a terminal or the qcred API would: a test then finds the files the spawn bundle wrote."""
+    if "jp_serverapp" not in request.fixturenames:
+        return
+    serverapp: Any = request.getfixturevalue("jp_serverapp")
+    for app in serverapp.extension_manager.extension_apps.get("jupyter_qcred", ()):
+        app.begin_startup()
+        app.credentials.result(timeout=120)
