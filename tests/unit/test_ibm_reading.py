@@ -60,6 +60,7 @@ def test_read_lists_both_files_once_each_with_masked_tokens(tmp_path: Path) -> N
         "instance": CRN,
         "instances": [],
         "default_instance": None,
+        "summary": CRN,
     }
     assert old.file == rc
     assert old.account["instance"] == "h/g/p"

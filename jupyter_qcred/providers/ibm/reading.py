@@ -281,6 +281,8 @@ class IbmReading(Provider):
                 "instance": account.instance,
                 "instances": list(check.instances) if check else [],
                 "default_instance": default_instance,
+                # the one-line 'where' the views show
+                "summary": str(default_instance or account.instance or account.channel or ""),
             },
         )
 

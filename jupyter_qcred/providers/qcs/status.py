@@ -20,6 +20,15 @@ from .base import REINIT_ADVICE, Memory, QcsFiles, Snapshot
 from .model import Credential, TokenPayload
 
 
+def summary(account: dict[str, Any]) -> str:
+    """The one-line 'where' of a profile the views show: the QCS user's email and groups (empty until a refresh has
+    read them)."""
+    user = account.get("user") or {}
+    groups = ", ".join(group.get("name", "") for group in account.get("groups") or [])
+    parts = [user.get("email") or "", f"groups: {groups}" if groups else ""]
+    return "; ".join(part for part in parts if part)
+
+
 class QcsStatus:
     """Statuses of QCS profiles (the ``read`` and ``status`` of the provider interface), from the files and what
     this process learnt (``memory``)."""
@@ -118,6 +127,7 @@ class QcsStatus:
             account["groups"] = details.get("groups") or []
             if details.get("note"):
                 account["note"] = details["note"]
+        account["summary"] = summary(account)
         status = CredentialStatus(
             provider=PROVIDER,
             name=name,
