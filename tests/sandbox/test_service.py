@@ -1,6 +1,7 @@
-"""IonQ, Amazon Braket and Quantinuum Nexus follow the rules of issue 11 through the same service methods as IBM
-and QCS: checked with the cloud before anything is written, an existing credential replaced only when asked (else
-409 "exists"), Remove keeps everything else, and what a provider cannot take is refused with a sentence."""
+"""The service layer (core/service.py) with the later clouds: IonQ, Amazon Braket and Quantinuum Nexus follow the
+rules of issue 11 through the same service methods as IBM and QCS: checked with the cloud before anything is
+written, an existing credential replaced only when asked (else 409 "exists"), Remove keeps everything else, and what
+a provider cannot take is refused with a sentence."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from jupyter_qcred.core.bundle import parse_bundle
 from jupyter_qcred.core.manager import CredentialManager
 from jupyter_qcred.core.service import CredentialService, ExistsError, InputError, UnavailableError
 from jupyter_qcred.core.settings import Settings
-from jupyter_qcred.providers import PROVIDER_KEYS, create_providers
+from jupyter_qcred.providers import create_providers
 from jupyter_qcred.sandbox.client import Sandbox
 
 
@@ -113,23 +114,3 @@ def test_braket_takes_only_the_hub_login_and_remove_keeps_other_profiles(tmp_pat
     # What we added (the section and the blank line before it) is gone; the rest is as it was.
     assert (aws / "config").read_text().rstrip("\n") == "# mine\n[profile other]\nregion = eu-west-1"
     assert not (aws / "qcred" / "lab.token").exists() and not (aws / "qcred" / "lab.json").exists()
-
-
-def test_every_event_schema_names_every_provider() -> None:
-    """An event whose provider its schema does not list is dropped by jupyter_events' validation (the server's
-    re-initialized event of a five-cloud bundle was, before the schemas listed the later providers): the server
-    registers each schema with the keys of its enabled providers, plugins included."""
-    from jupyter_qcred.server.observability import EVENTS, event_schema
-
-    keys = ("ibm", "qcs", "ionq", "braket", "nexus", "toy")
-    enums = []
-    for event in EVENTS:
-        schema = event_schema(event, keys)
-        found = [schema["properties"].get("provider")]
-        found += [
-            (schema["properties"].get("credentials") or {}).get("items", {}).get("properties", {}).get("provider")
-        ]
-        enums += [(event, tuple(item["enum"])) for item in found if item and "enum" in item]
-    assert len(enums) == 5, enums
-    assert all(values == keys for _name, values in enums), enums
-    assert set(PROVIDER_KEYS) <= set(keys)
