@@ -3,83 +3,33 @@ secret in any output but `token`'s stdout.
 
 Each test runs the CLI as a user would (a subprocess with its own HOME) against the sandbox services, and records
 everything it printed in the secret scanner, which fails the test if a token it knows (from the bundle, or any
-token the files hold afterwards, rotated ones included) shows up in it.
+token the files hold afterwards, rotated ones included) shows up in it. ``demo``'s exit codes, which need the
+JupyterLab it starts, are in tests/server/test_cli.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import tomllib
-import urllib.request
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.helpers import SecretScanner, wait_until
+from support import cli_runs
+from support.cli_runs import Run
+from support.helpers import SecretScanner
 
 from jupyter_qcred import cli
-from jupyter_qcred.demo.processes import free_port
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.providers.ibm.sdk import runtime_channels
 
+# The CLI run in a private HOME, its output scanned for secrets (tests/support/cli_runs.py).
+home, cli_run = cli_runs.home, cli_runs.cli_run
+
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ("status", "refresh", "init", "token", "remove", "demo")
-
-Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def run_cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("QCRED_", "QCS_", "QE_"))}
-    environment.update({"HOME": str(home), **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "jupyter_qcred.cli", *args],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def file_secrets(home: Path) -> list[str]:
-    """Every token the QCS secrets file holds now (rotated ones included), for the scanner."""
-    path = home / ".qcs" / "secrets.toml"
-    try:
-        credentials = tomllib.loads(path.read_text()).get("credentials", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return []
-    found = []
-    for credential in credentials.values():
-        payload = credential.get("token_payload") or {}
-        found += [payload.get("access_token"), payload.get("refresh_token")]
-    return [value for value in found if isinstance(value, str)]
-
-
-@pytest.fixture
-def home(tmp_path: Path, secret_scanner: SecretScanner) -> Iterator[Path]:
-    """An empty HOME; whatever tokens it holds at the end are secrets the outputs must not contain."""
-    path = tmp_path / "home"
-    path.mkdir()
-    yield path
-    secret_scanner.add_secrets(file_secrets(path))
-
-
-@pytest.fixture
-def cli_run(home: Path, secret_scanner: SecretScanner) -> Run:
-    """Runs the CLI in ``home`` and hands everything it printed to the scanner (``token``'s stdout aside)."""
-
-    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        result = run_cli(home, *args, env=env)
-        shown = result.stderr if args[:1] == ("token",) else result.stdout + result.stderr
-        secret_scanner.saw(" ".join(args), shown)
-        return result
-
-    return run
 
 
 def make_env(sandbox: Any, secret_scanner: SecretScanner, bundle: dict[str, Any]) -> dict[str, str]:
@@ -427,52 +377,6 @@ def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setattr(cli.commands, "_manager", interrupted)
     assert cli.main(["status"]) == 130
-
-
-def demo_environment(tmp_path: Path) -> dict[str, str]:
-    return {"JUPYTER_DATA_DIR": str(tmp_path / "data"), "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
-
-
-def test_demo_exits_1_when_its_port_is_taken(tmp_path: Path, home: Path, cli_run) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        result = cli_run("demo", "--no-browser", "--port", str(port), env=demo_environment(tmp_path))
-    assert result.returncode == 1
-    assert "JupyterLab exited with code" in result.stderr
-    assert "try --port" in result.stderr
-
-
-def test_demo_exits_0_on_ctrl_c(tmp_path: Path, home: Path) -> None:
-    port = free_port()
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("QCRED_", "QCS_", "QE_"))}
-    environment.update({"HOME": str(home), **demo_environment(tmp_path)})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_qcred.cli", "demo", "--no-browser", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-
-        def serving() -> bool:
-            assert process.poll() is None, "the demo exited before it served"
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2) as answer:
-                    return bool(answer.status == 200)
-            except OSError:
-                return False
-
-        wait_until(serving, timeout=120, what="the demo's JupyterLab")
-        process.send_signal(signal.SIGINT)  # what the terminal's Ctrl-C does (the demo has a session of its own)
-        _, stderr = process.communicate(timeout=90)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 0, stderr.decode(errors="replace")[-2000:]
 
 
 # ----- help and documentation ------------------------------------------------------------------------------------
