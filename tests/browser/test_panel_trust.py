@@ -1,6 +1,6 @@
 """Re-initialize, remove and read the panel as a person would (issue 11), in real Chromium on a real JupyterLab.
 
-One sandbox, one JupyterLab (alice's demo bundle) and one page for the module, as tests/test_browser.py. Each test
+One sandbox, one JupyterLab (alice's demo bundle) and one page for the module, as tests/browser/test_panel.py. Each test
 says what the user sees (the dialog, the toast, the card, the status bar) and checks the SDKs' files behind it.
 Every test puts back what it changed, so they also pass one by one.
 """

@@ -1,9 +1,10 @@
 """Property-based round trips that the per-format tests do not cover yet.
 
-``tests/test_ibm_files.py`` and ``tests/test_qcs_files.py`` already check one qiskitrc section, one qiskit-ibm.json
-account and one QCS profile at a time. Here: the spawn bundle (``dump_bundle`` -> ``loads_bundle``), and several
-entries at once written through the providers on top of files that hold other people's entries, twice in a row
-(a later bundle replaces same-named entries and keeps the rest), then read back by our readers and by the SDKs.
+``tests/unit/test_ibm_writing.py`` and ``tests/unit/test_qcs_store.py`` already check one qiskitrc section, one
+qiskit-ibm.json account and one QCS profile at a time. Here: the spawn bundle (``dump_bundle`` ->
+``loads_bundle``), and several entries at once written through the providers on top of files that hold other people's
+entries, twice in a row (a later bundle replaces same-named entries and keeps the rest), then read back by our
+readers and by the SDKs.
 Strings are odd on purpose: unicode, quotes, ``%``, ``#``, ``=``, ``;``, backslashes, long values.
 """
 

@@ -59,7 +59,7 @@ def setup(
     home: Path, sandbox: Sandbox, scanner: Any, lifetime: int = -100, handoff_mode: str = "files"
 ) -> tuple[QcsProvider, dict[str, Any]]:
     """alice's expired tokens written by us; plain files by default, since these tests are about the SDK reading
-    and refreshing our files (the hand-off has its own tests in test_qcs_handoff.py)."""
+    and refreshing our files (the hand-off has its own tests in test_qcs_handoff.py, here and in tests/unit)."""
     tokens = sandbox.issue_qcs_tokens("alice", access_token_lifetime=lifetime)
     scanner.add_secrets(tokens)
     qcs = provider(home, SSL_CERT_FILE=sandbox.ca_file or "", QCRED_QCS_HANDOFF=handoff_mode)

@@ -14,7 +14,7 @@ closing note: how many token requests, how many calls failed, and whether the ch
 
 The "kernels" are Python processes running the real SDKs with the environment a kernel gets; pyquil's kernels use
 ``jupyter_qcred.pyquil_client()`` (pyquil 4.22's bundled client does not read ``externally_managed`` from the file;
-see test_qcs_handoff.py for what its ``QCSClient.load()`` does under the hand-off).
+see tests/sdk/test_qcs_handoff.py for what its ``QCSClient.load()`` does under the hand-off).
 """
 
 from __future__ import annotations
