@@ -17,8 +17,8 @@
 #      the npm build hook is skipped (HATCH_BUILD_NO_HOOKS=true): this suite does not test the TypeScript side,
 #      and rebuilding would rewrite jupyter_qcred/labextension under everyone's feet. Set LOWEST_BUILD_EXTENSION=1
 #      to build it anyway (npm through the lowest hatch-jupyter-builder);
-#   4. pytest with the repository's own configuration, without the browser tests (tests/test_browser.py,
-#      tests/test_hub.py whose one test drives Chromium through the hub's login, and any other test that asks for
+#   4. pytest with the repository's own configuration, without the browser tests (tests/browser/test_panel.py,
+#      tests/hub/test_hub.py whose one test drives Chromium through the hub's login, and any other test that asks for
 #      the `browser` or `page` fixture) and without the slow `binder` and `fresh_install` tests, which build their
 #      own environments at the newest versions;
 #   5. a summary: each direct dependency's bound and the version installed, then pytest's result line.
@@ -146,7 +146,7 @@ cd "$ROOT" || die "cannot cd to $ROOT"
 rm -rf "$LOG_DIR/hypothesis"
 export HYPOTHESIS_STORAGE_DIRECTORY="$LOG_DIR/hypothesis"
 # Tests elsewhere that drive Chromium (they ask for the `browser` or `page` fixture, e.g. in
-# tests/test_one_outcome.py) are deselected by this small plugin; the rest of their module runs.
+# tests/browser/test_sentences.py) are deselected by this small plugin; the rest of their module runs.
 mkdir -p "$LOG_DIR/plugins"
 cat >"$LOG_DIR/plugins/lowest_no_browser.py" <<'EOF'
 BROWSER_FIXTURES = {"browser", "page"}
@@ -160,7 +160,7 @@ def pytest_collection_modifyitems(config, items):
 EOF
 PYTHONPATH="$LOG_DIR/plugins${PYTHONPATH:+:$PYTHONPATH}" PATH="$VENV/bin:$PATH" \
     "$PY" -m pytest -p no:cacheprovider -p lowest_no_browser tests \
-    --ignore=tests/test_browser.py --ignore=tests/test_hub.py \
+    --ignore=tests/browser/test_panel.py --ignore=tests/hub/test_hub.py \
     -m "not binder and not fresh_install" "$@" 2>&1 | tee "$LOG_DIR/pytest.txt"
 status=${PIPESTATUS[0]}
 

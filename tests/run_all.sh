@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh machine (Python 3.11, node and npm present) and runs the whole
-# suite: lint and types, the TypeScript unit tests, then pytest (unit, sandbox, SDK interop, server, hub, browser).
+# suite: lint and types, the TypeScript unit tests, then pytest over every tier (unit, sandbox, server, hub, browser,
+# sdk and slow: tests/README.md). The fast loop while working is `pytest -m "not slow"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
