@@ -26,6 +26,7 @@ from .model import (
     AuthServer,
     QcsSecrets,
     QcsSettings,
+    load_settings,
     parse_toml,
     secrets_from_document,
     settings_from_document,
@@ -214,7 +215,8 @@ class QcsWriter:
             return []  # (no lock either: a server without QCS credentials leaves no ~/.qcs behind)
         self._refuse_if_read_only()
         with files.locked(self.files.secrets_path, self.settings.lock_timeout):
-            settings = self.files.load().settings
+            # settings.toml alone: the secrets are parsed once, below (a server start adopts twice)
+            settings = load_settings(self.files.settings_path, files.read_text(self.files.settings_path))[1]
             text = files.read_text(self.files.secrets_path)
             if text is None:
                 return []
