@@ -7,7 +7,6 @@ import re
 
 from ...core.errors import FieldError
 from ...core.validation import Fields
-from ..shared.record import record
 
 #: How the token file is kept fresh: by the server with the refresh token (a public OIDC client), or by pulling the
 #: hub's freshest id_token (the hub's confidential client refreshes its login).
@@ -15,7 +14,7 @@ REFRESH_PATHS = ("provider", "hub")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class BraketProfileSpec:
     """An AWS profile that assumes ``role_arn`` with the OIDC token of the login."""
 

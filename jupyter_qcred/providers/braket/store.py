@@ -28,11 +28,10 @@ from ...core.settings import Settings
 from ...core.validation import NAME_RULE, file_name
 from ..shared import editing
 from ..shared.rcdocument import RcDocument
-from ..shared.record import record
 from .spec import BraketProfileSpec
 
 
-@record
+@dataclasses.dataclass
 class Stored:
     """One of our profiles as the files hold it."""
 

@@ -25,7 +25,6 @@ from ...core.flows import Flow, json_or_none
 from ...core.states import utcnow
 from ...core.validation import url_problem, web_url
 from ..shared.client import Client
-from ..shared.record import record
 
 if TYPE_CHECKING:
     import httpx
@@ -41,7 +40,7 @@ IAM_REFUSED_CODES = {"BXNIM0415E"}
 T = TypeVar("T")
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class AccessToken:
     """A short-lived token obtained from the provider; kept in memory only and never shown."""
 
@@ -57,7 +56,7 @@ class AccessToken:
         return self.expires_at is None or now < self.expires_at
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class LegacyAccount:
     """What the legacy auth API told us about an account."""
 

@@ -17,12 +17,12 @@ This module says what the sections mean (credentials, preferences, section names
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from ...core.errors import FieldError, FileFormatError
 from ..shared.rcdocument import RcDocument
-from ..shared.record import record
 from .credentials import Credentials, HubGroupProject, InvalidHubGroupProjectError
 
 SECTION_PREFIX = "ibmq"
@@ -36,7 +36,7 @@ MANAGED_KEYS = ("token", "url", "proxies", "verify", "default_provider", "hub", 
 _BOOLEAN_PREFERENCES = {("experiment", "auto_save")}
 
 
-@record
+@dataclasses.dataclass
 class RcEntry:
     """One credentials section of a qiskitrc."""
 
@@ -62,7 +62,7 @@ class RcEntry:
         return self.credentials.default_provider
 
 
-@record
+@dataclasses.dataclass
 class Qiskitrc:
     """A parsed qiskitrc: its credentials sections in file order and its preferences."""
 

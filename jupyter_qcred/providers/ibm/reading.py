@@ -21,7 +21,6 @@ from ...core.errors import FileFormatError, QCredError
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint, mask, utcnow
 from ..base import Provider
-from ..shared.record import record
 from . import accounts_json as ibm_json
 from .credentials import QX_AUTH_URL, Credentials, unify_ibmq_url
 from .qiskitrc import SECTION_PREFIX, Qiskitrc, RcEntry, parse_qiskitrc
@@ -43,7 +42,7 @@ def supported(channel: str) -> bool:
     return channels is None or channel in channels
 
 
-@record
+@dataclasses.dataclass
 class IbmAccount:
     """One account as the stores hold it, merged across qiskit-ibm.json and qiskitrc."""
 
@@ -67,7 +66,7 @@ class IbmAccount:
         return self.channel == "ibm_quantum"
 
 
-@record
+@dataclasses.dataclass
 class AccountCheck:
     """What the last refresh of an account learnt, kept in memory only."""
 
@@ -80,7 +79,7 @@ class AccountCheck:
     refused: str | None = None
 
 
-@record
+@dataclasses.dataclass
 class _Stores:
     """Both files as read at one moment, or the errors that kept them from being read."""
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from ...core.errors import FieldError
 from ...core.validation import Fields, proxy_problem
-from ..shared.record import record
 
 IBM_CHANNELS = ("ibm_quantum_platform", "ibm_cloud", "ibm_quantum")
 DEFAULT_IBM_NAMES = {
@@ -18,7 +17,7 @@ DEFAULT_IBM_NAMES = {
 }
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class IbmAccountSpec:
     """One IBM Quantum account of the bundle."""
 

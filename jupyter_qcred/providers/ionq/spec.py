@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ...core.errors import FieldError
 from ...core.validation import Fields
-from ..shared.record import record
 
 #: The one credential's name: qiskit-ionq has no named accounts, it reads one key.
 KEY_NAME = "default"
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class IonqKeySpec:
     """An IonQ API key (from cloud.ionq.com, API Keys)."""
 

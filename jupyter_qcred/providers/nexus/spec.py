@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ...core.errors import FieldError
 from ...core.validation import Fields
-from ..shared.record import record
 
 LOGIN_NAME = "default"
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class NexusLoginSpec:
     """A Quantinuum Nexus login: the refresh token (cookie ``myqos_oat``), optionally a current access token and
     the Nexus URL (default ``https://nexus.quantinuum.com``)."""

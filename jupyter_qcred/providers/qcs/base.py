@@ -20,7 +20,6 @@ from ...core import files
 from ...core.errors import QCredError
 from ...core.settings import Settings
 from ...core.states import fingerprint
-from ..shared.record import record
 from . import handoff
 from .model import (
     AuthServer,
@@ -41,7 +40,7 @@ REINIT_ADVICE = (
 )
 
 
-@record
+@dataclasses.dataclass
 class Snapshot:
     """Both files, parsed and validated together (what the SDK would load right now); ``secrets`` is the hand-off
     view: a handed-off credential appears as its real token payload."""
@@ -54,7 +53,7 @@ class Snapshot:
     secrets_exists: bool
 
 
-@record
+@dataclasses.dataclass
 class Target:
     """A profile resolved to everything a token request needs."""
 
@@ -63,7 +62,7 @@ class Target:
     credential: Credential
 
 
-@record
+@dataclasses.dataclass
 class ClientToken:
     """An access token from the client_credentials grant (the SDK keeps those in memory only; so do we)."""
 
@@ -73,7 +72,7 @@ class ClientToken:
     expires_at: datetime | None
 
 
-@record
+@dataclasses.dataclass
 class Memory:
     """What this process learnt beyond the files (the views show it; nothing here is written to disk)."""
 

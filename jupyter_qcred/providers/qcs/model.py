@@ -31,7 +31,6 @@ import tomlkit.exceptions
 from tomlkit.items import Item
 
 from ...core.errors import FieldError, FileFormatError
-from ..shared.record import record
 from ..shared.times import JwtTimes as JwtTimes
 from ..shared.times import format_rfc3339 as format_rfc3339
 from ..shared.times import jwt_times as jwt_times
@@ -62,7 +61,7 @@ MAX_U32 = 2**32 - 1
 # --------------------------------------------------------------------------------------------------- model
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class AuthServer:
     """An OAuth 2.0 / OIDC authorization server (the SDK's ``[auth_servers.NAME]``)."""
 
@@ -70,7 +69,7 @@ class AuthServer:
     issuer: str = DEFAULT_ISSUER
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Profile:
     """One ``[profiles.NAME]`` with the SDK defaults filled in (before environment overrides)."""
 
@@ -83,7 +82,7 @@ class Profile:
     quilc_url: str = DEFAULT_QUILC_URL
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class QcsSettings:
     """The whole ``settings.toml`` as the SDK sees it."""
 
@@ -105,7 +104,7 @@ class QcsSettings:
         return dataclasses.replace(profile, **changes) if changes else profile
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class TokenPayload:
     """``[credentials.NAME.token_payload]``; the tokens never appear in ``repr``."""
 
@@ -118,7 +117,7 @@ class TokenPayload:
     updated_at: datetime | None = None
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ClientCredentials:
     """``[credentials.NAME.client_credentials]``: a confidential client using the client_credentials grant."""
 
@@ -126,7 +125,7 @@ class ClientCredentials:
     client_secret: str = dataclasses.field(repr=False)
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ExternallyManaged:
     """``[credentials.NAME.externally_managed]``: the SDK runs ``command args...`` and reads a token on stdout."""
 
@@ -135,7 +134,7 @@ class ExternallyManaged:
     timeout_seconds: int | None = None
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Credential:
     """One credential; ``kind`` is None for an entry without any usable table."""
 
@@ -162,7 +161,7 @@ class Credential:
         return self.kind is not None
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class QcsSecrets:
     """The whole ``secrets.toml``."""
 

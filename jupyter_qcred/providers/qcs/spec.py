@@ -7,7 +7,6 @@ import dataclasses
 
 from ...core.errors import FieldError
 from ...core.validation import Fields
-from ..shared.record import record
 
 #: How a QCS credential is kept fresh: by the server talking to the identity provider itself (public client), or by
 #: pulling fresh tokens from the hub (confidential client whose secret stays on the hub).
@@ -15,7 +14,7 @@ QCS_REFRESH_PATHS = ("provider", "hub")
 QCS_HANDOFFS = ("command", "files")
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class QcsProfileSpec:
     """One Rigetti QCS profile of the bundle, with the credential it uses."""
 

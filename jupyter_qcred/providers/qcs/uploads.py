@@ -16,6 +16,7 @@ Everything here reads documents in memory and never writes; sentences name the f
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,6 @@ from ...core import files
 from ...core.errors import FieldError, FileFormatError, QCredError, UploadRefusedError
 from ...core.hosts import host_of, new_hosts
 from ...core.validation import web_url
-from ..shared.record import record
 from . import store
 from .fasttoken import MANAGED_PREFIX
 from .model import Profile, QcsSecrets, QcsSettings, dotted, parse_toml, secrets_from_document, settings_from_document
@@ -39,7 +39,7 @@ TOKEN_URL_KEYS = ("api_url", "grpc_api_url")
 _NOTHING = "; nothing was written."
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class SettingsReview:
     """What an uploaded ``settings.toml`` would do to ours."""
 

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ...core.states import CredentialStatus, State, fingerprint, isoformat, mask, utcnow
-from .record import record
 
 
-@record
+@dataclasses.dataclass
 class Checks:
     """What this process learnt by checking credentials (never written to disk)."""
 

@@ -24,7 +24,6 @@ from ...core import flows
 from ...core.errors import ProviderError, RefusedError, TransientProviderError, describe_response
 from ...core.flows import Flow
 from ...core.validation import web_url
-from .record import record
 
 if TYPE_CHECKING:
     import httpx
@@ -36,7 +35,7 @@ REFUSED_CODES = ("invalid_grant", "invalid_client", "unauthorized_client")
 _JSON = {"Accept": "application/json"}
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Discovery:
     """The parts of an issuer's OIDC discovery document we use."""
 
@@ -45,7 +44,7 @@ class Discovery:
     device_authorization_endpoint: str | None = None
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class TokenResponse:
     """A successful token endpoint answer; tokens are hidden from ``repr``."""
 
@@ -57,7 +56,7 @@ class TokenResponse:
     token_type: str | None = None
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class DeviceAuthorization:
     """The answer of the device authorization endpoint (RFC 8628 section 3.2)."""
 
@@ -69,7 +68,7 @@ class DeviceAuthorization:
     interval: int
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class DevicePoll:
     """One poll of the device flow: ``outcome`` is pending, slow_down, done, expired or denied."""
 
@@ -82,7 +81,7 @@ def _allowed_url(url: str) -> bool:
     return web_url(url)
 
 
-@record
+@dataclasses.dataclass
 class Oidc:
     """The OIDC part of a provider: its flows, with sentences that name it, and its discovery cache.
 

@@ -11,12 +11,12 @@ business of the provider that edits the file (IBM's qiskitrc, Braket's AWS confi
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from ...core.errors import FieldError, FileFormatError, QCredError
-from .record import record
 
 _NO_DEFAULT_SECTION = "\x00no-default-section"
 _SECTCRE = configparser.RawConfigParser.SECTCRE
@@ -41,14 +41,14 @@ def _split_lines(text: str) -> list[str]:
     return lines
 
 
-@record
+@dataclasses.dataclass
 class _Option:
     key: str
     start: int  # index of the option's first line
     end: int  # index after its last continuation line
 
 
-@record
+@dataclasses.dataclass
 class _Section:
     name: str
     header: int

@@ -7,11 +7,11 @@ cannot be read gives a ``problem`` phrase instead.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime, timedelta, timezone
 
 from .claims import jwt_claims
-from .record import record
 
 _RFC3339 = re.compile(
     r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$",
@@ -37,7 +37,7 @@ def format_rfc3339(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-@record(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class JwtTimes:
     """What an access token says about its own lifetime (read without verifying it, like the SDK)."""
 
