@@ -42,16 +42,9 @@ def _span(seconds: float) -> str:
 
 
 def account_summary(entry: dict[str, Any]) -> str:
-    """The one-line 'where' of an account: instance, hub/group/project or QCS user and groups."""
-    account = entry.get("account") or {}
-    if account.get("summary"):  # a provider that describes itself (any provider but IBM and QCS)
-        return str(account["summary"])
-    if entry["provider"] == "ibm":
-        return str(account.get("default_instance") or account.get("instance") or account.get("channel") or "")
-    user = account.get("user") or {}
-    groups = ", ".join(group.get("name", "") for group in account.get("groups") or [])
-    parts = [user.get("email") or "", f"groups: {groups}" if groups else ""]
-    return "; ".join(part for part in parts if part)
+    """The one-line 'where' of a credential: what its provider says about it (``account.summary``: an IBM
+    instance, a QCS user and groups, an IonQ project...)."""
+    return str((entry.get("account") or {}).get("summary") or "")
 
 
 def problem_lines(entries: Iterable[dict[str, Any]]) -> list[str]:
