@@ -19,11 +19,15 @@ pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 #: The tiers, each a folder of tests/ and a marker of the same name (registered in pyproject.toml).
 TIERS = ("unit", "sandbox", "server", "hub", "browser", "sdk", "slow")
+#: Tiers whose every test is also ``slow``: each of them alone takes the fast loop past three minutes (measured on
+#: this 2-core machine: browser 148 s, hub 253 s). Elsewhere a test is marked ``@pytest.mark.slow`` where it
+#: is defined (tests/README.md says which).
+SLOW_TIERS = ("browser", "hub", "slow")
 TESTS = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test with its tier, the first folder of its path below tests/."""
+    """Mark every test with its tier, the first folder of its path below tests/ (and ``slow`` in the slow tiers)."""
     for item in items:
         try:
             folder = item.path.resolve().relative_to(TESTS).parts[0]
@@ -31,3 +35,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         if folder in TIERS:
             item.add_marker(folder)
+        if folder in SLOW_TIERS and folder != "slow":
+            item.add_marker("slow")

@@ -88,6 +88,7 @@ def test_the_check_assumes_the_role_and_a_refused_login_needs_reinit(tmp_path: P
     assert refused["error"].startswith("Amazon Braket: ") and "sign in to JupyterHub again" in refused["error"]
 
 
+@pytest.mark.slow
 def test_twelve_processes_renew_the_login_token_once(tmp_path: Path, sandbox: Sandbox) -> None:
     home = tmp_path / "home"
     tokens = sandbox.issue_qcs_tokens("alice")

@@ -115,6 +115,7 @@ def test_init_then_status_refresh_and_token(setup, sandbox, cli_run: Run) -> Non
 # ----- init: 0 when renewable, 3 only for what needs a person ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_init_with_an_expired_but_refreshable_qcs_token_exits_0(sandbox, home, cli_run, secret_scanner) -> None:
     """The start-script case: `jupyter qcred init && ...` must go on; the token renews on first use."""
     bundle = qcs_only(demo_bundle(sandbox, access_token_lifetime=-100))
@@ -148,6 +149,7 @@ def test_init_check_renews_an_expired_token_and_exits_0(sandbox, home, cli_run, 
     assert "alice@example.org" in init.stdout
 
 
+@pytest.mark.slow
 def test_init_with_a_refused_refresh_token(sandbox, home, cli_run, secret_scanner) -> None:
     """Offline, a refresh token that is still there counts as renewable (0); --check asks, and a refusal is 3."""
     bundle = qcs_only(demo_bundle(sandbox, access_token_lifetime=-100))
@@ -263,6 +265,7 @@ def test_provider_down_exits_3_and_changes_nothing(setup, sandbox, cli_run) -> N
     assert (home / ".qcs/secrets.toml").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_remove_asks_first_and_keeps_everything_else(setup, cli_run) -> None:
     home, env, _ = setup
     assert cli_run("init", env=env).returncode == 0
@@ -288,6 +291,7 @@ def test_remove_asks_first_and_keeps_everything_else(setup, cli_run) -> None:
     assert names == {"default-ibm-quantum-platform", "default"}
 
 
+@pytest.mark.slow
 def test_refresh_of_nothing_exits_4(sandbox, home, cli_run, secret_scanner) -> None:
     env = make_env(sandbox, secret_scanner, qcs_only(demo_bundle(sandbox)))
     assert cli_run("init", env=env).returncode == 0
@@ -315,6 +319,7 @@ def test_unreadable_files_exit_1_with_a_sentence(home: Path, cli_run) -> None:
 # ----- token -----------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_token_exit_codes(setup, sandbox, cli_run, secret_scanner) -> None:
     _, env, _ = setup
     nothing = cli_run("token", "qcs", env=env)
@@ -346,6 +351,7 @@ def test_token_exit_codes(setup, sandbox, cli_run, secret_scanner) -> None:
     assert refused.stdout == ""
 
 
+@pytest.mark.slow
 def test_token_of_a_broken_or_externally_managed_credential(setup, cli_run) -> None:
     home, env, _ = setup
     assert cli_run("init", env=env).returncode == 0

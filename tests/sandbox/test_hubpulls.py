@@ -36,6 +36,7 @@ def hub_bundle(sandbox: Any, lifetime: int) -> dict[str, Any]:
     return json.loads(json.dumps(bundle))
 
 
+@pytest.mark.slow
 async def test_pulls_that_bring_nothing_new_back_off(sandbox: Any, tmp_path: Path, monkeypatch: Any) -> None:
     for key, value in sandbox_environment(sandbox).items():
         monkeypatch.setenv(key, value)

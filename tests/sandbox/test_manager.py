@@ -7,11 +7,15 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from jupyter_qcred.core.bundle import parse_bundle
 from jupyter_qcred.core.manager import CredentialManager
 from jupyter_qcred.core.settings import Settings
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.providers import create_providers
+
+pytestmark = pytest.mark.slow
 
 
 async def test_a_jittered_refresh_happens_once_without_spinning(sandbox, tmp_path: Path, monkeypatch) -> None:

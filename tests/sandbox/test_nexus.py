@@ -71,6 +71,7 @@ def test_the_files_are_qnexus_own_and_the_url_goes_to_its_config(tmp_path: Path,
     assert refused["state"] == "needs_reinit" and refused["error"].startswith("Quantinuum Nexus: ")
 
 
+@pytest.mark.slow
 def test_twelve_processes_renew_the_access_token_once(tmp_path: Path) -> None:
     with Sandbox(tls=False) as sandbox:
         home = tmp_path / "home"

@@ -126,7 +126,7 @@ async def test_refused_refresh_token_needs_reinit_and_names_no_secret(
         ("status", {"status": 503}, "HTTP 503"),
         ("garbage", {}, "not JSON"),
         ("reset", {}, "could not reach"),
-        ("timeout", {}, "did not answer"),
+        pytest.param("timeout", {}, "did not answer", marks=pytest.mark.slow),  # waits for the client's timeout
     ],
 )
 async def test_provider_trouble_is_transient_and_changes_nothing(

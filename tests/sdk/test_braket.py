@@ -16,6 +16,8 @@ from support.braket import entry, environ, manager
 from jupyter_qcred.core.bundle import parse_bundle
 from jupyter_qcred.sandbox.client import Sandbox
 
+pytestmark = pytest.mark.slow
+
 PYTHON = sys.executable
 
 

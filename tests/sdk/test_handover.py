@@ -21,6 +21,7 @@ pytestmark = pytest.mark.timeout(120)
 home = private_home.home
 
 
+@pytest.mark.slow
 def test_a_background_hand_over_keeps_the_chosen_default_and_a_file_the_user_broke(
     home: Path, sandbox, secret_scanner
 ) -> None:

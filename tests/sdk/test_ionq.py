@@ -14,6 +14,8 @@ from support.ionq import manager
 from jupyter_qcred.core.bundle import parse_bundle
 from jupyter_qcred.sandbox.client import Sandbox
 
+pytestmark = pytest.mark.slow
+
 
 def test_qiskit_ionq_in_a_kernel_finds_the_key_we_wrote(tmp_path: Path, sandbox: Sandbox) -> None:
     """The real SDK, in a real IPython kernel working in a folder under the home: python-dotenv walks up to

@@ -62,6 +62,7 @@ def test_magic_remove_says_what_it_would_remove_and_removes_with_yes(
     secret_scanner.saw("%qcred remove", shown.out + shown.err)
 
 
+@pytest.mark.slow
 def test_magic_use_of_an_account_the_sdk_cannot_load_does_not_claim_success(
     home: Path, qcred, sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:

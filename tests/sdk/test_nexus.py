@@ -14,6 +14,8 @@ from support.nexus import bundle, environ, manager, nexus_log
 
 from jupyter_qcred.sandbox.client import Sandbox
 
+pytestmark = pytest.mark.slow
+
 PYTHON = sys.executable
 
 

@@ -37,6 +37,8 @@ from jupyter_qcred.providers.qcs import handoff
 from jupyter_qcred.providers.qcs.model import load_secrets, load_settings
 from jupyter_qcred.providers.qcs.provider import QcsProvider
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = 60
 RUN = {"bundle": 0, "ibm": 0, "qcs": 0}
 

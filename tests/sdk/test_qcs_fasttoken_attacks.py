@@ -40,6 +40,7 @@ SDK = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", ["-x", "--help"])
 def test_a_profile_named_like_an_option_gets_a_fresh_token_through_the_sdk(
     tmp_path: Path, sandbox: Sandbox, secret_scanner: SecretScanner, profile: str

@@ -88,6 +88,7 @@ def test_sdk_without_our_bin_on_path_gets_the_token_and_never_refreshes(
     assert len(sandbox.token_requests()) == 1, "the fast path answered: no request"
 
 
+@pytest.mark.slow
 def test_pyquil_load_reads_the_copy_and_cannot_break_the_chain(
     tmp_path: Path, sandbox: Sandbox, secret_scanner: SecretScanner
 ) -> None:

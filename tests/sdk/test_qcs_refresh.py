@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import tomlkit
 from support.gated import race
 from support.qcs import PYTHON, provider, sandbox_env
@@ -185,6 +186,7 @@ def test_sdk_runs_our_token_command_as_externally_managed(
     assert statuses["kernel"].account["credential_kind"] == "externally_managed"
 
 
+@pytest.mark.slow
 def test_twenty_processes_refresh_once(tmp_path: Path, sandbox: Sandbox, secret_scanner: Any) -> None:
     home = tmp_path / "home"
     qcs, tokens = setup(home, sandbox, secret_scanner, handoff_mode="command")

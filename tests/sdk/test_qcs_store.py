@@ -81,6 +81,7 @@ URLS = st.builds(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     profile=NAMES,

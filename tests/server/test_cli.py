@@ -11,10 +11,13 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
 from support import cli_runs
 from support.helpers import wait_until
 
 from jupyter_qcred.demo.processes import free_port
+
+pytestmark = pytest.mark.slow
 
 # The CLI run in a private HOME, its output scanned for secrets (tests/support/cli_runs.py).
 home, cli_run = cli_runs.home, cli_runs.cli_run

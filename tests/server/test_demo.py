@@ -42,6 +42,7 @@ start_demo = demo_runs.start_demo
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
 def test_lab_demo_stops_everything_on_a_signal(start_demo: Any, signum: signal.Signals) -> None:
     demo = start_demo()
@@ -61,6 +62,7 @@ def test_lab_demo_stops_everything_on_a_signal(start_demo: Any, signum: signal.S
         demo_env_lines(root=demo.root)
 
 
+@pytest.mark.slow
 def test_lab_demo_env_lines_show_alices_credentials_to_the_cli(start_demo: Any) -> None:
     demo = start_demo()
     demo.wait_serving("api")

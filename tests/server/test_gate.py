@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from support.helpers import wait_until
 from support.kernels import JupyterServer, KernelDriver
 from support.sessions import start_session
@@ -29,6 +30,7 @@ from jupyter_qcred.sandbox.client import Sandbox
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_a_kernel_and_the_qcred_api_wait_for_the_files_the_server_does_not(sandbox: Sandbox, tmp_path: Path) -> None:
     home = tmp_path / "home"
     (home / ".qcs").mkdir(parents=True, mode=0o700)

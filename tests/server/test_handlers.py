@@ -74,6 +74,7 @@ async def test_files_are_written_before_the_first_request(slow_writes, jp_server
     assert status["hub"]["available"] is False
 
 
+@pytest.mark.slow
 async def test_status_reports_account_details_after_the_first_check(jp_serverapp, api) -> None:
     async def checked() -> Any:
         _, status = await api("status")
@@ -93,6 +94,7 @@ async def test_status_reports_account_details_after_the_first_check(jp_serverapp
     assert "Re-initialize it with an IBM Cloud API key" in legacy["error"] and "remove it" in legacy["error"]
 
 
+@pytest.mark.slow
 @pytest.mark.qcs_lifetime(12)
 async def test_short_token_is_refreshed_before_it_expires_and_pushed(jp_serverapp, jp_ws_fetch, sandbox, api) -> None:
     _, first = await api("status")
@@ -115,6 +117,7 @@ async def test_short_token_is_refreshed_before_it_expires_and_pushed(jp_serverap
     assert datetime.fromtimestamp(refreshes[0]["time"]).astimezone() < old_expiry, "refreshed before expiry"
 
 
+@pytest.mark.slow
 async def test_provider_errors_become_error_then_recover(jp_serverapp, sandbox, api) -> None:
     sandbox.fault("qcs_token", "status", status=500)
     code, status = await api("refresh", "POST", {"provider": "qcs"})
@@ -253,6 +256,7 @@ async def test_cookie_without_xsrf_is_refused_and_with_xsrf_accepted(
     assert accepted.code == 200
 
 
+@pytest.mark.slow
 async def test_device_login_from_the_panel_stores_tokens_by_itself(jp_serverapp, jp_home_dir, sandbox, api) -> None:
     sandbox.configure(device_interval=1)
     sandbox.revoke("alice")  # the 90-day refresh token expired: only a new login helps
@@ -278,6 +282,7 @@ async def test_device_login_from_the_panel_stores_tokens_by_itself(jp_serverapp,
     assert entry(status, "qcs", "default")["account"]["user"]["email"] == "alice@example.org"
 
 
+@pytest.mark.slow
 async def test_device_login_for_a_new_profile_uses_the_same_qcs_deployment(jp_serverapp, sandbox, api) -> None:
     """A group or second account signs in as a new profile: it must talk to the same API as the default one."""
     sandbox.configure(device_interval=1)

@@ -82,6 +82,7 @@ async def test_a_20_mb_secrets_toml_is_refused_without_stalling_the_server(
     await async_wait_until(too_large, timeout=20, what="the status to refuse the 20 MB file")
 
 
+@pytest.mark.slow
 async def test_json_nested_100k_deep_is_reported_once_never_a_recursion_error_every_second(
     jp_serverapp: Any, jp_fetch: Any, api: Any, jp_home_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -105,6 +106,7 @@ async def test_json_nested_100k_deep_is_reported_once_never_a_recursion_error_ev
 # ----- 4. no limits ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_200_refreshes_in_a_row_cost_one_grant_per_interval(jp_serverapp: Any, api: Any, sandbox: Any) -> None:
     sandbox.clear_log()
     started = time.monotonic()
@@ -143,6 +145,7 @@ async def test_device_logins_are_capped_and_answered_again_per_profile(api: Any,
     assert len([login for login in status["logins"] if login["state"] == "pending"]) == 3
 
 
+@pytest.mark.slow
 async def test_an_identity_provider_asking_for_interval_0_is_polled_once_a_second_at_most(
     api: Any, sandbox: Any
 ) -> None:

@@ -22,6 +22,7 @@ async def pending(api: Any) -> list[dict[str, Any]]:
     return [login for login in status["logins"] if login["state"] == "pending"]
 
 
+@pytest.mark.slow
 async def test_thirty_logins_of_different_profiles_at_once_leave_three_waiting(api: Any, sandbox: Any) -> None:
     sandbox.configure(device_interval=5)
     sandbox.fault("qcs_device", "delay", delay=1.0)
@@ -37,6 +38,7 @@ async def test_thirty_logins_of_different_profiles_at_once_leave_three_waiting(a
     assert len(await pending(api)) == 3
 
 
+@pytest.mark.slow
 async def test_thirty_logins_of_one_profile_at_once_are_one_login(api: Any, sandbox: Any) -> None:
     sandbox.configure(device_interval=5)
     sandbox.fault("qcs_device", "delay", delay=1.0)

@@ -44,7 +44,7 @@ from jupyter_qcred.providers.qcs.provider import QcsProvider
 from jupyter_qcred.sandbox.client import Sandbox
 
 pytest.importorskip("pyquil")
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
 KERNELS = 5
 SCRIPT = Path(sys.executable).parent / "jupyter-qcred"

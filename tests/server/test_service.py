@@ -47,6 +47,7 @@ def when(text: str | None) -> float:
 # ----- retries --------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("provider", "name", "endpoint"),
     [("qcs", "default", "qcs_token"), ("ibm", "default-ibm-quantum-platform", "iam")],
@@ -145,6 +146,7 @@ def read(path: Path) -> bytes:
 # ----- item 2: nothing refused is saved, adding never silently replaces ------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_refused_ibm_key_is_not_saved_nor_made_the_default(
     jp_serverapp, jp_home_dir, sandbox, api, secret_scanner
 ) -> None:
@@ -181,6 +183,7 @@ async def test_an_unreachable_provider_saves_nothing(jp_serverapp, jp_home_dir, 
     assert read(accounts) == before
 
 
+@pytest.mark.slow
 async def test_adding_asks_before_replacing_and_a_replacement_keeps_what_was_not_typed(
     jp_serverapp, jp_home_dir, sandbox, api, secret_scanner
 ) -> None:
@@ -276,6 +279,7 @@ async def test_a_refused_qcs_token_is_not_saved(jp_serverapp, jp_home_dir, sandb
 # ----- item 3: remove ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_remove_an_ibm_account_says_which_is_the_default_now(
     jp_serverapp, jp_home_dir, sandbox, api, secret_scanner
 ) -> None:
@@ -341,6 +345,7 @@ async def test_remove_a_qcs_profile_keeps_a_credential_another_profile_uses(
 # ----- items 5 and 6: failures in sight, accounts the SDK cannot load ------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_legacy_account_is_unsupported_and_never_becomes_the_default(
     jp_serverapp, jp_home_dir, sandbox, api
 ) -> None:
@@ -439,6 +444,7 @@ async def test_bad_requests_get_a_sentence(jp_serverapp, api, path: str, body: A
     assert words in answer["message"]
 
 
+@pytest.mark.slow
 async def test_use_of_a_supported_account_is_what_the_sdk_then_uses(
     jp_serverapp, jp_home_dir, sandbox, api, secret_scanner
 ) -> None:
@@ -454,6 +460,7 @@ async def test_use_of_a_supported_account_is_what_the_sdk_then_uses(
     assert run_sdk(RUNTIME_SCRIPT, jp_home_dir, sandbox)["sha"] == sha(carol["apikey"])
 
 
+@pytest.mark.slow
 async def test_an_ibm_cloud_key_replaces_a_legacy_account(
     jp_serverapp, jp_home_dir, sandbox, api, secret_scanner
 ) -> None:

@@ -66,6 +66,7 @@ async def nothing_sent_after_a_refresh(api: Any, attacker: Attacker, bundle: dic
 # ----- 1. a settings.toml that points alice's tokens at another host -----------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_new_profile_naming_an_existing_credential_with_its_own_hosts_is_refused(
     jp_serverapp: Any, jp_home_dir: Path, api: Any, attacker: Attacker, bundle: dict[str, Any]
 ) -> None:
@@ -85,6 +86,7 @@ async def test_a_new_profile_naming_an_existing_credential_with_its_own_hosts_is
     await nothing_sent_after_a_refresh(api, attacker, bundle)
 
 
+@pytest.mark.slow
 async def test_the_default_auth_server_is_never_moved_to_another_issuer_and_a_change_asks_first(
     jp_serverapp: Any, jp_home_dir: Path, api: Any, attacker: Attacker, bundle: dict[str, Any], sandbox: Any
 ) -> None:
@@ -110,6 +112,7 @@ async def test_the_default_auth_server_is_never_moved_to_another_issuer_and_a_ch
     await nothing_sent_after_a_refresh(api, attacker, bundle)
 
 
+@pytest.mark.slow
 async def test_a_url_that_is_not_https_is_refused_naming_the_field(
     jp_serverapp: Any, jp_home_dir: Path, api: Any, attacker: Attacker
 ) -> None:
@@ -126,6 +129,7 @@ async def test_a_url_that_is_not_https_is_refused_naming_the_field(
 # ----- 2. a secrets.toml naming the internal hand-off entry -------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_secrets_toml_naming_the_internal_hand_off_entry_is_refused(
     jp_serverapp: Any, jp_home_dir: Path, api: Any, sandbox: Any, secret_scanner: Any
 ) -> None:
@@ -167,6 +171,7 @@ async def test_a_secrets_toml_with_a_command_is_refused(jp_serverapp: Any, jp_ho
 # ----- new hosts: shown first, then used for the new credential only ----------------------------------------------
 
 
+@pytest.mark.slow
 async def test_a_new_host_is_confirmed_first_then_serves_only_the_new_credential(
     jp_serverapp: Any, jp_home_dir: Path, api: Any, attacker: Attacker, bundle: dict[str, Any], secret_scanner: Any
 ) -> None:

@@ -142,6 +142,7 @@ WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_sigkill_during_writes_never_leaves_a_truncated_file(tmp_path: Path) -> None:
     target = tmp_path / ".qcs" / "secrets.toml"
     rng = random.Random(1234)

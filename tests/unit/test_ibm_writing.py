@@ -314,6 +314,7 @@ PREAMBLES = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     token=line_text,
@@ -360,6 +361,7 @@ json_value = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     name=st.text(min_size=1, max_size=20),

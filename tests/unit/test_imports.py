@@ -98,6 +98,7 @@ def test_no_provider_imports_another_providers_modules() -> None:
     assert found == []
 
 
+@pytest.mark.slow
 def test_no_import_cycle_at_load_time() -> None:
     graph = {
         module_name(path): {

@@ -28,6 +28,7 @@ JSON = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(JSON, st.booleans(), st.booleans())
 def test_the_small_reader_reads_what_json_reads(value: Any, ascii_only: bool, spaced: bool) -> None:
