@@ -1,6 +1,6 @@
 """What ``jupyter qcred`` says about itself: each command's description and exit codes, once.
 
-:data:`EXIT_CODES` is the single source of every ``--help`` and of the README's table (tests/test_cli.py checks
+:data:`EXIT_CODES` is the single source of every ``--help`` and of the README's table (tests/sandbox/test_cli.py checks
 that they agree, and runs each path).
 """
 
@@ -13,7 +13,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ATTENTION, EXIT_NONE, EXIT_INTERRUPTED = 
 USABLE_STATES = {"ok", "expiring", "refreshing"}
 
 #: What each exit code means, per command: the single source of the module docstring, every ``--help`` and the
-#: README's table (tests/test_cli.py checks that they agree, and runs each of these paths).
+#: README's table (tests/sandbox/test_cli.py checks that they agree, and runs each of these paths).
 EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
     "status": (
         (EXIT_OK, "every credential is usable (ok, expiring or refreshing)"),
