@@ -54,6 +54,7 @@ class RefreshLoop:
     _overlays: dict[Key, Overlay]
     _file_marks: dict[Path, tuple[int, int, int, int] | None]
     _wake: asyncio.Event
+    _stopping: bool = False
     _rng: random.Random
 
     if TYPE_CHECKING:  # the manager's own
@@ -68,15 +69,19 @@ class RefreshLoop:
         if self._task is None:
             self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
             self._first_check_at = self.clock() + timedelta(seconds=self.first_check_delay)
+            self._stopping = False
             self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
         """Stop the loop and wait (at most :data:`STOP_GRACE_SECONDS`) for in-flight refreshes to settle."""
         task, self._task = self._task, None
         if task is not None:
+            # The flag ends the loop even if the cancel is lost: Python 3.11's ``asyncio.wait_for`` swallows a
+            # cancel that arrives as the awaited event completes (a refresh finishing as the server stops).
+            self._stopping = True
+            self._wake.set()
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait([task], timeout=STOP_GRACE_SECONDS)
         pending = list(self._inflight.values())
         for running in pending:
             running.cancel()
@@ -84,7 +89,7 @@ class RefreshLoop:
             await asyncio.wait(pending, timeout=STOP_GRACE_SECONDS)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 if await asyncio.to_thread(self._files_changed):
                     await self.areload()
@@ -93,8 +98,11 @@ class RefreshLoop:
                 log.exception("The credentials loop failed; retrying")
                 wait = self.watch_interval
             self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=min(wait, self.watch_interval))
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(wait, self.watch_interval)):  # keeps a cancel, unlike wait_for
+                    await self._wake.wait()
 
     def _schedule_due(self) -> float:
         """Start refreshes that are due; return the seconds until the next one."""
