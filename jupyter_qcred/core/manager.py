@@ -75,6 +75,7 @@ class CredentialManager(RefreshLoop, HubPulls):
         self._asked: dict[Key, float] = {}
         self._first_check_at: datetime | None = None
         self._encoded: tuple[object, str] | None = None
+        self._adapters: list[dict[str, Any]] | None = None
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._statuses: dict[Key, CredentialStatus] = {}
         self._overlays: dict[Key, Overlay] = {}
@@ -186,7 +187,18 @@ class CredentialManager(RefreshLoop, HubPulls):
             "provider_info": {key: provider_info(key) for key in self.providers},
             "providers": [status.to_json() for status in self.statuses()],
             "logins": self.logins.records(),
+            "adapters": self.adapters(),
         }
+
+    def adapters(self) -> list[dict[str, Any]]:
+        """The SDK adapters of the enabled providers (:mod:`.adapters`), read once: installed versions and the
+        switch do not change under a running process."""
+        if self._adapters is None:
+            from .adapters import describe_all
+
+            modules = [name for provider in self.providers.values() for name in provider.sdk_adapters]
+            self._adapters = describe_all(modules)
+        return self._adapters
 
     # ----- events --------------------------------------------------------------------------------------------
 

@@ -51,6 +51,8 @@ class Provider(abc.ABC):
     download_hint: ClassVar[str] = "download it again from the provider"
     #: Where views list the provider (the built-in ones 10-50; others after them, by key).
     order: ClassVar[int] = 100
+    #: Modules of this provider's SDK adapters (:mod:`.adapters`: SDKs that cache a token or ignore the files).
+    sdk_adapters: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
