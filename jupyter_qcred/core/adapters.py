@@ -46,7 +46,7 @@ class SdkAdapter:
         version = version or self.installed_version()
         if not self.supports(version):
             known = ", ".join(f"{prefix}x" for prefix in self.supported)
-            return f"{self.distribution} {version or '(unknown)'} is not a version it knows ({known}): left alone"
+            return f"{self.distribution} {version or '(unknown)'} is not a version the adapter was checked with ({known})"
         return None
 
     def describe(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -57,7 +57,7 @@ class SdkAdapter:
         elif not enabled(self.name, environ):
             state, message = "off", f"Switched off ({ENV}); {self.sdk} reads the files on its own."
         elif (refusal := self.refusal(version)) is not None:
-            state, message = "unsupported", f"{refusal[0].upper()}{refusal[1:]}; {self.sdk} reads the files on its own."
+            state, message = "unsupported", f"Left alone: {refusal}; {self.sdk} reads the files on its own."
         else:
             state, message = "active", self.does
         return {
