@@ -46,7 +46,9 @@ class SdkAdapter:
         version = version or self.installed_version()
         if not self.supports(version):
             known = ", ".join(f"{prefix}x" for prefix in self.supported)
-            return f"{self.distribution} {version or '(unknown)'} is not a version the adapter was checked with ({known})"
+            return (
+                f"{self.distribution} {version or '(unknown)'} is not a version the adapter was checked with ({known})"
+            )
         return None
 
     def describe(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -169,3 +169,15 @@ def demo_home(home: Path) -> Path:
     found = sorted(home.glob(".local/share/jupyter/jupyter_qcred/demo/home"))
     assert found, "the demo keeps its home under the Jupyter data folder"
     return found[0]
+
+
+def test_the_wheel_installs_the_sdk_adapters_hooks_for_every_python_of_the_venv(installed: dict[str, Any]) -> None:
+    """The wheel's ``jupyter_qcred_adapters.pth`` lands in site-packages: a plain ``python`` of the new venv has the
+    adapters registered before it imports any SDK (docs/sdk-adapters.md), and the switch turns them off."""
+    probe = "import sys; from jupyter_qcred.core import importhook as h; print(sorted(h.report().items()))"
+    names = run([installed["python"], "-c", probe], installed["env"], installed["root"])
+    assert "('pyquil', 'waiting')" in names and "('qnexus', 'waiting')" in names, names
+    off = {**installed["env"], "JUPYTER_QCRED_SDK_ADAPTERS": "off"}
+    assert "('pyquil', 'off (JUPYTER_QCRED_SDK_ADAPTERS=off)')" in run(
+        [installed["python"], "-c", probe], off, installed["root"]
+    )

@@ -15,7 +15,7 @@ import pytest
 from jupyter_qcred.core import importhook
 from jupyter_qcred.core.adapters import SdkAdapter
 
-ADAPTER_MODULE = '''
+ADAPTER_MODULE = """
 calls = []
 
 def adapt(module):
@@ -27,7 +27,7 @@ def refuse(module):
 
 def fail(module):
     raise RuntimeError("an attribute changed")
-'''
+"""
 
 
 @pytest.fixture
