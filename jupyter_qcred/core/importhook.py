@@ -98,7 +98,7 @@ class _Finder:
             spec = finder.find_spec(fullname, path, target)
             if spec is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _Loader(spec.loader, hooks)
+                    spec.loader = _Loader(spec.loader, hooks)  # type: ignore[assignment]  # duck-typed: no importlib.abc at start-up
                 return spec
         return None
 
