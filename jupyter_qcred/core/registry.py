@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import QCredError
 
@@ -110,28 +110,30 @@ def provider_class(key: str) -> type[Provider]:
     return cls
 
 
+def _attribute(key: str, name: str, fallback: Any) -> Any:
+    """The registered class's ``name``; ``fallback`` for a key no installed provider has (an old status entry)."""
+    cls = _load(key)
+    return getattr(cls, name) if cls is not None else fallback
+
+
 def title(key: str) -> str:
     """The provider's name for people (the key itself for one not registered)."""
-    cls = _load(key)
-    return cls.title if cls is not None else key
+    return str(_attribute(key, "title", key))
 
 
 def noun(key: str) -> str:
     """What one credential of the provider is called ("credential" for one not registered)."""
-    cls = _load(key)
-    return cls.noun if cls is not None else "credential"
+    return str(_attribute(key, "noun", "credential"))
 
 
 def methods(key: str) -> tuple[str, ...]:
     """How the provider's credentials are re-initialized by hand ("token", "upload", "login")."""
-    cls = _load(key)
-    return cls.methods if cls is not None else ()
+    return tuple(_attribute(key, "methods", ()))
 
 
 def download_hint(key: str) -> str:
     """Where a person gets the provider's credentials file again."""
-    cls = _load(key)
-    return cls.download_hint if cls is not None else "download it again from the provider"
+    return str(_attribute(key, "download_hint", "download it again from the provider"))
 
 
 def provider_info(key: str) -> dict[str, object]:
