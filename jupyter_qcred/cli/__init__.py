@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..core.errors import QCredError
-from .commands import cmd_demo, cmd_init, cmd_refresh, cmd_remove, cmd_status, cmd_token, fail
+from .commands import cmd_demo, cmd_doctor, cmd_init, cmd_refresh, cmd_remove, cmd_status, cmd_token, fail
 from .help import (
     COMMON_EXIT_CODES,
     DESCRIPTIONS,
@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("name", help="the account, profile or key to remove (`jupyter qcred status` names them)")
     remove.add_argument("--yes", action="store_true", help="remove without asking")
     remove.set_defaults(run=cmd_remove)
+
+    doctor = command("doctor", "which credential each installed SDK will use in a folder, and why")
+    doctor.add_argument(
+        "path", nargs="?", metavar="PATH", help="the folder a notebook or script runs in (default: here)"
+    )
+    doctor.add_argument("--json", action="store_true", help="print the doctor's answer as JSON")
+    doctor.set_defaults(run=cmd_doctor)
 
     demo = command("demo", "JupyterLab with the extension against the loopback sandbox services")
     demo.add_argument("--hub", action="store_true", help="a local JupyterHub logging in through the sandbox's OIDC")

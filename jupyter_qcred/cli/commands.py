@@ -14,7 +14,7 @@ from typing import Any
 from ..core import registry
 from ..core.errors import FieldError, FileFormatError, ProviderError, QCredError, RefusedError
 from ..core.registry import title
-from .help import EXIT_ATTENTION, EXIT_FAILED, EXIT_NONE, EXIT_OK, USABLE_STATES
+from .help import EXIT_ATTENTION, EXIT_FAILED, EXIT_NONE, EXIT_OK, EXIT_USAGE, USABLE_STATES
 
 
 def _settings() -> Any:
@@ -78,9 +78,10 @@ def _show(snapshot: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(snapshot, indent=2))
     else:
+        from ..core.doctor import adapter_lines
         from ..core.report import format_status
 
-        print(format_status(snapshot))
+        print("\n".join([format_status(snapshot), *adapter_lines(snapshot.get("adapters") or [])]))
 
 
 def fail(command: str, message: object, code: int) -> int:
@@ -254,6 +255,21 @@ def cmd_remove(args: argparse.Namespace) -> int:
         return fail("remove", f"{exc} Nothing was removed.", EXIT_FAILED)
     print(answer_json["result"]["message"])
     return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Ask each installed SDK which credential it will use in PATH and compare it with the status (exit 1 when one
+    differs or cannot be asked)."""
+    from ..core.doctor import format_answer
+    from ..core.service import InputError
+
+    service = _service(_manager())
+    try:
+        answer = asyncio.run(service.doctor(args.path))
+    except InputError as exc:
+        return fail("doctor", exc, EXIT_USAGE)
+    print(json.dumps(answer, indent=2) if args.json else format_answer(answer))
+    return EXIT_OK if answer["ok"] else EXIT_FAILED
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -81,6 +81,14 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
         ),
         (EXIT_NONE, "there is no such account or profile"),
     ),
+    "doctor": (
+        (EXIT_OK, "every installed SDK uses the credential the status shows (or none is set up for it)"),
+        (
+            EXIT_FAILED,
+            "an SDK would use another credential than the status shows (a .env up the folder tree, an environment "
+            "or profile variable), or could not be asked; each such line says what to do",
+        ),
+    ),
     "demo": (
         (
             EXIT_OK,
@@ -139,6 +147,16 @@ DESCRIPTIONS: dict[str, str] = {
         "Nexus login (qnexus's token files). Every "
         "other entry and comment is kept; if it was the default, the message says which one is the default now. "
         "Asks for confirmation on a terminal; --yes removes without asking (for scripts)."
+    ),
+    "doctor": (
+        "Ask each installed SDK (qiskit-ibm-runtime, the QCS clients and pyquil, qiskit-ionq, boto3, qnexus) which "
+        "credential it will actually use in PATH (default: the current folder), by running the SDK's own "
+        "resolution in a subprocess with this environment and PATH as its working folder, the way a notebook "
+        "there runs. Each line names where the credential comes from (a file, an environment variable, a .env "
+        "up the folder tree, a profile variable such as QCS_PROFILE_NAME or AWS_PROFILE), whether it is the one "
+        "`status` shows (compared by fingerprint, never by value) and what to do when it is not; then the SDK "
+        "adapters that are not acting. Offline; writes nothing. In a notebook, `%qcred doctor` says the same for "
+        "the notebook's folder."
     ),
     "demo": (
         "Start the loopback sandbox (stand-ins for the quantum clouds) and JupyterLab with the "
@@ -213,6 +231,7 @@ def readme_section() -> str:
         "                                              write what a source hands over into the SDKs' files\n"
         "jupyter qcred token qcs [--profile P]         print a valid access token (refreshing it first if due)\n"
         "jupyter qcred remove PROVIDER NAME [--yes]    remove a credential (asks first on a terminal)\n"
+        "jupyter qcred doctor [PATH] [--json]          which credential each installed SDK will use in PATH\n"
         "jupyter qcred demo [--hub] [--port N] [--no-browser] [--env]\n"
         "```\n"
         "`jupyter qcred COMMAND --help` says what each command reads and writes. Exit codes:\n\n"

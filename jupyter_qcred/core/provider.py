@@ -21,6 +21,7 @@ from .settings import Settings
 from .states import CredentialStatus
 
 if TYPE_CHECKING:
+    from .doctor import Probe
     from .logins import DeviceLogin
     from .validation import Fields
 
@@ -135,6 +136,23 @@ class Provider(abc.ABC):
         process) if it is due: ``jupyter qcred token KEY`` for SDKs that run a command for their token. Default: the
         provider's SDKs read their files and need no command."""
         raise QCredError(f"{self.title} has no token command: its SDKs read their credentials from their files.")
+
+    def doctor_probe(self) -> Probe | None:
+        """How ``doctor`` asks this provider's SDK which credential it will actually use (:mod:`.doctor`): a small
+        program running the SDK's own resolution, and how to compare its answer with our statuses.
+
+        Default: ``probe(self)`` of the module ``doctor`` next to the provider's module (``providers/ionq/doctor.py``)
+        when there is one, so the SDK knowledge stays in its provider's package without touching its class; None
+        when there is none (the SDK reads exactly the files we write, so it cannot choose differently).
+        """
+        from importlib import import_module
+        from importlib.util import find_spec
+
+        package = type(self).__module__.rpartition(".")[0]
+        if not package or find_spec(f"{package}.doctor") is None:
+            return None
+        found: Probe | None = import_module(f"{package}.doctor").probe(self)
+        return found
 
     def environment_specs(self) -> list[Any]:
         """Credentials the SDKs' environment variables define, as bundle entries (a source; default: none)."""

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from . import handover, uploading
@@ -125,6 +127,28 @@ class CredentialService:
     def reread(self) -> None:
         """Read the files again now (a process with no server: other processes change them meanwhile)."""
         self.manager.reload()
+
+    async def doctor(
+        self, path: str | None = None, *, root: Path | None = None, environ: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Which credential each installed SDK will actually use in folder ``path`` (default: the working folder;
+        with ``root``, a path under it that may not leave it), next to what the views show (:mod:`.doctor`).
+
+        Each provider's probe runs the SDK's own resolution in a subprocess with ``environ`` (default: this
+        process's environment, which is what kernels and terminals inherit) and ``cwd`` = the folder.
+        """
+        from . import doctor
+
+        try:
+            folder = doctor.resolve_folder(path, root=root)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        env = dict(os.environ if environ is None else environ)
+        probes = [p for key in self.manager.providers if (p := self.manager.providers[key].doctor_probe()) is not None]
+        snapshot = self.manager.snapshot()
+        home = Path(env.get("HOME") or Path.home())
+        findings = await asyncio.to_thread(doctor.examine, probes, snapshot["providers"], folder, env, home=home)
+        return doctor.answer(findings, folder, snapshot.get("adapters") or [], home)
 
     def _known(self, provider: str, name: str) -> None:
         self.provider(provider)

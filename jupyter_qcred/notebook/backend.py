@@ -190,6 +190,10 @@ def _error_sentence(code: int, data: Any, url: str) -> str:
 # ----- the files, in this process ----------------------------------------------------------------------------
 
 
+#: The doctor runs one subprocess per SDK (in parallel), each with its own timeout.
+DOCTOR_TIMEOUT = 150.0
+
+
 class _LoopThread:
     """A private event loop in a daemon thread: the kernel's own loop is running, so ``asyncio.run`` is not an
     option, and providers may keep loop-bound clients between calls, so every call uses this same loop."""
@@ -263,6 +267,20 @@ class LocalBackend:
 
     def remove(self, provider: str, name: str) -> dict[str, Any]:
         return self._run(lambda: self.service.remove(provider, name))
+
+    def doctor(self, path: str | None = None) -> dict[str, Any]:
+        """The doctor in THIS process: its probes must run with the kernel's environment and folder, which the
+        server does not have (a kernel's environment can differ from the server's), so it never goes through it."""
+        from ..core.errors import QCredError
+
+        async def run() -> dict[str, Any]:
+            self.service.reread()
+            return await self.service.doctor(path, environ=os.environ)
+
+        try:
+            return self._loop.run(run(), timeout=DOCTOR_TIMEOUT)
+        except QCredError as exc:
+            raise NotebookError(str(exc)) from None
 
 
 # ----- choosing ----------------------------------------------------------------------------------------------

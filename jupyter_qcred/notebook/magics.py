@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .feed import StatusFeed
     from .status import Status
 
-COMMANDS = ("status", "refresh", "reinit", "restart", "use", "remove", "help")
+COMMANDS = ("status", "refresh", "reinit", "restart", "use", "remove", "doctor", "help")
 
 
 @magics_class
@@ -77,6 +77,8 @@ class QCredMagics(Magics):
           %qcred use PROVIDER NAME        make an account (ibm) or profile (qcs) the default
           %qcred use ibm NAME HUB/GROUP/PROJECT   ... and choose its default hub/group/project
           %qcred remove PROVIDER NAME     say what would be removed; add --yes to remove it
+          %qcred doctor [PATH]            which credential each installed SDK will use in this notebook's folder
+                                          (or PATH), and what to do when it is not the one shown here
           %qcred help                     this text
 
         PROVIDER is one of ``ibm``, ``qcs``, ``ionq``, ``braket``, ``nexus``. States: ok, expiring, refreshing,
@@ -103,6 +105,7 @@ class QCredMagics(Magics):
             "restart": self._restart,
             "use": self._use,
             "remove": self._remove,
+            "doctor": self._doctor,
             "help": self._help,
         }
         handler = handlers.get(command)
@@ -194,6 +197,15 @@ class QCredMagics(Magics):
             f"changed; to remove it, run: %qcred remove {provider} {shlex.quote(name)} --yes"
         )
         return None
+
+    def _doctor(self, args: list[str]) -> None:
+        """The same text as ``jupyter qcred doctor``, for the kernel's folder (a notebook's own) and environment:
+        run in this process, never through the server, whose environment is not the kernel's."""
+        if len(args) > 1:
+            raise UsageError("%qcred doctor: too many arguments; usage: %qcred doctor [PATH].")
+        from ..core.doctor import format_answer
+
+        print(format_answer(self.session.local.doctor(args[0] if args else None)))
 
     def _help(self, args: list[str]) -> None:
         # Through the class's namespace: the decorated function, whose docstring is the help text.

@@ -154,6 +154,15 @@ class QCredApp(ExtensionApp):
         environment's QCRED_QCS_HANDOFF, else 'command'.""",
     ).tag(config=True)
 
+    sdk_adapters = Bool(
+        True,
+        help="""Let the SDK adapters act in this server's kernels and terminals (pyquil 4 and qnexus then ask
+        jupyter_qcred for tokens instead of refreshing by themselves; see docs/sdk-adapters.md). False sets
+        JUPYTER_QCRED_SDK_ADAPTERS=off in the server's environment, which its kernels and terminals inherit: the
+        SDKs are left exactly as they are, and the status shows the adapters "off". Plain scripts outside the
+        server follow their own environment's JUPYTER_QCRED_SDK_ADAPTERS.""",
+    ).tag(config=True)
+
     @validate("qcs_handoff")
     def _check_handoff(self, proposal: dict[str, Any]) -> str:
         value = str(proposal["value"])
@@ -208,6 +217,10 @@ class QCredApp(ExtensionApp):
         """
         from ..core.hubclient import HubClient
 
+        if not self.sdk_adapters:  # before anything starts a child (or describes the adapters in the status)
+            from ..core.importhook import ENV
+
+            os.environ[ENV] = "off"
         self.core_settings = self.make_settings()  # holds its own copy of the environment, bundle included
         if self.remove_bundle_from_environment:
             # First, before anything can fail: whatever happens next, kernels started later never inherit it.
@@ -258,6 +271,7 @@ class QCredApp(ExtensionApp):
                 manager.hub_refresh = service.pull_from_hub
             loaded = [self._load_startup(source) for source in self.active_sources if source != "hub"]
             self._write_startup(service, [item for item in loaded if item is not None])
+            self._export_environment(manager)
         except BaseException as exc:
             self.log.error("jupyter_qcred: could not start (%s): %s", type(exc).__name__, _loggable(exc))
             self.credentials.set_exception(exc)
@@ -297,11 +311,28 @@ class QCredApp(ExtensionApp):
             self.log.info("jupyter_qcred: wrote %d credential(s) from %s", len(written), origin)
         service.write_files(None, "disk")  # lay out what is on disk for SDK processes (QCS: the hand-off)
 
+    def _export_environment(self, manager: CredentialManager) -> None:
+        """Hand kernels and terminals the credentials only the environment carries to them (IonQ's key, for scripts
+        and folders outside the home folder; :mod:`.exports`), now and whenever the status changes. The server's
+        environment at start decides what the user set on purpose, which is never overridden."""
+        from .exports import ChildEnvironment
+
+        self.child_environment = ChildEnvironment(manager.providers.values(), self.core_settings.environ)
+        try:
+            self.child_environment.apply()
+        except Exception as exc:  # never a reason not to start
+            self.log.error("jupyter_qcred: could not export credentials to kernels (%s)", type(exc).__name__)
+        manager.subscribe(self.child_environment.on_status)
+
+    def _root_dir(self) -> str:
+        """The folder the file browser shows (the doctor's paths are relative to it and may not leave it)."""
+        return str(getattr(self.serverapp, "root_dir", None) or os.getcwd())
+
     def initialize_handlers(self) -> None:
         """Register the REST API and the push channel under ``{base_url}qcred/``."""
         from .handlers import handlers
 
-        self.handlers.extend(handlers(lambda: asyncio.wrap_future(self.credentials)))
+        self.handlers.extend(handlers(lambda: asyncio.wrap_future(self.credentials), root=self._root_dir))
 
     def begin_startup(self) -> None:
         """Start the start-up thread (idempotent): the loop's first callback does, and so may an embedding that

@@ -8,8 +8,11 @@ answers never contain a secret. Bodies are streamed and their size checked befor
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable, Set
+from pathlib import Path
 from typing import Any
 
 from jupyter_core.utils import ensure_async
@@ -251,6 +254,44 @@ class RemoveHandler(QCredHandler):
         await self.run(self.service.remove(data.get("provider") or "", data.get("name")))
 
 
+class DoctorHandler(QCredHandler):
+    """``GET qcred/doctor?path=<folder relative to the server's root>``: which credential each installed SDK will use
+    in that folder (the folder open in the file browser), compared with the status (docs/api.md).
+
+    The path is confined to the server's ``root_dir`` (no ``..``, no absolute path, no link leading out): the
+    doctor runs the SDKs there, so it must never be pointed at a folder the file browser could not open. Answers
+    for the same folder within :data:`DOCTOR_TTL` seconds are shared (the panel asks on every folder change).
+    """
+
+    def initialize(
+        self, ready: Callable[[], Awaitable[CredentialService]], root: Callable[[], str] | None = None
+    ) -> None:
+        super().initialize(ready)
+        self._root = root
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        path = self.get_argument("path", "")
+        if self._root is None:
+            raise web.HTTPError(409, "This server has no root folder to examine.")
+        root = Path(self._root())
+        key = (id(self.service), str(root), path.strip("/"))
+        now = time.monotonic()
+        cached = _DOCTOR_ANSWERS.get(key)
+        if cached is None or now - cached[0] > DOCTOR_TTL or (cached[1].done() and cached[1].exception()):
+            future = asyncio.ensure_future(self.service.doctor(path, root=root))
+            _DOCTOR_ANSWERS[key] = cached = (now, future)
+            for old in [k for k, (at, _) in _DOCTOR_ANSWERS.items() if now - at > DOCTOR_TTL]:
+                _DOCTOR_ANSWERS.pop(old, None)
+        await self.run(asyncio.shield(cached[1]))
+
+
+#: Seconds a doctor answer for one folder is reused (each answer runs one subprocess per installed SDK).
+DOCTOR_TTL = 20.0
+_DOCTOR_ANSWERS: dict[tuple[int, str, str], tuple[float, asyncio.Future[dict[str, Any]]]] = {}
+
+
 class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     """``GET qcred/events``: a WebSocket that sends the status JSON on connect and after every change."""
 
@@ -295,13 +336,21 @@ ROUTES: list[tuple[str, type]] = [
     ("restart", RestartHandler),
     ("default", DefaultHandler),
     ("remove", RemoveHandler),
+    ("doctor", DoctorHandler),
     ("events", EventsHandler),
 ]
 
 
 def handlers(
-    ready: Callable[[], Awaitable[CredentialService]], base: str = "qcred"
+    ready: Callable[[], Awaitable[CredentialService]], base: str = "qcred", root: Callable[[], str] | None = None
 ) -> list[tuple[str, type, dict[str, Any]]]:
     """Routes relative to the server's base_url (ExtensionApp prefixes it), each handed ``ready()``: the service,
-    once the start-up has written the files."""
-    return [(url_path_join("/", base, path), handler, {"ready": ready}) for path, handler in ROUTES]
+    once the start-up has written the files; the doctor also gets ``root()``, the server's root folder."""
+    return [
+        (
+            url_path_join("/", base, path),
+            handler,
+            {"ready": ready, "root": root} if handler is DoctorHandler else {"ready": ready},
+        )
+        for path, handler in ROUTES
+    ]

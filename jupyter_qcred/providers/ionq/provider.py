@@ -262,6 +262,21 @@ class IonqProvider(SpecProvider):
             raise FieldError(where, "url", problem)
         return [IonqKeySpec(key=token, url=url)]
 
+    def exported_environment(self) -> list[tuple[tuple[str, ...], str, str | None]]:
+        """What the Jupyter server hands its kernels and terminals (:mod:`jupyter_qcred.server.exports`), as
+        (guards, name, value): ``IONQ_API_KEY`` (and ``IONQ_API_URL``) from our file, so that scripts (whose
+        python-dotenv search starts in qiskit_ionq's install folder) and notebooks outside the home folder find the
+        key too. The environment is qiskit-ionq's LAST source, so this never beats a ``.env``; and the server sets
+        nothing when any guard variable was set in its own environment (a key set on purpose)."""
+        try:
+            key, _url, source = self._found()
+        except QCredError:
+            return []
+        if source != "file":
+            key = None  # the key comes from the environment already (or there is none)
+        file_url = next((v for v in (self._document().get(n) for n in URL_VARIABLES) if v), None) if key else None
+        return [(KEY_VARIABLES, "IONQ_API_KEY", key), (URL_VARIABLES, "IONQ_API_URL", file_url)]
+
     def environment_specs(self) -> list[Any]:
         env = self.settings.environ
         key = next((env[name] for name in KEY_VARIABLES if env.get(name)), None)

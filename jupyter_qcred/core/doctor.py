@@ -1,0 +1,309 @@
+"""``doctor``: which credential each installed SDK will actually use in a folder, next to the one the views show.
+
+The views show what jupyter_qcred keeps in the SDKs' files, but an SDK decides on its own: an environment variable,
+a ``.env`` up the folder tree (qiskit-ionq), a profile variable (``QCS_PROFILE_NAME``, ``AWS_PROFILE``) can make it
+use another credential, and then every view says "ok" while the SDK sends a stale key. So the doctor asks the SDK
+itself: each provider contributes a :class:`Probe` (:meth:`Provider.doctor_probe`), a small Python program that runs
+the SDK's OWN resolution and prints what it found as one JSON line — where the credential comes from and its
+fingerprint, never its value. The probe runs in a subprocess with the environment a kernel gets and the folder as
+its working directory (the rule notebooks follow), with a timeout, and only when the SDK is installed. The
+provider's ``compare`` then says whether that is the credential the views show, and what to do when it is not.
+
+This module is the generic part (running, parsing, the answer and its text); the SDKs' knowledge lives in the
+providers' ``doctor.py`` modules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: How a probe's one line of JSON starts (SDKs may print their own lines on import).
+MARKER = "QCRED-DOCTOR:"
+#: Seconds a probe may take (importing qiskit takes a few seconds on a cold disk).
+TIMEOUT = 60.0
+#: The states of one finding, best first.
+STATES = ("ok", "none", "differs", "error")
+
+#: What every probe's source starts with: fingerprints computed inside the probe, so no value ever leaves it.
+PRELUDE = (
+    r'''
+import hashlib as _hl, json as _json, os, sys
+def _fp(secret):
+    """The hint the views show (last four characters) and a short hash; never the value."""
+    if not secret:
+        return {"hint": None, "sha": None}
+    hint = ("\u2026" + secret[-4:]) if len(secret) > 8 else "\u2026"
+    return {"hint": hint, "sha": _hl.sha256(secret.encode("utf-8")).hexdigest()[:16]}
+def _out(result):
+    sys.stdout.write("\n%s%s\n" % ("'''
+    + MARKER
+    + r"""", _json.dumps(result)))
+    sys.stdout.flush()
+"""
+)
+
+
+def sha(secret: str | None) -> str | None:
+    """The short hash a probe prints for ``secret`` (see :data:`PRELUDE`), to compare with a stored one."""
+    import hashlib
+
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16] if secret else None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a provider's ``compare`` gets besides the probe's answer."""
+
+    #: The status entries of this provider, as the views show them (the status JSON's ``providers``).
+    entries: list[dict[str, Any]]
+    #: The folder the probe ran in.
+    path: Path
+    #: The environment the probe ran with (the kernel's).
+    environ: Mapping[str, str]
+    #: The home folder, to show paths as ``~/...``.
+    home: Path
+
+    def shown(self, path: str | os.PathLike[str] | None) -> str:
+        """``path`` with the home folder as ``~``."""
+        if path is None:
+            return ""
+        text = str(path)
+        home = str(self.home).rstrip("/")
+        if home and (text == home or text.startswith(home + "/")):
+            return "~" + text[len(home) :]
+        return text
+
+    def default_entry(self) -> dict[str, Any] | None:
+        """The entry the views mark as the default (or the only named one)."""
+        named = [e for e in self.entries if e.get("name") and e.get("state") != "absent"]
+        return next((e for e in named if e.get("default")), named[0] if len(named) == 1 else None)
+
+
+@dataclass
+class Finding:
+    """One line of the doctor's answer: what an SDK (in one mode) will use, and whether the views show it."""
+
+    provider: str
+    sdk: str
+    state: str
+    #: Where the credential comes from, in words ("IONQ_API_KEY in ~/proj/.env").
+    uses: str
+    message: str
+    #: One sentence of what to do (None when there is nothing to do).
+    fix: str | None = None
+    #: Which way of running the SDK this is about ("notebook", "script"), when it matters.
+    mode: str | None = None
+    credential: str | None = None
+    #: The file, variable or profile the credential comes from.
+    where: str | None = None
+    variable: str | None = None
+    #: The last four characters the SDK's credential ends with, and the one the views show.
+    fingerprint: str | None = None
+    panel: str | None = None
+    #: Details for programs (never a secret).
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "sdk": self.sdk,
+            "mode": self.mode,
+            "state": self.state,
+            "credential": self.credential,
+            "uses": self.uses,
+            "where": self.where,
+            "variable": self.variable,
+            "fingerprint": self.fingerprint,
+            "panel": self.panel,
+            "message": self.message,
+            "fix": self.fix,
+            "details": self.details,
+        }
+
+
+Compare = Callable[[dict[str, Any], Context], list[Finding]]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A provider's SDK check: the program that runs the SDK's own resolution, and how to read its answer."""
+
+    provider: str
+    #: The SDK as views name it ("qiskit-ionq").
+    sdk: str
+    #: The distribution that must be installed for the probe to run.
+    distribution: str
+    #: Python source run as ``python -c`` after :data:`PRELUDE`; it calls ``_out(dict)`` once.
+    code: str
+    #: Turns the probe's JSON into findings (pure: tests call it with made-up answers).
+    compare: Compare
+    #: The module the SDK is imported as (what the error's advice tells people to try).
+    module: str = ""
+    timeout: float = TIMEOUT
+
+    def installed_version(self) -> str | None:
+        """The version of the first of the ``|``-separated distributions that is installed, or None."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        for name in self.distribution.split("|"):
+            try:
+                return version(name)
+            except PackageNotFoundError:
+                continue
+        return None
+
+
+def parse_output(stdout: str) -> dict[str, Any] | None:
+    """The probe's JSON (the last marked line), or None."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(MARKER):
+            try:
+                value = json.loads(line[len(MARKER) :])
+            except ValueError:
+                return None
+            return value if isinstance(value, dict) else None
+    return None
+
+
+def run_probe(
+    probe: Probe, path: Path, environ: Mapping[str, str], python: str = sys.executable
+) -> dict[str, Any] | str:
+    """Run ``probe`` in ``path`` with ``environ``: its JSON, or a sentence saying why there is none.
+
+    The probe's stderr is never shown: an SDK's traceback could quote a credentials file. Only our own sentences
+    (and the exception's type, which the probe reports itself) reach the answer.
+    """
+    try:
+        done = subprocess.run(
+            [python, "-c", PRELUDE + probe.code],
+            cwd=path,
+            env=dict(environ),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=probe.timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return f"{probe.sdk} did not answer within {probe.timeout:g} s"
+    except OSError as exc:
+        return f"could not start Python to ask {probe.sdk} ({exc.strerror or type(exc).__name__})"
+    answer = parse_output(done.stdout)
+    if answer is None:
+        return f"{probe.sdk} could not be asked (the check exited with code {done.returncode})"
+    return answer
+
+
+def _error(probe: Probe, sentence: str) -> Finding:
+    return Finding(
+        provider=probe.provider,
+        sdk=probe.sdk,
+        state="error",
+        uses="unknown",
+        message=f"{sentence[0].upper()}{sentence[1:]}.",
+        fix=f'Run `python -c "import {probe.module}"` in that folder to see what fails.',
+    )
+
+
+def examine(
+    probes: Iterable[Probe],
+    entries: list[dict[str, Any]],
+    path: Path,
+    environ: Mapping[str, str],
+    *,
+    home: Path,
+    python: str = sys.executable,
+) -> list[Finding]:
+    """Run every probe whose SDK is installed (in parallel) and compare each answer with the views' entries."""
+    chosen = [probe for probe in probes if probe.installed_version() is not None]
+
+    def one(probe: Probe) -> list[Finding]:
+        answer = run_probe(probe, path, environ, python)
+        version = probe.installed_version()
+        if isinstance(answer, str):
+            findings = [_error(probe, answer)]
+        elif answer.get("error"):
+            findings = [_error(probe, f"{probe.sdk} failed while resolving its credential ({answer['error']})")]
+        else:
+            context = Context([e for e in entries if e.get("provider") == probe.provider], path, environ, home)
+            try:
+                findings = probe.compare(answer, context)
+            except Exception as exc:  # a probe answer we did not expect must not hide the other SDKs
+                findings = [_error(probe, f"its answer could not be read ({type(exc).__name__})")]
+        for finding in findings:  # a probe that covers one SDK is named with its version
+            if finding.sdk == probe.sdk and "|" not in probe.distribution:
+                finding.sdk = f"{probe.sdk} {version}" if version else probe.sdk
+        return findings
+
+    if not chosen:
+        return []
+    with ThreadPoolExecutor(max_workers=min(len(chosen), 4)) as pool:
+        return [finding for findings in pool.map(one, chosen) for finding in findings]
+
+
+def answer(findings: list[Finding], path: Path, adapters: list[dict[str, Any]], home: Path) -> dict[str, Any]:
+    """The doctor's answer (docs/api.md): ``ok`` is true when no SDK differs from the views or failed."""
+    context = Context([], path, {}, home)
+    return {
+        "path": str(path),
+        "shown_path": context.shown(path),
+        "ok": all(f.state in ("ok", "none") for f in findings),
+        "sdks": [f.to_json() for f in findings],
+        "adapters": adapters,
+    }
+
+
+def resolve_folder(path: str | os.PathLike[str] | None, *, root: Path | None = None) -> Path:
+    """The folder to examine: ``path`` (default: the working directory), relative to ``root`` when given, which
+    it may not leave (the REST door: a server-relative path from the browser). Raises ValueError with a sentence."""
+    if root is not None:
+        text = str(path or "").replace("\\", "/").strip("/")
+        parts = [part for part in text.split("/") if part not in ("", ".")]
+        if any(part == ".." for part in parts) or (text and Path(text).is_absolute()):
+            raise ValueError("The path must be a folder under the server's root, without '..'.")
+        base = root.resolve()
+        folder = base.joinpath(*parts).resolve() if parts else base
+        if folder != base and base not in folder.parents:
+            raise ValueError("The path leaves the server's root folder (a link pointing outside).")
+    else:
+        folder = Path(path).expanduser().resolve() if path else Path.cwd()
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder.")
+    return folder
+
+
+def adapter_lines(adapters: Iterable[Mapping[str, Any]]) -> list[str]:
+    """One line for each SDK adapter that is installed but not acting ("off", "unsupported"): the CLI's status
+    table, the doctor's text and the panel's note say the same."""
+    return [
+        f"{adapter.get('sdk')} adapter {adapter.get('state')}: {adapter.get('message')}"
+        for adapter in adapters
+        if adapter.get("state") not in ("active", "absent")
+    ]
+
+
+def format_answer(result: Mapping[str, Any]) -> str:
+    """The doctor's answer as text: the CLI and ``%qcred doctor`` print exactly this."""
+    lines = [f"Credentials the SDKs will use in {result.get('shown_path') or result.get('path')}:"]
+    findings = result.get("sdks") or []
+    if not findings:
+        lines.append("  No SDK that jupyter_qcred knows is installed in this environment.")
+    for finding in findings:
+        mode = f" ({finding['mode']})" if finding.get("mode") else ""
+        mark = {"ok": "ok", "none": "none", "differs": "DIFFERS", "error": "ERROR"}.get(finding["state"], "?")
+        lines.append(f"  {finding['sdk']}{mode}: {mark}. {finding['message']}")
+        if finding.get("fix"):
+            lines.append(f"      What to do: {finding['fix']}")
+    lines += adapter_lines(result.get("adapters") or [])
+    if result.get("ok"):
+        lines.append("Every installed SDK uses the credential the panel shows (or none is set up).")
+    else:
+        lines.append("Something differs from what the panel shows: see 'What to do' above.")
+    return "\n".join(lines)
