@@ -235,6 +235,7 @@ class QCredApp(ExtensionApp):
         #: The service once the start-up thread has written the files (what handlers and kernel starts wait for).
         self.credentials: Future[CredentialService] = Future()
         self.observability: Any = None  # see _start_background
+        self.child_environment: Any = None  # see _export_environment
         self._started = False
         self._startup_thread: threading.Thread | None = None
         IOLoop.current().add_callback(self._start_background)
@@ -395,7 +396,9 @@ class QCredApp(ExtensionApp):
         )
 
     async def stop_extension(self) -> None:
-        """Stop the refresh loop with the server."""
+        """Stop the refresh loop with the server, and take back the variables exported to its children."""
+        if self.child_environment is not None:
+            self.child_environment.withdraw()
         for task in list(self._background):
             task.cancel()
         await self.hub.stop()

@@ -66,3 +66,11 @@ class ChildEnvironment:
             where = "sets" if name in self.exported else "no longer sets"
             log.info("jupyter_qcred: the server %s %s for kernels and terminals started from now on", where, name)
         return changed
+
+    def withdraw(self) -> None:
+        """Take back what was exported (the server stops: an embedding process keeps its environment clean);
+        a variable someone changed since is left as it is."""
+        for name, value in list(self.exported.items()):
+            if self.target.get(name) == value:
+                self.target.pop(name, None)
+            self.exported.pop(name)

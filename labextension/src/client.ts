@@ -9,6 +9,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import type {
   DefaultBody,
   IExistsAnswer,
+  IDoctorAnswer,
   IHostsAnswer,
   ILoginAnswer,
   IOperationAnswer,
@@ -57,6 +58,12 @@ export class QcredClient {
     return this._request('default', 'PUT', body);
   }
 
+  /** Which credential each installed SDK will use in `path` (relative to the server's root, as the file browser
+   * names folders). */
+  doctor(path: string): Promise<IDoctorAnswer> {
+    return this._request('doctor', 'GET', undefined, `?path=${encodeURIComponent(path)}`);
+  }
+
   /** The push channel, with the token as a query parameter when the settings hold one (as JupyterLab's sockets). */
   eventsUrl(): string {
     const url = URLExt.join(this.settings.wsUrl, API_PATH, 'events');
@@ -64,8 +71,8 @@ export class QcredClient {
     return token ? `${url}?token=${encodeURIComponent(token)}` : url;
   }
 
-  private async _request<T>(endpoint: string, method: string, body?: object): Promise<T> {
-    const url = URLExt.join(this.settings.baseUrl, API_PATH, endpoint);
+  private async _request<T>(endpoint: string, method: string, body?: object, query = ''): Promise<T> {
+    const url = URLExt.join(this.settings.baseUrl, API_PATH, endpoint) + query;
     const init: RequestInit = { method };
     if (body !== undefined) {
       init.body = JSON.stringify(body);

@@ -71,6 +71,17 @@ export class QcredStore implements IDisposable {
     return !!this._status?.hub?.available && !!this._status.hub.can_reinitialize;
   }
 
+  /** The doctor's answer for the folder open in the file browser (null: none yet, or no file browser). */
+  get folder(): api.IDoctorAnswer | null {
+    return this._folder;
+  }
+
+  /** Set by the file-browser tracking (plugins/sidebar.ts), shown as warnings on the cards. */
+  set folder(answer: api.IDoctorAnswer | null) {
+    this._folder = answer;
+    this._stateChanged.emit();
+  }
+
   get isDisposed(): boolean {
     return this._disposed;
   }
@@ -162,6 +173,7 @@ export class QcredStore implements IDisposable {
   }
 
   private _status: api.IStatus | null = null;
+  private _folder: api.IDoctorAnswer | null = null;
   private _connection: ConnectionState = 'connecting';
   private _loadError: string | null = null;
   private _settings: ISettings = DEFAULT_SETTINGS;

@@ -143,6 +143,45 @@ export interface IStatus {
   provider_info?: Record<ProviderId, IProviderInfo> | null;
   providers: ICredentialEntry[];
   logins?: ILogin[] | null;
+  /** The SDK adapters of the enabled providers (docs/api.md); older servers send none. */
+  adapters?: IAdapter[] | null;
+}
+
+/** One SDK adapter (status JSON `adapters`): whether it acts in this server's kernels, and why not. */
+export interface IAdapter {
+  name: string;
+  sdk: string;
+  distribution: string;
+  version: string | null;
+  state: 'active' | 'off' | 'unsupported' | 'absent' | string;
+  message: string;
+  /** The provider whose card shows it (newer servers). */
+  provider?: ProviderId | null;
+}
+
+/** One line of the doctor's answer: what one SDK will use in the folder, and whether the panel shows it. */
+export interface IDoctorFinding {
+  provider: ProviderId;
+  sdk: string;
+  mode: string | null;
+  state: 'ok' | 'none' | 'differs' | 'error';
+  credential: string | null;
+  uses: string;
+  where: string | null;
+  variable: string | null;
+  fingerprint: string | null;
+  panel: string | null;
+  message: string;
+  fix: string | null;
+}
+
+/** `GET qcred/doctor?path=`: which credential each installed SDK will use in a folder. */
+export interface IDoctorAnswer {
+  path: string;
+  shown_path: string;
+  ok: boolean;
+  sdks: IDoctorFinding[];
+  adapters: IAdapter[];
 }
 
 export interface IChange {

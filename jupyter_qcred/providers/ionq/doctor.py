@@ -68,7 +68,7 @@ except Exception as exc:
 """
 
 MODES = {
-    "notebook": "notebooks, python -c and debuggers in this folder",
+    "notebook": "notebooks in this folder",
     "script": "scripts run with python file.py",
 }
 
@@ -170,7 +170,8 @@ def _finding(
     if origin == "dotenv":
         base.message = (
             f"{shown_dotenv} sets {variable}, which {who} use instead of the key shown here "
-            f"({hint} instead of {panel_hint or 'none'}): qiskit-ionq takes a .env key before any other."
+            f"({hint} instead of {panel_hint or 'none'}): qiskit-ionq takes a .env key before any other"
+            + (" (python -c and debuggers there too)." if mode == "notebook" else ".")
         )
         base.fix = f"Remove {variable} from {shown_dotenv} or update it (or paste that key into the panel)."
     else:

@@ -1,5 +1,6 @@
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
+import { quietAdapters, shadowsOf } from '../model/folder';
 import { accountsOf, defaultName, entriesOf, providerTitle } from '../model/status';
 import { CommandIDs } from '../tokens';
 import type { IStatus, ProviderId } from '../types';
@@ -32,6 +33,7 @@ export function ProviderCard({
       <h3 className="jp-qcred-card-title" id={headingId}>
         {title}
       </h3>
+      <FolderNotes ctx={ctx} provider={provider} status={status} />
       {broken.map((e, i) => (
         <BrokenFile key={e.file ?? i} ctx={ctx} provider={provider} error={e.error} file={e.file ?? null} />
       ))}
@@ -136,4 +138,46 @@ function BrokenFile({
 /** What one credential of `provider` is called (the server says; older servers: IBM accounts, QCS profiles). */
 function nounOf(status: IStatus, provider: ProviderId): string {
   return status.provider_info?.[provider]?.noun ?? (provider === 'qcs' ? 'profile' : 'account');
+}
+
+/**
+ * What the folder open in the file browser changes for this provider's SDKs (a `.env` there whose key notebooks use
+ * instead of the one shown here), with what to do; and, calmly, the SDK adapters that do not act.
+ */
+function FolderNotes({
+  ctx,
+  provider,
+  status
+}: {
+  ctx: IContext;
+  provider: ProviderId;
+  status: IStatus;
+}): React.ReactElement | null {
+  const { trans, store } = ctx;
+  const shadows = shadowsOf(store.folder, provider);
+  const adapters = quietAdapters(status, provider);
+  if (!shadows.length && !adapters.length) {
+    return null;
+  }
+  return (
+    <>
+      {shadows.map((f, i) => (
+        <div
+          key={`${f.sdk}-${f.mode ?? i}`}
+          className="jp-qcred-message jp-qcred-message--warn"
+          role="status"
+          data-testid={`qcred-shadow-${provider}`}
+          data-folder={store.folder?.shown_path ?? ''}
+        >
+          <p>{trans.__('In %1: %2', store.folder?.shown_path ?? '', f.message)}</p>
+          {f.fix && <p className="jp-qcred-muted">{trans.__('What to do: %1', f.fix)}</p>}
+        </div>
+      ))}
+      {adapters.map(a => (
+        <p key={a.name} className="jp-qcred-muted jp-qcred-adapter" data-testid={`qcred-adapter-${provider}`}>
+          {trans.__('%1 adapter %2: %3', a.sdk, a.state, a.message)}
+        </p>
+      ))}
+    </>
+  );
 }

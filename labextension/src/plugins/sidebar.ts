@@ -2,6 +2,7 @@ import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyte
 import { Notification } from '@jupyterlab/apputils';
 import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 import { QcredPanel } from '../components/Panel';
+import { FolderWatch } from '../model/folder';
 import { isRecentRestart, RESTART_FLAG } from '../model/restart';
 import { QcredStore } from '../store';
 import { IQcredStore, PANEL_ID, PluginIDs, TRANSLATION_DOMAIN } from '../tokens';
@@ -42,5 +43,45 @@ export const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     app.shell.add(panel, 'left', { rank: 900 });
     restorer?.add(panel, PANEL_ID);
     landAfterRestart(app, trans);
+    void app.restored.then(() => watchFileBrowser(app, store));
   }
 };
+
+/** The parts of JupyterLab's default file browser used here (found by its id, so no package is required). */
+interface IBrowserLike {
+  model: { path: string; pathChanged: { connect(slot: () => void): unknown } };
+}
+
+function isBrowserLike(widget: unknown): widget is IBrowserLike {
+  const model = (widget as { model?: { path?: unknown; pathChanged?: { connect?: unknown } } } | null)?.model;
+  return typeof model?.path === 'string' && typeof model.pathChanged?.connect === 'function';
+}
+
+/**
+ * Follow the folder open in the default file browser: the doctor checks it (debounced) and the cards warn when a
+ * file there (IonQ's `.env`) gives notebooks another credential than the one shown. Asked again when a shown
+ * credential changes (a new key, a key removed).
+ */
+function watchFileBrowser(app: JupyterFrontEnd, store: QcredStore): void {
+  const browser = Array.from(app.shell.widgets('left')).find(w => w.id === 'filebrowser');
+  if (!isBrowserLike(browser)) {
+    return;
+  }
+  const watch = new FolderWatch(
+    path => store.client.doctor(path),
+    answer => {
+      store.folder = answer;
+    }
+  );
+  const model = browser.model;
+  model.pathChanged.connect(() => watch.set(model.path));
+  let shown = '';
+  store.updated.connect((_, status) => {
+    const now = status.providers.map(e => `${e.provider}/${e.name}/${e.token_hint ?? ''}/${e.default}`).join('|');
+    if (shown && now !== shown) {
+      watch.recheck();
+    }
+    shown = now;
+  });
+  watch.set(model.path);
+}
