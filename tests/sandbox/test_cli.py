@@ -29,7 +29,7 @@ from jupyter_qcred.providers.ibm.sdk import runtime_channels
 home, cli_run = cli_runs.home, cli_runs.cli_run
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ("status", "refresh", "init", "token", "remove", "demo")
+COMMANDS = ("status", "refresh", "init", "token", "remove", "doctor", "demo")
 
 
 def make_env(sandbox: Any, secret_scanner: SecretScanner, bundle: dict[str, Any]) -> dict[str, str]:
@@ -368,6 +368,49 @@ def test_token_of_a_broken_or_externally_managed_credential(setup, cli_run) -> N
 
 
 # ----- usage, Ctrl-C, demo ---------------------------------------------------------------------------------------
+
+
+def test_doctor_of_a_folder_that_is_not_one_exits_2(home: Path, cli_run) -> None:
+    result = cli_run("doctor", str(home / "missing"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"jupyter qcred doctor: {home / 'missing'} is not a folder."
+
+
+@pytest.mark.slow
+def test_doctor_exits_1_when_an_sdk_uses_another_key_and_0_once_fixed(home: Path, cli_run, secret_scanner) -> None:
+    """The exit code scripts can trust: 1 while ~/proj/.env shadows the key shown, 0 once removed (the key also
+    in the environment, as the server hands it to its children, so scripts agree too)."""
+    pytest.importorskip("qiskit_ionq")
+    shown, stale = "the-key-the-panel-shows-0001", "a-stale-key-in-the-project-0002"
+    secret_scanner.add_secrets(shown, stale)
+    (home / ".env").write_text(f"IONQ_API_KEY={shown}\n")
+    (home / "proj" / "nb").mkdir(parents=True)
+    (home / "proj" / ".env").write_text(f"IONQ_API_KEY={stale}\n")
+    environment = {"IONQ_API_KEY": shown, "JUPYTER_QCRED_SDK_ADAPTERS": "off"}
+    result = cli_run("doctor", str(home / "proj" / "nb"), env=environment)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "~/proj/.env sets IONQ_API_KEY" in result.stdout
+    assert "pyquil 4 adapter off" in result.stdout or "pyquil" not in result.stdout
+    (home / "proj" / ".env").unlink()
+    result = cli_run("doctor", str(home / "proj" / "nb"), "--json", env=environment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["ok"] is True
+
+
+def test_status_prints_one_line_per_adapter_not_acting(home: Path, cli_run) -> None:
+    from jupyter_qcred.core.adapters import adapter
+
+    result = cli_run("status", env={"JUPYTER_QCRED_SDK_ADAPTERS": "off"})
+    installed = [
+        m
+        for m in ("jupyter_qcred.providers.qcs.pyquil_adapter", "jupyter_qcred.providers.nexus.qnexus_adapter")
+        if adapter(m).installed_version() is not None
+    ]
+    lines = [line for line in result.stdout.splitlines() if " adapter off: " in line]
+    assert len(lines) >= len(installed)
+    assert all("JUPYTER_QCRED_SDK_ADAPTERS" in line for line in lines)
+    result = cli_run("status")
+    assert " adapter off: " not in result.stdout
 
 
 def test_usage_errors_exit_2(cli_run) -> None:
