@@ -1,10 +1,14 @@
 """Quantinuum Nexus logins in qnexus's own files, refreshed ahead of expiry once for every process.
 
-qnexus refreshes only after a request failed with 401, in each process on its own, and writes ``id.json`` without a
-lock. Here whoever finds the stored access token due takes the lock of ``id.json``, re-reads it, and asks Nexus only
-if it is still due; kernels then find a valid token in the file (qnexus reads it at import and after a 401). In
-managed-token mode (``NEXUS_MANAGED_TOKENS``) ``token.json`` belongs to the hub: it is written from the bundle only,
-and access tokens go to ``~/.qnx/managed_auth/id.json``, where qnexus looks for them in that mode.
+qnexus 0.51 reads ``id.json`` and ``token.json`` once per process, when it builds its client (the first API call,
+not at import), and never reads them again: after a 401 it posts its own refresh request and rewrites ``id.json``
+with a plain ``open("w")``, without a lock. Here whoever finds the stored access token due takes the lock of
+``id.json``, re-reads it, and asks Nexus only if it is still due, writing the file atomically; a process that starts
+later finds a valid token in the file. A qnexus process that is already running keeps the token it read, so the
+qnexus adapter (:mod:`.qnexus_adapter`, installed at import by the post-import hook) makes it ask this renewer
+(:meth:`NexusProvider.token_sync`) ahead of expiry and after a 401, instead of refreshing by itself. In managed-token
+mode (``NEXUS_MANAGED_TOKENS``) ``token.json`` belongs to the hub: it is written from the bundle only, and access
+tokens go to ``~/.qnx/managed_auth/id.json``, where qnexus looks for them in that mode.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class NexusProvider(SpecProvider):
     )
     order: ClassVar[int] = 50
     parse_entry = staticmethod(parse_entry)
+    sdk_adapters: ClassVar[tuple[str, ...]] = ("jupyter_qcred.providers.nexus.qnexus_adapter",)
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -129,9 +134,12 @@ class NexusProvider(SpecProvider):
         log.info("Nexus: renewed the access token")
         return token
 
-    def token_sync(self, *, force: bool = False) -> str:
-        """A valid access token, renewed once for every process (the CLI, a kernel on its own)."""
-        return self.renewer.token_sync(_LoginRenewal(self), self.store.access_token(), force=force)
+    def token_sync(self, *, force: bool = False, refused: str | None = None) -> str:
+        """A valid access token, renewed once for every process (the CLI, the qnexus adapter). ``refused``: the
+        token a request was just refused with; a forced renewal is skipped when the file already holds another
+        one that is not due (another process renewed it), so N processes refused together renew once."""
+        seen = refused if refused is not None else self.store.access_token()
+        return self.renewer.token_sync(_LoginRenewal(self), seen, force=force)
 
     async def token(self, *, force: bool = False) -> str:
         return await self.renewer.token(_LoginRenewal(self), self.store.access_token(), force=force)
