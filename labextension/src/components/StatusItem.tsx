@@ -16,13 +16,21 @@ function StatusButton({ store, trans, onClick }: IStatusButtonProps): React.Reac
   // "expiring" also depends on the clock.
   const health = store.health(useNow(15000));
   const label = trans.__(HEALTH_LABELS[health]);
+  // The credentials' health is what `jupyter qcred status` says; a folder that shadows one (what `doctor` says,
+  // shown on the card) is added to the tooltip, not to the health.
+  const folder = store.folder;
+  const shadowed = folder?.sdks.some(f => f.state === 'differs')
+    ? ' ' + trans.__('In %1 an SDK uses another credential than the panel shows: see its card.', folder.shown_path)
+    : '';
   return (
     <button
       type="button"
       className={`jp-qcred-statusbutton jp-qcred-health--${health}`}
       data-testid="qcred-statusbar"
       data-health={health}
-      title={trans.__(HEALTH_DESCRIPTIONS[health]) + ' ' + trans.__('Click to open the Quantum credentials panel.')}
+      title={
+        trans.__(HEALTH_DESCRIPTIONS[health]) + shadowed + ' ' + trans.__('Click to open the Quantum credentials panel.')
+      }
       aria-label={trans.__('%1. Open the Quantum credentials panel.', label)}
       onClick={onClick}
     >

@@ -1,0 +1,91 @@
+"""The IonQ card warns when the folder open in the file browser shadows its key: a real ``jupyter lab`` (root = alice's
+home), a stale ``~/proj/.env``, the file browser opened on ``~/proj/nb`` in Chromium; the warning names the file and
+the fix, and goes away in a folder that does not shadow the key."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.browser import CHROMIUM, LabServer, launch_chromium
+from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
+
+from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
+from jupyter_qcred.sandbox.client import Sandbox
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium", allow_module_level=True)
+
+STALE = "an-old-ionq-key-of-the-project-5e5e"
+SHOTS = Path(os.environ.get("QCRED_SCREENSHOT_DIR", "/tmp"))
+
+
+@pytest.fixture(scope="module")
+def sandbox_m(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with Sandbox(tls=True, state_dir=tmp_path_factory.mktemp("doctor-sandbox")) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def lab(sandbox_m: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    bundle = demo_bundle(sandbox_m, "alice", clouds=("ionq",))
+    env = {**os.environ, **sandbox_environment(sandbox_m), "QCRED_BUNDLE": json.dumps(bundle)}
+    for name in ("QCRED_BUNDLE_FILE", "IONQ_API_KEY", "QISKIT_IONQ_API_TOKEN", "IONQ_API_TOKEN"):
+        env.pop(name, None)
+    server = LabServer(tmp_path_factory.mktemp("doctor-lab"), env)
+    (server.home / "proj" / "nb").mkdir(parents=True)
+    (server.home / "proj" / ".env").write_text(f"IONQ_API_KEY={STALE}\n")
+    (server.home / "elsewhere").mkdir()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def page(lab: LabServer) -> Iterator[Any]:
+    with playwright_api.sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(30_000)
+        pg = context.new_page()
+        pg.errors = []  # type: ignore[attr-defined]
+        pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+        pg.goto(f"{lab.url}lab/tree/proj/nb?token={lab.token}")
+        expect(pg.get_by_role("tab", name="Quantum credentials")).to_be_visible(timeout=60_000)
+        yield pg
+        context.close()
+        browser.close()
+
+
+def test_the_ionq_card_warns_about_the_folder_open_in_the_file_browser(page: Any, lab: LabServer) -> None:
+    page.get_by_role("tab", name="Quantum credentials").click()
+    expect(page.get_by_test_id("qcred-state-ionq-default")).to_have_attribute("data-state", "ok", timeout=30_000)
+    warning = page.get_by_test_id("qcred-shadow-ionq").first
+    # The doctor runs every installed SDK's probe (qiskit among them): allow for a cold import.
+    expect(warning).to_be_visible(timeout=90_000)
+    expect(warning).to_contain_text(
+        "~/proj/.env sets IONQ_API_KEY, which notebooks in this folder use instead of the key shown here"
+    )
+    expect(warning).to_contain_text("What to do: Remove IONQ_API_KEY from ~/proj/.env or update it")
+    expect(warning).to_have_attribute("data-folder", "~/proj/nb")
+    assert STALE not in page.content()
+    title = page.get_by_test_id("qcred-statusbar").get_attribute("title") or ""
+    assert "In ~/proj/nb an SDK uses another credential than the panel shows" in title
+    expect(page.get_by_test_id("qcred-statusbar")).to_have_attribute("data-health", "ok")  # as `status` says
+    page.get_by_test_id("qcred-card-ionq").screenshot(path=str(SHOTS / "qcred-ionq-shadow.png"))
+
+    # Another folder, without a .env of its own: ~/.env serves it, the warning goes.
+    page.goto(f"{lab.url}lab/tree/elsewhere?token={lab.token}")
+    expect(page.get_by_role("tab", name="Quantum credentials")).to_be_visible(timeout=60_000)
+    if not page.get_by_test_id("qcred-panel").is_visible():  # the restored layout may have it open already
+        page.get_by_role("tab", name="Quantum credentials").click()
+    expect(page.get_by_test_id("qcred-state-ionq-default")).to_be_visible()
+    expect(page.get_by_test_id("qcred-shadow-ionq")).to_have_count(0, timeout=90_000)
+    assert not page.errors, page.errors
