@@ -107,18 +107,21 @@ def compare(result: dict[str, Any], context: Context) -> list[Finding]:
             finding.state = "none"
             finding.message = f"{client} uses profile {profile!r}; the panel shows no QCS profile."
             continue
+        if profile != panel_profile:
+            finding.state = "differs"
+            why = f"QCS_PROFILE_NAME={profile}" if variable else f"default_profile_name ({profile!r})"
+            broken = f" (and cannot load it: {info.get('reason')})" if info.get("loaded") is False else ""
+            finding.message = (
+                f"{client} loads {why}{broken}, not the default profile the panel shows ({panel_profile!r})."
+            )
+            finding.fix = (
+                f"Unset QCS_PROFILE_NAME or set it to {panel_profile}." if variable else "Make it the default again."
+            )
+            continue
         if key == "common" and not info.get("loaded"):
             finding.state = "error"
             finding.message = f"{client} cannot load profile {profile!r} ({info.get('reason')})."
             finding.fix = "Check ~/.qcs/settings.toml and secrets.toml (`jupyter qcred status` names the problem)."
-            continue
-        if profile != panel_profile:
-            finding.state = "differs"
-            why = f"QCS_PROFILE_NAME={profile}" if variable else f"default_profile_name ({profile!r})"
-            finding.message = f"{client} loads {why}, not the default profile the panel shows ({panel_profile!r})."
-            finding.fix = (
-                f"Unset QCS_PROFILE_NAME or set it to {panel_profile}." if variable else "Make it the default again."
-            )
             continue
         if key == "pyquil" and handoff == "command" and not info.get("adapted"):
             finding.state = "differs"
