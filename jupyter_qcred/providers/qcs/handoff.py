@@ -9,7 +9,9 @@ jupyter_qcred manages, ``secrets.toml`` holds two entries:
   without the venv's ``bin`` on ``PATH`` still finds it) with ``args = ["-I", "-S", ".../tokenlaunch.py",
   "token", "qcs", "--profile=PROFILE"]`` (see :mod:`.tokenlaunch`). qcs_api_client_common 0.27 runs it (no shell,
   this process's environment, ``timeout_seconds``), takes the trimmed stdout as the access token, caches it in
-  memory until it expires and never writes it back; pyquil 4's API calls do the same.
+  memory until it expires and never writes it back. pyquil 4 (qcs-sdk-python 0.21.22, bundled client crate 0.12.8)
+  does not know this table; its ``QCSClient.load()`` runs the same command only through jupyter_qcred's adapter
+  (:mod:`.pyquil_adapter`), and reads the access-token copy below otherwise.
 - ``[credentials.jupyter_qcred-NAME.token_payload]``: the real tokens, which only jupyter_qcred reads and
   refreshes (no profile names this credential, so no SDK ever uses it).
 

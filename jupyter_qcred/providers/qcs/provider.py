@@ -48,6 +48,10 @@ class QcsProvider(Provider):
     order: ClassVar[int] = 20
     parse_entry = staticmethod(parse_entry)
     login_options: ClassVar[tuple[str, ...]] = ("issuer", "api_url", "grpc_api_url", "client_id", "refresh", "profile")
+    sdk_adapters: ClassVar[tuple[str, ...]] = (
+        "jupyter_qcred.providers.qcs.pyquil_adapter",
+        "jupyter_qcred.providers.qcs.exitguard",
+    )
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)

@@ -246,9 +246,11 @@ def hand_off(document: Container, name: str, managed: str, command: str, args: l
 def mirror(document: Container, name: str, managed: str) -> None:
     """Copy the access token (and ``updated_at``) of ``managed`` into ``name``'s own ``token_payload``.
 
-    pyquil 4's bundled client (qcs-sdk-python 0.21, client 0.12) does not know ``externally_managed`` and reads
-    only this table: it gets the current access token and no refresh token, so it can never spend ours.
-    qcs_api_client_common 0.27 runs the command when both tables are there.
+    pyquil 4's bundled client (qcs-sdk-python 0.21.22, client crate 0.12.8) does not know ``externally_managed``
+    and reads only this table: it gets the current access token and no refresh token, so it can never spend ours;
+    alone it fails ("No refresh token is configured") once the copy is more than 60 s past its expiry.
+    :mod:`.pyquil_adapter` makes its ``QCSClient.load()`` run the command instead, and seeds that client with this
+    copy while it is not due. qcs_api_client_common 0.27 runs the command when both tables are there.
     """
     stored = _table(document, "credentials", super_table=True).get(managed)
     if stored is None or "token_payload" not in stored:
