@@ -148,6 +148,9 @@ class Probe:
     #: The module the SDK is imported as (what the error's advice tells people to try).
     module: str = ""
     timeout: float = TIMEOUT
+    #: Whether the SDK's resolution depends on the working folder (IonQ's ``.env`` search); the others' answers may
+    #: be reused from one folder to the next (:class:`Memo`).
+    uses_folder: bool = False
 
     def installed_version(self) -> str | None:
         """The version of the first of the ``|``-separated distributions that is installed, or None."""
@@ -201,6 +204,35 @@ def run_probe(
     return answer
 
 
+class Memo:
+    """Answers of probes whose SDK does not look at the folder, reused for ``ttl`` seconds while the environment and
+    the provider's status entries stay the same: the panel asks on every folder change, and each probe imports an SDK
+    (seconds of CPU). A changed credential changes the entries, so a fix is seen at once."""
+
+    def __init__(self, ttl: float = 60.0) -> None:
+        self.ttl = ttl
+        self._answers: dict[tuple[str, str, str], tuple[float, dict[str, Any]]] = {}
+
+    @staticmethod
+    def key(probe: Probe, environ: Mapping[str, str], entries: list[dict[str, Any]]) -> tuple[str, str, str]:
+        env = json.dumps(sorted(environ.items()))
+        mine = json.dumps([e for e in entries if e.get("provider") == probe.provider], sort_keys=True, default=str)
+        return probe.provider, sha(env) or "", sha(mine) or ""
+
+    def get(self, key: tuple[str, str, str]) -> dict[str, Any] | None:
+        import time
+
+        found = self._answers.get(key)
+        return found[1] if found is not None and time.monotonic() - found[0] < self.ttl else None
+
+    def put(self, key: tuple[str, str, str], answer: dict[str, Any]) -> None:
+        import time
+
+        now = time.monotonic()
+        self._answers = {k: v for k, v in self._answers.items() if now - v[0] < self.ttl}
+        self._answers[key] = (now, answer)
+
+
 def _error(probe: Probe, sentence: str) -> Finding:
     return Finding(
         provider=probe.provider,
@@ -220,12 +252,26 @@ def examine(
     *,
     home: Path,
     python: str = sys.executable,
+    memo: Memo | None = None,
 ) -> list[Finding]:
-    """Run every probe whose SDK is installed (in parallel) and compare each answer with the views' entries."""
+    """Run every probe whose SDK is installed (in parallel) and compare each answer with the views' entries; with a
+    ``memo``, the answers of probes that do not look at the folder are reused while they hold."""
     chosen = [probe for probe in probes if probe.installed_version() is not None]
 
-    def one(probe: Probe) -> list[Finding]:
+    def ask(probe: Probe) -> dict[str, Any] | str:
+        if memo is None or probe.uses_folder:
+            return run_probe(probe, path, environ, python)
+        key = Memo.key(probe, environ, entries)
+        reused = memo.get(key)
+        if reused is not None:
+            return reused
         answer = run_probe(probe, path, environ, python)
+        if isinstance(answer, dict) and not answer.get("error"):
+            memo.put(key, answer)
+        return answer
+
+    def one(probe: Probe) -> list[Finding]:
+        answer = ask(probe)
         version = probe.installed_version()
         if isinstance(answer, str):
             findings = [_error(probe, answer)]

@@ -129,13 +129,19 @@ class CredentialService:
         self.manager.reload()
 
     async def doctor(
-        self, path: str | None = None, *, root: Path | None = None, environ: Mapping[str, str] | None = None
+        self,
+        path: str | None = None,
+        *,
+        root: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        memo: Any = None,
     ) -> dict[str, Any]:
         """Which credential each installed SDK will actually use in folder ``path`` (default: the working folder;
         with ``root``, a path under it that may not leave it), next to what the views show (:mod:`.doctor`).
 
         Each provider's probe runs the SDK's own resolution in a subprocess with ``environ`` (default: this
-        process's environment, which is what kernels and terminals inherit) and ``cwd`` = the folder.
+        process's environment, which is what kernels and terminals inherit) and ``cwd`` = the folder; ``memo``
+        (a :class:`.doctor.Memo`) reuses the answers of SDKs that do not look at the folder (the panel's calls).
         """
         from . import doctor
 
@@ -147,7 +153,9 @@ class CredentialService:
         probes = [p for key in self.manager.providers if (p := self.manager.providers[key].doctor_probe()) is not None]
         snapshot = self.manager.snapshot()
         home = Path(env.get("HOME") or Path.home())
-        findings = await asyncio.to_thread(doctor.examine, probes, snapshot["providers"], folder, env, home=home)
+        findings = await asyncio.to_thread(
+            doctor.examine, probes, snapshot["providers"], folder, env, home=home, memo=memo
+        )
         return doctor.answer(findings, folder, snapshot.get("adapters") or [], home)
 
     def _known(self, provider: str, name: str) -> None:

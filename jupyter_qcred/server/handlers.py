@@ -24,6 +24,7 @@ from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..core import safejson
+from ..core.doctor import Memo
 from ..core.errors import (
     BusyError,
     FieldError,
@@ -279,17 +280,24 @@ class DoctorHandler(QCredHandler):
         key = (id(self.service), str(root), path.strip("/"))
         now = time.monotonic()
         cached = _DOCTOR_ANSWERS.get(key)
-        if cached is None or now - cached[0] > DOCTOR_TTL or (cached[1].done() and cached[1].exception()):
-            future = asyncio.ensure_future(self.service.doctor(path, root=root))
+        if cached is None or now - cached[0] > DOCTOR_TTL or _failed(cached[1]):
+            future = asyncio.ensure_future(self.service.doctor(path, root=root, memo=_PROBE_MEMO))
             _DOCTOR_ANSWERS[key] = cached = (now, future)
             for old in [k for k, (at, _) in _DOCTOR_ANSWERS.items() if now - at > DOCTOR_TTL]:
                 _DOCTOR_ANSWERS.pop(old, None)
         await self.run(asyncio.shield(cached[1]))
 
 
+def _failed(future: asyncio.Future[Any]) -> bool:
+    """A finished answer that is no answer (a refused path, a cancelled run): asked again next time."""
+    return future.done() and (future.cancelled() or future.exception() is not None)
+
+
 #: Seconds a doctor answer for one folder is reused (each answer runs one subprocess per installed SDK).
 DOCTOR_TTL = 20.0
 _DOCTOR_ANSWERS: dict[tuple[int, str, str], tuple[float, asyncio.Future[dict[str, Any]]]] = {}
+#: The answers of SDKs that do not look at the folder, shared from one folder to the next (see Memo).
+_PROBE_MEMO = Memo()
 
 
 class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):

@@ -310,3 +310,34 @@ def test_a_key_the_user_set_is_never_overridden(variable: str) -> None:
 
 def test_the_python_of_the_probes_is_this_one() -> None:
     assert doctor.run_probe.__defaults__ == (sys.executable,)
+
+
+def test_a_memo_reuses_answers_that_do_not_depend_on_the_folder(tmp_path: Path) -> None:
+    """The panel's calls: an SDK that does not look at the folder is asked once while the environment and the status
+    entries stay the same; IonQ's (which looks at the folder) every time."""
+    runs = tmp_path / "runs"
+    code = f"open({str(runs)!r}, 'a').write('x'); _out({{'ok': True}})"
+    steady, folder = probe(code), probe(code, uses_folder=True)
+    memo = doctor.Memo(ttl=60)
+    entries = [{"provider": "toy", "name": "a", "token_hint": "…1111"}]
+    for _ in range(2):
+        doctor.examine([steady], entries, tmp_path, {"A": "1"}, home=tmp_path, memo=memo)
+    assert runs.read_text() == "x"
+    doctor.examine([steady], entries, tmp_path, {"A": "2"}, home=tmp_path, memo=memo)  # another environment
+    doctor.examine([steady], [{**entries[0], "token_hint": "…2222"}], tmp_path, {"A": "2"}, home=tmp_path, memo=memo)
+    assert runs.read_text() == "xxx"
+    for _ in range(2):
+        doctor.examine([folder], entries, tmp_path, {"A": "2"}, home=tmp_path, memo=memo)
+    assert runs.read_text() == "xxxxx"
+
+
+def test_percent_qcred_status_prints_the_adapter_lines_too() -> None:
+    from jupyter_qcred.notebook.status import Status
+
+    text = repr(
+        Status(
+            providers=[],
+            adapters=[{"name": "qnexus", "sdk": "qnexus", "state": "unsupported", "message": "Left alone."}],
+        )
+    )
+    assert text.endswith("qnexus adapter unsupported: Left alone.")

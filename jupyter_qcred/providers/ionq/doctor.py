@@ -87,7 +87,13 @@ def probe(provider: IonqProvider) -> Probe:
         return compare_answer(result, context, stored, str(provider.path))
 
     return Probe(
-        provider="ionq", sdk="qiskit-ionq", distribution="qiskit-ionq", code=CODE, compare=compare, module="qiskit_ionq"
+        provider="ionq",
+        sdk="qiskit-ionq",
+        distribution="qiskit-ionq",
+        code=CODE,
+        uses_folder=True,
+        compare=compare,
+        module="qiskit_ionq",
     )
 
 
