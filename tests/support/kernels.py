@@ -80,7 +80,10 @@ class KernelDriver:
                 and message["msg_type"] == "status"
                 and message["content"]["execution_state"] == "idle"
             )
-        reply = self.client.get_shell_msg(timeout=max(1.0, deadline - time.monotonic()))
+        while True:  # skip replies to earlier requests (a kernel_info that wait_for_ready sent again under load)
+            reply = self.client.get_shell_msg(timeout=max(1.0, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
         mine = [m for m in self.messages[start:] if m["parent_header"].get("msg_id") == msg_id]
         streams = {"stdout": "", "stderr": ""}
         results: list[str] = []
