@@ -1,5 +1,6 @@
-"""The real qnexus authenticates and refreshes through the files jupyter_qcred writes, against the sandbox's stand-in of
-Nexus, in its normal and its managed-token mode (the rest of the Nexus provider is in tests/sandbox/test_nexus.py)."""
+"""The real qnexus, left alone (``JUPYTER_QCRED_SDK_ADAPTERS=off``: the way back), authenticates and refreshes through
+the files jupyter_qcred writes, against the sandbox's stand-in of Nexus, in its normal and its managed-token mode. With
+the adapter: tests/sdk/test_nexus_qnexus_adapter.py; the rest of the provider: tests/sandbox/test_nexus.py."""
 
 from __future__ import annotations
 
@@ -49,7 +50,11 @@ def test_qnexus_authenticates_and_refreshes_through_our_files(tmp_path: Path, ma
         access = home / ".qnx" / ("managed_auth" if managed else "auth") / "id.json"
         assert access.exists() and (managed or not (home / ".qnx" / "managed_auth").exists())
         result = subprocess.run(
-            [PYTHON, "-c", SDK_SCRIPT, "10"], env=environ(home, **extra), capture_output=True, text=True, timeout=120
+            [PYTHON, "-c", SDK_SCRIPT, "10"],
+            env={**environ(home, **extra), "JUPYTER_QCRED_SDK_ADAPTERS": "off"},
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert result.returncode == 0, result.stderr[-2000:]
         assert json.loads(result.stdout) == ["Alice Liddell"]
