@@ -182,11 +182,14 @@ def run_probe(
     """Run ``probe`` in ``path`` with ``environ``: its JSON, or a sentence saying why there is none.
 
     The probe's stderr is never shown: an SDK's traceback could quote a credentials file. Only our own sentences
-    (and the exception's type, which the probe reports itself) reach the answer.
+    (and the exception's type, which the probe reports itself) reach the answer. The folder is not on the probe's
+    ``sys.path`` (``python -P``): opening a folder in the file browser must never run code that lies in it.
     """
     try:
         done = subprocess.run(
-            [python, "-c", PRELUDE + probe.code],
+            # -P: the folder is the working folder but never on sys.path, so a file there (a json.py in a
+            # downloaded project) is not imported: the panel runs probes just because a folder was opened.
+            [python, "-P", "-c", PRELUDE + probe.code],
             cwd=path,
             env=dict(environ),
             stdin=subprocess.DEVNULL,

@@ -3,6 +3,7 @@ the environment the server hands its children."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -341,3 +342,14 @@ def test_percent_qcred_status_prints_the_adapter_lines_too() -> None:
         )
     )
     assert text.endswith("qnexus adapter unsupported: Left alone.")
+
+
+def test_code_lying_in_the_folder_is_never_run(tmp_path: Path) -> None:
+    """The panel asks about every folder the file browser opens: a module file there must not shadow one the probe
+    imports (``python -c`` would put the folder first on ``sys.path``)."""
+    marker = tmp_path / "ran"
+    for name in ("json", "hashlib", "dotenv", "qiskit_ionq"):
+        (tmp_path / f"{name}.py").write_text(f"open({str(marker)!r}, 'a').write({name!r})\n")
+    answer = doctor.run_probe(probe("import dotenv\n_out({'cwd': os.getcwd()})"), tmp_path, dict(os.environ))
+    assert answer == {"cwd": str(tmp_path)}
+    assert not marker.exists()
