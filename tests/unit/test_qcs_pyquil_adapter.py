@@ -5,6 +5,7 @@ What pyquil then does with it is in ``tests/sdk/test_qcs_pyquil_adapter.py``."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import textwrap
 import time
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from support.qcs import make_jwt
 
-from jupyter_qcred.providers.qcs import handoff, pyquil_adapter
+from jupyter_qcred.providers.qcs import exitguard, handoff, pyquil_adapter
 from jupyter_qcred.providers.qcs.model import ExternallyManaged
 from jupyter_qcred.providers.qcs.pyquil_adapter import (
     TokenCommand,
@@ -246,24 +247,31 @@ def test_adapt_stays_out_when_an_attribute_is_missing(monkeypatch: pytest.Monkey
     assert QCSClient.load is before
 
 
-def test_adapt_replaces_load_once_and_stays_out_of_an_unknown_version(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_adapt_replaces_load_once_waits_at_exit_and_stays_out_of_an_unknown_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     class QCSClient:
         @staticmethod
         def load(profile_name: str | None = None) -> None:
             return None
 
+    registered: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(exitguard, "_registered", False)
+    monkeypatch.setattr(exitguard.atexit, "register", lambda *args: registered.append(args))
     original = QCSClient.load
     names = {"QCSClient": QCSClient, "ExternallyManaged": object, "OAuthSession": object, "AuthServer": object}
     package = fake_sdk("fake_qcs_whole", names)
     try:
-        newer = pyquil_adapter.ADAPTER.__class__(**{**pyquil_adapter.ADAPTER.__dict__, "supported": ("9.",)})
-        monkeypatch.setattr(pyquil_adapter, "ADAPTER", newer)
-        assert "is not a version" in (adapt(package) or "")
-        assert QCSClient.load is original
-        monkeypatch.undo()
+        with pytest.MonkeyPatch.context() as newer:
+            known = pyquil_adapter.ADAPTER
+            newer.setattr(pyquil_adapter, "ADAPTER", dataclasses.replace(known, supported=("9.",)))
+            assert "is not a version" in (adapt(package) or "")
+        assert QCSClient.load is original and registered == [], "left alone: no change, no wait"
         assert adapt(package) is None
         assert QCSClient.load.__wrapped__ is original  # type: ignore[attr-defined]
+        assert registered == [(time.sleep, exitguard.GRACE)]
         adapted = QCSClient.load
         assert adapt(package) is None and QCSClient.load is adapted, "adapted once"
+        assert exitguard.adapt(package) is None and len(registered) == 1, "one wait for both adapters"
     finally:
         del sys.modules["fake_qcs_whole"], sys.modules["fake_qcs_whole.client"]

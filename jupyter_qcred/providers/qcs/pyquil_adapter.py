@@ -29,6 +29,10 @@ for QCS's 1 h tokens, and at least 60 s for every lifetime of 120 s or more), an
 on the same condition. Asking with force instead would make every process refresh (the opposite of one refresh for
 all) and the command has no such option, so it does not.
 
+At exit: qcs-sdk-python 0.21.22 aborts some short scripts at interpreter exit the way qcs-api-client-common 0.27
+does (a tokio thread taking the GIL during finalization, CPython gh-87135; measured with and without this adapter),
+so adapting also registers :func:`.exitguard.wait_at_exit` (0.2 s at exit).
+
 Imports: the standard library and :mod:`jupyter_qcred.core.adapters`; no SDK and nothing heavy at import time.
 """
 
@@ -53,7 +57,8 @@ ADAPTER = SdkAdapter(
     does=(
         "QCSClient.load() (get_qc, list_quantum_computers, ...) gets its access tokens from jupyter_qcred's token "
         "command, so an expired copy no longer fails with 'No refresh token is configured' and every process "
-        "shares one refresh."
+        "shares one refresh; a pyquil process waits 0.2 s at exit, so qcs-sdk-python's worker thread cannot abort "
+        "it (CPython gh-87135)."
     ),
 )
 
@@ -299,4 +304,7 @@ def adapt(module: ModuleType) -> str | None:
         client.QCSClient.load = staticmethod(adapted_load(load))
     except (TypeError, AttributeError) as exc:
         return f"stayed out: QCSClient.load cannot be replaced ({exc})"
+    from .exitguard import wait_at_exit
+
+    wait_at_exit()
     return None
