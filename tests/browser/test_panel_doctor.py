@@ -1,6 +1,7 @@
 """The IonQ card warns when the folder open in the file browser shadows its key: a real ``jupyter lab`` (root = alice's
 home), a stale ``~/proj/.env``, the file browser opened on ``~/proj/nb`` in Chromium; the warning names the file and
-the fix, and goes away in a folder that does not shadow the key."""
+the fix, and goes away in a folder that does not shadow the key. With ``c.QCredApp.sdk_adapters = False`` the
+adapters' providers' cards carry a note saying so, and the status bar stays what ``jupyter qcred status`` says."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def lab(sandbox_m: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     env = {**os.environ, **sandbox_environment(sandbox_m), "QCRED_BUNDLE": json.dumps(bundle)}
     for name in ("QCRED_BUNDLE_FILE", "IONQ_API_KEY", "QISKIT_IONQ_API_TOKEN", "IONQ_API_TOKEN"):
         env.pop(name, None)
-    server = LabServer(tmp_path_factory.mktemp("doctor-lab"), env)
+    # The adapters switched off the documented way: the QCS and Nexus cards say so, calmly.
+    server = LabServer(tmp_path_factory.mktemp("doctor-lab"), env, extra_args=["--QCredApp.sdk_adapters=False"])
     (server.home / "proj" / "nb").mkdir(parents=True)
     (server.home / "proj" / ".env").write_text(f"IONQ_API_KEY={STALE}\n")
     (server.home / "elsewhere").mkdir()
@@ -88,4 +90,20 @@ def test_the_ionq_card_warns_about_the_folder_open_in_the_file_browser(page: Any
         page.get_by_role("tab", name="Quantum credentials").click()
     expect(page.get_by_test_id("qcred-state-ionq-default")).to_be_visible()
     expect(page.get_by_test_id("qcred-shadow-ionq")).to_have_count(0, timeout=90_000)
+    assert not page.errors, page.errors
+
+
+def test_adapters_switched_off_are_a_calm_note_on_their_cards(page: Any, lab: LabServer) -> None:
+    if not page.get_by_test_id("qcred-panel").is_visible():
+        page.get_by_role("tab", name="Quantum credentials").click()
+    status = lab.status()
+    off = {a["name"]: a for a in status["adapters"] if a["state"] == "off"}
+    assert off, status["adapters"]
+    for provider, name in (("qcs", "pyquil"), ("nexus", "qnexus")):
+        if name not in off:
+            continue
+        note = page.get_by_test_id(f"qcred-adapter-{provider}").filter(has_text=off[name]["sdk"])
+        expect(note).to_contain_text(f"{off[name]['sdk']} adapter off: Switched off (JUPYTER_QCRED_SDK_ADAPTERS)")
+    expect(page.get_by_test_id("qcred-statusbar")).to_have_attribute("data-health", "ok")
+    page.get_by_test_id("qcred-card-qcs").screenshot(path=str(SHOTS / "qcred-qcs-adapters-off.png"))
     assert not page.errors, page.errors
