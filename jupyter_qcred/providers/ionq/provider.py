@@ -1,10 +1,15 @@
 """IonQ API keys in the ``.env`` file qiskit-ionq reads, checked with IonQ's ``GET /whoami``.
 
-qiskit-ionq (``helpers.resolve_credentials``) takes the key from python-dotenv's ``dotenv_values()`` first, then from
-the environment, each in the order ``QISKIT_IONQ_API_TOKEN``, ``IONQ_API_KEY``, ``IONQ_API_TOKEN``, and the URL from
-``QISKIT_IONQ_API_URL`` / ``IONQ_API_URL`` (default ``https://api.ionq.co/v0.4``). In a notebook python-dotenv looks
-for ``.env`` in the working folder and each folder above it, so ``~/.env`` serves every notebook under the home
-folder (a project's own ``.env`` nearer the notebook wins, as python-dotenv decides).
+qiskit-ionq 1.1 (``helpers.resolve_credentials``) takes the key from python-dotenv's ``dotenv_values()`` first, then
+from the environment, each in the order ``QISKIT_IONQ_API_TOKEN``, ``IONQ_API_KEY``, ``IONQ_API_TOKEN``, and the URL
+from ``QISKIT_IONQ_API_URL`` / ``IONQ_API_URL`` (default ``https://api.ionq.co/v0.4``): any of those names in the
+``.env`` it finds beats every environment variable. python-dotenv 1.2 reads ONE ``.env``, the first it finds going up
+from where it starts: in a notebook, ``python -c`` or under a debugger the working folder, so ``~/.env`` serves
+notebooks under the home folder unless a nearer ``.env`` exists — even one without an IonQ key, which then hides
+``~/.env``; in ``python script.py`` qiskit_ionq's own install folder, so a script never finds ``~/.env`` (unless the
+environment lives under the home folder). Hence the server also hands its kernels and terminals ``IONQ_API_KEY``
+(:meth:`IonqProvider.exported_environment`), and ``doctor`` names the ``.env`` that shadows the key
+(:mod:`.doctor`; both are tested with the real SDK in tests/sdk/test_doctor.py).
 
 What a key check can tell: IonQ keys do not expire and carry nothing readable, so the only way to know whether a key
 works is to ask. ``GET /whoami`` answers 200 with the key's name and project for a key IonQ accepts now, and 401 for
