@@ -55,10 +55,9 @@ ADAPTER = SdkAdapter(
     distribution="qcs-sdk-python",
     supported=("0.20.", "0.21."),
     does=(
-        "QCSClient.load() (get_qc, list_quantum_computers, ...) gets its access tokens from jupyter_qcred's token "
-        "command, so an expired copy no longer fails with 'No refresh token is configured' and every process "
-        "shares one refresh; a pyquil process waits 0.2 s at exit, so qcs-sdk-python's worker thread cannot abort "
-        "it (CPython gh-87135)."
+        "pyquil's QCSClient.load() (get_qc, list_quantum_computers, ...) gets new access tokens from jupyter_qcred's "
+        "token command, so pyquil keeps working after the token in secrets.toml expired and every process shares one "
+        "refresh; a pyquil process also waits 0.2 s at exit, so qcs-sdk-python cannot abort it (CPython gh-87135)."
     ),
 )
 
