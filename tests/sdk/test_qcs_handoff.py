@@ -92,13 +92,14 @@ def test_sdk_without_our_bin_on_path_gets_the_token_and_never_refreshes(
 def test_pyquil_load_reads_the_copy_and_cannot_break_the_chain(
     tmp_path: Path, sandbox: Sandbox, secret_scanner: SecretScanner
 ) -> None:
-    """pyquil 4.22's bundled client ignores ``externally_managed``: it uses the access token beside it, and when that
-    has expired it fails (no refresh token to spend) instead of breaking the chain for everyone."""
+    """pyquil 4.22's bundled client alone (its adapter switched off) ignores ``externally_managed``: it uses the access
+    token beside it, and when that has expired it fails (no refresh token to spend) instead of breaking the chain for
+    everyone. With the adapter (the default) it asks our command: tests/sdk/test_qcs_pyquil_adapter.py."""
     pytest.importorskip("pyquil")
     qcs = provider(tmp_path, SSL_CERT_FILE=sandbox.ca_file or "")
     tokens = write(qcs, sandbox, -100)
     secret_scanner.add_secrets(tokens)
-    env = sandbox_env(tmp_path, sandbox.ca_file)
+    env = {**sandbox_env(tmp_path, sandbox.ca_file), "JUPYTER_QCRED_SDK_ADAPTERS": "-pyquil"}
     expired = run([PYTHON, "-c", PYQUIL_LOAD], env, secret_scanner)
     assert "No refresh token" in json.loads(expired.stdout)["error"]
     assert sandbox.token_requests() == []
