@@ -8,6 +8,7 @@ import subprocess
 import sys
 import sysconfig
 from collections.abc import Iterator
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,25 @@ def test_the_installed_pth_registers_the_hooks_in_a_plain_interpreter() -> None:
         check=True,
     ).stdout
     assert out.strip() == "['pyquil', 'qcs-api-client-common', 'qnexus']"
+
+
+def test_the_pth_registers_exactly_the_adapters_the_providers_declare() -> None:
+    """Each provider's ``sdk_adapters`` (what the views describe) is what the ``.pth`` hooks (what acts)."""
+    import re
+
+    from jupyter_qcred.core import registry
+    from jupyter_qcred.core.adapters import adapter
+
+    pth = (Path(importhook.__file__).parents[1] / "jupyter_qcred_adapters.pth").read_text()
+    hooked = {
+        name: target.split(":")[0]
+        for _, name, target in re.findall(r'when_imported\("([^"]+)", "([^"]+)", "([^"]+)"\)', pth)
+    }
+    declared = {
+        adapter(module).name: module
+        for key in registry.provider_keys()
+        for module in registry.provider_class(key).sdk_adapters
+    }
+    assert hooked == declared
+    for module in declared.values():
+        assert callable(getattr(import_module(module), "adapt", None)), module
