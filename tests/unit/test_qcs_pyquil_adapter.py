@@ -25,8 +25,8 @@ from jupyter_qcred.providers.qcs.pyquil_adapter import (
     adapted_load,
     fresh,
     handoff_plan,
-    is_our_command,
 )
+from jupyter_qcred.providers.qcs.tokencommand import LAUNCHER_NAME
 
 PYTHON, ARGS = handoff.token_command("lab")
 
@@ -139,23 +139,22 @@ def test_a_missing_copy_still_plans_without_a_seed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("command", "args"),
+    ("command", "args", "ours"),
     [
-        (PYTHON, ARGS),
-        ("/venv/bin/jupyter-qcred", ["token", "qcs", "--profile", "lab"]),
-        ("/venv/bin/python", ["-m", "jupyter_qcred.console", "token", "qcs"]),
-        ("/venv/bin/python", ["-I", "-S", "/x/tokenlaunch.py", "token", "qcs"]),
-        ("/venv/bin/python", ["-m", "jupyter_qcred.console", "token", "ibm"]),
-        ("/venv/bin/python", ["-c", "print(1)", "token", "qcs"]),
-        ("/usr/bin/vault", ["read", "qcs"]),
-        ("jupyter-qcred", []),
+        (PYTHON, ARGS, True),
+        ("/venv/bin/jupyter-qcred", ["token", "qcs", "--profile", "lab"], True),
+        ("/venv/bin/python", ["-m", "jupyter_qcred.console", "token", "qcs"], True),
+        ("/venv/bin/python", ["-I", "-S", "/x/tokenlaunch.py", "token", "qcs"], True),
+        ("/venv/bin/python", ["-m", "jupyter_qcred.console", "token", "ibm"], False),
+        ("/venv/bin/python", ["-c", "print(1)", "token", "qcs"], False),
+        ("/usr/bin/vault", ["read", "qcs"], False),
+        ("jupyter-qcred", [], False),
     ],
 )
-def test_our_command_is_recognized_exactly_as_handoff_does(command: str, args: list[str]) -> None:
-    """The adapter keeps its own copy of the rule (importing handoff would load tomlkit into every pyquil process)."""
-    assert is_our_command(command, args) == handoff.is_token_command(ExternallyManaged(command, tuple(args)))
-    assert handoff.LAUNCHER.name == pyquil_adapter.LAUNCHER_NAME
-    assert (pyquil_adapter.SCRIPT, pyquil_adapter.CONSOLE_MODULE) == (handoff.SCRIPT, handoff.CONSOLE_MODULE)
+def test_our_command_is_recognized_as_the_hand_off_writes_it(command: str, args: list[str], ours: bool) -> None:
+    """The adapter and the hand-off share one rule (:mod:`.tokencommand`, light enough for every pyquil process)."""
+    assert handoff.is_token_command(ExternallyManaged(command, tuple(args))) is ours
+    assert handoff.LAUNCHER.name == LAUNCHER_NAME
 
 
 def test_a_copy_seeds_the_session_only_while_the_token_command_would_hand_it_out() -> None:

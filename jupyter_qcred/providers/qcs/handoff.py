@@ -30,14 +30,11 @@ from pathlib import Path
 
 from .fasttoken import MANAGED_PREFIX
 from .model import ExternallyManaged, QcsSecrets
+from .tokencommand import LAUNCHER_NAME, runs_token_command
 
 __all__ = ["MANAGED_PREFIX", "managed_name", "secrets_read_only", "token_command", "view"]
 #: What SDK processes run (see :mod:`.tokenlaunch`).
-LAUNCHER = Path(__file__).with_name("tokenlaunch.py")
-#: How earlier versions wrote the command: the console script (``[project.scripts]``), or ``python -m`` of the
-#: console module; still recognized, and rewritten to the launcher by the next :meth:`adopt`.
-SCRIPT = "jupyter-qcred"
-CONSOLE_MODULE = "jupyter_qcred.console"
+LAUNCHER = Path(__file__).with_name(LAUNCHER_NAME)
 #: How long the SDK lets our command run: enough to wait for another process's refresh (lock) and make our own.
 TIMEOUT_SECONDS = 120
 HANDOFF_MODES = ("command", "files")
@@ -67,14 +64,8 @@ def token_command(profile: str) -> tuple[str, list[str]]:
 
 
 def is_token_command(command: ExternallyManaged) -> bool:
-    """Whether an ``externally_managed`` table runs our ``token qcs``: as :func:`token_command` writes it, or as
-    earlier versions did (the ``jupyter-qcred`` console script, or ``python -m jupyter_qcred.console``)."""
-    args = list(command.args)
-    return any(args[i : i + 2] == ["token", "qcs"] for i in range(len(args))) and (
-        Path(command.command).name == SCRIPT
-        or CONSOLE_MODULE in args
-        or any(Path(arg).name == LAUNCHER.name for arg in args)
-    )
+    """Whether an ``externally_managed`` table runs our ``token qcs`` (:func:`.tokencommand.runs_token_command`)."""
+    return runs_token_command(command.command, command.args)
 
 
 def view(secrets: QcsSecrets) -> QcsSecrets:

@@ -48,6 +48,7 @@ from types import ModuleType
 from typing import Any
 
 from ...core.adapters import SdkAdapter
+from .tokencommand import runs_token_command
 
 ADAPTER = SdkAdapter(
     name="pyquil",
@@ -68,9 +69,6 @@ DEFAULT = "default"
 SETTINGS_VAR, SECRETS_VAR, PROFILE_VAR = "QCS_SETTINGS_FILE_PATH", "QCS_SECRETS_FILE_PATH", "QCS_PROFILE_NAME"
 #: As :data:`.handoff.TIMEOUT_SECONDS`, for a table without ``timeout_seconds``.
 DEFAULT_TIMEOUT = 120
-#: As :data:`.handoff.LAUNCHER`, :data:`.handoff.SCRIPT`, :data:`.handoff.CONSOLE_MODULE` (not imported: handoff
-#: pulls tomlkit into every pyquil process; ``tests/unit/test_qcs_pyquil_adapter.py`` checks they agree).
-LAUNCHER_NAME, SCRIPT, CONSOLE_MODULE = "tokenlaunch.py", "jupyter-qcred", "jupyter_qcred.console"
 
 
 class TokenCommandError(RuntimeError):
@@ -173,14 +171,6 @@ def _path(variable: str, name: str, environ: Mapping[str, str]) -> Path | None:
     return None if unset else Path(expanded)
 
 
-def is_our_command(command: str, args: list[str] | tuple[str, ...]) -> bool:
-    """:func:`.handoff.is_token_command`, on the table's plain values."""
-    args = list(args)
-    return any(args[i : i + 2] == ["token", "qcs"] for i in range(len(args))) and (
-        Path(command).name == SCRIPT or CONSOLE_MODULE in args or any(Path(arg).name == LAUNCHER_NAME for arg in args)
-    )
-
-
 def handoff_plan(profile_name: str | None, environ: Mapping[str, str]) -> HandoffPlan | None:
     """The hand-off of the profile ``QCSClient.load(profile_name)`` loads, read like qcs-api-client-common 0.12.8
     (``ClientConfiguration::new``): ``profile_name``, else ``QCS_PROFILE_NAME``, else ``default_profile_name``; its
@@ -211,7 +201,12 @@ def handoff_plan(profile_name: str | None, environ: Mapping[str, str]) -> Handof
     command, args, timeout = table.get("command"), table.get("args", []), table.get("timeout_seconds", DEFAULT_TIMEOUT)
     if not isinstance(command, str) or not isinstance(args, list) or not all(isinstance(arg, str) for arg in args):
         return None
-    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0 or not is_our_command(command, args):
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int)
+        or timeout <= 0
+        or not runs_token_command(command, args)
+    ):
         return None
     payload = entry.get("token_payload") if isinstance(entry, dict) else None
     copy = payload.get("access_token") if isinstance(payload, dict) else None

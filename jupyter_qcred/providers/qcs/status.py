@@ -14,10 +14,10 @@ from typing import Any
 from ...core.errors import FieldError, FileFormatError, QCredError
 from ...core.states import CredentialStatus, State, absent, fingerprint, isoformat, mask, utcnow
 from ..shared.times import jwt_times
-from . import handoff
 from .api import PROVIDER
 from .base import REINIT_ADVICE, Memory, QcsFiles, Snapshot
 from .model import Credential, TokenPayload
+from .tokencommand import SCRIPT
 
 
 def summary(account: dict[str, Any]) -> str:
@@ -114,7 +114,7 @@ class QcsStatus:
             "stored_as": credential.stored_as,
         }
         if credential.handoff is not None:  # our token command, whichever way it is started (see handoff.py)
-            account["command"] = handoff.SCRIPT
+            account["command"] = SCRIPT
         if self.files.read_only and credential.kind == "token_payload":
             account["secrets_read_only"] = (
                 f"QCS_SECRETS_READ_ONLY is set, so jupyter_qcred never writes {self.files.secrets_path}: a token it "
