@@ -78,10 +78,9 @@ def _show(snapshot: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(snapshot, indent=2))
     else:
-        from ..core.doctor import adapter_lines
         from ..core.report import format_status
 
-        print("\n".join([format_status(snapshot), *adapter_lines(snapshot.get("adapters") or [])]))
+        print(format_status(snapshot))
 
 
 def fail(command: str, message: object, code: int) -> int:

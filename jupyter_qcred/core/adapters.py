@@ -80,6 +80,10 @@ def adapter(module_name: str) -> SdkAdapter:
     return found
 
 
-def describe_all(module_names: Iterable[str], environ: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """Every adapter's entry, in the order given."""
-    return [adapter(name).describe(environ) for name in module_names]
+def describe_all(providers: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Every adapter of ``providers`` (key -> provider), in their order, each entry naming its provider."""
+    return [
+        {**adapter(module).describe(environ), "provider": key}
+        for key, provider in providers.items()
+        for module in provider.sdk_adapters
+    ]

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .report import adapter_lines
+
 #: How a probe's one line of JSON starts (SDKs may print their own lines on import).
 MARKER = "QCRED-DOCTOR:"
 #: Seconds a probe may take (importing qiskit takes a few seconds on a cold disk).
@@ -326,16 +328,6 @@ def resolve_folder(path: str | os.PathLike[str] | None, *, root: Path | None = N
     if not folder.is_dir():
         raise ValueError(f"{folder} is not a folder.")
     return folder
-
-
-def adapter_lines(adapters: Iterable[Mapping[str, Any]]) -> list[str]:
-    """One line for each SDK adapter that is installed but not acting ("off", "unsupported"): the CLI's status
-    table, the doctor's text and the panel's note say the same."""
-    return [
-        f"{adapter.get('sdk')} adapter {adapter.get('state')}: {adapter.get('message')}"
-        for adapter in adapters
-        if adapter.get("state") not in ("active", "absent")
-    ]
 
 
 def format_answer(result: Mapping[str, Any]) -> str:

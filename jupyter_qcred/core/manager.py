@@ -196,8 +196,7 @@ class CredentialManager(RefreshLoop, HubPulls):
         if self._adapters is None:
             from .adapters import describe_all
 
-            modules = [name for provider in self.providers.values() for name in provider.sdk_adapters]
-            self._adapters = describe_all(modules)
+            self._adapters = describe_all(self.providers)
         return self._adapters
 
     # ----- events --------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -88,4 +88,14 @@ def format_status(snapshot: dict[str, Any], now: datetime | None = None) -> str:
     if problems:
         lines += ["", *problems]
     lines.append("(* = default)")
-    return "\n".join(lines)
+    return "\n".join([*lines, *adapter_lines(snapshot.get("adapters") or [])])
+
+
+def adapter_lines(adapters: Iterable[Mapping[str, Any]]) -> list[str]:
+    """One line for each SDK adapter that is installed but not acting ("off", "unsupported"): the CLI's status
+    table, the doctor's text and the panel's note say the same."""
+    return [
+        f"{adapter.get('sdk')} adapter {adapter.get('state')}: {adapter.get('message')}"
+        for adapter in adapters
+        if adapter.get("state") not in ("active", "absent")
+    ]

@@ -20,10 +20,9 @@ class Status(dict[str, Any]):
 
     def __repr__(self) -> str:
         """The table of ``jupyter qcred status``, with the same line for each SDK adapter that does not act."""
-        from ..core.doctor import adapter_lines
         from ..core.report import format_status
 
-        return "\n".join([format_status(self), *adapter_lines(self.get("adapters") or [])])
+        return format_status(self)
 
     __str__ = __repr__
 

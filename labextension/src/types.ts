@@ -155,8 +155,8 @@ export interface IAdapter {
   version: string | null;
   state: 'active' | 'off' | 'unsupported' | 'absent' | string;
   message: string;
-  /** The provider whose card shows it (newer servers). */
-  provider?: ProviderId | null;
+  /** The provider whose card shows it. */
+  provider: ProviderId;
 }
 
 /** One line of the doctor's answer: what one SDK will use in the folder, and whether the panel shows it. */

@@ -26,7 +26,7 @@ function answer(sdks: IDoctorFinding[]): IDoctorAnswer {
   return { path: '/home/u/proj/nb', shown_path: '~/proj/nb', ok: false, sdks, adapters: [] };
 }
 
-function adapter(name: string, state: string, provider?: string): IAdapter {
+function adapter(name: string, state: string, provider: string): IAdapter {
   return { name, sdk: name, distribution: name, version: '1', state, message: `${name} ${state}`, provider };
 }
 
@@ -41,9 +41,9 @@ describe('folder notes', () => {
   it('adapters that do not act are noted on their provider card, active and absent ones are not', () => {
     const s = status([entry('qcs', 'default', 'ok')], {
       adapters: [
-        adapter('pyquil', 'off'),
-        adapter('qcs-api-client-common', 'active'),
-        adapter('qnexus', 'unsupported'),
+        adapter('pyquil', 'off', 'qcs'),
+        adapter('qcs-api-client-common', 'active', 'qcs'),
+        adapter('qnexus', 'unsupported', 'nexus'),
         adapter('toy', 'off', 'toycloud'),
         adapter('gone', 'absent', 'qcs')
       ]

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from jupyter_qcred.core import doctor
-from jupyter_qcred.core.doctor import Context, Finding, Probe, adapter_lines, format_answer, resolve_folder, sha
+from jupyter_qcred.core.doctor import Context, Finding, Probe, format_answer, resolve_folder, sha
+from jupyter_qcred.core.report import adapter_lines
 from jupyter_qcred.providers.braket import doctor as braket_doctor
 from jupyter_qcred.providers.ibm import doctor as ibm_doctor
 from jupyter_qcred.providers.ionq import doctor as ionq_doctor

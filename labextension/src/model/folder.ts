@@ -5,13 +5,6 @@
  */
 import type { IAdapter, IDoctorAnswer, IDoctorFinding, IStatus, ProviderId } from '../types';
 
-/** Adapters of servers that do not name the provider yet (the built-in ones). */
-const ADAPTER_PROVIDERS: Record<string, ProviderId> = {
-  pyquil: 'qcs',
-  'qcs-api-client-common': 'qcs',
-  qnexus: 'nexus'
-};
-
 /** The findings of `provider` that differ from the panel (or could not be checked) in the folder. */
 export function shadowsOf(answer: IDoctorAnswer | null, provider: ProviderId): IDoctorFinding[] {
   return (answer?.sdks ?? []).filter(f => f.provider === provider && f.state === 'differs');
@@ -20,7 +13,7 @@ export function shadowsOf(answer: IDoctorAnswer | null, provider: ProviderId): I
 /** The adapters of `provider` that are installed but do not act (off, unsupported): the CLI's status says the same. */
 export function quietAdapters(status: IStatus | null, provider: ProviderId): IAdapter[] {
   return (status?.adapters ?? []).filter(
-    a => (a.provider ?? ADAPTER_PROVIDERS[a.name]) === provider && a.state !== 'active' && a.state !== 'absent'
+    a => a.provider === provider && a.state !== 'active' && a.state !== 'absent'
   );
 }
 
