@@ -193,7 +193,7 @@ def _token_failure_code(manager: Any, provider: str, name: str | None) -> int:
 
     Only runs after the token could not be had, so the hot path (a token that is not due) reads the files once.
     """
-    manager.reload(publish=False)
+    manager.reload(publish=False)  # the files as they are now, after the failed attempt
     entries = [entry for entry in manager.snapshot()["providers"] if entry["provider"] == provider]
     if any(entry["name"] is None and entry["state"] == "error" for entry in entries):
         return EXIT_ATTENTION
@@ -207,6 +207,7 @@ def _token_failure_code(manager: Any, provider: str, name: str | None) -> int:
 def cmd_token(args: argparse.Namespace) -> int:
     """Print a valid access token (refreshing it first if due): QCS's ``externally_managed`` command."""
     settings = _settings()
+    manager = None
     try:
         manager = _manager((args.provider,), settings)
         token = asyncio.run(_service(manager, settings).token(args.provider, args.profile))
@@ -219,9 +220,8 @@ def cmd_token(args: argparse.Namespace) -> int:
     except QCredError as exc:
         if args.provider not in registry.provider_keys():
             return fail("token", exc, EXIT_FAILED)
-        return fail(
-            "token", exc, _token_failure_code(_manager((args.provider,), settings), args.provider, args.profile)
-        )
+        manager = manager or _manager((args.provider,), settings)
+        return fail("token", exc, _token_failure_code(manager, args.provider, args.profile))
     sys.stdout.write(token + "\n")
     return EXIT_OK
 

@@ -28,6 +28,7 @@ def write_files(
     keep_defaults: bool = False,
     handoff: str | None = None,
     strict: bool = False,
+    lay_out: bool = True,
 ) -> tuple[list[str], dict[str, list[str]]]:
     """Write ``bundle`` into the stores without checking it (blocking: a worker thread at start-up, the CLI), then
     let each provider lay out its credentials for SDK processes (QCS: the token hand-off, ``handoff`` "command" or
@@ -37,10 +38,11 @@ def write_files(
     ``keep_defaults`` (start-up hand-overs, scheduled pulls): a provider that has a default keeps it, whatever the
     bundle marks; ``reinit`` (only ``init --reinit``): a store that does not parse is kept as a backup and replaced.
     ``strict`` (the CLI): a provider that cannot lay out its files raises, instead of leaving them for the status.
+    ``lay_out=False``: only write (the start-up writes several sources, then lays out once).
     """
     manager = service.manager
     written = manager.materialize(bundle, source=source, reinit=reinit, keep_defaults=keep_defaults) if bundle else []
-    return written, manager.adopt(handoff, strict=strict)
+    return written, manager.adopt(handoff, strict=strict) if lay_out else {}
 
 
 async def pull_from_hub(service: CredentialService) -> list[str]:

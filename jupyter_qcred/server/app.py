@@ -305,12 +305,12 @@ class QCredApp(ExtensionApp):
         processes (QCS: the hand-off)."""
         for source, bundle, origin in loaded:
             try:
-                written, _ = service.write_files(bundle, source, keep_defaults=True)
+                written, _ = service.write_files(bundle, source, keep_defaults=True, lay_out=False)
             except Exception as exc:  # a read-only or full home, or a file in the way, must not stop the server
                 self.log.error("jupyter_qcred: could not write credentials from %s: %s", origin, _loggable(exc))
                 continue
             self.log.info("jupyter_qcred: wrote %d credential(s) from %s", len(written), origin)
-        service.write_files(None, "disk")  # lay out what is on disk for SDK processes (QCS: the hand-off)
+        service.write_files(None, "disk")  # lay out what is on disk for SDK processes, once (QCS: the hand-off)
 
     def _export_environment(self, manager: CredentialManager) -> None:
         """Hand kernels and terminals the credentials only the environment carries to them (IonQ's key, for scripts
