@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.browser import CHROMIUM, LabServer, launch_chromium
+from support.browser import CHROMIUM, LabServer, launch_chromium, show_panel
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
@@ -67,7 +67,7 @@ def page(lab: LabServer) -> Iterator[Any]:
 
 
 def test_the_ionq_card_warns_about_the_folder_open_in_the_file_browser(page: Any, lab: LabServer) -> None:
-    page.get_by_role("tab", name="Quantum credentials").click()
+    show_panel(page)
     expect(page.get_by_test_id("qcred-state-ionq-default")).to_have_attribute("data-state", "ok", timeout=30_000)
     warning = page.get_by_test_id("qcred-shadow-ionq").first
     # The doctor runs every installed SDK's probe (qiskit among them): allow for a cold import.
@@ -85,17 +85,14 @@ def test_the_ionq_card_warns_about_the_folder_open_in_the_file_browser(page: Any
 
     # Another folder, without a .env of its own: ~/.env serves it, the warning goes.
     page.goto(f"{lab.url}lab/tree/elsewhere?token={lab.token}")
-    expect(page.get_by_role("tab", name="Quantum credentials")).to_be_visible(timeout=60_000)
-    if not page.get_by_test_id("qcred-panel").is_visible():  # the restored layout may have it open already
-        page.get_by_role("tab", name="Quantum credentials").click()
+    show_panel(page)  # the restored layout may open or close it by itself
     expect(page.get_by_test_id("qcred-state-ionq-default")).to_be_visible()
     expect(page.get_by_test_id("qcred-shadow-ionq")).to_have_count(0, timeout=90_000)
     assert not page.errors, page.errors
 
 
 def test_adapters_switched_off_are_a_calm_note_on_their_cards(page: Any, lab: LabServer) -> None:
-    if not page.get_by_test_id("qcred-panel").is_visible():
-        page.get_by_role("tab", name="Quantum credentials").click()
+    show_panel(page)
     status = lab.status()
     off = {a["name"]: a for a in status["adapters"] if a["state"] == "off"}
     assert off, status["adapters"]
