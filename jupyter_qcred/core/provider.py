@@ -23,6 +23,7 @@ from .states import CredentialStatus
 if TYPE_CHECKING:
     from .doctor import Probe
     from .logins import DeviceLogin
+    from .secrets import Secret, TokenFormat
     from .validation import Fields
 
 
@@ -103,6 +104,21 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     def names(self) -> list[str]:
         """The names of the credentials the stores hold now."""
+
+    # ----- the leak guard (:mod:`.secrets`) ------------------------------------------------------------------------
+
+    def secret_values(self) -> list[Secret]:
+        """Every credential value the SDK files of this provider hold now (keys, access and refresh tokens...), read
+        offline with the provider's own readers, so that kernel output, saved notebooks and ``jupyter qcred scan``
+        keep them out. Called whenever one of :meth:`watched_paths` changed: every file read here must be among
+        them. A file that does not parse may raise (the caller keeps the values it had). Default: none."""
+        return []
+
+    def token_formats(self) -> list[TokenFormat]:
+        """The public formats of this cloud's tokens that can be recognised without knowing the value (``jupyter
+        qcred scan`` reports them as tokens that may be someone's). Only formats without false positives on
+        ordinary text and hashes belong here. Default: none."""
+        return []
 
     # ----- writing ------------------------------------------------------------------------------------------------
 

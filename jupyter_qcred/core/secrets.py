@@ -1,0 +1,251 @@
+"""Every credential value of the user, as the providers read it from the SDKs' files, and exact-match redaction.
+
+The leak guard (kernel output, saved notebooks, ``jupyter qcred scan``) needs the *values* the SDK files hold, not
+their statuses: each provider lists them with :meth:`~jupyter_qcred.core.provider.Provider.secret_values` as
+:class:`Secret` objects, which carry what a person may see instead (:meth:`Secret.label`: the provider, the
+credential's name, the kind of value and its last four characters) and never show the value in a ``repr``.
+
+:class:`SecretIndex` keeps them current for a long-lived process (a kernel calls it before every message): it
+re-reads a provider only when one of its ``watched_paths()`` changed (inode, mtime, size), so a call costs a few
+``stat`` calls; a file changed within the last two seconds is re-read on every call until it is older, because a
+filesystem's clock ticks coarsely and two in-place writes of the same size within one tick look alike (git's "racily
+clean" rule). It also keeps every value it saw earlier in this process (``recent``): an SDK object still holds a
+rotated token in memory and may print it. Values that were current and disappeared are handed to
+:class:`~jupyter_qcred.core.rotated.RotatedValues`, which remembers their hashes only.
+
+Matching is exact substring only, so an ordinary hash or identifier never matches; values shorter than
+:data:`MIN_LENGTH` characters are never indexed (a short value would match ordinary text). Besides the bare value,
+which also covers the ``Bearer …`` and ``apiKey …`` header forms, :func:`encodings` gives the obvious encoded forms.
+What is not caught: a value split across two writes (``write(v[:10]); flush(); write(v[10:])``), and encodings
+other than those below (a value inside a larger base64 blob, hex, reversed...): the guard stops accidents, not a
+person determined to print a token.
+
+This module is imported in every kernel: it imports nothing of Jupyter, of any provider, nor ``typing``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import os
+import threading
+import time
+
+TYPE_CHECKING = False  # not ``typing``: imported in every kernel, see core/importhook.py
+if TYPE_CHECKING:
+    import re
+    from collections.abc import Callable, Iterable
+
+    from .provider import Provider
+    from .rotated import RotatedValues
+
+#: Values shorter than this are never indexed: they would match ordinary text.
+MIN_LENGTH = 8
+#: Values at least this long show their last four characters in a label (a shorter one would give too much away).
+TAIL_LENGTH = 16
+#: A file whose mtime is this recent (ns) is re-read on every call (see the module docstring).
+RACY_NS = 2_000_000_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Secret:
+    """One credential value a provider's SDK files hold, and how to name it without showing it."""
+
+    value: str = dataclasses.field(repr=False)
+    #: The provider's key ("ibm").
+    provider: str
+    #: The provider's title ("IBM Quantum").
+    title: str
+    #: The account or profile name.
+    name: str
+    #: What the value is: "key", "access token", "refresh token", "secret access key", "session token"...
+    kind: str
+    #: The file it was read from.
+    path: str | None = None
+    #: A user name the value is sent with as HTTP Basic auth (base64 of ``user:value`` is matched too).
+    user: str | None = dataclasses.field(default=None, repr=False)
+
+    def label(self) -> str:
+        """What is shown instead of the value: ``<IBM Quantum key ‘name’ …abcd>`` (no tail for a short value)."""
+        tail = f" …{self.value[-4:]}" if len(self.value) >= TAIL_LENGTH else ""
+        return f"<{self.title} {self.kind} ‘{self.name}’{tail}>"
+
+
+def _b64(data: str, urlsafe: bool = False) -> list[str]:
+    """The base64 of ``data`` with its padding, then without (longest first, so the padding goes too)."""
+    raw = data.encode("utf-8")
+    encoded = (base64.urlsafe_b64encode(raw) if urlsafe else base64.b64encode(raw)).decode("ascii")
+    return [encoded, encoded.rstrip("=")]
+
+
+def encodings(secret: Secret) -> list[str]:
+    """The encoded forms of ``secret`` matched besides its bare value (the bare value already covers the header
+    forms ``Bearer v`` and ``apiKey v``).
+
+    - standard and URL-safe base64 of the value, when it has at least :data:`TAIL_LENGTH` characters;
+    - standard base64 of ``user:value`` (HTTP Basic auth) when the provider knows the user (:attr:`Secret.user`).
+
+    Each comes with its padding and without (padded and unpadded text both match). A provider that knows another form
+    its SDK uses lists it as a further :class:`Secret` whose value is that form.
+    """
+    forms: list[str] = []
+    if len(secret.value) >= TAIL_LENGTH:
+        forms += _b64(secret.value) + _b64(secret.value, urlsafe=True)
+    if secret.user:
+        forms += _b64(f"{secret.user}:{secret.value}")
+    unique: list[str] = []
+    for form in forms:
+        if form not in unique and form != secret.value and len(form) >= MIN_LENGTH:
+            unique.append(form)
+    return unique
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenFormat:
+    """A public token format of a cloud (``jupyter qcred scan``: tokens that are not the user's own), recognised
+    by ``pattern`` and, when given, confirmed by ``check`` (a JWT's issuer, say)."""
+
+    provider: str
+    title: str
+    #: What is found, for a person: "an IBM Cloud API key".
+    description: str
+    #: A regular expression; group 0 (or the group named ``token``) is the token.
+    pattern: str
+    check: Callable[[str], bool] | None = None
+
+
+def _signature(path: object) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)  # type: ignore[arg-type]
+    except (OSError, ValueError):
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+class _Watched:
+    """One provider's values and the file signatures they were read at."""
+
+    __slots__ = ("paths", "provider", "racy_until", "signatures", "values")
+
+    def __init__(self, provider: Provider) -> None:
+        self.provider = provider
+        self.paths: list[object] = []
+        self.signatures: list[tuple[int, int, int] | None] | None = None
+        self.values: list[Secret] = []
+        self.racy_until = 0
+
+
+class SecretIndex:
+    """The credential values of ``providers``, kept current, and exact-match redaction (see the module docstring).
+
+    Thread-safe: a kernel sends from its main thread and its IOPub thread.
+    """
+
+    def __init__(self, providers: Iterable[Provider], rotated: RotatedValues | None = None) -> None:
+        self._watched = [_Watched(provider) for provider in providers]
+        self._rotated = rotated
+        #: Values seen earlier in this process that the files no longer hold (still redacted).
+        self.recent: list[Secret] = []
+        self._lock = threading.RLock()
+        self._forms: list[tuple[str, Secret]] = []
+        self._regex: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+    def _changed(self, watched: _Watched, now: int) -> bool:
+        if watched.signatures is None or now < watched.racy_until:
+            return True
+        return [_signature(path) for path in watched.paths] != watched.signatures
+
+    def _reread(self, watched: _Watched, now: int) -> bool:
+        """Read the provider's values again; whether they changed. A provider that fails keeps its old values."""
+        provider = watched.provider
+        try:
+            paths: list[object] = list(provider.watched_paths())
+            signatures = [_signature(path) for path in paths]
+            values = [secret for secret in provider.secret_values() if len(secret.value) >= MIN_LENGTH]
+        except Exception:  # a file being rewritten, a provider bug: keep what we had, try again next call
+            watched.signatures = None
+            return False
+        watched.paths, watched.signatures = paths, signatures
+        newest = max((sig[1] for sig in signatures if sig is not None), default=0)
+        watched.racy_until = newest + RACY_NS if now - newest < RACY_NS else 0
+        old, watched.values = watched.values, values
+        kept = {secret.value for secret in values}
+        gone = [secret for secret in old if secret.value not in kept]
+        if gone:
+            known = {secret.value for secret in self.recent}
+            self.recent += [secret for secret in gone if secret.value not in known]
+            if self._rotated is not None:
+                # a read-only home: redaction matters more than the memory of rotations
+                with contextlib.suppress(Exception):
+                    self._rotated.record(gone)
+        return old != values
+
+    def current(self) -> list[Secret]:
+        """The values the SDK files hold now, re-reading only the providers whose files changed."""
+        with self._lock:
+            now = time.time_ns()
+            changed = False
+            for watched in self._watched:
+                if self._changed(watched, now) and self._reread(watched, now):
+                    changed = True
+            if changed or (not self._forms and any(w.values for w in self._watched)):
+                self._rebuild()
+            return [secret for watched in self._watched for secret in watched.values]
+
+    def known(self) -> list[Secret]:
+        """Every value matched: the current ones (re-read if their files changed) and the recent ones."""
+        current = self.current()
+        return current + [secret for secret in self.recent if secret not in current]
+
+    def _rebuild(self) -> None:
+        """Every form of every known value, longest first (so a value inside a longer form is never half-matched)."""
+        forms: dict[str, Secret] = {}
+        current = [secret for watched in self._watched for secret in watched.values]
+        for secret in current + self.recent:
+            for form in [secret.value, *encodings(secret)]:
+                forms.setdefault(form, secret)
+        self._forms = sorted(forms.items(), key=lambda item: -len(item[0]))
+        self._regex.clear()
+
+    def _present(self, text: str) -> list[tuple[str, Secret]]:
+        self.current()
+        return [(form, secret) for form, secret in self._forms if form in text]
+
+    def _pattern(self, present: list[tuple[str, Secret]]) -> re.Pattern[str]:
+        key = tuple(form for form, _ in present)
+        pattern = self._regex.get(key)
+        if pattern is None:
+            import re
+
+            pattern = re.compile("|".join(re.escape(form) for form in key))
+            if len(self._regex) > 64:
+                self._regex.clear()
+            self._regex[key] = pattern
+        return pattern
+
+    def find(self, text: str) -> list[tuple[Secret, int, int]]:
+        """Every occurrence of a known value or one of its encodings in ``text``: (secret, start, end), in order."""
+        present = self._present(text)
+        if not present:
+            return []
+        by_form = dict(present)
+        return [(by_form[m.group()], m.start(), m.end()) for m in self._pattern(present).finditer(text)]
+
+    def redact(self, text: str) -> tuple[str, list[Secret]]:
+        """``text`` with every known value and encoding replaced by its secret's label, and the secrets found
+        (each once, in order of first occurrence). Plain ``in`` checks first: text holding no value is returned as
+        it is, without a regular expression."""
+        present = self._present(text)
+        if not present:
+            return text, []
+        by_form = dict(present)
+        found: list[Secret] = []
+
+        def label(match: re.Match[str]) -> str:
+            secret = by_form[match.group()]
+            if secret not in found:
+                found.append(secret)
+            return secret.label()
+
+        return self._pattern(present).sub(label, text), found
