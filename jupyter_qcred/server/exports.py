@@ -35,9 +35,22 @@ class ChildEnvironment:
         self.original = dict(original)
         self.target = os.environ if target is None else target
         self.exported: dict[str, str] = {}
+        #: The keys of the providers that export something: only their entries can change what is exported.
+        self._exporting = {
+            getattr(provider, "key", None) for provider in self.providers if hasattr(provider, "exported_environment")
+        }
+        self._seen: list[Any] | None = None
 
     def on_status(self, event: dict[str, Any]) -> None:
-        """The manager's listener: the stored key may have changed."""
+        """The manager's listener. Status events come for every provider (a QCS refresh, a login); only a change in
+        the entries of a provider that exports something (its key's fingerprint or state) can change what is
+        exported, so the files are read only then."""
+        entries = [
+            entry for entry in event.get("status", {}).get("providers", []) if entry.get("provider") in self._exporting
+        ]
+        if entries == self._seen:
+            return
+        self._seen = entries
         self.apply()
 
     def apply(self) -> list[str]:

@@ -101,9 +101,10 @@ class IonqProvider(SpecProvider):
     def _document(self) -> LineFile:
         return LineFile(files.read_text(self.path), where=str(self.path))
 
-    def _found(self) -> tuple[str | None, str, str]:
-        """(key, url, source) as qiskit-ionq would resolve them from our file and the environment."""
-        document = self._document()
+    def _found(self, document: LineFile | None = None) -> tuple[str | None, str, str]:
+        """(key, url, source) as qiskit-ionq would resolve them from our file (``document`` when already read) and
+        the environment."""
+        document = self._document() if document is None else document
         env = self.settings.environ
         key = next((document.get(name) for name in KEY_VARIABLES if document.get(name)), None)
         source = "file"
@@ -274,12 +275,13 @@ class IonqProvider(SpecProvider):
         key too. The environment is qiskit-ionq's LAST source, so this never beats a ``.env``; and the server sets
         nothing when any guard variable was set in its own environment (a key set on purpose)."""
         try:
-            key, _url, source = self._found()
+            document = self._document()
+            key, _url, source = self._found(document)
         except QCredError:
             return []
         if source != "file":
             key = None  # the key comes from the environment already (or there is none)
-        file_url = next((v for v in (self._document().get(n) for n in URL_VARIABLES) if v), None) if key else None
+        file_url = next((v for v in (document.get(n) for n in URL_VARIABLES) if v), None) if key else None
         return [(KEY_VARIABLES, "IONQ_API_KEY", key), (URL_VARIABLES, "IONQ_API_URL", file_url)]
 
     def environment_specs(self) -> list[Any]:

@@ -1,0 +1,50 @@
+"""jupyter_qcred.server.exports: what the server hands its kernels and terminals follows the exporting providers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_qcred.server.exports import ChildEnvironment
+
+
+class Exporting:
+    """A provider that exports one variable and counts how often its files were read."""
+
+    key = "ionq"
+
+    def __init__(self) -> None:
+        self.value: str | None = "first-key-value"
+        self.reads = 0
+
+    def exported_environment(self) -> list[tuple[tuple[str, ...], str, str | None]]:
+        self.reads += 1
+        return [((), "IONQ_API_KEY", self.value)]
+
+
+class Silent:
+    key = "qcs"
+
+
+def event(*entries: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "status", "status": {"providers": list(entries)}, "change": None}
+
+
+def test_only_a_change_of_an_exporting_provider_reads_its_files() -> None:
+    provider, target = Exporting(), dict[str, str]()
+    children = ChildEnvironment([provider, Silent()], original={}, target=target)
+    ionq = {"provider": "ionq", "name": "default", "state": "ok", "fingerprint": "aaaa"}
+    children.on_status(event(ionq, {"provider": "qcs", "name": "default", "state": "ok"}))
+    assert target == {"IONQ_API_KEY": "first-key-value"} and provider.reads == 1
+
+    # A QCS refresh (its expiry moves) changes nothing IonQ exports: no read.
+    children.on_status(event(ionq, {"provider": "qcs", "name": "default", "state": "refreshing"}))
+    assert provider.reads == 1
+
+    # The key changed on disk: the manager's entry (its fingerprint) changes, and the new key is exported.
+    provider.value = "second-key-value"
+    children.on_status(event({**ionq, "fingerprint": "bbbb"}))
+    assert target == {"IONQ_API_KEY": "second-key-value"} and provider.reads == 2
+
+    provider.value = None
+    children.on_status(event())
+    assert target == {} and provider.reads == 3
