@@ -56,15 +56,23 @@ def renewable(entry: dict[str, Any]) -> bool:
     return entry["state"] == "expired" and account.get("refresh_token_state") not in ("missing", "refused")
 
 
-def exit_code(entries: Iterable[dict[str, Any]], *, renewable_ok: bool = False) -> int:
-    """0 when every entry is usable (with ``renewable_ok``: or renewable), 4 when there is none, else 3.
+def exit_code(entries: Iterable[dict[str, Any]], *, renewable_ok: bool = False, refreshed: bool = False) -> int:
+    """0 when no entry needs a person (with ``renewable_ok``: or renews on its own), 4 when there is none, else 3.
 
-    ``renewable_ok`` (``init``, in start scripts) also lets ``unsupported`` accounts pass: a hand-over that still
-    holds a legacy IBM account must not stop a server whose other credentials work; the status shows what to do.
+    "Needs a person" is the entry's own ``action_needed`` (:mod:`jupyter_qcred.core.states`: the one rule every view
+    uses), so ``status`` exits 3 exactly when the panel's status bar says "action needed": a refresh that is retrying
+    while the token still has time left is calm (0), an account the installed SDK cannot use is not (3).
+    ``refreshed`` (``refresh``): the person asked for a refresh, so one that failed is an answer of 3 even while the
+    old token still works. ``renewable_ok`` (``init``, in start scripts) also lets ``unsupported`` accounts pass: a
+    hand-over that still holds a legacy IBM account must not stop a server whose other credentials work; the status
+    shows what to do.
     """
     entries = list(entries)
     for entry in entries:
-        if entry["state"] in USABLE_STATES or entry["state"] == "absent":
+        if entry["state"] == "absent":
+            continue
+        failed = refreshed and entry["state"] not in USABLE_STATES
+        if not failed and not entry.get("action_needed", entry["state"] not in USABLE_STATES):
             continue
         if renewable_ok and (renewable(entry) or entry["state"] == "unsupported"):
             continue
@@ -122,7 +130,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     _show(snapshot, args.json)
     if result["outcome"] != "ok":  # the sentence the panel, the widget and %qcred show for the same outcome
         print(f"jupyter qcred refresh: {result['message']}", file=sys.stderr)
-    return exit_code(chosen(snapshot))
+    return exit_code(chosen(snapshot), refreshed=True)
 
 
 def _unless_unchecked(after: list[dict[str, Any]], before: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from .overlay import Overlay
 from .policy import Backoff
 from .provider import Provider
 from .registry import provider_info, title
-from .states import CredentialStatus, State, isoformat, utcnow
+from .states import CredentialStatus, State, isoformat, summary, utcnow
 
 log = logging.getLogger("jupyter_qcred.core.manager")
 
@@ -166,7 +166,9 @@ class CredentialManager(RefreshLoop, HubPulls):
     def snapshot_json(self) -> str:
         """:meth:`snapshot` encoded, re-encoded only when something in it changed (the hot path of GET status)."""
         hub = self.hub_info()
-        key = (self._version, json.dumps(hub, sort_keys=True))
+        # ``retrying`` turns into "action needed" when the token's time runs out, with nothing else changing.
+        now = self.clock()
+        key = (self._version, json.dumps(hub, sort_keys=True), tuple(s.retrying(now) for s in self._statuses.values()))
         if self._encoded is None or self._encoded[0] != key:
             body = self.snapshot()
             del body["generated_at"]
@@ -179,13 +181,16 @@ class CredentialManager(RefreshLoop, HubPulls):
         for status in self._statuses.values():
             if status.default and status.name:
                 defaults[status.provider] = status.name
+        now = self.clock()
+        entries = [status.to_json(now) for status in self.statuses()]
         return {
             "version": 1,
-            "generated_at": isoformat(self.clock()),
+            "generated_at": isoformat(now),
             "hub": self.hub_info(),
             "defaults": defaults,
             "provider_info": {key: provider_info(key) for key in self.providers},
-            "providers": [status.to_json() for status in self.statuses()],
+            "providers": entries,
+            "summary": summary(entries),
             "logins": self.logins.records(),
             "adapters": self.adapters(),
         }
@@ -207,12 +212,13 @@ class CredentialManager(RefreshLoop, HubPulls):
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def _replace(self, fresh: dict[Key, CredentialStatus], publish: bool) -> None:
-        before = {key: status.to_json() for key, status in self._statuses.items()}
+        now = self.clock()
+        before = {key: status.to_json(now) for key, status in self._statuses.items()}
         self._statuses = fresh
         self._version += 1
         if not publish:
             return
-        after = {key: status.to_json() for key, status in fresh.items()}
+        after = {key: status.to_json(now) for key, status in fresh.items()}
         if before == after:
             return
         change = None

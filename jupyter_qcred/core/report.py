@@ -47,18 +47,39 @@ def account_summary(entry: dict[str, Any]) -> str:
     return str((entry.get("account") or {}).get("summary") or "")
 
 
-def problem_lines(entries: Iterable[dict[str, Any]]) -> list[str]:
+def _who(entry: Mapping[str, Any]) -> str:
+    return " ".join(part for part in (title(entry["provider"]), entry.get("name")) if part)
+
+
+def state_label(entry: Mapping[str, Any]) -> str:
+    """The STATE cell: a refresh retrying while the token still has time left is calm ("retrying"), not "ERROR"."""
+    if entry.get("retrying"):
+        return "retrying"
+    return STATE_LABELS.get(entry["state"], entry["state"])
+
+
+def problem_lines(entries: Iterable[dict[str, Any]], now: datetime | None = None) -> list[str]:
     """One line per entry that has something to say: who, then the entry's sentence of what happened and what to do.
 
     Shared by the status table and by ``jupyter qcred init --quiet``, which prints only these (on stderr) when a
-    credential needs a person, so a start script's log still says why it stopped.
+    credential needs a person, so a start script's log still says why it stopped. A refresh that is retrying with
+    time left says so, calmly: "retrying; the token is valid for 59 min".
     """
     problems: list[str] = []
     for entry in entries:
         if entry.get("error"):
-            who = " ".join(part for part in (title(entry["provider"]), entry.get("name")) if part)
-            problems.append(f"- {who}: {entry['error']}")
+            line = f"- {_who(entry)}: {entry['error']}"
+            if entry.get("retrying"):
+                left = describe_expiry(entry.get("expires_at"), now).removeprefix("in ")
+                line += f" (retrying; the token is valid for {left})"
+            problems.append(line)
     return problems
+
+
+def warning_lines(entries: Iterable[Mapping[str, Any]]) -> list[str]:
+    """One line per status ``warning``: something to fix that does not stop the credential from working (a file
+    others can read). The panel's card, the widget and ``%qcred status`` show the same sentences."""
+    return [f"note: {_who(entry)}: {warning}" for entry in entries for warning in entry.get("warnings") or []]
 
 
 def format_status(snapshot: dict[str, Any], now: datetime | None = None) -> str:
@@ -70,12 +91,13 @@ def format_status(snapshot: dict[str, Any], now: datetime | None = None) -> str:
             (
                 title(entry["provider"]),
                 name,
-                STATE_LABELS.get(entry["state"], entry["state"]),
+                state_label(entry),
                 describe_expiry(entry.get("expires_at"), now),
                 account_summary(entry),
             )
         )
-    problems = problem_lines(snapshot.get("providers", []))
+    problems = problem_lines(snapshot.get("providers", []), now)
+    notes = warning_lines(snapshot.get("providers", []))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     for login in snapshot.get("logins", []):
@@ -85,8 +107,8 @@ def format_status(snapshot: dict[str, Any], now: datetime | None = None) -> str:
                 f"{login.get('verification_uri_complete') or login.get('verification_uri')} "
                 f"and confirm the code {login.get('user_code')}."
             )
-    if problems:
-        lines += ["", *problems]
+    if problems or notes:
+        lines += ["", *problems, *notes]
     lines.append("(* = default)")
     return "\n".join([*lines, *adapter_lines(snapshot.get("adapters") or [])])
 

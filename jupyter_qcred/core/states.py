@@ -24,6 +24,20 @@ class State(str, enum.Enum):
     ABSENT = "absent"
 
 
+#: The one rule of "action needed" (docs/api.md, "Action needed"), used by the card badge, the status bar, the
+#: notifications, the widget and the CLI's exit code alike, so no view derives its own:
+#:
+#: - usable, calm: ``ok``, ``expiring`` (renewed on its own), ``refreshing``;
+#: - calm while retrying: ``error`` after a failed refresh while the access token still has time left (the server
+#:   retries; the SDKs keep working) -- see :func:`retrying`;
+#: - action needed: ``expired``, ``needs_reinit``, ``unsupported`` (the installed SDK cannot use the account: nobody
+#:   can use it until a person removes or replaces it) and every other ``error`` (a file that does not parse, a
+#:   profile that cannot be used, a failed refresh with no time left);
+#: - nothing to do: ``absent`` (not set up is a choice, not a fault).
+CALM_STATES = frozenset({State.OK, State.EXPIRING, State.REFRESHING})
+ACTION_STATES = frozenset({State.EXPIRED, State.NEEDS_REINIT, State.UNSUPPORTED, State.ERROR})
+
+
 def utcnow() -> datetime:
     """Aware UTC now; one function so tests and the reliability clock can agree."""
     return datetime.now(timezone.utc)
@@ -77,8 +91,24 @@ class CredentialStatus:
         """Identity of the credential across reads."""
         return (self.provider, self.name)
 
-    def to_json(self) -> dict[str, Any]:
-        """The status JSON entry of docs/api.md."""
+    def retrying(self, now: datetime | None = None) -> bool:
+        """A refresh failed (not refused) and the access token still has time left: the server retries and every SDK
+        keeps working meanwhile, so this is calm in every view ("retrying; the token is valid for 59 min")."""
+        return (
+            self.state == State.ERROR
+            and self.name is not None
+            and (self.last_refresh or {}).get("outcome") == "failed"
+            and self.expires_at is not None
+            and self.expires_at > (now or utcnow())
+        )
+
+    def action_needed(self, now: datetime | None = None) -> bool:
+        """The one rule of "action needed" (:data:`ACTION_STATES`, minus a refresh that is retrying with time left)."""
+        return self.state in ACTION_STATES and not self.retrying(now)
+
+    def to_json(self, now: datetime | None = None) -> dict[str, Any]:
+        """The status JSON entry of docs/api.md (``action_needed`` and ``retrying`` as of ``now``)."""
+        now = now or utcnow()
         return {
             "provider": self.provider,
             "name": self.name,
@@ -96,7 +126,27 @@ class CredentialStatus:
             "retry_at": isoformat(self.retry_at),
             "last_refresh": self.last_refresh,
             "warnings": list(self.warnings),
+            "action_needed": self.action_needed(now),
+            "retrying": self.retrying(now),
         }
+
+
+def summary(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The status JSON's top-level ``summary``: whether anything needs a person, and one sentence every view can show
+    (the status bar's tooltip, the widget's header, the CLI's last line), from the entries' own ``action_needed``."""
+    named = [entry for entry in entries if entry.get("name") is not None]
+    action = [entry for entry in entries if entry.get("action_needed")]
+    retrying = [entry for entry in named if entry.get("retrying")]
+    if action:
+        several = len(action) > 1
+        sentence = f"{len(action)} quantum credential{'s need' if several else ' needs'} your attention."
+    elif not named:
+        sentence = "No quantum credentials are configured."
+    elif retrying:
+        sentence = "All quantum credentials are usable; a refresh is being retried while the token is still valid."
+    else:
+        sentence = "All quantum credentials are usable."
+    return {"action_needed": bool(action), "count": len(action), "retrying": len(retrying), "message": sentence}
 
 
 def absent(provider: str, file: Path | None, hint: str) -> CredentialStatus:

@@ -16,7 +16,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..core.report import STATE_LABELS, describe_expiry
+from ..core.report import describe_expiry, state_label
 from ..core.validation import web_url
 from .backend import NotebookError, Session
 from .feed import StatusFeed
@@ -59,7 +59,8 @@ def render_credential(entry: dict[str, Any], status: Mapping[str, Any] | None = 
     belongs to, whose ``provider_info`` names the provider)."""
     provider, state = str(entry.get("provider")), str(entry.get("state"))
     account = entry.get("account") or {}
-    colour = STATE_COLOURS.get(state, "#757575")
+    # The one rule (core/states.py): a refresh retrying while the token has time left is calm, not an error.
+    colour = STATE_COLOURS["expiring"] if entry.get("retrying") else STATE_COLOURS.get(state, "#757575")
     name = entry.get("name")
     title, noun = naming(status or {}, provider)
     head = f"<b>{_e(title)}</b>"
@@ -69,7 +70,7 @@ def render_credential(entry: dict[str, Any], status: Mapping[str, Any] | None = 
         head += " <span style='opacity:.7'>(default)</span>"
     badge = (
         f"<span data-state='{_e(state)}' style='margin-left:.5em;padding:0 .4em;border-radius:3px;color:white;"
-        f"background:{colour}'>{_e(STATE_LABELS.get(state, state))}</span>"
+        f"background:{colour}'>{_e(state_label(entry))}</span>"
     )
     rows: list[str] = []
     if provider == "ibm" and name:
@@ -102,6 +103,9 @@ def render_credential(entry: dict[str, Any], status: Mapping[str, Any] | None = 
             rows.append(_row("Source", _e(source)))
     body = f"<table style='margin:.2em 0'>{''.join(rows)}</table>" if rows else ""
     error = f"<div style='color:{colour}'>{_e(entry['error'])}</div>" if entry.get("error") else ""
+    if entry.get("retrying"):
+        left = describe_expiry(entry.get("expires_at")).removeprefix("in ")
+        error += f"<div style='opacity:.8'>Retrying; the token is valid for {_e(left)}.</div>"
     error += "".join(
         f"<div style='color:#8d6e00'>&#9888; {_e(warning)}</div>" for warning in entry.get("warnings") or []
     )
@@ -189,8 +193,15 @@ class CredentialsWidget(widgets.VBox):
                 if self.session.mode == "server"
                 else "from the credential files (no server)"
             )
+            summary = self.status.get("summary") or {}
+            attention = (
+                f"<div data-action-needed='true' style='color:#c62828'>{_e(summary.get('message'))}</div>"
+                if summary.get("action_needed")
+                else ""
+            )
             self.header.value = (
                 f"<h4 style='margin:.4em 0'>Quantum credentials <small style='opacity:.7'>{where}</small></h4>"
+                + attention
             )
             self.body.value = render_status(self.status)
             self._render_rows()
