@@ -115,12 +115,57 @@ class TokenFormat:
     check: Callable[[str], bool] | None = None
 
 
+#: A JSON Web Token as it appears in text (header and payload are base64url JSON objects, so both start ``eyJ``).
+JWT_PATTERN = r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"
+
+
+def jwt_claims(token: str) -> dict[str, object] | None:
+    """The payload of a JWT, decoded without checking its signature (to recognise its issuer), or None when
+    ``token`` is not one."""
+    import json
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims = json.loads(payload)
+    except ValueError:
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def jwt_issuer_host(token: str) -> str | None:
+    """The host of a JWT's ``iss`` claim (lower case), or None."""
+    from urllib.parse import urlsplit
+
+    claims = jwt_claims(token)
+    issuer = claims.get("iss") if claims else None
+    if not isinstance(issuer, str):
+        return None
+    try:
+        return (urlsplit(issuer).hostname or "").lower() or None
+    except ValueError:
+        return None
+
+
 def _signature(path: object) -> tuple[int, int, int] | None:
     try:
         info = os.stat(path)  # type: ignore[arg-type]
     except (OSError, ValueError):
         return None
     return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def _unique(secrets: Iterable[Secret]) -> list[Secret]:
+    """Long enough values, each once (the first name wins: a token in two files, or in a hand-off's two entries)."""
+    seen: set[str] = set()
+    kept: list[Secret] = []
+    for secret in secrets:
+        if len(secret.value) >= MIN_LENGTH and secret.value not in seen:
+            seen.add(secret.value)
+            kept.append(secret)
+    return kept
 
 
 class _Watched:
@@ -157,16 +202,21 @@ class SecretIndex:
         return [_signature(path) for path in watched.paths] != watched.signatures
 
     def _reread(self, watched: _Watched, now: int) -> bool:
-        """Read the provider's values again; whether they changed. A provider that fails keeps its old values."""
+        """Read the provider's values again; whether they changed. A provider that fails (a file being rewritten in
+        place, a provider bug) keeps its old values and is tried again on every call for the next two seconds, then
+        whenever its files change."""
         provider = watched.provider
         try:
             paths: list[object] = list(provider.watched_paths())
-            signatures = [_signature(path) for path in paths]
-            values = [secret for secret in provider.secret_values() if len(secret.value) >= MIN_LENGTH]
-        except Exception:  # a file being rewritten, a provider bug: keep what we had, try again next call
-            watched.signatures = None
-            return False
+        except Exception:
+            paths = watched.paths
+        signatures = [_signature(path) for path in paths]
         watched.paths, watched.signatures = paths, signatures
+        try:
+            values = _unique(provider.secret_values())
+        except Exception:
+            watched.racy_until = now + RACY_NS
+            return False
         newest = max((sig[1] for sig in signatures if sig is not None), default=0)
         watched.racy_until = newest + RACY_NS if now - newest < RACY_NS else 0
         old, watched.values = watched.values, values

@@ -27,6 +27,7 @@ from .store import BraketStore, Stored
 
 if TYPE_CHECKING:
     from ...core.flows import Flow
+    from ...core.secrets import Secret, TokenFormat
     from ..shared.client import Client
     from ..shared.oidc import Oidc
     from ..shared.renewer import Renewer
@@ -254,6 +255,18 @@ class BraketProvider(SpecProvider):
             "Amazon Braket credentials come from your JupyterHub login (no AWS keys are stored); re-initialize from "
             "JupyterHub instead of uploading a file."
         )
+
+    # ----- the leak guard: :mod:`.leaks` ------------------------------------------------------------------------
+
+    def secret_values(self) -> list[Secret]:
+        from . import leaks
+
+        return leaks.values(self)
+
+    def token_formats(self) -> list[TokenFormat]:
+        from . import leaks
+
+        return list(leaks.FORMATS)
 
 
 class _ProfileRenewal:

@@ -16,7 +16,7 @@ environment). The formats and protocols they use live in :mod:`.credentials` (th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...core.errors import QCredError
 from ...core.validation import Fields
@@ -24,6 +24,9 @@ from .changing import IbmChanging
 from .credentials import QX_AUTH_URL, Credentials, HubGroupProject, InvalidHubGroupProjectError
 from .reading import IbmAccount
 from .spec import parse_entry
+
+if TYPE_CHECKING:
+    from ...core.secrets import Secret, TokenFormat
 
 __all__ = [
     "QX_AUTH_URL",
@@ -63,3 +66,15 @@ class IbmProvider(IbmChanging):
                 raise QCredError("For channel ibm_quantum the instance is hub/group/project.")
             entry.update(zip(("hub", "group", "project"), parts, strict=True))
         return [parse_entry(Fields("the account you entered", "ibm[0]", entry))]
+
+    # ----- the leak guard: :mod:`.leaks` ------------------------------------------------------------------------
+
+    def secret_values(self) -> list[Secret]:
+        from . import leaks
+
+        return leaks.values(self)
+
+    def token_formats(self) -> list[TokenFormat]:
+        from . import leaks
+
+        return list(leaks.FORMATS)

@@ -37,6 +37,7 @@ from ..shared.specprovider import SpecProvider
 from .spec import KEY_NAME, IonqKeySpec, parse_entry
 
 if TYPE_CHECKING:
+    from ...core.secrets import Secret, TokenFormat
     from ..shared.client import Client
 
 log = logging.getLogger("jupyter_qcred.ionq")
@@ -289,3 +290,15 @@ class IonqProvider(SpecProvider):
         key = next((env[name] for name in KEY_VARIABLES if env.get(name)), None)
         url = next((env[name] for name in URL_VARIABLES if env.get(name)), None)
         return [IonqKeySpec(key=key, url=url)] if key else []
+
+    # ----- the leak guard: :mod:`.leaks` ------------------------------------------------------------------------
+
+    def secret_values(self) -> list[Secret]:
+        from . import leaks
+
+        return leaks.values(self)
+
+    def token_formats(self) -> list[TokenFormat]:
+        from . import leaks
+
+        return list(leaks.FORMATS)

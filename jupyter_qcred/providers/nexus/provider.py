@@ -34,6 +34,7 @@ from .store import NexusStore
 
 if TYPE_CHECKING:
     from ...core.flows import Flow
+    from ...core.secrets import Secret, TokenFormat
     from ..shared.client import Client
     from ..shared.renewer import Renewer
 
@@ -271,6 +272,18 @@ class NexusProvider(SpecProvider):
             await asyncio.to_thread(self._save, str(tokens["refresh_token"]), str(tokens["access_token"]))
             login.state = "done"
         return login
+
+    # ----- the leak guard: :mod:`.leaks` ------------------------------------------------------------------------
+
+    def secret_values(self) -> list[Secret]:
+        from . import leaks
+
+        return leaks.values(self)
+
+    def token_formats(self) -> list[TokenFormat]:
+        from . import leaks
+
+        return list(leaks.FORMATS)
 
 
 class _LoginRenewal:

@@ -27,6 +27,7 @@ from .status import QcsStatus
 from .writer import QcsWriter
 
 if TYPE_CHECKING:
+    from ...core.secrets import Secret, TokenFormat
     from ..shared.client import Client
     from ..shared.oidc import Oidc
     from ..shared.renewer import Renewer
@@ -253,3 +254,15 @@ class QcsProvider(Provider):
                 "refresh": str(chosen.get("refresh") or "hub"),
             }
         ]
+
+    # ----- the leak guard: :mod:`.leaks` ------------------------------------------------------------------------
+
+    def secret_values(self) -> list[Secret]:
+        from . import leaks
+
+        return leaks.values(self)
+
+    def token_formats(self) -> list[TokenFormat]:
+        from . import leaks
+
+        return list(leaks.FORMATS)

@@ -1,0 +1,50 @@
+"""Amazon Braket's credential values for the leak guard (:mod:`jupyter_qcred.core.secrets`).
+
+By design the Braket profiles jupyter_qcred writes hold no AWS secret: botocore trades the web identity token for
+short-lived credentials in each process's memory. What the files do hold is secret enough: each profile's web
+identity token (an OIDC ID token from the hub's login, in ``~/.aws/qcred/NAME.token``), which anyone can trade for
+the role's credentials while it is valid, and the login's refresh token in the profile's note (``NAME.json``).
+
+No public format: an OIDC ID token's issuer is the hub's own login service, which differs at every site, and AWS
+access key ids are not secrets (the secret keys have no recognisable shape).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...core.errors import QCredError
+from ...core.secrets import Secret, TokenFormat
+
+if TYPE_CHECKING:
+    from .provider import BraketProvider
+
+
+def values(provider: BraketProvider) -> list[Secret]:
+    """The web identity token and the refresh token of each of our profiles; a profile whose files do not read is
+    left out (the others still count)."""
+    store, found = provider.store, []
+    try:
+        profiles = [profile for profile, _ in store._sections(store.document())]
+    except QCredError:
+        return []
+    for profile in profiles:
+        try:
+            stored = store.load(profile)
+        except QCredError:
+            continue
+        if stored.token:
+            found.append(
+                Secret(
+                    stored.token, provider.key, provider.title, profile, "web identity token", str(stored.token_file)
+                )
+            )
+        refresh = stored.meta.get("refresh_token")
+        if isinstance(refresh, str) and refresh:
+            found.append(
+                Secret(refresh, provider.key, provider.title, profile, "refresh token", str(store.meta_path(profile)))
+            )
+    return found
+
+
+FORMATS: list[TokenFormat] = []
