@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["__version__", "pyquil_client"]
+__all__ = ["__version__", "credential", "pyquil_client"]
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
@@ -49,3 +49,11 @@ def pyquil_client(profile: str | None = None) -> Any:
     from .providers.qcs.sdkclient import pyquil_client as make
 
     return make(profile)
+
+
+def credential(provider: str, name: str | None = None, kind: str | None = None) -> str:
+    """A credential value read from the SDK's files now: what the save guard writes into code instead of a pasted
+    token (``jupyter_qcred.credential("ibm", "default", kind="key")``; :mod:`jupyter_qcred.lookup`)."""
+    from .lookup import credential as read
+
+    return read(provider, name, kind)

@@ -29,6 +29,7 @@ from .loop import RefreshLoop, mark
 from .overlay import Overlay
 from .policy import Backoff
 from .provider import Provider
+from .redactions import Redactions
 from .registry import provider_info, title
 from .states import CredentialStatus, State, isoformat, summary, utcnow
 
@@ -92,6 +93,8 @@ class CredentialManager(RefreshLoop, HubPulls):
         self.refresh_observers: list[Callable[[Key, str, CredentialStatus | None, CredentialStatus | None], None]] = []
         #: Sign-ins a person started from a view; their records are part of the status.
         self.logins = Logins(self.publish)
+        #: Values kept out of files and outputs (:mod:`.redactions`); their notices are part of the status.
+        self.redactions = Redactions(self.publish)
         #: Bumped whenever anything the status shows may have changed (statuses replaced, an event published).
         self._version = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -193,6 +196,7 @@ class CredentialManager(RefreshLoop, HubPulls):
             "summary": summary(entries),
             "logins": self.logins.records(),
             "adapters": self.adapters(),
+            "redactions": self.redactions.records(self.providers),
         }
 
     def adapters(self) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import handover, uploading
+from . import handover, redactions, uploading
 from .bundle import Bundle
 from .errors import (
     ExistsError,
@@ -313,6 +313,10 @@ class CredentialService:
     #: A credentials file the user downloaded (QCS secrets/settings TOML, qiskit-ibm.json, qiskitrc, .env): the
     #: rules of uploads (names, hosts, what no upload may do) live in their own module, as a method of the service.
     import_file = uploading.import_file
+
+    #: A value kept out of a file or an output (the save guard, the kernels' output filter): a notice in the status
+    #: and the ``secret_redacted`` event (:mod:`.redactions`).
+    record_redaction = redactions.record_redaction
 
     async def remove(self, provider: str, name: str | None) -> dict[str, Any]:
         """Remove a credential: an IBM account (from qiskit-ibm.json and qiskitrc), a QCS profile (and its credential

@@ -18,7 +18,7 @@ from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Bool, Float, List, Unicode, default, validate
+from traitlets import Bool, Enum, Float, List, Unicode, default, validate
 
 from .._version import __version__
 from ..core import registry
@@ -163,6 +163,17 @@ class QCredApp(ExtensionApp):
         server follow their own environment's JUPYTER_QCRED_SDK_ADAPTERS.""",
     ).tag(config=True)
 
+    save_guard = Enum(
+        ["redact", "refuse", "warn", "off"],
+        default_value="redact",
+        help="""What happens when a notebook or text file saved through Jupyter holds a credential value of the user
+        (docs/leak-guard.md): 'redact' (the default) saves it without the value: outputs, markdown and comments get
+        the label <IBM Quantum key 'name' ...abcd>, a string in Python code becomes
+        jupyter_qcred.credential(PROVIDER, NAME, kind=...), which reads the value from the SDK's files when the
+        code runs; 'refuse' refuses the save with a sentence naming the cell or line; 'warn' saves as it is and
+        shows the notice; 'off' does not look. The SDKs' own credentials files are never changed.""",
+    ).tag(config=True)
+
     @validate("qcs_handoff")
     def _check_handoff(self, proposal: dict[str, Any]) -> str:
         value = str(proposal["value"])
@@ -238,6 +249,11 @@ class QCredApp(ExtensionApp):
         self.child_environment: Any = None  # see _export_environment
         self._started = False
         self._startup_thread: threading.Thread | None = None
+        contents = getattr(self.serverapp, "contents_manager", None)
+        if contents is not None and self.save_guard != "off":  # runs after the admin's own pre_save_hook
+            from .saveguard import SaveGuard
+
+            contents.register_pre_save_hook(SaveGuard(self.save_guard, self.credentials, self.lock_timeout))
         IOLoop.current().add_callback(self._start_background)
 
     @property
@@ -371,6 +387,10 @@ class QCredApp(ExtensionApp):
         self.observability = Observability(
             service.manager, service, getattr(self.serverapp, "event_logger", None), self.hub.server_name
         )
+        if self.observability.event_logger is not None:
+            from .saveguard import observe
+
+            observe(service, self.observability.event_logger)  # the secret_redacted events
         service.manager.start()
         await self.hub.start()
         if "hub" in self.active_sources and self.hub.available:

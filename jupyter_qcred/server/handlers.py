@@ -300,6 +300,28 @@ _DOCTOR_ANSWERS: dict[tuple[int, str, str], tuple[float, asyncio.Future[dict[str
 _PROBE_MEMO = Memo()
 
 
+class RedactionsHandler(QCredHandler):
+    """``POST qcred/redactions``: a kernel's output filter kept a credential value out of an output
+    (``{provider, name, where, what}``, ``what`` defaulting to "kernel output"); answers 204. The notice appears in
+    the status and the ``secret_redacted`` event is emitted; no value is ever sent here."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        data = self.body({"provider", "name", "where", "what"})
+        try:
+            self.service.record_redaction(
+                data.get("provider") or "",
+                data.get("name") or "",
+                data.get("where") or "",
+                data.get("what") or "kernel output",
+            )
+        except InputError as exc:
+            raise web.HTTPError(400, str(exc)) from None
+        self.set_status(204)
+        self.finish()
+
+
 class EventsHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     """``GET qcred/events``: a WebSocket that sends the status JSON on connect and after every change."""
 
@@ -345,6 +367,7 @@ ROUTES: list[tuple[str, type]] = [
     ("default", DefaultHandler),
     ("remove", RemoveHandler),
     ("doctor", DoctorHandler),
+    ("redactions", RedactionsHandler),
     ("events", EventsHandler),
 ]
 
