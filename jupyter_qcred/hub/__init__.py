@@ -45,6 +45,8 @@ from . import spawners
 log = logging.getLogger("jupyter_qcred.hub")
 
 HANDOVERS = spawners.HANDOVERS
+#: Login options each server reads from its environment but that are no field of the hub login's profile.
+SERVER_ONLY_OPTIONS = ("login_client_id",)
 SERVER_SCOPES = ("delete:servers!server", "admin:auth_state!user")
 USER_SCOPES = ("admin:auth_state!user",)
 #: JupyterHub's default ``server`` role (kept when we extend it, since a role in load_roles replaces the default's
@@ -164,8 +166,10 @@ def configure(
     ``mapper`` turns a user's auth_state into a :class:`~jupyter_qcred.core.bundle.Bundle` (default: a bundle in
     ``auth_state["qcred"]``, or oauthenticator's tokens as the QCS profile described by ``qcs``: ``issuer``,
     ``api_url``, ``grpc_api_url``, ``client_id``, ``profile`` and ``refresh`` — "hub" for a confidential client,
-    "provider" for a public one, and ``handoff``: "files" for plain token payloads in the users' ``secrets.toml``
-    instead of jupyter_qcred's token command, see ``providers/qcs/handoff.py``; and with ``braket`` — ``role_arn``,
+    "provider" for a public one, ``handoff``: "files" for plain token payloads in the users' ``secrets.toml``
+    instead of jupyter_qcred's token command, see ``providers/qcs/handoff.py``, and ``login_client_id``: the public
+    client (no secret) the servers use for the browser logins they start, since the hub's own client is
+    confidential, see ``providers/qcs/loginclient.py``; and with ``braket`` — ``role_arn``,
     ``region``, ``profile`` — the login's OIDC id_token as the Amazon Braket profile that assumes that role).
     ``handover`` is "auto" (the default: what suits each spawner, see :mod:`jupyter_qcred.hub.spawners`),
     "environment", "file" (``bundle_dir/USER.json``) or "hub".
@@ -182,7 +186,9 @@ def configure(
     configured_spawner = spawners.resolve_spawner_class(_previous(c.JupyterHub, "spawner_class"))
     if configured_spawner is not None:
         spawners.check(handover, configured_spawner)
-    mapping = mapper or default_mapper(qcs, braket)
+    # ``login_client_id`` is for the servers (the public client of the logins they start, see
+    # providers/qcs/loginclient.py), not a field of the profile the hub's login becomes.
+    mapping = mapper or default_mapper({k: v for k, v in (qcs or {}).items() if k not in SERVER_ONLY_OPTIONS}, braket)
     login_env = _options_environment({"qcs": qcs, "braket": braket})
     directory = Path(bundle_dir)
 

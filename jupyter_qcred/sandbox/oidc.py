@@ -190,10 +190,10 @@ class JwksHandler(ServiceHandler):
         self.write_json(self.sandbox.signer.jwks())
 
 
-class TokenHandler(ServiceHandler):
-    """``POST {issuer}/v1/token``: every grant the real clients use."""
-
-    endpoint = "qcs_token"
+class ClientAuthentication(ServiceHandler):
+    """The client authentication of the token and device endpoints (Okta's, RFC 6749 section 2.3): a public
+    client names itself; a confidential one (the hub's ``jupyterhub``) must also prove its secret, so a notebook
+    server that tried a login with the hub's client is refused with 401 ``invalid_client``, as Okta does."""
 
     def authenticate_client(self) -> OAuthClient | None:
         """Resolve and authenticate the client (Basic or form); answers 401 itself and returns None on failure."""
@@ -212,6 +212,12 @@ class TokenHandler(ServiceHandler):
             self.oauth_error("invalid_client", "Client authentication failed: bad or missing client secret.", 401)
             return None
         return client
+
+
+class TokenHandler(ClientAuthentication):
+    """``POST {issuer}/v1/token``: every grant the real clients use."""
+
+    endpoint = "qcs_token"
 
     def post(self) -> None:
         grant_type = self.form("grant_type")
@@ -322,18 +328,17 @@ class TokenHandler(ServiceHandler):
                 )
 
 
-class DeviceAuthorizeHandler(ServiceHandler):
-    """``POST {issuer}/v1/device/authorize`` (RFC 8628 section 3.1)."""
+class DeviceAuthorizeHandler(ClientAuthentication):
+    """``POST {issuer}/v1/device/authorize`` (RFC 8628 section 3.1: a confidential client authenticates here too)."""
 
     endpoint = "qcs_device"
 
     def post(self) -> None:
         state = self.sandbox
-        client_id = self.form("client_id") or (self.basic_auth() or ("",))[0]
-        self.log_client_id = client_id
-        if not client_id or state.client(client_id) is None:
-            self.oauth_error("invalid_client", "Client authentication failed: unknown client.", 401)
+        client = self.authenticate_client()
+        if client is None:
             return
+        client_id = client.client_id
         device_code = opaque("sbxdc_", 24)
         user_code = state.config.device_user_code or new_user_code()
         lifetime = state.config.device_code_lifetime

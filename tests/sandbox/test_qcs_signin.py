@@ -103,3 +103,68 @@ async def test_device_login_denied_slow_down_and_expired(tmp_path: Path, sandbox
     secret_scanner.add_secrets(second.device_code)
     second.expires_at = second.expires_at.replace(year=2000)
     assert (await qcs.poll_device_login(second)).state == "expired"
+
+
+def _under_hub(home: Path, sandbox: Sandbox, **extra: str) -> Any:
+    """A QCS provider as a server under the demo's hub sees it: the default profile names the hub's confidential
+    client, and the hub's login options say so (``QCRED_QCS_CLIENT_ID``, ``QCRED_QCS_REFRESH``)."""
+    qcs = provider(
+        home,
+        SSL_CERT_FILE=sandbox.ca_file or "",
+        QCRED_QCS_CLIENT_ID="jupyterhub",
+        QCRED_QCS_REFRESH="hub",
+        **extra,
+    )
+    qcs.import_file(
+        "settings.toml",
+        f'[profiles.default]\napi_url = "{sandbox.qcs_api_url}"\nauth_server_name = "default"\n'
+        f'[auth_servers.default]\nclient_id = "jupyterhub"\nissuer = "{sandbox.qcs_issuer}"\n',
+    )
+    return qcs
+
+
+async def test_device_login_under_a_hub_uses_the_public_login_client(
+    tmp_path: Path, sandbox: Sandbox, secret_scanner: Any
+) -> None:
+    """issue 23: under JupyterHub the login the server starts uses the deployment's public client, never the hub's
+    confidential one, and the tokens it stores are refreshed with that client."""
+    sandbox.configure(device_interval=0)
+    public = sandbox.qcs_client_id
+    qcs = _under_hub(tmp_path, sandbox, QCRED_QCS_LOGIN_CLIENT_ID=public)
+    login = await qcs.start_device_login()
+    secret_scanner.add_secrets(login.device_code)
+    assert sandbox.approve_device(login.user_code, "alice")
+    assert (await qcs.poll_device_login(login)).state == "done", login.error
+    (device,) = sandbox.log("qcs_device")
+    assert device["client_id"] == public and device["status"] == 200
+    (grant,) = sandbox.token_requests()
+    assert grant["grant_type"] == "urn:ietf:params:oauth:grant-type:device_code"
+    assert grant["client_id"] == public and grant["status"] == 200
+    assert grant["form_keys"] == ["client_id", "device_code", "grant_type"]  # a public client: no secret
+    settings_doc = tomlkit.parse(qcs.settings_path.read_text())
+    server = settings_doc["profiles"]["default"]["auth_server_name"]  # type: ignore[index]
+    assert server == "jupyter_qcred-login"
+    assert settings_doc["auth_servers"][server]["client_id"] == public  # type: ignore[index]
+    assert settings_doc["auth_servers"]["default"]["client_id"] == "jupyterhub"  # type: ignore[index]
+    payload = stored_payload(qcs)
+    secret_scanner.add_secrets(payload.access_token, payload.refresh_token)
+    # A working credential: the forced refresh spends the login's refresh token with the same public client.
+    status = await qcs.refresh("default", force=True)
+    assert status.state is State.OK, status.error
+    refreshed = sandbox.token_requests()[-1]
+    assert (refreshed["grant_type"], refreshed["client_id"], refreshed["status"]) == ("refresh_token", public, 200)
+
+
+async def test_device_login_under_a_hub_says_which_client(tmp_path: Path, sandbox: Sandbox) -> None:
+    """No public client configured: refused before anything is asked, saying what to configure; a refused client is
+    named in the sentence."""
+    qcs = _under_hub(tmp_path, sandbox)
+    with pytest.raises(QCredError, match="QCRED_QCS_LOGIN_CLIENT_ID") as info:
+        await qcs.start_device_login()
+    assert "'jupyterhub'" in str(info.value) and "confidential" in str(info.value)
+    assert sandbox.log("qcs_device") == []
+    unknown = _under_hub(tmp_path / "other", sandbox, QCRED_QCS_LOGIN_CLIENT_ID="not-registered-here")
+    with pytest.raises(RefusedError, match="invalid_client") as refused:
+        await unknown.start_device_login()
+    assert "The login used the OAuth client 'not-registered-here'" in str(refused.value)
+    assert "QCRED_QCS_LOGIN_CLIENT_ID" in str(refused.value)

@@ -127,6 +127,18 @@ def test_post_auth_hook_composes_and_stores_the_bundle() -> None:
     assert stored["qcs"][0]["refresh_token"] == AUTH_STATE["refresh_token"]
 
 
+def test_login_client_id_reaches_the_servers_not_the_profile() -> None:
+    """issue 23: the public client for the servers' own browser logins is a server setting (QCRED_QCS_LOGIN_CLIENT_ID),
+    never a field of the profile the hub's login becomes (which keeps the hub's client)."""
+    c = Config()
+    hub.configure(c, qcs={**QCS, "login_client_id": "public-notebook-logins"}, handover="environment")
+    spawner = FakeSpawner()
+    run(c.Spawner.auth_state_hook(spawner, AUTH_STATE))
+    assert spawner.environment["QCRED_QCS_LOGIN_CLIENT_ID"] == "public-notebook-logins"
+    (profile,) = loads_bundle(spawner.environment["QCRED_BUNDLE"]).qcs
+    assert (profile.client_id, profile.refresh) == ("hub", "hub")
+
+
 def test_unknown_handover_is_refused_with_a_sentence() -> None:
     with pytest.raises(ValueError, match="handover must be one of"):
         hub.configure(Config(), handover="carrier-pigeon")

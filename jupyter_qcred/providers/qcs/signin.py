@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from ...core.errors import FieldError, QCredError, RefusedError
+from ...core.errors import FieldError, ProviderError, QCredError, RefusedError
 from ...core.flows import Flow
 from ...core.logins import DeviceLogin
 from ...core.states import CredentialStatus, utcnow
@@ -22,8 +22,10 @@ from ...core.validation import Fields
 from ..shared.client import Client
 from ..shared.oidc import Oidc, TokenResponse
 from ..shared.times import jwt_times
+from . import loginclient
 from .api import PROVIDER, account_flow
 from .base import Memory, QcsFiles, Snapshot, log
+from .loginclient import LOGIN_AUTH_SERVER, LoginClient
 from .model import DEFAULT_PROFILE_NAME, AuthServer, Profile
 from .refresh import QcsRefresher
 from .spec import QcsProfileSpec, parse_entry
@@ -53,6 +55,8 @@ class QcsSignIn:
         self.refresher = refresher
         self.client = client
         self.oidc = oidc
+        #: client id -> the client logins were started with (for the tokens' auth server and the sentences)
+        self._login_clients: dict[str, LoginClient] = {}
 
     def _profile_target(self, profile: str | None) -> tuple[str, AuthServer, str]:
         """Profile name, its auth server and its credential name, for a profile that may not exist yet."""
@@ -160,9 +164,24 @@ class QcsSignIn:
         """The profile a login for ``profile`` (None: the default) signs in to."""
         return self._profile_target(profile)[0]
 
+    def login_client(self, profile: str | None) -> LoginClient:
+        """The OAuth client a browser login into ``profile`` uses: never the hub's confidential one (see
+        :mod:`.loginclient`)."""
+        name, server, credential = self._profile_target(profile)
+        snapshot = self.files.load()
+        found = snapshot.settings.profiles.get(name) or self._template(snapshot)
+        server_name = found.auth_server_name if found else DEFAULT_PROFILE_NAME
+        where = f"[auth_servers.{server_name}] in {self.files.settings_path}"
+        return loginclient.choose(self.files.environ(), server, self.memory.refresh_via.get(credential), where)
+
     def _device_start_flow(self, profile: str | None) -> Flow[DeviceLogin]:
         name, server, _credential = self._profile_target(profile)
-        discovery, authorization = yield from self.oidc.device_authorization(server.issuer, server.client_id)
+        client = self.login_client(profile)
+        try:
+            discovery, authorization = yield from self.oidc.device_authorization(server.issuer, client.client_id)
+        except ProviderError as exc:
+            raise loginclient.naming_client(exc, client) from None
+        self._login_clients[client.client_id] = client
         return DeviceLogin(
             id=secrets.token_urlsafe(6),
             profile=name,
@@ -174,7 +193,7 @@ class QcsSignIn:
             interval=authorization.interval,
             device_code=authorization.device_code,
             token_endpoint=discovery.token_endpoint,
-            client_id=server.client_id,
+            client_id=client.client_id,
         )
 
     async def start_device_login(self, profile: str | None = None) -> DeviceLogin:
@@ -191,7 +210,11 @@ class QcsSignIn:
             login.state = "expired"
             login.error = "The sign-in code expired before it was used; start the QCS login again."
             return None
-        poll = yield from self.oidc.device_poll(login.token_endpoint, login.client_id, login.device_code)
+        try:
+            poll = yield from self.oidc.device_poll(login.token_endpoint, login.client_id, login.device_code)
+        except ProviderError as exc:
+            client = self._login_clients.get(login.client_id) or LoginClient(login.client_id, "", own=False)
+            raise loginclient.naming_client(exc, client) from None
         if poll.outcome == "slow_down":
             login.interval += 5
         elif poll.outcome == "expired":
@@ -205,12 +228,23 @@ class QcsSignIn:
         return None
 
     def _save_sign_in(
-        self, profile: str, access_token: str, refresh_token: str | None, source: str, default: bool = False
+        self,
+        profile: str,
+        access_token: str,
+        refresh_token: str | None,
+        source: str,
+        default: bool = False,
+        client: LoginClient | None = None,
     ) -> None:
-        """Write tokens a person just obtained into ``profile`` (creating it if needed), whatever was there."""
-        name, _server, credential = self._profile_target(profile)
+        """Write tokens a person just obtained into ``profile`` (creating it if needed), whatever was there.
+
+        Tokens of a login through a client other than the profile's (``client.own``: the public client for
+        notebook-server logins under a hub) get the auth server :data:`LOGIN_AUTH_SERVER` naming that client: only
+        it can refresh them."""
+        name, server, credential = self._profile_target(profile)
         snapshot = self.files.load()
         template = None if name in snapshot.settings.profiles else self._template(snapshot)
+        own = client is not None and client.own
         spec = QcsProfileSpec(
             profile=name,
             access_token=access_token,
@@ -218,7 +252,9 @@ class QcsSignIn:
             credentials_name=credential,
             api_url=template.api_url if template else None,
             grpc_api_url=template.grpc_api_url if template else None,
-            auth_server_name=template.auth_server_name if template else None,
+            auth_server_name=LOGIN_AUTH_SERVER if own else template.auth_server_name if template else None,
+            client_id=client.client_id if client is not None and own else None,
+            issuer=server.issuer if own else None,
             default=default,
         )
         self.writer.write_profiles([spec], source=source, reinit=True, keep_newer=False)
@@ -227,7 +263,8 @@ class QcsSignIn:
     def _finish_login(self, login: DeviceLogin, tokens: TokenResponse | None) -> None:
         if tokens is None:
             return
-        self._save_sign_in(login.profile, tokens.access_token, tokens.refresh_token, "device")
+        client = self._login_clients.get(login.client_id)
+        self._save_sign_in(login.profile, tokens.access_token, tokens.refresh_token, "device", client=client)
         login.state = "done"
         log.info("QCS profile %s: device login %s finished; tokens saved", login.profile, login.id)
 
