@@ -115,6 +115,35 @@ export interface ICredentialEntry {
   retry_at?: string | null;
   last_refresh?: ILastRefresh | null;
   account?: (IQcsAccount & IIbmAccount & IGenericAccount) | null;
+  /** Sentences about something to fix that does not stop the credential from working (a file others can read). */
+  warnings?: string[] | null;
+  /**
+   * The server's one rule (core/states.py): whether a person must act. Every view reads it; none re-derives it.
+   * Absent from older servers (then: the state is not ok, expiring, refreshing or absent).
+   */
+  action_needed?: boolean;
+  /** A refresh failed (not refused) while the access token still has time left: calm, the server retries. */
+  retrying?: boolean;
+}
+
+/** One notice of a credential value kept out of a file or an output (status JSON `redactions`, issue 24). */
+export interface IRedaction {
+  name: string;
+  where: string;
+  what: string;
+  action?: string;
+  at: string;
+  count: number;
+  /** The server's sentence, e.g. "1 key kept out of analysis.ipynb". */
+  notice?: string;
+}
+
+/** The status JSON's `summary`: whether anything needs a person, and a sentence. */
+export interface IStatusSummary {
+  action_needed: boolean;
+  count: number;
+  retrying?: number;
+  message: string;
 }
 
 /** What a provider other than IBM and QCS puts in `account`: one line, and label/value rows the views show. */
@@ -145,6 +174,10 @@ export interface IStatus {
   logins?: ILogin[] | null;
   /** The SDK adapters of the enabled providers (docs/api.md); older servers send none. */
   adapters?: IAdapter[] | null;
+  /** The one rule's verdict over every entry (older servers send none). */
+  summary?: IStatusSummary | null;
+  /** Per provider, the newest notices of values kept out of files and outputs (older servers send none). */
+  redactions?: Partial<Record<ProviderId, IRedaction[]>> | null;
 }
 
 /** One SDK adapter (status JSON `adapters`): whether it acts in this server's kernels, and why not. */

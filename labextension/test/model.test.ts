@@ -261,8 +261,17 @@ describe('NotificationPlanner (notifications from the server fields)', () => {
     assert.deepEqual(p.update(status([entry('qcs', 'p', 'refreshing', { failures: 1 })])), []);
     const second = entry('qcs', 'p', 'error', { failures: 2, last_refresh: failed('T2') });
     assert.deepEqual(kinds(p.update(status([second]))), ['failing']);
-    // third, fourth failure: no spam
-    assert.deepEqual(p.update(status([entry('qcs', 'p', 'error', { failures: 3, last_refresh: failed('T3') })])), []);
+    // third, fourth failure: no new notification, the one shown is updated with the count the card shows
+    const third = p.update(status([entry('qcs', 'p', 'error', { failures: 3, last_refresh: failed('T3') })]));
+    assert.deepEqual(
+      third.map(f => [f.kind, 'update' in f && f.update, f.entry?.failures]),
+      [['failing', true, 3]]
+    );
+    const fourth = p.update(status([entry('qcs', 'p', 'expired', { failures: 4, last_refresh: failed('T4') })]));
+    assert.deepEqual(
+      fourth.map(f => [f.kind, 'update' in f && f.update]),
+      [['failing', true]]
+    );
     assert.deepEqual(p.update(status([entry('qcs', 'p', 'expired', { failures: 4, last_refresh: failed('T4') })])), []);
     assert.deepEqual(kinds(p.update(status([entry('qcs', 'p', 'ok', { failures: 0 })]))), ['resolved']);
     assert.deepEqual(p.update(status([entry('qcs', 'p', 'error', { failures: 1, last_refresh: failed('T5') })])), []);

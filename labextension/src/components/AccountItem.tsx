@@ -1,10 +1,12 @@
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { lastRefreshInfo, retryInfo, stateBadge } from '../model/badges';
+import { entryBadge, lastRefreshInfo, retryInfo } from '../model/badges';
+import { retryingSentence, warningsOf } from '../model/notes';
 import { entryLabel, slug } from '../model/status';
 import { CommandIDs } from '../tokens';
 import type { ICredentialEntry } from '../types';
 import { exec, IContext } from './context';
+import { useNow } from './clock';
 import { Countdown } from './Countdown';
 import { IbmDetails, InstancePicker } from './IbmAccount';
 import { QcsDetails } from './QcsProfile';
@@ -41,7 +43,7 @@ export interface IAccountProps {
 export function AccountItem({ ctx, entry }: { ctx: IContext; entry: ICredentialEntry }): React.ReactElement {
   const { trans } = ctx;
   const testid = `${entry.provider}-${slug(entry.name)}`;
-  const badge = stateBadge(entry.state);
+  const badge = entryBadge(entry);
   const props: IAccountProps = { ctx, entry, testid };
   return (
     <article
@@ -80,12 +82,13 @@ export function AccountItem({ ctx, entry }: { ctx: IContext; entry: ICredentialE
       {entry.provider === 'ibm' && <InstancePicker {...props} />}
       {entry.error && (
         <p
-          className={entry.state === 'unsupported' ? 'jp-qcred-warn' : 'jp-qcred-error'}
+          className={entry.state === 'unsupported' || entry.retrying ? 'jp-qcred-warn' : 'jp-qcred-error'}
           data-testid={`qcred-error-${testid}`}
         >
           {entry.error}
         </p>
       )}
+      <Warnings {...props} />
       <Retry {...props} />
       <Actions {...props} />
     </article>
@@ -126,18 +129,37 @@ function CommonDetails({ ctx, entry, testid }: IAccountProps): React.ReactElemen
   );
 }
 
+/** The status's warnings: something to fix that does not stop the credential from working (calm, not an error). */
+function Warnings({ entry, testid }: IAccountProps): React.ReactElement | null {
+  const warnings = warningsOf(entry);
+  if (!warnings.length) {
+    return null;
+  }
+  return (
+    <div className="jp-qcred-message jp-qcred-message--warn" role="note" data-testid={`qcred-warnings-${testid}`}>
+      {warnings.map((w, i) => (
+        <p key={i} className="jp-qcred-warning" data-testid={`qcred-warning-${testid}`}>
+          {w}
+        </p>
+      ))}
+    </div>
+  );
+}
+
 /** How many refreshes failed in a row, and when the server tries again. */
 function Retry({ ctx, entry, testid }: IAccountProps): React.ReactElement | null {
   const { trans } = ctx;
   const retry = retryInfo(entry);
   const failures = entry.failures ?? 0;
-  if (!retry && failures === 0) {
+  const calm = retryingSentence(entry, useNow(30000, !!entry.retrying));
+  if (!retry && failures === 0 && !calm) {
     return null;
   }
   return (
     <p className="jp-qcred-muted" data-testid={`qcred-retry-${testid}`} data-failures={failures}>
       {failures > 0 && trans._n('%1 failed attempt.', '%1 failed attempts in a row.', failures)}{' '}
-      {retry && trans.__('retrying at %1 (attempt %2).', retry.time, retry.attempt)}
+      {retry && trans.__('Retrying at %1 (attempt %2).', retry.time, retry.attempt)}{' '}
+      {calm && <span data-testid={`qcred-retrying-${testid}`}>{trans.__(calm)}</span>}
     </p>
   );
 }
@@ -146,6 +168,8 @@ function Actions({ ctx, entry, testid }: IAccountProps): React.ReactElement {
   const { trans, store } = ctx;
   const label = entryLabel(entry);
   const failed = entry.state === 'error';
+  // A provider with a browser login of its own (Nexus) offers it to redo a login, not only after Remove.
+  const login = entry.provider !== 'qcs' && !!store.status?.provider_info?.[entry.provider]?.methods.includes('login');
   const needsReinit = entry.state === 'needs_reinit' || entry.state === 'expired' || entry.state === 'unsupported';
   const args = { provider: entry.provider, name: entry.name ?? '' };
   return (
@@ -160,6 +184,19 @@ function Actions({ ctx, entry, testid }: IAccountProps): React.ReactElement {
       >
         {trans.__('Re-initialize…')}
       </Button>
+      {login && (
+        <Button
+          small
+          minimal={!needsReinit}
+          data-testid={`qcred-login-again-${testid}`}
+          aria-label={trans.__('Log in to %1 again', label)}
+          title={trans.__('Replace %1 with a new browser login (device code)', label)}
+          disabled={store.busy.has('login') || store.busy.has('reinitialize')}
+          onClick={() => exec(ctx, CommandIDs.loginQcs, { provider: entry.provider, profile: entry.name ?? '' })}
+        >
+          {trans.__('Log in again…')}
+        </Button>
+      )}
       {entry.state !== 'unsupported' && (
         <Button
           small

@@ -30,7 +30,8 @@ export function IbmDetails({ ctx, entry, testid }: IAccountProps): React.ReactEl
 export function InstancePicker({ ctx, entry, testid }: IAccountProps): React.ReactElement | null {
   const { trans } = ctx;
   const instances = entry.account?.instances ?? [];
-  if (!isLegacyIbm(entry) || !instances.length) {
+  // An account nobody can use (the SDK refuses it, the provider refused it) offers no choice to make.
+  if (!isLegacyIbm(entry) || !instances.length || ['unsupported', 'needs_reinit'].includes(entry.state)) {
     return null;
   }
   const flagged = instances.find(i => i.default);

@@ -1,6 +1,6 @@
 import * as React from 'react';
 import { safeLink } from '../model/links';
-import { slug } from '../model/status';
+import { providerTitle, slug } from '../model/status';
 import type { ILogin } from '../types';
 import { IContext } from './context';
 
@@ -14,7 +14,7 @@ export function Logins({ ctx, logins }: { ctx: IContext; logins: ILogin[] }): Re
     <div className="jp-qcred-message jp-qcred-message--info">
       {logins.map(l => (
         <p key={l.id} data-testid={`qcred-login-${slug(l.id)}`}>
-          {trans.__('Rigetti QCS login waiting for you: open ')}
+          {trans.__('%1 login waiting for you: open ', trans.__(providerTitle(ctx.store.status, l.provider)))}
           <LoginLink
             url={safeLink(l.verification_uri_complete, l.verification_uri)}
             shown={safeLink(l.verification_uri, l.verification_uri_complete)}

@@ -1,10 +1,12 @@
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { quietAdapters, shadowsOf } from '../model/folder';
+import { redactionNotes } from '../model/notes';
 import { accountsOf, defaultName, entriesOf, providerTitle } from '../model/status';
 import { CommandIDs } from '../tokens';
 import type { IStatus, ProviderId } from '../types';
 import { AccountItem } from './AccountItem';
+import { useNow } from './clock';
 import { exec, IContext } from './context';
 import { DefaultPicker } from './DefaultPicker';
 import { Value } from './Value';
@@ -34,6 +36,7 @@ export function ProviderCard({
         {title}
       </h3>
       <FolderNotes ctx={ctx} provider={provider} status={status} />
+      <RedactionNotes ctx={ctx} provider={provider} status={status} />
       {broken.map((e, i) => (
         <BrokenFile key={e.file ?? i} ctx={ctx} provider={provider} error={e.error} file={e.file ?? null} />
       ))}
@@ -179,5 +182,34 @@ function FolderNotes({
         </p>
       ))}
     </>
+  );
+}
+
+/** Values of this provider kept out of files and outputs (issue 24): a calm note, the newest three, and a count. */
+function RedactionNotes({
+  ctx,
+  provider,
+  status
+}: {
+  ctx: IContext;
+  provider: ProviderId;
+  status: IStatus;
+}): React.ReactElement | null {
+  const { trans } = ctx;
+  const has = !!status.redactions?.[provider]?.length;
+  const now = useNow(30000, has);
+  if (!has) {
+    return null;
+  }
+  const { notes, more } = redactionNotes(status, provider, now);
+  return (
+    <div className="jp-qcred-message jp-qcred-message--info" role="note" data-testid={`qcred-redactions-${provider}`}>
+      {notes.map(n => (
+        <p key={n.key} className="jp-qcred-redaction" data-testid={`qcred-redaction-${provider}`}>
+          {n.when ? trans.__('%1 · %2', n.text, n.when) : n.text}
+        </p>
+      ))}
+      {more > 0 && <p className="jp-qcred-muted">{trans._n('and %1 more', 'and %1 more', more)}</p>}
+    </div>
   );
 }

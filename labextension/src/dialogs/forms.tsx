@@ -12,7 +12,8 @@ export interface IConflict {
   provider: ProviderId;
   name: string;
   message: string;
-  choice: 'replace' | 'rename';
+  /** Nothing preselected (null) until the user chooses: replacing a credential is never the default. */
+  choice: 'replace' | 'rename' | null;
   newName: string;
 }
 

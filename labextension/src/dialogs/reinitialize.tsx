@@ -97,6 +97,9 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
   getValue(): ReinitValue {
     const t = this.trans;
     const f = this.form;
+    if (this.conflict && this.conflict.choice === null) {
+      return { error: t.__("Choose first: replace '%1', or save under a new name.", this.conflict.name) };
+    }
     switch (f.method) {
       case 'hub':
         return { body: { source: 'hub' } };
@@ -169,9 +172,27 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
   }
 
   tell(message: IMessage | null, conflict: IConflict | null = this.conflict): void {
+    const asked = conflict !== null && this.conflict === null;
     this.message = message;
     this.conflict = conflict;
     this.update();
+    if (asked) {
+      // Show the new question: scrolled into view once rendered (the body may have been scrolled down).
+      requestAnimationFrame(() =>
+        this.node.querySelector('[data-testid="qcred-conflict"]')?.scrollIntoView({ block: 'nearest' })
+      );
+    }
+  }
+
+  /** What a save replaces, for its toast ("Replaced IBM Quantum default."): null when it replaces nothing. */
+  get replaced(): string | null {
+    const c = this.conflict;
+    if (c?.choice === 'replace') {
+      return entryLabel({ provider: c.provider, name: c.name });
+    }
+    const value = this.getValue();
+    const body = 'body' in value ? (value.body as { replace?: boolean }) : null;
+    return body?.replace && this.target ? entryLabel({ provider: this.target.provider, name: this.target.name }) : null;
   }
 
   setBusy(busy: boolean): void {
@@ -202,6 +223,15 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
           <p data-testid="qcred-reinit-target">
             {t.__('Re-initialize %1.', entryLabel({ provider: this.target.provider, name: this.target.name }))}
           </p>
+        )}
+        {this.conflict && (
+          // First in the dialog: the question to answer now, visible without scrolling (720 px high windows).
+          <ConflictFields
+            trans={t}
+            conflict={this.conflict}
+            canRename={method !== 'file' && method !== 'key'}
+            set={patch => this._setConflict(patch)}
+          />
         )}
         <fieldset className="jp-qcred-fieldset">
           <legend>{t.__('How do you want to provide credentials?')}</legend>
@@ -236,14 +266,6 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
             provider={provider}
             checked={this.makeDefault}
             onChange={makeDefault => this._set({ makeDefault })}
-          />
-        )}
-        {this.conflict && (
-          <ConflictFields
-            trans={t}
-            conflict={this.conflict}
-            canRename={method !== 'file' && method !== 'key'}
-            set={patch => this._setConflict(patch)}
           />
         )}
         {this.hosts && method === 'file' && (
@@ -411,14 +433,23 @@ async function submit(store: QcredStore, trans: TranslationBundle, body: ReinitB
       return false;
     }
     if (isStatus(answer)) {
-      showResult(answer, { fallback: trans.__('Quantum credentials updated.') });
+      const replaced = body.replaced;
+      // Say what the save replaced, not only "Checked and saved.".
+      const said =
+        replaced && answer.result
+          ? {
+              ...answer.result,
+              message: trans.__('Replaced %1 with what you entered. %2', replaced, answer.result.message)
+            }
+          : answer.result;
+      showResult({ ...answer, result: said }, { fallback: trans.__('Quantum credentials updated.') });
     }
     return true;
   } catch (err) {
     const exists = existsConflict(err);
     const hosts = hostsConflict(err);
     if (exists) {
-      body.tell(null, { ...exists, choice: 'replace', newName: '' });
+      body.tell(null, { ...exists, choice: null, newName: '' });
     } else if (hosts) {
       // Nothing was written or sent: show the hosts and let the user choose, explicitly, to send tokens there.
       body.askHosts({ provider: hosts.provider, hosts: hosts.hosts, message: hosts.message, trusted: false });

@@ -35,6 +35,17 @@ export function stateBadge(state: CredentialState | string): IBadge {
   return STATE_BADGES[state as CredentialState] ?? badge(String(state), 'muted', `State: ${state}`);
 }
 
+const RETRYING = badge(
+  'Retrying',
+  'info',
+  'The last refresh failed, but the access token is still valid: the server retries and the SDKs keep working.'
+);
+
+/** The badge of an entry: its state's, except that a refresh retrying with time left is calm (core/states.py). */
+export function entryBadge(e: ICredentialEntry): IBadge {
+  return e.retrying ? RETRYING : stateBadge(e.state);
+}
+
 export function refreshTokenBadge(state: string | null | undefined): IBadge {
   switch (state) {
     case 'ok':

@@ -5,7 +5,19 @@ import { parseTime } from './time';
 
 export type Health = 'loading' | 'offline' | 'none' | 'ok' | 'expiring' | 'action';
 
-const ACTION_STATES: CredentialState[] = ['needs_reinit', 'expired', 'error'];
+/** What servers without the `action_needed` field meant by it (the same states as core/states.py). */
+const ACTION_STATES: CredentialState[] = ['needs_reinit', 'expired', 'error', 'unsupported'];
+
+/**
+ * Whether a person must act on `e`: the server's one rule (`action_needed`, core/states.py), read as it is so the
+ * card, the status bar, the notifications and `jupyter qcred status` never disagree; older servers: by state.
+ */
+export function actionNeeded(e: ICredentialEntry): boolean {
+  if (typeof e.action_needed === 'boolean') {
+    return e.action_needed;
+  }
+  return ACTION_STATES.includes(e.state);
+}
 
 /** Whether an entry counts as "expiring" (by state or by its expiry time). */
 export function isExpiring(e: ICredentialEntry, now: number, warningMinutes: number): boolean {
@@ -39,7 +51,7 @@ export function overallHealth(
   if (entries.length === 0) {
     return 'none';
   }
-  if (entries.some(e => ACTION_STATES.includes(e.state))) {
+  if (entries.some(actionNeeded)) {
     return 'action';
   }
   if (entries.some(e => isExpiring(e, opts.now, opts.warningMinutes))) {

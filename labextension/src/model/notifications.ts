@@ -8,7 +8,8 @@ import { entryKey, entryLabel, PROVIDER_TITLES } from './status';
 export type AlertKind = 'needs_reinit' | 'failing';
 
 export type NotificationEffect =
-  | { kind: AlertKind; key: string; entry: ICredentialEntry }
+  /** `update`: the notification already shown for `key` gets the new sentence (same toast, new count). */
+  | { kind: AlertKind; key: string; entry: ICredentialEntry; update?: boolean }
   | { kind: 'resolved'; key: string; entry: ICredentialEntry | null };
 
 /** Failed refreshes in a row that make "refreshing keeps failing". */
@@ -62,20 +63,28 @@ export class NotificationPlanner {
         if (shown) {
           effects.push({ kind: 'resolved', key, entry: e });
           this._shown.delete(key);
+          this._failures.delete(key);
         }
       } else if (alert.signature !== shown) {
         effects.push({ kind: alert.kind, key, entry: e });
         this._shown.set(key, alert.signature);
+        this._failures.set(key, e.failures ?? 0);
+      } else if (alert.kind === 'failing' && (e.failures ?? 0) !== this._failures.get(key)) {
+        // The card counts every attempt; the toast already shown says the same count, without a new toast.
+        effects.push({ kind: alert.kind, key, entry: e, update: true });
+        this._failures.set(key, e.failures ?? 0);
       }
     }
     for (const key of [...this._shown.keys()].filter(k => !seen.has(k))) {
       effects.push({ kind: 'resolved', key, entry: null });
       this._shown.delete(key);
+      this._failures.delete(key);
     }
     return effects;
   }
 
   private _shown = new Map<string, string>();
+  private _failures = new Map<string, number>();
 }
 
 /** The server's sentence about what went wrong with `e`: its error, else its last refresh's. */
@@ -99,7 +108,7 @@ export function notificationMessage(e: ICredentialEntry, fallback: string): stri
 }
 
 export interface IToast {
-  type: 'success' | 'error';
+  type: 'success' | 'error' | 'info';
   message: string;
 }
 
@@ -110,11 +119,19 @@ export interface IToastOptions {
   quietSuccess?: boolean;
   /** The success sentence for servers that send no result. */
   fallback?: string;
+  /**
+   * The answer repeats an earlier attempt (a Refresh clicked again within the server's interval): this sentence,
+   * saying so plainly, as a neutral note (never a green success for an attempt that was not made).
+   */
+  notTried?: string;
 }
 
 /** The toast answering an operation the user started: its result's sentence, as a success or an error. */
 export function resultToast(result: IOperationResult | null | undefined, options: IToastOptions = {}): IToast | null {
-  const { refusalsNotified = false, quietSuccess = false, fallback } = options;
+  const { refusalsNotified = false, quietSuccess = false, fallback, notTried } = options;
+  if (notTried) {
+    return { type: 'info', message: notTried };
+  }
   if (!result || result.outcome === 'ok') {
     const message = result ? result.message : fallback;
     return message && !quietSuccess ? { type: 'success', message } : null;

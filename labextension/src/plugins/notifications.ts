@@ -10,6 +10,8 @@ import {
   notificationMessage,
   NotificationPlanner
 } from '../model/notifications';
+import { dismissRecovered } from '../feedback';
+import { retryingSentence } from '../model/notes';
 import { entryLabel } from '../model/status';
 import { QcredStore } from '../store';
 import { CommandIDs, IQcredStore, PluginIDs, TRANSLATION_DOMAIN } from '../tokens';
@@ -39,6 +41,8 @@ class QcredNotifier {
     if (!status) {
       return;
     }
+    // An operation's error toast about credentials that are fine again goes (from the notification center too).
+    dismissRecovered(status);
     // Planned even when notifications are off, so turning them on later does not replay old ones.
     for (const effect of this._planner.update(status)) {
       if (effect.kind === 'resolved' || (settings.providers ?? [effect.entry.provider]).includes(effect.entry.provider)) {
@@ -49,6 +53,13 @@ class QcredNotifier {
 
   private _apply(effect: NotificationEffect, enabled: boolean): void {
     const previous = this._ids.get(effect.key);
+    if (effect.kind !== 'resolved' && effect.update) {
+      if (previous) {
+        const view = this._view(effect.kind, effect.entry);
+        Notification.update({ id: previous, message: view.message, type: view.type, autoClose: false });
+      }
+      return;
+    }
     if (previous) {
       Notification.dismiss(previous);
       this._ids.delete(effect.key);
@@ -87,7 +98,7 @@ class QcredNotifier {
     const headline = t.__('Refreshing %1 keeps failing (%2 attempts in a row).', label, e.failures ?? 0);
     return {
       type: 'warning',
-      message: `${headline} ${entryError(e) ?? ''}`.trim(),
+      message: `${headline} ${entryError(e) ?? ''} ${retryingSentence(e, Date.now()) ?? ''}`.replace(/\s+/g, ' ').trim(),
       action: t.__('Retry'),
       caption: t.__('Refresh %1 now', label),
       command: CommandIDs.refresh,
