@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..core.errors import QCredError
-from .commands import cmd_demo, cmd_doctor, cmd_init, cmd_refresh, cmd_remove, cmd_status, cmd_token, fail
+from .commands import cmd_doctor, cmd_init, cmd_refresh, cmd_remove, cmd_status, cmd_token, fail
 from .help import (
     COMMON_EXIT_CODES,
     DESCRIPTIONS,
@@ -120,17 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help="print the doctor's answer as JSON")
     doctor.set_defaults(run=cmd_doctor)
 
+    from ..demo.command import add_arguments, run
+
     demo = command("demo", "JupyterLab with the extension against the loopback sandbox services")
-    demo.add_argument("--hub", action="store_true", help="a local JupyterHub logging in through the sandbox's OIDC")
-    demo.add_argument("--port", type=int, default=8888, help="port of JupyterLab or the hub (default 8888)")
-    demo.add_argument("--no-browser", action="store_true", help="do not open a browser")
-    demo.add_argument(
-        "--env",
-        action="store_true",
-        help="print the export lines that let another shell use the running demo's credentials (with --hub: "
-        "alice's home on the hub), for eval",
-    )
-    demo.set_defaults(run=cmd_demo)
+    add_arguments(demo)  # the demo owns its options (jupyter_qcred/demo/command.py)
+    demo.set_defaults(run=run)
     return parser
 
 

@@ -5,7 +5,13 @@ for (``processes``), and configurable-http-proxy from npm (``proxy``)."""
 from __future__ import annotations
 
 
-def run_demo(hub: bool = False, port: int = 8888, open_browser: bool = True) -> int:
+def run_demo(
+    hub: bool = False,
+    port: int = 8888,
+    open_browser: bool = True,
+    scenarios: tuple[str, ...] = (),
+    keep: bool = False,
+) -> int:
     """Run the demo until it is stopped (Ctrl-C, SIGTERM, SIGHUP: exit code 0) or JupyterLab / the hub exits.
 
     Every stop signal becomes an exception in this thread, so each process the demo started is stopped by the
@@ -18,9 +24,11 @@ def run_demo(hub: bool = False, port: int = 8888, open_browser: bool = True) -> 
             if hub:
                 from .hub import run_hub_demo
 
-                return run_hub_demo(port=port, open_browser=open_browser, signals=signals)
+                return run_hub_demo(
+                    port=port, open_browser=open_browser, signals=signals, scenarios=scenarios, keep=keep
+                )
             from .lab import run_lab_demo
 
-            return run_lab_demo(port=port, open_browser=open_browser, signals=signals)
+            return run_lab_demo(port=port, open_browser=open_browser, signals=signals, scenarios=scenarios, keep=keep)
         except StopRequested:
             return 0  # stopped as asked, everything it started included

@@ -67,7 +67,8 @@ c.Authenticator.auth_refresh_age = settings["auth_refresh_age"]
 
 
 def ibm_from_secret_store(authenticator, auth_state):
-    """IBM and IonQ keys for this user from the (sandbox's) institutional secret store."""
+    """IBM, IonQ and Nexus keys for this user from the (sandbox's) institutional secret store; the legacy IBM
+    account only while the sandbox's 'legacy' scenario is on (read at each login)."""
     user = (auth_state.get("oauth_user") or {{}}).get("preferred_username")
     with urllib.request.urlopen(settings["sandbox_admin"] + "/credentials", timeout=10) as answer:
         store = json.load(answer)
@@ -76,9 +77,10 @@ def ibm_from_secret_store(authenticator, auth_state):
         auth_state["qcred"] = {{"version": 1, "ibm": [
             {{"name": "default-ibm-quantum-platform", "channel": "ibm_quantum_platform", "token": ibm["apikey"],
              "instance": ibm["instance"], "url": settings["runtime_url"], "default": True}},
-            {{"name": "legacy", "channel": "ibm_quantum", "token": ibm["legacy_token"],
-             "url": settings["ibm_auth_url"]}},
         ]}}
+        if "legacy" in store.get("scenarios", []):
+            auth_state["qcred"]["ibm"].append({{"name": "legacy", "channel": "ibm_quantum",
+                                               "token": ibm["legacy_token"], "url": settings["ibm_auth_url"]}})
         if ionq:
             auth_state["qcred"]["ionq"] = [{{"key": ionq, "url": settings["ionq_url"]}}]
         issue = urllib.request.Request(
@@ -170,6 +172,7 @@ class LocalHub:
             "qcs": {
                 "issuer": self.sandbox.qcs_issuer,
                 "api_url": self.sandbox.qcs_api_url,
+                "grpc_api_url": self.sandbox.qcs_grpc_url,
                 "client_id": "jupyterhub",
                 "refresh": "hub",
             },
@@ -291,28 +294,51 @@ class LocalHub:
         self.stop()
 
 
-def run_hub_demo(port: int = 8888, open_browser: bool = True, signals: StopSignals | None = None) -> int:
+#: What a hub demo's start clears (unless --keep): the hub's state (database, users' homes) and the sandbox's folder.
+HUB_PARTS = ("hub", "sandbox")
+
+
+def run_hub_demo(
+    port: int = 8888,
+    open_browser: bool = True,
+    signals: StopSignals | None = None,
+    scenarios: tuple[str, ...] = (),
+    keep: bool = False,
+) -> int:
     """``jupyter qcred demo --hub``: the sandbox and a local hub until the hub exits or a stop signal arrives.
 
-    ``signals`` (see ``demo.lab.run_demo``) turns stop signals into an exception that unwinds through the ``with``
-    below, which stops the hub, its proxy and the users' servers, then the sandbox.
+    Each start is clean unless ``keep`` (see ``world.start_afresh``); configurable-http-proxy is installed first if
+    missing (``proxy.ensure_proxy`` says what and where). ``signals`` (see ``demo.lab.run_demo``) turns stop signals
+    into an exception that unwinds through the ``with`` below, which stops the hub, its proxy and the users'
+    servers, then the sandbox.
     """
-    from .world import demo_root, published_environment, sandbox_environment, shell_hint
+    from .credentials import paste_hint
+    from .world import demo_root, published_environment, sandbox_environment, shell_hint, start_afresh
 
     root = demo_root() / "hub"
+    fresh = start_afresh(root, HUB_PARTS, keep)
+    ensure_proxy(report=lambda line: print(line, flush=True))
     secret = secrets.token_urlsafe(24)
     redirect = f"http://127.0.0.1:{port}/hub/oauth_callback"
     with (
         Sandbox(
-            tls=True, state_dir=root / "sandbox", jupyterhub_client_secret=secret, jupyterhub_redirect_uris=[redirect]
+            tls=True,
+            state_dir=root / "sandbox",
+            jupyterhub_client_secret=secret,
+            jupyterhub_redirect_uris=[redirect],
+            scenarios=list(scenarios),
         ) as sandbox,
         LocalHub(sandbox, root / "hub", port=port, client_secret=secret) as hub,
     ):
         homes = hub.state_dir / "home"
-        with published_environment(root, sandbox_environment(sandbox), homes=homes) as lines:
+        environment = sandbox_environment(sandbox)
+        with published_environment(root, environment, homes=homes, sandbox_admin=sandbox.admin_url) as lines:
             print(
                 f"jupyter qcred demo --hub: JupyterHub at {hub.public_url} — log in as alice or bob on the sandbox's "
-                f"login page. Ctrl-C stops.\nEach user's credentials are in {homes}/USER once they logged in.\n"
+                f"login page. Ctrl-C stops.\n{fresh}\nEach user's credentials are in {homes}/USER once they logged "
+                "in (the lines below are alice's; `--env --user bob` gives bob's).\n"
+                + paste_hint(sandbox, "jupyter qcred demo --hub", None)
+                + "\n"
                 + shell_hint(root, lines, "jupyter qcred demo --hub"),
                 flush=True,
             )

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from ..sandbox.client import Sandbox
+from .credentials import paste_hint
 from .processes import ProcessTree, StopSignals, tools_path, wait_until_serving
 from .world import (
     demo_bundle,
@@ -26,7 +27,11 @@ from .world import (
     published_environment,
     sandbox_environment,
     shell_hint,
+    start_afresh,
 )
+
+#: What a lab demo's start clears (unless --keep): its home, JupyterLab's runtime files, the sandbox's folder.
+LAB_PARTS = ("home", "runtime", "sandbox")
 
 
 def lab_command(port: int, home: Path, open_browser: bool) -> list[str]:
@@ -47,23 +52,37 @@ def lab_command(port: int, home: Path, open_browser: bool) -> list[str]:
     return command
 
 
-def run_lab_demo(port: int = 8888, open_browser: bool = True, signals: StopSignals | None = None) -> int:
-    """``jupyter qcred demo``: the sandbox and JupyterLab until JupyterLab exits or a stop signal arrives."""
+def run_lab_demo(
+    port: int = 8888,
+    open_browser: bool = True,
+    signals: StopSignals | None = None,
+    scenarios: tuple[str, ...] = (),
+    keep: bool = False,
+) -> int:
+    """``jupyter qcred demo``: the sandbox and JupyterLab until JupyterLab exits or a stop signal arrives.
+
+    Each start is clean (:func:`start_afresh`) unless ``keep``; ``scenarios`` are switched on in the sandbox before
+    alice's bundle is made from it.
+    """
     root = demo_root()
+    fresh = start_afresh(root, LAB_PARTS, keep)
     home = prepare_home(root / "home")
-    with Sandbox(tls=True, state_dir=root / "sandbox") as sandbox:
+    with Sandbox(tls=True, state_dir=root / "sandbox", scenarios=list(scenarios)) as sandbox:
         shared = {"HOME": str(home), **sandbox_environment(sandbox)}
         env = {
             **own_environ(),
             **shared,
             "PATH": tools_path(),
             "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
-            "QCRED_BUNDLE": json.dumps(demo_bundle(sandbox)),
+            "QCRED_BUNDLE": json.dumps(demo_bundle(sandbox, scenarios=sandbox.scenarios())),
         }
-        with published_environment(root, shared) as lines:
+        with published_environment(root, shared, sandbox_admin=sandbox.admin_url) as lines:
             print(
                 f"jupyter qcred demo: sandbox services at {sandbox.http_url} (user alice); demo home {home}.\n"
+                f"{fresh}\n"
                 "Open the 'Quantum credentials' panel in the left sidebar, or run %qcred in a notebook. Ctrl-C stops.\n"
+                + paste_hint(sandbox, "jupyter qcred demo", "alice")
+                + "\n"
                 + shell_hint(root, lines),
                 flush=True,
             )

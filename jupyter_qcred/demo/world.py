@@ -88,9 +88,13 @@ def demo_bundle(
     user: str = "alice",
     access_token_lifetime: int | None = None,
     clouds: tuple[str, ...] = ALL_CLOUDS,
+    scenarios: tuple[str, ...] | list[str] = (),
 ) -> dict[str, Any]:
     """A spawn bundle (schema v1) with ``user``'s sandbox credentials for each of ``clouds`` (default: all).
 
+    All of it works with the installed SDKs, so the demo starts all green; the ``legacy`` scenario
+    (:mod:`jupyter_qcred.sandbox.scenarios`) adds the legacy IBM Quantum account. The QCS profile names every URL of
+    the sandbox's deployment, gRPC included: a profile pasted later takes them from it, never Rigetti's defaults.
     Braket gets its own login (another refresh token of the same user): its token file is renewed apart from QCS.
     """
     from ..sandbox.sts import DEMO_ROLE_ARN
@@ -109,7 +113,7 @@ def demo_bundle(
                 "url": sandbox.runtime_url,
                 "default": True,
             },
-            {"name": "legacy", "channel": "ibm_quantum", "token": ibm["legacy_token"], "url": sandbox.ibm_auth_url},
+            *([_legacy(ibm["legacy_token"], sandbox)] if "legacy" in scenarios else []),
         ],
         "qcs": [
             {
@@ -117,6 +121,7 @@ def demo_bundle(
                 "access_token": tokens["access_token"],
                 "refresh_token": tokens["refresh_token"],
                 "api_url": sandbox.qcs_api_url,
+                "grpc_api_url": sandbox.qcs_grpc_url,
                 "issuer": sandbox.qcs_issuer,
                 "client_id": sandbox.qcs_client_id,
                 "default": True,
@@ -137,6 +142,11 @@ def demo_bundle(
         ],
     }
     return {key: value for key, value in bundle.items() if key == "version" or key in clouds}
+
+
+def _legacy(token: str, sandbox: Sandbox) -> dict[str, str]:
+    """The legacy IBM Quantum account of the ``legacy`` scenario."""
+    return {"name": "legacy", "channel": "ibm_quantum", "token": token, "url": sandbox.ibm_auth_url}
 
 
 def _nexus_login(sandbox: Sandbox, user: str) -> dict[str, str]:
@@ -172,11 +182,12 @@ def prepare_home(home: Path) -> Path:
     return home
 
 
-def env_lines(environment: Mapping[str, str]) -> list[str]:
-    """``export`` lines for a POSIX shell: ``environment``, then this installation's tools first on PATH."""
+def env_lines(environment: Mapping[str, str], whose: str = "jupyter qcred demo: its credentials") -> list[str]:
+    """``export`` lines for a POSIX shell: ``environment``, then this installation's tools first on PATH; the first
+    line, a comment, says whose credentials they are."""
     scripts = sysconfig.get_path("scripts") or os.path.dirname(sys.executable)
     return [
-        "# jupyter qcred demo: its credentials for `jupyter qcred` and the SDKs in this shell (HOME changes).",
+        f"# {whose} for `jupyter qcred` and the SDKs in this shell (HOME changes).",
         *(f"export {name}={shlex.quote(value)}" for name, value in environment.items()),
         f'export PATH={shlex.quote(scripts)}:"$PATH"',
         "unset " + " ".join(FOREIGN_VARIABLES),
@@ -195,14 +206,25 @@ def shell_hint(root: Path, lines: list[str], command: str = "jupyter qcred demo"
 
 @contextlib.contextmanager
 def published_environment(
-    root: Path, environment: Mapping[str, str], *, homes: Path | None = None, user: str = "alice"
+    root: Path,
+    environment: Mapping[str, str],
+    *,
+    homes: Path | None = None,
+    user: str = "alice",
+    sandbox_admin: str | None = None,
 ) -> Iterator[list[str]]:
-    """Publish, while the demo runs, what :func:`demo_env_lines` reads; yields the lines for ``user``.
+    """Publish, while the demo runs, what :func:`demo_env_lines` and ``demo --credentials`` read; yields the lines
+    for ``user``.
 
     ``environment`` holds the lab demo's ``HOME``; a hub demo gives ``homes`` instead (one home per user).
-    Nothing secret goes in: paths and URLs only, the credentials stay in the demo home's files.
+    Nothing secret goes in: paths and URLs only, the credentials stay in the demo home's files and the sandbox.
     """
-    record = {"pid": os.getpid(), "environment": dict(environment), "homes": str(homes) if homes else None}
+    record = {
+        "pid": os.getpid(),
+        "environment": dict(environment),
+        "homes": str(homes) if homes else None,
+        "sandbox_admin": sandbox_admin,
+    }
     root.mkdir(parents=True, exist_ok=True)
     lines = _lines(record, user)
     (root / RECORD).write_text(json.dumps(record, indent=2) + "\n")
@@ -218,23 +240,76 @@ def _lines(record: Mapping[str, Any], user: str) -> list[str]:
     """The lines of a published record; a hub's record has one home per user, so HOME is filled in here."""
     environment = dict(record["environment"])
     if record.get("homes"):
-        environment = {"HOME": str(Path(record["homes"]) / user), **environment}
-    return env_lines(environment)
+        home = Path(record["homes"]) / user
+        whose = f"jupyter qcred demo --hub: {user}'s credentials (their home on the demo hub, {home})"
+        return env_lines({"HOME": str(home), **environment}, whose)
+    return env_lines(environment, "jupyter qcred demo: alice's credentials (the demo home)")
 
 
-def demo_env_lines(hub: bool = False, user: str = "alice", root: Path | None = None) -> list[str]:
-    """The ``export`` lines of the running demo (``jupyter qcred demo [--hub] --env``), for ``eval``.
-
-    With ``hub``, ``HOME`` is ``user``'s home on the demo hub (their credentials are there once they logged in).
-    Raises QCredError when no demo is running.
-    """
-    folder = root or (demo_root() / "hub" if hub else demo_root())
-    what = "jupyter qcred demo" + (" --hub" if hub else "")
+def running_record(folder: Path) -> dict[str, Any] | None:
+    """What the demo running in ``folder`` published, or None when none runs there (a record left by a demo that
+    was killed names a process that is gone)."""
     try:
-        record = json.loads((folder / RECORD).read_text())
+        record = dict(json.loads((folder / RECORD).read_text()))
         os.kill(int(record["pid"]), 0)
     except PermissionError:
-        pass  # it runs, as another user
+        return record  # it runs, as another user
     except (OSError, ValueError, KeyError, TypeError):
-        raise QCredError(f"no demo is running (nothing published in {folder}): start one with `{what}`.") from None
-    return _lines(record, user)
+        return None
+    return record
+
+
+def find_running(hub: bool | None = None, root: Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """The folder and record of the running demo: ``hub`` True or False asks for that kind, None for either (the
+    lab demo first). Raises QCredError naming where it looked and how to start one."""
+    if root is not None:
+        folders = [root]
+    else:
+        lab, hub_folder = demo_root(), demo_root() / "hub"
+        folders = [hub_folder] if hub else [lab] if hub is False else [lab, hub_folder]
+    for folder in folders:
+        record = running_record(folder)
+        if record is not None:
+            return folder, record
+    what = "jupyter qcred demo" + (" --hub" if hub else "")
+    where = " nor ".join(str(f) for f in folders)
+    raise QCredError(f"no demo is running (nothing published in {where}): start one with `{what}`.")
+
+
+def demo_env_lines(hub: bool | None = None, user: str = "alice", root: Path | None = None) -> list[str]:
+    """The ``export`` lines of the running demo (``jupyter qcred demo [--hub] --env [--user NAME]``), for ``eval``.
+
+    Without ``hub`` (None) whichever demo runs is found. For a hub demo, ``HOME`` is ``user``'s home on the hub
+    (their credentials are there once they logged in); the first line says whose they are.
+    Raises QCredError when no demo is running.
+    """
+    return _lines(find_running(hub, root)[1], user)
+
+
+def start_afresh(root: Path, parts: tuple[str, ...], keep: bool) -> str:
+    """Clear what the last run of the demo in ``root`` left (``parts``: its home, state and sandbox folders) unless
+    ``keep``; returns the sentence the demo prints about it.
+
+    The sandbox makes new secrets at every start and keeps them in memory only, so credentials a person added in
+    the last run are refused by the new one: a demo that kept them would open with "action needed". Refuses (a
+    QCredError) while a demo runs from ``root``, whose files these are.
+    """
+    import shutil
+
+    running = running_record(root)
+    if running is not None:
+        raise QCredError(
+            f"a demo is already running from {root} (process {running['pid']}); stop it first (Ctrl-C in its "
+            "terminal), or use its credentials with `jupyter qcred demo --env`."
+        )
+    if keep:
+        return (
+            f"Kept the last run's files in {root} (--keep): credentials added then were issued by a sandbox that is "
+            "gone, so they show as refused; Remove them or start without --keep."
+        )
+    for part in parts:
+        shutil.rmtree(root / part, ignore_errors=True)
+    return (
+        f"A fresh demo in {root} (the last run's files and credentials were cleared, since the new sandbox would "
+        "refuse them; --keep keeps them)."
+    )

@@ -8,6 +8,7 @@ import logging
 import sys
 
 from .app import Options, serve
+from .scenarios import SCENARIOS, help_text
 from .state import DAY, SandboxConfig
 
 
@@ -41,6 +42,13 @@ def parse_args(argv: list[str] | None = None) -> Options:
     )
     parser.add_argument("--device-interval", type=int, default=5, metavar="SECS")
     parser.add_argument("--seed", choices=("demo", "none"), default="demo")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        choices=sorted(SCENARIOS),
+        help=f"switch a scenario on (repeatable; POST /_sandbox/scenarios while it runs): {help_text()}",
+    )
     parser.add_argument("--exit-with-parent", action="store_true", help="stop when the parent process dies")
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
@@ -51,6 +59,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         iam_token_lifetime=args.iam_token_lifetime,
         jupyterhub_redirect_uris=list(args.jupyterhub_redirect_uri),
         device_interval=args.device_interval,
+        scenarios=list(dict.fromkeys(args.scenario)),
     )
     if args.jupyterhub_client_secret is not None:
         config.jupyterhub_client_secret = args.jupyterhub_client_secret

@@ -15,6 +15,7 @@ from tornado.ioloop import IOLoop
 from .faults import FaultError
 from .handlers import BaseHandler
 from .oidc import decide_device, issue_tokens
+from .scenarios import SCENARIOS, ScenarioError, checked
 from .state import JUPYTERHUB_CLIENT_ID, QCS_CLI_CLIENT_ID, ConfigError, OAuthClient
 from .tokens import digest, opaque
 
@@ -85,6 +86,34 @@ class ConfigHandler(AdminHandler):
             self.bad(str(exc))
             return
         self.write_json({"config": self.sandbox.config.public()})
+
+
+class ScenariosHandler(AdminHandler):
+    """Which scenarios are on (:mod:`.scenarios`); ``POST {"name": ..., "on": true|false}`` switches one."""
+
+    def listing(self) -> None:
+        on = self.sandbox.config.scenarios
+        self.write_json(
+            {"scenarios": [{"name": n, "on": n in on, "description": text} for n, text in SCENARIOS.items()]}
+        )
+
+    def get(self) -> None:
+        self.listing()
+
+    def post(self) -> None:
+        body = self.json_body()
+        name, switch_on = self.need_str(body, "name"), body.get("on", True)
+        if not isinstance(switch_on, bool):
+            self.bad("'on' must be true or false")
+            return
+        try:
+            checked([name])
+        except ScenarioError as exc:
+            self.bad(str(exc))
+            return
+        rest = [n for n in self.sandbox.config.scenarios if n != name]
+        self.sandbox.config.scenarios = [*rest, name] if switch_on else rest
+        self.listing()
 
 
 class QcsIssueHandler(AdminHandler):
@@ -248,6 +277,7 @@ class CredentialsHandler(AdminHandler):
                     "client_secret": state.config.jupyterhub_client_secret,
                 },
                 "qcs_client_id": QCS_CLI_CLIENT_ID,
+                "scenarios": list(state.config.scenarios),
                 **state.seed_keys,
             }
         )
@@ -270,6 +300,7 @@ def routes() -> list[tuple[str, type[BaseHandler]]]:
         (p + "log", LogHandler),
         (p + "faults", FaultsHandler),
         (p + "config", ConfigHandler),
+        (p + "scenarios", ScenariosHandler),
         (p + "qcs/issue", QcsIssueHandler),
         (p + "qcs/revoke", QcsRevokeHandler),
         (p + "qcs/device/approve", QcsDeviceApproveHandler),

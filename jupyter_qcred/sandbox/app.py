@@ -105,6 +105,7 @@ def ready_info(state: SandboxState, tls: TlsFiles | None, state_dir: Path) -> di
         "state_dir": str(state_dir),
         "qcs_issuer": urls.qcs_issuer,
         "qcs_api_url": urls.qcs_api_url,
+        "qcs_grpc_url": urls.qcs_grpc_url,
         "qcs_client_id": QCS_CLI_CLIENT_ID,
         "qcs_activate_url": urls.activate_url,
         "jupyterhub_client_id": JUPYTERHUB_CLIENT_ID,

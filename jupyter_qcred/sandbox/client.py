@@ -42,6 +42,7 @@ class Sandbox:
         jupyterhub_client_secret: str | None = None,
         jupyterhub_redirect_uris: list[str] | None = None,
         device_interval: int | None = None,
+        scenarios: list[str] | None = None,
         port: int = 0,
         tls_port: int = 0,
         extra_args: list[str] | None = None,
@@ -65,6 +66,8 @@ class Sandbox:
             args += ["--jupyterhub-redirect-uri", uri]
         if device_interval is not None:
             args += ["--device-interval", str(device_interval)]
+        for scenario in scenarios or []:
+            args += ["--scenario", scenario]
         self.args = args + list(extra_args or [])
         self.ready_timeout = ready_timeout
         self.env = env
@@ -199,6 +202,10 @@ class Sandbox:
         return str(self.info["runtime_url"])
 
     @property
+    def qcs_grpc_url(self) -> str:
+        return str(self.info["qcs_grpc_url"])
+
+    @property
     def admin_url(self) -> str:
         return self.http_url + "/_sandbox"
 
@@ -266,6 +273,14 @@ class Sandbox:
 
     def clear_faults(self) -> None:
         self.admin("DELETE", "faults")
+
+    def scenarios(self) -> list[str]:
+        """The scenarios that are on (:mod:`.scenarios`)."""
+        return [s["name"] for s in self.admin("GET", "scenarios")["scenarios"] if s["on"]]
+
+    def set_scenario(self, name: str, on: bool = True) -> list[str]:
+        """Switch scenario ``name`` on or off while the sandbox runs; returns the scenarios that are on."""
+        return [s["name"] for s in self.admin("POST", "scenarios", {"name": name, "on": on})["scenarios"] if s["on"]]
 
     def configure(self, **changes: Any) -> dict[str, Any]:
         """Change lifetimes, rotation, device pacing, the jupyterhub client (see ``SandboxConfig``)."""

@@ -55,6 +55,8 @@ class SandboxConfig:
     jupyterhub_client_secret: str = "sandbox-jupyterhub-secret"
     jupyterhub_redirect_uris: list[str] = field(default_factory=list)
     """Allowed redirect URIs of the ``jupyterhub`` client; empty accepts any http(s) URI (demo convenience)."""
+    scenarios: list[str] = field(default_factory=list)
+    """The scenarios that are on (:mod:`.scenarios`; ``/_sandbox/scenarios`` and ``config`` check the names)."""
 
     def update(self, changes: dict[str, Any]) -> None:
         """Apply a partial update, checking names and types so a typo in a test fails loudly."""
@@ -73,6 +75,13 @@ class SandboxConfig:
                 ok = isinstance(value, str)
             if not ok:
                 raise ConfigError(f"config key {name!r} needs a {type(current).__name__}, got {value!r}")
+        if "scenarios" in changes:
+            from .scenarios import ScenarioError, checked
+
+            try:
+                changes = {**changes, "scenarios": checked(changes["scenarios"])}
+            except ScenarioError as exc:
+                raise ConfigError(str(exc)) from None
         for name, value in changes.items():
             setattr(self, name, value)
 
@@ -131,6 +140,12 @@ class SandboxUrls:
     @property
     def runtime_url(self) -> str:
         return self.http_base + "/experimental"
+
+    @property
+    def qcs_grpc_url(self) -> str:
+        """The gRPC URL of the demo's QCS profile: nothing answers there, but a profile naming it never reaches
+        Rigetti's real service (a pasted profile takes the default profile's deployment, this URL included)."""
+        return self.qcs_base + "/qcs-grpc"
 
 
 @dataclass

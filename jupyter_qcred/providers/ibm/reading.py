@@ -24,7 +24,7 @@ from ..base import Provider
 from . import accounts_json as ibm_json
 from .credentials import QX_AUTH_URL, Credentials, unify_ibmq_url
 from .qiskitrc import SECTION_PREFIX, Qiskitrc, RcEntry, parse_qiskitrc
-from .sdk import runtime_channels, unsupported_advice
+from .sdk import no_instance_advice, runtime_channels, unsupported_advice
 
 if TYPE_CHECKING:
     from . import auth as ibm_auth
@@ -258,6 +258,13 @@ class IbmReading(Provider):
             error = f"IBM Quantum: the access token of account {account.name!r} has expired; refresh to renew it."
         elif check and check.next_refresh_at and now >= check.next_refresh_at:
             state = State.EXPIRING
+        warnings: list[str] = []
+        if state in (State.OK, State.EXPIRING) and not account.legacy and not account.instance:
+            blocking, sentence = no_instance_advice(account.name, self.settings.environ)
+            if blocking:
+                state, error = State.ERROR, sentence
+            else:
+                warnings.append(sentence)
         default_instance = check.default_instance if check else None
         if account.legacy:
             stored = account.rc_entry.credentials.default_provider if account.rc_entry else None
@@ -274,6 +281,7 @@ class IbmReading(Provider):
             refreshed_at=check.refreshed_at if check else None,
             next_refresh_at=check.next_refresh_at if check else None,
             file=account.file,
+            warnings=warnings,
             account={
                 "channel": account.channel,
                 "url": account.url,

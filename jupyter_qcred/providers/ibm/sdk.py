@@ -12,6 +12,7 @@ import ast
 import functools
 import importlib.util
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 #: Channels that are not accounts a person saves (``local`` is the SDK's simulator mode).
@@ -82,4 +83,41 @@ def unsupported_advice(name: str, channel: str) -> str:
         f"IBM Quantum account {name!r} uses the channel {channel!r}, which the installed qiskit-ibm-runtime no longer "
         "accepts (QiskitRuntimeService cannot load it). Re-initialize it with an IBM Cloud API key (channel "
         "ibm_quantum_platform), or remove it."
+    )
+
+
+#: With this variable set, qiskit-ibm-runtime does not search the IBM Cloud account's instances (Global Search): an
+#: account without an instance then finds no backend ("Invalid instance None"). The demo's sandbox sets it.
+NO_INSTANCE_SEARCH = "QISKIT_FUNCTIONS_EXPERIMENTAL"
+
+
+@functools.cache
+def runtime_version() -> str:
+    """The installed qiskit-ibm-runtime's version, for sentences ("unknown" when it is not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("qiskit-ibm-runtime")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def no_instance_advice(name: str, environ: Mapping[str, str]) -> tuple[bool, str]:
+    """What an IBM Cloud account without an instance means here: (whether the SDK finds no backend, the sentence).
+
+    Without an instance qiskit-ibm-runtime (0.40 and later) lists the account's instances with IBM Cloud's Global
+    Search and picks one itself, free and trial plans first, warning each time; with :data:`NO_INSTANCE_SEARCH` set
+    it does not search, so ``QiskitRuntimeService().backends()`` is empty. The first is a warning, the second a
+    choice a person must make.
+    """
+    if environ.get(NO_INSTANCE_SEARCH):
+        return True, (
+            f"Choose an instance for IBM Quantum account {name!r}: it names none, and qiskit-ibm-runtime "
+            f"{runtime_version()} finds no backend without one here ({NO_INSTANCE_SEARCH} is set, so it does not "
+            "search the account's instances). Add the key again with its instance CRN (IBM Cloud, Quantum, "
+            "Instances) and replace this account."
+        )
+    return False, (
+        f"IBM Quantum account {name!r} names no instance: qiskit-ibm-runtime picks one of the account's instances "
+        "each time it starts (free and trial plans first). Add the key again with an instance CRN to choose it."
     )
