@@ -258,8 +258,9 @@ class SecretIndex:
         self._forms = sorted(forms.items(), key=lambda item: -len(item[0]))
         self._regex.clear()
 
-    def _present(self, text: str) -> list[tuple[str, Secret]]:
-        self.current()
+    def _present(self, text: str, refresh: bool) -> list[tuple[str, Secret]]:
+        if refresh:
+            self.current()
         return [(form, secret) for form, secret in self._forms if form in text]
 
     def _pattern(self, present: list[tuple[str, Secret]]) -> re.Pattern[str]:
@@ -274,19 +275,21 @@ class SecretIndex:
             self._regex[key] = pattern
         return pattern
 
-    def find(self, text: str) -> list[tuple[Secret, int, int]]:
-        """Every occurrence of a known value or one of its encodings in ``text``: (secret, start, end), in order."""
-        present = self._present(text)
+    def find(self, text: str, *, refresh: bool = True) -> list[tuple[Secret, int, int]]:
+        """Every occurrence of a known value or one of its encodings in ``text``: (secret, start, end), in order.
+        ``refresh=False`` skips checking the files (a caller that just called :meth:`current` for many strings)."""
+        present = self._present(text, refresh)
         if not present:
             return []
         by_form = dict(present)
         return [(by_form[m.group()], m.start(), m.end()) for m in self._pattern(present).finditer(text)]
 
-    def redact(self, text: str) -> tuple[str, list[Secret]]:
+    def redact(self, text: str, *, refresh: bool = True, html: bool = False) -> tuple[str, list[Secret]]:
         """``text`` with every known value and encoding replaced by its secret's label, and the secrets found
         (each once, in order of first occurrence). Plain ``in`` checks first: text holding no value is returned as
-        it is, without a regular expression."""
-        present = self._present(text)
+        it is, without a regular expression. ``refresh`` as for :meth:`find`; ``html``: the labels are escaped
+        (``&lt;…&gt;``), for HTML, SVG and Markdown, where a bare ``<…>`` would be taken for a tag and hidden."""
+        present = self._present(text, refresh)
         if not present:
             return text, []
         by_form = dict(present)
@@ -296,6 +299,6 @@ class SecretIndex:
             secret = by_form[match.group()]
             if secret not in found:
                 found.append(secret)
-            return secret.label()
+            return secret.label().replace("<", "&lt;").replace(">", "&gt;") if html else secret.label()
 
         return self._pattern(present).sub(label, text), found

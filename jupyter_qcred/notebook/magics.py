@@ -257,9 +257,12 @@ PROFILE_LINE = "import jupyter_qcred; jupyter_qcred.load_ipython_extension(get_i
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register ``%qcred`` once (nothing else is imported or contacted until it runs)."""
+    """Register ``%qcred`` once (nothing else is imported or contacted until it runs) and install the output filter."""
     if "QCredMagics" not in ipython.magics_manager.registry:
         ipython.register_magics(QCredMagics)
+    from .outputguard import load as guard_output  # the kernel output filter (idempotent; see its module)
+
+    guard_output(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
