@@ -153,6 +153,7 @@ class QcsRefresher:
             )
         except RefusedError as exc:
             self.memory.refused[credential.name] = (fingerprint(refresh_token), str(exc))
+            self.reader.remembered.refuse(PROVIDER, credential.name, refresh_token, str(exc))
             log.warning("QCS profile %s: the refresh token was refused; the credential needs re-initializing", name)
             raise
         obtained = utcnow()
@@ -161,6 +162,7 @@ class QcsRefresher:
         else:
             access = self._write_refreshed(credential.name, tokens, obtained)
         self.memory.refused.pop(credential.name, None)
+        self.reader.remembered.accepted(PROVIDER, credential.name)
         self.memory.refreshed_at[credential.name] = obtained
         log.info("QCS profile %s: refreshed the access token of credential %s", name, credential.name)
         return access
@@ -180,6 +182,7 @@ class QcsRefresher:
             )
         except RefusedError as exc:
             self.memory.refused[credential.name] = (fingerprint(pair.client_secret), str(exc))
+            self.reader.remembered.refuse(PROVIDER, credential.name, pair.client_secret, str(exc))
             raise
         times = jwt_times(tokens.access_token)
         issued = times.issued_at or utcnow()
@@ -190,6 +193,7 @@ class QcsRefresher:
             fingerprint(pair.client_secret), tokens.access_token, issued, expires
         )
         self.memory.refused.pop(credential.name, None)
+        self.reader.remembered.accepted(PROVIDER, credential.name)
         log.info("QCS profile %s: obtained an access token with the client_credentials grant", target.profile.name)
         return tokens.access_token
 
@@ -294,3 +298,9 @@ class QcsRefresher:
             log.info("QCS credential %s: account details unavailable (%s)", credential, type(exc).__name__)
             return
         entry.update(user=user, groups=groups, note=None, checked_at=utcnow())
+        # Kept on disk (no token: who it describes is a fingerprint of the token's subject), so the card keeps its
+        # User row and groups after a restart, before the next refresh.
+        target = self.files.load().secrets.credentials.get(credential)
+        if target is not None:
+            kept = {"user": user, "groups": groups, "checked_at": entry["checked_at"]}
+            self.reader.remembered.keep_account(PROVIDER, credential, self.reader.subject(target), kept)

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import FieldError, FileFormatError, QCredError
+from ...core.remembered import Remembered
 from ...core.states import CredentialStatus, State, absent, fingerprint, isoformat, mask, utcnow
+from ..shared.claims import jwt_claims
 from ..shared.times import jwt_times
 from .api import PROVIDER
 from .base import REINIT_ADVICE, Memory, QcsFiles, Snapshot
@@ -37,6 +39,19 @@ class QcsStatus:
         self.files = files
         self.memory = memory
         self.settings = files.settings
+        #: refusals and account details on disk, shared by every process and kept across restarts
+        self.remembered = Remembered.default(files.settings.environ, files.settings.home)
+
+    def subject(self, credential: Credential) -> str | None:
+        """Who ``credential`` belongs to, for the account details kept on disk: its access token's subject (a token
+        payload), or its client (client credentials); None when unknown."""
+        if credential.kind == "client_credentials" and credential.client_credentials is not None:
+            return f"client:{credential.client_credentials.client_id}"
+        payload = self.files.payload(credential)
+        token = payload.access_token if payload is not None else None
+        claims = jwt_claims(token) if token else None
+        sub = claims.get("sub") if isinstance(claims, dict) else None
+        return f"sub:{sub}" if isinstance(sub, str) and sub else None
 
     def read(self) -> list[CredentialStatus]:
         """One status per profile that has a credential, from the files and this process's memory; never raises."""
@@ -122,6 +137,8 @@ class QcsStatus:
                 "the file refresh on their own."
             )
         details = memory.accounts.get(credential.name)
+        if not details:  # a restart, another process: what an earlier check learnt about the same person
+            details = self.remembered.account(PROVIDER, credential.name, self.subject(credential)) or {}
         if details:
             account["user"] = details.get("user")
             account["groups"] = details.get("groups") or []
@@ -159,7 +176,8 @@ class QcsStatus:
         remembered = self.memory.refused.get(credential)
         if remembered and remembered[0] == fingerprint(secret):
             return remembered[1]
-        return None
+        # Another process (``jupyter qcred refresh``, the server before a restart) may have been refused.
+        return self.remembered.refusal(PROVIDER, credential, secret)
 
     def _token_payload_status(
         self, status: CredentialStatus, name: str, credential: str, payload: TokenPayload
