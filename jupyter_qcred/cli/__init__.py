@@ -125,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = command("demo", "JupyterLab with the extension against the loopback sandbox services")
     add_arguments(demo)  # the demo owns its options (jupyter_qcred/demo/command.py)
     demo.set_defaults(run=run)
+
+    from .scan import add_command as add_scan
+
+    add_scan(commands, width)  # its description and exit codes live in cli/scan.py
     return parser
 
 
