@@ -136,9 +136,10 @@ class QcsStatus:
                 "refreshes stays in this process, the file's access token goes stale, and SDK processes reading "
                 "the file refresh on their own."
             )
-        details = memory.accounts.get(credential.name)
-        if not details:  # a restart, another process: what an earlier check learnt about the same person
-            details = self.remembered.account(PROVIDER, credential.name, self.subject(credential)) or {}
+        details = memory.accounts.get(credential.name) or {}
+        if not details.get("user"):  # a restart, another process: what an earlier check learnt about the same person
+            kept = self.remembered.account(PROVIDER, credential.name, self.subject(credential)) or {}
+            details = {**kept, **details}
         if details:
             account["user"] = details.get("user")
             account["groups"] = details.get("groups") or []
