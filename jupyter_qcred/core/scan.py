@@ -110,6 +110,13 @@ class Result:
         }
 
 
+def _random_looking(token: str) -> bool:
+    """Whether a token of a public format looks generated (letters and digits): a placeholder such as
+    ``IONQ_API_KEY = "your-api-key-here"`` or ``"second-key-value"`` is not somebody's key. Only for formats: a
+    current or rotated value is matched exactly, whatever it looks like."""
+    return any(char.isdigit() for char in token) and any(char.isalpha() for char in token)
+
+
 def _tail(token: str) -> str:
     return token[-4:] if len(token) >= 16 else ""
 
@@ -127,7 +134,10 @@ class Scanner:
         self.index = index
         self.rotated = rotated
         self.title = title
-        self.formats = [(fmt, re.compile(fmt.pattern)) for fmt in formats]
+        #: Each distinct pattern once (QCS and Nexus share the JWT one), with the formats that use it.
+        self.formats: dict[str, tuple[re.Pattern[str], list[TokenFormat]]] = {}
+        for fmt in formats:
+            self.formats.setdefault(fmt.pattern, (re.compile(fmt.pattern), []))[1].append(fmt)
         if index is not None:
             index.current()
 
@@ -149,11 +159,12 @@ class Scanner:
                     day = str(entry.get("rotated_at", ""))[:10]
                     what = f"{self.title(provider)} {entry.get('kind')} ‘{entry.get('name')}’, rotated away on {day}"
                     found.append((start, end, "rotated", provider, entry.get("name"), what, _tail(text[start:end])))
-        for fmt, pattern in self.formats:
+        for pattern, fmts in self.formats.values():
+            group = "token" if "token" in pattern.groupindex else 0
             for match in pattern.finditer(text):
-                group = "token" if "token" in pattern.groupindex else 0
                 token, start, end = match.group(group), match.start(group), match.end(group)
-                if token and free(start, end) and (fmt.check is None or fmt.check(token)):
+                fmt = next((f for f in fmts if f.check is None or f.check(token)), None)
+                if token and fmt is not None and _random_looking(token) and free(start, end):
                     found.append((start, end, "format", fmt.provider, None, fmt.description, _tail(token)))
         found.sort()
         return [(start, kind, provider, name, what, tail) for start, _, kind, provider, name, what, tail in found]
