@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 MIN_LENGTH = 8
 #: Values at least this long show their last four characters in a label (a shorter one would give too much away).
 TAIL_LENGTH = 16
+#: Forms are checked in groups sharing this many first characters (see ``SecretIndex._rebuild``).
+PREFIX = 12
 #: A file whose mtime is this recent (ns) is re-read on every call (see the module docstring).
 RACY_NS = 2_000_000_000
 
@@ -194,6 +196,7 @@ class SecretIndex:
         self.recent: list[Secret] = []
         self._lock = threading.RLock()
         self._forms: list[tuple[str, Secret]] = []
+        self._groups: list[tuple[str, list[tuple[str, Secret]]]] = []
         self._regex: dict[tuple[str, ...], re.Pattern[str]] = {}
 
     def _changed(self, watched: _Watched, now: int) -> bool:
@@ -249,19 +252,30 @@ class SecretIndex:
         return current + [secret for secret in self.recent if secret not in current]
 
     def _rebuild(self) -> None:
-        """Every form of every known value, longest first (so a value inside a longer form is never half-matched)."""
+        """Every form of every known value, longest first (so a value inside a longer form is never half-matched),
+        and the forms grouped by their first :data:`PREFIX` characters: one ``in`` check per group rules out every
+        form of it (JWTs share their header, a padded base64 form starts with the unpadded one)."""
         forms: dict[str, Secret] = {}
         current = [secret for watched in self._watched for secret in watched.values]
         for secret in current + self.recent:
             for form in [secret.value, *encodings(secret)]:
                 forms.setdefault(form, secret)
-        self._forms = sorted(forms.items(), key=lambda item: -len(item[0]))
+        ordered = sorted(forms.items(), key=lambda item: -len(item[0]))
+        groups: dict[str, list[tuple[str, Secret]]] = {}
+        for form, secret in ordered:
+            groups.setdefault(form[:PREFIX], []).append((form, secret))
+        self._forms = ordered
+        self._groups = list(groups.items())
         self._regex.clear()
 
     def _present(self, text: str, refresh: bool) -> list[tuple[str, Secret]]:
         if refresh:
             self.current()
-        return [(form, secret) for form, secret in self._forms if form in text]
+        present: list[tuple[str, Secret]] = []
+        for prefix, forms in self._groups:
+            if prefix in text:
+                present += [(form, secret) for form, secret in forms if form in text]
+        return present
 
     def _pattern(self, present: list[tuple[str, Secret]]) -> re.Pattern[str]:
         key = tuple(form for form, _ in present)
