@@ -314,3 +314,15 @@ export function HostsFields({
     </fieldset>
   );
 }
+
+/**
+ * Keeps what it wraps in view: scrolled into the dialog's visible part when it appears or `watch` changes (a question
+ * or an answer below the fold of a 720 px high window would otherwise go unseen).
+ */
+export function InView({ watch, children }: { watch: unknown; children: React.ReactNode }): React.ReactElement {
+  const ref = React.useRef<HTMLDivElement>(null);
+  React.useEffect(() => {
+    ref.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [watch]);
+  return <div ref={ref}>{children}</div>;
+}

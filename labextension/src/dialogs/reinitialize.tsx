@@ -25,6 +25,7 @@ import { QcredStore } from '../store';
 import type { ICredentialEntry, IUploadOptions, IWriteOptions, Outcome, ProviderId, ReinitializeBody } from '../types';
 import {
   ConflictFields,
+  InView,
   EMPTY_FORM,
   FileFields,
   HostsFields,
@@ -172,16 +173,9 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
   }
 
   tell(message: IMessage | null, conflict: IConflict | null = this.conflict): void {
-    const asked = conflict !== null && this.conflict === null;
     this.message = message;
     this.conflict = conflict;
     this.update();
-    if (asked) {
-      // Show the new question: scrolled into view once rendered (the body may have been scrolled down).
-      requestAnimationFrame(() =>
-        this.node.querySelector('[data-testid="qcred-conflict"]')?.scrollIntoView({ block: 'nearest' })
-      );
-    }
   }
 
   /** What a save replaces, for its toast ("Replaced IBM Quantum default."): null when it replaces nothing. */
@@ -226,12 +220,14 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
         )}
         {this.conflict && (
           // First in the dialog: the question to answer now, visible without scrolling (720 px high windows).
-          <ConflictFields
-            trans={t}
-            conflict={this.conflict}
-            canRename={method !== 'file' && method !== 'key'}
-            set={patch => this._setConflict(patch)}
-          />
+          <InView watch={this.conflict.name}>
+            <ConflictFields
+              trans={t}
+              conflict={this.conflict}
+              canRename={method !== 'file' && method !== 'key'}
+              set={patch => this._setConflict(patch)}
+            />
+          </InView>
         )}
         <fieldset className="jp-qcred-fieldset">
           <legend>{t.__('How do you want to provide credentials?')}</legend>
@@ -272,14 +268,16 @@ class ReinitBody extends ReactWidget implements Dialog.IBodyWidget<ReinitValue> 
           <HostsFields trans={t} question={this.hosts} set={trusted => this._setHosts(trusted)} />
         )}
         {this.message && (
-          <p
-            className={this.message.kind === 'invalid' ? 'jp-qcred-warn' : 'jp-qcred-error'}
-            role="alert"
-            data-testid="qcred-reinit-message"
-            data-kind={this.message.kind}
-          >
-            {this.message.text}
-          </p>
+          <InView watch={this.message}>
+            <p
+              className={this.message.kind === 'invalid' ? 'jp-qcred-warn' : 'jp-qcred-error'}
+              role="alert"
+              data-testid="qcred-reinit-message"
+              data-kind={this.message.kind}
+            >
+              {this.message.text}
+            </p>
+          </InView>
         )}
         {this.busy && (
           <p className="jp-qcred-muted" role="status" data-testid="qcred-reinit-busy">
