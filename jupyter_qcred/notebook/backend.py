@@ -57,7 +57,7 @@ class Backend(Protocol):
 
     def refresh(self, provider: str | None = None, name: str | None = None) -> dict[str, Any]: ...
 
-    def reinitialize(self) -> dict[str, Any]: ...
+    def reinitialize(self, source: str = "auto") -> dict[str, Any]: ...
 
     def restart(self) -> dict[str, Any]: ...
 
@@ -161,8 +161,8 @@ class ServerBackend:
         body = {key: value for key, value in (("provider", provider), ("name", name)) if value}
         return dict(self._request("POST", "refresh", body, timeout=ACTION_TIMEOUT))
 
-    def reinitialize(self) -> dict[str, Any]:
-        return dict(self._request("POST", "reinitialize", {"source": "auto"}, timeout=ACTION_TIMEOUT))
+    def reinitialize(self, source: str = "auto") -> dict[str, Any]:
+        return dict(self._request("POST", "reinitialize", {"source": source}, timeout=ACTION_TIMEOUT))
 
     def restart(self) -> dict[str, Any]:
         return dict(self._request("POST", "restart", {}))
@@ -256,8 +256,8 @@ class LocalBackend:
     def refresh(self, provider: str | None = None, name: str | None = None) -> dict[str, Any]:
         return self._run(lambda: self.service.refresh(provider, name))
 
-    def reinitialize(self) -> dict[str, Any]:
-        return self._run(lambda: self.service.reinitialize("auto"))
+    def reinitialize(self, source: str = "auto") -> dict[str, Any]:
+        return self._run(lambda: self.service.reinitialize(source))
 
     def restart(self) -> dict[str, Any]:
         return self._run(self.service.restart)
@@ -348,7 +348,12 @@ class Session:
         return self.call(lambda backend: backend.refresh(provider, name))
 
     def reinitialize(self) -> dict[str, Any]:
-        return self.call(lambda backend: backend.reinitialize())
+        """The panel's Re-initialize, with the same meaning (one service operation, ``reinitialize``, which keeps
+        what the person chose): from JupyterHub when the status says the hub can re-initialize, else the server's
+        own rule ("auto": its spawn bundle)."""
+        hub = self.status(notify=False).get("hub") or {}
+        source = "hub" if hub.get("available") and hub.get("can_reinitialize") else "auto"
+        return self.call(lambda backend: backend.reinitialize(source))
 
     def restart(self) -> dict[str, Any]:
         return self.call(lambda backend: backend.restart())
