@@ -168,8 +168,8 @@ class QCredApp(ExtensionApp):
         default_value="redact",
         help="""What happens when a notebook or text file saved through Jupyter holds a credential value of the user
         (docs/leak-guard.md): 'redact' (the default) saves it without the value: outputs, markdown and comments get
-        the label <IBM Quantum key 'name' ...abcd>, a string in Python code becomes
-        jupyter_qcred.credential(PROVIDER, NAME, kind=...), which reads the value from the SDK's files when the
+        a label (`<IBM Quantum API key ‘name’ …abcd>`), a string in Python code becomes
+        `jupyter_qcred.credential(PROVIDER, NAME, kind=...)`, which reads the value from the SDK's files when the
         code runs; 'refuse' refuses the save with a sentence naming the cell or line; 'warn' saves as it is and
         shows the notice; 'off' does not look. The SDKs' own credentials files are never changed.""",
     ).tag(config=True)
