@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { entryBadge } from '../src/model/badges';
-import { actionNeeded, overallHealth } from '../src/model/health';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { actionNeeded, HEALTH_LABELS, overallHealth } from '../src/model/health';
 import {
   ago,
   answeredFromEarlier,
@@ -12,7 +14,7 @@ import {
   warningsOf
 } from '../src/model/notes';
 import { resultToast } from '../src/model/notifications';
-import type { IOperationAnswer } from '../src/types';
+import type { CredentialState, ICredentialEntry, IOperationAnswer } from '../src/types';
 import { entry, result, status } from './fixtures';
 
 const NOW = Date.parse('2026-12-06T12:00:00Z');
@@ -110,4 +112,33 @@ describe('a Refresh answered from an earlier one says so plainly', () => {
     assert.equal(answeredFromEarlier(answer(NOW - 300), 400), false);
     assert.equal(resultToast(answer(NOW - 300).result)?.type, 'success');
   });
+});
+
+describe("docs/api.md's table (generated from the Python rule) is what the panel shows", () => {
+  const api = readFileSync(resolve(__dirname, '../../../docs/api.md'), 'utf8');
+  const section = api.split('## Action needed: one rule, every view')[1].split('\n## ')[0];
+  const rows = section
+    .split('\n')
+    .filter(l => /^\| `[a-z_]+( \(retrying[^`]*\))?` \|/.test(l))
+    .map(l => l.split('|').slice(1, -1).map(c => c.trim()));
+  it('has a row per state, and the calm retrying one', () => {
+    assert.equal(rows.length, 9);
+  });
+  for (const [stateCell, needed, badgeText, statusbar] of rows) {
+    it(`${stateCell}: ${badgeText} / ${statusbar}`, () => {
+      const retrying = stateCell.includes('retrying');
+      const state = stateCell.replace(/`/g, '').split(' ')[0] as CredentialState;
+      const e: ICredentialEntry = entry('ibm', state === 'absent' ? null : 'x', state, {
+        action_needed: needed === 'yes',
+        retrying,
+        expires_at: retrying ? iso(NOW + 59 * MIN) : null
+      });
+      assert.equal(entryBadge(e).text, badgeText);
+      assert.equal(HEALTH_LABELS[overallHealth(status([e]), opts)], statusbar.split(' (')[0]);
+      // The older servers' fallback agrees with the rule for every plain state.
+      if (!retrying) {
+        assert.equal(actionNeeded({ ...e, action_needed: undefined }), needed === 'yes');
+      }
+    });
+  }
 });

@@ -93,3 +93,14 @@ def test_warnings_are_lines_of_the_table_and_of_the_widget() -> None:
     assert f"note: IBM Quantum default: {warning}" in table.splitlines()
     assert exit_code([entry]) == EXIT_OK  # a warning is calm
     assert "chmod 600" in render_credential(entry)
+
+
+def test_the_documented_table_is_the_one_the_code_makes() -> None:
+    from pathlib import Path
+
+    from jupyter_qcred.cli.attention import markdown
+
+    api = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    assert markdown() in api, "run: python -m jupyter_qcred.cli.attention (and paste it into docs/api.md)"
+    assert "| `unsupported` | yes | Unsupported | Quantum: action needed |" in api
+    assert "| `error (retrying, token still valid)` | no | Retrying | Quantum: OK |" in api
