@@ -64,7 +64,7 @@ def _example(row: str) -> CredentialStatus:
 
 def rows() -> list[tuple[str, ...]]:
     """One row per entry of :data:`PANEL`: state, action needed, badge, status bar, notification, CLI."""
-    table = []
+    table: list[tuple[str, ...]] = []
     for row, panel in PANEL.items():
         entry = _example(row).to_json(NOW)
         code = exit_code([entry])
