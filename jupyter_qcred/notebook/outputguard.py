@@ -81,7 +81,8 @@ def report_redaction(provider: str, name: str, where: str) -> None:
     if endpoint is None:
         return
     try:
-        ServerBackend(endpoint)._request("POST", "redactions", {"provider": provider, "name": name, "where": where})
+        body = {"provider": provider, "name": name, "where": where, "what": "kernel output"}
+        ServerBackend(endpoint)._request("POST", "redactions", body)
     except NotebookError:  # 404 (a server without the endpoint), unavailable: the redaction itself happened
         return
 

@@ -120,6 +120,17 @@ def test_the_sdk_files_printed_show_labels(kernel: KernelDriver, replies: list[d
     assert f"<IBM Quantum API key ‘{IBM_NAME}’ …" in out["stdout"]
 
 
+def test_each_redaction_is_reported_to_the_server_without_the_value(server: JupyterServer) -> None:
+    """Once per credential and cell (``POST qcred/redactions``): the panel's card says a value was kept out."""
+    from support.helpers import wait_until
+
+    def notices() -> list[dict[str, Any]]:
+        return [n for n in server.api("GET", "qcred/status")["redactions"]["qcs"] if n["what"] == "kernel output"]
+
+    [notice] = wait_until(notices, timeout=30, what="the kernel's report in the status")
+    assert (notice["name"], notice["where"], notice["action"]) == ("default", "kernel output", "redacted")
+
+
 def test_the_active_account_of_qiskit_ibm_runtime(kernel: KernelDriver, replies: list[dict[str, Any]]) -> None:
     code = "from qiskit_ibm_runtime import QiskitRuntimeService\nQiskitRuntimeService().active_account()"
     out = run(kernel, code, replies)
