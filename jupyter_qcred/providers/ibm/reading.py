@@ -258,13 +258,11 @@ class IbmReading(Provider):
             error = f"IBM Quantum: the access token of account {account.name!r} has expired; refresh to renew it."
         elif check and check.next_refresh_at and now >= check.next_refresh_at:
             state = State.EXPIRING
-        warnings: list[str] = []
         if state in (State.OK, State.EXPIRING) and not account.legacy and not account.instance:
-            blocking, sentence = no_instance_advice(account.name, self.settings.environ)
-            if blocking:
-                state, error = State.ERROR, sentence
-            else:
-                warnings.append(sentence)
+            # What the SDK does without an instance decides: it searches the account's (fine), or finds nothing.
+            advice = no_instance_advice(account.name, self.settings.environ)
+            if advice:
+                state, error = State.ERROR, advice
         default_instance = check.default_instance if check else None
         if account.legacy:
             stored = account.rc_entry.credentials.default_provider if account.rc_entry else None
@@ -281,7 +279,6 @@ class IbmReading(Provider):
             refreshed_at=check.refreshed_at if check else None,
             next_refresh_at=check.next_refresh_at if check else None,
             file=account.file,
-            warnings=warnings,
             account={
                 "channel": account.channel,
                 "url": account.url,

@@ -102,22 +102,19 @@ def runtime_version() -> str:
         return "unknown"
 
 
-def no_instance_advice(name: str, environ: Mapping[str, str]) -> tuple[bool, str]:
-    """What an IBM Cloud account without an instance means here: (whether the SDK finds no backend, the sentence).
+def no_instance_advice(name: str, environ: Mapping[str, str]) -> str | None:
+    """Why an IBM Cloud account without an instance finds no backend here, or None when the SDK picks one itself.
 
     Without an instance qiskit-ibm-runtime (0.40 and later) lists the account's instances with IBM Cloud's Global
-    Search and picks one itself, free and trial plans first, warning each time; with :data:`NO_INSTANCE_SEARCH` set
-    it does not search, so ``QiskitRuntimeService().backends()`` is empty. The first is a warning, the second a
-    choice a person must make.
+    Search and picks one, free and trial plans first (it warns about that itself each time): usable. With
+    :data:`NO_INSTANCE_SEARCH` set it does not search, so ``QiskitRuntimeService().backends()`` is empty ("Invalid
+    instance None"): a person must choose an instance.
     """
-    if environ.get(NO_INSTANCE_SEARCH):
-        return True, (
-            f"Choose an instance for IBM Quantum account {name!r}: it names none, and qiskit-ibm-runtime "
-            f"{runtime_version()} finds no backend without one here ({NO_INSTANCE_SEARCH} is set, so it does not "
-            "search the account's instances). Add the key again with its instance CRN (IBM Cloud, Quantum, "
-            "Instances) and replace this account."
-        )
-    return False, (
-        f"IBM Quantum account {name!r} names no instance: qiskit-ibm-runtime picks one of the account's instances "
-        "each time it starts (free and trial plans first). Add the key again with an instance CRN to choose it."
+    if not environ.get(NO_INSTANCE_SEARCH):
+        return None
+    return (
+        f"Choose an instance for IBM Quantum account {name!r}: it names none, and qiskit-ibm-runtime "
+        f"{runtime_version()} finds no backend without one here ({NO_INSTANCE_SEARCH} is set, so it does not "
+        "search the account's instances). Add the key again with its instance CRN (IBM Cloud, Quantum, "
+        "Instances) and replace this account."
     )
