@@ -19,6 +19,7 @@ touched: editing ``~/.qiskit/qiskit-ibm.json`` in JupyterLab must still save it.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -77,7 +78,11 @@ class SaveGuard:
         if self.mode == "off" or model.get("content") is None:
             return
         kind = model.get("type")
-        if kind not in ("notebook", "file") or (kind == "file" and model.get("format") == "base64"):
+        if kind not in ("notebook", "file"):
+            return
+        uploaded = kind == "file" and model.get("format") == "base64"
+        text = _uploaded_text(model) if uploaded else None
+        if uploaded and text is None:  # a binary file, or one chunk of a large upload: not read
             return
         try:
             service, index = self._ready()
@@ -95,7 +100,7 @@ class SaveGuard:
             if kind == "notebook":
                 content = guard_notebook(model["content"], index, where, found)
             else:
-                content = guard_text(str(model["content"]), index, where, found)
+                content = guard_text(str(model["content"]) if text is None else text, index, where, found)
         except Exception as exc:  # a bug of ours must not save a value: refuse, with a sentence
             log.error("jupyter_qcred: the save guard failed on %s (%s)", where, type(exc).__name__)
             if self.mode == "warn":
@@ -112,7 +117,7 @@ class SaveGuard:
             secret, place, _what = found.items[0]
             raise HTTPError(400, refusal(place, secret, len(found.items)))
         if self.mode == "redact":
-            model["content"] = content
+            model["content"] = content if text is None else base64.b64encode(content.encode("utf-8")).decode("ascii")
 
     def _report(self, service: CredentialService, where: str, found: Found) -> None:
         counts = Counter((secret.provider, secret.name, what) for secret, _, what in found.items)
@@ -124,6 +129,19 @@ class SaveGuard:
                 log.error("jupyter_qcred: could not record a redaction in %s (%s)", where, type(exc).__name__)
         verb = {"redacted": "kept out of", "refused": "refused saving", "warned": "left in (save_guard is 'warn')"}
         log.warning("jupyter_qcred: %d credential value(s) %s %s", len(found.items), verb[action], where)
+
+
+def _uploaded_text(model: dict[str, Any]) -> str | None:
+    """The text of a file JupyterLab uploads (it sends every file as base64): None for a binary file or for one
+    chunk of a large upload (a value could be cut in two at a chunk's edge; such files are left to the scan)."""
+    if model.get("chunk") is not None:
+        return None
+    try:
+        data = base64.b64decode(str(model["content"]), validate=True)
+        text = data.decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return None if "\0" in text else text
 
 
 def refusal(place: str, secret: Secret, count: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -141,7 +142,17 @@ async def test_python_and_text_files(jp_serverapp, jp_fetch, jp_root_dir, bundle
     assert saved == f'"""Run me."""\nimport jupyter_qcred\nKEY = {CALL}\n'
     notes = {"type": "file", "format": "text", "content": f"key: {token}\n"}
     assert (await save(jp_fetch, "notes.txt", notes)).code in (200, 201)
-    assert (Path(jp_root_dir) / "notes.txt").read_text() == f"key: <IBM Quantum API key ‘{IBM_NAME}’ …{token[-4:]}>\n"
+    label = f"<IBM Quantum API key ‘{IBM_NAME}’ …{token[-4:]}>"
+    assert (Path(jp_root_dir) / "notes.txt").read_text() == f"key: {label}\n"
+    # JupyterLab uploads every file as base64: a text file is read all the same, a binary one is left as it is.
+    encoded = base64.b64encode(f"KEY={token}\n".encode()).decode()
+    upload = {"type": "file", "format": "base64", "content": encoded}
+    assert (await save(jp_fetch, "uploaded.env", upload)).code in (200, 201)
+    assert (Path(jp_root_dir) / "uploaded.env").read_text() == f"KEY={label}\n"
+    binary = b"\x89PNG\0" + token.encode()
+    upload = {"type": "file", "format": "base64", "content": base64.b64encode(binary).decode()}
+    assert (await save(jp_fetch, "image.png", upload)).code in (200, 201)
+    assert (Path(jp_root_dir) / "image.png").read_bytes() == binary
 
 
 async def test_the_sdk_file_itself_still_saves(jp_serverapp, jp_fetch, jp_root_dir, bundle) -> None:
