@@ -175,6 +175,7 @@ class LocalHub:
                 "grpc_api_url": self.sandbox.qcs_grpc_url,
                 "client_id": "jupyterhub",
                 "refresh": "hub",
+                "login_client_id": self.sandbox.qcs_client_id,  # the servers' own browser logins: a public client
             },
         }
         extra = self.extra_config + (
