@@ -32,7 +32,9 @@ MAX_WHERE = 1024
 def notice_sentence(count: int, where: str, what: str, action: str) -> str:
     """The one line the panel shows ("1 key kept out of analysis.ipynb")."""
     keys = f"{count} key{'' if count == 1 else 's'}"
-    place = f"the output of {where}" if what == "kernel output" else where
+    place = where
+    if what == "kernel output":  # a kernel not started for a notebook reports no path
+        place = "a kernel's output" if where == "kernel output" else f"the output of {where}"
     if action == "refused":
         return f"{where} was not saved: it holds {keys}"
     if action == "warned":
