@@ -56,6 +56,7 @@ def _example(row: str) -> CredentialStatus:
             state=State.ERROR,
             expires_at=NOW + timedelta(minutes=59),
             error="HTTP 500",
+            retry_at=NOW + timedelta(seconds=30),
             last_refresh={"outcome": "failed", "at": "2026-01-01T00:00:00Z", "error": "HTTP 500"},
         )
     state = State(row)

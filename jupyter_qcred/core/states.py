@@ -92,11 +92,13 @@ class CredentialStatus:
         return (self.provider, self.name)
 
     def retrying(self, now: datetime | None = None) -> bool:
-        """A refresh failed (not refused) and the access token still has time left: the server retries and every SDK
-        keeps working meanwhile, so this is calm in every view ("retrying; the token is valid for 59 min")."""
+        """A refresh failed (not refused), a retry is scheduled and the access token still has time left: every SDK
+        keeps working meanwhile, so this is calm in every view ("retrying; the token is valid for 59 min"). Only a
+        running server schedules retries (``retry_at``); a one-shot CLI call never promises one."""
         return (
             self.state == State.ERROR
             and self.name is not None
+            and self.retry_at is not None
             and (self.last_refresh or {}).get("outcome") == "failed"
             and self.expires_at is not None
             and self.expires_at > (now or utcnow())

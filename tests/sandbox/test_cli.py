@@ -260,7 +260,8 @@ def test_provider_down_exits_3_and_changes_nothing(setup, sandbox, cli_run) -> N
     assert qcs["state"] == "error"
     assert "503" in qcs["error"]
     # The CLI does not retry, so it never says it will (only a running server does).
-    assert "retry" not in qcs["error"] and "retrying" not in refresh.stdout + refresh.stderr
+    assert "retry" not in qcs["error"] and "retrying" not in refresh.stderr
+    assert qcs["retrying"] is False and qcs["action_needed"] is True  # nobody retries: not calm
     assert qcs["retry_at"] is None
     assert (home / ".qcs/secrets.toml").read_bytes() == before
 

@@ -24,8 +24,9 @@ def failed_refresh(minutes_left: float) -> CredentialStatus:
         name="default",
         state=State.ERROR,
         expires_at=NOW + timedelta(minutes=minutes_left),
-        error="IBM Cloud IAM answered HTTP 500; retrying.",
+        error="IBM Cloud IAM answered HTTP 500.",
         failures=6,
+        retry_at=NOW + timedelta(seconds=40),
         last_refresh={"outcome": "failed", "at": "2026-12-06T11:59:00Z", "error": "HTTP 500"},
     )
 
@@ -71,6 +72,15 @@ def test_a_failed_refresh_without_time_left_needs_action() -> None:
     assert entry["action_needed"] is True and entry["retrying"] is False
     assert exit_code([entry]) == EXIT_ATTENTION
     assert "ERROR" in format_status({"providers": [entry]}, NOW)
+
+
+def test_a_failed_refresh_nobody_retries_is_not_called_retrying() -> None:
+    """A one-shot CLI call schedules no retry: it never promises one, and its failure is an error."""
+    status = failed_refresh(59)
+    status.retry_at = None
+    entry = status.to_json(NOW)
+    assert entry["retrying"] is False and entry["action_needed"] is True
+    assert "retrying" not in format_status({"providers": [entry]}, NOW)
 
 
 def test_the_summary_counts_what_needs_a_person() -> None:
