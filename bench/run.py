@@ -7,6 +7,7 @@ Parts (``--only`` takes a comma-separated subset, in any order; they always run 
 - ``tokens``   QCS token requests when N = 1, 5, 20 processes need a token at once: ours vs the SDK alone;
 - ``command``  the hand-off's token command with no refresh due vs ``python -c pass`` (goal: ratio ≤ 1.5);
 - ``kernel``   ``%load_ext jupyter_qcred`` vs ``import qiskit_ibm_runtime`` (bench/bench_import.py);
+- ``output``   a cell printing 10 MB with / without the kernel output filter (bench/bench_outputguard.py);
 - ``hub``      JupyterHub spawn-to-ready with / without the extension.
 
 Every comparison interleaves its repetitions (ours, baseline, baseline, ours, ...) so that drifting machine load
@@ -40,7 +41,7 @@ from benchlib import Row, machine_info, render_markdown  # noqa: E402
 
 from jupyter_qcred.sandbox.client import Sandbox  # noqa: E402
 
-PARTS = ("startup", "status", "tokens", "command", "kernel", "hub")
+PARTS = ("startup", "status", "tokens", "command", "kernel", "output", "hub")
 DEFAULT_OUT = BENCH / "results" / "latest.md"
 
 
@@ -57,6 +58,7 @@ class Plan:
         self.token_repeats = 1 if quick else 3
         self.command_repeats = 5 if quick else 15
         self.kernel_repeats = 2 if quick else 7
+        self.output_repeats = 2 if quick else 7
         self.hub_repeats = 2 if quick else 6
 
     def describe(self) -> str:
@@ -65,7 +67,7 @@ class Plan:
             f"{self.status_rounds}×{self.status_seconds:g} s per endpoint at {self.status_concurrency} connections; "
             f"tokens N={'/'.join(map(str, self.token_counts))}, {self.token_repeats} trial(s); token command "
             f"{self.command_repeats} pairs; kernel "
-            f"{self.kernel_repeats} pairs; hub {self.hub_repeats} pairs"
+            f"{self.kernel_repeats} pairs; output {self.output_repeats} pairs; hub {self.hub_repeats} pairs"
         )
 
 
@@ -82,6 +84,7 @@ def run_parts(parts: list[str], plan: Plan, root: Path, progress: Callable[[str]
     """Run the chosen parts against one sandbox; the rows in table order."""
     import bench_hub
     import bench_kernel
+    import bench_outputguard
     import bench_startup
     import bench_status
     import bench_tokencmd
@@ -97,6 +100,7 @@ def run_parts(parts: list[str], plan: Plan, root: Path, progress: Callable[[str]
             "tokens": lambda: bench_tokens.run(sandbox, plan.token_counts, plan.token_repeats, root),
             "command": lambda: bench_tokencmd.run(sandbox, plan.command_repeats, root),
             "kernel": lambda: bench_kernel.run(plan.kernel_repeats),
+            "output": lambda: bench_outputguard.run(plan.output_repeats),
             "hub": lambda: bench_hub.run(sandbox, plan.hub_repeats, root),
         }
         for part in parts:

@@ -46,6 +46,8 @@ MIN_LENGTH = 8
 TAIL_LENGTH = 16
 #: Forms are checked in groups sharing this many first characters (see ``SecretIndex._rebuild``).
 PREFIX = 12
+#: Texts at least this long are searched by probes (see ``_probe``).
+LARGE = 1 << 16
 #: A file whose mtime is this recent (ns) is re-read on every call (see the module docstring).
 RACY_NS = 2_000_000_000
 
@@ -170,6 +172,24 @@ def _unique(secrets: Iterable[Secret]) -> list[Secret]:
     return kept
 
 
+def _probe(form: str, crowded: frozenset[int]) -> str | None:
+    """The longest part of ``form`` (at least :data:`MIN_LENGTH` characters) without a character whose low six bits
+    are in ``crowded``, or None.
+
+    CPython's substring search skips ahead by the needle's length when the text's character is not in the needle,
+    but it tells characters apart by their low six bits only (its skip table and bloom mask have 64 slots): in a text
+    made of ``x`` (``print("x" * 10_000_000)``), a needle holding an ``8`` or an ``x`` advances one character at a
+    time, ten times slower than one without. Looking first for a part of the form free of the text's common
+    characters (sampled) keeps every search on the fast path."""
+    best, start = "", 0
+    for end, char in enumerate(form + "\0"):
+        if end == len(form) or ord(char) & 63 in crowded:
+            if end - start > len(best):
+                best = form[start:end]
+            start = end + 1
+    return best if len(best) >= MIN_LENGTH and len(best) < len(form) else None
+
+
 class _Watched:
     """One provider's values and the file signatures they were read at."""
 
@@ -271,10 +291,25 @@ class SecretIndex:
     def _present(self, text: str, refresh: bool) -> list[tuple[str, Secret]]:
         if refresh:
             self.current()
+        if len(text) >= LARGE:
+            return self._present_large(text)
         present: list[tuple[str, Secret]] = []
         for prefix, forms in self._groups:
             if prefix in text:
                 present += [(form, secret) for form, secret in forms if form in text]
+        return present
+
+    def _present_large(self, text: str) -> list[tuple[str, Secret]]:
+        """The forms in a large text, each first looked for by a part of it that CPython's search skips over
+        quickly in this text (see :func:`_probe`): a form whose part is absent is absent."""
+        step = len(text) // 8
+        sample = "".join(text[i * step : i * step + 512] for i in range(8)) + text[-512:]
+        crowded = frozenset(ord(char) & 63 for char in set(sample))
+        present: list[tuple[str, Secret]] = []
+        for form, secret in self._forms:
+            probe = _probe(form, crowded)
+            if (probe is None or probe in text) and form in text:
+                present.append((form, secret))
         return present
 
     def _pattern(self, present: list[tuple[str, Secret]]) -> re.Pattern[str]:

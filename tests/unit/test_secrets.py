@@ -130,6 +130,22 @@ def test_find_gives_offsets_and_the_longest_form_wins(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 100_000 + VALUE + "x" * 100_000,  # the probe path: a part of the value free of the common characters
+        "8x" * 50_000 + VALUE + "\n",
+        (VALUE + "\n") * 5_000,  # the value everywhere, the sample made of it
+        "".join(f"line {i} of the output\n" for i in range(5_000)) + VALUE,
+    ],
+)
+def test_large_texts_are_searched_as_thoroughly(store: Path, text: str) -> None:
+    index = SecretIndex([FileProvider(store)])
+    redacted, found = index.redact(text)
+    assert VALUE not in redacted and redacted.count("<Fake Cloud token ‘n0’ …sTuV>") == text.count(VALUE)
+    assert [s.value for s in found] == [VALUE]
+
+
 def test_markup_gets_escaped_labels(store: Path) -> None:
     index = SecretIndex([FileProvider(store)])
     redacted, _ = index.redact(f"<b>{VALUE}</b>", html=True)
