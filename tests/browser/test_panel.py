@@ -69,7 +69,7 @@ def secrets(sandbox_m: Sandbox) -> SecretScanner:
 
 @pytest.fixture(scope="module")
 def bundle(sandbox_m: Sandbox, secrets: SecretScanner) -> dict[str, Any]:
-    b = demo_bundle(sandbox_m, "alice")
+    b = demo_bundle(sandbox_m, "alice", scenarios=("legacy",))
     secrets.add_bundle(b)
     return b
 

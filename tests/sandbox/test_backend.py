@@ -47,7 +47,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sandbox_module: Sandbox) -> 
         "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
         "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
     }
-    bundle = demo_bundle(sandbox_module, clouds=("ibm", "qcs"))
+    bundle = demo_bundle(sandbox_module, clouds=("ibm", "qcs"), scenarios=("legacy",))
     cli(env, "init", "--from", "bundle", "--quiet", bundle=bundle)
     return {"env": env, "home": home, "secrets": [bundle], "root": root}
 
@@ -180,7 +180,7 @@ def test_refused_token_needs_reinit_and_the_widget_follows_the_files(
     assert "NEEDS RE-INIT" in result.results[0]
 
     # Another process (here the CLI) writes a fresh login into the files: the open widget picks it up.
-    fresh = demo_bundle(sandbox_module, access_token_lifetime=7200, clouds=("ibm", "qcs"))
+    fresh = demo_bundle(sandbox_module, access_token_lifetime=7200, clouds=("ibm", "qcs"), scenarios=("legacy",))
     world["secrets"].append(fresh)
     assert cli(world["env"], "init", "--from", "bundle", "--quiet", bundle={**fresh, "ibm": []}).returncode == 0
     kernel.wait_for(

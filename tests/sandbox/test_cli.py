@@ -39,7 +39,7 @@ def make_env(sandbox: Any, secret_scanner: SecretScanner, bundle: dict[str, Any]
 
 @pytest.fixture
 def setup(sandbox: Any, home: Path, secret_scanner: SecretScanner) -> tuple[Path, dict[str, str], dict[str, Any]]:
-    bundle = demo_bundle(sandbox, clouds=("ibm", "qcs"))
+    bundle = demo_bundle(sandbox, clouds=("ibm", "qcs"), scenarios=("legacy",))
     return home, make_env(sandbox, secret_scanner, bundle), bundle
 
 

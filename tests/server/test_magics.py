@@ -35,7 +35,7 @@ def sandbox_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
 @pytest.fixture(scope="module")
 def secrets(sandbox_module: Sandbox) -> dict[str, Any]:
     """The bundle handed to the server (its secrets must never show) and where things live."""
-    return {"bundle": demo_bundle(sandbox_module, clouds=("ibm", "qcs")), "extra": []}
+    return {"bundle": demo_bundle(sandbox_module, clouds=("ibm", "qcs"), scenarios=("legacy",)), "extra": []}
 
 
 @pytest.fixture(scope="module")

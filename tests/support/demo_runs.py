@@ -202,16 +202,30 @@ def kernel_processes(demo: DemoRun) -> list[Any]:
     return [p for p in demo.tree() if any("ipykernel" in line for line in command_lines([p]))]
 
 
-def cli_status(lines: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """``jupyter qcred status --json`` in a fresh POSIX shell that ran ``lines`` (exports change HOME and PATH)."""
+def cli_status(lines: list[str], env: dict[str, str], legacy: bool = False) -> dict[str, Any]:
+    """``jupyter qcred status --json`` in a fresh POSIX shell that ran ``lines`` (exports change HOME and PATH).
+
+    A demo starts all green (exit 0, nothing needs action); with ``legacy`` (``--scenario legacy``) the legacy IBM
+    account is the one credential that needs action (unsupported: exit 3).
+    """
     script = "\n".join([*lines, "exec jupyter qcred status --json"])
     result = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=120)
     status = dict(json.loads(result.stdout))
-    # Exit 3 only for the demo's legacy account, where the installed qiskit-ibm-runtime cannot load it.
-    unusable = [e for e in status["providers"] if e["state"] not in ("ok", "expiring", "refreshing", "absent")]
-    assert all((e["name"], e["state"]) == ("legacy", "unsupported") for e in unusable), result.stdout
-    assert result.returncode == (3 if unusable else 0), result.stderr + result.stdout
+    needing = [(e["provider"], e["name"], e["state"]) for e in status["providers"] if e["action_needed"]]
+    assert needing == ([("ibm", "legacy", "unsupported")] if legacy else []), result.stdout
+    assert result.returncode == (3 if legacy else 0), result.stderr + result.stdout
     return status
+
+
+def demo_cli(demo: DemoRun, *args: str) -> subprocess.CompletedProcess[str]:
+    """``jupyter qcred demo ARGS`` from another shell of the same user (the demo's data folder, the checkout)."""
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter_qcred.cli", "demo", *args],
+        env=demo.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def entry(status: dict[str, Any], provider: str, name: str) -> dict[str, Any]:

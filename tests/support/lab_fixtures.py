@@ -44,7 +44,7 @@ def sandbox_m(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 def lab(sandbox_m: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     # IBM and QCS (what these tests are about, and what the 250/500 px screenshots show); the later providers'
     # cards are read at 250 px by tests/browser/test_panel.py's five-clouds test.
-    bundle = demo_bundle(sandbox_m, "alice", clouds=("ibm", "qcs"))
+    bundle = demo_bundle(sandbox_m, "alice", clouds=("ibm", "qcs"), scenarios=("legacy",))
     env = {**os.environ, **sandbox_environment(sandbox_m), "QCRED_BUNDLE": json.dumps(bundle)}
     env.pop("QCRED_BUNDLE_FILE", None)
     server = LabServer(tmp_path_factory.mktemp("trust-lab"), env, extra_args=["--QCredApp.watch_interval=0.2"])

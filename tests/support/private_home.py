@@ -36,7 +36,7 @@ def home(tmp_path: Path, sandbox, monkeypatch: pytest.MonkeyPatch, secret_scanne
     monkeypatch.setenv("HOME", str(path))
     for key, value in sandbox_environment(sandbox).items():
         monkeypatch.setenv(key, value)
-    bundle = demo_bundle(sandbox, clouds=("ibm", "qcs"))
+    bundle = demo_bundle(sandbox, clouds=("ibm", "qcs"), scenarios=("legacy",))
     secret_scanner.add_bundle(bundle)
     manager(path).materialize(parse_bundle(bundle), source="bundle")
     return path

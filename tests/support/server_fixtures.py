@@ -40,7 +40,7 @@ def bundle(
     """alice's spawn bundle in ``QCRED_BUNDLE`` (its tokens registered with the secret scan), and the variables that
     point the SDKs at the sandbox."""
     sandbox.configure(access_token_lifetime=qcs_lifetime)
-    data = demo_bundle(sandbox, access_token_lifetime=qcs_lifetime)
+    data = demo_bundle(sandbox, access_token_lifetime=qcs_lifetime, scenarios=("legacy",))
     secret_scanner.add_bundle(data)
     monkeypatch.setenv("QCRED_BUNDLE", json.dumps(data))
     for key, value in sandbox_environment(sandbox).items():
