@@ -23,7 +23,7 @@ import dataclasses
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,19 +62,16 @@ class Kept:
     defaults: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def sentence(self) -> str:
-        """ " Added …. Kept as you chose: … stays removed; … stays the default." (empty when nothing to say)."""
-        parts = []
-        if self.added:
-            parts.append(f"Added {_names(self.added)}.")
-        kept = [f"{_names([key])} stays removed" for key in self.still_removed]
-        kept += [f"{_names([(provider, name)])} stays the default" for provider, name in self.defaults.items()]
-        if kept:
-            parts.append("Kept as you chose: " + "; ".join(kept) + ".")
-        return " ".join(parts)
-
-
-def _names(keys: Iterable[tuple[str, str]]) -> str:
-    return ", ".join(f"{title(provider)} {name!r}" for provider, name in keys)
+        """Per provider, short enough for a toast: "IBM Quantum: 'team' added; 'legacy' stays removed; 'mine' stays
+        the default." (empty when nothing was added or kept)."""
+        news: dict[str, list[str]] = {}
+        for provider, name in self.added:
+            news.setdefault(provider, []).append(f"{name!r} added")
+        for provider, name in self.still_removed:
+            news.setdefault(provider, []).append(f"{name!r} stays removed")
+        for provider, name in self.defaults.items():
+            news.setdefault(provider, []).append(f"{name!r} stays the default")
+        return " ".join(f"{title(provider)}: {'; '.join(parts)}." for provider, parts in news.items())
 
 
 class HandOvers:

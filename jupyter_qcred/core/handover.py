@@ -140,7 +140,7 @@ async def reinitialize(service: CredentialService, source: str = "auto", *, expl
         statuses += await service.manager.refresh_statuses(provider, name, force=source != "hub")
     origin = "JupyterHub" if source == "hub" else "the spawn bundle"
     news = kept.sentence()
-    message = f"Re-initialized from {origin}: written afresh and checked." + (f" {news}" if news else "")
+    message = f"Re-initialized: written afresh from {origin} and checked." + (f" {news}" if news else "")
     answer = service._answer(statuses, message)
     service._notify("reinitialized", {"source": source, **answer["result"]})
     answer["result"]["kept"] = {

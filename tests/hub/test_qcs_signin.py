@@ -42,9 +42,9 @@ def hub_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox,
     secret = secrets.token_urlsafe(24)
     with Sandbox(tls=True, state_dir=root / "sandbox", jupyterhub_client_secret=secret) as sandbox:
         sandbox.configure(device_interval=1)
-        # The deployment's public client for logins from notebook servers (what configure(c, qcs={"login_client_id"})
-        # sets on every server), registered at the identity provider like Rigetti's public CLI client.
-        environment = {"JUPYTER_PATH": str(share), "QCRED_QCS_LOGIN_CLIENT_ID": sandbox.qcs_client_id}
+        # The demo's hub configures the servers' public login client (configure(c, qcs={"login_client_id": ...}),
+        # the sandbox's public client, like Rigetti's public CLI client).
+        environment = {"JUPYTER_PATH": str(share)}
         with LocalHub(sandbox, root / "hub", client_secret=secret, environment=environment) as hub:
             yield sandbox, hub
 
@@ -70,9 +70,7 @@ def settings_of(hub: LocalHub, user: str) -> Any:
     return tomlkit.parse((Path(hub.state_dir) / "home" / user / ".qcs" / "settings.toml").read_text())
 
 
-def test_browser_login_under_the_hub_lands_a_working_credential(
-    page: Any, hub_env: tuple[Sandbox, LocalHub]
-) -> None:
+def test_browser_login_under_the_hub_lands_a_working_credential(page: Any, hub_env: tuple[Sandbox, LocalHub]) -> None:
     sandbox, hub = hub_env
     public = sandbox.qcs_client_id
     panel = show_panel(page)

@@ -70,7 +70,7 @@ def test_reinitialize_keeps_removals_and_the_chosen_default(
     assert "legacy" not in accounts(tmp_path), "removed stays removed"
     assert default_of(tmp_path) == ["mine"], "the chosen default stays"
     message = answer["result"]["message"]
-    assert "IBM Quantum 'legacy' stays removed" in message and "IBM Quantum 'mine' stays the default" in message
+    assert message.endswith("IBM Quantum: 'legacy' stays removed; 'mine' stays the default."), message
     assert answer["result"]["kept"]["still_removed"] == [{"provider": "ibm", "name": "legacy"}]
     secret_scanner.saw("reinitialize answer", json.dumps(answer))
 
@@ -86,7 +86,7 @@ def test_reinitialize_keeps_removals_and_the_chosen_default(
     answer = asyncio.run(handover.reinitialize(service, "bundle"))
     assert {"team", "legacy", "mine", "default-ibm-quantum-platform"} <= set(accounts(tmp_path))
     assert default_of(tmp_path) == ["mine"]
-    assert "Added IBM Quantum 'legacy', IBM Quantum 'team'." in answer["result"]["message"]
+    assert answer["result"]["message"].endswith("IBM Quantum: 'legacy' added; 'team' added; 'mine' stays the default.")
 
     record = tmp_path / ".local" / "state" / "jupyter_qcred" / "handed_over.json"
     assert stat.S_IMODE(record.stat().st_mode) == 0o600
