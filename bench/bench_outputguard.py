@@ -6,9 +6,9 @@ kernel), one with ``JUPYTER_QCRED_OUTPUT_GUARD=off``. Each sample runs one cell 
 request until the kernel is idle again and every output message has arrived; the two kernels alternate (ours,
 baseline, baseline, ours, ...). Two cells: ``print("x" * 10_000_000)`` (one 10 MB line) and 10 MB of numbered lines.
 
-A second row measures the filter's own work in this process: ``SecretIndex.current()`` plus ``redact`` on a 10 MB
-string holding no value (what every message of that cell costs), next to ``json.dumps`` of the same message
-content (what ipykernel's session does with every message anyway).
+Two more rows measure the filter's own work in this process: ``SecretIndex.current()`` plus ``redact`` on each cell's
+10 MB message (holding no value: the cost every such message pays), next to ``json.dumps`` of the same content
+(what ipykernel's session does with every message anyway).
 
 ``python bench/bench_outputguard.py [--repeats N]`` prints the rows alone.
 """
@@ -27,7 +27,7 @@ from typing import Any
 from benchlib import Row, Samples, pair_ratios
 
 CELLS = {
-    "one 10 MB line": 'print("x" * 10_000_000)',
+    "one 10 MB line": 'print("x" * 10_000_000)',  # the names are those of TEXTS below
     "10 MB of lines": 'print("".join(f"line {i:>10} of the output\\n" for i in range(400_000)))',
 }
 #: The filter may not slow such a cell by more than this (the issue: "must not slow a cell that prints 10 MB").
@@ -169,8 +169,15 @@ def kernel_rows(home: Path, repeats: int) -> list[Row]:
     return rows
 
 
-def micro_row(home: Path, repeats: int) -> Row:
-    """``current()`` + ``redact`` on 10 MB next to ``json.dumps`` of the same message content."""
+#: The texts of the two cells, as the messages carry them.
+TEXTS = {
+    "one 10 MB line": "x" * 10_000_000 + "\n",
+    "10 MB of lines": "".join(f"line {i:>10} of the output\n" for i in range(400_000)) + "\n",
+}
+
+
+def micro_rows(home: Path, repeats: int) -> list[Row]:
+    """``current()`` + ``redact`` on each cell's 10 MB message next to ``json.dumps`` of the same content."""
     from jupyter_qcred.core.secrets import SecretIndex
     from jupyter_qcred.core.settings import Settings
     from jupyter_qcred.providers import create_providers
@@ -179,38 +186,41 @@ def micro_row(home: Path, repeats: int) -> Row:
     values = len(index.current())
     time.sleep(2.1)  # past the "racily clean" window: the steady state of a kernel
     index.current()
-    content = {"name": "stdout", "text": "".join(f"line {i:>10} of the output\n" for i in range(400_000))}
-    samples = {True: Samples(unit="ms"), False: Samples(unit="ms")}
-    for index_ in range(repeats * 3):
-        for ours in (True, False) if index_ % 2 == 0 else (False, True):
-            started = time.perf_counter()
-            if ours:
-                index.current()
-                index.redact(content["text"], refresh=False)
-            else:
-                json.dumps(content)
-            samples[ours].values.append((time.perf_counter() - started) * 1000)
     started = time.perf_counter()
     for _ in range(1000):
         index.current()
     per_call = (time.perf_counter() - started) * 1000  # µs per call over 1000 calls
-    row = Row(
-        key="output",
-        label="… the filter's own work on one 10 MB message: `SecretIndex.current()` + `redact`",
-        ours=samples[True],
-        baseline=samples[False],
-        ours_name="`current()` + `redact()`",
-        baseline_name="`json.dumps` of the content",
-        digits=1,
-        goal="informative",
-        pair_ratios=pair_ratios(samples[True].values, samples[False].values),
-    )
-    row.notes.append(
-        f"{values} credential values ({len(index._forms)} forms with their encodings) of 5 providers; "
-        f"`current()` alone with no file changed: {per_call:.0f} µs per call (1000 calls); {len(content['text']):,} "
-        "characters holding no value (the plain `in` checks are the whole cost)."
-    )
-    return row
+    rows = []
+    for name, text in TEXTS.items():
+        content = {"name": "stdout", "text": text}
+        samples = {True: Samples(unit="ms"), False: Samples(unit="ms")}
+        for index_ in range(repeats * 3):
+            for ours in (True, False) if index_ % 2 == 0 else (False, True):
+                started = time.perf_counter()
+                if ours:
+                    index.current()
+                    index.redact(content["text"], refresh=False)
+                else:
+                    json.dumps(content)
+                samples[ours].values.append((time.perf_counter() - started) * 1000)
+        row = Row(
+            key="output",
+            label=f"… the filter's own work on the message of {name}: `SecretIndex.current()` + `redact`",
+            ours=samples[True],
+            baseline=samples[False],
+            ours_name="`current()` + `redact()`",
+            baseline_name="`json.dumps` of the content (what the session does anyway)",
+            digits=1,
+            goal="informative",
+            pair_ratios=pair_ratios(samples[True].values, samples[False].values),
+        )
+        row.notes.append(
+            f"{repeats * 3} runs each, alternating; {values} credential values ({len(index._forms)} forms with their "
+            f"encodings) of 5 providers; `current()` alone with no file changed: {per_call:.0f} µs per call (1000 "
+            f"calls); {len(text):,} characters holding no value."
+        )
+        rows.append(row)
+    return rows
 
 
 def run(repeats: int) -> list[Row]:
@@ -220,7 +230,7 @@ def run(repeats: int) -> list[Row]:
     root = Path(tempfile.mkdtemp(prefix="qcred-bench-output-"))
     try:
         home = credentials_home(root)
-        return [*kernel_rows(home, repeats), micro_row(home, repeats)]
+        return [*kernel_rows(home, repeats), *micro_rows(home, repeats)]
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
