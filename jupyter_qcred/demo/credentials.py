@@ -26,10 +26,13 @@ def paste_hint(sandbox: Sandbox, command: str, user: str | None) -> str:
     """What the demo prints at start about keys to paste and scenarios (no secret in it)."""
     on = sandbox.scenarios()
     others = [name for name in SCENARIOS if name not in on]
-    who = f"{user} is signed in; " if user else ""
+    if user:
+        whose = f"{user} is signed in; these are {OTHER_USER}'s sandbox keys"
+    else:
+        whose = f"{OTHER_USER}'s sandbox keys, for alice; logged in as {OTHER_USER}, add --user alice"
     lines = [
-        f"A valid key to paste in Add… ({who}these are {OTHER_USER}'s sandbox keys): `{command} --credentials` "
-        f"prints them, or GET {sandbox.admin_url}/credentials (every sandbox user's).",
+        f"A valid key to paste in Add… ({whose}): `{command} --credentials` prints them, or GET "
+        f"{sandbox.admin_url}/credentials (every sandbox user's).",
         "Scenarios on: "
         + (", ".join(on) or "none (all green)")
         + "."
