@@ -18,8 +18,8 @@ Services (``{http}`` is the plain base; QCS parts live on ``{https}`` when ``--t
   Network``.
 - IBM Cloud IAM ``{http}/identity/token``; Qiskit Runtime ``{http}/experimental/backends[/{name}/configuration|
   properties|status]``, ``instances/usage``.
-- Admin ``{http}/_sandbox/``: ``log``, ``faults``, ``config``, ``qcs/issue``, ``qcs/revoke``,
-  ``qcs/device/approve``, ``qcs/users``, ``qcs/clients``, ``ibm/users``, ``ibm/revoke``, ``state``,
+- Admin ``{http}/_sandbox/``: ``log``, ``faults``, ``config``, ``scenarios`` (:mod:`.scenarios`), ``qcs/issue``,
+  ``qcs/revoke``, ``qcs/device/approve``, ``qcs/users``, ``qcs/clients``, ``ibm/users``, ``ibm/revoke``, ``state``,
   ``credentials``, ``shutdown``, ``health``.
 
 Fault endpoint names: ``qcs_discovery``, ``qcs_token``, ``qcs_device``, ``qcs_authorize``, ``qcs_userinfo``,

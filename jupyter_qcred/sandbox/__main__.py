@@ -14,7 +14,9 @@ from .state import DAY, SandboxConfig
 
 def parse_args(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(
-        prog="python -m jupyter_qcred.sandbox", description="Loopback fakes of the quantum clouds jupyter_qcred serves."
+        prog="python -m jupyter_qcred.sandbox",
+        description="Loopback fakes of the quantum clouds jupyter_qcred serves: IBM Quantum, Rigetti QCS, IonQ, "
+        "Amazon Braket (STS) and Quantinuum Nexus.",
     )
     parser.add_argument("--port", type=int, default=0, help="plain HTTP port on 127.0.0.1 (0: any free port)")
     parser.add_argument("--tls-port", type=int, default=0, help="HTTPS port with --tls (0: any free port)")
