@@ -193,9 +193,6 @@ def guard_notebook(notebook: dict[str, Any], index: SecretIndex, where: str, fou
     """The notebook (nbformat 4 JSON) with every value taken out; what was found goes to ``found``."""
     python = _is_python(notebook)
     result = dict(notebook)
-    secrets: list[Secret] = []
-    result["metadata"] = _redact_tree(notebook.get("metadata") or {}, index, secrets)
-    found.add_secrets(secrets, f"the metadata of {where}", "output")
     cells = []
     for number, cell in enumerate(notebook.get("cells") or [], start=1):
         cell = dict(cell)
@@ -210,12 +207,15 @@ def guard_notebook(notebook: dict[str, Any], index: SecretIndex, where: str, fou
             found.add(hits, _cell_place(number, where), "source")
         for part in ("outputs", "metadata"):
             if part in cell:
-                secrets = []
-                cell[part] = _redact_tree(cell[part], index, secrets)
+                in_part: list[Secret] = []
+                cell[part] = _redact_tree(cell[part], index, in_part)
                 label = "the output" if part == "outputs" else "the metadata"
-                found.add_secrets(secrets, f"{label} of cell {number} of {where}", "output")
+                found.add_secrets(in_part, f"{label} of cell {number} of {where}", "output")
         cells.append(cell)
     result["cells"] = cells
+    in_metadata: list[Secret] = []  # widget state, last: a refusal names the first cell that holds a value
+    result["metadata"] = _redact_tree(notebook.get("metadata") or {}, index, in_metadata)
+    found.add_secrets(in_metadata, f"the metadata (widget state) of {where}", "output")
     return result
 
 

@@ -59,7 +59,16 @@ def leaky_notebook(token: str) -> dict[str, Any]:
     return {
         "nbformat": 4,
         "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "widgets": {  # a text box's saved widget state
+                "application/vnd.jupyter.widget-state+json": {
+                    "version_major": 2,
+                    "version_minor": 0,
+                    "state": {"a1": {"model_name": "TextModel", "state": {"value": token}}},
+                }
+            },
+        },
         "cells": [
             {
                 "cell_type": "code",
@@ -116,6 +125,8 @@ async def test_a_saved_notebook_holds_no_value_and_its_code_still_reads_the_key(
     assert label in "".join(markdown["source"])
     outputs = json.dumps(code["outputs"], ensure_ascii=False)
     assert outputs.count(label) == 5, outputs
+    widget = saved["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]["a1"]
+    assert widget["state"]["value"].endswith(label)
 
     # The replaced code reads the key from the SDK's files when it runs (the user's HOME, nothing else).
     program = source.replace("from qiskit_ibm_runtime import QiskitRuntimeService\n", "")
@@ -128,7 +139,7 @@ async def test_a_saved_notebook_holds_no_value_and_its_code_still_reads_the_key(
     _, status = await api("status")
     notices = {(n["what"], n["where"]): n for n in status["redactions"]["ibm"]}
     assert notices[("source", "analysis.ipynb")]["notice"] == "2 keys kept out of analysis.ipynb"
-    assert notices[("output", "analysis.ipynb")]["count"] == 5
+    assert notices[("output", "analysis.ipynb")]["count"] == 6, "5 outputs and the widget state"
     assert status["redactions"]["qcs"] == []
     assert token not in caplog.text
     assert not secret_scanner.leaks()
@@ -216,6 +227,6 @@ async def test_each_redaction_is_an_event_without_the_value(jp_serverapp, jp_fet
 
     await async_wait_until(both, what="two secret_redacted events")
     assert token not in json.dumps(events)
-    assert {(e["what"], e["count"]) for e in events} == {("source", 2), ("output", 5)}
+    assert {(e["what"], e["count"]) for e in events} == {("source", 2), ("output", 6)}
     assert all(e["provider"] == "ibm" and e["name"] == IBM_NAME and e["action"] == "redacted" for e in events)
     assert all(e["where"] == "analysis.ipynb" for e in events)
