@@ -19,9 +19,9 @@ export function showResult(answer: IOperationAnswer, options: IToastOptions = {}
   const toast = resultToast(answer.result, options);
   about = [];
   if (toast) {
-    const autoClose = toast.type === 'error' ? 8000 : toast.type === 'info' ? 6000 : 4000;
+    const autoClose = toast.type === 'success' ? 4000 : toast.type === 'info' ? 6000 : 8000;
     shown = Notification.emit(toast.message, toast.type, { autoClose });
-    if (toast.type === 'error') {
+    if (toast.type === 'error' || toast.type === 'warning') {
       about = (answer.result?.credentials ?? []).filter(c => c.outcome !== 'ok').map(entryKey);
     }
   }

@@ -7,6 +7,7 @@ import { actionNeeded, HEALTH_LABELS, overallHealth } from '../src/model/health'
 import {
   ago,
   answeredFromEarlier,
+  calmFailure,
   notTriedMessage,
   redactionNotes,
   retryingSentence,
@@ -45,6 +46,20 @@ describe('the one rule of "action needed" (the server says, the views read)', ()
     assert.ok(!badge.className.includes('error'));
     assert.equal(retryingSentence(e, NOW), 'Retrying; the token is valid for 59 min.');
     assert.equal(retryingSentence({ ...e, expires_at: iso(NOW - MIN) }, NOW), null);
+    // The toast of the Refresh that met the 500: a warning with the same sentence, not a red error.
+    const answer: IOperationAnswer = {
+      ...status([e]),
+      result: { ...result('failed', 'IBM Quantum: IBM Cloud IAM failed (HTTP 500).'), credentials: [
+        { provider: 'ibm', name: 'default', outcome: 'failed', error: 'HTTP 500' }
+      ] }
+    };
+    const calm = calmFailure(answer, NOW);
+    assert.equal(calm, 'Retrying; the token is valid for 59 min.');
+    assert.deepEqual(resultToast(answer.result, { calm }), {
+      type: 'warning',
+      message: 'IBM Quantum: IBM Cloud IAM failed (HTTP 500). Retrying; the token is valid for 59 min.'
+    });
+    assert.equal(calmFailure({ ...answer, providers: [{ ...e, retrying: false }] }, NOW), null);
   });
   it('older servers without the field: by state, unsupported included', () => {
     for (const s of ['needs_reinit', 'expired', 'error', 'unsupported'] as const) {
@@ -104,7 +119,8 @@ describe('a Refresh answered from an earlier one says so plainly', () => {
     const earlier = answer(NOW - 7000);
     assert.equal(answeredFromEarlier(earlier, 200), true);
     const message = notTriedMessage(earlier);
-    assert.match(message, /^Not refreshed again: the last refresh was 7 s ago and succeeded;/);
+    assert.match(message, /^Not refreshed again: the last refresh, 7 s ago, succeeded;/);
+    assert.ok(message.length < 140, message);
     const toast = resultToast(earlier.result, { notTried: message });
     assert.equal(toast?.type, 'info');
   });

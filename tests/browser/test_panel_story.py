@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -58,12 +59,7 @@ def panel(page: Any, lab: LabServer) -> Iterator[Any]:  # noqa: F811
     if not panel.is_visible():
         page.get_by_role("tab", name="Quantum credentials").click()
     expect(panel).to_be_visible()
-    for provider, name, state in (
-        ("ibm", PLATFORM, "ok"),
-        ("ibm", "legacy", "unsupported"),
-        ("qcs", "default", "ok"),
-        ("nexus", "default", "ok"),
-    ):
+    for provider, name, state in (("ibm", PLATFORM, "ok"), ("qcs", "default", "ok"), ("nexus", "default", "ok")):
         expect(page.get_by_test_id(f"qcred-state-{provider}-{name}")).to_have_attribute("data-state", state)
     dismiss_toasts(page)
     yield panel
@@ -128,24 +124,23 @@ def shot(pg: Any, name: str) -> None:
 # ----- the same story in every view -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("width", [250, 500])
-def test_an_account_the_sdk_cannot_use_needs_action_in_every_view(
+def test_an_account_the_sdk_cannot_use_needs_action_in_every_view_until_it_is_removed(
     page: Any,  # noqa: F811
     panel: Any,
     lab: LabServer,
-    width: int,
 ) -> None:
-    page.set_viewport_size({"width": 1280, "height": 1000})
-    set_sidebar_width(page, width)
+    """First in the module: the legacy scenario's account is there only until this test removes it."""
     legacy = page.get_by_test_id("qcred-state-ibm-legacy")
-    expect(legacy).to_have_text("Unsupported")
     statusbar = page.get_by_test_id("qcred-statusbar")
-    expect(statusbar).to_have_attribute("data-health", "action")
-    expect(statusbar).to_contain_text("action needed")
-    # No hub/group/project to choose for an account nobody can use.
-    expect(page.get_by_test_id("qcred-instances-ibm-legacy")).to_have_count(0)
-    expect(page.locator("#qcred-instance-ibm-legacy")).to_have_count(0)
-    shot(page, f"unsupported-{width}.png")
+    for width in (250, 500):
+        set_sidebar_width(page, width)
+        expect(legacy).to_have_text("Unsupported")
+        expect(statusbar).to_have_attribute("data-health", "action")
+        expect(statusbar).to_contain_text("action needed")
+        # No hub/group/project to choose for an account nobody can use.
+        expect(page.get_by_test_id("qcred-instances-ibm-legacy")).to_have_count(0)
+        expect(page.locator("#qcred-instance-ibm-legacy")).to_have_count(0)
+        shot(page, f"unsupported-{width}.png")
 
     status = lab.status()
     entry = next(e for e in status["providers"] if e["name"] == "legacy")
@@ -155,6 +150,15 @@ def test_an_account_the_sdk_cannot_use_needs_action_in_every_view(
     table = cli_status(lab)
     assert table.returncode == 3, table.stdout + table.stderr
     assert "UNSUPPORTED" in table.stdout
+
+    # Removed: every view is calm again, together.
+    page.get_by_test_id("qcred-remove-ibm-legacy").click()
+    page.locator(".jp-qcred-confirm-remove").click()
+    expect(page.get_by_test_id("qcred-account-ibm-legacy")).to_have_count(0)
+    expect(statusbar).to_have_attribute("data-health", "ok")
+    assert lab.status()["summary"]["action_needed"] is False
+    table = cli_status(lab)
+    assert table.returncode == 0, table.stdout + table.stderr
 
 
 # ----- warnings -------------------------------------------------------------------------------------------------
@@ -255,3 +259,63 @@ def test_the_nexus_card_offers_its_browser_login_again(
     expect(dialog).to_have_count(0)  # closed by itself
     expect(page.locator(".Toastify__toast").filter(has_text="Logged in to Quantinuum Nexus")).to_be_visible()
     expect(page.get_by_test_id("qcred-state-nexus-default")).to_have_attribute("data-state", "ok")
+
+
+# ----- calm while retrying; a Refresh that was not tried says so -------------------------------------------------
+
+
+def test_a_transient_iam_500_with_time_left_is_calm_everywhere(
+    page: Any,  # noqa: F811
+    panel: Any,
+    lab: LabServer,
+    sandbox_m: Sandbox,  # noqa: F811
+) -> None:
+    badge = page.get_by_test_id(f"qcred-state-ibm-{PLATFORM}")
+    sandbox_m.fault("iam", status=500)
+    try:
+        page.get_by_test_id(f"qcred-refresh-ibm-{PLATFORM}").click()
+        expect(badge).to_have_attribute("data-state", "error")
+        expect(badge).to_have_text("Retrying")
+        assert "badge--error" not in (badge.get_attribute("class") or "")
+        retry = page.get_by_test_id(f"qcred-retry-ibm-{PLATFORM}")
+        expect(retry).to_have_attribute("data-retrying", "true")
+        calm = re.compile(r"Retrying at [\d:]+ \(attempt \d+\); the token is valid for 5\d min\.")
+        expect(retry).to_contain_text(calm)
+        account = page.get_by_test_id(f"qcred-account-ibm-{PLATFORM}")
+        assert "account--retrying" in (account.get_attribute("class") or "")  # an amber edge, not a red one
+        # The Refresh's own answer: a calm warning with the same sentence, never a red error toast.
+        expect(page.locator(".Toastify__toast--warning").filter(has_text="the token is valid for")).to_have_count(1)
+        expect(page.locator(".Toastify__toast--error")).to_have_count(0)
+        expect(page.get_by_test_id("qcred-statusbar")).to_have_attribute("data-health", "ok")
+        entry = lab.entry("ibm", PLATFORM)
+        assert entry["retrying"] is True and entry["action_needed"] is False
+        page.get_by_test_id(f"qcred-account-ibm-{PLATFORM}").scroll_into_view_if_needed()
+        shot(page, "retrying-card.png")
+    finally:
+        sandbox_m.clear_faults()
+    # The server's own retry brings it back (no click).
+    expect(badge).to_have_attribute("data-state", "ok", timeout=60_000)
+
+
+def test_a_refresh_clicked_again_at_once_says_plainly_it_was_not_tried(
+    page: Any,  # noqa: F811
+    panel: Any,
+    sandbox_m: Sandbox,  # noqa: F811
+) -> None:
+    refresh = page.get_by_test_id("qcred-refresh-qcs-default")
+    refresh.click()
+    expect(success_toasts(page).filter(has_text="Refreshed.")).to_have_count(1)
+    dismiss_toasts(page)
+    grants = len(sandbox_m.token_requests())
+    sandbox_m.fault("qcs_token", status=503)
+    try:
+        refresh.click()
+        toast = page.locator(".Toastify__toast").filter(has_text="Not refreshed again")
+        expect(toast).to_have_count(1)
+        expect(toast).to_contain_text("succeeded")
+        expect(success_toasts(page)).to_have_count(0)  # no green for an attempt that was not made
+        shot(page, "refresh-not-tried.png")
+        assert len(sandbox_m.token_requests()) == grants
+    finally:
+        sandbox_m.clear_faults()
+        dismiss_toasts(page)

@@ -1,7 +1,7 @@
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 import { entryBadge, lastRefreshInfo, retryInfo } from '../model/badges';
-import { retryingSentence, warningsOf } from '../model/notes';
+import { tokenLeft, warningsOf } from '../model/notes';
 import { entryLabel, slug } from '../model/status';
 import { CommandIDs } from '../tokens';
 import type { ICredentialEntry } from '../types';
@@ -47,7 +47,7 @@ export function AccountItem({ ctx, entry }: { ctx: IContext; entry: ICredentialE
   const props: IAccountProps = { ctx, entry, testid };
   return (
     <article
-      className={`jp-qcred-account jp-qcred-account--${entry.state}`}
+      className={`jp-qcred-account jp-qcred-account--${entry.retrying ? 'retrying' : entry.state}`}
       data-testid={`qcred-account-${testid}`}
       aria-label={trans.__('%1: %2', entryLabel(entry), badge.text)}
     >
@@ -151,15 +151,22 @@ function Retry({ ctx, entry, testid }: IAccountProps): React.ReactElement | null
   const { trans } = ctx;
   const retry = retryInfo(entry);
   const failures = entry.failures ?? 0;
-  const calm = retryingSentence(entry, useNow(30000, !!entry.retrying));
-  if (!retry && failures === 0 && !calm) {
+  const left = tokenLeft(entry, useNow(30000, !!entry.retrying));
+  if (!retry && failures === 0) {
     return null;
   }
   return (
-    <p className="jp-qcred-muted" data-testid={`qcred-retry-${testid}`} data-failures={failures}>
+    <p
+      className="jp-qcred-muted"
+      data-testid={`qcred-retry-${testid}`}
+      data-failures={failures}
+      data-retrying={left ? 'true' : 'false'}
+    >
       {failures > 0 && trans._n('%1 failed attempt.', '%1 failed attempts in a row.', failures)}{' '}
-      {retry && trans.__('Retrying at %1 (attempt %2).', retry.time, retry.attempt)}{' '}
-      {calm && <span data-testid={`qcred-retrying-${testid}`}>{trans.__(calm)}</span>}
+      {retry &&
+        (left
+          ? trans.__('Retrying at %1 (attempt %2); the token is valid for %3.', retry.time, retry.attempt, left)
+          : trans.__('Retrying at %1 (attempt %2).', retry.time, retry.attempt))}
     </p>
   );
 }

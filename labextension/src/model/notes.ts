@@ -35,13 +35,32 @@ export function timeLeft(ms: number): string {
   return h < 24 ? `${h} h ${String(min % 60).padStart(2, '0')} min` : `${Math.floor(h / 24)} d`;
 }
 
+/** How long the token of a refresh retrying with time left stays valid ("59 min"); null when not retrying. */
+export function tokenLeft(e: ICredentialEntry, now: number): string | null {
+  const exp = parseTime(e.expires_at);
+  return !e.retrying || exp === null || exp <= now ? null : timeLeft(exp - now);
+}
+
 /** The calm sentence of a refresh retrying with time left: "Retrying; the token is valid for 59 min." */
 export function retryingSentence(e: ICredentialEntry, now: number): string | null {
-  const exp = parseTime(e.expires_at);
-  if (!e.retrying || exp === null || exp <= now) {
+  const left = tokenLeft(e, now);
+  return left === null ? null : `Retrying; the token is valid for ${left}.`;
+}
+
+/**
+ * The calm addition to a failed refresh's toast when every credential that failed is retrying with time left (a
+ * warning, not an error: nothing needs the person yet); null otherwise.
+ */
+export function calmFailure(answer: IOperationAnswer, now: number): string | null {
+  const failed = (answer.result?.credentials ?? []).filter(c => c.outcome === 'failed');
+  if (!failed.length || (answer.result?.credentials ?? []).some(c => c.outcome === 'refused')) {
     return null;
   }
-  return `Retrying; the token is valid for ${timeLeft(exp - now)}.`;
+  const lefts = failed.map(c => {
+    const e = (answer.providers ?? []).find(p => p.provider === c.provider && p.name === c.name);
+    return e ? tokenLeft(e, now) : null;
+  });
+  return lefts.every(l => l !== null) ? `Retrying; the token is valid for ${lefts[0]}.` : null;
 }
 
 /** The status's warnings of one entry (absent from older servers). */
@@ -103,9 +122,9 @@ export function notTriedMessage(answer: IOperationAnswer): string {
   const newest = Math.max(...ats.map(l => parseTime(l?.at) ?? 0));
   const seconds = Math.max(1, Math.round((generated - newest) / 1000));
   const failed = ats.some(l => l?.outcome !== 'ok');
+  // Under 140 characters: JupyterLab cuts longer notifications.
   return (
-    `Not refreshed again: the last refresh was ${seconds} s ago and ${failed ? 'did not succeed' : 'succeeded'}; ` +
-    'on request, a credential is refreshed at most once every few seconds. Click Refresh again in a moment to ' +
-    'contact the provider.'
+    `Not refreshed again: the last refresh, ${seconds} s ago, ${failed ? 'failed' : 'succeeded'}; ` +
+    'on request, a credential is refreshed at most once every few seconds.'
   );
 }

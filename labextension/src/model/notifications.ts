@@ -108,7 +108,7 @@ export function notificationMessage(e: ICredentialEntry, fallback: string): stri
 }
 
 export interface IToast {
-  type: 'success' | 'error' | 'info';
+  type: 'success' | 'error' | 'info' | 'warning';
   message: string;
 }
 
@@ -124,13 +124,18 @@ export interface IToastOptions {
    * saying so plainly, as a neutral note (never a green success for an attempt that was not made).
    */
   notTried?: string;
+  /** Every failure is a refresh retrying with time left: this sentence is added, and the toast is a calm warning. */
+  calm?: string | null;
 }
 
 /** The toast answering an operation the user started: its result's sentence, as a success or an error. */
 export function resultToast(result: IOperationResult | null | undefined, options: IToastOptions = {}): IToast | null {
-  const { refusalsNotified = false, quietSuccess = false, fallback, notTried } = options;
+  const { refusalsNotified = false, quietSuccess = false, fallback, notTried, calm } = options;
   if (notTried) {
     return { type: 'info', message: notTried };
+  }
+  if (calm && result && result.outcome === 'failed') {
+    return { type: 'warning', message: `${result.message} ${calm}` };
   }
   if (!result || result.outcome === 'ok') {
     const message = result ? result.message : fallback;

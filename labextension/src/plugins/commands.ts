@@ -11,7 +11,7 @@ import { reinitializeDialog, reinitializeFromHub } from '../dialogs/reinitialize
 import { confirmRemove } from '../dialogs/remove';
 import { confirmRestart } from '../dialogs/restart';
 import { showResult } from '../feedback';
-import { answeredFromEarlier, notTriedMessage } from '../model/notes';
+import { answeredFromEarlier, calmFailure, notTriedMessage } from '../model/notes';
 import { defaultName, providerTitle } from '../model/status';
 import { QcredStore } from '../store';
 import { CommandIDs, IQcredStore, PANEL_ID, PluginIDs, TRANSLATION_DOMAIN } from '../tokens';
@@ -58,7 +58,8 @@ async function refresh(store: QcredStore, trans: TranslationBundle, args: Readon
     const started = Date.now();
     const answer = await store.refresh(refreshBody(args));
     const notTried = answeredFromEarlier(answer, Date.now() - started) ? notTriedMessage(answer) : undefined;
-    showResult(answer, { refusalsNotified: store.settings.notifications, notTried });
+    const calm = calmFailure(answer, Date.now());
+    showResult(answer, { refusalsNotified: store.settings.notifications, notTried, calm });
   } catch (err) {
     Notification.error(trans.__('Refresh failed: %1', errorMessage(err)), { autoClose: 8000 });
   }
