@@ -105,6 +105,7 @@ def notebook_model(content: dict[str, Any]) -> dict[str, Any]:
     return {"type": "notebook", "format": "json", "content": content}
 
 
+@pytest.mark.slow  # about 2.5 s: the replaced code runs in a fresh Python
 async def test_a_saved_notebook_holds_no_value_and_its_code_still_reads_the_key(
     jp_serverapp, jp_fetch, jp_root_dir, jp_home_dir, bundle, api, caplog, secret_scanner
 ) -> None:
