@@ -18,6 +18,7 @@ from support.demo_runs import (
     OUR_BIN,
     cli_status,
     command_lines,
+    demo_cli,
     entry,
     kernel_processes,
     sandbox_ports,
@@ -79,8 +80,18 @@ def test_hub_demo_spawns_without_the_venv_on_path_and_stops_everything_on_sigter
     lines = demo_env_lines(hub=True, root=demo.root / "hub")
     assert f"export HOME={demo.root / 'hub' / 'hub' / 'home' / 'alice'}" in lines
     shell_env = {key: value for key, value in demo.env.items() if key not in ("JUPYTER_DATA_DIR", "JUPYTER_TOKEN")}
-    status = cli_status(lines, shell_env)
+    status = cli_status(lines, shell_env)  # all green: exit 0
     assert entry(status, "qcs", "default")["state"] == "ok", status
+    assert [e["name"] for e in status["providers"] if e["provider"] == "ibm"] == ["default-ibm-quantum-platform"]
+    # `demo --env` without --hub finds the hub demo, and says whose lines they are.
+    found = demo_cli(demo, "--env")
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.splitlines() == lines
+    assert found.stdout.startswith("# jupyter qcred demo --hub: alice's credentials")
+    bob = demo_cli(demo, "--env", "--user", "bob").stdout.splitlines()
+    assert f"export HOME={demo.root / 'hub' / 'hub' / 'home' / 'bob'}" in bob
+    said = demo.log_path.read_text()
+    assert "Scenarios on: none" in said and "--credentials" in said
 
     stop_and_check(demo, signal.SIGTERM, [demo.port, *sandbox_ports(demo.root / "hub")])
     assert not (demo.root / "hub" / "demo.json").exists()

@@ -20,6 +20,7 @@ from support import demo_runs
 from support.demo_runs import (
     cli_status,
     command_lines,
+    demo_cli,
     entry,
     kernel_processes,
     sandbox_ports,
@@ -94,6 +95,85 @@ def test_lab_demo_env_lines_show_alices_credentials_to_the_cli(start_demo: Any) 
     assert entry(status, "qcs", "default")["state"] == "ok", status
     assert entry(status, "ibm", "default-ibm-quantum-platform")["state"] == "ok", status
     assert entry(status, "qcs", "default")["file"].startswith(str(demo.root / "home"))
+
+
+def alice_secrets(home: Path) -> list[str]:
+    """Every token and key the demo wrote for alice (what no output of the demo may show)."""
+    qcs = tomllib.loads((home / ".qcs" / "secrets.toml").read_text())["credentials"].values()
+    ibm = json.loads((home / ".qiskit" / "qiskit-ibm.json").read_text()).values()
+    found = [str(v) for e in qcs for v in (e.get("token_payload") or {}).values()]
+    return [s for s in (*found, *(a["token"] for a in ibm)) if len(s) >= 12]
+
+
+def pasted_values(text: str) -> dict[str, dict[str, str]]:
+    """``demo --credentials``'s blocks: title -> label -> value."""
+    blocks: dict[str, dict[str, str]] = {}
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        if not line.startswith("  "):
+            blocks[line.rstrip(":")] = current = {}
+        else:
+            label, value = line.strip().split(": ", 1)
+            current[label] = value
+    return blocks
+
+
+@pytest.mark.slow
+def test_lab_demo_starts_all_green_gives_keys_to_paste_and_restarts_clean(start_demo: Any) -> None:
+    demo = start_demo()
+    demo.wait_serving("api")
+    server, token = f"http://127.0.0.1:{demo.port}/", {"Authorization": f"token {demo.token}"}
+    wait_until(lambda: httpx.get(server + "qcred/status", headers=token, timeout=30).status_code == 200, timeout=60)
+    status = httpx.get(server + "qcred/status", headers=token, timeout=30).json()
+    assert not [e["name"] for e in status["providers"] if e["action_needed"]], status
+    assert [e["name"] for e in status["providers"] if e["provider"] == "ibm"] == ["default-ibm-quantum-platform"]
+    home = demo.root / "home"
+    alice = alice_secrets(home)
+    shell_env = {key: value for key, value in demo.env.items() if key not in ("JUPYTER_TOKEN",)}
+    cli_status(demo_env_lines(root=demo.root), shell_env)  # exit 0, nothing needs action
+    said = demo.log_path.read_text()
+    assert "--credentials" in said and "/_sandbox/credentials" in said and "Scenarios on: none" in said
+
+    # Keys to paste: bob's, on request, never alice's.
+    printed = demo_cli(demo, "--credentials")
+    assert printed.returncode == 0, printed.stderr
+    values = pasted_values(printed.stdout)
+    sandbox_info = json.loads((demo.root / "sandbox" / "sandbox.json").read_text())
+    bob = httpx.get(sandbox_info["admin_url"] + "/credentials", timeout=30).json()
+    assert values["IBM Quantum"] == {
+        "API key": bob["ibm"]["bob"]["apikey"],
+        "instance": bob["ibm"]["bob"]["instance"],
+        "URL": sandbox_info["runtime_url"],
+    }
+    assert values["IonQ"] == {"API key": bob["ionq"]["bob"]}
+    assert not [secret[-4:] for secret in alice if secret in printed.stdout + demo.log_path.read_text()]
+
+    # Pasted into a new profile, bob's QCS token takes the default profile's deployment, gRPC included.
+    pasted = {
+        "source": "token",
+        "provider": "qcs",
+        "profile": "bob",
+        "refresh_token": values["Rigetti QCS"]["refresh token"],
+    }
+    answer = httpx.post(server + "qcred/reinitialize", headers=token, json=pasted, timeout=60).json()
+    assert answer["result"]["outcome"] == "ok", answer["result"]
+    profiles = tomllib.loads((home / ".qcs" / "settings.toml").read_text())["profiles"]
+    assert profiles["bob"]["grpc_api_url"] == profiles["default"]["grpc_api_url"] == sandbox_info["qcs_grpc_url"]
+    assert profiles["bob"]["api_url"] == profiles["default"]["api_url"] == sandbox_info["qcs_api_url"]
+    stop_and_check(demo, signal.SIGTERM, [demo.port, *sandbox_ports(demo.root)])
+
+    # The next start is clean (the new sandbox would refuse bob's profile), with the legacy scenario on.
+    again = start_demo("--scenario", "legacy")
+    again.wait_serving("api")
+    status_url = f"http://127.0.0.1:{again.port}/qcred/status"
+    headers = {"Authorization": f"token {again.token}"}
+    wait_until(lambda: httpx.get(status_url, headers=headers, timeout=30).status_code == 200, timeout=60)
+    said = again.log_path.read_text().split("received signal")[-1]  # the second run's part of the shared log
+    assert "A fresh demo in" in said and "Scenarios on: legacy." in said
+    assert "bob" not in tomllib.loads((home / ".qcs" / "settings.toml").read_text())["profiles"]
+    status = cli_status(demo_env_lines(root=again.root), shell_env, legacy=True)  # exit 3: legacy alone
+    assert entry(status, "ibm", "legacy")["state"] == "unsupported"
 
 
 def test_device_login_page_is_plain_http_on_loopback(sandbox: Sandbox) -> None:
