@@ -173,7 +173,9 @@ class OutputGuard:
         original = session.send
 
         def send(stream: Any, msg_or_type: Any, content: Any = None, parent: Any = None, *args: Any, **kw: Any) -> Any:
-            if isinstance(msg_or_type, dict):
+            if not self._ready.is_set() and _type(msg_or_type) in EARLY:
+                pass  # a kernel's first messages carry no value: they need not wait for the first read of the files
+            elif isinstance(msg_or_type, dict):
                 redacted = self.redact(msg_or_type.get("content"), _cell(msg_or_type.get("parent_header")))
                 if redacted is not msg_or_type.get("content"):
                     msg_or_type = {**msg_or_type, "content": redacted}
@@ -184,6 +186,18 @@ class OutputGuard:
         session.send = send
         setattr(session, _MARK, self)
         return True
+
+
+#: Messages that carry no credential value, sent before the first read of the files is done without waiting for it
+#: (a kernel announces itself while the providers are being imported).
+EARLY = frozenset({"status", "kernel_info_reply"})
+
+
+def _type(msg_or_type: Any) -> str:
+    if isinstance(msg_or_type, dict):
+        header = msg_or_type.get("header")
+        return str(header.get("msg_type") if isinstance(header, dict) else msg_or_type.get("msg_type"))
+    return str(msg_or_type)
 
 
 def _cell(parent: Any) -> str:

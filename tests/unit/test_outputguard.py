@@ -117,3 +117,27 @@ def test_the_hook_wraps_init_io_once_and_stays_out_when_switched_off(monkeypatch
     app.init_io()
     assert installed == ["the session"] and app.io  # type: ignore[attr-defined]
     assert outputguard.adapt(types.ModuleType("other")).startswith("stayed out")
+
+
+def test_a_kernels_first_messages_do_not_wait_for_the_first_read_and_output_does() -> None:
+    import threading
+
+    release = threading.Event()
+
+    def slow() -> SecretIndex:
+        release.wait(10)
+        return SecretIndex([OneValue()])
+
+    guard = outputguard.OutputGuard(slow, None)
+    session = FakeSession()
+    guard.install(session)
+    session.send(None, "status", {"execution_state": "starting"})
+    session.send(None, {"header": {"msg_type": "kernel_info_reply"}, "content": {"banner": "IPython"}})
+    assert len(session.sent) == 2  # sent at once, while the values are still being read
+    output = threading.Thread(target=session.send, args=(None, "stream", {"name": "stdout", "text": VALUE}))
+    output.start()
+    output.join(0.2)
+    assert output.is_alive() and len(session.sent) == 2  # output waits for the values...
+    release.set()
+    output.join(10)
+    assert VALUE not in repr(session.sent[2])  # ...and leaves without them
