@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from support.browser import LabServer, escape_dialog
 from support.lab_fixtures import (
@@ -319,3 +320,32 @@ def test_a_refresh_clicked_again_at_once_says_plainly_it_was_not_tried(
     finally:
         sandbox_m.clear_faults()
         dismiss_toasts(page)
+
+
+# ----- redaction notices (issue 24) -----------------------------------------------------------------------------
+
+
+def test_values_kept_out_of_files_are_a_calm_note_on_the_card(
+    page: Any,  # noqa: F811
+    panel: Any,
+    lab: LabServer,
+) -> None:
+    for where in ("a.ipynb", "b.ipynb", "c.ipynb", "analysis.ipynb"):
+        answer = httpx.post(
+            lab.url + "qcred/redactions",
+            headers=lab.headers(),
+            json={"provider": "qcs", "name": "default", "where": where, "what": "output"},
+            timeout=30,
+        )
+        assert answer.status_code == 204, answer.text
+    notes = page.get_by_test_id("qcred-redactions-qcs")
+    expect(notes).to_be_visible()
+    assert "jp-qcred-message--info" in (notes.get_attribute("class") or "")  # calm: not an error, not a warning
+    lines = page.get_by_test_id("qcred-redaction-qcs")
+    expect(lines).to_have_count(3)  # the newest three
+    expect(lines.first).to_have_text("1 key kept out of analysis.ipynb · just now")
+    expect(notes).to_contain_text("and 1 more")
+    expect(page.get_by_test_id("qcred-state-qcs-default")).to_have_attribute("data-state", "ok")
+    assert lab.entry("qcs", "default")["action_needed"] is False
+    notes.scroll_into_view_if_needed()
+    shot(page, "redactions-card.png")
