@@ -16,7 +16,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from ..sandbox.client import Sandbox
+from ..sandbox.client import Sandbox, SandboxError
 from .credentials import paste_hint
 from .processes import ProcessTree, StopSignals, tools_path, wait_until_serving
 from .world import (
@@ -92,10 +92,11 @@ def run_lab_demo(
                 lab_command(port, home, open_browser=False), env=env, stdin=subprocess.DEVNULL, start_new_session=True
             )
             tree = ProcessTree(process)
+            follow = ScenarioFollower(sandbox, {**own_environ(), **shared, "PATH": tools_path()})
             try:
                 if open_browser:
                     open_lab_when_serving(process, port, root / "runtime")
-                return tree.wait()
+                return tree.wait(tick=follow)
             finally:
                 if signals is not None:
                     signals.hold()
@@ -122,3 +123,44 @@ def open_lab_when_serving(process: subprocess.Popen[bytes], port: int, runtime_d
         return  # it exited (its own output says why) or is very slow: no browser
     page = runtime_dir / f"jpserver-{process.pid}-open.html"
     webbrowser.open(page.as_uri() if page.exists() else url + "lab")
+
+
+class ScenarioFollower:
+    """While the lab demo runs, a scenario switched on or off in the sandbox (``POST /_sandbox/scenarios``) changes
+    alice's files the way a person would: ``legacy`` on adds her legacy IBM account (``jupyter qcred init`` from a
+    bundle holding only it), off removes it (``jupyter qcred remove``). The server sees the files change and every
+    view follows. (The hub demo needs none of this: its login hook reads the scenarios at each login.)
+    """
+
+    def __init__(self, sandbox: Sandbox, environment: dict[str, str]) -> None:
+        self.sandbox = sandbox
+        self.environment = environment
+        self.on = set(sandbox.scenarios())
+
+    def __call__(self) -> None:
+        try:
+            now = set(self.sandbox.scenarios())
+        except SandboxError:
+            return  # the sandbox is stopping with the demo
+        for name in sorted(now - self.on):
+            self._switch(name, on=True)
+        for name in sorted(self.on - now):
+            self._switch(name, on=False)
+        self.on = now
+
+    def _switch(self, name: str, on: bool) -> None:
+        if name != "legacy":
+            return
+        cli = [sys.executable, "-m", "jupyter_qcred.cli"]
+        if on:
+            bundle = demo_bundle(self.sandbox, clouds=("ibm",), scenarios=("legacy",))
+            bundle["ibm"] = [entry for entry in bundle["ibm"] if entry["name"] == "legacy"]
+            command, env = [*cli, "init", "--from", "bundle", "--quiet"], {"QCRED_BUNDLE": json.dumps(bundle)}
+        else:
+            command, env = [*cli, "remove", "ibm", "legacy", "--yes"], {}
+        done = subprocess.run(
+            command, env={**self.environment, **env}, stdin=subprocess.DEVNULL, capture_output=True, text=True
+        )
+        what = "added alice's legacy IBM account" if on else "removed alice's legacy IBM account"
+        outcome = what if done.returncode in (0, 3) else f"could not change alice's files: {done.stderr.strip()}"
+        print(f"jupyter qcred demo: scenario {name!r} switched {'on' if on else 'off'}: {outcome}.", flush=True)

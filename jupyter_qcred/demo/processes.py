@@ -181,10 +181,13 @@ class ProcessTree:
         if self.process.poll() is None:  # once reaped, its pid may belong to a stranger
             self.seen.update(descendants(self.process.pid, table))
 
-    def wait(self, interval: float = 2.0) -> int:
-        """Wait until the child exits, keeping track of its tree; returns its exit code."""
+    def wait(self, interval: float = 2.0, tick: Callable[[], None] | None = None) -> int:
+        """Wait until the child exits, keeping track of its tree (and calling ``tick`` every ``interval`` seconds);
+        returns its exit code."""
         while True:
             self.refresh()
+            if tick is not None:
+                tick()
             try:
                 return self.process.wait(timeout=interval)
             except subprocess.TimeoutExpired:

@@ -5,7 +5,7 @@ A scenario changes what the sandbox's secret store hands out (``GET /_sandbox/cr
 that are on, and the demo's bundle and the demo hub's login hook read them). Switch one on at start
 (``jupyter qcred demo --scenario legacy``, ``python -m jupyter_qcred.sandbox --scenario legacy``) or while the
 sandbox runs (``POST /_sandbox/scenarios`` with ``{"name": "legacy", "on": true}``); a demo hub user gets it at
-their next login, the lab demo at its next start.
+their next login, the running lab demo writes it into alice's files within seconds (``demo.lab.ScenarioFollower``).
 """
 
 from __future__ import annotations

@@ -175,6 +175,21 @@ def test_lab_demo_starts_all_green_gives_keys_to_paste_and_restarts_clean(start_
     status = cli_status(demo_env_lines(root=again.root), shell_env, legacy=True)  # exit 3: legacy alone
     assert entry(status, "ibm", "legacy")["state"] == "unsupported"
 
+    # The sandbox's admin action while the demo runs: the scenario switched off takes the account out of alice's
+    # files, and the server's status follows (the panel's, the status bar's); switched on again, it is back.
+    admin = json.loads((again.root / "sandbox" / "sandbox.json").read_text())["admin_url"]
+
+    def ibm_accounts() -> dict[str, bool]:
+        answer = httpx.get(status_url, headers=headers, timeout=30).json()
+        return {e["name"]: e["action_needed"] for e in answer["providers"] if e["provider"] == "ibm"}
+
+    httpx.post(admin + "/scenarios", json={"name": "legacy", "on": False}, timeout=30).raise_for_status()
+    wait_until(lambda: ibm_accounts() == {"default-ibm-quantum-platform": False}, timeout=60, what="legacy removed")
+    cli_status(demo_env_lines(root=again.root), shell_env)  # all green again: exit 0
+    httpx.post(admin + "/scenarios", json={"name": "legacy", "on": True}, timeout=30).raise_for_status()
+    wait_until(lambda: ibm_accounts().get("legacy") is True, timeout=60, what="legacy back, action needed")
+    assert "scenario 'legacy' switched off: removed alice's legacy IBM account." in again.log_path.read_text()
+
 
 def test_device_login_page_is_plain_http_on_loopback(sandbox: Sandbox) -> None:
     assert sandbox.ca_file
