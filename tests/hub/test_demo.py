@@ -4,6 +4,7 @@ everything gone after SIGTERM (judged with psutil from the outside). The lab dem
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -53,6 +54,10 @@ def server_ready(client: httpx.Client, hub_url: str, user: str) -> bool:
     return answer.status_code == 200 and answer.url.path.startswith(f"/user/{user}/lab")
 
 
+def sandbox_admin(demo: Any) -> str:
+    return str(json.loads((demo.root / "hub" / "sandbox" / "sandbox.json").read_text())["admin_url"])
+
+
 def environ_path(process: Any) -> list[str]:
     return str(process.environ().get("PATH", "")).split(os.pathsep)
 
@@ -92,6 +97,14 @@ def test_hub_demo_spawns_without_the_venv_on_path_and_stops_everything_on_sigter
     assert f"export HOME={demo.root / 'hub' / 'hub' / 'home' / 'bob'}" in bob
     said = demo.log_path.read_text()
     assert "Scenarios on: none" in said and "--credentials" in said
+    # Keys to paste, from the hub demo's sandbox: bob's by default, alice's for someone logged in as bob.
+    store = httpx.get(sandbox_admin(demo) + "/credentials", timeout=30).json()
+    for args, user in (((), "bob"), (("--user", "alice"), "alice")):
+        printed = demo_cli(demo, "--hub", "--credentials", *args)
+        assert printed.returncode == 0, printed.stderr
+        assert f"  API key: {store['ibm'][user]['apikey']}\n" in printed.stdout
+        assert printed.stdout.startswith(f"# {user}'s sandbox keys")
+    assert not [key[-4:] for key in (v["apikey"] for v in store["ibm"].values()) if key in said]
 
     stop_and_check(demo, signal.SIGTERM, [demo.port, *sandbox_ports(demo.root / "hub")])
     assert not (demo.root / "hub" / "demo.json").exists()
