@@ -134,7 +134,7 @@ def test_a_failed_refresh_reads_the_same_in_every_view(
         toast = page.locator(".Toastify__toast").filter(has_text=message)
         expect(toast).to_be_visible()
         expect(page.get_by_test_id(QCS)).to_have_attribute("data-state", "error")
-        expect(page.get_by_test_id("qcred-retry-qcs-default")).to_contain_text("retrying at")
+        expect(page.get_by_test_id("qcred-retry-qcs-default")).to_contain_text("Retrying at")
 
         # %qcred refresh: the sentence on stderr, the table as the result.
         magic = kernel.run("%qcred refresh qcs default")
