@@ -36,14 +36,14 @@ QCS = "qcred-state-qcs-default"
 FAST = 10_000  # ms: what the UI must do at once (a push, a click)
 ALL_ACCOUNTS = [
     ("ibm", "default-ibm-quantum-platform"),
-    ("ibm", "legacy"),
     ("qcs", "default"),
     ("ionq", "default"),
     ("braket", "default"),
     ("nexus", "default"),
 ]
-# The installed qiskit-ibm-runtime refuses legacy (ibm_quantum) accounts: the panel flags that one (issue 11).
-STATES = {("ibm", "legacy"): "unsupported"}
+# The demo starts all green (issue 23): the legacy IBM account (unsupported, "action needed" by the one rule) is a
+# scenario, whose story every view tells in tests/browser/test_panel_story.py.
+STATES: dict[tuple[str, str], str] = {}
 
 
 def usual_state(provider: str, name: str) -> str:
@@ -69,7 +69,7 @@ def secrets(sandbox_m: Sandbox) -> SecretScanner:
 
 @pytest.fixture(scope="module")
 def bundle(sandbox_m: Sandbox, secrets: SecretScanner) -> dict[str, Any]:
-    b = demo_bundle(sandbox_m, "alice", scenarios=("legacy",))
+    b = demo_bundle(sandbox_m, "alice")
     secrets.add_bundle(b)
     return b
 
@@ -175,24 +175,9 @@ def test_panel_opens_from_the_sidebar_with_both_providers(page: Any, lab: LabSer
 
     # Default accounts: marked, and chosen in the pickers.
     expect(page.get_by_test_id("qcred-default-mark-ibm-default-ibm-quantum-platform")).to_have_text("default")
-    expect(page.get_by_test_id("qcred-default-mark-ibm-legacy")).to_have_count(0)
     expect(page.get_by_test_id("qcred-default-mark-qcs-default")).to_have_text("default")
     # Only one IBM account the SDK can use, so there is no choice of default to offer.
     expect(page.get_by_test_id("qcred-default-ibm")).to_have_count(0)
-
-    # The legacy hub/group/project list, with the default one marked, as the server reports them (none once the
-    # installed SDK refuses legacy accounts: the server no longer signs in with them).
-    legacy = lab.entry("ibm", "legacy")["account"]
-    instances = legacy.get("instances") or []
-    rows = page.get_by_test_id("qcred-instances-ibm-legacy").get_by_role("listitem")
-    expect(rows).to_have_count(len(instances))
-    for row, instance in zip(rows.all(), instances, strict=True):
-        key = f"{instance['hub']}/{instance['group']}/{instance['project']}"
-        expect(row).to_contain_text(key)
-        marked = key == legacy["default_instance"]
-        expect(row.locator(".jp-qcred-tag")).to_have_count(1 if marked else 0)
-    if len(instances) > 1:
-        expect(page.get_by_test_id("qcred-instance-ibm-legacy")).to_have_value(legacy["default_instance"])
 
     # QCS: who and which groups; a healthy refresh token; an hour-long access token counting down.
     expect(page.get_by_test_id("qcred-email-qcs-default")).to_have_text("alice@example.org")
@@ -276,7 +261,7 @@ def test_needs_reinit_notification_reinitializes_with_a_fresh_token(
     expect(statusbar).to_have_attribute("data-health", "action")
     expect(statusbar).to_have_accessible_name(re.compile(r"action", re.IGNORECASE))
     # The IBM accounts are not affected.
-    expect(page.get_by_test_id("qcred-state-ibm-legacy")).to_have_attribute("data-state", usual_state("ibm", "legacy"))
+    expect(page.get_by_test_id("qcred-state-ibm-default-ibm-quantum-platform")).to_have_attribute("data-state", "ok")
 
     toast = page.locator(".Toastify__toast").filter(has_text="Rigetti QCS")
     expect(toast).to_have_count(1)
