@@ -224,6 +224,7 @@ class SecretIndex:
         self._lock = threading.RLock()
         self._forms: list[tuple[str, Secret]] = []
         self._groups: list[tuple[str, list[tuple[str, Secret]]]] = []
+        self._stems: list[tuple[str, list[tuple[str, Secret]]]] = []
         self._regex: dict[tuple[str, ...], re.Pattern[str]] = {}
 
     def _changed(self, watched: _Watched, now: int) -> bool:
@@ -291,8 +292,12 @@ class SecretIndex:
         groups: dict[str, list[tuple[str, Secret]]] = {}
         for form, secret in ordered:
             groups.setdefault(form[:PREFIX], []).append((form, secret))
+        stems: dict[str, list[tuple[str, Secret]]] = {}
+        for form, secret in ordered:
+            stems.setdefault(form.rstrip("="), []).append((form, secret))
         self._forms = ordered
         self._groups = list(groups.items())
+        self._stems = list(stems.items())
         self._regex.clear()
 
     def _present(self, text: str, refresh: bool) -> list[tuple[str, Secret]]:
@@ -313,10 +318,10 @@ class SecretIndex:
         sample = "".join(text[i * step : i * step + 512] for i in range(8)) + text[-512:]
         crowded = frozenset(ord(char) & 63 for char in set(sample))
         present: list[tuple[str, Secret]] = []
-        for form, secret in self._forms:
-            probe = _probe(form, crowded)
-            if (probe is None or probe in text) and form in text:
-                present.append((form, secret))
+        for stem, forms in self._stems:  # a padded base64 form is only looked for when its unpadded stem is there
+            probe = _probe(stem, crowded)
+            if (probe is None or probe in text) and stem in text:
+                present += [(form, secret) for form, secret in forms if form == stem or form in text]
         return present
 
     def _pattern(self, present: list[tuple[str, Secret]]) -> re.Pattern[str]:

@@ -146,6 +146,14 @@ def test_large_texts_are_searched_as_thoroughly(store: Path, text: str) -> None:
     assert [s.value for s in found] == [VALUE]
 
 
+def test_a_large_text_loses_a_padded_encoding_with_its_padding(store: Path) -> None:
+    encoded = base64.b64encode(VALUE.encode()).decode()
+    assert encoded.endswith("=")
+    index = SecretIndex([FileProvider(store)])
+    redacted, _ = index.redact("x" * 100_000 + f" {encoded} " + "y" * 100_000)
+    assert " <Fake Cloud token ‘n0’ …sTuV> " in redacted
+
+
 def test_markup_gets_escaped_labels(store: Path) -> None:
     index = SecretIndex([FileProvider(store)])
     redacted, _ = index.redact(f"<b>{VALUE}</b>", html=True)
