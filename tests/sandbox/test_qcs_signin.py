@@ -168,3 +168,24 @@ async def test_device_login_under_a_hub_says_which_client(tmp_path: Path, sandbo
         await unknown.start_device_login()
     assert "The login used the OAuth client 'not-registered-here'" in str(refused.value)
     assert "QCRED_QCS_LOGIN_CLIENT_ID" in str(refused.value)
+
+
+async def test_a_pasted_refresh_token_under_a_hub_is_exchanged_with_the_public_client(
+    tmp_path: Path, sandbox: Sandbox, secret_scanner: Any
+) -> None:
+    """A refresh token a person pastes (here one the sandbox issued to its public client, as `demo --credentials`
+    hands out) is never sent with the hub's confidential client, and is written to be refreshed with its own."""
+    public = sandbox.qcs_client_id
+    qcs = _under_hub(tmp_path, sandbox, QCRED_QCS_LOGIN_CLIENT_ID=public)
+    tokens = sandbox.issue_qcs_tokens("bob")
+    secret_scanner.add_secrets(tokens)
+    status = await qcs.store_tokens(refresh_token=tokens["refresh_token"])
+    assert status.state is State.OK, status.error
+    (grant,) = sandbox.token_requests()
+    assert (grant["grant_type"], grant["client_id"], grant["status"]) == ("refresh_token", public, 200)
+    settings_doc = tomlkit.parse(qcs.settings_path.read_text())
+    assert settings_doc["profiles"]["default"]["auth_server_name"] == "jupyter_qcred-login"  # type: ignore[index]
+    payload = stored_payload(qcs)
+    secret_scanner.add_secrets(payload.access_token, payload.refresh_token)
+    assert (await qcs.refresh("default", force=True)).state is State.OK
+    assert sandbox.token_requests()[-1]["client_id"] == public

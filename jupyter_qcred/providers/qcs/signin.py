@@ -99,23 +99,29 @@ class QcsSignIn:
             access, refresh = spec.access_token, spec.refresh_token
             if refresh is not None:
                 server = self._profile_target(spec.profile)[1]
+                # Under a hub the profile's client is the hub's confidential one: a refresh token a person pasted
+                # (from the QCS CLI's login, from a colleague's notebook) belongs to a public client.
+                client = self.login_client(spec.profile)
                 try:
                     tokens = await self.client.arun(
                         self.oidc.refresh_grant(
                             server.issuer,
-                            server.client_id,
+                            client.client_id,
                             refresh,
                             what="the identity provider",
                             advice="the pasted refresh token is not valid (expired, revoked or from another client); "
                             "copy a fresh one.",
                         )
                     )
-                except RefusedError:
+                except RefusedError as exc:
                     log.warning(
                         "QCS profile %s: the pasted refresh token was refused; nothing was written", spec.profile
                     )
-                    raise
+                    raise loginclient.naming_client(exc, client) if client.own else exc from None
                 access, refresh = tokens.access_token, tokens.refresh_token or refresh
+                if client.own:  # written with an auth server naming the client that can refresh these tokens
+                    self._login_clients[client.client_id] = client
+                    spec = dataclasses.replace(spec, client_id=client.client_id, auth_server_name=LOGIN_AUTH_SERVER)
             else:
                 try:
                     await self.client.arun(account_flow(self._api_url_for(spec.profile), access))
@@ -130,7 +136,9 @@ class QcsSignIn:
     def save(self, specs: Sequence[Any]) -> list[str]:
         """Checked tokens a person gave replace whatever each profile held (creating it if needed)."""
         for spec in specs:
-            self._save_sign_in(spec.profile, spec.access_token, spec.refresh_token, "token", spec.default)
+            own = spec.auth_server_name == LOGIN_AUTH_SERVER
+            client = self._login_clients.get(spec.client_id or "") if own else None
+            self._save_sign_in(spec.profile, spec.access_token, spec.refresh_token, "token", spec.default, client)
         return [spec.profile for spec in specs]
 
     async def store_tokens(
