@@ -81,8 +81,10 @@ def write_files(
     "files"; None: the configured one). Returns the credentials written ("provider:name") and, by provider, those
     laid out anew.
 
-    ``keep_defaults`` (start-up hand-overs, scheduled pulls): a provider that has a default keeps it, whatever the
-    bundle marks; ``reinit`` (only ``init --reinit``): a store that does not parse is kept as a backup and replaced.
+    ``keep_defaults`` (start-up hand-overs, scheduled pulls): a hand-over that keeps what the person chose
+    (:mod:`.choices`: what they removed stays removed unless the entry is new, the default they chose stays) and is
+    recorded for the next one; ``reinit`` (only ``init --reinit``): a store that does not parse is kept as a backup
+    and replaced.
     ``strict`` (the CLI): a provider that cannot lay out its files raises, instead of leaving them for the status.
     ``lay_out=False``: only write (the start-up writes several sources, then lays out once).
     """
