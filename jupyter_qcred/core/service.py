@@ -33,7 +33,6 @@ from .manager import CredentialManager
 from .registry import methods, title
 from .sentences import kind_of, not_saved, outcome_of
 from .settings import Settings
-from .sources import resolve_source
 from .states import CredentialStatus
 
 __all__ = [
@@ -201,45 +200,6 @@ class CredentialService:
 
     # ----- re-initializing --------------------------------------------------------------------------------------
 
-    async def reinitialize(self, source: str = "auto", *, explicit: bool = True) -> dict[str, Any]:
-        """Replace the credentials with fresh ones from the hub or the spawn bundle, then check them.
-
-        Only a person's explicit Re-initialize (``explicit``) replaces files that do not parse (kept as backups)
-        and resets the chosen defaults; a pull the server makes on its own (at start) does neither.
-        """
-        source = resolve_source(source, configured=self.reinitialize_source, under_hub=self.hub_pull is not None)
-        if source == "hub":
-            if self.hub_pull is None:
-                raise UnavailableError(
-                    "This server is not running under JupyterHub; re-initialize with a token, a credentials file "
-                    "or a browser login instead."
-                )
-            bundle = await self.hub_pull()
-        else:
-            found = self.spawn_bundle()
-            if found is None or found.empty:
-                raise UnavailableError(
-                    "There is no spawn bundle to re-initialize from; use a token, a credentials file or a browser "
-                    "login."
-                )
-            bundle = found
-        answer = await self.write(bundle, source, explicit=explicit)
-        self._notify("reinitialized", {"source": source, **answer["result"]})
-        return answer
-
-    async def write(self, bundle: Bundle, source: str, *, explicit: bool = True) -> dict[str, Any]:
-        """Write ``bundle`` into the stores (``explicit``: replacing broken files, kept as backups, and applying the
-        bundle's defaults), then check what it wrote."""
-        written = await asyncio.to_thread(
-            self.manager.materialize, bundle, source=source, reinit=explicit, keep_defaults=not explicit
-        )
-        statuses: list[CredentialStatus] = []
-        for item in written:
-            provider, name = item.split(":", 1)
-            # The hub has just refreshed what it hands over: check it, but do not spend its refresh token again.
-            statuses += await self.manager.refresh_statuses(provider, name, force=source != "hub")
-        return self._answer(statuses, "Re-initialized: the credentials were written afresh and checked.")
-
     async def add_token(
         self, provider: str, data: Mapping[str, Any], *, replace: bool = False, make_default: bool = False
     ) -> dict[str, Any]:
@@ -307,6 +267,8 @@ class CredentialService:
     #: What moves credentials without a person choosing them (start-up, ``init``, the hub's pulls, the token an
     #: SDK process asks for): :mod:`.handover`.
     write_files = handover.write_files
+    #: Re-initialize from the hub or the spawn bundle, keeping what the person chose (:mod:`.choices`).
+    reinitialize = handover.reinitialize
     pull_from_hub = handover.pull_from_hub
     token = handover.token
 

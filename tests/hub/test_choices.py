@@ -8,7 +8,6 @@ files afterwards still lack ``legacy``, ``mine`` is still the default, ``team`` 
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import secrets
@@ -21,8 +20,6 @@ from support.browser import BUILT_LABEXTENSION, CHROMIUM, launch_chromium, show_
 from support.hub import user_api
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 
-from jupyter_qcred.core import handover
-from jupyter_qcred.core.service import CredentialService
 from jupyter_qcred.demo.hub import LocalHub
 from jupyter_qcred.sandbox.client import Sandbox
 
@@ -101,14 +98,6 @@ def test_the_panels_reinitialize_keeps_what_alice_chose(page: Any, hub_env: tupl
             state[key]["ibm"].append({**first, "name": "team", "default": False})
     hub.api("PATCH", "/users/alice", {"auth_state": state})
 
-    if not (
-        CredentialService.reinitialize is handover.reinitialize
-        or "handover." in inspect.getsource(CredentialService.reinitialize)
-    ):
-        pytest.xfail(
-            "CredentialService.reinitialize must be core/handover.reinitialize (the one-line change to "
-            "core/service.py in the issue 23 report)"
-        )
     panel.get_by_test_id("qcred-reinit").click()  # under the hub: fetch again from JupyterHub, no dialog
     toast = page.locator(".Toastify__toast").filter(has_text="Re-initialized: written afresh from JupyterHub")
     expect(toast).to_be_visible(timeout=60_000)

@@ -9,7 +9,6 @@ is still gone and ``mine`` is still the default.
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 from pathlib import Path
@@ -19,8 +18,6 @@ import httpx
 import pytest
 from support.browser import LabServer
 
-from jupyter_qcred.core import handover
-from jupyter_qcred.core.service import CredentialService
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.notebook.backend import Session
 from jupyter_qcred.sandbox.client import Sandbox
@@ -41,12 +38,6 @@ def as_chosen(home: Path) -> None:
     assert "legacy" not in names, "legacy stays removed"
     assert {"mine", "default-ibm-quantum-platform"} <= names
     assert defaults(home) == ["mine"], "mine stays the default"
-
-
-def service_keeps_choices() -> bool:
-    """Whether the service's Re-initialize is the one that keeps choices (core/handover.py)."""
-    method = CredentialService.reinitialize
-    return method is handover.reinitialize or "handover.reinitialize" in inspect.getsource(method)
 
 
 def test_restart_and_reinitialize_keep_what_the_person_chose(
@@ -81,11 +72,6 @@ def test_restart_and_reinitialize_keep_what_the_person_chose(
     server.start()  # the start-up writes the spawn bundle again
     try:
         as_chosen(home)
-        if not service_keeps_choices():
-            pytest.xfail(
-                "CredentialService.reinitialize must be core/handover.reinitialize (the one-line change to "
-                "core/service.py in the issue 23 report)"
-            )
         answer = call("POST", "reinitialize", {"source": "auto"})  # the panel's, outside a hub
         as_chosen(home)
         message = answer["result"]["message"]
