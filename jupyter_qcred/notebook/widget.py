@@ -75,7 +75,8 @@ def render_credential(entry: dict[str, Any], status: Mapping[str, Any] | None = 
     rows: list[str] = []
     if provider == "ibm" and name:
         rows.append(_row("Channel", _e(account.get("channel") or "unknown")))
-        instances = account.get("instances") or []
+        # An account nobody can use (the SDK or the provider refuses it) offers no hub/group/project to choose.
+        instances = [] if state in ("unsupported", "needs_reinit") else account.get("instances") or []
         if instances:
             listed = ", ".join(
                 _e("/".join(str(i.get(k, "")) for k in ("hub", "group", "project")))

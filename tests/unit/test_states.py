@@ -114,3 +114,12 @@ def test_the_documented_table_is_the_one_the_code_makes() -> None:
     assert markdown() in api, "run: python -m jupyter_qcred.cli.attention (and paste it into docs/api.md)"
     assert "| `unsupported` | yes | Unsupported | Quantum: action needed |" in api
     assert "| `error (retrying, token still valid)` | no | Retrying | Quantum: OK |" in api
+
+
+def test_the_widget_lists_no_hub_group_project_for_an_account_nobody_can_use() -> None:
+    instances = [{"hub": "ibm-q", "group": "open", "project": "main", "default": True}]
+    account = {"channel": "ibm_quantum", "instances": instances}
+    usable = CredentialStatus(provider="ibm", name="legacy", state=State.OK, account=account).to_json(NOW)
+    refused = CredentialStatus(provider="ibm", name="legacy", state=State.UNSUPPORTED, account=account).to_json(NOW)
+    assert "ibm-q/open/main" in render_credential(usable)
+    assert "ibm-q/open/main" not in render_credential(refused)
