@@ -329,7 +329,7 @@ def run_hub_demo(
             jupyterhub_redirect_uris=[redirect],
             scenarios=list(scenarios),
         ) as sandbox,
-        LocalHub(sandbox, root / "hub", port=port, client_secret=secret) as hub,
+        LocalHub(sandbox, root / "hub", port=port, client_secret=secret, crypt_key=_crypt_key(root / "hub")) as hub,
     ):
         homes = hub.state_dir / "home"
         environment = sandbox_environment(sandbox)
@@ -352,3 +352,19 @@ def run_hub_demo(
             finally:
                 if signals is not None:
                     signals.hold()
+
+
+def _crypt_key(state_dir: Path) -> str:
+    """The hub's auth_state key, kept (0600) with the hub's database so that a ``--keep`` start can still read the
+    auth_state it holds; a fresh start cleared both."""
+    path = state_dir / "crypt_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    state_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key + "\n")
+    return key
