@@ -161,6 +161,13 @@ def test_html_and_base64(kernel: KernelDriver, replies: list[dict[str, Any]]) ->
     assert "Authorization: Bearer <Rigetti QCS access token ‘default’ …" in stdout
 
 
+def test_a_shell_command_printing_the_file(kernel: KernelDriver, replies: list[dict[str, Any]]) -> None:
+    """``!cat``: IPython reads the command's output and writes it to the same stream."""
+    out = run(kernel, "!cat ~/.qiskit/qiskit-ibm.json ~/.qcs/secrets.toml", replies)
+    assert f"<IBM Quantum API key ‘{IBM_NAME}’ …" in out["stdout"]
+    assert "<Rigetti QCS refresh token ‘default’ …" in out["stdout"]
+
+
 def test_a_refresh_in_the_middle_of_a_printing_loop(
     kernel: KernelDriver, server: JupyterServer, home: Path, replies: list[dict[str, Any]]
 ) -> None:
