@@ -8,8 +8,8 @@ import logging
 import sys
 
 from .app import Options, serve
+from .config import DAY, SandboxConfig
 from .scenarios import SCENARIOS, help_text
-from .state import DAY, SandboxConfig
 
 
 def parse_args(argv: list[str] | None = None) -> Options:

@@ -12,11 +12,12 @@ from typing import Any
 from tornado import web
 from tornado.ioloop import IOLoop
 
+from .config import ConfigError
 from .faults import FaultError
 from .handlers import BaseHandler
 from .oidc import decide_device, issue_tokens
 from .scenarios import SCENARIOS, ScenarioError, checked
-from .state import JUPYTERHUB_CLIENT_ID, QCS_CLI_CLIENT_ID, ConfigError, OAuthClient
+from .state import JUPYTERHUB_CLIENT_ID, QCS_CLI_CLIENT_ID, OAuthClient
 from .tokens import digest, opaque
 
 

@@ -26,8 +26,9 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from . import admin, iam, ibm_legacy, ionq_api, nexus_api, oidc, qcs_api, runtime, sts
+from .config import SandboxConfig, SandboxUrls
 from .seed import seed_demo
-from .state import JUPYTERHUB_CLIENT_ID, QCS_CLI_CLIENT_ID, SandboxConfig, SandboxState, SandboxUrls
+from .state import JUPYTERHUB_CLIENT_ID, QCS_CLI_CLIENT_ID, SandboxState
 from .tls import TlsFiles, generate
 
 log = logging.getLogger("jupyter_qcred.sandbox")
