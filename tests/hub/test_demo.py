@@ -62,6 +62,7 @@ def environ_path(process: Any) -> list[str]:
     return str(process.environ().get("PATH", "")).split(os.pathsep)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("node") is None, reason="configurable-http-proxy needs Node.js")
 def test_hub_demo_spawns_without_the_venv_on_path_and_stops_everything_on_sigterm(start_demo: Any) -> None:
     demo = start_demo("--hub")
