@@ -172,16 +172,21 @@ def _is_python(notebook: dict[str, Any]) -> bool:
     return language in (None, "python", "python3")
 
 
-def _redact_tree(node: Any, index: SecretIndex, found: list[Secret]) -> Any:
-    """Every string inside ``node`` (outputs, metadata: dicts and lists of any depth) with values labelled."""
+#: Output mimetypes a browser renders as markup: a label there is escaped, or ``<…>`` would read as a tag and vanish.
+MARKUP_TYPES = frozenset({"text/html", "image/svg+xml", "text/markdown"})
+
+
+def _redact_tree(node: Any, index: SecretIndex, found: list[Secret], *, html: bool = False) -> Any:
+    """Every string inside ``node`` (outputs, metadata: dicts and lists of any depth) with values labelled; the files
+    were checked once by the caller (``index.current()``), so each string is only searched."""
     if isinstance(node, str):
-        text, secrets = index.redact(node)
+        text, secrets = index.redact(node, refresh=False, html=html)
         found += secrets
         return text
     if isinstance(node, list):
-        return [_redact_tree(item, index, found) for item in node]
+        return [_redact_tree(item, index, found, html=html) for item in node]
     if isinstance(node, dict):
-        return {key: _redact_tree(value, index, found) for key, value in node.items()}
+        return {key: _redact_tree(value, index, found, html=html or key in MARKUP_TYPES) for key, value in node.items()}
     return node
 
 
