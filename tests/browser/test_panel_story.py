@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from support.browser import LabServer, escape_dialog
+from support.helpers import wait_until
 from support.lab_fixtures import (
     ACCEPT,
     DIALOG,
@@ -349,3 +350,38 @@ def test_values_kept_out_of_files_are_a_calm_note_on_the_card(
     assert lab.entry("qcs", "default")["action_needed"] is False
     notes.scroll_into_view_if_needed()
     shot(page, "redactions-card.png")
+
+
+def test_the_keeps_failing_notification_counts_what_the_card_counts_and_goes_on_recovery(
+    page: Any,  # noqa: F811
+    panel: Any,
+    lab: LabServer,
+    sandbox_m: Sandbox,  # noqa: F811
+) -> None:
+    retry = page.get_by_test_id("qcred-retry-qcs-default")
+    failing = page.locator(".Toastify__toast").filter(has_text="Refreshing Rigetti QCS default keeps failing")
+    refresh = page.get_by_test_id("qcred-refresh-qcs-default")
+    sandbox_m.fault("qcs_token", status=503)
+    try:
+
+        def clicked_and_failed() -> bool:
+            # A click within the server's 10 s of the last one is answered from it (and says so): click again.
+            if lab.entry("qcs", "default")["failures"] == 0 and refresh.is_enabled():
+                refresh.click()
+            return bool(lab.entry("qcs", "default")["failures"])
+
+        wait_until(clicked_and_failed, timeout=30, interval=1, what="a Refresh that reaches the failing provider")
+        expect(failing).to_have_count(1)  # from the second failure in a row (the server retries by itself)
+
+        def same_count_from_the_third() -> bool:
+            card = int(retry.get_attribute("data-failures") or 0)
+            return card >= 3 and f"({card} attempts in a row)" in failing.inner_text()
+
+        wait_until(same_count_from_the_third, timeout=60, what="the notification's count to follow the card's")
+        expect(failing).to_have_count(1)  # the same notification, updated: not one per failure
+        expect(failing).to_contain_text("the token is valid for")  # calm, and said before the 140-character cut
+        shot(page, "keeps-failing.png")
+    finally:
+        sandbox_m.clear_faults()
+    expect(page.get_by_test_id("qcred-state-qcs-default")).to_have_attribute("data-state", "ok", timeout=60_000)
+    expect(failing).to_have_count(0)  # dismissed once the credential recovered

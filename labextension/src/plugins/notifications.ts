@@ -98,7 +98,8 @@ class QcredNotifier {
     const headline = t.__('Refreshing %1 keeps failing (%2 attempts in a row).', label, e.failures ?? 0);
     return {
       type: 'warning',
-      message: `${headline} ${entryError(e) ?? ''} ${retryingSentence(e, Date.now()) ?? ''}`.replace(/\s+/g, ' ').trim(),
+      // The calm part first: JupyterLab cuts notifications at 140 characters.
+      message: [headline, retryingSentence(e, Date.now()), entryError(e)].filter(Boolean).join(' '),
       action: t.__('Retry'),
       caption: t.__('Refresh %1 now', label),
       command: CommandIDs.refresh,
