@@ -181,8 +181,10 @@ def test_a_file_others_can_read_is_a_calm_note_on_the_card_and_a_line_of_the_tab
         # Calm: the account stays OK, and its warning is no error.
         expect(page.get_by_test_id(f"qcred-state-ibm-{PLATFORM}")).to_have_attribute("data-state", "ok")
         expect(page.get_by_test_id(f"qcred-error-ibm-{PLATFORM}")).to_have_count(0)
-        note.scroll_into_view_if_needed()
-        shot(page, "warning-card.png")
+        for width in (250, 500):
+            set_sidebar_width(page, width)
+            note.scroll_into_view_if_needed()
+            shot(page, f"warning-card-{width}.png")
         table = cli_status(lab)
         warning = lab.entry("ibm", PLATFORM)["warnings"][0]
         assert f"note: IBM Quantum {PLATFORM}: {warning}" in table.stdout.splitlines(), table.stdout
@@ -249,6 +251,11 @@ def test_the_nexus_card_offers_its_browser_login_again(
 ) -> None:
     again = page.get_by_test_id("qcred-login-again-nexus-default")
     expect(again).to_have_text("Log in again…")
+    for width in (250, 500):
+        set_sidebar_width(page, width)
+        card = page.get_by_test_id("qcred-account-nexus-default")
+        card.scroll_into_view_if_needed()
+        card.screenshot(path=str(SHOTS / f"nexus-card-{width}.png"), animations="disabled")
     again.click()
     dialog = page.get_by_test_id("qcred-login-dialog")
     expect(dialog).to_contain_text("Log in to Quantinuum Nexus and confirm this code:")
