@@ -16,7 +16,8 @@ def outcome_of(statuses: Iterable[CredentialStatus], done: str = "Refreshed.") -
     when every credential came out fine, else what went wrong with each)."""
     credentials = []
     problems = []
-    for status in statuses:
+    statuses_seen = list(statuses)
+    for status in statuses_seen:
         last = status.last_refresh or {}
         outcome = str(last.get("outcome") or ("ok" if status.error is None else "failed"))
         credentials.append(
@@ -34,6 +35,20 @@ def outcome_of(statuses: Iterable[CredentialStatus], done: str = "Refreshed.") -
     if not credentials:
         return {"outcome": "ok", "message": "There was nothing to refresh.", "credentials": []}
     if not problems:
+        # Checked fine, yet not usable as it stands (an IBM account naming no instance where the SDK needs one): the
+        # operation succeeded, and its sentence says what the card says, so no view calls it simply done.
+        attention = [
+            status.error or status.state
+            for status in statuses_seen
+            if status.action_needed() and (status.last_refresh or {}).get("outcome", "ok") == "ok"
+        ]
+        if attention:
+            return {
+                "outcome": "ok",
+                "message": " ".join([done, *attention]),
+                "credentials": credentials,
+                "attention": True,
+            }
         return {"outcome": "ok", "message": done, "credentials": credentials}
     outcome = "refused" if any(kind == "refused" for kind, _ in problems) else "failed"
     return {"outcome": outcome, "message": " ".join(text for _, text in problems), "credentials": credentials}

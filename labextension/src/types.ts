@@ -243,6 +243,8 @@ export interface IOperationResult {
   outcome: Outcome;
   message: string;
   credentials: ICredentialResult[];
+  /** Done, yet a credential it saved needs action (its sentence is in `message`): a warning, not a success. */
+  attention?: boolean;
 }
 
 /** The answer of POST/PUT operations: the status after it, and (newer servers) its result. */

@@ -322,6 +322,10 @@ describe('resultToast (answers of the operations)', () => {
     ]);
     assert.deepEqual(resultToast(failure, { refusalsNotified: true }), { type: 'error', message: failure.message });
   });
+  it('warns when what it saved needs action, even though the operation succeeded', () => {
+    const saved = { ...result('ok', "Checked and saved. Choose an instance for IBM Quantum account 'x'."), attention: true };
+    assert.deepEqual(resultToast(saved), { type: 'warning', message: saved.message });
+  });
   it('leaves refusals alone to the needs_reinit notifications of a refresh, unless those are off', () => {
     const refusal = result('refused', 'Rigetti QCS default was refused: sign in again.', [
       { provider: 'qcs', name: 'default', outcome: 'refused', error: 'refused' },

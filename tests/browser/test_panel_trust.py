@@ -141,6 +141,7 @@ def test_an_existing_name_asks_replace_or_a_new_name_then_remove_it(
     open_add_dialog(page)
     page.get_by_test_id("qcred-method-ibm-token").check()
     page.locator("#qcred-ibm-token").fill(sandbox_m.ibm_credentials("alice")["apikey"])
+    page.locator("#qcred-ibm-instance").fill(original["instance"])  # the SDK needs one here (docs/demo.md)
     page.locator("#qcred-ibm-name").fill(PLATFORM)
     page.locator(ACCEPT).click()
 
@@ -170,6 +171,7 @@ def test_an_existing_name_asks_replace_or_a_new_name_then_remove_it(
     open_add_dialog(page)
     page.get_by_test_id("qcred-method-ibm-token").check()
     page.locator("#qcred-ibm-token").fill(sandbox_m.ibm_credentials("alice")["apikey"])
+    page.locator("#qcred-ibm-instance").fill(original["instance"])  # the SDK needs one here (docs/demo.md)
     page.locator("#qcred-ibm-name").fill("second")
     page.locator("#qcred-ibm-channel").select_option("ibm_cloud")
     page.locator(ACCEPT).click()
@@ -189,6 +191,23 @@ def test_an_existing_name_asks_replace_or_a_new_name_then_remove_it(
     expect(page.get_by_test_id("qcred-account-ibm-second")).to_have_count(0)
     assert "second" not in ibm_accounts(lab)
     assert ibm_accounts(lab)[PLATFORM] == original
+
+
+def test_an_account_the_sdk_refuses_is_flagged_and_cannot_become_the_default(page: Any, panel: Any) -> None:
+    state = page.get_by_test_id("qcred-state-ibm-legacy")
+    expect(state).to_have_attribute("data-state", "unsupported")
+    expect(state).to_have_text("Unsupported")
+    expect(page.get_by_test_id("qcred-error-ibm-legacy")).to_contain_text(re.compile(r"\w+ \w+ \w+"))
+    options = page.get_by_test_id("qcred-default-ibm").locator("option")
+    assert "legacy" not in options.all_inner_texts()
+    # By the one rule (core/states.py) an account the SDK cannot load needs action in every view; removing it from
+    # its card turns the status bar green (the later tests of this module start from there).
+    expect(page.get_by_test_id("qcred-statusbar")).to_have_attribute("data-health", "action")
+    page.get_by_test_id("qcred-remove-ibm-legacy").click()
+    page.locator(".jp-qcred-confirm-remove").click()
+    expect(page.get_by_test_id("qcred-account-ibm-legacy")).to_have_count(0)
+    expect(page.get_by_test_id("qcred-statusbar")).to_have_attribute("data-health", re.compile("ok|expiring"))
+    dismiss_toasts(page)
 
 
 def test_removing_a_broken_account_turns_the_status_bar_green(page: Any, panel: Any, lab: LabServer) -> None:
@@ -330,15 +349,6 @@ def test_a_broken_settings_toml_shows_its_file_line_and_column(page: Any, panel:
         settings.write_text(good)
     expect(page.get_by_test_id("qcred-broken-qcs")).to_have_count(0)
     expect(page.get_by_test_id("qcred-state-qcs-default")).to_have_attribute("data-state", "ok")
-
-
-def test_an_account_the_sdk_refuses_is_flagged_and_cannot_become_the_default(page: Any, panel: Any) -> None:
-    state = page.get_by_test_id("qcred-state-ibm-legacy")
-    expect(state).to_have_attribute("data-state", "unsupported")
-    expect(state).to_have_text("Unsupported")
-    expect(page.get_by_test_id("qcred-error-ibm-legacy")).to_contain_text(re.compile(r"\w+ \w+ \w+"))
-    options = page.get_by_test_id("qcred-default-ibm").locator("option")
-    assert "legacy" not in options.all_inner_texts()
 
 
 def test_restart_outside_a_hub_is_shown_disabled_with_the_reason(page: Any, panel: Any) -> None:

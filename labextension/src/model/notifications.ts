@@ -137,6 +137,9 @@ export function resultToast(result: IOperationResult | null | undefined, options
   if (calm && result && result.outcome === 'failed') {
     return { type: 'warning', message: `${result.message} ${calm}` };
   }
+  if (result && result.outcome === 'ok' && result.attention) {
+    return { type: 'warning', message: result.message };
+  }
   if (!result || result.outcome === 'ok') {
     const message = result ? result.message : fallback;
     return message && !quietSuccess ? { type: 'success', message } : null;
