@@ -126,9 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(demo)  # the demo owns its options (jupyter_qcred/demo/command.py)
     demo.set_defaults(run=run)
 
-    from .scan import add_command as add_scan
+    from .scan import cmd_scan
 
-    add_scan(commands, width)  # its description and exit codes live in cli/scan.py
+    scan = command("scan", "find credential values in notebooks and files (before a commit or a share)")
+    scan.add_argument("paths", nargs="*", metavar="PATH", help="files and folders to read (default: .)")
+    scan.add_argument("--json", action="store_true", help="print the findings as JSON")
+    scan.add_argument("--verbose", action="store_true", help="also list what was not read, and why")
+    scan.add_argument("--no-git", action="store_true", help="walk folders instead of asking git what it would commit")
+    scan.set_defaults(run=cmd_scan)
     return parser
 
 

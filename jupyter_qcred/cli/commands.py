@@ -277,26 +277,3 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         return fail("doctor", exc, EXIT_USAGE)
     print(json.dumps(answer, indent=2) if args.json else format_answer(answer))
     return EXIT_OK if answer["ok"] else EXIT_FAILED
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """JupyterLab (or a local JupyterHub) with the extension, against the loopback sandbox services."""
-    from ..demo import run_demo
-    from ..demo.world import demo_env_lines, demo_root
-
-    if args.env:
-        print("\n".join(demo_env_lines(hub=args.hub)))
-        return EXIT_OK
-
-    try:
-        code = run_demo(hub=args.hub, port=args.port, open_browser=not args.no_browser)
-    except RuntimeError as exc:  # the sandbox or the hub did not come up; the message says where to look
-        return fail("demo", f"could not start: {exc}", EXIT_FAILED)
-    if code != 0:
-        if args.hub:
-            where = f"its log is {demo_root() / 'hub' / 'hub' / 'jupyterhub.log'}"
-        else:
-            where = "its messages are above (a port in use? try --port)"
-        what = "JupyterHub" if args.hub else "JupyterLab"
-        return fail("demo", f"{what} exited with code {code}; {where}.", EXIT_FAILED)
-    return EXIT_OK

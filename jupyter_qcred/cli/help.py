@@ -100,6 +100,11 @@ EXIT_CODES: dict[str, tuple[tuple[int, str], ...]] = {
             "it could not start (the sandbox, JupyterLab or JupyterHub failed, or the port is in use)",
         ),
     ),
+    "scan": (
+        (EXIT_OK, "no credential value was found"),
+        (EXIT_FAILED, "a credential value was found (each one is a line on stdout: where, what kind, whose)"),
+        (EXIT_USAGE, "wrong usage: an unknown option, or a PATH that does not exist"),
+    ),
 }
 #: Codes that mean the same for every command (argparse's usage errors, Ctrl-C).
 COMMON_EXIT_CODES: tuple[tuple[int, str], ...] = (
@@ -109,6 +114,17 @@ COMMON_EXIT_CODES: tuple[tuple[int, str], ...] = (
 
 #: What each command does, reads and writes: its ``--help`` description (the exit codes follow as the epilog).
 DESCRIPTIONS: dict[str, str] = {
+    "scan": (
+        "Look for credential values in notebooks and text files under each PATH (default: the current folder): the "
+        "values the SDK files hold now (~/.qiskit, ~/.qcs, ~/.env, ~/.aws, qnexus's files), values rotated away in the "
+        "last 90 days (remembered as hashes only), and tokens of the clouds' public formats (IBM Cloud API keys, QCS "
+        "and Nexus JWTs by their issuer, IonQ keys where they are assigned). Notebooks are read per cell, source and "
+        "outputs, and each finding is reported as file:cell N:line L (file:cell N:output M:line L in an output) or "
+        "file:line L, with the kind, the provider and at most the last four characters, never the value. In a git "
+        "work tree it reads what git would commit (tracked files and untracked ones not ignored); elsewhere it skips "
+        "tools' caches, node_modules and virtual environments. Files over 5 MB and binary files are skipped "
+        "(--verbose lists them). Offline; writes nothing. For pre-commit: docs/leak-guard.md."
+    ),
     "status": (
         "Show the state of every credential (ok, expiring, refreshing, expired, needs_reinit, unsupported, error, "
         "absent) with "
@@ -209,7 +225,12 @@ def exit_codes_text(width: int = HELP_WIDTH) -> str:
 
 def command_epilog(command: str, width: int = HELP_WIDTH) -> str:
     """The exit codes of one command (its own and the shared ones, in order), as its ``--help`` ends."""
-    common = [(code, meaning) for code, meaning in COMMON_EXIT_CODES if (command, code) != ("demo", EXIT_INTERRUPTED)]
+    own = {code for code, _ in EXIT_CODES[command]}
+    common = [
+        (code, meaning)
+        for code, meaning in COMMON_EXIT_CODES
+        if code not in own and (command, code) != ("demo", EXIT_INTERRUPTED)
+    ]
     codes = sorted((*EXIT_CODES[command], *common))
     return "exit codes:\n" + _code_lines(codes, width=width)
 
@@ -232,7 +253,10 @@ def readme_section() -> str:
         "jupyter qcred token qcs [--profile P]         print a valid access token (refreshing it first if due)\n"
         "jupyter qcred remove PROVIDER NAME [--yes]    remove a credential (asks first on a terminal)\n"
         "jupyter qcred doctor [PATH] [--json]          which credential each installed SDK will use in PATH\n"
-        "jupyter qcred demo [--hub] [--port N] [--no-browser] [--env]\n"
+        "jupyter qcred scan [PATH...] [--json] [--verbose] [--no-git]\n"
+        "                                              credential values in notebooks and files, before a commit\n"
+        "jupyter qcred demo [--hub] [--port N] [--no-browser] [--scenario NAME] [--keep] [--env|--credentials]\n"
+        "                   [--user NAME]\n"
         "```\n"
         "`jupyter qcred COMMAND --help` says what each command reads and writes. Exit codes:\n\n"
         "| command | exit | meaning |\n"
