@@ -42,7 +42,8 @@ def keeping_choices(manager: CredentialManager, bundle: Bundle) -> tuple[Bundle,
     on_disk: dict[str, set[str]] = {}
     unreadable: set[str] = set()
     for status in manager.statuses():
-        if status.name is None and status.state is State.ERROR:
+        # A file that does not parse: a status without a credential's name (QCS), or named after the file (IBM).
+        if status.state is State.ERROR and (status.name is None or (status.file and status.name == status.file.name)):
             unreadable.add(status.provider)
         elif status.name is not None and status.state is not State.ABSENT:
             on_disk.setdefault(status.provider, set()).add(status.name)
