@@ -80,3 +80,44 @@ def test_user_and_groups_learnt_by_one_process_are_shown_by_the_next(
     assert [group["name"] for group in account["groups"]], "alice's groups"
     assert "alice@example.org" in account["summary"]
     assert len(sandbox.log()) == requests, "status stayed offline"
+
+
+def entry(result: subprocess.CompletedProcess[str], provider: str) -> dict[str, Any]:
+    (found,) = [e for e in json.loads(result.stdout)["providers"] if e["provider"] == provider and e["name"]]
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("provider", ["ibm", "ionq"])
+def test_a_refused_key_seen_by_refresh_is_refused_in_the_next_status(
+    provider: str, sandbox: Any, home: Path, cli_run: Any, secret_scanner: SecretScanner
+) -> None:
+    """The same story for the providers whose checks are key checks (IBM Quantum, IonQ): one process learns that
+    the key was refused, the next one says so offline, and a new key is not taken for the refused one."""
+    bundle = demo_bundle(sandbox, clouds=(provider,))
+    secret_scanner.add_bundle(bundle)
+    env = {**sandbox_environment(sandbox), "QCRED_BUNDLE": json.dumps(bundle)}
+    assert cli_run("init", env=env).returncode == 0
+    assert cli_run("refresh", env=env).returncode == 0
+
+    if provider == "ibm":
+        sandbox.revoke_ibm_key(bundle["ibm"][0]["token"])
+    else:
+        assert sandbox.revoke_ionq_keys("alice") >= 1
+    refresh = cli_run("refresh", env=env)
+    assert refresh.returncode == ACTION_NEEDED, refresh.stdout + refresh.stderr
+    status = cli_run("status", "--json", env=env)
+    assert status.returncode == ACTION_NEEDED, status.stdout + status.stderr
+    assert entry(status, provider)["state"] == "needs_reinit"
+    remembered = home / ".local" / "state" / "jupyter_qcred" / "remembered.json"
+    secret_scanner.saw("remembered.json", remembered.read_text())
+
+    fresh = demo_bundle(sandbox, clouds=(provider,))  # IonQ: a new key for alice
+    if provider == "ibm":  # the sandbox gives alice one IBM key, now revoked: a new key of a new account
+        carol = sandbox.add_ibm_user("carol")
+        fresh["ibm"][0].update(token=carol["apikey"], instance=carol["instances"][0])
+    secret_scanner.add_bundle(fresh)
+    init = cli_run("init", "--reinit", env={**env, "QCRED_BUNDLE": json.dumps(fresh)})
+    assert init.returncode == 0, init.stdout + init.stderr
+    again = cli_run("status", "--json", env=env)
+    assert again.returncode == 0 and entry(again, provider)["state"] == "ok", again.stdout

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...core.errors import FileFormatError, QCredError, RefusedError
+from ...core.remembered import Remembered
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
 from ..shared.checks import Checks, status_from_checks
@@ -66,7 +67,7 @@ class BraketProvider(SpecProvider):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.store = BraketStore(settings)
-        self.checks = Checks()
+        self.checks = Checks(provider=self.key, remembered=Remembered.default(settings.environ, settings.home))
 
     # ----- the protocol parts, built on first use ------------------------------------------------------------
 
@@ -232,7 +233,7 @@ class BraketProvider(SpecProvider):
         for spec in specs:
             assert isinstance(spec, BraketProfileSpec)
             self.store.write_profile(spec, reinit=reinit)
-            self.checks.refused.pop(spec.profile, None)
+            self.checks.forget(spec.profile)
             names.append(spec.profile)
             log.info("Braket profile %s: written from %s", spec.profile, source)
         return names

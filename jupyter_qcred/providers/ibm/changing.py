@@ -177,6 +177,7 @@ class IbmChanging(IbmImporting):
                 removed.append(self.qiskitrc_path)
             self._save(data, json_before, document, rc_before)
         self._checks.pop(name, None)
+        self.remembered.accepted(self.key, name)
         self._sources.pop(name, None)
         log.info("IBM Quantum account %r removed from %s", name, ", ".join(str(path) for path in removed))
         return removed

@@ -82,11 +82,13 @@ class IbmChecking(IbmReading):
     def _record(self, account: IbmAccount, outcome: AccountCheck | BaseException) -> None:
         if isinstance(outcome, RefusedError):
             self._checks[account.name] = AccountCheck(fingerprint(account.token), refused=str(outcome))
+            self.remembered.refuse(self.key, account.name, account.token, str(outcome))
             log.warning("IBM Quantum account %r was refused; it needs a new key", account.name)
         elif isinstance(outcome, ProviderError):
             log.warning("IBM Quantum account %r could not be checked: %s", account.name, outcome)
         elif isinstance(outcome, AccountCheck):
             self._checks[account.name] = outcome
+            self.remembered.accepted(self.key, account.name)
             log.info("IBM Quantum account %r checked (%s)", account.name, account.channel)
 
     @contextlib.contextmanager

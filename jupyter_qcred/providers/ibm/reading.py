@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...core import files
 from ...core.errors import FileFormatError, QCredError
+from ...core.remembered import Remembered
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint, mask, utcnow
 from ..base import Provider
@@ -95,6 +96,9 @@ class IbmReading(Provider):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self._checks: dict[str, AccountCheck] = {}
+        #: Refusals kept for every process and the next start (fingerprints and sentences only): a refused key
+        #: found by ``jupyter qcred refresh`` is still refused in the next ``status``.
+        self.remembered = Remembered.default(settings.environ, settings.home)
         self._sources: dict[str, str] = {}
 
     # -- paths -------------------------------------------------------------------------------------------
@@ -239,7 +243,10 @@ class IbmReading(Provider):
 
     def _check_for(self, account: IbmAccount) -> AccountCheck | None:
         check = self._checks.get(account.name)
-        return check if check is not None and check.fingerprint == fingerprint(account.token) else None
+        if check is not None and check.fingerprint == fingerprint(account.token):
+            return check
+        refused = self.remembered.refusal(self.key, account.name, account.token)  # learnt by another process
+        return AccountCheck(fingerprint(account.token), refused=refused) if refused else None
 
     def _status(self, account: IbmAccount, now: datetime | None = None) -> CredentialStatus:
         now = now or utcnow()

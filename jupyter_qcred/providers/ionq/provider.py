@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ...core import files, flows
 from ...core.errors import FieldError, FileFormatError, QCredError, RefusedError
 from ...core.flows import Flow
+from ...core.remembered import Remembered
 from ...core.states import CredentialStatus, absent, fingerprint
 from ...core.validation import line_problem, url_problem
 from ..shared import editing
@@ -82,7 +83,7 @@ class IonqProvider(SpecProvider):
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
-        self.checks = Checks()
+        self.checks = Checks(provider=self.key, remembered=Remembered.default(settings.environ, settings.home))
 
     @cached_property
     def client(self) -> Client:
@@ -188,7 +189,7 @@ class IonqProvider(SpecProvider):
             if spec.url:
                 for name in [n for n in URL_VARIABLES if document.get(n)] or ["IONQ_API_URL"]:
                     document.set(name, spec.url)
-        self.checks.refused.pop(KEY_NAME, None)
+        self.checks.forget(KEY_NAME)
         log.info("IonQ: wrote the API key into %s (from %s)", self.path, source)
         return [KEY_NAME]
 
@@ -248,7 +249,7 @@ class IonqProvider(SpecProvider):
             for variable in KEY_VARIABLES:
                 document.set(variable, None)
             files.atomic_write(self.path, document.text())
-        self.checks.refused.pop(KEY_NAME, None)
+        self.checks.forget(KEY_NAME)
         self.checks.accounts.pop(KEY_NAME, None)
         log.info("IonQ: removed the API key from %s", self.path)
         return [self.path]

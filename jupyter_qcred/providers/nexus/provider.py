@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ...core import files, safejson
 from ...core.errors import FileFormatError, QCredError, RefusedError
 from ...core.logins import DeviceLogin
+from ...core.remembered import Remembered
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
 from ..shared.checks import Checks, status_from_checks
@@ -62,7 +63,7 @@ class NexusProvider(SpecProvider):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.store = NexusStore(settings)
-        self.checks = Checks()
+        self.checks = Checks(provider=self.key, remembered=Remembered.default(settings.environ, settings.home))
 
     @cached_property
     def client(self) -> Client:
@@ -184,7 +185,7 @@ class NexusProvider(SpecProvider):
                 ) from None
             if access_token:
                 self.store.write_access(access_token)
-        self.checks.refused.pop(LOGIN_NAME, None)
+        self.checks.forget(LOGIN_NAME)
 
     def set_default(self, name: str, instance: str | None = None) -> None:
         if name != LOGIN_NAME:
@@ -225,7 +226,7 @@ class NexusProvider(SpecProvider):
                 except OSError as exc:
                     raise QCredError(f"{path} cannot be removed ({exc.strerror}); nothing else was changed.") from None
                 removed.append(path)
-        self.checks.refused.pop(LOGIN_NAME, None)
+        self.checks.forget(LOGIN_NAME)
         self.checks.accounts.pop(LOGIN_NAME, None)
         log.info("Nexus: removed the login (%d files)", len(removed))
         return removed
