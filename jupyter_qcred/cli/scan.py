@@ -44,7 +44,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             if reason.startswith("could not be read"):
                 print(f"jupyter qcred scan: not read: {path}: {reason}", file=sys.stderr)
     rate = result.files / result.seconds if result.seconds > 0 else float(result.files)
-    summary = f"{result.files} files ({result.bytes / 1e6:.1f} MB) in {result.seconds:.2f} s, {rate:.0f} files/s"
+    read = f"{result.files} file{'' if result.files == 1 else 's'}"
+    summary = f"read {read} ({result.bytes / 1e6:.1f} MB) in {result.seconds:.2f} s, {rate:.0f} files/s"
     if result.findings:
         files = len({finding.path for finding in result.findings})
         count = len(result.findings)
@@ -57,5 +58,5 @@ def cmd_scan(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILED
     if args.verbose:
-        print(f"jupyter qcred scan: no credential value found; read {summary}", file=sys.stderr)
+        print(f"jupyter qcred scan: no credential value found; {summary}", file=sys.stderr)
     return EXIT_OK

@@ -30,9 +30,10 @@ MAX_WHERE = 1024
 
 
 def notice_sentence(count: int, where: str, what: str, action: str) -> str:
-    """The one line the panel shows ("1 key kept out of analysis.ipynb")."""
+    """The one line the panel shows ("1 key kept out of the outputs of analysis.ipynb"): which part of the file
+    says what happened (an output now shows a label; code now reads the value from the SDK files)."""
     keys = f"{count} key{'' if count == 1 else 's'}"
-    place = where
+    place = {"output": f"the outputs of {where}", "source": f"the code of {where}"}.get(what, where)
     if what == "kernel output":  # a kernel not started for a notebook reports no path
         place = "a kernel's output" if where == "kernel output" else f"the output of {where}"
     if action == "refused":

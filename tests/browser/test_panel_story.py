@@ -351,7 +351,7 @@ def test_values_kept_out_of_files_are_a_calm_note_on_the_card(
     assert "jp-qcred-message--info" in (notes.get_attribute("class") or "")  # calm: not an error, not a warning
     lines = page.get_by_test_id("qcred-redaction-qcs")
     expect(lines).to_have_count(3)  # the newest three
-    expect(lines.first).to_have_text("1 key kept out of analysis.ipynb · just now")
+    expect(lines.first).to_have_text("1 key kept out of the outputs of analysis.ipynb · just now")
     expect(notes).to_contain_text("and 1 more")
     expect(page.get_by_test_id("qcred-state-qcs-default")).to_have_attribute("data-state", "ok")
     assert lab.entry("qcs", "default")["action_needed"] is False

@@ -142,7 +142,7 @@ async def test_a_saved_notebook_holds_no_value_and_its_code_still_reads_the_key(
 
     _, status = await api("status")
     notices = {(n["what"], n["where"]): n for n in status["redactions"]["ibm"]}
-    assert notices[("source", "analysis.ipynb")]["notice"] == "2 keys kept out of analysis.ipynb"
+    assert notices[("source", "analysis.ipynb")]["notice"] == "2 keys kept out of the code of analysis.ipynb"
     assert notices[("output", "analysis.ipynb")]["count"] == 6, "5 outputs and the widget state"
     assert status["redactions"]["qcs"] == []
     assert token not in caplog.text
@@ -197,7 +197,7 @@ async def test_refuse_names_the_cell_and_not_the_value(
     assert status["redactions"]["ibm"][0]["notice"].startswith("analysis.ipynb was not saved")
 
 
-@pytest.mark.parametrize(("guard_mode", "notice"), [("warn", "left in analysis.ipynb"), ("off", None)])
+@pytest.mark.parametrize(("guard_mode", "notice"), [("warn", "left in the code of analysis.ipynb"), ("off", None)])
 async def test_warn_and_off_save_as_is(jp_serverapp, jp_fetch, jp_root_dir, bundle, api, guard_mode, notice) -> None:
     token = ibm_key(bundle)
     response = await save(jp_fetch, "analysis.ipynb", notebook_model(leaky_notebook(token)))
