@@ -62,14 +62,20 @@ def default_mapper(
     """The default auth_state -> bundle mapping (see :mod:`jupyter_qcred.core.authstate`) with each provider's
     options for the login's own tokens: ``qcs`` (the QCS profile of oauthenticator's tokens), ``braket``
     (``role_arn``, ``region``, ``profile``: the login's id_token as an Amazon Braket profile), and those of any
-    other registered provider by its key."""
-    chosen = {"qcs": qcs, "braket": braket, **options}
+    other registered provider by its key. Options that are for the users' servers only (``login_client_id``) are
+    left out of the profile, so a mapper an admin builds from the options given to :func:`configure` works too."""
+    chosen = {"qcs": _profile_options(qcs), "braket": braket, **options}
 
     def mapper(auth_state: Mapping[str, Any] | None) -> Bundle:
         state = {k: v for k, v in (auth_state or {}).items() if k != BUNDLE_KEY}
         return bundle_from_auth_state(state, chosen)
 
     return mapper
+
+
+def _profile_options(options: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The login options that are fields of the profile the hub's login becomes (:data:`SERVER_ONLY_OPTIONS` out)."""
+    return None if options is None else {k: v for k, v in options.items() if k not in SERVER_ONLY_OPTIONS}
 
 
 def _options_environment(options: Mapping[str, Mapping[str, Any] | None]) -> dict[str, str]:
@@ -187,8 +193,8 @@ def configure(
     if configured_spawner is not None:
         spawners.check(handover, configured_spawner)
     # ``login_client_id`` is for the servers (the public client of the logins they start, see
-    # providers/qcs/loginclient.py), not a field of the profile the hub's login becomes.
-    mapping = mapper or default_mapper({k: v for k, v in (qcs or {}).items() if k not in SERVER_ONLY_OPTIONS}, braket)
+    # providers/qcs/loginclient.py), not a field of the profile the hub's login becomes: default_mapper leaves it out.
+    mapping = mapper or default_mapper(qcs, braket)
     login_env = _options_environment({"qcs": qcs, "braket": braket})
     directory = Path(bundle_dir)
 

@@ -139,6 +139,14 @@ def test_login_client_id_reaches_the_servers_not_the_profile() -> None:
     assert (profile.client_id, profile.refresh) == ("hub", "hub")
 
 
+def test_an_admins_mapper_built_from_the_same_options_leaves_login_client_id_out() -> None:
+    """An admin's own mapper that calls ``default_mapper`` with the options given to ``configure`` (as
+    tests/hub/test_hub_attacks.py does) maps the login, instead of failing on a field the profile does not have."""
+    mapper = hub.default_mapper({**QCS, "login_client_id": "public-notebook-logins"})
+    (profile,) = mapper(AUTH_STATE).qcs
+    assert profile.refresh_token == AUTH_STATE["refresh_token"]
+
+
 def test_unknown_handover_is_refused_with_a_sentence() -> None:
     with pytest.raises(ValueError, match="handover must be one of"):
         hub.configure(Config(), handover="carrier-pigeon")
