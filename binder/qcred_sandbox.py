@@ -85,7 +85,8 @@ def main() -> None:
     if sandbox.ca_file:
         env["SSL_CERT_FILE"] = combined_ca(state, sandbox.ca_file)
     env.update(
-        QCRED_BUNDLE=json.dumps(demo_bundle(sandbox)),
+        # The notebook walks through a legacy account's hub/group/project too: the demo's 'legacy' scenario.
+        QCRED_BUNDLE=json.dumps(demo_bundle(sandbox, scenarios=("legacy",))),
         QCRED_SANDBOX_URL=sandbox.http_url,
         QCRED_SANDBOX_PID=str(process.pid),
     )

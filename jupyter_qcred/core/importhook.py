@@ -50,11 +50,19 @@ def enabled(name: str, environ: Mapping[str, str] | None = None) -> bool:
     return name in parts
 
 
-def when_imported(trigger: str, name: str, target: str) -> None:
+def when_imported(trigger: str, name: str, target: str, switch: str | None = None) -> None:
     """Call ``target`` (``"package.module:function"``) with module ``trigger`` right after it is first executed; if
-    the module is already imported, at once."""
+    the module is already imported, at once.
+
+    ``switch``: the environment variable that alone switches this hook (``off`` turns it off), for a hook that is not
+    an SDK adapter (the kernel output filter): switching the SDK adapters off must not switch off a safeguard."""
     _install()
-    if not enabled(name):
+    if switch is not None:
+        value = os.environ.get(switch, "").strip().lower()
+        if value in ("off", "0", "false", "no", "none"):
+            _outcomes[name] = f"off ({switch}={os.environ.get(switch, '')})"
+            return
+    elif not enabled(name):
         _outcomes[name] = f"off ({ENV}={os.environ.get(ENV, '')})"
         return
     _hooks.setdefault(trigger, []).append((name, target))

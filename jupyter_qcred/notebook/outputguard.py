@@ -23,8 +23,8 @@ It is installed in two ways, both idempotent:
 - by ``%load_ext jupyter_qcred`` (:func:`load`), for a kernel started without the hook (``python -S``, another
   environment's interpreter running this package from ``PYTHONPATH``).
 
-Switches: ``JUPYTER_QCRED_OUTPUT_GUARD=off`` (read when the kernel starts) turns it off in both ways;
-``JUPYTER_QCRED_SDK_ADAPTERS=-outputguard`` (or ``off``) turns off the hook only, as for every adapter.
+Switch: ``JUPYTER_QCRED_OUTPUT_GUARD=off`` (read when the kernel starts) turns it off in both ways, and is the only
+switch: ``JUPYTER_QCRED_SDK_ADAPTERS=off`` switches the SDK adapters, never this safeguard.
 
 Each redaction is reported to the Jupyter server that started the kernel (``POST qcred/redactions``: provider, name,
 and the notebook's path from ``JPY_SESSION_NAME``, never the value), once per credential and cell, from a background

@@ -34,6 +34,10 @@ qcs_token = _qcs["jupyter_qcred-default"]["token_payload"]["access_token"]
 """
 
 
+#: Variables of other tests' worlds (an in-process server of an earlier test may have exported some) left out.
+OTHER_WORLDS = ("QCRED_", "JUPYTER_QCRED_", "JUPYTERHUB_", "QCS_", "QISKIT_", "IONQ_")
+
+
 @pytest.fixture(scope="module")
 def sandbox_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     with Sandbox(tls=True, state_dir=tmp_path_factory.mktemp("sandbox"), rotate_refresh_tokens=False) as sandbox:
@@ -51,7 +55,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory, sandbox_module: Sandbo
     home = root / "home"
     home.mkdir(mode=0o700)
     return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("QCRED_", "JUPYTERHUB_", "QCS_", "QISKIT_"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(OTHER_WORLDS)},
         **sandbox_environment(sandbox_module),
         "HOME": str(home),
         "ROOT": str(root),
@@ -230,12 +234,14 @@ def test_switched_off_the_value_shows(home: Path, environment: dict[str, str], s
         manager.shutdown_kernel(now=True)
 
 
-def test_load_ext_installs_it_where_the_hook_is_off(home: Path, environment: dict[str, str]) -> None:
-    manager, driver = guard_kernel(home, environment, JUPYTER_QCRED_SDK_ADAPTERS="-outputguard")
+def test_the_sdk_adapters_switched_off_leave_the_guard_on(home: Path, environment: dict[str, str]) -> None:
+    """``JUPYTER_QCRED_SDK_ADAPTERS=off`` (for example handed to every kernel by ``c.QCredApp.sdk_adapters = False``)
+    switches the SDK adapters only: the output filter is a safeguard with its own switch. ``%load_ext`` on top is
+    harmless (installed once)."""
+    manager, driver = guard_kernel(home, environment, JUPYTER_QCRED_SDK_ADAPTERS="off")
     try:
         code = READ_TOKENS + "print(ibm_key)"
-        ibm_key = json.loads((home / ".qiskit" / "qiskit-ibm.json").read_text())[IBM_NAME]["token"]
-        assert driver.run(code).stdout.strip() == ibm_key
+        assert driver.run(code).stdout.strip().startswith(f"<IBM Quantum API key ‘{IBM_NAME}’ …")
         assert driver.run("%load_ext jupyter_qcred").status == "ok"
         assert driver.run(code).stdout.strip().startswith(f"<IBM Quantum API key ‘{IBM_NAME}’ …")
     finally:

@@ -156,7 +156,7 @@ def test_the_pth_registers_exactly_the_adapters_the_providers_declare() -> None:
     pth = (Path(importhook.__file__).parents[1] / "jupyter_qcred_adapters.pth").read_text()
     hooked = {
         name: target.split(":")[0]
-        for _, name, target in re.findall(r'when_imported\("([^"]+)", "([^"]+)", "([^"]+)"\)', pth)
+        for _, name, target in re.findall(r'when_imported\("([^"]+)", "([^"]+)", "([^"]+)"(?:, "[^"]+")?\)', pth)
     }
     declared = {
         adapter(module).name: module
@@ -166,3 +166,19 @@ def test_the_pth_registers_exactly_the_adapters_the_providers_declare() -> None:
     assert hooked == {**declared, **OWN_HOOKS}
     for module in hooked.values():
         assert callable(getattr(import_module(module), "adapt", None)), module
+
+
+def test_a_hook_with_its_own_switch_ignores_the_sdk_adapters_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel output filter is a safeguard: ``JUPYTER_QCRED_SDK_ADAPTERS=off`` leaves it on; only its own
+    variable switches it off."""
+    monkeypatch.setenv(importhook.ENV, "off")
+    monkeypatch.delenv("QCRED_TEST_GUARD", raising=False)
+    monkeypatch.setattr(importhook, "_hooks", {})
+    monkeypatch.setattr(importhook, "_outcomes", {})
+    importhook.when_imported("qcred_no_such_module", "guard", "json:dumps", "QCRED_TEST_GUARD")
+    importhook.when_imported("qcred_no_such_module", "sdk", "json:dumps")
+    assert importhook.report() == {"guard": "waiting", "sdk": f"off ({importhook.ENV}=off)"}
+    monkeypatch.setenv("QCRED_TEST_GUARD", "off")
+    monkeypatch.setattr(importhook, "_hooks", {})
+    importhook.when_imported("qcred_no_such_module", "guard", "json:dumps", "QCRED_TEST_GUARD")
+    assert importhook.report()["guard"] == "off (QCRED_TEST_GUARD=off)"
