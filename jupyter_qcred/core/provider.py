@@ -55,6 +55,10 @@ class Provider(abc.ABC):
     order: ClassVar[int] = 100
     #: Modules of this provider's SDK adapters (:mod:`.adapters`: SDKs that cache a token or ignore the files).
     sdk_adapters: ClassVar[tuple[str, ...]] = ()
+    #: Where this cloud's loopback stand-in is (``"package.module:STAND_IN"``, a ``jupyter_qcred.sandbox.plugins``
+    #: ``StandIn``): the sandbox serves it and the demo uses it, so a cloud brings its own fake. None: no stand-in,
+    #: or one built into the sandbox (the first five clouds).
+    sandbox: ClassVar[str | None] = None
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -84,6 +84,22 @@ def paste_values(
     ionq = store.get("ionq", {}).get(user)
     if ionq:
         values["IonQ"] = {"API key": ionq}
+    values.update(_stand_in_values(store, user))
+    return values
+
+
+def _stand_in_values(store: dict[str, Any], user: str) -> dict[str, dict[str, str]]:
+    """The keys the stand-ins beside their providers seeded for ``user`` (``seed_keys``: a value, or label: value)."""
+    from ..core import registry
+    from ..sandbox.plugins import stand_ins
+
+    values: dict[str, dict[str, str]] = {}
+    for stand_in in stand_ins():
+        seeded = store.get(stand_in.key, {}).get(user)
+        if isinstance(seeded, str):
+            values[registry.title(stand_in.key)] = {registry.noun(stand_in.key): seeded}
+        elif isinstance(seeded, dict):
+            values[registry.title(stand_in.key)] = {str(label): str(value) for label, value in seeded.items()}
     return values
 
 

@@ -32,6 +32,8 @@ import json
 import urllib.request
 
 import jupyter_qcred.hub
+from jupyter_qcred.sandbox.client import Sandbox
+from jupyter_qcred.sandbox.plugins import stand_ins
 
 settings = json.loads({settings!r})
 
@@ -89,12 +91,19 @@ def ibm_from_secret_store(authenticator, auth_state):
         with urllib.request.urlopen(issue, timeout=10) as answer:
             nexus = json.load(answer)
         auth_state["qcred"]["nexus"] = [{{"refresh_token": nexus["refresh_token"], "url": settings["nexus_url"]}}]
+        # The clouds whose stand-in lives beside their provider and whose keys come from the secret store.
+        sandbox = Sandbox.attach(settings["sandbox_info"])
+        for stand_in in stand_ins():
+            if stand_in.key not in settings["login_clouds"]:
+                entries = stand_in.bundle_entries(sandbox, user)
+                if entries:
+                    auth_state["qcred"][stand_in.key] = entries
     return auth_state
 
 
 c.GenericOAuthenticator.modify_auth_state_hook = ibm_from_secret_store
 {admin}
-jupyter_qcred.hub.configure(c, qcs=settings["qcs"], braket=settings["braket"])
+jupyter_qcred.hub.configure(c, qcs=settings["qcs"], braket=settings["braket"], **settings["login_clouds"])
 {extra}
 '''
 
@@ -167,6 +176,9 @@ class LocalHub:
             "ibm_auth_url": self.sandbox.ibm_auth_url,
             "ionq_url": self.sandbox.ionq_url,
             "nexus_url": self.sandbox.nexus_url,
+            "sandbox_info": self.sandbox.info,
+            # Clouds the hub's login itself gives, by the stand-ins beside their providers (Azure Quantum).
+            "login_clouds": self._login_clouds(),
             # The hub's login (its id_token) assumes this AWS role in the user's kernels: Amazon Braket.
             "braket": {"role_arn": DEMO_ROLE_ARN},
             "qcs": {
@@ -188,6 +200,16 @@ class LocalHub:
         path = self.state_dir / "jupyterhub_config.py"
         path.write_text(CONFIG_TEMPLATE.format(settings=json.dumps(settings), admin=self.admin_config, extra=extra))
         return path
+
+    def _login_clouds(self) -> dict[str, dict[str, Any]]:
+        """``configure(c, <key>=options)`` for each stand-in whose cloud the hub's login gives."""
+        from ..sandbox.plugins import stand_ins
+
+        return {
+            stand_in.key: options
+            for stand_in in stand_ins()
+            if (options := stand_in.hub_options(self.sandbox)) is not None
+        }
 
     def start(self, timeout: float = 60.0) -> LocalHub:
         """Start the hub and wait for its API to answer."""

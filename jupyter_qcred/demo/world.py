@@ -67,9 +67,17 @@ FOREIGN_VARIABLES = (
 )
 
 
+def foreign_variables() -> tuple[str, ...]:
+    """:data:`FOREIGN_VARIABLES` and those of the clouds whose stand-in lives beside their provider."""
+    from ..sandbox.plugins import stand_ins
+
+    return FOREIGN_VARIABLES + tuple(name for stand_in in stand_ins() for name in stand_in.foreign_variables)
+
+
 def own_environ() -> dict[str, str]:
-    """This process's environment without :data:`FOREIGN_VARIABLES`: the demo must never read or write real files."""
-    return {name: value for name, value in os.environ.items() if name not in FOREIGN_VARIABLES}
+    """This process's environment without :func:`foreign_variables`: the demo must never read or write real files."""
+    foreign = set(foreign_variables())
+    return {name: value for name, value in os.environ.items() if name not in foreign}
 
 
 def demo_root() -> Path:
@@ -79,7 +87,7 @@ def demo_root() -> Path:
     return Path(jupyter_data_dir()) / "jupyter_qcred" / "demo"
 
 
-#: Every cloud the sandbox fakes, as bundle sections.
+#: The clouds the sandbox itself fakes, as bundle sections; the stand-ins beside their providers add theirs.
 ALL_CLOUDS = ("ibm", "qcs", "ionq", "braket", "nexus")
 
 
@@ -87,10 +95,11 @@ def demo_bundle(
     sandbox: Sandbox,
     user: str = "alice",
     access_token_lifetime: int | None = None,
-    clouds: tuple[str, ...] = ALL_CLOUDS,
+    clouds: tuple[str, ...] | None = None,
     scenarios: tuple[str, ...] | list[str] = (),
 ) -> dict[str, Any]:
-    """A spawn bundle (schema v1) with ``user``'s sandbox credentials for each of ``clouds`` (default: all).
+    """A spawn bundle (schema v1) with ``user``'s sandbox credentials for each of ``clouds`` (default: every cloud
+    the sandbox fakes, the stand-ins' beside their providers (:mod:`jupyter_qcred.sandbox.plugins`) included).
 
     All of it works with the installed SDKs, so the demo starts all green; the ``legacy`` scenario
     (:mod:`jupyter_qcred.sandbox.scenarios`) adds the legacy IBM Quantum account. The QCS profile names every URL of
@@ -141,7 +150,12 @@ def demo_bundle(
             }
         ],
     }
-    return {key: value for key, value in bundle.items() if key == "version" or key in clouds}
+    from ..sandbox.plugins import stand_ins
+
+    for stand_in in stand_ins():
+        if (clouds is None or stand_in.key in clouds) and (entries := stand_in.bundle_entries(sandbox, user)):
+            bundle[stand_in.key] = entries
+    return {key: value for key, value in bundle.items() if key == "version" or clouds is None or key in clouds}
 
 
 def _legacy(token: str, sandbox: Sandbox) -> dict[str, str]:
@@ -165,6 +179,10 @@ def sandbox_environment(sandbox: Sandbox) -> dict[str, str]:
     }
     if sandbox.ca_file:
         env["SSL_CERT_FILE"] = sandbox.ca_file
+    from ..sandbox.plugins import stand_ins
+
+    for stand_in in stand_ins():
+        env.update(stand_in.environment(sandbox))
     return env
 
 
@@ -190,7 +208,7 @@ def env_lines(environment: Mapping[str, str], whose: str = "jupyter qcred demo: 
         f"# {whose} for `jupyter qcred` and the SDKs in this shell (HOME changes).",
         *(f"export {name}={shlex.quote(value)}" for name, value in environment.items()),
         f'export PATH={shlex.quote(scripts)}:"$PATH"',
-        "unset " + " ".join(FOREIGN_VARIABLES),
+        "unset " + " ".join(foreign_variables()),
     ]
 
 

@@ -88,6 +88,16 @@ def _options_environment(options: Mapping[str, Mapping[str, Any] | None]) -> dic
     }
 
 
+def _check_option_keys(options: Mapping[str, Any]) -> None:
+    """A misspelt provider key must not be ignored silently: the hub would start and hand nothing over."""
+    from ..core import registry
+
+    for key in options:
+        if key not in registry.provider_keys():
+            known = ", ".join(registry.provider_keys())
+            raise ValueError(f"jupyter_qcred.hub.configure: no installed provider is called {key!r} (known: {known})")
+
+
 def _write_bundle_file(directory: Path, username: str, text: str) -> Path:
     """A 0600 bundle file owned by the user when a system user of that name exists (local spawners).
 
@@ -166,6 +176,7 @@ def configure(
     handover: str = spawners.AUTO,
     bundle_dir: str | os.PathLike[str] = "/run/jupyter_qcred/bundles",
     policy: Any = None,
+    **options: Mapping[str, Any] | None,
 ) -> None:
     """Configure JupyterHub to hand credentials to each user's server.
 
@@ -177,6 +188,8 @@ def configure(
     client (no secret) the servers use for the browser logins they start, since the hub's own client is
     confidential, see ``providers/qcs/loginclient.py``; and with ``braket`` — ``role_arn``,
     ``region``, ``profile`` — the login's OIDC id_token as the Amazon Braket profile that assumes that role).
+    Any other registered provider whose credential the login gives takes its options by its key, the same way
+    (``azure={...}``: its ``login_options``); a key no installed provider has is refused here.
     ``handover`` is "auto" (the default: what suits each spawner, see :mod:`jupyter_qcred.hub.spawners`),
     "environment", "file" (``bundle_dir/USER.json``) or "hub".
 
@@ -194,8 +207,9 @@ def configure(
         spawners.check(handover, configured_spawner)
     # ``login_client_id`` is for the servers (the public client of the logins they start, see
     # providers/qcs/loginclient.py), not a field of the profile the hub's login becomes: default_mapper leaves it out.
-    mapping = mapper or default_mapper(qcs, braket)
-    login_env = _options_environment({"qcs": qcs, "braket": braket})
+    _check_option_keys(options)
+    mapping = mapper or default_mapper(qcs, braket, **options)
+    login_env = _options_environment({"qcs": qcs, "braket": braket, **options})
     directory = Path(bundle_dir)
 
     c.Authenticator.enable_auth_state = True

@@ -27,6 +27,7 @@ from tornado.netutil import bind_sockets
 
 from . import admin, iam, ibm_legacy, ionq_api, nexus_api, oidc, qcs_api, runtime, sts
 from .config import SandboxConfig, SandboxUrls
+from .plugins import stand_ins
 from .seed import seed_demo
 from .state import JUPYTERHUB_CLIENT_ID, QCS_CLI_CLIENT_ID, SandboxState
 from .tls import TlsFiles, generate
@@ -85,6 +86,8 @@ def make_app(state: SandboxState, stop: Any = None) -> web.Application:
     handlers: list[Any] = []
     for module in (oidc, qcs_api, ibm_legacy, iam, runtime, ionq_api, sts, nexus_api, admin):
         handlers.extend(module.routes())
+    for stand_in in stand_ins():  # the clouds whose stand-in lives beside their provider
+        handlers.extend(stand_in.routes())
     return web.Application(
         handlers,
         default_handler_class=NotFoundHandler,
@@ -117,6 +120,7 @@ def ready_info(state: SandboxState, tls: TlsFiles | None, state_dir: Path) -> di
         "sts_url": urls.http_base + "/sts",
         "nexus_url": urls.http_base,
         "admin_url": urls.http_base + "/_sandbox",
+        **{name: value for stand_in in stand_ins() for name, value in stand_in.info(urls).items()},
     }
 
 

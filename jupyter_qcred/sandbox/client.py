@@ -74,6 +74,14 @@ class Sandbox:
         self.info: dict[str, Any] = {}
         self.process: subprocess.Popen[bytes] | None = None
 
+    @classmethod
+    def attach(cls, info: dict[str, Any]) -> Sandbox:
+        """A client of a sandbox another process started, from its ready line (``sandbox.json``): the demo hub's
+        configuration reaches the stand-ins' admin API with it at each login. It does not own the process."""
+        sandbox = cls(state_dir=str(info["state_dir"]))
+        sandbox.info = dict(info)
+        return sandbox
+
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     def start(self) -> Sandbox:

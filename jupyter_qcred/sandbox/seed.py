@@ -8,6 +8,7 @@ the admin API (``GET /_sandbox/credentials``) hands them out to whoever sets up 
 from __future__ import annotations
 
 from .ionq_api import issue_key
+from .plugins import stand_ins
 from .state import OAuthClient, SandboxState
 from .tokens import opaque
 
@@ -47,3 +48,5 @@ def seed_demo(state: SandboxState) -> None:
     for username in QCS_PEOPLE:
         state.add_ibm_user(username)
         state.seed_keys.setdefault("ionq", {})[username] = issue_key(state, username)
+        for stand_in in stand_ins():
+            stand_in.seed(state, username)

@@ -14,6 +14,7 @@ from typing import Any
 
 from .config import SandboxConfig, SandboxUrls
 from .faults import FaultSet
+from .plugins import stand_ins
 from .requestlog import RequestLog
 from .tokens import JwtSigner, digest, opaque
 
@@ -167,9 +168,11 @@ class SandboxState:
     nexus: dict[str, Any] = field(default_factory=dict)
     seed_credentials: dict[str, dict[str, str]] = field(default_factory=dict)
     #: The later providers' seed secrets: provider ("ionq") -> user -> secret, handed out like the IBM ones
-    seed_keys: dict[str, dict[str, str]] = field(default_factory=dict)
+    seed_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Plain IBM secrets per user, so the admin API can hand them to a test or the demo on request."""
     started: float = field(default_factory=time.time)
+    #: The world of each stand-in that lives beside its provider (:mod:`.plugins`), by provider key.
+    plugins: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.clients.setdefault(QCS_CLI_CLIENT_ID, OAuthClient(QCS_CLI_CLIENT_ID))
@@ -325,6 +328,7 @@ class SandboxState:
                 "revoked": sum(1 for s in self.ibm_secrets.values() if s.revoked),
             },
             "legacy_sessions": len(self.legacy_sessions),
+            **{stand_in.key: stand_in.summary(self) for stand_in in stand_ins()},
             "faults": self.faults.describe(),
             "log_entries": len(self.log),
         }

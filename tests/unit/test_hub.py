@@ -204,3 +204,9 @@ def test_the_hub_refreshes_ahead_of_the_servers_jittered_pulls_and_maps_the_new_
     (profile,) = model["auth_state"]["qcred_bundle"]["qcs"]
     assert profile["refresh_token"] == "rotated-refresh-token-of-alice-0987654321"
     assert hub.hub_side_policy(RefreshPolicy()).margin(timedelta(hours=1)) == timedelta(seconds=792)
+
+
+def test_configure_refuses_a_provider_key_no_installed_provider_has() -> None:
+    """A misspelt cloud in configure(c, azurre={...}) would hand nothing over in silence: the hub must not start."""
+    with pytest.raises(ValueError, match="no installed provider is called 'azurre'"):
+        hub.configure(Config(), azurre={"tenant_id": "t"})
