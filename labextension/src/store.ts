@@ -5,6 +5,7 @@
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 import { errorMessage, isLoginAnswer, isStatus, isUnreachable, QcredClient } from './client';
+import { browserStorage, FoldMemory, IChoiceStorage, IFoldChoice } from './model/fold';
 import { Health, overallHealth } from './model/health';
 import { DEFAULT_SETTINGS, ISettings } from './model/settings';
 import { ConnectionState, StatusStream } from './stream';
@@ -13,8 +14,9 @@ import type * as api from './types';
 export type BusyKind = 'refresh' | 'reinitialize' | 'restart' | 'default' | 'login' | 'remove';
 
 export class QcredStore implements IDisposable {
-  constructor(options: { client: QcredClient; stream?: StatusStream }) {
+  constructor(options: { client: QcredClient; stream?: StatusStream; storage?: IChoiceStorage | null }) {
     this.client = options.client;
+    this.folds = new FoldMemory(options.storage === undefined ? browserStorage() : options.storage);
     this.stream =
       options.stream ??
       new StatusStream({ url: this.client.eventsUrl(), fetchStatus: () => this.client.getStatus() });
@@ -25,6 +27,14 @@ export class QcredStore implements IDisposable {
 
   readonly client: QcredClient;
   readonly stream: StatusStream;
+  /** A person's open/close of each card, kept across reloads (model/fold.ts). */
+  readonly folds: FoldMemory;
+
+  /** A person opened or closed a card: remember it, show it. */
+  setFold(provider: api.ProviderId, choice: IFoldChoice): void {
+    this.folds.set(provider, choice);
+    this._stateChanged.emit();
+  }
 
   /** Anything shown changed (what `VDomRenderer` listens to). */
   get stateChanged(): ISignal<this, void> {

@@ -2,6 +2,8 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { Button, VDomRenderer } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
 import * as React from 'react';
+import { cardHealth, CardHealth, orderProviders } from '../model/fold';
+import { shadowsOf } from '../model/folder';
 import { entriesOf, shownProviders } from '../model/status';
 import { QcredStore } from '../store';
 import type { ConnectionState } from '../stream';
@@ -78,7 +80,12 @@ function NoStatus({ ctx }: { ctx: IContext }): React.ReactElement {
 
 function Cards({ ctx, status }: { ctx: IContext; status: IStatus }): React.ReactElement {
   const { store, trans } = ctx;
-  const providers = shownProviders(status, store.settings.providers);
+  const shown = shownProviders(status, store.settings.providers);
+  const health = new Map<string, CardHealth>(
+    shown.map(p => [p, cardHealth(status, p, shadowsOf(store.folder, p).length)])
+  );
+  // Action first, then what is worth reading, then all well, then not set up; the server's order within each.
+  const providers = orderProviders(shown, p => health.get(p) ?? 'none');
   const configured = providers.some(p => entriesOf(status, p).some(e => e.state !== 'absent'));
   return (
     <>
@@ -90,7 +97,7 @@ function Cards({ ctx, status }: { ctx: IContext; status: IStatus }): React.React
       {!configured && <EmptyState ctx={ctx} />}
       <Logins ctx={ctx} logins={(status.logins ?? []).filter(l => l.state === 'pending')} />
       {providers.map(p => (
-        <ProviderCard key={p} ctx={ctx} provider={p} status={status} />
+        <ProviderCard key={p} ctx={ctx} provider={p} status={status} health={health.get(p) ?? 'none'} />
       ))}
     </>
   );

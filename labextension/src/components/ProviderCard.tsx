@@ -1,5 +1,6 @@
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
+import { CardHealth, foldLine, foldState } from '../model/fold';
 import { quietAdapters, shadowsOf } from '../model/folder';
 import { redactionNotes } from '../model/notes';
 import { accountsOf, defaultName, entriesOf, providerTitle } from '../model/status';
@@ -11,30 +12,118 @@ import { exec, IContext } from './context';
 import { DefaultPicker } from './DefaultPicker';
 import { Value } from './Value';
 
-/** One provider: its default picker and its accounts, or how to set it up. */
+/**
+ * One provider: its default picker and its accounts, or how to set it up. All well, it folds to one line (title ·
+ * credentials · state · soonest expiry); a person opens and closes it with the title's button, and the choice is
+ * remembered (model/fold.ts) until the card comes to need action, when it opens by itself.
+ */
 export function ProviderCard({
   ctx,
   provider,
-  status
+  status,
+  health
 }: {
   ctx: IContext;
   provider: ProviderId;
   status: IStatus;
+  health: CardHealth;
+}): React.ReactElement {
+  const { trans, store } = ctx;
+  const title = trans.__(providerTitle(status, provider));
+  const { open, stale } = foldState(health, store.folds.get(provider));
+  React.useEffect(() => {
+    if (stale) {
+      store.folds.forget(provider); // the card came to need action: the person's earlier choice ends
+    }
+  }, [stale, provider, store]);
+  const headingId = `qcred-card-${provider}-title`;
+  const bodyId = `qcred-card-${provider}-body`;
+  return (
+    <section
+      className={`jp-qcred-card jp-qcred-card--${health}${open ? '' : ' jp-qcred-card--folded'}`}
+      data-testid={`qcred-card-${provider}`}
+      data-health={health}
+      data-open={String(open)}
+      aria-labelledby={headingId}
+    >
+      <h3 className="jp-qcred-card-title" id={headingId}>
+        <button
+          type="button"
+          className="jp-qcred-fold"
+          aria-expanded={open}
+          aria-controls={bodyId}
+          data-testid={`qcred-fold-${provider}`}
+          onClick={() => store.setFold(provider, { open: !open, health })}
+        >
+          <span className="jp-qcred-fold-caret" aria-hidden="true" />
+          {open ? (
+            <span className="jp-qcred-fold-title">{title}</span>
+          ) : (
+            <FoldedLine ctx={ctx} provider={provider} status={status} title={title} health={health} />
+          )}
+        </button>
+      </h3>
+      <div className="jp-qcred-card-body" id={bodyId} hidden={!open} data-testid={`qcred-card-body-${provider}`}>
+        <CardBody ctx={ctx} provider={provider} status={status} title={title} />
+      </div>
+    </section>
+  );
+}
+
+/** The one line of a folded card: "IonQ · key default · OK · never expires" (parts wrap, whole, when narrow). */
+function FoldedLine({
+  ctx,
+  provider,
+  status,
+  title,
+  health
+}: {
+  ctx: IContext;
+  provider: ProviderId;
+  status: IStatus;
+  title: string;
+  health: CardHealth;
 }): React.ReactElement {
   const { trans } = ctx;
-  const title = trans.__(providerTitle(status, provider));
+  const now = useNow(30000, health !== 'none');
+  const [, ...parts] = foldLine(status, provider, { title, noun: trans.__(nounOf(status, provider)) }, now);
+  return (
+    <span className="jp-qcred-fold-line" data-testid={`qcred-fold-line-${provider}`}>
+      <span className="jp-qcred-fold-title">{title}</span>
+      {parts.map((part, i) => (
+        <span
+          key={i}
+          className={`jp-qcred-fold-part${i === 1 && health === 'ok' ? ' jp-qcred-fold-ok' : ''}`}
+          title={part}
+        >
+          {`· ${part}`}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** What an open card shows: notes, a file that cannot be read, the default picker and the accounts, or set-up. */
+function CardBody({
+  ctx,
+  provider,
+  status,
+  title
+}: {
+  ctx: IContext;
+  provider: ProviderId;
+  status: IStatus;
+  title: string;
+}): React.ReactElement {
+  const { trans } = ctx;
   const accounts = accountsOf(status, provider);
   // A file the server could not read is an error to show with its file, line and column, not "not set up".
   const broken = entriesOf(status, provider).filter(e => e.name === null && e.state === 'error');
   const current = defaultName(status, provider) ?? '';
   // An account the installed SDK refuses cannot become the default.
   const choices = accounts.filter(a => a.state !== 'unsupported' || a.name === current).map(a => a.name ?? '');
-  const headingId = `qcred-card-${provider}-title`;
   return (
-    <section className="jp-qcred-card" data-testid={`qcred-card-${provider}`} aria-labelledby={headingId}>
-      <h3 className="jp-qcred-card-title" id={headingId}>
-        {title}
-      </h3>
+    <>
       <FolderNotes ctx={ctx} provider={provider} status={status} />
       <RedactionNotes ctx={ctx} provider={provider} status={status} />
       {broken.map((e, i) => (
@@ -63,7 +152,7 @@ export function ProviderCard({
           </ul>
         </>
       )}
-    </section>
+    </>
   );
 }
 
