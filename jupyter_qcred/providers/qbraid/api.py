@@ -22,7 +22,7 @@ REINIT_ADVICE = "create a new key at account.qbraid.com (API Keys) and paste it,
 
 def where(url: str) -> str:
     """The API as sentences name it: its host, never a path or query."""
-    return f"qBraid's API at {url.split('://', 1)[-1].split('/', 1)[0]}"
+    return f"the API at {url.split('://', 1)[-1].split('/', 1)[0]}"
 
 
 def account_flow(url: str, key: str) -> Flow[dict[str, Any]]:

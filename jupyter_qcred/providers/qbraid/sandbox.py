@@ -5,7 +5,8 @@
   revoke; 401 ``{"success": false, "error": ...}`` otherwise (qbraid-core: "qBraid credentials missing or expired");
 - ``GET /qbraid/api/v1/billing/credits/balance?organizationId=``: ``{"success": true, "data": {"qbraidCredits",
   "awsCredits", "autoRecharge", "organizationId", "userId"}}``, what ``QbraidClient.get_credits_balance()`` parses;
-- ``GET /qbraid/api/v1/devices``: an empty device list, so ``QbraidProvider().get_devices()`` runs end to end.
+- ``GET /qbraid/api/v1/devices``: one simulator (:data:`DEVICE`, the fields qbraid-core's ``RuntimeDevice``
+  requires), so ``QbraidProvider().get_devices()`` runs end to end (it refuses an empty list).
 
 Keys (``qbr_<64 hex>``, qBraid's own shape) never expire; the admin API issues and revokes them and sets a
 balance: ``POST /_sandbox/qbraid/keys`` ``{"user"}``, ``/_sandbox/qbraid/revoke`` ``{"user"?}``,
@@ -30,6 +31,17 @@ if TYPE_CHECKING:
 
 KEY = "qbraid"
 PREFIX = "/qbraid/api/v1"
+DEVICE: dict[str, Any] = {
+    "name": "Sandbox Simulator",
+    "qrn": "qbraid:qbraid:sim:sandbox",
+    "vendor": "qbraid",
+    "deviceType": "SIMULATOR",
+    "runInputTypes": ["qasm2"],
+    "status": "ONLINE",
+    "numberQubits": 8,
+    "paradigm": "gate_model",
+    "directAccess": True,
+}
 
 
 @dataclasses.dataclass
@@ -143,7 +155,7 @@ class DevicesHandler(QbraidHandler):
 
     def get(self) -> None:
         if self.account() is not None:
-            self.write_json({"success": True, "data": []})
+            self.write_json({"success": True, "data": [DEVICE]})
 
 
 class AdminHandler(BaseHandler):
