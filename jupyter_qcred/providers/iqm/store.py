@@ -52,7 +52,7 @@ class TokensDocument:
         for key in STRING_KEYS:
             value = data.get(key)
             if value is not None and not isinstance(value, str):
-                raise FileFormatError(Path(where), f"has a {key} that is not a string")
+                raise FileFormatError(Path(where), f"has a {key} value that is not a string (iqm-client reads strings)")
         return cls(dict(data), where)
 
     def get(self, key: str) -> str | None:
