@@ -92,7 +92,11 @@ def _finding(result: dict[str, Any], context: Context, stored: Any) -> Finding:
         base.state = "differs"
         base.uses = where
         base.message = f"qbraid-core sends the access token ({where}) instead of any API key, the panel's included."
-        base.fix = f"Remove {where} (qBraid Lab writes one) to use the API key shown here."
+        base.fix = (
+            f"Remove access-token from {config} (qBraid Lab writes one) to use the API key shown here."
+            if token == "file"
+            else "Unset QBRAID_ACCESS_TOKEN to use the API key shown here."
+        )
         return base
     if origin is None:
         base.state = "differs" if panel_hint else "none"
