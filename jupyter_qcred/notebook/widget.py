@@ -18,8 +18,10 @@ import ipywidgets as widgets
 
 from ..core.report import describe_expiry, state_label
 from ..core.validation import web_url
+from . import folding
 from .backend import NotebookError, Session
 from .feed import StatusFeed
+from .folding import render_fold_line
 from .status import Status
 
 STATE_COLOURS = {
@@ -121,6 +123,12 @@ def render_status(status: dict[str, Any]) -> str:
     parts = [render_credential(entry, status) for entry in status.get("providers") or []]
     if not parts:
         parts.append("<div>No provider is enabled.</div>")
+    return "".join(parts) + render_logins(status)
+
+
+def render_logins(status: Mapping[str, Any]) -> str:
+    """The pending logins, each with its verification page and code."""
+    parts: list[str] = []
     for login in status.get("logins") or []:
         if login.get("state") == "pending":
             # Only a web address becomes a link (never a javascript: URI an identity provider sent).
@@ -140,10 +148,54 @@ def render_status(status: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+class ProviderSection(widgets.VBox):
+    """One provider: its one line with a toggle, and (open) its credentials with their Remove rows.
+
+    All well, it is the line only; needing action, it opens by itself (:mod:`.folding`). A person's toggle holds
+    until the provider comes to need action.
+    """
+
+    def __init__(self, owner: CredentialsWidget, provider: str) -> None:
+        self.owner, self.provider = owner, provider
+        self.expanded = False
+        self.toggle = widgets.Button(layout=widgets.Layout(width="2.4em", min_width="2.4em"))
+        self.toggle.on_click(lambda _: owner.set_open(provider, not self.expanded))
+        self.line = widgets.HTML()
+        self.details = widgets.HTML()
+        #: One row per credential with its Remove button (and, once clicked, the confirmation in place).
+        self.rows = widgets.VBox()
+        self._rows_for: object = None
+        self._shown: tuple[widgets.Widget, ...] = ()
+        self.head = widgets.HBox([self.toggle, self.line], layout=widgets.Layout(align_items="center"))
+        super().__init__([self.head])
+
+    def show(self, status: Status, open_: bool) -> None:
+        title, noun = naming(status, self.provider)
+        self.expanded = open_
+        self.line.value = render_fold_line(status, self.provider, title, noun)
+        self.toggle.icon = "chevron-down" if open_ else "chevron-right"
+        self.toggle.tooltip = f"{'Hide' if open_ else 'Show'} {title}"
+        entries = folding.entries_of(status, self.provider)
+        self.details.value = "".join(render_credential(entry, status) for entry in entries) if open_ else ""
+        self._render_rows([str(e["name"]) for e in entries if e.get("name")] if open_ else [])
+        children: tuple[widgets.Widget, ...] = (self.head, self.details, self.rows) if open_ else (self.head,)
+        if self._shown != children:
+            self._shown = self.children = children
+
+    def _render_rows(self, names: list[str]) -> None:
+        """The Remove rows, rebuilt only when the credentials, the confirmation or the busy flag changed."""
+        key = (names, self.owner._confirming, self.owner._busy)
+        if key == self._rows_for:
+            return
+        self._rows_for = key
+        self.rows.children = tuple(self.owner._row(self.provider, name) for name in names)
+
+
 class CredentialsWidget(widgets.VBox):
     """Per provider: account, state, expiry, hub/group/project or instance, QCS user and groups; three buttons.
 
     ``status`` is the latest status JSON (a :class:`~.notebook_status.Status`); ``repr()`` is the text table.
+    Eight clouds stay scannable: ``sections`` (one per provider, action first) fold an all-well provider to one line.
     """
 
     def __init__(self, session: Session, feed: StatusFeed, status: dict[str, Any], **kwargs: Any) -> None:
@@ -152,7 +204,11 @@ class CredentialsWidget(widgets.VBox):
         self._lock = threading.RLock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qcred-action")
         self.header = widgets.HTML()
-        self.body = widgets.HTML()
+        #: The providers' sections, in the order shown (action first), and the pending logins.
+        self.body = widgets.VBox()
+        self.sections: dict[str, ProviderSection] = {}
+        self._no_provider = widgets.HTML("<div>No provider is enabled.</div>")
+        self.logins = widgets.HTML()
         self.message = widgets.HTML()
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh", tooltip="Refresh access tokens now")
         self.reinit_button = widgets.Button(
@@ -164,15 +220,14 @@ class CredentialsWidget(widgets.VBox):
             description="Restart server", icon="power-off", tooltip="Stop this server so JupyterHub starts it afresh"
         )
         self.buttons = [self.refresh_button, self.reinit_button, self.restart_button]
-        #: One row per credential with its Remove button (and, once clicked, the confirmation in place).
-        self.manage = widgets.VBox()
         self._confirming: tuple[str, str] | None = None
-        self._rows_for: object = None
+        #: A person's open/close per provider, with the provider's health when they chose.
+        self._choices: dict[str, tuple[bool, str]] = {}
         self.refresh_button.on_click(lambda _: self._act("Refreshing…", session.refresh))
         self.reinit_button.on_click(lambda _: self._act("Re-initializing…", session.reinitialize))
         self.restart_button.on_click(lambda _: self._act("Asking JupyterHub to restart…", session.restart))
         super().__init__(
-            [self.header, self.body, widgets.HBox(self.buttons), self.manage, self.message],
+            [self.header, self.body, self.logins, widgets.HBox(self.buttons), self.message],
             layout=widgets.Layout(border="1px solid #ddd", padding="0 .6em .4em .6em"),
             **kwargs,
         )
@@ -204,8 +259,8 @@ class CredentialsWidget(widgets.VBox):
                 f"<h4 style='margin:.4em 0'>Quantum credentials <small style='opacity:.7'>{where}</small></h4>"
                 + attention
             )
-            self.body.value = render_status(self.status)
-            self._render_rows()
+            self._render_sections()
+            self.logins.value = render_logins(self.status)
             can_restart = bool(hub.get("available") and hub.get("can_restart") is not False)
             self.restart_button.disabled = not can_restart or self._busy
             if not can_restart:
@@ -213,14 +268,31 @@ class CredentialsWidget(widgets.VBox):
 
     _busy = False
 
-    def _render_rows(self) -> None:
-        """The Remove rows, rebuilt only when the credentials, the confirmation or the busy flag changed."""
-        entries = [(str(e["provider"]), str(e["name"])) for e in self.status.get("providers") or [] if e.get("name")]
-        key = (entries, self._confirming, self._busy)
-        if key == self._rows_for:
-            return
-        self._rows_for = key
-        self.manage.children = tuple(self._row(provider, name) for provider, name in entries)
+    def is_open(self, provider: str) -> bool:
+        """Whether ``provider``'s section shows its credentials: a person's choice while it holds, else by health."""
+        health = folding.health(self.status, provider)
+        choice = self._choices.get(provider)
+        if choice is not None and health == "action" and choice[1] != "action":
+            del self._choices[provider]  # it came to need action: open by itself, the earlier choice ends
+            choice = None
+        return choice[0] if choice is not None else folding.opens_by_itself(health)
+
+    def set_open(self, provider: str, open_: bool) -> None:
+        """A person's toggle: remembered for as long as this widget lives (or until the provider needs action)."""
+        with self._lock:
+            self._choices[provider] = (open_, folding.health(self.status, provider))
+            self._render_sections()
+
+    def _render_sections(self) -> None:
+        order = [provider for provider, _ in folding.ordered(self.status)]
+        for provider in order:
+            section = self.sections.get(provider) or self.sections.setdefault(provider, ProviderSection(self, provider))
+            section.show(self.status, self.is_open(provider))
+        children: tuple[widgets.Widget, ...] = tuple(self.sections[provider] for provider in order)
+        if not children:
+            children = (self._no_provider,)
+        if tuple(self.body.children) != children:
+            self.body.children = children
 
     def _row(self, provider: str, name: str) -> widgets.HBox:
         title, noun = naming(self.status, provider)
@@ -246,7 +318,7 @@ class CredentialsWidget(widgets.VBox):
         """Show (or withdraw) the inline "Remove X? [Remove] [Cancel]" of one credential."""
         with self._lock:
             self._confirming = target
-            self._render_rows()
+            self._render_sections()
 
     def _remove(self, provider: str, name: str) -> None:
         self._confirming = None
@@ -260,7 +332,7 @@ class CredentialsWidget(widgets.VBox):
             self._busy = True
             for button in self.buttons:
                 button.disabled = True
-            self._render_rows()
+            self._render_sections()
             self.message.value = f"<i>{_e(doing)}</i>"
         self._worker.submit(self._finish, operation)
 

@@ -29,6 +29,13 @@ def wait_for(condition: Any, timeout: float = 30.0, what: str = "") -> Any:
         time.sleep(0.05)
 
 
+def shown_rows(widget: Any) -> list[Any]:
+    """The Remove rows a person sees: those of the open sections."""
+    return [
+        row for section in widget.body.children if section in widget.sections.values() for row in section.rows.children
+    ]
+
+
 def test_widget_remove_asks_in_place_then_removes(home: Path, secret_scanner) -> None:
     from jupyter_qcred.notebook.backend import Session
     from jupyter_qcred.notebook.feed import StatusFeed
@@ -39,10 +46,18 @@ def test_widget_remove_asks_in_place_then_removes(home: Path, secret_scanner) ->
     try:
 
         def row(name: str) -> Any:
-            (found,) = [r for r in widget.manage.children if name in r.children[0].value]
+            (found,) = [r for r in shown_rows(widget) if name in r.children[0].value]
             return found
 
-        assert [r.children[1].description for r in widget.manage.children] == ["Remove"] * 3
+        # IBM needs action (the legacy account), so it is open and first; QCS, all well, is one line; then the
+        # clouds not set up, one line each.
+        ibm, qcs = widget.sections["ibm"], widget.sections["qcs"]
+        assert list(widget.body.children)[:2] == [ibm, qcs]
+        for section in list(widget.body.children)[2:]:
+            assert not section.expanded and "not set up" in section.line.value, section.line.value
+        assert ibm.expanded and not qcs.expanded and qcs.rows.children == ()
+        qcs.toggle.click()  # open it, as a person would
+        assert [r.children[1].description for r in shown_rows(widget)] == ["Remove"] * 3
         row("legacy").children[1].click()
         question, confirm, cancel = row("legacy").children
         assert question.value == "Remove the IBM Quantum account legacy?"
@@ -58,9 +73,15 @@ def test_widget_remove_asks_in_place_then_removes(home: Path, secret_scanner) ->
             what=f"the message (shows {widget.message.value!r})",
         )
         assert "legacy" not in json.loads((home / ".qiskit/qiskit-ibm.json").read_text())
-        assert "data-state='ok'" in widget.body.value and "healthy" not in widget.body.value
-        wait_for(lambda: len(widget.manage.children) == 2, what="the removed row to go")
-        secret_scanner.saw("widget", widget.body.value + widget.message.value)
+        # All well now: IBM folds to one line by itself; QCS stays open as the person left it.
+        wait_for(lambda: not ibm.expanded, what="the IBM section to fold")
+        assert "data-health='ok'" in ibm.line.value and ">OK<" in ibm.line.value
+        assert qcs.expanded and "data-state='ok'" in qcs.details.value
+        ibm.toggle.click()
+        assert "data-state='ok'" in ibm.details.value and "healthy" not in ibm.details.value
+        wait_for(lambda: len(shown_rows(widget)) == 2, what="the removed row to go")
+        shown = "".join(s.line.value + s.details.value for s in widget.sections.values())
+        secret_scanner.saw("widget", shown + widget.message.value)
     finally:
         widget.close()
 
@@ -81,5 +102,37 @@ def test_widget_shows_a_failed_refresh_as_a_failure(home: Path, sandbox) -> None
         )
         assert "Refreshed." not in shown and "color:#c62828" in shown
         assert "retry" not in shown, "no server behind the widget: nothing retries, so nothing says it will"
+    finally:
+        widget.close()
+
+
+def test_widget_folds_what_is_well_and_opens_what_needs_action(home: Path, sandbox) -> None:
+    """A person's fold holds while the provider is well; once it needs action, it opens by itself and comes first."""
+    from support.helpers import stored_qcs_payload
+
+    from jupyter_qcred.notebook.backend import Session
+    from jupyter_qcred.notebook.feed import StatusFeed
+    from jupyter_qcred.notebook.widget import CredentialsWidget
+
+    session = Session()
+    widget = CredentialsWidget(session, StatusFeed(session), session.status())
+    try:
+        qcs = widget.sections["qcs"]
+        assert not qcs.expanded and qcs.details.value == ""
+        line = html.unescape(qcs.line.value)
+        assert "<b>Rigetti QCS</b> · " in line and ">profile default<" in line and ">OK<" in line, line
+        assert "expires in 59 min" in line or "expires in 60 min" in line, line
+        qcs.toggle.click()
+        assert qcs.expanded and qcs.toggle.tooltip == "Hide Rigetti QCS" and "Access token" in qcs.details.value
+        qcs.toggle.click()
+        assert not qcs.expanded and qcs.toggle.tooltip == "Show Rigetti QCS"
+
+        refresh_token = stored_qcs_payload((home / ".qcs/secrets.toml").read_text())["refresh_token"]
+        sandbox.revoke(refresh_token=refresh_token)
+        widget.refresh_button.click()
+        wait_for(lambda: qcs.expanded, what=f"the QCS section to open by itself (shows {qcs.line.value!r})")
+        assert list(widget.body.children)[:2] in ([widget.sections["ibm"], qcs], [qcs, widget.sections["ibm"]])
+        assert "data-health='action'" in qcs.line.value and "needs_reinit" in qcs.details.value
+        assert [s for s in widget.body.children if s.expanded] == list(widget.body.children)[:2], "action first"
     finally:
         widget.close()
