@@ -14,8 +14,9 @@ iqm-client takes a base URL WITHOUT a path (a last path segment is refused as a 
 
 Resonance API tokens are opaque here (IQM publishes no format); login access tokens are RS256 JWTs with ``exp``,
 which iqm-client's tokens file reader requires. Admin (``/_sandbox/iqm/...``): ``tokens`` (issue an API token),
-``logins`` (issue a login's token pair; ``access_ttl`` seconds), ``revoke`` (every token of a user), ``settings``
-(``access_ttl`` of renewed access tokens).
+``logins`` (issue a login's token pair; ``access_ttl`` seconds), ``revoke`` (every token of a user), ``not-before``
+(refuse the access tokens a user holds now, as Keycloak's not-before push), ``settings`` (``access_ttl`` of renewed
+access tokens).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class IqmWorld:
     api_tokens: dict[str, Grant] = dataclasses.field(default_factory=dict)
     refresh_tokens: dict[str, Grant] = dataclasses.field(default_factory=dict)
     access_ttl: int = 3600
+    #: user -> a time before which their access tokens are refused (Keycloak's "not before" push)
+    not_before: dict[str, int] = dataclasses.field(default_factory=dict)
     ids: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
@@ -114,7 +117,8 @@ class ResonanceHandler(ServiceHandler):
             elif grant is None and value.count(".") == 2:
                 try:
                     claims = self.sandbox.signer.verify(value, issuer=issuer(self.sandbox))
-                    found = str(claims["sub"])
+                    if int(claims.get("iat", 0)) >= world(self.sandbox).not_before.get(str(claims["sub"]), 0):
+                        found = str(claims["sub"])
                 except TokenInvalid:
                     found = None
         if found is None:
@@ -224,6 +228,16 @@ class RevokeHandler(AdminHandler):
         self.write_json({"revoked": revoke(self.sandbox, str(user) if user else None)})
 
 
+class NotBeforeHandler(AdminHandler):
+    """Refuse the access tokens a user holds now (issued before the next second); later ones work."""
+
+    def post(self) -> None:
+        user = self._user()
+        if user:
+            world(self.sandbox).not_before[user] = int(time.time()) + 1
+            self.write_json({"user": user, "not_before": world(self.sandbox).not_before[user]})
+
+
 class SettingsHandler(AdminHandler):
     def post(self) -> None:
         ttl = self.json_body().get("access_ttl")
@@ -251,6 +265,7 @@ class IqmStandIn(StandIn):
             ("/_sandbox/iqm/logins", IssueLoginHandler),
             ("/_sandbox/iqm/revoke", RevokeHandler),
             ("/_sandbox/iqm/settings", SettingsHandler),
+            ("/_sandbox/iqm/not-before", NotBeforeHandler),
         ]
 
     def seed(self, state: SandboxState, user: str) -> None:
