@@ -201,3 +201,21 @@ def test_twelve_processes_renew_the_access_token_once(tmp_path: Path) -> None:
         assert len(set(printed)) == 1, "every process got the same token"
         assert len(sandbox.log("iqm_token")) == 1, "exactly one renewal for twelve processes"
         assert json.loads(tokens_file(home).read_text())["access_token"] == printed[0]
+
+
+def test_a_cortex_tokens_file_upload_and_a_paste_over_a_broken_file(tmp_path: Path, sandbox: Sandbox) -> None:
+    m = manager(tmp_path)
+    service = CredentialService(m)
+    tokens = {"pid": 7, "timestamp": "x", "refresh_status": "SUCCESS", **login(sandbox, "bob")}
+    tokens["server_url"] = sandbox.info["iqm_url"]
+    answer = asyncio.run(service.import_file("iqm", "tokens.json", json.dumps(tokens)))
+    assert answer["result"]["outcome"] == "ok", answer["result"]
+    data = json.loads(tokens_file(tmp_path).read_text())
+    assert data["refresh_token"] == tokens["refresh_token"] and data["auth_server_url"] == tokens["auth_server_url"]
+    assert sandbox.log("iqm_token")[-1]["user"] == "bob"  # checked by one renewal before it was written
+    with pytest.raises(InputError, match=r"tokens\.json.*has a refresh_token but no auth_server_url"):
+        asyncio.run(service.import_file("iqm", "tokens.json", json.dumps({"refresh_token": "secret-rt-0000000001"})))
+    tokens_file(tmp_path).write_text("{broken")
+    pasted = asyncio.run(service.add_token("iqm", {"token": api_token(sandbox), "url": sandbox.info["iqm_url"]}))
+    assert pasted["result"]["outcome"] == "ok", pasted["result"]
+    assert [p.name for p in tokens_file(tmp_path).parent.iterdir() if ".broken-" in p.name]  # kept as a backup

@@ -91,8 +91,13 @@ class IqmProvider(SpecProvider):
         return [self.store.path]
 
     def server_url(self, document: TokensDocument | None = None) -> str:
-        """Where iqm-client goes: ``IQM_SERVER_URL`` set on purpose, else the file's, else Resonance."""
-        document = self.store.read() if document is None else document
+        """Where iqm-client goes: ``IQM_SERVER_URL`` set on purpose, else the file's, else Resonance (a file that
+        does not parse names no server: a paste then re-initializes it)."""
+        if document is None:
+            try:
+                document = self.store.read()
+            except QCredError:
+                document = TokensDocument({}, str(self.path))
         return self.settings.environ.get("IQM_SERVER_URL") or document.get("server_url") or DEFAULT_URL
 
     def _checked_url(self, document: TokensDocument | None = None) -> str:
