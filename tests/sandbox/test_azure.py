@@ -122,6 +122,15 @@ def test_files_are_written_private_keeping_other_workspaces(tmp_path: Path, sand
     assert dict(ok["account"]["fields"])["Location"] == "eastus"
     snapshot = json.dumps(m.snapshot())
     assert first["federated_token"] not in snapshot and first["refresh_token"] not in snapshot
+    # A workspace replacing the stored one keeps what the new entry does not say (how its token is renewed).
+    (bare,) = parse_bundle({"version": 1, "azure": [{**GOOD, "federated_token": "x.y.z"}]}).azure
+    replaced = provider_of(m).replacement(bare, {"federated_token", "tenant_id", "client_id"})
+    assert (replaced.refresh, replaced.refresh_token, replaced.issuer) == (
+        "provider",
+        first["refresh_token"],
+        first["issuer"],
+    )
+    assert replaced.federated_token == "x.y.z" and replaced.tenant_id == GOOD["tenant_id"]
     # Removing one keeps the other.
     provider_of(m).remove("other")
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["default.json", "default.token"]

@@ -65,14 +65,15 @@ WORKSPACE_VARIABLES = (
 
 def due_at(settings: Settings, token: str | None) -> datetime | None:
     """When the file's token must be renewed: the policy's moment, but never later than :data:`SDK_REREAD` before
-    expiry (nor earlier than half its life, for tokens too short for that margin). None: no readable expiry."""
+    expiry (nor earlier than a tenth of its life, for tokens too short for that margin, which azure-identity cannot
+    use safely anyway: they are renewed often, not at every call). None: no readable expiry."""
     times = jwt_times(token)
     if times.expires_at is None:
         return None
     due = settings.policy.due_at(times.issued_at, times.expires_at)
     latest = times.expires_at - SDK_REREAD
     if times.issued_at is not None:
-        latest = max(latest, times.issued_at + (times.expires_at - times.issued_at) / 2)
+        latest = max(latest, times.issued_at + (times.expires_at - times.issued_at) / 10)
     return min(due, latest)
 
 
@@ -335,6 +336,8 @@ class AzureProvider(SpecProvider):
             for key in ("authority_host", "endpoint", "issuer", "oidc_client_id", "refresh_token")
             if key not in given and getattr(spec, key) is None and isinstance(note.get(key), str)
         }
+        if "refresh_token" in kept and "refresh" not in given:
+            kept["refresh"] = str(note.get("refresh") or "provider")
         return dataclasses.replace(spec, **kept)
 
     def remove(self, name: str) -> list[Path]:
