@@ -137,3 +137,15 @@ def test_the_doctor_with_no_key_anywhere_is_calm(tmp_path: Path) -> None:
     context = Context(entries=[], path=tmp_path, environ={}, home=tmp_path)
     [finding] = doctor.compare_answer(_answer(None, None), context, lambda: (None, None, None))
     assert finding.state == "none" and finding.fix is None
+
+
+def test_a_re_initialization_keeps_a_broken_file_as_a_backup(tmp_path: Path) -> None:
+    path = tmp_path / ".qbraid" / "qbraidrc"
+    path.parent.mkdir()
+    broken = "[default]\napi-key = qbr_a%b\n"
+    path.write_text(broken)
+    provider = manager(tmp_path).providers["qbraid"]
+    assert provider.save(provider.pasted({"token": "qbr_fresh1"})) == ["default"]
+    assert path.read_text() == "[default]\napi-key = qbr_fresh1\n"
+    [kept] = [p for p in path.parent.iterdir() if ".broken-" in p.name]
+    assert kept.name.startswith("qbraidrc") and kept.read_text() == broken
