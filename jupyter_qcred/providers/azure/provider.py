@@ -43,24 +43,6 @@ REINIT_ADVICE = "sign in to JupyterHub again (or restart your server from the hu
 #: How long azure-identity may keep presenting a token it read from the file (``TokenFileMixin``: 600 s), plus a
 #: minute of clock skew: the file's token is renewed at the latest that long before it expires.
 SDK_REREAD = timedelta(seconds=660)
-#: Variables azure-identity's credential chain reads for who the app is; one set by the user stops every export.
-IDENTITY_VARIABLES = (
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "AZURE_CLIENT_ID",
-    "AZURE_TENANT_ID",
-    "AZURE_AUTHORITY_HOST",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_USERNAME",
-)
-#: What azure-quantum's ``Workspace()`` takes from the environment (``default_from_env_vars``).
-WORKSPACE_VARIABLES = (
-    "AZURE_QUANTUM_CONNECTION_STRING",
-    "AZURE_QUANTUM_SUBSCRIPTION_ID",
-    "AZURE_QUANTUM_WORKSPACE_RG",
-    "AZURE_QUANTUM_WORKSPACE_NAME",
-    "AZURE_QUANTUM_WORKSPACE_LOCATION",
-)
 
 
 def due_at(settings: Settings, token: str | None) -> datetime | None:
@@ -358,39 +340,10 @@ class AzureProvider(SpecProvider):
     # ----- what kernels and terminals get --------------------------------------------------------------------------
 
     def exported_environment(self) -> list[tuple[tuple[str, ...], str, str | None]]:
-        """(guards, name, value) for :mod:`jupyter_qcred.server.exports`: azure-identity's workload identity
-        variables and azure-quantum's workspace variables of the default workspace, so that
-        ``DefaultAzureCredential()`` and ``Workspace()`` need no argument. Any identity variable set by the user
-        stops the whole identity group (and likewise for the workspace group)."""
-        try:
-            stored = self.store.workspaces()
-        except QCredError:
-            return []
-        default = self.store.default_name(stored)
-        chosen = next((s for s in stored if s.workspace == default), None)
-        values: dict[str, str | None] = dict.fromkeys((*IDENTITY_VARIABLES[:4], *WORKSPACE_VARIABLES[1:]))
-        if chosen is not None:
-            authority = chosen.get("authority_host")
-            values.update(
-                AZURE_FEDERATED_TOKEN_FILE=str(chosen.token_file),
-                AZURE_CLIENT_ID=chosen.get("client_id"),
-                AZURE_TENANT_ID=chosen.get("tenant_id"),
-                AZURE_AUTHORITY_HOST=authority if authority and authority.rstrip("/") != PUBLIC_AUTHORITY else None,
-                AZURE_QUANTUM_WORKSPACE_LOCATION=chosen.get("location"),
-            )
-            try:
-                parts = workspace_parts(chosen.get("resource_id") or "")
-            except ValueError:
-                parts = (None, None, None)  # type: ignore[assignment]
-            values.update(
-                AZURE_QUANTUM_SUBSCRIPTION_ID=parts[0],
-                AZURE_QUANTUM_WORKSPACE_RG=parts[1],
-                AZURE_QUANTUM_WORKSPACE_NAME=parts[2],
-            )
-        return [
-            (IDENTITY_VARIABLES if name in IDENTITY_VARIABLES else WORKSPACE_VARIABLES, name, value)
-            for name, value in values.items()
-        ]
+        """What the server hands its kernels and terminals (:mod:`.exports`)."""
+        from .exports import exported
+
+        return exported(self)
 
     # ----- the leak guard: :mod:`.leaks` ------------------------------------------------------------------------
 
