@@ -36,12 +36,12 @@ def test_the_same_token_is_ok_another_differs_and_none_is_told(tmp_path: Path) -
 
 
 def test_iqm_client_refusing_its_configuration_is_named_with_the_fix(tmp_path: Path) -> None:
-    both = answer(None, error="ClientConfigurationError", sentence="No more than one authentication parameter")
+    both = answer(None, refused="ClientConfigurationError", sentence="No more than one authentication parameter")
     finding = compare(both, [ENTRY], tmp_path)
     assert finding.state == "differs" and "ClientConfigurationError" in finding.message
     assert finding.fix and "only one of IQM_TOKEN and IQM_TOKENS_FILE" in finding.fix
     expired = compare(
-        answer(None, source="IQM_TOKENS_FILE", error="ClientAuthenticationError", sentence="has expired"),
+        answer(None, source="IQM_TOKENS_FILE", refused="ClientAuthenticationError", sentence="has expired"),
         [ENTRY],
         tmp_path,
     )

@@ -32,7 +32,7 @@ try:
     except Exception as exc:
         # The SDK's own refusal: its class, and its sentence when it cannot hold a token (file path, JSON error).
         text = str(exc) if type(exc).__name__ in ("ClientConfigurationError", "ClientAuthenticationError") else ""
-        _out(dict(found, error=type(exc).__name__, sentence=text[:300], hint=None, sha=None))
+        _out(dict(found, refused=type(exc).__name__, sentence=text[:300], hint=None, sha=None))
 except Exception as exc:
     _out({"error": type(exc).__name__})
 """
@@ -57,7 +57,7 @@ def compare_answer(result: dict[str, Any], context: Context, stored: Any) -> lis
     """One finding: the token iqm-client sends, and whether it is the one the panel shows."""
     panel_sha, panel_hint, path = stored()
     entry = context.default_entry()
-    source, error = result.get("source"), result.get("error")
+    source, error = result.get("source"), result.get("refused")
     where = context.shown(result.get("file")) if source == "IQM_TOKENS_FILE" else None
     uses = {
         "IQM_TOKEN": "IQM_TOKEN from the environment",
@@ -74,7 +74,7 @@ def compare_answer(result: dict[str, Any], context: Context, stored: Any) -> lis
         variable=source,
         fingerprint=result.get("hint"),
         panel=panel_hint,
-        details={"url": result.get("url"), "quantum_computer": result.get("quantum_computer"), "error": error},
+        details={"url": result.get("url"), "quantum_computer": result.get("quantum_computer"), "refused": error},
     )
     if error:
         finding.state = "differs" if entry is not None else "none"
