@@ -142,11 +142,12 @@ def test_an_access_token_shadowing_the_key_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_a_check_shows_the_account_and_credits_or_refuses_and_never_shows_the_key(
-    tmp_path: Path, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, sandbox_session: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
+    sandbox = sandbox_session  # shared: each test has users of its own, faults fire once
     caplog.set_level(logging.DEBUG)
-    key = issue(sandbox, "alice")
-    sandbox.admin("POST", "qbraid/credits", {"user": "alice", "credits": 250.5})
+    key = issue(sandbox, "qb-check")
+    sandbox.admin("POST", "qbraid/credits", {"user": "qb-check", "credits": 250.5})
     m = manager(tmp_path)
     m.materialize(
         parse_bundle({"version": 1, "qbraid": [{"key": key, "url": sandbox.info["qbraid_url"]}]}), source="bundle"
@@ -155,11 +156,11 @@ def test_a_check_shows_the_account_and_credits_or_refuses_and_never_shows_the_ke
     ok = qbraid_status(m)
     assert ok["state"] == "ok" and ok["expires_at"] is None and ok["next_refresh_at"] is None
     fields = dict(ok["account"]["fields"])
-    assert fields["Account"] == "alice@example.org (alice)" and fields["Credits"] == "250.5 qBraid credits"
+    assert fields["Account"] == "qb-check@example.org (qb-check)" and fields["Credits"] == "250.5 qBraid credits"
     assert fields["API"] == sandbox.info["qbraid_url"]
-    assert sandbox.log("qbraid_verify")[-1]["user"] == "alice"
+    assert sandbox.log("qbraid_verify")[-1]["user"] == "qb-check"
     assert sandbox.log("qbraid_credits")[-1]["status"] == 200
-    sandbox.admin("POST", "qbraid/revoke", {"user": "alice"})
+    sandbox.admin("POST", "qbraid/revoke", {"user": "qb-check"})
     asyncio.run(m.refresh("qbraid"))
     refused = qbraid_status(m)
     assert refused["state"] == "needs_reinit" and refused["action_needed"]
@@ -171,9 +172,10 @@ def test_a_check_shows_the_account_and_credits_or_refuses_and_never_shows_the_ke
     assert key not in seen
 
 
-def test_a_credits_failure_keeps_the_check_and_drops_only_the_balance(tmp_path: Path, sandbox: Sandbox) -> None:
-    key = issue(sandbox, "bob")
-    sandbox.fault("qbraid_credits", status=503)
+def test_a_credits_failure_keeps_the_check_and_drops_only_the_balance(tmp_path: Path, sandbox_session: Sandbox) -> None:
+    sandbox = sandbox_session  # shared: each test has users of its own, faults fire once
+    key = issue(sandbox, "qb-credits")
+    sandbox.fault("qbraid_credits", status=503, count=1)
     m = manager(tmp_path)
     m.materialize(
         parse_bundle({"version": 1, "qbraid": [{"key": key, "url": sandbox.info["qbraid_url"]}]}), source="bundle"
@@ -183,8 +185,9 @@ def test_a_credits_failure_keeps_the_check_and_drops_only_the_balance(tmp_path: 
     assert status["state"] == "ok" and "Credits" not in dict(status["account"]["fields"])
 
 
-def test_qbraid_down_is_transient_not_a_refusal(tmp_path: Path, sandbox: Sandbox) -> None:
-    key = issue(sandbox, "bob")
+def test_qbraid_down_is_transient_not_a_refusal(tmp_path: Path, sandbox_session: Sandbox) -> None:
+    sandbox = sandbox_session  # shared: each test has users of its own, faults fire once
+    key = issue(sandbox, "qb-down")
     m = manager(tmp_path)
     m.materialize(
         parse_bundle({"version": 1, "qbraid": [{"key": key, "url": sandbox.info["qbraid_url"]}]}), source="bundle"
@@ -202,8 +205,9 @@ def test_qbraid_down_is_transient_not_a_refusal(tmp_path: Path, sandbox: Sandbox
 
 
 def test_paste_is_checked_before_written_asks_to_replace_and_remove_keeps_the_rest(
-    tmp_path: Path, sandbox: Sandbox
+    tmp_path: Path, sandbox_session: Sandbox
 ) -> None:
+    sandbox = sandbox_session  # shared: each test has users of its own, faults fire once
     path = rc_file(tmp_path)
     path.parent.mkdir(mode=0o700)
     path.write_text(OTHERS)
@@ -212,16 +216,16 @@ def test_paste_is_checked_before_written_asks_to_replace_and_remove_keeps_the_re
     url = sandbox.info["qbraid_url"]
     refused = asyncio.run(service.add_token("qbraid", {"token": "qbr_" + "0" * 64, "url": url}))
     assert refused["result"]["outcome"] == "refused" and path.read_text() == OTHERS  # nothing written
-    alice = issue(sandbox, "alice")
+    alice = issue(sandbox, "qb-paste-a")
     pasted = asyncio.run(service.add_token("qbraid", {"token": alice, "url": url}))
     assert pasted["result"]["outcome"] == "ok", pasted["result"]
-    assert sandbox.log("qbraid_verify")[-1]["user"] == "alice"
-    bob = issue(sandbox, "bob")
+    assert sandbox.log("qbraid_verify")[-1]["user"] == "qb-paste-a"
+    bob = issue(sandbox, "qb-paste-b")
     with pytest.raises(ExistsError, match="already exists"):
         asyncio.run(service.add_token("qbraid", {"token": bob}))
     replaced = asyncio.run(service.add_token("qbraid", {"token": bob}, replace=True))
     assert replaced["result"]["outcome"] == "ok"
-    assert sandbox.log("qbraid_verify")[-1]["user"] == "bob"  # checked at the stored url, not qBraid's
+    assert sandbox.log("qbraid_verify")[-1]["user"] == "qb-paste-b"  # checked at the stored url, not qBraid's
     assert f"api-key = {bob}\n" in path.read_text() and alice not in path.read_text()
     removed = asyncio.run(service.remove("qbraid", "default"))
     assert removed["result"]["outcome"] == "ok", removed
