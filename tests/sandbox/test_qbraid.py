@@ -237,6 +237,22 @@ def test_paste_is_checked_before_written_asks_to_replace_and_remove_keeps_the_re
         assert alice not in json.dumps(answer) and bob not in json.dumps(answer)
 
 
+def test_a_paste_repairs_a_broken_file_keeping_it_as_a_backup(tmp_path: Path, sandbox_session: Sandbox) -> None:
+    sandbox = sandbox_session
+    path = rc_file(tmp_path)
+    path.parent.mkdir()
+    path.write_text("[default]\napi-key = qbr_50%off\n")
+    m = manager(tmp_path)
+    assert qbraid_status(m)["state"] == "error"
+    key = issue(sandbox, "qb-repair")
+    answer = asyncio.run(
+        CredentialService(m).add_token("qbraid", {"token": key, "url": sandbox.info["qbraid_url"]}, replace=True)
+    )
+    assert answer["result"]["outcome"] == "ok", answer["result"]
+    assert f"api-key = {key}\n" in path.read_text() and qbraid_status(m)["state"] == "ok"
+    assert [p.read_text() for p in path.parent.glob("qbraidrc.broken-*")] == ["[default]\napi-key = qbr_50%off\n"]
+
+
 def test_the_leak_guard_knows_the_key_the_token_and_the_public_format(tmp_path: Path) -> None:
     path = rc_file(tmp_path)
     path.parent.mkdir()

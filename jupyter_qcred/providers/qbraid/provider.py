@@ -183,7 +183,10 @@ class QbraidProvider(SpecProvider):
         """Ask qBraid's ``/users/verify`` about the key before it is written, at the URL qbraid-core will send it to
         once written (``QBRAID_API_URL``, the key's own host, the given or stored ``url``, the default)."""
         for spec in specs:
-            options = self._options()
+            try:
+                options = self._options()
+            except FileFormatError:  # a paste replaces it (kept as a backup): qbraid-core's defaults then apply
+                options = {}
             if spec.url:
                 options["url"] = spec.url
             url = rc.resolve(options, self.settings.environ, spec.key).url
