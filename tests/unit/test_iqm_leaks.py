@@ -37,8 +37,8 @@ def test_a_token_is_recognised_only_by_its_context() -> None:
         f'os.environ["IQM_TOKEN"] = "{token}"',
         f'IQMProvider("https://resonance.iqm.tech", token="{token}")',
         f'IQMClient.from_url(url, token="{token}")',
-        f'{{"access_token": "x", "refresh_token": "{token}"}}',
     ):
         assert data.format_hits(leaks.FORMATS, text) == [token], text
-    for text in (f"commit {token}", "IQM_TOKEN=short", "IQM_TOKEN=your-iqm-token-goes-here", "token = get()"):
+    placeholders = ("IQM_TOKEN=short", "IQM_TOKEN=your-iqm-token-goes-here", "token = get()")
+    for text in (f'{{"refresh_token": "{token}"}}', f"commit {token}", *placeholders):
         assert data.format_hits(leaks.FORMATS, text) == [], text

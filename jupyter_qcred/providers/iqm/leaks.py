@@ -6,8 +6,9 @@ environment.
 
 Formats: IQM documents no shape for Resonance API tokens and iqm-client checks none (it sends ``IQM_TOKEN`` as it is),
 so a token is recognised by its context only: the value of ``IQM_TOKEN`` (``IQM_TOKEN=…``,
-``os.environ["IQM_TOKEN"] = "…"``), ``token=`` given to ``IQMClient``/``IQMProvider``/``IQMSampler``, or a tokens
-file's ``"refresh_token"``; and it must mix letters and digits, which placeholders do not.
+``os.environ["IQM_TOKEN"] = "…"``), or ``token=`` given to ``IQMClient``/``IQMProvider``/``IQMSampler``; and it
+must mix letters and digits, which placeholders do not. (A tokens file's ``"refresh_token"`` is not a context: other
+clouds' files use the same key.)
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ FORMATS: list[TokenFormat] = [
         "iqm",
         "IQM Resonance",
         "an IQM Resonance token",
-        r"""(?:\bIQM_TOKEN["']?\]?\s*[:=]\s*["']?|\bIQM(?:Client(?:\.from_url)?|Provider|Sampler)\([^)]*?\btoken\s*=\s*["']"""
-        r"""|"refresh_token"\s*:\s*")""" + _TOKEN,
+        r"""(?:\bIQM_TOKEN["']?\]?\s*[:=]\s*["']?|\bIQM(?:Client(?:\.from_url)?|Provider|Sampler)\([^)]*?\btoken\s*=\s*["'])"""
+        + _TOKEN,
         _random,
     ),
 ]
