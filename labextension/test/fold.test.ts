@@ -5,6 +5,7 @@ import {
   CardHealth,
   FoldMemory,
   foldLine,
+  foldParts,
   foldState,
   IChoiceStorage,
   orderProviders,
@@ -149,6 +150,18 @@ describe('foldLine', () => {
     assert.equal(foldLine(three, 'ibm', names('IBM Quantum', 'account'), NOW)[1], '3 accounts');
   });
 
+  it('keeps the noun apart, for a narrow sidebar to leave out', () => {
+    const ionq = status([entry('ionq', 'default', 'ok', { action_needed: false })]);
+    assert.deepEqual(foldParts(ionq, 'ionq', names('IonQ', 'key'), NOW), {
+      title: 'IonQ',
+      noun: 'key',
+      names: 'default',
+      state: 'OK',
+      expiry: 'never expires'
+    });
+    assert.equal(foldParts(EIGHT, 'nexus', names('Quantinuum Nexus', 'login'), NOW).names, null);
+  });
+
   it('says not set up for a provider without a credential', () => {
     assert.deepEqual(foldLine(EIGHT, 'nexus', names('Quantinuum Nexus', 'account'), NOW), [
       'Quantinuum Nexus',
@@ -158,9 +171,10 @@ describe('foldLine', () => {
 
   it('words expiries plainly', () => {
     assert.equal(soonestExpiry([], NOW), 'never expires');
-    assert.equal(soonestExpiry([entry('x', 'a', 'ok', { expires_at: iso(NOW + 20 * 1000) })], NOW), 'expires in under a minute');
-    assert.equal(soonestExpiry([entry('x', 'a', 'ok', { expires_at: iso(NOW + 3 * 24 * 60 * MIN) })], NOW), 'expires in 3 d');
-    assert.equal(soonestExpiry([entry('x', 'a', 'expired', { expires_at: iso(NOW - 3 * MIN) })], NOW), 'expired 3 min ago');
+    const at = (ms: number) => [entry('x', 'a', 'ok', { expires_at: iso(NOW + ms) })];
+    assert.equal(soonestExpiry(at(20 * 1000), NOW), 'expires in under a minute');
+    assert.equal(soonestExpiry(at(3 * 24 * 60 * MIN), NOW), 'expires in 3 d');
+    assert.equal(soonestExpiry(at(-3 * MIN), NOW), 'expired 3 min ago');
   });
 });
 

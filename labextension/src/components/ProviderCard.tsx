@@ -1,6 +1,6 @@
 import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
-import { CardHealth, foldLine, foldState } from '../model/fold';
+import { CardHealth, foldParts, foldState } from '../model/fold';
 import { quietAdapters, shadowsOf } from '../model/folder';
 import { redactionNotes } from '../model/notes';
 import { accountsOf, defaultName, entriesOf, providerTitle } from '../model/status';
@@ -70,7 +70,10 @@ export function ProviderCard({
   );
 }
 
-/** The one line of a folded card: "IonQ · key default · OK · never expires" (parts wrap, whole, when narrow). */
+/**
+ * The one line of a folded card: "IonQ · key default · OK · never expires". In a narrow sidebar it reads as two rows,
+ * title and state, then names and expiry (style/base.css); the separators are the stylesheet's.
+ */
 function FoldedLine({
   ctx,
   provider,
@@ -86,19 +89,32 @@ function FoldedLine({
 }): React.ReactElement {
   const { trans } = ctx;
   const now = useNow(30000, health !== 'none');
-  const [, ...parts] = foldLine(status, provider, { title, noun: trans.__(nounOf(status, provider)) }, now);
+  const p = foldParts(status, provider, { title, noun: trans.__(nounOf(status, provider)) }, now);
   return (
     <span className="jp-qcred-fold-line" data-testid={`qcred-fold-line-${provider}`}>
-      <span className="jp-qcred-fold-title">{title}</span>
-      {parts.map((part, i) => (
+      <span className="jp-qcred-fold-head">
+        <span className="jp-qcred-fold-title">{title}</span>
         <span
-          key={i}
-          className={`jp-qcred-fold-part${i === 1 && health === 'ok' ? ' jp-qcred-fold-ok' : ''}`}
-          title={part}
+          className={`jp-qcred-fold-part jp-qcred-fold-state jp-qcred-fold-state--${health}`}
+          data-testid={`qcred-fold-state-${provider}`}
         >
-          {`· ${part}`}
+          {trans.__(p.state)}
         </span>
-      ))}
+      </span>
+      {p.names !== null && (
+        <span className="jp-qcred-fold-tail">
+          <span
+            className="jp-qcred-fold-part jp-qcred-fold-names"
+            title={[p.noun, p.names].filter(Boolean).join(' ')}
+          >
+            {p.noun && <span className="jp-qcred-fold-noun">{`${p.noun} `}</span>}
+            {p.names}
+          </span>
+          <span className="jp-qcred-fold-part jp-qcred-fold-expiry" data-testid={`qcred-fold-expiry-${provider}`}>
+            {trans.__(p.expiry ?? '')}
+          </span>
+        </span>
+      )}
     </span>
   );
 }

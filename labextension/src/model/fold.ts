@@ -90,26 +90,56 @@ export function soonestExpiry(entries: ICredentialEntry[], now: number): string 
   return soonest > now ? `expires in ${span(soonest - now)}` : `expired ${span(now - soonest)} ago`;
 }
 
-/** The parts of a folded card's line, e.g. ["IonQ", "key default", "OK", "never expires"]. */
+/** What a folded card says, part by part (a narrow sidebar leaves the noun out; model/fold.ts' tests read it). */
+export interface IFoldParts {
+  title: string;
+  /** "key", "keys"; null when there is no credential. */
+  noun: string | null;
+  /** "default", "a, b", or a count ("3 accounts", then noun is null); null when there is no credential. */
+  names: string | null;
+  /** "OK", "expiring", "retrying", "not set up", "file cannot be read"... */
+  state: string;
+  /** "never expires", "expires in 47 min"; null when there is no credential. */
+  expiry: string | null;
+}
+
+/** The parts of a folded card's line, e.g. IonQ, key, default, OK, never expires. */
+export function foldParts(
+  status: IStatus | null,
+  provider: ProviderId,
+  names: { title: string; noun: string },
+  now: number
+): IFoldParts {
+  const accounts = accountsOf(status, provider);
+  const title = names.title;
+  if (!accounts.length) {
+    const broken = entriesOf(status, provider).some(e => e.state === 'error');
+    return { title, noun: null, names: null, state: broken ? 'file cannot be read' : 'not set up', expiry: null };
+  }
+  const few = accounts.length <= 2;
+  const states: string[] = accounts.map(a => (a.retrying ? 'retrying' : a.state));
+  const worst = WORST_FIRST.find(s => states.includes(s));
+  return {
+    title,
+    noun: few ? `${names.noun}${accounts.length > 1 ? 's' : ''}` : null,
+    names: few ? accounts.map(a => a.name).join(', ') : `${accounts.length} ${names.noun}s`,
+    state: worst ? STATE_WORDS[worst] : 'OK',
+    expiry: soonestExpiry(accounts, now)
+  };
+}
+
+/** The folded card's line as words, e.g. ["IonQ", "key default", "OK", "never expires"]. */
 export function foldLine(
   status: IStatus | null,
   provider: ProviderId,
   names: { title: string; noun: string },
   now: number
 ): string[] {
-  const accounts = accountsOf(status, provider);
-  if (!accounts.length) {
-    const broken = entriesOf(status, provider).some(e => e.state === 'error');
-    return [names.title, broken ? 'file cannot be read' : 'not set up'];
+  const p = foldParts(status, provider, names, now);
+  if (p.names === null) {
+    return [p.title, p.state];
   }
-  const listed =
-    accounts.length <= 2
-      ? `${accounts.length > 1 ? `${names.noun}s` : names.noun} ${accounts.map(a => a.name).join(', ')}`
-      : `${accounts.length} ${names.noun}s`;
-  const states: string[] = accounts.map(a => (a.retrying ? 'retrying' : a.state));
-  const worst = WORST_FIRST.find(s => states.includes(s));
-  const word = worst ? STATE_WORDS[worst] : 'OK';
-  return [names.title, listed, word, soonestExpiry(accounts, now)];
+  return [p.title, p.noun ? `${p.noun} ${p.names}` : p.names, p.state, p.expiry ?? ''];
 }
 
 const WORST_FIRST = ['needs_reinit', 'expired', 'error', 'unsupported', 'retrying', 'expiring', 'refreshing'];
