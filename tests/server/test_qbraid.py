@@ -61,10 +61,12 @@ def test_a_pasted_key_is_checked_shown_and_used_by_a_kernel_of_the_server(tmp_pa
         status = server.api("GET", "qcred/status")
         kernel = server.start_kernel()
         result = kernel.run(CELL, timeout=120)
+        printed = kernel.run("import os; print(open(os.path.expanduser('~/.qbraid/qbraidrc')).read())", timeout=60)
         answers += [refused, pasted, again.value.response.json(), status]
     finally:
         server.stop()
     assert "user bob credits 1000.0" in result.stdout, result.stdout + result.text
+    assert "api-key = " in printed.stdout and key not in printed.stdout  # the kernel's output filter knows the key
     (card,) = [p for p in status["providers"] if p["provider"] == "qbraid"]
     fields = dict(card["account"]["fields"])
     assert card["state"] == "ok" and fields["Account"] == "bob@example.org (bob)"
