@@ -220,3 +220,21 @@ def test_a_cortex_tokens_file_upload_and_a_paste_over_a_broken_file(tmp_path: Pa
     pasted = asyncio.run(service.add_token("iqm", {"token": api_token(sandbox), "url": sandbox.info["iqm_url"]}))
     assert pasted["result"]["outcome"] == "ok", pasted["result"]
     assert [p.name for p in tokens_file(tmp_path).parent.iterdir() if ".broken-" in p.name]  # kept as a backup
+
+
+def test_the_demo_people_get_a_working_login_and_a_token_to_paste(tmp_path: Path, sandbox: Sandbox) -> None:
+    from jupyter_qcred.providers.iqm.sandbox import STAND_IN
+
+    assert STAND_IN.environment(sandbox) == {"IQM_SERVER_URL": sandbox.info["iqm_url"]}
+    m = manager(tmp_path)
+    m.materialize(parse_bundle({"version": 1, "iqm": STAND_IN.bundle_entries(sandbox, "bob")}), source="bundle")
+    asyncio.run(m.refresh("iqm"))
+    status = iqm_status(m)
+    assert status["state"] == "ok" and ["Default computer", "emerald"] in status["account"]["fields"]
+    seeded = sandbox.credentials()["iqm"]["alice"]
+    other = manager(tmp_path / "alice")
+    pasted = asyncio.run(CredentialService(other).add_token("iqm", {"token": seeded, "url": sandbox.info["iqm_url"]}))
+    assert pasted["result"]["outcome"] == "ok"
+    assert ["Quantum computers", "garnet"] in iqm_status(other)["account"]["fields"]
+    summary = sandbox.state()
+    assert summary["iqm"]["api_tokens"] >= 2 and seeded not in json.dumps(summary)
