@@ -70,7 +70,7 @@ def test_a_pasted_key_is_checked_shown_and_used_by_a_kernel_of_the_server(tmp_pa
     (card,) = [p for p in status["providers"] if p["provider"] == "qbraid"]
     fields = dict(card["account"]["fields"])
     assert card["state"] == "ok" and fields["Account"] == "bob@example.org (bob)"
-    assert fields["Credits"] == "1000 qBraid credits" and fields["API"] == url
+    assert fields["Credits"] == "1,000 qBraid credits" and fields["API"] == url
     assert (
         rcfile.read_text()
         == f"[default]\nworkspace = qbraid\napi-key = {key}\nurl = {url}\n\n[lab]\napi-key = lab-key-1234\n"

@@ -117,19 +117,13 @@ class QbraidProvider(SpecProvider):
                 f"qbraid-core sends the access token ({where}) instead of this API key; remove it to use the key."
             )
         account = status.account
-        user = account.get("email") or account.get("user_name")
-        credits = account.get("credits")
-        account["summary"] = (
-            f"{user}" + (f", {credits:g} credits" if credits is not None else "") if user else ("not checked yet")
-        )
+        email, name, credits = account.get("email"), account.get("user_name"), account.get("credits")
+        user = f"{email} ({name})" if email and name and name != email else email or name
+        balance = f"{_amount(credits)} qBraid credits" if isinstance(credits, (int, float)) else None
+        account["summary"] = ", ".join(part for part in (email or name, balance) if part) or "not checked yet"
         account["fields"] = [
-            [
-                "Account",
-                f"{user} ({account['user_name']})"
-                if user and account.get("user_name") not in (None, user)
-                else user or "not checked yet",
-            ],
-            *([["Credits", f"{credits:g} qBraid credits"]] if credits is not None else []),
+            ["Account", user or "not checked yet"],
+            *([["Credits", balance]] if balance else []),
             ["API", found.url],
             ["Expires", "never: a check only tells whether qBraid accepts the key now"],
         ]
@@ -251,6 +245,11 @@ class QbraidProvider(SpecProvider):
         from . import leaks
 
         return list(leaks.FORMATS)
+
+
+def _amount(credits: float) -> str:
+    """A balance as people read it: ``1,000``, ``250.5`` (never ``1e+06``)."""
+    return f"{credits:,.2f}".rstrip("0").rstrip(".")
 
 
 def _checked(document: RcDocument, path: Path) -> RcDocument:
