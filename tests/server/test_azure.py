@@ -52,6 +52,8 @@ def test_a_kernel_of_the_server_uses_the_workspace_with_the_real_sdks(tmp_path: 
         kernel = server.start_kernel()
         result = kernel.run(f"ARM = {sandbox.info['azure_arm_url']!r}\n" + CELL, timeout=120)
         printed = json.loads(result.stdout.strip().splitlines()[-1])
+        # The leak guard knows the federated token: printing the file shows no token.
+        leaked = kernel.run('import os\nprint(open(os.environ["AZURE_FEDERATED_TOKEN_FILE"]).read())', timeout=60)
         status = server.api("GET", "qcred/status")
     finally:
         server.stop()
@@ -65,5 +67,7 @@ def test_a_kernel_of_the_server_uses_the_workspace_with_the_real_sdks(tmp_path: 
     (card,) = [p for p in status["providers"] if p["provider"] == "azure"]
     assert card["state"] == "ok" and dict(card["account"]["fields"])["Resource id"] == entry["resource_id"]
     assert sandbox.log("azure_token")[-1]["user"] == "alice"
+    now = (home / ".azure" / "qcred" / "default.token").read_text()
+    assert leaked.stdout.strip() and now not in leaked.text and entry["federated_token"] not in leaked.text
     seen = json.dumps(status) + server.log_tail() + json.dumps(kernel.messages, default=str)
     assert entry["federated_token"] not in seen and entry["refresh_token"] not in seen
