@@ -114,6 +114,7 @@ def test_a_broken_tokens_file_is_named_and_never_overwritten_by_a_bundle(tmp_pat
     assert "has a access_token value that is not a string" in iqm_status(manager(tmp_path))["error"]
 
 
+@pytest.mark.slow
 def test_paste_is_checked_before_it_is_written_asks_before_replacing_and_is_removed(
     tmp_path: Path, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
