@@ -29,7 +29,8 @@ try:
         except ValueError:
             workload = None
         if workload is not None:
-            method, where = "workload-identity", workload._token_file_path
+            method = "workload-identity"
+            where = getattr(workload, "_token_file_path", None) or os.getenv("AZURE_FEDERATED_TOKEN_FILE")
             client_id, tenant_id = os.getenv("AZURE_CLIENT_ID"), os.getenv("AZURE_TENANT_ID")
             try:
                 with open(where, encoding="utf-8") as handle:
