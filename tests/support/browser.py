@@ -240,3 +240,31 @@ def show_panel(page: Any, timeout: float = 120.0) -> Any:
 
     wait_until(shown, timeout=timeout, interval=1.0, what="the Quantum credentials panel")
     return panel
+
+
+def set_sidebar_width(page: Any, width: int) -> None:
+    """Drag the handle between the left sidebar and the main area, as a person would."""
+    panel = page.locator('[id="jupyter-qcred:panel"]')
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    for _ in range(3):
+        box, hb = panel.bounding_box(), handle.bounding_box()
+        page.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + width + hb["width"] / 2, hb["y"] + hb["height"] / 2, steps=5)
+        page.mouse.up()
+        if abs(panel.bounding_box()["width"] - width) < 4:
+            return
+    raise AssertionError(f"the sidebar is {panel.bounding_box()['width']} px wide, not {width}")
+
+
+def open_card(page: Any, provider: str) -> Any:
+    """Open a provider's card as a person does (its title's button), unless it is open already (an all-well card
+    is one line since issue 25); returns the card."""
+    from playwright.sync_api import expect
+
+    card = page.get_by_test_id(f"qcred-card-{provider}")
+    button = page.get_by_test_id(f"qcred-fold-{provider}")
+    if button.get_attribute("aria-expanded") != "true":
+        button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    return card
