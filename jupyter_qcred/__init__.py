@@ -1,4 +1,5 @@
-"""jupyter_qcred: quantum-cloud credentials (IBM Quantum, Rigetti QCS) that just work in hosted Jupyter.
+"""jupyter_qcred: quantum-cloud credentials that just work in hosted Jupyter (IBM Quantum, Rigetti QCS, IonQ,
+Amazon Braket, Quantinuum Nexus, Azure Quantum, IQM, qBraid and any registered plugin).
 
 Extension points only; everything heavy is imported lazily so that ``%load_ext jupyter_qcred`` in a kernel stays
 cheap.

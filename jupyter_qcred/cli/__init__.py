@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     width = max(40, min(HELP_WIDTH, shutil.get_terminal_size().columns - 2))
     parser = argparse.ArgumentParser(
         prog="jupyter qcred",
-        description="Quantum-cloud credentials (IBM Quantum, Rigetti QCS) for Jupyter.",
+        description="Quantum-cloud credentials (IBM Quantum, Rigetti QCS, IonQ, Amazon Braket, Quantinuum Nexus, "
+        "Azure Quantum, IQM, qBraid, ...) for Jupyter.",
         epilog="exit codes:\n" + exit_codes_text(width),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
