@@ -131,3 +131,38 @@ def test_doctor_asks_azure_identity_and_finds_our_token_file(tmp_path: Path, san
     (differs,) = examine([probe], entries, tmp_path, secret, home=home)
     assert differs.state == "differs" and "AZURE_CLIENT_SECRET" in (differs.fix or "")
     assert "not-ours-but-first" not in json.dumps(differs.to_json())
+
+
+@pytest.mark.asyncio
+@pytest.mark.timeout(120)
+async def test_the_server_renews_the_token_file_before_it_expires(tmp_path: Path) -> None:
+    """The manager's loop renews the login token with the OIDC refresh grant ahead of its expiry (8 s tokens: the
+    policy's moment, being shorter than azure-identity's re-read); a renewed file is used by azure-identity in
+    test_after_a_renewal_a_new_credential_presents_the_renewed_token."""
+    import asyncio
+    import time
+
+    from jupyter_qcred.providers.shared.times import jwt_times
+
+    with Sandbox(tls=True, state_dir=tmp_path / "sb", access_token_lifetime=8) as sandbox:
+        home = tmp_path / "home"
+        environ = user_environment(home, sandbox)
+        settings = Settings.from_environment(environ)
+        m = CredentialManager(create_providers(settings, ("azure",)), watch_interval=0.2, first_check_delay=0.0)
+        (entry,) = STAND_IN.bundle_entries(sandbox, "alice")
+        m.materialize(parse_bundle({"version": 1, "azure": [entry]}), source="bundle")
+        token_file = home / ".azure" / "qcred" / "default.token"
+        first_expiry = jwt_times(entry["federated_token"]).expires_at
+        assert first_expiry is not None
+        m.start()
+        try:
+            deadline = time.monotonic() + 30
+            while token_file.read_text() == entry["federated_token"]:
+                assert time.monotonic() < deadline, "the token file was never renewed"
+                await asyncio.sleep(0.05)
+            renewed_at = time.time()
+        finally:
+            await m.stop()
+        assert renewed_at < first_expiry.timestamp(), "renewed before the old token expired"
+        refreshes = [e for e in sandbox.token_requests() if e.get("grant_type") == "refresh_token"]
+        assert refreshes and all(e["status"] == 200 for e in refreshes)

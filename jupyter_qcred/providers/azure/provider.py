@@ -47,16 +47,15 @@ SDK_REREAD = timedelta(seconds=660)
 
 def due_at(settings: Settings, token: str | None) -> datetime | None:
     """When the file's token must be renewed: the policy's moment, but never later than :data:`SDK_REREAD` before
-    expiry (nor earlier than a tenth of its life, for tokens too short for that margin, which azure-identity cannot
-    use safely anyway: they are renewed often, not at every call). None: no readable expiry."""
+    expiry. A token that lives no longer than that margin cannot be kept safe from azure-identity's cached copy at
+    all; it follows the policy alone (renewed ahead of expiry, not at every call). None: no readable expiry."""
     times = jwt_times(token)
     if times.expires_at is None:
         return None
     due = settings.policy.due_at(times.issued_at, times.expires_at)
-    latest = times.expires_at - SDK_REREAD
-    if times.issued_at is not None:
-        latest = max(latest, times.issued_at + (times.expires_at - times.issued_at) / 10)
-    return min(due, latest)
+    if times.issued_at is not None and times.expires_at - times.issued_at <= SDK_REREAD:
+        return due
+    return min(due, times.expires_at - SDK_REREAD)
 
 
 class AzureProvider(SpecProvider):
