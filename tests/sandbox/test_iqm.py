@@ -213,8 +213,9 @@ def test_a_cortex_tokens_file_upload_and_a_paste_over_a_broken_file(tmp_path: Pa
     answer = asyncio.run(service.import_file("iqm", "tokens.json", json.dumps(tokens)))
     assert answer["result"]["outcome"] == "ok", answer["result"]
     data = json.loads(tokens_file(tmp_path).read_text())
-    assert data["refresh_token"] == tokens["refresh_token"] and data["auth_server_url"] == tokens["auth_server_url"]
-    assert sandbox.log("iqm_token")[-1]["user"] == "bob"  # checked by one renewal before it was written
+    assert sandbox.log("iqm_token")[-1]["user"] == "bob"  # checked by one renewal before it was written ...
+    assert data["refresh_token"] != tokens["refresh_token"]  # ... whose fresh pair is what was written
+    assert data["access_token"] != tokens["access_token"] and data["auth_server_url"] == tokens["auth_server_url"]
     with pytest.raises(InputError, match=r"tokens\.json.*has a refresh_token but no auth_server_url"):
         asyncio.run(service.import_file("iqm", "tokens.json", json.dumps({"refresh_token": "secret-rt-0000000001"})))
     tokens_file(tmp_path).write_text("{broken")

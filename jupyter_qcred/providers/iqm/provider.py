@@ -33,8 +33,10 @@ from ..shared.checks import Checks, status_from_checks
 from ..shared.specprovider import SpecProvider
 from ..shared.times import jwt_times
 from .protocol import DEFAULT_URL, PROVIDER
+from .renewal import LoginRenewal
 from .spec import TOKEN_NAME, IqmTokenSpec, parse_entry
 from .store import TokensDocument, TokensStore
+from .uploads import digest
 
 if TYPE_CHECKING:
     from ...core.flows import Flow
@@ -69,6 +71,8 @@ class IqmProvider(SpecProvider):
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self.store = TokensStore(settings)
+        #: The last upload checked (a digest of its text, the checked entries), for :meth:`import_file`.
+        self._checked_upload: tuple[str, list[Any]] | None = None
         self.checks = Checks(provider=self.key, remembered=Remembered.default(settings.environ, settings.home))
 
     @cached_property
@@ -163,10 +167,10 @@ class IqmProvider(SpecProvider):
         """A valid access token of the login, renewed once for every process (the CLI, a kernel); ``refused``: the
         token a request was just refused with (N processes refused together renew once)."""
         seen = refused if refused is not None else self.store.read().get("access_token")
-        return self.renewer.token_sync(_LoginRenewal(self), seen, force=force)
+        return self.renewer.token_sync(LoginRenewal(self), seen, force=force)
 
     async def token(self, *, force: bool = False) -> str:
-        return await self.renewer.token(_LoginRenewal(self), self.store.read().get("access_token"), force=force)
+        return await self.renewer.token(LoginRenewal(self), self.store.read().get("access_token"), force=force)
 
     def command_token(self, name: str | None = None) -> str:
         document = self.store.read()
@@ -337,6 +341,16 @@ class IqmProvider(SpecProvider):
 
         return upload_specs(filename, content)
 
+    async def check_upload(self, filename: str, content: str) -> None:
+        """Check as a paste is checked, and keep what the check gave: a login's refresh token is spent by the
+        check's renewal when the server rotates refresh tokens, so the fresh pair is what :meth:`import_file` writes."""
+        self._checked_upload = (digest(content), await self.check_specs(self.upload_specs(filename, content)))
+
+    def import_file(self, filename: str, content: str, *, make_default: bool = False) -> list[str]:
+        checked, self._checked_upload = self._checked_upload, None
+        specs = checked[1] if checked and checked[0] == digest(content) else self.upload_specs(filename, content)
+        return self.materialize(specs, source="upload")
+
     def environment_specs(self) -> list[Any]:
         token = self.settings.environ.get("IQM_TOKEN")
         return [IqmTokenSpec(token=token, url=self.settings.environ.get("IQM_SERVER_URL"))] if token else []
@@ -367,28 +381,3 @@ class IqmProvider(SpecProvider):
         from . import leaks
 
         return list(leaks.FORMATS)
-
-
-class _LoginRenewal:
-    """The login's access token for the renewer: the tokens file's ``access_token``, renewed with its
-    ``refresh_token`` (:class:`~..shared.renewer.Renewal`)."""
-
-    def __init__(self, provider: IqmProvider) -> None:
-        self.provider = provider
-        self.lock = provider.path
-        self.document: TokensDocument | None = None
-
-    def stored(self) -> str | None:
-        self.document = self.provider.store.read()
-        if not self.document.renewable:
-            raise RefusedError(PROVIDER, "there is no IQM login (refresh token) to renew; paste a token or upload one.")
-        return self.document.get("access_token")
-
-    def due(self, token: str) -> bool:
-        from ..shared.renewer import token_due
-
-        return token_due(self.provider.settings, token)
-
-    def renew(self, stored: str | None) -> Flow[str]:
-        assert self.document is not None
-        return self.provider._renew_flow(self.document)

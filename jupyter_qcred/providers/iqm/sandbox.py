@@ -79,6 +79,7 @@ def issue_api_token(state: SandboxState, user: str) -> str:
 def _access(state: SandboxState, user: str, ttl: int) -> str:
     now = int(time.time())
     claims = {"iss": issuer(state), "sub": user, "azp": CLIENT_ID, "iat": now, "exp": now + ttl, "typ": "Bearer"}
+    claims["jti"] = str(uuid.uuid4())  # as Keycloak's: two tokens minted in one second still differ
     return state.signer.mint(claims)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from ...core.errors import FieldError, FileFormatError
@@ -43,3 +44,8 @@ def upload_specs(filename: str, content: str) -> list[IqmTokenSpec]:
             quantum_computer=document.get("quantum_computer"),
         )
     ]
+
+
+def digest(text: str) -> str:
+    """An upload's text, recognised again between its check and its import (never stored)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
