@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.browser import CHROMIUM, READABILITY, LabServer, escape_dialog, launch_chromium
+from support.browser import CHROMIUM, READABILITY, LabServer, escape_dialog, launch_chromium, open_card
 from support.helpers import SecretScanner, stored_qcs_payload, wait_until
 from support.kernels import credential_file_secrets
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
@@ -168,7 +168,11 @@ def test_panel_opens_from_the_sidebar_with_both_providers(page: Any, lab: LabSer
     ibm, qcs = page.get_by_test_id("qcred-card-ibm"), page.get_by_test_id("qcred-card-qcs")
     expect(ibm.get_by_role("heading", name="IBM Quantum")).to_be_visible()
     expect(qcs.get_by_role("heading", name="Rigetti QCS")).to_be_visible()
+    # All well: every card is one line (issue 25); a person opens each with its title's button.
     for provider, name in ALL_ACCOUNTS:
+        expect(page.get_by_test_id(f"qcred-fold-state-{provider}")).to_have_text("OK")
+        expect(page.get_by_test_id(f"qcred-account-{provider}-{name}")).to_be_hidden()
+        open_card(page, provider)
         expect(page.get_by_test_id(f"qcred-account-{provider}-{name}")).to_be_visible()
         state = usual_state(provider, name)
         expect(page.get_by_test_id(f"qcred-state-{provider}-{name}")).to_have_attribute("data-state", state)
@@ -191,6 +195,7 @@ def test_panel_opens_from_the_sidebar_with_both_providers(page: Any, lab: LabSer
 
 
 def test_expiry_and_background_refresh_show_without_a_reload(page: Any, panel: Any, sandbox_m: Sandbox) -> None:
+    open_card(page, "qcs")
     countdown = page.get_by_test_id("qcred-countdown-qcs-default")
     state = page.get_by_test_id(QCS)
     try:
@@ -230,7 +235,7 @@ def test_expiry_and_background_refresh_show_without_a_reload(page: Any, panel: A
 
 def test_refresh_button_renews_the_tokens(page: Any, panel: Any, sandbox_m: Sandbox, lab: LabServer) -> None:
     before = qcs_token_grants(sandbox_m)
-    account = page.get_by_test_id("qcred-account-qcs-default")
+    account = open_card(page, "qcs").get_by_test_id("qcred-account-qcs-default")
     old_hint = lab.entry("qcs", "default")["token_hint"]
     expect(account).to_contain_text(old_hint)
     refresh = page.get_by_test_id("qcred-refresh")
@@ -323,7 +328,7 @@ def test_nexus_login_from_its_card_finishes_by_itself(
 ) -> None:
     """The same device-login dialog serves Nexus: its card offers "Log in…" once the login is gone."""
     (lab.home / ".qnx" / "auth" / "token.json").unlink()
-    card = page.get_by_test_id("qcred-card-nexus")
+    card = open_card(page, "nexus")
     button = page.get_by_test_id("qcred-setup-nexus")
     expect(button).to_have_text("Log in…")
     button.click()
@@ -356,11 +361,13 @@ FOCUSABLE = "button:not([disabled]), select:not([disabled]), input:not([disabled
 
 
 def test_every_control_is_reachable_by_keyboard_and_named(page: Any, panel: Any, sandbox_m: Sandbox) -> None:
+    for provider, _name in ALL_ACCOUNTS:
+        open_card(page, provider)  # every account's controls shown (an all-well card is one line, issue 25)
     controls = panel.locator(FOCUSABLE)
     expected = [
         c.evaluate("el => el.dataset.testid || el.id || el.outerHTML.slice(0, 80)")
         for c in controls.all()
-        if c.get_attribute("tabindex") != "-1"
+        if c.get_attribute("tabindex") != "-1" and c.is_visible()
     ]
     assert len(expected) >= 7, expected
 
@@ -420,7 +427,7 @@ def test_every_cloud_shows_in_the_panel_with_the_fields_its_provider_gives(
     """IonQ, Amazon Braket and Quantinuum Nexus come with no code of their own in the panel: their cards, names
     and rows come from the status JSON (``provider_info`` and ``account.fields``) once the server checked them."""
     for provider, title in (("ionq", "IonQ"), ("braket", "Amazon Braket"), ("nexus", "Quantinuum Nexus")):
-        card = page.get_by_test_id(f"qcred-card-{provider}")
+        card = open_card(page, provider)
         expect(card.get_by_role("heading", name=title)).to_be_visible()
         wait_until(lambda p=provider: lab.entry(p, "default")["account"].get("checked_at"), what=f"{provider} checked")
         fields = lab.entry(provider, "default")["account"]["fields"]
@@ -478,6 +485,7 @@ def test_an_ionq_key_follows_the_rules_of_every_credential(
     accept = page.locator(".jp-Dialog-button.jp-mod-accept")
     before = dotenv.read_text()
 
+    open_card(page, "ionq")  # its Remove is inside the card
     page.get_by_test_id("qcred-reinit").click()
     page.get_by_test_id("qcred-method-key").check()
     page.locator("#qcred-key-provider").select_option("ionq")
