@@ -275,6 +275,9 @@ class CredentialsWidget(widgets.VBox):
         if choice is not None and health == "action" and choice[1] != "action":
             del self._choices[provider]  # it came to need action: open by itself, the earlier choice ends
             choice = None
+        elif choice is not None and health != "action" and choice[1] == "action":
+            # No longer needs action: the choice carries on as one made now, so the next time it opens again.
+            choice = self._choices[provider] = (choice[0], health)
         return choice[0] if choice is not None else folding.opens_by_itself(health)
 
     def set_open(self, provider: str, open_: bool) -> None:

@@ -99,24 +99,33 @@ describe('orderProviders', () => {
 
 describe('foldState', () => {
   it('folds all well and not set up, opens action and attention by itself', () => {
-    assert.deepEqual(foldState('ok', null), { open: false, stale: false });
-    assert.deepEqual(foldState('none', null), { open: false, stale: false });
-    assert.deepEqual(foldState('action', null), { open: true, stale: false });
-    assert.deepEqual(foldState('attention', null), { open: true, stale: false });
+    assert.deepEqual(foldState('ok', null), { open: false, stale: false, carries: false });
+    assert.deepEqual(foldState('none', null), { open: false, stale: false, carries: false });
+    assert.deepEqual(foldState('action', null), { open: true, stale: false, carries: false });
+    assert.deepEqual(foldState('attention', null), { open: true, stale: false, carries: false });
   });
 
   it("follows a person's choice while it holds", () => {
-    assert.deepEqual(foldState('ok', { open: true, health: 'ok' }), { open: true, stale: false });
-    assert.deepEqual(foldState('attention', { open: false, health: 'attention' }), { open: false, stale: false });
+    const holds = (open: boolean) => ({ open, stale: false, carries: false });
+    assert.deepEqual(foldState('ok', { open: true, health: 'ok' }), holds(true));
+    assert.deepEqual(foldState('attention', { open: false, health: 'attention' }), holds(false));
     // Closed while it needed action: stays closed while it still does.
-    assert.deepEqual(foldState('action', { open: false, health: 'action' }), { open: false, stale: false });
+    assert.deepEqual(foldState('action', { open: false, health: 'action' }), holds(false));
     // A card opened while well stays open after a warning came (nothing to open by itself).
-    assert.deepEqual(foldState('attention', { open: true, health: 'ok' }), { open: true, stale: false });
+    assert.deepEqual(foldState('attention', { open: true, health: 'ok' }), holds(true));
   });
 
   it('opens by itself, and ends the choice, when the card comes to need action', () => {
-    assert.deepEqual(foldState('action', { open: false, health: 'ok' }), { open: true, stale: true });
-    assert.deepEqual(foldState('action', { open: false, health: 'attention' }), { open: true, stale: true });
+    assert.deepEqual(foldState('action', { open: false, health: 'ok' }), { open: true, stale: true, carries: false });
+    const fromAttention = foldState('action', { open: false, health: 'attention' });
+    assert.deepEqual(fromAttention, { open: true, stale: true, carries: false });
+  });
+
+  it('carries a choice made while it needed action on, so the next time it needs action it opens again', () => {
+    // Closed during the first time it needed action, then well: still closed, now as a choice made while well...
+    assert.deepEqual(foldState('ok', { open: false, health: 'action' }), { open: false, stale: false, carries: true });
+    // ...so when it needs action again, it opens by itself.
+    assert.deepEqual(foldState('action', { open: false, health: 'ok' }).open, true);
   });
 });
 

@@ -23,6 +23,9 @@ from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.providers.ibm.sdk import runtime_channels
 from jupyter_qcred.sandbox.client import Sandbox
 
+#: The model ids of the widget's QCS details and line (tests watch their updates).
+QCS_IDS = "q = w.sections['qcs']\nprint(q.details.model_id, q.line.model_id)"
+
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -163,17 +166,18 @@ def test_refused_token_needs_reinit_and_the_widget_follows_the_files(
     kernel: KernelDriver, sandbox_module: Sandbox, world: dict[str, Any]
 ) -> None:
     run(kernel, "w = %qcred")
-    body_id = run(kernel, "print(w.body.model_id)").stdout.strip()
+    # QCS's section (issue 25): its details show once it needs action (it opens by itself); its line says OK after.
+    details_id, line_id = run(kernel, QCS_IDS).stdout.split()
     assert "from the credential files" in run(kernel, "print(w.header.value)").stdout
 
     sandbox_module.revoke("alice")
     before = len(sandbox_module.token_requests())
     run(kernel, "w.refresh_button.click()")
 
-    def body_has(text: str) -> Any:
-        return lambda m: m["content"].get("comm_id") == body_id and text in json.dumps(m["content"].get("data"))
+    def shows(model_id: str, text: str) -> Any:
+        return lambda m: m["content"].get("comm_id") == model_id and text in json.dumps(m["content"].get("data"))
 
-    kernel.wait_for(body_has("data-state='needs_reinit'"), what="needs_reinit after the Refresh button")
+    kernel.wait_for(shows(details_id, "data-state='needs_reinit'"), what="needs_reinit after the Refresh button")
     assert [r["status"] for r in sandbox_module.token_requests()[before:]] == [400]
     result = run(kernel, "s = %qcred status\nprint(s.state('qcs'))\ns")
     assert result.stdout == "needs_reinit\n"
@@ -184,7 +188,7 @@ def test_refused_token_needs_reinit_and_the_widget_follows_the_files(
     world["secrets"].append(fresh)
     assert cli(world["env"], "init", "--from", "bundle", "--quiet", bundle={**fresh, "ibm": []}).returncode == 0
     kernel.wait_for(
-        lambda m: body_has("data-state='ok'")(m) and "needs_reinit" not in json.dumps(m["content"]),
+        lambda m: shows(line_id, "data-health='ok'")(m) and ">OK<" in json.dumps(m["content"]),
         what="ok in the widget after the files changed",
     )
 

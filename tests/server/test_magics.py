@@ -20,6 +20,9 @@ from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
 from jupyter_qcred.providers.ibm.sdk import runtime_channels
 from jupyter_qcred.sandbox.client import Sandbox
 
+#: The model ids of the widget's QCS details and line (tests watch their updates).
+QCS_IDS = "q = w.sections['qcs']\nprint(q.details.model_id, q.line.model_id)"
+
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -237,8 +240,10 @@ def test_reinit_rewrites_from_the_spawn_bundle(
 
 def test_widget_shows_the_panel_information(kernel: KernelDriver) -> None:
     magic(kernel, "w = %qcred\nw")
-    result = magic(kernel, "print(w.body.model_id)")
-    body = kernel.widget_states(result.stdout.strip())[-1]["value"]
+    # IBM needs action (the legacy account) and is open; QCS, all well, is one line: open it as a person would.
+    magic(kernel, "w.sections['qcs'].toggle.click()")
+    result = magic(kernel, "print(w.sections['qcs'].details.model_id, w.sections['ibm'].details.model_id)")
+    body = "".join(kernel.widget_states(model_id)[-1]["value"] for model_id in result.stdout.split())
     for text in ("Rigetti QCS", "profile <code>default</code>", "alice@example.org", "wonderland-lab", "tea-party"):
         assert text in body
     for text in ("IBM Quantum", "ibm_quantum_platform", "crn:", "(default)"):
@@ -279,13 +284,14 @@ def test_widget_buttons_call_the_server(kernel: KernelDriver, sandbox_module: Sa
 def test_widget_follows_state_pushed_by_the_server(
     kernel: KernelDriver, server: JupyterServer, sandbox_module: Sandbox, secrets: dict[str, Any]
 ) -> None:
-    body_id = magic(kernel, "print(w.body.model_id)").stdout.strip()
+    # QCS's section (issue 25): its details once it needs action (it opens by itself), its line once it is OK.
+    details_id, line_id = magic(kernel, QCS_IDS).stdout.split()
 
-    def body_shows(text: str) -> Any:
+    def shows(model_id: str, text: str) -> Any:
         def check(message: dict[str, Any]) -> bool:
             data = message["content"].get("data") or {}
             return (
-                message["content"].get("comm_id") == body_id
+                message["content"].get("comm_id") == model_id
                 and data.get("method") == "update"
                 and text in str((data.get("state") or {}).get("value", ""))
             )
@@ -296,7 +302,7 @@ def test_widget_follows_state_pushed_by_the_server(
     sandbox_module.revoke("alice")
     status = server.api("POST", "qcred/refresh", {"provider": "qcs"})
     assert entry(status, "qcs", "default")["state"] == "needs_reinit"
-    kernel.wait_for(body_shows("data-state='needs_reinit'"), what="needs_reinit in the widget")
+    kernel.wait_for(shows(details_id, "data-state='needs_reinit'"), what="needs_reinit in the widget")
     result = magic(kernel, "print(w.status.state('qcs'))\nw")
     assert result.stdout.strip() == "needs_reinit"
     assert "NEEDS RE-INIT" in result.results[0]
@@ -309,7 +315,7 @@ def test_widget_follows_state_pushed_by_the_server(
         {"source": "token", "provider": "qcs", "refresh_token": fresh["refresh_token"], "replace": True},
     )
     kernel.wait_for(
-        lambda m: body_shows("data-state='ok'")(m) and "needs_reinit" not in json.dumps(m["content"]),
+        lambda m: shows(line_id, "data-health='ok'")(m) and ">OK<" in json.dumps(m["content"]),
         what="ok again in the widget",
     )
     assert magic(kernel, "print(w.status.state('qcs'))").stdout.strip() == "ok"

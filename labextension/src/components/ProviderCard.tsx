@@ -30,12 +30,14 @@ export function ProviderCard({
 }): React.ReactElement {
   const { trans, store } = ctx;
   const title = trans.__(providerTitle(status, provider));
-  const { open, stale } = foldState(health, store.folds.get(provider));
+  const { open, stale, carries } = foldState(health, store.folds.get(provider));
   React.useEffect(() => {
     if (stale) {
       store.folds.forget(provider); // the card came to need action: the person's earlier choice ends
+    } else if (carries) {
+      store.folds.set(provider, { open, health }); // no longer needs action: the next time, it opens again
     }
-  }, [stale, provider, store]);
+  }, [stale, carries, open, health, provider, store]);
   const headingId = `qcred-card-${provider}-title`;
   const bodyId = `qcred-card-${provider}-body`;
   return (
@@ -71,8 +73,8 @@ export function ProviderCard({
 }
 
 /**
- * The one line of a folded card: "IonQ · key default · OK · never expires". In a narrow sidebar it reads as two rows,
- * title and state, then names and expiry (style/base.css); the separators are the stylesheet's.
+ * The one line of a folded card: "IonQ · key default · OK · never expires". In a narrow sidebar it reads as two
+ * rows, title and state, then names and expiry (style/base.css); the separators are the stylesheet's.
  */
 function FoldedLine({
   ctx,

@@ -55,16 +55,19 @@ export interface IFoldChoice {
 /**
  * Whether the card is open: a person's choice while it holds, else open when something is to be read. A choice
  * made while the card did not need action is `stale` once it does: the card opens by itself and the choice ends.
+ * A choice made while it needed action `carries` on once it no longer does, as a choice made then (so the next
+ * time it needs action, it opens by itself again).
  */
 export function foldState(
   health: CardHealth,
   choice: IFoldChoice | null | undefined
-): { open: boolean; stale: boolean } {
+): { open: boolean; stale: boolean; carries: boolean } {
   const stale = !!choice && health === 'action' && choice.health !== 'action';
+  const carries = !!choice && health !== 'action' && choice.health === 'action';
   if (choice && !stale) {
-    return { open: choice.open, stale: false };
+    return { open: choice.open, stale: false, carries };
   }
-  return { open: health === 'action' || health === 'attention', stale };
+  return { open: health === 'action' || health === 'attention', stale, carries: false };
 }
 
 /** "47 min", "3 h", "12 d": a span in plain words, rounded down. */
