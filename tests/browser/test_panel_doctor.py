@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.browser import CHROMIUM, LabServer, launch_chromium, show_panel
+from support.browser import CHROMIUM, LabServer, launch_chromium, open_card, show_panel
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 
 from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
@@ -70,6 +70,7 @@ def test_the_ionq_card_warns_about_the_folder_open_in_the_file_browser(page: Any
     show_panel(page)
     expect(page.get_by_test_id("qcred-state-ionq-default")).to_have_attribute("data-state", "ok", timeout=30_000)
     warning = page.get_by_test_id("qcred-shadow-ionq").first
+    # A file that shadows the key is worth reading: the card opens by itself (issue 25), no click.
     # The doctor runs every installed SDK's probe (qiskit among them): allow for a cold import.
     expect(warning).to_be_visible(timeout=90_000)
     expect(warning).to_contain_text(
@@ -86,13 +87,16 @@ def test_the_ionq_card_warns_about_the_folder_open_in_the_file_browser(page: Any
     # Another folder, without a .env of its own: ~/.env serves it, the warning goes.
     page.goto(f"{lab.url}lab/tree/elsewhere?token={lab.token}")
     show_panel(page)  # the restored layout may open or close it by itself
-    expect(page.get_by_test_id("qcred-state-ionq-default")).to_be_visible()
+    expect(page.get_by_test_id("qcred-card-ionq")).to_be_visible()
     expect(page.get_by_test_id("qcred-shadow-ionq")).to_have_count(0, timeout=90_000)
+    # Nothing left to read: the card folds to its one line by itself (issue 25).
+    expect(page.get_by_test_id("qcred-fold-ionq")).to_have_attribute("aria-expanded", "false")
     assert not page.errors, page.errors
 
 
 def test_adapters_switched_off_are_a_calm_note_on_their_cards(page: Any, lab: LabServer) -> None:
     show_panel(page)
+    open_card(page, "qcs")  # calm notes leave an all-well card one line: a person opens it to read them
     status = lab.status()
     off = {a["name"]: a for a in status["adapters"] if a["state"] == "off"}
     assert off, status["adapters"]

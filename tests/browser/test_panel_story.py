@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support.browser import LabServer, escape_dialog
+from support.browser import LabServer, escape_dialog, open_card
 from support.helpers import wait_until
 from support.lab_fixtures import (
     ACCEPT,
@@ -249,6 +249,7 @@ def test_the_nexus_card_offers_its_browser_login_again(
     lab: LabServer,
     sandbox_m: Sandbox,  # noqa: F811
 ) -> None:
+    open_card(page, "nexus")  # all well, it is one line: a person opens it
     again = page.get_by_test_id("qcred-login-again-nexus-default")
     expect(again).to_have_text("Log in again…")
     for width in (250, 500):
@@ -279,6 +280,7 @@ def test_a_transient_iam_500_with_time_left_is_calm_everywhere(
     lab: LabServer,
     sandbox_m: Sandbox,  # noqa: F811
 ) -> None:
+    open_card(page, "ibm")  # all well once the legacy account is gone: one line until opened
     badge = page.get_by_test_id(f"qcred-state-ibm-{PLATFORM}")
     sandbox_m.fault("iam", status=500)
     try:
@@ -311,6 +313,7 @@ def test_a_refresh_clicked_again_at_once_says_plainly_it_was_not_tried(
     panel: Any,
     sandbox_m: Sandbox,  # noqa: F811
 ) -> None:
+    open_card(page, "qcs")
     refresh = page.get_by_test_id("qcred-refresh-qcs-default")
     refresh.click()
     expect(success_toasts(page).filter(has_text="Refreshed.")).to_have_count(1)
@@ -346,6 +349,9 @@ def test_values_kept_out_of_files_are_a_calm_note_on_the_card(
             timeout=30,
         )
         assert answer.status_code == 204, answer.text
+    # A calm note does not open the card (it is no warning): a person opens it to read the notes.
+    expect(page.get_by_test_id("qcred-card-qcs")).to_have_attribute("data-health", "ok")
+    open_card(page, "qcs")
     notes = page.get_by_test_id("qcred-redactions-qcs")
     expect(notes).to_be_visible()
     assert "jp-qcred-message--info" in (notes.get_attribute("class") or "")  # calm: not an error, not a warning
@@ -365,6 +371,7 @@ def test_the_keeps_failing_notification_counts_what_the_card_counts_and_goes_on_
     lab: LabServer,
     sandbox_m: Sandbox,  # noqa: F811
 ) -> None:
+    open_card(page, "qcs")
     retry = page.get_by_test_id("qcred-retry-qcs-default")
     failing = page.locator(".Toastify__toast").filter(has_text="Refreshing Rigetti QCS default keeps failing")
     refresh = page.get_by_test_id("qcred-refresh-qcs-default")

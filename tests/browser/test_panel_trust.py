@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from support import lab_fixtures
-from support.browser import READABILITY, LabServer, change_theme, escape_dialog
+from support.browser import READABILITY, LabServer, change_theme, escape_dialog, open_card
 from support.helpers import wait_until
 from support.lab_fixtures import (
     ACCEPT,
@@ -236,6 +236,7 @@ def test_the_first_profile_is_made_the_default_unless_unchecked(
     """Remove alice's only QCS profile from its card, then paste a refresh token: "make it the default" starts
     checked for a provider's first credential, and the QCS SDK's settings then name it."""
     settings = lab.home / ".qcs" / "settings.toml"
+    open_card(page, "qcs")  # all well, it is one line: its Remove is inside
     page.get_by_test_id("qcred-remove-qcs-default").click()
     expect(page.locator(".jp-Dialog").filter(has_text="Remove Rigetti QCS default?")).to_be_visible()
     page.locator(".jp-qcred-confirm-remove").click()
@@ -280,6 +281,8 @@ def test_a_cards_re_initialize_prefills_it_and_offers_the_doable_fix_first(
     page: Any, panel: Any, lab: LabServer
 ) -> None:
     crn = ibm_accounts(lab)[PLATFORM]["instance"]
+    open_card(page, "ibm")
+    open_card(page, "qcs")
     page.get_by_test_id(f"qcred-reinit-ibm-{PLATFORM}").click()
     dialog = page.get_by_test_id(DIALOG)
     expect(dialog).to_be_visible()
@@ -305,6 +308,7 @@ def test_a_cards_re_initialize_prefills_it_and_offers_the_doable_fix_first(
 def test_a_failed_manual_refresh_shows_a_calm_toast_and_the_card_says_when_it_retries(
     page: Any, panel: Any, sandbox_m: Sandbox
 ) -> None:
+    open_card(page, "qcs")
     sandbox_m.fault("qcs_token", status=503)
     try:
         page.get_by_test_id("qcred-refresh-qcs-default").click()

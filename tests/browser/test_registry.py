@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from support.browser import LabServer, launch_chromium, show_panel
+from support.browser import LabServer, launch_chromium, open_card, show_panel
 from support.helpers import wait_until
 from support.kernels import DriverError, KernelDriver
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
@@ -153,7 +153,10 @@ def start_kernel(lab: LabServer, timeout: float = 90.0) -> KernelDriver:
 def test_the_widget_shows_the_plugins_credential(lab: LabServer) -> None:
     kernel = start_kernel(lab)
     try:
-        result = kernel.run("%load_ext jupyter_qcred\nw = %qcred\nprint(w.body.model_id)")
+        # All well, the Toy Cloud is one line (issue 25): open it as a person would, with its toggle.
+        toy = "w.sections['toy']"
+        code = f"%load_ext jupyter_qcred\nw = %qcred\n{toy}.toggle.click()\nprint({toy}.details.model_id)"
+        result = kernel.run(code)
         body = kernel.widget_states(result.stdout.strip().splitlines()[-1])[-1]["value"]
         assert "<b>Toy Cloud</b> &middot; token <code>lab</code>" in body
         assert f"<td>{token_file(lab)}</td>" in body and "data-state='ok'" in body
@@ -175,6 +178,7 @@ def test_the_panel_shows_the_plugins_card(lab: LabServer, tmp_path: Path) -> Non
             show_panel(page)
             card = page.get_by_test_id("qcred-card-toy")
             expect(card.get_by_role("heading", name="Toy Cloud")).to_be_visible(timeout=30_000)
+            open_card(page, "toy")
             expect(page.get_by_test_id("qcred-state-toy-lab")).to_have_attribute("data-state", "ok")
             expect(page.get_by_test_id("qcred-field-toy-lab-0")).to_have_text(str(token_file(lab)))
             card.scroll_into_view_if_needed()
