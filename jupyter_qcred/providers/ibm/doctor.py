@@ -4,7 +4,9 @@ qiskit-ibm-runtime 0.51 (``accounts.AccountManager.get``, what ``QiskitRuntimeSe
 takes, in order: ``QISKIT_IBM_TOKEN`` (with ``QISKIT_IBM_URL``/``QISKIT_IBM_INSTANCE``) from the environment; the
 saved account marked ``is_default_account``; the default account of the channel in ``QISKIT_IBM_CHANNEL``; then the
 default names (``default-ibm-quantum-platform``, ``default-ibm-cloud``). The probe calls that function and names the
-saved account it returned (by comparing the account with the file's entries inside the probe).
+saved account it returned (by comparing the account with the file's entries inside the probe). The SDK creates an
+empty ``~/.qiskit/qiskit-ibm.json`` (0644) when it reads none: the probe removes what that read created, so asking
+which credential the SDK uses leaves the home folder as it was.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ try:
     from qiskit_ibm_runtime.accounts import AccountManager
     from qiskit_ibm_runtime.accounts import management as _m
     path = os.path.expanduser(_m._DEFAULT_ACCOUNT_CONFIG_JSON_FILE)
+    folder, had_file = os.path.dirname(path), os.path.exists(path)
+    had_folder = os.path.isdir(folder)
     try:
         account = AccountManager.get()
     except Exception as exc:
@@ -40,6 +44,14 @@ try:
                   channel_variable=os.getenv("QISKIT_IBM_CHANNEL"), **_fp(token)))
 except Exception as exc:
     _out({"error": type(exc).__name__})
+finally:
+    try:
+        if not had_file and os.path.getsize(path) <= 2:  # the SDK's own "{}"
+            os.remove(path)
+            if not had_folder:
+                os.rmdir(folder)
+    except (NameError, OSError):
+        pass
 """
 
 
