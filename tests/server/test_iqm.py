@@ -15,7 +15,8 @@ from support.kernels import JupyterServer
 
 from jupyter_qcred.sandbox.client import Sandbox
 
-pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
+#: iqm-client runs from a folder of its own (tests/support/sdkvenv.py: it cannot share this environment).
+pytestmark = [pytest.mark.timeout(600), pytest.mark.slow, pytest.mark.usefixtures("iqm_on_path")]
 
 REPO = Path(__file__).resolve().parents[2]
 OTHER_WORLDS = ("QCRED_", "JUPYTER_QCRED_", "JUPYTERHUB_", "IQM_")

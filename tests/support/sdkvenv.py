@@ -1,9 +1,12 @@
-"""An SDK that cannot share the test environment gets a venv of its own, as a hub gives it a kernel of its own.
+"""An SDK that cannot share the test environment gets its own folder of packages, as a hub gives it a kernel of its own.
 
 iqm-client 36 requires ``pydantic<2.13`` and ``packaging<25``; qiskit-ibm-runtime 0.51 requires ``pydantic>=2.13``.
-No one environment holds both, so the IQM tests run the real iqm-client from a venv built once per test session
-with pip (the machine's pip configuration, as for every other package), and hand it only the files and variables
-jupyter_qcred wrote — exactly what a kernel of another environment would see.
+No one environment satisfies both, so iqm-client is not in the test extra. Once per test session, pip installs it
+with the exact dependencies it declares into a folder of its own (``pip install --target``, the machine's pip
+configuration as for every other package), and the IQM tests put that folder first on ``PYTHONPATH`` of the
+kernels, probes and servers they start: there iqm-client runs on its own pydantic, and ipykernel, the output filter
+and jupyter_qcred still come from the test environment, exactly as in a kernel of another environment that has
+jupyter_qcred installed too. The test process itself never imports iqm-client.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import pytest
@@ -21,36 +23,48 @@ IQM_REQUIREMENT = "iqm-client>=36,<37"
 
 
 def build(folder: Path, requirement: str, probe: str, timeout: float = 900.0) -> Path:
-    """A venv in ``folder`` with ``requirement`` installed; returns its python. ``probe`` (Python code) must run
-    in it, so a broken install fails here with pip's own words rather than later inside a test."""
-    python = folder / "bin" / "python"
-    if not python.exists():
-        venv.EnvBuilder(with_pip=True, clear=True).create(folder)
+    """``folder`` holding ``requirement`` and everything it declares; ``probe`` (Python code) must then run with the
+    folder first on the path, so a broken install fails here with pip's own words rather than inside a test."""
+    marker = folder / ".installed"
+    if not marker.exists():
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         done = subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement],
+            [*pip, "--target", str(folder), requirement],
             capture_output=True,
             text=True,
             timeout=timeout,
         )
         if done.returncode != 0:
             raise RuntimeError(f"pip could not install {requirement} into {folder}:\n{done.stderr[-4000:]}")
+        marker.write_text(requirement + "\n")
     checked = subprocess.run(
-        [str(python), "-c", probe], capture_output=True, text=True, timeout=120, env=_clean_environment()
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env=with_path(os.environ, folder)
     )
     if checked.returncode != 0:
-        raise RuntimeError(f"{requirement} does not import in {folder}:\n{checked.stderr[-4000:]}")
-    return python
+        raise RuntimeError(f"{requirement} does not import from {folder}:\n{checked.stderr[-4000:]}")
+    return folder
 
 
-def _clean_environment() -> dict[str, str]:
-    """The environment without this interpreter's own paths (PYTHONPATH would mix the two environments)."""
-    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+def with_path(environ: os._Environ[str] | dict[str, str], folder: Path) -> dict[str, str]:
+    """``environ`` with ``folder`` first on ``PYTHONPATH``."""
+    rest = environ.get("PYTHONPATH", "")
+    return {**environ, "PYTHONPATH": os.pathsep.join(p for p in (str(folder), rest) if p)}
 
 
 @pytest.fixture(scope="session")
-def iqm_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The python of a venv holding the real iqm-client 36 (about 2.5 minutes to build on the CI machine)."""
-    if sys.platform == "win32":  # pragma: no cover - the suite runs on POSIX
-        pytest.skip("the SDK venv is built for POSIX paths")
-    folder = tmp_path_factory.getbasetemp() / "iqm-sdk-venv"
-    return build(folder, IQM_REQUIREMENT, "import iqm.iqm_client")
+def iqm_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder holding the real iqm-client 36 with its own dependencies (about 2.5 minutes on the CI machine)."""
+    folder = tmp_path_factory.getbasetemp() / "iqm-sdk"
+    return build(
+        folder,
+        IQM_REQUIREMENT,
+        "import iqm.iqm_client, pydantic, sys; assert pydantic.VERSION < '2.13', pydantic.VERSION",
+    )
+
+
+@pytest.fixture
+def iqm_on_path(iqm_sdk: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The iqm-client folder first on ``PYTHONPATH`` of every process this test starts from ``os.environ`` (the
+    test's own interpreter has long started: nothing changes in it)."""
+    monkeypatch.setenv("PYTHONPATH", with_path(os.environ, iqm_sdk)["PYTHONPATH"])
+    return iqm_sdk
