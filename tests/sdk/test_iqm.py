@@ -25,7 +25,7 @@ from jupyter_qcred.providers.iqm.doctor import probe
 from jupyter_qcred.sandbox.client import Sandbox
 from jupyter_qcred.server.exports import ChildEnvironment
 
-#: iqm-client runs from a folder of its own (tests/support/sdkvenv.py: it cannot share this environment).
+#: iqm-client runs from a folder of its own (tests/support/sdkfolder.py: it cannot share this environment).
 pytestmark = [pytest.mark.timeout(600), pytest.mark.slow, pytest.mark.usefixtures("iqm_on_path")]
 
 HEALTH = textwrap.dedent(

@@ -15,7 +15,7 @@ from support.kernels import JupyterServer
 
 from jupyter_qcred.sandbox.client import Sandbox
 
-#: iqm-client runs from a folder of its own (tests/support/sdkvenv.py: it cannot share this environment).
+#: iqm-client runs from a folder of its own (tests/support/sdkfolder.py: it cannot share this environment).
 pytestmark = [pytest.mark.timeout(600), pytest.mark.slow, pytest.mark.usefixtures("iqm_on_path")]
 
 REPO = Path(__file__).resolve().parents[2]
