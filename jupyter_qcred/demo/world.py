@@ -201,14 +201,15 @@ def prepare_home(home: Path) -> Path:
 
 
 def env_lines(environment: Mapping[str, str], whose: str = "jupyter qcred demo: its credentials") -> list[str]:
-    """``export`` lines for a POSIX shell: ``environment``, then this installation's tools first on PATH; the first
-    line, a comment, says whose credentials they are."""
+    """``export`` lines for a POSIX shell: ``environment``, then this installation's tools first on PATH, then the
+    SDKs' other variables unset (the shell's own must not point them at real credentials); the first line, a
+    comment, says whose credentials they are."""
     scripts = sysconfig.get_path("scripts") or os.path.dirname(sys.executable)
     return [
         f"# {whose} for `jupyter qcred` and the SDKs in this shell (HOME changes).",
         *(f"export {name}={shlex.quote(value)}" for name, value in environment.items()),
         f'export PATH={shlex.quote(scripts)}:"$PATH"',
-        "unset " + " ".join(foreign_variables()),
+        "unset " + " ".join(name for name in foreign_variables() if name not in environment),
     ]
 
 
@@ -260,8 +261,28 @@ def _lines(record: Mapping[str, Any], user: str) -> list[str]:
     if record.get("homes"):
         home = Path(record["homes"]) / user
         whose = f"jupyter qcred demo --hub: {user}'s credentials (their home on the demo hub, {home})"
-        return env_lines({"HOME": str(home), **environment}, whose)
-    return env_lines(environment, "jupyter qcred demo: alice's credentials (the demo home)")
+        environment = {"HOME": str(home), **environment}
+        return env_lines({**environment, **_exported(environment)}, whose)
+    whose = "jupyter qcred demo: alice's credentials (the demo home)"
+    return env_lines({**environment, **_exported(environment)}, whose)
+
+
+def _exported(environment: Mapping[str, str]) -> dict[str, str]:
+    """What the demo's server hands its kernels and terminals (``server/exports.py``: Azure Quantum's token file,
+    client and tenant...), so the SDKs in the other shell find them too; never a value that is a credential (the
+    IonQ key, an IQM token): printed lines end up in shell histories, and the files hold those for the SDKs."""
+    from ..core.registry import create_providers
+    from ..core.settings import Settings
+    from ..server.exports import ChildEnvironment
+
+    try:
+        providers = create_providers(Settings.from_environment(dict(environment))).values()
+        secrets = {secret.value for provider in providers for secret in provider.secret_values()}
+        target: dict[str, str] = {}
+        ChildEnvironment(providers, environment, target).apply()
+    except Exception:  # the demo's files being rewritten right now: the lines without them
+        return {}
+    return {name: value for name, value in target.items() if value not in secrets}
 
 
 def running_record(folder: Path) -> dict[str, Any] | None:
