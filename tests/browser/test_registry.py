@@ -84,7 +84,7 @@ def metrics(lab: LabServer) -> dict[tuple[str, tuple[tuple[str, str], ...]], flo
 def test_the_server_writes_checks_and_reports_the_plugins_credential(lab: LabServer, plugin_site: Path) -> None:
     status = lab.status()
     assert status["provider_info"]["toy"] == {"title": "Toy Cloud", "noun": "token", "methods": ["token"]}
-    assert [e["provider"] for e in status["providers"]][-1] == "toy", "listed after the built-in clouds (order 60)"
+    assert [e["provider"] for e in status["providers"]][-1] == "toy", "listed after the built-in clouds (order 100)"
     entry = lab.entry("toy", "lab")
     assert entry["state"] == "ok" and entry["token_hint"] == "…" + TOKEN[-4:]
     assert entry["account"]["fields"] == [["Token file", str(token_file(lab))]]

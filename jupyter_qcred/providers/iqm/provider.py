@@ -64,7 +64,7 @@ class IqmProvider(SpecProvider):
     download_hint: ClassVar[str] = (
         "upload the tokens file of IQM's Cortex CLI (iqmcortex auth login; the file IQM_TOKENS_FILE names)"
     )
-    order: ClassVar[int] = 60
+    order: ClassVar[int] = 70
     sandbox: ClassVar[str | None] = "jupyter_qcred.providers.iqm.sandbox:STAND_IN"
     parse_entry = staticmethod(parse_entry)
 

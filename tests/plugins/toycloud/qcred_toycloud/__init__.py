@@ -58,7 +58,7 @@ class ToyProvider(Provider):
     title: ClassVar[str] = "Toy Cloud"
     noun: ClassVar[str] = "token"
     methods: ClassVar[tuple[str, ...]] = ("token",)
-    order: ClassVar[int] = 60
+    order: ClassVar[int] = 100
     parse_entry = staticmethod(parse_entry)
 
     @property
