@@ -65,7 +65,8 @@ class QCredMagics(Magics):
 
     @line_magic
     def qcred(self, line: str = "") -> Any:
-        """Quantum-cloud credentials (IBM Quantum, Rigetti QCS, and every other cloud installed): show their health, refresh or replace them.
+        """Quantum-cloud credentials (IBM Quantum, Rigetti QCS and every other cloud installed): show their health,
+        refresh or replace them.
 
         Usage::
 
