@@ -416,7 +416,7 @@ def test_status_prints_one_line_per_adapter_not_acting(home: Path, cli_run) -> N
 
 def test_usage_errors_exit_2(cli_run) -> None:
     assert cli_run("frobnicate").returncode == 2
-    assert cli_run("refresh", "azure").returncode == 2
+    assert cli_run("refresh", "ocean").returncode == 2
     assert cli_run("token").returncode == 2
 
 

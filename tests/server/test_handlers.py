@@ -181,7 +181,7 @@ async def test_an_account_the_sdk_cannot_load_is_not_made_the_default(jp_servera
 @pytest.mark.parametrize(
     ("path", "method", "body", "code", "words"),
     [
-        ("refresh", "POST", {"provider": "azure"}, 400, "Unknown provider 'azure'"),
+        ("refresh", "POST", {"provider": "ocean"}, 400, "Unknown provider 'ocean'"),
         ("refresh", "POST", "{not json", 400, "not valid JSON"),
         ("refresh", "POST", "[1, 2]", 400, "must be a JSON object"),
         ("refresh", "POST", {"provider": "qcs", "colour": "red"}, 400, "'colour' is not a known field"),

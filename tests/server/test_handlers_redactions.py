@@ -32,7 +32,7 @@ async def test_a_kernel_report_becomes_a_notice(jp_serverapp, api) -> None:
 @pytest.mark.parametrize(
     ("body", "words"),
     [
-        ({"provider": "azure", "name": NAME, "where": "a.ipynb"}, "Unknown provider 'azure'"),
+        ({"provider": "ocean", "name": NAME, "where": "a.ipynb"}, "Unknown provider 'ocean'"),
         ({"provider": "ibm", "where": "a.ipynb"}, "Field 'name' is required"),
         ({"provider": "ibm", "name": NAME}, "Field 'where' is required"),
         ({"provider": "ibm", "name": NAME, "where": "x" * 1025}, "longer than 1024"),

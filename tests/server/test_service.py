@@ -434,7 +434,7 @@ async def test_a_legacy_token_the_sdk_cannot_load_is_not_saved(
             "true or false",
         ),
         ("remove", {"provider": "ibm"}, 400, "'name' is required"),
-        ("remove", {"provider": "azure", "name": "x"}, 400, "Unknown provider 'azure'"),
+        ("remove", {"provider": "ocean", "name": "x"}, 400, "Unknown provider 'ocean'"),
         ("remove", {"provider": "qcs", "name": "nope"}, 404, "no Rigetti QCS credential named 'nope'"),
     ],
 )
