@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...core.errors import QCredError
 from ...core.secrets import Secret, TokenFormat
+from ..shared.idtoken import login_secrets
 
 if TYPE_CHECKING:
     from .provider import AzureProvider
@@ -21,22 +21,8 @@ if TYPE_CHECKING:
 
 def values(provider: AzureProvider) -> list[Secret]:
     """The federated token and refresh token of each workspace; one whose files do not read is left out."""
-    store, found = provider.store, []
-    for name in store.names():
-        try:
-            stored = store.load(name)
-        except QCredError:
-            continue
-        if stored.token:
-            found.append(
-                Secret(stored.token, provider.key, provider.title, name, "federated token", str(stored.token_file))
-            )
-        refresh = stored.note.get("refresh_token")
-        if isinstance(refresh, str) and refresh:
-            found.append(
-                Secret(refresh, provider.key, provider.title, name, "refresh token", str(store.note_path(name)))
-            )
-    return found
+    store = provider.store
+    return login_secrets(provider.key, provider.title, store.names(), store.load, "federated token", store)
 
 
 FORMATS: list[TokenFormat] = []

@@ -8,7 +8,8 @@ token needs renewing. So no Azure secret is ever stored: the kernels need a toke
 SDK reads it, and those variables. The server renews the token once for every process (the OIDC refresh grant under
 the lock of the workspace's note, or a pull of the hub's freshest id_token), early enough that a copy read up to
 600 s before is still valid (:data:`SDK_REREAD`), and hands its kernels and terminals the variables
-(:meth:`AzureProvider.exported_environment`), never over ones the user set.
+(:meth:`AzureProvider.exported_environment`), never over ones the user set. The token's files and renewal are
+:mod:`..shared.idtoken` (Amazon Braket's too); this module adds the workspace and the Entra check.
 """
 
 from __future__ import annotations
@@ -16,30 +17,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...core.errors import FileFormatError, QCredError, RefusedError
 from ...core.remembered import Remembered
 from ...core.settings import Settings
-from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
-from ..shared.checks import Checks, status_from_checks
+from ...core.states import CredentialStatus, State, absent, fingerprint
+from ..shared.checks import Checks
+from ..shared.idtoken import REINIT_ADVICE, LoginTokens, Wording, login_row
+from ..shared.idtoken import due_at as login_due_at
 from ..shared.specprovider import SpecProvider
-from ..shared.times import jwt_times
 from .spec import PUBLIC_AUTHORITY, AzureWorkspaceSpec, data_plane, parse_entry, workspace_parts
 from .store import AzureStore, Stored
 
 if TYPE_CHECKING:
-    from ...core.flows import Flow
     from ...core.secrets import Secret, TokenFormat
     from ..shared.client import Client
-    from ..shared.oidc import Oidc
-    from ..shared.renewer import Renewer
 
 PROVIDER = "azure"
 log = logging.getLogger("jupyter_qcred.azure")
-REINIT_ADVICE = "sign in to JupyterHub again (or restart your server from the hub) to get a new login token."
 #: How long azure-identity may keep presenting a token it read from the file (``TokenFileMixin``: 600 s), plus a
 #: minute of clock skew: the file's token is renewed at the latest that long before it expires.
 SDK_REREAD = timedelta(seconds=660)
@@ -47,15 +44,8 @@ SDK_REREAD = timedelta(seconds=660)
 
 def due_at(settings: Settings, token: str | None) -> datetime | None:
     """When the file's token must be renewed: the policy's moment, but never later than :data:`SDK_REREAD` before
-    expiry. A token that lives no longer than that margin cannot be kept safe from azure-identity's cached copy at
-    all; it follows the policy alone (renewed ahead of expiry, not at every call). None: no readable expiry."""
-    times = jwt_times(token)
-    if times.expires_at is None:
-        return None
-    due = settings.policy.due_at(times.issued_at, times.expires_at)
-    if times.issued_at is not None and times.expires_at - times.issued_at <= SDK_REREAD:
-        return due
-    return min(due, times.expires_at - SDK_REREAD)
+    expiry (:meth:`~..shared.idtoken.LoginTokens.due_at`). None: no readable expiry."""
+    return login_due_at(settings, token, SDK_REREAD)
 
 
 class AzureProvider(SpecProvider):
@@ -101,24 +91,15 @@ class AzureProvider(SpecProvider):
         super().__init__(settings)
         self.store = AzureStore(settings)
         self.checks = Checks(provider=self.key, remembered=Remembered.default(settings.environ, settings.home))
+        wording = Wording("workspace", "Azure Quantum workspace", client_key="oidc_client_id")
+        self.login = LoginTokens(
+            PROVIDER, self.title, settings, self.checks, self.store, self.store.load, wording, SDK_REREAD
+        )
 
-    @cached_property
+    @property
     def client(self) -> Client:
-        from ..shared.client import Client
-
-        return Client.from_settings(self.settings, PROVIDER)
-
-    @cached_property
-    def oidc(self) -> Oidc:
-        from ..shared.oidc import Oidc
-
-        return Oidc(PROVIDER, self.title, "the login settings JupyterHub gave this workspace")
-
-    @cached_property
-    def renewer(self) -> Renewer:
-        from ..shared.renewer import Renewer
-
-        return Renewer(self.settings, self.client)
+        """How this provider reaches Entra ID and the workspace (built on first use)."""
+        return self.login.client
 
     def watched_paths(self) -> list[Path]:
         paths = [self.store.folder]
@@ -146,18 +127,12 @@ class AzureProvider(SpecProvider):
         return [self._status(s, s.workspace == default) for s in stored] + statuses
 
     def _status(self, stored: Stored, default: bool) -> CredentialStatus:
-        times, now = jwt_times(stored.token), utcnow()
-        next_refresh = due_at(self.settings, stored.token)
         via, resource_id, location = stored.refresh_via, stored.get("resource_id") or "", stored.get("location")
-        status = status_from_checks(
-            PROVIDER,
+        status = self.login.status(
             stored.workspace,
-            stored.token,
-            self.checks,
+            stored,
             file=self.store.note_path(stored.workspace),
             default=default,
-            expires_at=times.expires_at,
-            next_refresh_at=next_refresh,
             account={
                 "resource_id": resource_id,
                 "location": location,
@@ -166,15 +141,7 @@ class AzureProvider(SpecProvider):
                 "token_file": str(stored.token_file),
                 "refresh_via": via,
             },
-            now=now,
         )
-        if stored.token is None and status.state is State.OK:
-            status.state, status.error = (
-                State.EXPIRED,
-                "There is no login token yet; it is fetched at the next refresh.",
-            )
-        elif status.state is State.OK and next_refresh is not None and next_refresh <= now:
-            status.state = State.EXPIRING
         try:
             _sub, group, name = workspace_parts(resource_id)
         except ValueError:
@@ -187,55 +154,18 @@ class AzureProvider(SpecProvider):
             ["Location", location or "missing"],
             ["App", f"{stored.get('client_id')} in tenant {stored.get('tenant_id')}"],
             ["Providers", ", ".join(providers) if isinstance(providers, list) else "not checked yet"],
-            ["Login token", f"renewed {'by JupyterHub' if via == 'hub' else 'by this server'}; no Azure secret stored"],
+            login_row(via, "no Azure secret stored"),
         ]
         return status
 
     # ----- renewing and checking ---------------------------------------------------------------------------------
 
-    def _renew_flow(self, stored: Stored) -> Flow[str]:
-        """Under the note's lock, the token still due (or forced): the OIDC refresh grant, saved."""
-        name, note = stored.workspace, stored.note
-        refresh_token = note.get("refresh_token")
-        if not (refresh_token and note.get("issuer") and note.get("oidc_client_id")):
-            raise RefusedError(
-                PROVIDER, f"workspace {name!r} has no refresh token to renew its login token; {REINIT_ADVICE}"
-            )
-        try:
-            tokens = yield from self.oidc.refresh_grant(
-                str(note["issuer"]),
-                str(note["oidc_client_id"]),
-                str(refresh_token),
-                what=f"the identity provider of workspace {name!r}",
-                advice=REINIT_ADVICE,
-            )
-        except RefusedError as exc:
-            self.checks.refuse(name, stored.token, str(exc))
-            raise
-        if not tokens.id_token:
-            raise RefusedError(PROVIDER, f"the identity provider of workspace {name!r} returned no id_token")
-        self.store.write_tokens(name, note, tokens.id_token, tokens.refresh_token or str(refresh_token))
-        self.checks.refreshed_at[name] = utcnow()
-        log.info("Azure Quantum workspace %s: renewed the login token", name)
-        return tokens.id_token
-
-    def _renewal(self, name: str) -> tuple[str | None, _Renewal]:
-        stored = self.store.load(name)
-        held = (stored.token or "") if stored.refresh_via == "hub" else None
-        return held, _Renewal(self, stored)
-
     def token_sync(self, name: str, *, force: bool = False) -> str:
         """A login token valid for at least :data:`SDK_REREAD`, renewed once for every process (blocking)."""
-        held, renewal = self._renewal(name)
-        if held is not None:  # renewed by the hub: the manager pulls it
-            return held
-        return self.renewer.token_sync(renewal, renewal.seen, force=force)
+        return self.login.token_sync(name, force=force)
 
     async def token(self, name: str, *, force: bool = False) -> str:
-        held, renewal = self._renewal(name)
-        if held is not None:
-            return held
-        return await self.renewer.token(renewal, renewal.seen, force=force)
+        return await self.login.token(name, force=force)
 
     async def _check(self, spec_or_note: Mapping[str, Any], token: str, name: str) -> dict[str, Any]:
         """Entra's token for Azure Quantum with ``token`` as the assertion, then the workspace's provider status."""
@@ -274,7 +204,7 @@ class AzureProvider(SpecProvider):
             assert isinstance(spec, AzureWorkspaceSpec)
             if not spec.federated_token and spec.refresh_token and spec.issuer and spec.oidc_client_id:
                 tokens = await self.client.arun(
-                    self.oidc.refresh_grant(
+                    self.login.oidc.refresh_grant(
                         spec.issuer,
                         spec.oidc_client_id,
                         spec.refresh_token,
@@ -323,7 +253,7 @@ class AzureProvider(SpecProvider):
 
     def remove(self, name: str) -> list[Path]:
         """The workspace's token file and note (other workspaces kept)."""
-        changed = self.store.remove(name)
+        changed = self.store.remove_files(name)
         self.checks.forget(name)
         return changed
 
@@ -355,24 +285,3 @@ class AzureProvider(SpecProvider):
         from . import leaks
 
         return list(leaks.FORMATS)
-
-
-class _Renewal:
-    """A workspace's login token for the renewer: the file azure-identity reads, under the lock of the note."""
-
-    def __init__(self, provider: AzureProvider, stored: Stored) -> None:
-        self.provider = provider
-        self.record = stored
-        self.seen = stored.token
-        self.lock = provider.store.note_path(stored.workspace)
-
-    def stored(self) -> str | None:
-        self.record = self.provider.store.load(self.record.workspace)
-        return self.record.token
-
-    def due(self, token: str) -> bool:
-        moment = due_at(self.provider.settings, token)
-        return moment is None or moment <= utcnow()
-
-    def renew(self, stored: str | None) -> Flow[str]:
-        return self.provider._renew_flow(self.record)

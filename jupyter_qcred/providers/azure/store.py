@@ -24,24 +24,18 @@ from ...core.errors import FileFormatError, QCredError
 from ...core.settings import Settings
 from ...core.validation import NAME_RULE, file_name
 from ..shared import editing
+from ..shared.idtoken import Held, TokenFiles, json_object
 from .spec import AzureWorkspaceSpec
 
 #: The workspace settings a note must hold to be shown (the others are optional).
 REQUIRED = ("tenant_id", "client_id", "resource_id", "location")
 
 
-@dataclasses.dataclass
-class Stored:
+@dataclasses.dataclass(kw_only=True)
+class Stored(Held):
     """One workspace as the files hold it."""
 
     workspace: str
-    token_file: Path
-    token: str | None = dataclasses.field(repr=False)
-    note: dict[str, Any] = dataclasses.field(repr=False)
-
-    @property
-    def refresh_via(self) -> str:
-        return str(self.note.get("refresh") or "hub")
 
     def get(self, key: str) -> str | None:
         value = self.note.get(key)
@@ -52,33 +46,18 @@ def parse_note(path: Path, text: str) -> dict[str, Any]:
     """A note's JSON object; FileFormatError naming the file (never its text) otherwise."""
     if not text.strip():
         return {}
-    try:
-        note = json.loads(text)
-    except ValueError as exc:
-        raise FileFormatError(path, "is not valid JSON", getattr(exc, "lineno", None)) from None
-    if not isinstance(note, dict):
-        raise FileFormatError(path, "is not a JSON object")
+    note = json_object(path, text, line=True)
     missing = [key for key in REQUIRED if not isinstance(note.get(key), str) or not note[key]]
     if missing:
         raise FileFormatError(path, f"lacks {', '.join(missing)}; re-initialize Azure Quantum from JupyterHub")
     return note
 
 
-class AzureStore:
+class AzureStore(TokenFiles):
     """Reads and writes the files above (atomic, locked, 0600)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    @property
-    def folder(self) -> Path:
-        return self.settings.home / ".azure" / "qcred"
-
-    def token_path(self, workspace: str) -> Path:
-        return self.folder / f"{_checked(workspace)}.token"
-
-    def note_path(self, workspace: str) -> Path:
-        return self.folder / f"{_checked(workspace)}.json"
+        super().__init__(settings, settings.home / ".azure" / "qcred", _checked)
 
     def names(self) -> list[str]:
         """The workspaces the folder holds (notes with a plain name), sorted."""
@@ -102,8 +81,8 @@ class AzureStore:
         text = files.read_text(path)
         if text is None:
             raise QCredError(f"There is no Azure Quantum workspace named {workspace!r}.")
-        token = files.read_text(self.token_path(workspace))
-        return Stored(workspace, self.token_path(workspace), (token or "").strip() or None, parse_note(path, text))
+        token = self.read_token(workspace)
+        return Stored(self.token_path(workspace), token, parse_note(path, text), workspace=workspace)
 
     def write_workspace(self, spec: AzureWorkspaceSpec, *, reinit: bool) -> None:
         """The note and (if the spec has one) the token; a note that does not parse stops the write unless
@@ -139,40 +118,10 @@ class AzureStore:
             if spec.federated_token:
                 files.atomic_write(self.token_path(spec.workspace), spec.federated_token)
 
-    def write_tokens(self, workspace: str, note: dict[str, Any], id_token: str, refresh_token: str | None) -> None:
-        """Under the caller's lock of the note: the token file first (what azure-identity reads), then the note
-        with the (possibly rotated) refresh token."""
-        files.atomic_write(self.token_path(workspace), id_token)
-        note = {key: value for key, value in note.items() if key != "refresh_token"}
-        if refresh_token:
-            note["refresh_token"] = refresh_token
-        files.atomic_write(self.note_path(workspace), json.dumps(note, indent=2) + "\n")
-
-    def remove(self, workspace: str) -> list[Path]:
-        """The workspace's token file and note; returns the files removed. A name that is not ours is refused
-        before anything is touched."""
-        changed = []
-        with files.locked(self.note_path(workspace), self.settings.lock_timeout):
-            for path in (self.token_path(workspace), self.note_path(workspace)):
-                try:
-                    path.unlink()
-                except FileNotFoundError:
-                    continue
-                changed.append(path)
-        return changed
-
 
 def _loose(path: Path, text: str) -> dict[str, Any]:
     """A note for rewriting: any JSON object will do (it is replaced whole), anything else is a format error."""
-    if not text.strip():
-        return {}
-    try:
-        note = json.loads(text)
-    except ValueError:
-        raise FileFormatError(path, "is not valid JSON") from None
-    if not isinstance(note, dict):
-        raise FileFormatError(path, "is not a JSON object")
-    return note
+    return json_object(path, text) if text.strip() else {}
 
 
 def _fresh() -> dict[str, Any]:

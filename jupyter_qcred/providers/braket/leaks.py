@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ...core.errors import QCredError
 from ...core.secrets import Secret, TokenFormat
+from ..shared.idtoken import login_secrets
 
 if TYPE_CHECKING:
     from .provider import BraketProvider
@@ -23,28 +24,12 @@ if TYPE_CHECKING:
 def values(provider: BraketProvider) -> list[Secret]:
     """The web identity token and the refresh token of each of our profiles; a profile whose files do not read is
     left out (the others still count)."""
-    store, found = provider.store, []
+    store = provider.store
     try:
         profiles = [profile for profile, _ in store._sections(store.document())]
     except QCredError:
         return []
-    for profile in profiles:
-        try:
-            stored = store.load(profile)
-        except QCredError:
-            continue
-        if stored.token:
-            found.append(
-                Secret(
-                    stored.token, provider.key, provider.title, profile, "web identity token", str(stored.token_file)
-                )
-            )
-        refresh = stored.meta.get("refresh_token")
-        if isinstance(refresh, str) and refresh:
-            found.append(
-                Secret(refresh, provider.key, provider.title, profile, "refresh token", str(store.meta_path(profile)))
-            )
-    return found
+    return login_secrets(provider.key, provider.title, profiles, store.load, "web identity token", store)
 
 
 FORMATS: list[TokenFormat] = []

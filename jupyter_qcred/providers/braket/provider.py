@@ -5,40 +5,35 @@ profile) re-reads the token file each time its assumed-role credentials need ren
 of their expiry. So the kernels never see an AWS secret; all they need is a token file that is valid whenever
 botocore looks. The server renews the token ahead of its expiry: with the login's refresh token (``refresh:
 provider``, the OIDC refresh grant, under the lock of the profile's note so N processes make one request) or by
-pulling the hub's freshest id_token (``refresh: hub``; the manager does the pull, this provider only reads).
+pulling the hub's freshest id_token (``refresh: hub``; the manager does the pull, this provider only reads). That
+logic is Azure Quantum's too, so it lives in :mod:`..shared.idtoken`; this module adds the profile and the STS check.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...core.errors import FileFormatError, QCredError, RefusedError
 from ...core.remembered import Remembered
 from ...core.settings import Settings
-from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
-from ..shared.checks import Checks, status_from_checks
+from ...core.states import CredentialStatus, State, absent, fingerprint
+from ..shared.checks import Checks
+from ..shared.idtoken import LoginTokens, Wording, login_row
 from ..shared.specprovider import SpecProvider
-from ..shared.times import jwt_times
 from .spec import BraketProfileSpec, parse_entry
 from .store import BraketStore, Stored
 
 if TYPE_CHECKING:
-    from ...core.flows import Flow
     from ...core.secrets import Secret, TokenFormat
     from ..shared.client import Client
-    from ..shared.oidc import Oidc
-    from ..shared.renewer import Renewer
 
 # The protocol modules (OIDC, the renewer, the client, STS) are imported by the first refresh, not at start-up.
 PROVIDER = "braket"
 
 log = logging.getLogger("jupyter_qcred.braket")
-
-REINIT_ADVICE = "sign in to JupyterHub again (or restart your server from the hub) to get a new login token."
 
 
 class BraketProvider(SpecProvider):
@@ -68,32 +63,19 @@ class BraketProvider(SpecProvider):
         super().__init__(settings)
         self.store = BraketStore(settings)
         self.checks = Checks(provider=self.key, remembered=Remembered.default(settings.environ, settings.home))
+        wording = Wording("profile", "Braket profile", no_id_token=" (is 'openid' granted?)")
+        self.login = LoginTokens(PROVIDER, self.title, settings, self.checks, self.store, self._load, wording)
 
-    # ----- the protocol parts, built on first use ------------------------------------------------------------
-
-    @cached_property
+    @property
     def client(self) -> Client:
-        from ..shared.client import Client
-
-        return Client.from_settings(self.settings, PROVIDER)
-
-    @cached_property
-    def oidc(self) -> Oidc:
-        from ..shared.oidc import Oidc
-
-        return Oidc(PROVIDER, self.title, "the login settings JupyterHub gave this profile")
-
-    @cached_property
-    def renewer(self) -> Renewer:
-        from ..shared.renewer import Renewer
-
-        return Renewer(self.settings, self.client)
+        """How this provider reaches AWS STS (built on first use)."""
+        return self.login.client
 
     def watched_paths(self) -> list[Path]:
         paths = [self.store.config_path]
         try:
             for stored in self.store.profiles():
-                paths += [stored.token_file, self.store.meta_path(stored.profile)]
+                paths += [stored.token_file, self.store.note_path(stored.profile)]
         except QCredError:
             pass
         return paths
@@ -116,11 +98,6 @@ class BraketProvider(SpecProvider):
         return statuses
 
     def _status(self, stored: Stored, default: bool) -> CredentialStatus:
-        times = jwt_times(stored.token)
-        now = utcnow()
-        next_refresh = None
-        if times.expires_at is not None:
-            next_refresh = self.settings.policy.due_at(times.issued_at, times.expires_at)
         via = stored.refresh_via
         account: dict[str, Any] = {
             "role_arn": stored.role_arn,
@@ -128,86 +105,34 @@ class BraketProvider(SpecProvider):
             "token_file": str(stored.token_file),
             "refresh_via": via,
         }
-        status = status_from_checks(
-            PROVIDER,
-            stored.profile,
-            stored.token,
-            self.checks,
-            file=self.store.config_path,
-            default=default,
-            expires_at=times.expires_at,
-            next_refresh_at=next_refresh,
-            account=account,
-            now=now,
+        status = self.login.status(
+            stored.profile, stored, file=self.store.config_path, default=default, account=account
         )
-        if stored.token is None and status.state is State.OK:
-            status.state, status.error = (
-                State.EXPIRED,
-                "There is no login token yet; it is fetched at the next refresh.",
-            )
-        elif status.state is State.OK and next_refresh is not None and next_refresh <= now:
-            status.state = State.EXPIRING
         assumed = status.account.get("assumed_role")
         status.account["summary"] = f"{assumed or stored.role_arn} ({stored.region})"
         status.account["fields"] = [
             ["Role", stored.role_arn or "missing"],
             ["Assumed as", assumed or "not checked yet"],
             ["Region", stored.region or "botocore's default"],
-            ["Login token", f"renewed {'by JupyterHub' if via == 'hub' else 'by this server'}; AWS keys never stored"],
+            login_row(via, "AWS keys never stored"),
         ]
         return status
 
     # ----- refreshing ----------------------------------------------------------------------------------------
 
-    def _renew_flow(self, stored: Stored) -> Flow[str]:
-        """Under the profile's lock, its login token still due (or forced): the OIDC refresh grant, saved."""
-        profile, meta = stored.profile, stored.meta
-        refresh_token = meta.get("refresh_token")
-        if not (refresh_token and meta.get("issuer") and meta.get("client_id")):
-            raise RefusedError(
-                PROVIDER, f"profile {profile!r} has no refresh token to renew its login token; {REINIT_ADVICE}"
-            )
-        try:
-            tokens = yield from self.oidc.refresh_grant(
-                str(meta["issuer"]),
-                str(meta["client_id"]),
-                str(refresh_token),
-                what=f"the identity provider of profile {profile!r}",
-                advice=REINIT_ADVICE,
-            )
-        except RefusedError as exc:
-            self.checks.refuse(profile, stored.token, str(exc))
-            raise
-        if not tokens.id_token:
-            raise RefusedError(
-                PROVIDER, f"the identity provider of profile {profile!r} returned no id_token (is 'openid' granted?)"
-            )
-        self.store.write_tokens(profile, meta, tokens.id_token, tokens.refresh_token or str(refresh_token))
-        self.checks.refreshed_at[profile] = utcnow()
-        log.info("Braket profile %s: renewed the login token", profile)
-        return tokens.id_token
-
-    def _renewal(self, profile: str) -> tuple[str | None, _ProfileRenewal]:
-        """(the token to return as it is, or None to ask the renewer; the profile's renewal)."""
+    def _load(self, profile: str) -> Stored:
         stored = self.store.load(profile)
         if stored.role_arn is None:
             raise QCredError(f"There is no Amazon Braket profile named {profile!r}.")
-        held = (stored.token or "") if stored.refresh_via == "hub" else None
-        return held, _ProfileRenewal(self, stored)
+        return stored
 
     def token_sync(self, profile: str, *, force: bool = False) -> str:
         """A valid login token for ``profile``, renewed once for every process (the CLI, a kernel on its own)."""
-        held, renewal = self._renewal(profile)
-        if held is not None:  # renewed by the hub: the manager pulls it
-            return held
-        return self.renewer.token_sync(renewal, renewal.seen, force=force)
+        return self.login.token_sync(profile, force=force)
 
     async def token(self, profile: str, *, force: bool = False) -> str:
         """The async twin of :meth:`token_sync` (same flow, same lock)."""
-        held, renewal = self._renewal(profile)
-        if held is not None:
-            return held
-        return await self.renewer.token(renewal, renewal.seen, force=force)
+        return await self.login.token(profile, force=force)
 
     async def refresh(self, name: str, *, force: bool = False) -> CredentialStatus:
         """Renew the login token if due (hub profiles: the manager pulled it already), then assume the role once
@@ -268,27 +193,3 @@ class BraketProvider(SpecProvider):
         from . import leaks
 
         return list(leaks.FORMATS)
-
-
-class _ProfileRenewal:
-    """A profile's login token for the renewer (:class:`~..shared.renewer.Renewal`): the token file botocore reads,
-    under the lock of the profile's note."""
-
-    def __init__(self, provider: BraketProvider, stored: Stored) -> None:
-        self.provider = provider
-        self.record = stored
-        #: the token the caller found, before locking
-        self.seen = stored.token
-        self.lock = provider.store.meta_path(stored.profile)
-
-    def stored(self) -> str | None:
-        self.record = self.provider.store.load(self.record.profile)
-        return self.record.token
-
-    def due(self, token: str) -> bool:
-        from ..shared.renewer import token_due
-
-        return token_due(self.provider.settings, token)
-
-    def renew(self, stored: str | None) -> Flow[str]:
-        return self.provider._renew_flow(self.record)

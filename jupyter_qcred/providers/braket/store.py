@@ -18,33 +18,25 @@ touches is built from a checked name, inside ``~/.aws/qcred``.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
-from typing import Any
 
 from ...core import files
-from ...core.errors import FileFormatError, QCredError
+from ...core.errors import QCredError
 from ...core.settings import Settings
 from ...core.validation import NAME_RULE, file_name
 from ..shared import editing
+from ..shared.idtoken import Held, TokenFiles, json_object
 from ..shared.rcdocument import RcDocument
 from .spec import BraketProfileSpec
 
 
-@dataclasses.dataclass
-class Stored:
+@dataclasses.dataclass(kw_only=True)
+class Stored(Held):
     """One of our profiles as the files hold it."""
 
     profile: str
     role_arn: str | None
     region: str | None
-    token_file: Path
-    token: str | None = dataclasses.field(repr=False)
-    meta: dict[str, Any] = dataclasses.field(repr=False)
-
-    @property
-    def refresh_via(self) -> str:
-        return str(self.meta.get("refresh") or "hub")
 
 
 def section_of(profile: str) -> str:
@@ -57,25 +49,15 @@ def profile_of(section: str) -> str | None:
     return section[len("profile ") :].strip() if section.startswith("profile ") else None
 
 
-class BraketStore:
+class BraketStore(TokenFiles):
     """Reads and writes the files above (atomic, locked, 0600)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        super().__init__(settings, settings.home / ".aws" / "qcred", _checked)
 
     @property
     def config_path(self) -> Path:
         return Path(self.settings.environ.get("AWS_CONFIG_FILE") or self.settings.home / ".aws" / "config")
-
-    @property
-    def folder(self) -> Path:
-        return self.settings.home / ".aws" / "qcred"
-
-    def token_path(self, profile: str) -> Path:
-        return self.folder / f"{_checked(profile)}.token"
-
-    def meta_path(self, profile: str) -> Path:
-        return self.folder / f"{_checked(profile)}.json"
 
     def document(self) -> RcDocument:
         return RcDocument(files.read_text(self.config_path) or "", self.config_path)
@@ -112,21 +94,15 @@ class BraketStore:
     def load(self, profile: str, values: dict[str, str] | None = None) -> Stored:
         if values is None:
             values = self.document().values(section_of(profile))
-        token = files.read_text(self.token_path(profile))
-        meta_text = files.read_text(self.meta_path(profile))
-        try:
-            meta = json.loads(meta_text) if meta_text else {}
-        except ValueError:
-            raise FileFormatError(self.meta_path(profile), "is not valid JSON") from None
-        if not isinstance(meta, dict):
-            raise FileFormatError(self.meta_path(profile), "is not a JSON object")
+        token = self.read_token(profile)
+        note_text = files.read_text(self.note_path(profile))
         return Stored(
             profile=profile,
             role_arn=values.get("role_arn"),
             region=values.get("region"),
             token_file=self.token_path(profile),
-            token=(token or "").strip() or None,
-            meta=meta,
+            token=token,
+            note=json_object(self.note_path(profile), note_text) if note_text else {},
         )
 
     def write_profile(self, spec: BraketProfileSpec, *, reinit: bool) -> None:
@@ -146,18 +122,9 @@ class BraketStore:
                 "region": spec.region,
             }
             document.set_section(section_of(spec.profile), values)
-        meta = {"refresh": spec.refresh, "issuer": spec.issuer, "client_id": spec.client_id}
-        with files.locked(self.meta_path(spec.profile), self.settings.lock_timeout):
-            self.write_tokens(spec.profile, meta, spec.web_identity_token, spec.refresh_token)
-
-    def write_tokens(self, profile: str, meta: dict[str, Any], id_token: str | None, refresh_token: str | None) -> None:
-        """Under the caller's lock of the meta file: the token file first (what botocore reads), then the note."""
-        if id_token:
-            files.atomic_write(self.token_path(profile), id_token)
-        meta = {key: value for key, value in meta.items() if value is not None and key != "refresh_token"}
-        if refresh_token:
-            meta["refresh_token"] = refresh_token
-        files.atomic_write(self.meta_path(profile), json.dumps(meta, indent=2) + "\n")
+        note = {"refresh": spec.refresh, "issuer": spec.issuer, "client_id": spec.client_id}
+        with files.locked(self.note_path(spec.profile), self.settings.lock_timeout):
+            self.write_tokens(spec.profile, note, spec.web_identity_token, spec.refresh_token)
 
     def remove_profile(self, profile: str) -> list[Path]:
         """Remove one of our profiles: its section, then its token file and note; returns the files changed.
@@ -169,14 +136,7 @@ class BraketStore:
             if document.remove_section(section_of(profile)):
                 files.atomic_write(self.config_path, document.text)
                 changed.append(self.config_path)
-        with files.locked(self.meta_path(profile), self.settings.lock_timeout):
-            for path in (self.token_path(profile), self.meta_path(profile)):
-                try:
-                    path.unlink()
-                except FileNotFoundError:
-                    continue
-                changed.append(path)
-        return changed
+        return changed + self.remove_files(profile)
 
 
 def _checked(profile: str) -> str:
