@@ -25,6 +25,7 @@ from .world import (
     own_environ,
     prepare_home,
     published_environment,
+    refresh_published,
     sandbox_environment,
     shell_hint,
     start_afresh,
@@ -96,11 +97,18 @@ def run_lab_demo(
             try:
                 if open_browser:
                     open_lab_when_serving(process, port, root / "runtime")
-                return tree.wait(tick=follow)
+                return tree.wait(tick=lambda: _tick(follow, root))
             finally:
                 if signals is not None:
                     signals.hold()
                 tree.stop(timeout=30)
+
+
+def _tick(follow: ScenarioFollower, root: Path) -> None:
+    """What the demo does every two seconds while JupyterLab runs: follow the sandbox's scenarios, and keep
+    ``env.sh`` equal to what ``demo --env`` prints."""
+    follow()
+    refresh_published(root)
 
 
 def open_lab_when_serving(process: subprocess.Popen[bytes], port: int, runtime_dir: Path) -> None:

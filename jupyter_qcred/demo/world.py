@@ -255,6 +255,20 @@ def published_environment(
             (root / name).unlink(missing_ok=True)
 
 
+def refresh_published(root: Path, user: str = "alice") -> None:
+    """Rewrite ``env.sh`` when its lines changed: what the server hands its kernels (Azure Quantum's token file...)
+    exists only once its start-up wrote the files, after the demo first published. The demo calls this while it
+    waits, so ``source env.sh`` and ``eval "$(jupyter qcred demo --env)"`` say the same."""
+    record = running_record(root)
+    if record is None:
+        return
+    lines = _lines(record, user)
+    path = root / ENV_SCRIPT
+    text = "\n".join(lines) + "\n"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
 def _lines(record: Mapping[str, Any], user: str) -> list[str]:
     """The lines of a published record; a hub's record has one home per user, so HOME is filled in here."""
     environment = dict(record["environment"])

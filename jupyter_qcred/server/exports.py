@@ -40,6 +40,9 @@ class ChildEnvironment:
             getattr(provider, "key", None) for provider in self.providers if hasattr(provider, "exported_environment")
         }
         self._seen: list[Any] | None = None
+        #: Set by :meth:`withdraw`: a status event that arrives while the server stops (the manager stopping, a
+        #: refresh finishing) must not export again what was just taken back.
+        self.closed = False
 
     def on_status(self, event: dict[str, Any]) -> None:
         """The manager's listener. Status events come for every provider (a QCS refresh, a login); only a change in
@@ -48,14 +51,16 @@ class ChildEnvironment:
         entries = [
             entry for entry in event.get("status", {}).get("providers", []) if entry.get("provider") in self._exporting
         ]
-        if entries == self._seen:
+        if self.closed or entries == self._seen:
             return
         self._seen = entries
         self.apply()
 
     def apply(self) -> list[str]:
         """Set, change or remove each exported variable; returns the names that changed."""
-        changed = []
+        changed: list[str] = []
+        if self.closed:
+            return changed
         for provider in self.providers:
             offer = getattr(provider, "exported_environment", None)
             if offer is None:
@@ -82,7 +87,8 @@ class ChildEnvironment:
 
     def withdraw(self) -> None:
         """Take back what was exported (the server stops: an embedding process keeps its environment clean);
-        a variable someone changed since is left as it is."""
+        a variable someone changed since is left as it is. Nothing is exported after this."""
+        self.closed = True
         for name, value in list(self.exported.items()):
             if self.target.get(name) == value:
                 self.target.pop(name, None)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.browser import BUILT_LABEXTENSION, CHROMIUM, launch_chromium, show_panel
+from support.browser import BUILT_LABEXTENSION, CHROMIUM, launch_chromium, open_card, show_panel
 from support.hub import user_api
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 
@@ -107,5 +107,6 @@ def test_the_panels_reinitialize_keeps_what_alice_chose(page: Any, hub_env: tupl
     assert "legacy" not in accounts and "legacy" not in rc, "legacy stays removed"
     assert [name for name, account in accounts.items() if account.get("is_default_account")] == ["mine"]
     assert "team" in accounts, "the hub's new account arrived"
+    open_card(page, "ibm")  # all well again, the card is one line: a person opens it to see the accounts
     expect(panel.get_by_test_id("qcred-account-ibm-team")).to_be_visible()
     expect(panel.get_by_test_id("qcred-account-ibm-legacy")).to_have_count(0)

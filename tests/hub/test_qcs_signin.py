@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import tomlkit
-from support.browser import BUILT_LABEXTENSION, CHROMIUM, launch_chromium, show_panel
+from support.browser import BUILT_LABEXTENSION, CHROMIUM, launch_chromium, open_card, show_panel
 from support.helpers import wait_until
 from support.no_inprocess_server import jp_asyncio_loop, jp_server_cleanup  # noqa: F401
 
@@ -74,7 +74,8 @@ def test_browser_login_under_the_hub_lands_a_working_credential(page: Any, hub_e
     sandbox, hub = hub_env
     public = sandbox.qcs_client_id
     panel = show_panel(page)
-    expect(panel.get_by_test_id("qcred-account-qcs-default")).to_be_visible(timeout=60_000)
+    expect(panel.get_by_test_id("qcred-account-qcs-default")).to_have_count(1, timeout=60_000)
+    open_card(page, "qcs")  # all well, the card is one line: a person opens it
     panel.get_by_test_id("qcred-add").click()
     expect(page.get_by_test_id("qcred-reinit-dialog")).to_be_visible()
     page.get_by_test_id("qcred-method-qcs-login").check()

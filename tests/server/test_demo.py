@@ -71,8 +71,16 @@ def test_lab_demo_env_lines_show_alices_credentials_to_the_cli(start_demo: Any) 
     # API answers once the files are there.
     status_url, token = f"http://127.0.0.1:{demo.port}/qcred/status", {"Authorization": f"token {demo.token}"}
     wait_until(lambda: httpx.get(status_url, headers=token, timeout=30).status_code == 200, timeout=60)
+    # The demo rewrites env.sh while it runs: what the server hands its kernels (Azure Quantum's token file...)
+    # exists once its start-up wrote the files, after the demo first published.
+    wait_until(
+        lambda: (demo.root / "env.sh").read_text().splitlines() == demo_env_lines(root=demo.root),
+        timeout=30,
+        what="`source env.sh` saying what `demo --env` says",
+    )
     lines = demo_env_lines(root=demo.root)
-    assert (demo.root / "env.sh").read_text().splitlines() == lines, "`source env.sh` does the same"
+    token_file = demo.root / "home" / ".azure" / "qcred" / "default.token"
+    assert f"export AZURE_FEDERATED_TOKEN_FILE={token_file}" in lines, "the server's exports for the SDKs"
     text = "\n".join(lines)
     for name in ("HOME", "IAM_URL", "SSL_CERT_FILE", "PATH"):
         assert f"export {name}=" in text

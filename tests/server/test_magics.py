@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from support.kernels import JupyterServer, KernelDriver, credential_file_secrets
 
-from jupyter_qcred.demo.world import demo_bundle, sandbox_environment
+from jupyter_qcred.demo.world import demo_bundle, foreign_variables, sandbox_environment
 from jupyter_qcred.providers.ibm.sdk import runtime_channels
 from jupyter_qcred.sandbox.client import Sandbox
 
@@ -48,8 +48,15 @@ def server(
     root = tmp_path_factory.mktemp("server")
     home = root / "home"
     home.mkdir(mode=0o700)
+    # A world of IBM Quantum and QCS only: no other cloud's SDK variable from the test process (an earlier test's
+    # in-process server may have exported IonQ's or IQM's) reaches this server.
+    foreign = set(foreign_variables())
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("QCRED_", "JUPYTERHUB_", "QCS_", "QISKIT_"))},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in foreign and not k.startswith(("QCRED_", "JUPYTERHUB_", "QCS_", "QISKIT_"))
+        },
         **sandbox_environment(sandbox_module),
         "HOME": str(home),
         "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),

@@ -227,6 +227,9 @@ def test_start_and_the_demo_notebook(binder: dict[str, Any], secret_scanner: Any
             "ionq": "default",
             "braket": "default",
             "nexus": "default",
+            "azure": "default",
+            "iqm": "default",
+            "qbraid": "default",
         }
 
         probe = server.start_kernel()

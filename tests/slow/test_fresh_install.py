@@ -155,6 +155,9 @@ def test_the_readme_install_runs_the_demo_with_the_extension_and_healthy_credent
             "ionq": "default",
             "braket": "default",
             "nexus": "default",
+            "azure": "default",
+            "iqm": "default",
+            "qbraid": "default",
         }
         raw = get(lab["url"] + "qcred/status", lab["token"])[1].decode()
         leaked = [

@@ -48,3 +48,19 @@ def test_only_a_change_of_an_exporting_provider_reads_its_files() -> None:
     provider.value = None
     children.on_status(event())
     assert target == {} and provider.reads == 3
+
+
+def test_nothing_is_exported_again_after_the_server_took_it_back() -> None:
+    """A status event that arrives while the server stops (a refresh finishing, the manager stopping) must not put
+    back into the process's environment what the server's stop just withdrew: the next server, or the next test in
+    the same process, would inherit a key."""
+    provider = Exporting()
+    target: dict[str, str] = {}
+    exports = ChildEnvironment([provider], {}, target)
+    exports.apply()
+    assert target == {"IONQ_API_KEY": "first-key-value"}
+    exports.withdraw()
+    provider.value = "second-key-value"
+    exports.on_status(event({"provider": "ionq", "name": "default", "state": "ok", "fingerprint": "b"}))
+    assert exports.apply() == []
+    assert target == {}
