@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support.browser import LabServer, escape_dialog, open_card
+from support.browser import LabServer, escape_dialog, open_card, set_sidebar_width
 from support.helpers import wait_until
 from support.lab_fixtures import (
     ACCEPT,
@@ -79,21 +79,6 @@ def cli_status(lab: LabServer) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
-
-
-def set_sidebar_width(pg: Any, width: int) -> None:
-    """Drag the handle between the left sidebar and the main area, as a person would."""
-    panel = pg.locator('[id="jupyter-qcred:panel"]')
-    handle = pg.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
-    for _ in range(3):
-        box, hb = panel.bounding_box(), handle.bounding_box()
-        pg.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2)
-        pg.mouse.down()
-        pg.mouse.move(box["x"] + width + hb["width"] / 2, hb["y"] + hb["height"] / 2, steps=5)
-        pg.mouse.up()
-        if abs(panel.bounding_box()["width"] - width) < 4:
-            return
-    raise AssertionError(f"the sidebar is {panel.bounding_box()['width']} px wide, not {width}")
 
 
 def in_viewport(locator: Any) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from support import lab_fixtures
-from support.browser import READABILITY, LabServer, change_theme, escape_dialog, open_card
+from support.browser import READABILITY, LabServer, change_theme, escape_dialog, open_card, set_sidebar_width
 from support.helpers import wait_until
 from support.lab_fixtures import (
     ACCEPT,
@@ -44,21 +44,6 @@ def ibm_accounts(lab: LabServer) -> dict[str, Any]:
 
 
 # ------------------------------------------------- reading (first: the screenshots show alice as the bundle set her up)
-
-
-def set_sidebar_width(page: Any, width: int) -> None:
-    """Drag the handle between the left sidebar and the main area, as a person would."""
-    panel = page.locator('[id="jupyter-qcred:panel"]')
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
-    for _ in range(3):
-        box, hb = panel.bounding_box(), handle.bounding_box()
-        page.mouse.move(hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2)
-        page.mouse.down()
-        page.mouse.move(box["x"] + width + hb["width"] / 2, hb["y"] + hb["height"] / 2, steps=5)
-        page.mouse.up()
-        if abs(panel.bounding_box()["width"] - width) < 4:
-            return
-    raise AssertionError(f"the sidebar is {panel.bounding_box()['width']} px wide, not {width}")
 
 
 @pytest.mark.parametrize("width", [250, 500])
