@@ -12,7 +12,7 @@ import pytest
 from support.attacker import attacker  # noqa: F401 - fixtures every test may ask for
 from support.helpers import secret_scanner  # noqa: F401
 from support.report import pytest_terminal_summary  # noqa: F401 - prints the reliability figures after the run
-from support.sandbox_fixtures import sandbox, sandbox_session  # noqa: F401
+from support.sandbox_fixtures import sandbox, sandbox_session, sandbox_spares  # noqa: F401
 from support.sdkfolder import iqm_on_path, iqm_sdk  # noqa: F401
 from support.server_fixtures import api, bundle, qcs_lifetime  # noqa: F401
 

@@ -52,6 +52,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
         help=f"switch a scenario on (repeatable; POST /_sandbox/scenarios while it runs): {help_text()}",
     )
     parser.add_argument("--exit-with-parent", action="store_true", help="stop when the parent process dies")
+    parser.add_argument(
+        "--sts-on-demand",
+        action="store_true",
+        help="start moto (Amazon Braket's STS) at the first STS request instead of at once: for test runs that start "
+        "many short-lived sandboxes, most of which never see an STS request",
+    )
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
     config = SandboxConfig(
@@ -75,6 +81,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         state_dir=args.state_dir,
         seed=args.seed,
         exit_with_parent=args.exit_with_parent,
+        warm_sts=not args.sts_on_demand,
         config=config,
     )
 

@@ -45,6 +45,8 @@ class Options:
     state_dir: str | None = None
     seed: str = "demo"
     exit_with_parent: bool = False
+    #: Start moto while the ready line is awaited (the demo, the hub); off, the first STS request starts it.
+    warm_sts: bool = True
     config: SandboxConfig | None = None
 
 
@@ -154,7 +156,8 @@ async def serve(opts: Options) -> None:
     app = make_app(state, stop_event.set)
     # moto takes seconds to import and start: begin now, beside whoever waits for the ready line (STS requests wait
     # for it; a sandbox without moto serves everything else).
-    threading.Thread(target=sts.warm_up, name="moto-start", daemon=True).start()
+    if opts.warm_sts:
+        threading.Thread(target=sts.warm_up, name="moto-start", daemon=True).start()
     servers = [HTTPServer(app)]
     servers[0].add_sockets(http_socks)
     if tls_files is not None:

@@ -8,11 +8,13 @@ asks for no duration (botocore never does), the front asks moto for ``sts_sessio
 3600), so a test can make the credentials short. Every other STS action (``GetCallerIdentity``) is forwarded as is.
 
 Clients reach it with ``AWS_ENDPOINT_URL_STS={http_url}/sts``. moto runs in a thread of the sandbox process, started
-on first use, so a sandbox without moto installed still serves everything else.
+on first use (or as the sandbox starts, unless ``--sts-on-demand``), so a sandbox without moto installed still serves
+everything else.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import uuid
@@ -103,7 +105,9 @@ class StsHandler(ServiceHandler):
             for key, value in self.request.headers.get_all()
             if key.lower() not in ("host", "content-length", "accept-encoding")
         }
-        request = HTTPRequest(moto_url() + "/", method="POST", body=urlencode(form), headers=headers)
+        # In a thread: the first request may start moto (seconds), and the sandbox serves everything else meanwhile.
+        url = await asyncio.to_thread(moto_url)
+        request = HTTPRequest(url + "/", method="POST", body=urlencode(form), headers=headers)
         response = await AsyncHTTPClient().fetch(request, raise_error=False)
         self.set_status(response.code)
         self.set_header("Content-Type", response.headers.get("Content-Type", "text/xml"))

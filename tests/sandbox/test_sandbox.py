@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-from support.sandbox_fixtures import sandbox, sandbox_session  # noqa: F401
+from support.sandbox_fixtures import sandbox, sandbox_session, sandbox_spares  # noqa: F401
 from support.sandbox_http import refresh, tls_client, token_url
 
 from jupyter_qcred.sandbox.client import Sandbox, SandboxError

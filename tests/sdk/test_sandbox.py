@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.sandbox_fixtures import sandbox, sandbox_session  # noqa: F401
+from support.sandbox_fixtures import sandbox, sandbox_session, sandbox_spares  # noqa: F401
 from support.sandbox_http import refresh, tls_client
 
 from jupyter_qcred.sandbox.client import Sandbox
