@@ -17,6 +17,7 @@ What it sets, composing with what the admin already configured (never replacing 
   that re-initializes through the Hub API gets the admin's mapping applied to the freshest tokens;
 - ``OAuthenticator.refresh_user_hook``: refreshes the login's tokens *ahead* of expiry (oauthenticator alone does it
   only after the access token stopped working), so a server pulling through the Hub API gets a token with time left.
+  Requests of one user that arrive together present the refresh token once (:mod:`jupyter_qcred.hub.refresh`).
   The admin's own hook runs first;
 - scopes: ``delete:servers!server`` (restart) and ``admin:auth_state!user`` (re-initialize) for the server's
   token. JupyterHub grants a token only what its owner holds, so the user role also gets
@@ -26,11 +27,9 @@ What it sets, composing with what the admin already configured (never replacing 
 from __future__ import annotations
 
 import contextlib
-import json
-import logging
 import os
 import pwd
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +37,10 @@ from jupyter_core.utils import ensure_async
 
 from ..core import files
 from ..core.authstate import BUNDLE_KEY, bundle_from_auth_state, option_variable
-from ..core.bundle import Bundle, dump_bundle, loads_bundle
-from ..core.errors import QCredError
+from ..core.bundle import Bundle, dump_bundle
 from . import spawners
-
-log = logging.getLogger("jupyter_qcred.hub")
+from .refresh import Mapper, ahead_of_expiry_refresh_hook, map_bundle, with_bundle, wrap_refresh_user
+from .refresh import hub_side_policy as hub_side_policy  # part of the contract: see configure's policy
 
 HANDOVERS = spawners.HANDOVERS
 #: Login options each server reads from its environment but that are no field of the hub login's profile.
@@ -52,8 +50,6 @@ USER_SCOPES = ("admin:auth_state!user",)
 #: JupyterHub's default ``server`` role (kept when we extend it, since a role in load_roles replaces the default's
 #: scopes).
 DEFAULT_SERVER_ROLE_SCOPES = ("users:activity!user", "access:servers!server")
-
-Mapper = Callable[[Mapping[str, Any] | None], Bundle]
 
 
 def default_mapper(
@@ -119,50 +115,6 @@ def _write_bundle_file(directory: Path, username: str, text: str) -> Path:
     return target
 
 
-def _wrap_refresh_user(authenticator: Any, mapper: Mapper) -> None:
-    """Keep ``qcred_bundle`` in auth_state current after each refresh (once per authenticator instance)."""
-    if getattr(authenticator, "_qcred_refresh_wrapped", False):
-        return
-    original = authenticator.refresh_user
-
-    async def refresh_user(user: Any, handler: Any = None, **kwargs: Any) -> Any:
-        from . import metrics
-
-        result = await ensure_async(original(user, handler, **kwargs))
-        if result is False:  # oauthenticator could not refresh: the user must log in again
-            metrics.needs_login(user.name, True)
-        if isinstance(result, dict) and isinstance(result.get("auth_state"), dict):
-            result["auth_state"] = _with_bundle(result["auth_state"], mapper, getattr(user, "name", ""))
-        return result
-
-    authenticator.refresh_user = refresh_user
-    authenticator._qcred_refresh_wrapped = True
-
-
-def _map(mapper: Mapper, auth_state: Mapping[str, Any] | None, user: str) -> Bundle | None:
-    """The mapper's bundle, or None when it failed: a bad mapping must not break the login or the spawn, and the
-    log names the failure without its text (an admin's mapper may put auth_state, tokens included, into it).
-
-    Whatever the mapper built (the default one from oauthenticator's fields and ``configure(qcs=...)``, or an
-    admin's own, which may construct the dataclasses directly) goes through the bundle's validators before it is
-    handed over or kept in auth_state: a URL that is not https (or http on loopback), a region that is not a region,
-    a key that would break ``~/.env`` fail here, with the field named, exactly as in a bundle."""
-    try:
-        bundle = mapper(auth_state)
-        return loads_bundle(dump_bundle(bundle), "the jupyter_qcred credentials mapper's bundle")
-    except Exception as exc:
-        detail = str(exc) if isinstance(exc, QCredError) else f"{type(exc).__name__}; its message is not logged"
-        log.error("jupyter_qcred: the credentials mapper failed for %s (%s); no credentials handed over", user, detail)
-        return None
-
-
-def _with_bundle(auth_state: dict[str, Any], mapper: Mapper, user: str = "") -> dict[str, Any]:
-    bundle = _map(mapper, auth_state, user)
-    if bundle is None:
-        return auth_state
-    return {**auth_state, BUNDLE_KEY: json.loads(dump_bundle(bundle))}
-
-
 def _previous(section: Any, name: str) -> Any:
     return section.get(name, None)
 
@@ -220,13 +172,13 @@ def configure(
     async def post_auth_hook(authenticator: Any, handler: Any, authentication: dict[str, Any]) -> dict[str, Any]:
         if admin_post_auth is not None:
             authentication = await ensure_async(admin_post_auth(authenticator, handler, authentication))
-        _wrap_refresh_user(authenticator, mapping)
+        wrap_refresh_user(authenticator, mapping)
         if authentication and authentication.get("name"):
             from . import metrics
 
             metrics.needs_login(str(authentication["name"]), False)  # just logged in
         if authentication and isinstance(authentication.get("auth_state"), dict):
-            authentication["auth_state"] = _with_bundle(
+            authentication["auth_state"] = with_bundle(
                 authentication["auth_state"], mapping, str(authentication.get("name") or "")
             )
         return authentication
@@ -238,12 +190,12 @@ def configure(
     async def auth_state_hook(spawner: Any, auth_state: Mapping[str, Any] | None) -> None:
         if admin_auth_state_hook is not None:
             await ensure_async(admin_auth_state_hook(spawner, auth_state))
-        _wrap_refresh_user(spawner.authenticator, mapping)
+        wrap_refresh_user(spawner.authenticator, mapping)
         environment = dict(spawner.environment)
         environment.update(login_env)
         for name in ("QCRED_BUNDLE", "QCRED_BUNDLE_FILE", "QCRED_PULL_FROM_HUB"):
             environment.pop(name, None)
-        bundle = _map(mapping, auth_state, spawner.user.name) or Bundle()
+        bundle = map_bundle(mapping, auth_state, spawner.user.name) or Bundle()
         chosen = spawners.check(handover, type(spawner))
         if chosen == "hub":
             environment["QCRED_PULL_FROM_HUB"] = "1"
@@ -262,89 +214,6 @@ def configure(
     )
 
     _grant_scopes(c)
-
-
-def ahead_of_expiry_refresh_hook(
-    admin_hook: Callable[..., Any] | None = None, policy: Any = None, mapper: Mapper | None = None
-) -> Callable[..., Any]:
-    """An oauthenticator ``refresh_user_hook`` that uses the refresh token once the access token is due.
-
-    Returns None (oauthenticator's own behaviour) when the token is not due or cannot be read, so it only ever adds
-    an earlier refresh. Rotated refresh tokens are kept like oauthenticator does. With ``mapper``, the refreshed
-    auth_state carries ``qcred_bundle`` mapped from the new tokens (also on the first refresh after a hub restart,
-    before anyone logged in or spawned, when ``refresh_user`` is not wrapped yet), and ``refresh_user`` is wrapped
-    from then on.
-    """
-    from ..core.policy import RefreshPolicy
-    from ..core.states import utcnow
-    from ..providers.shared.times import jwt_times
-    from . import metrics
-
-    due_policy = hub_side_policy(policy or RefreshPolicy())
-
-    async def refresh_user_hook(authenticator: Any, user: Any, auth_state: Mapping[str, Any] | None) -> Any:
-        if mapper is not None:
-            _wrap_refresh_user(authenticator, mapper)
-        if admin_hook is not None:
-            result = await ensure_async(admin_hook(authenticator, user, auth_state))
-            if result is not None:
-                return result
-        if not auth_state or not auth_state.get("refresh_token"):
-            return None
-        times = jwt_times(auth_state.get("access_token"))
-        if times.expires_at is None or not due_policy.is_due(times.issued_at, times.expires_at, utcnow()):
-            metrics.count("not_due")
-            return None
-        refresh_token = auth_state["refresh_token"]
-        with metrics.timed() as outcome:
-            try:
-                token_info = await authenticator.get_token_info(
-                    None, authenticator.build_refresh_token_request_params(refresh_token)
-                )
-            except Exception as exc:  # let oauthenticator's own path decide (it may ask for a new login)
-                refused = _refused(exc)
-                outcome.append("refused" if refused else "failed")
-                if refused:
-                    metrics.needs_login(user.name, True)
-                authenticator.log.info(
-                    "jupyter_qcred: early refresh for %s %s (%s)",
-                    user.name,
-                    "refused" if refused else "failed",
-                    type(exc).__name__,
-                )
-                return None
-            outcome.append("refreshed")
-        metrics.needs_login(user.name, False)
-        if not token_info.get("refresh_token"):
-            token_info["refresh_token"] = refresh_token
-        authenticator.log.info("jupyter_qcred: refreshed %s's tokens ahead of expiry", user.name)
-        model = await authenticator._token_to_auth_model(token_info)
-        if mapper is not None and isinstance(model, dict) and isinstance(model.get("auth_state"), dict):
-            model["auth_state"] = _with_bundle(model["auth_state"], mapper)
-        return model
-
-    return refresh_user_hook
-
-
-def hub_side_policy(servers: Any) -> Any:
-    """When the hub refreshes: the servers' policy with its margin widened by their jitter.
-
-    Why: a server pulls when *its* schedule says the token is due, moved earlier by up to ``jitter`` x margin. A hub
-    that used the same margin would find the token not yet due for most of those pulls and hand back the old one,
-    and the server would pull again (every 30 s) until the hub's moment came: several pulls, each also costing
-    oauthenticator's userinfo request, instead of one. With the widened margin the first pull refreshes.
-    """
-    from ..core.policy import RefreshPolicy
-
-    widen = 1.0 + max(servers.jitter, 0.0)
-    return RefreshPolicy(fraction=servers.fraction * widen, latest=servers.latest * widen, jitter=0.0)
-
-
-def _refused(exc: BaseException) -> bool:
-    """Whether the identity provider answered the refresh with a refusal (tornado's HTTPClientError carries
-    ``code``, oauthenticator's HTTPError for an ``error_description`` carries ``status_code``)."""
-    code = getattr(exc, "code", None) or getattr(exc, "status_code", None)
-    return code in (400, 401, 403)
 
 
 def _grant_scopes(c: Any) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -150,60 +149,6 @@ def test_an_admins_mapper_built_from_the_same_options_leaves_login_client_id_out
 def test_unknown_handover_is_refused_with_a_sentence() -> None:
     with pytest.raises(ValueError, match="handover must be one of"):
         hub.configure(Config(), handover="carrier-pigeon")
-
-
-def jwt(issued: float, expires: float) -> str:
-    """An (unsigned) JWT with these times: what the hook reads to decide whether the token is due."""
-    import base64
-
-    def part(data: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-
-    return f"{part({'alg': 'none'})}.{part({'iat': int(issued), 'exp': int(expires), 'sub': 'alice'})}.sig"
-
-
-class FakeOAuthenticator:
-    """oauthenticator's parts the hook calls, answering like the identity provider after a refresh."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.log = SimpleNamespace(info=lambda *a, **k: None)
-        self.refresh_user = lambda user, handler=None: True
-
-    def build_refresh_token_request_params(self, refresh_token: str) -> dict[str, Any]:
-        return {"grant_type": "refresh_token", "refresh_token": refresh_token}
-
-    async def get_token_info(self, handler: Any, params: dict[str, Any]) -> dict[str, Any]:
-        self.requests.append(params)
-        now = time.time()
-        return {"access_token": jwt(now, now + 3600), "refresh_token": "rotated-refresh-token-of-alice-0987654321"}
-
-    async def _token_to_auth_model(self, token_info: dict[str, Any]) -> dict[str, Any]:
-        return {"name": "alice", "auth_state": {**token_info, "token_response": token_info}}
-
-
-def test_the_hub_refreshes_ahead_of_the_servers_jittered_pulls_and_maps_the_new_tokens() -> None:
-    from datetime import timedelta
-
-    from jupyter_qcred.core.policy import RefreshPolicy
-
-    c = Config()
-    hub.configure(c, qcs=QCS)  # servers' defaults: 20% of the lifetime, jitter 10% of that margin
-    authenticator, user = FakeOAuthenticator(), SimpleNamespace(name="alice")
-    now = time.time()
-    # 800 s left of a 1 h token: a server (margin 720 s, pulled up to 72 s earlier) is not due yet, nor the hub.
-    state = {**AUTH_STATE, "access_token": jwt(now + 800 - 3600, now + 800)}
-    state.pop("qcred")
-    assert run(c.OAuthenticator.refresh_user_hook(authenticator, user, state)) is None
-    assert authenticator.requests == []
-    # 780 s left: a server whose jitter moved its pull 60 s earlier asks now; the hub refreshes at that first pull.
-    state["access_token"] = jwt(now + 780 - 3600, now + 780)
-    model = run(c.OAuthenticator.refresh_user_hook(authenticator, user, state))
-    assert len(authenticator.requests) == 1
-    # The bundle a server pulls carries the new tokens, also before anyone logged in since the hub started.
-    (profile,) = model["auth_state"]["qcred_bundle"]["qcs"]
-    assert profile["refresh_token"] == "rotated-refresh-token-of-alice-0987654321"
-    assert hub.hub_side_policy(RefreshPolicy()).margin(timedelta(hours=1)) == timedelta(seconds=792)
 
 
 def test_configure_refuses_a_provider_key_no_installed_provider_has() -> None:
