@@ -161,14 +161,14 @@ def test_a_hub_mapper_that_builds_a_bad_url_hands_over_nothing(caplog: pytest.Lo
         )
 
     with caplog.at_level(logging.ERROR, logger="jupyter_qcred.hub"):
-        assert hub._map(mapper, {"access_token": "x"}, "alice") is None
+        assert hub.map_bundle(mapper, {"access_token": "x"}, "alice") is None
     text = caplog.text
     assert "field 'qcs[0].issuer' is plain http to another machine" in text and "rt-hostile-0001" not in text
 
     def good(auth_state: Any) -> Bundle:
         return Bundle(qcs=(QcsProfileSpec(profile="default", refresh_token="rt", issuer="https://id.example/o"),))
 
-    mapped = hub._map(good, {}, "alice")
+    mapped = hub.map_bundle(good, {}, "alice")
     assert mapped is not None and mapped.qcs[0].issuer == "https://id.example/o"
 
 
@@ -225,7 +225,7 @@ def test_a_braket_region_naming_another_host_is_refused_in_bundles_and_hub_mappe
     assert caught.value.field == "braket[0].region" and "must be an AWS region name" in str(caught.value)
     assert region not in str(caught.value)
     mapper = hub.default_mapper(braket={"role_arn": ROLE, "region": region})
-    assert hub._map(mapper, {"id_token": "jwt-hostile-0001"}, "alice") is None
+    assert hub.map_bundle(mapper, {"id_token": "jwt-hostile-0001"}, "alice") is None
     assert parse_bundle({"version": 1, "braket": [{**entry_, "region": "us-gov-west-1"}]}).braket[0].region
     assert listener.received == []
 
