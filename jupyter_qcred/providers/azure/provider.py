@@ -21,10 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...core.errors import FileFormatError, QCredError, RefusedError
-from ...core.remembered import Remembered
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint
-from ..shared.checks import Checks
 from ..shared.idtoken import REINIT_ADVICE, LoginTokens, Wording, login_row
 from ..shared.idtoken import due_at as login_due_at
 from ..shared.specprovider import SpecProvider
@@ -90,7 +88,6 @@ class AzureProvider(SpecProvider):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.store = AzureStore(settings)
-        self.checks = Checks(provider=self.key, remembered=Remembered.default(settings.environ, settings.home))
         wording = Wording("workspace", "Azure Quantum workspace", client_key="oidc_client_id")
         self.login = LoginTokens(
             PROVIDER, self.title, settings, self.checks, self.store, self.store.load, wording, SDK_REREAD

@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...core.errors import FileFormatError, QCredError, RefusedError
-from ...core.remembered import Remembered
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint
-from ..shared.checks import Checks
 from ..shared.idtoken import LoginTokens, Wording, login_row
 from ..shared.specprovider import SpecProvider
 from .spec import BraketProfileSpec, parse_entry
@@ -62,7 +60,6 @@ class BraketProvider(SpecProvider):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.store = BraketStore(settings)
-        self.checks = Checks(provider=self.key, remembered=Remembered.default(settings.environ, settings.home))
         wording = Wording("profile", "Braket profile", no_id_token=" (is 'openid' granted?)")
         self.login = LoginTokens(PROVIDER, self.title, settings, self.checks, self.store, self._load, wording)
 

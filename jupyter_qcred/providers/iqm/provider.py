@@ -25,11 +25,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...core import files
 from ...core.errors import FieldError, FileFormatError, QCredError, RefusedError
-from ...core.remembered import Remembered
 from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
 from ...core.validation import line_problem, url_problem
 from ..shared import editing
-from ..shared.checks import Checks, status_from_checks
+from ..shared.checks import status_from_checks
 from ..shared.specprovider import SpecProvider
 from ..shared.times import jwt_times
 from .protocol import DEFAULT_URL, PROVIDER
@@ -41,7 +40,6 @@ from .uploads import digest
 if TYPE_CHECKING:
     from ...core.flows import Flow
     from ...core.secrets import Secret, TokenFormat
-    from ..shared.client import Client
     from ..shared.renewer import Renewer
 
 log = logging.getLogger("jupyter_qcred.iqm")
@@ -73,13 +71,6 @@ class IqmProvider(SpecProvider):
         self.store = TokensStore(settings)
         #: The last upload checked (a digest of its text, the checked entries), for :meth:`import_file`.
         self._checked_upload: tuple[str, list[Any]] | None = None
-        self.checks = Checks(provider=self.key, remembered=Remembered.default(settings.environ, settings.home))
-
-    @cached_property
-    def client(self) -> Client:
-        from ..shared.client import Client
-
-        return Client.from_settings(self.settings, PROVIDER)
 
     @cached_property
     def renewer(self) -> Renewer:

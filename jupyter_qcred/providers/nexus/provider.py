@@ -24,10 +24,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ...core import files, safejson
 from ...core.errors import FileFormatError, QCredError, RefusedError
 from ...core.logins import DeviceLogin
-from ...core.remembered import Remembered
 from ...core.settings import Settings
 from ...core.states import CredentialStatus, State, absent, fingerprint, utcnow
-from ..shared.checks import Checks, status_from_checks
+from ..shared.checks import status_from_checks
 from ..shared.specprovider import SpecProvider
 from ..shared.times import jwt_times
 from .spec import LOGIN_NAME, NexusLoginSpec, parse_entry
@@ -36,7 +35,6 @@ from .store import NexusStore
 if TYPE_CHECKING:
     from ...core.flows import Flow
     from ...core.secrets import Secret, TokenFormat
-    from ..shared.client import Client
     from ..shared.renewer import Renewer
 
 # The protocol modules (the cookie-token API, the renewer, the client) are imported by the first refresh or login,
@@ -63,13 +61,6 @@ class NexusProvider(SpecProvider):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.store = NexusStore(settings)
-        self.checks = Checks(provider=self.key, remembered=Remembered.default(settings.environ, settings.home))
-
-    @cached_property
-    def client(self) -> Client:
-        from ..shared.client import Client
-
-        return Client.from_settings(self.settings, PROVIDER)
 
     @cached_property
     def renewer(self) -> Renewer:

@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ...core import files
 from ...core.errors import FieldError, FileFormatError, QCredError, RefusedError
-from ...core.remembered import Remembered
 from ...core.states import CredentialStatus, State, absent, fingerprint
 from ...core.validation import line_problem, url_problem
 from ..shared import editing
-from ..shared.checks import Checks, status_from_checks
+from ..shared.checks import status_from_checks
 from ..shared.rcdocument import RcDocument
 from ..shared.specprovider import SpecProvider
 from . import rc
@@ -38,7 +36,6 @@ from .spec import KEY_NAME, PERCENT, QbraidKeySpec, parse_entry
 if TYPE_CHECKING:
     from ...core.doctor import Probe
     from ...core.secrets import Secret, TokenFormat
-    from ..shared.client import Client
 
 log = logging.getLogger("jupyter_qcred.qbraid")
 
@@ -60,17 +57,6 @@ class QbraidProvider(SpecProvider):
     order: ClassVar[int] = 80
     sandbox: ClassVar[str | None] = "jupyter_qcred.providers.qbraid.sandbox:STAND_IN"
     parse_entry = staticmethod(parse_entry)
-
-    def __init__(self, settings: Any) -> None:
-        super().__init__(settings)
-        self.checks = Checks(provider=self.key, remembered=Remembered.default(settings.environ, settings.home))
-
-    @cached_property
-    def client(self) -> Client:
-        """How we reach qBraid, built by the first check (its module is not imported at start-up)."""
-        from ..shared.client import Client
-
-        return Client.from_settings(self.settings, PROVIDER)
 
     @property
     def path(self) -> Path:

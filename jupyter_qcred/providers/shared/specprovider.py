@@ -4,10 +4,17 @@ QCS. A base of the interface (:class:`~jupyter_qcred.core.provider.Provider`), n
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from ...core.errors import QCredError
 from ...core.provider import Provider
+from ...core.remembered import Remembered
+from ...core.settings import Settings
+from .checks import Checks
+
+if TYPE_CHECKING:
+    from .client import Client
 
 
 class SpecProvider(Provider):
@@ -16,7 +23,21 @@ class SpecProvider(Provider):
     :class:`~jupyter_qcred.core.service.CredentialService` validates an upload with :meth:`upload_names`, asks
     :meth:`check_specs` before anything is written, and only then writes with :meth:`import_file`; a subclass
     implements :meth:`upload_specs` (what a file holds) and :meth:`check_specs` (ask the cloud) for that.
+
+    Each has its checks' outcomes (:class:`~jupyter_qcred.providers.shared.checks.Checks`, remembered on disk so a
+    refusal outlives a restart) and a :attr:`client` for its cloud, built by the first check.
     """
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.checks = Checks(provider=self.key, remembered=Remembered.default(settings.environ, settings.home))
+
+    @cached_property
+    def client(self) -> Client:
+        """How this provider reaches its cloud, built by the first check (its module is not imported at start-up)."""
+        from .client import Client
+
+        return Client.from_settings(self.settings, self.key)
 
     def upload_specs(self, filename: str, content: str) -> list[Any]:
         """The bundle entries a credentials file holds (FileFormatError naming the file otherwise)."""
