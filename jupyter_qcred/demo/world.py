@@ -247,7 +247,7 @@ def published_environment(
     root.mkdir(parents=True, exist_ok=True)
     lines = _lines(record, user)
     (root / RECORD).write_text(json.dumps(record, indent=2) + "\n")
-    (root / ENV_SCRIPT).write_text("\n".join(lines) + "\n")
+    _write_env_script(root, lines)
     try:
         yield lines
     finally:
@@ -260,11 +260,13 @@ def refresh_published(root: Path, user: str = "alice") -> None:
     exists only once its start-up wrote the files, after the demo first published. The demo calls this while it
     waits, so ``source env.sh`` and ``eval "$(jupyter qcred demo --env)"`` say the same."""
     record = running_record(root)
-    if record is None:
-        return
-    lines = _lines(record, user)
-    path = root / ENV_SCRIPT
-    text = "\n".join(lines) + "\n"
+    if record is not None:
+        _write_env_script(root, _lines(record, user))
+
+
+def _write_env_script(root: Path, lines: list[str]) -> None:
+    """``env.sh`` holding ``lines``, written only when they differ from what it holds."""
+    path, text = root / ENV_SCRIPT, "\n".join(lines) + "\n"
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
 

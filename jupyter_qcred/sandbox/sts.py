@@ -105,8 +105,9 @@ class StsHandler(ServiceHandler):
             for key, value in self.request.headers.get_all()
             if key.lower() not in ("host", "content-length", "accept-encoding")
         }
-        # In a thread: the first request may start moto (seconds), and the sandbox serves everything else meanwhile.
-        url = await asyncio.to_thread(moto_url)
+        # Started: at once. Not yet: in a thread, since starting moto takes seconds and the sandbox serves everything
+        # else meanwhile.
+        url = str(_moto["url"]) if "url" in _moto else await asyncio.to_thread(moto_url)
         request = HTTPRequest(url + "/", method="POST", body=urlencode(form), headers=headers)
         response = await AsyncHTTPClient().fetch(request, raise_error=False)
         self.set_status(response.code)

@@ -51,7 +51,7 @@ class ChildEnvironment:
         entries = [
             entry for entry in event.get("status", {}).get("providers", []) if entry.get("provider") in self._exporting
         ]
-        if self.closed or entries == self._seen:
+        if entries == self._seen:
             return
         self._seen = entries
         self.apply()
